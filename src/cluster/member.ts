@@ -1,0 +1,55 @@
+/** A cluster member as this node sees it, and what members tell each other about themselves. */
+
+export type MemberState = "STARTING" | "UP" | "SUSPICIOUS" | "DOWN";
+
+/** Which peer protocols a node speaks; advertised in every member report so peers can pick a transport. */
+export interface Abilities {
+  /** Serves the typed gRPC peer services of proto/nacos/cluster/v1 on `grpcPort`. */
+  readonly grpcPeer: boolean;
+  /** Serves the Nacos 1.4 HTTP peer endpoints. */
+  readonly httpPeer: boolean;
+}
+
+/** What a node reports about itself (the body of a member report and of its answer). */
+export interface MemberInfo {
+  /** `ip:port` of the HTTP port: the member's identity. */
+  readonly address: string;
+  readonly version: string;
+  readonly grpcPort: number;
+  readonly abilities: Abilities;
+  /** True once the node holds a complete registry (its snapshot load finished). */
+  readonly ready: boolean;
+  /** Hash of the node's healthy member view; lets peers see whether they agree on responsibility. */
+  readonly viewHash: string;
+}
+
+export interface Member {
+  readonly address: string;
+  state: MemberState;
+  /** Consecutive failed reports to this member. */
+  failAccessCnt: number;
+  /** Scheduler time of the first failure of the current run of failures. */
+  failingSince: number | undefined;
+  /** Scheduler time of the last successful exchange with this member. */
+  lastRefreshTime: number;
+  /** Last self-description received from the member. */
+  info: MemberInfo | undefined;
+}
+
+/** `ip[:port]` → `ip:port`; IPv6 must be bracketed as in cluster.conf. Throws on anything else. */
+export function normalizeAddress(raw: string, defaultPort = 8848): string {
+  const text = raw.trim();
+  const v6 = /^\[([0-9a-fA-F:.]+)\](?::(\d+))?$/.exec(text);
+  const v4 = /^([0-9A-Za-z.-]+)(?::(\d+))?$/.exec(text);
+  const match = v6 ?? v4;
+  if (match === null) throw new Error(`invalid member address: '${raw}'`);
+  const port = match[2] === undefined ? defaultPort : Number(match[2]);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`invalid port in member address: '${raw}'`);
+  return v6 !== null ? `[${match[1]}]:${port}` : `${match[1]}:${port}`;
+}
+
+export function splitAddress(address: string): { host: string; port: number } {
+  const at = address.lastIndexOf(":");
+  const host = address.slice(0, at).replace(/^\[(.*)\]$/, "$1");
+  return { host, port: Number(address.slice(at + 1)) };
+}

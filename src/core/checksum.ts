@@ -1,0 +1,41 @@
+/** MD5 checksums in the forms Nacos 1.4 computes them (lowercase hex over UTF-8). */
+import { createHash } from "node:crypto";
+import type { Instance } from "./instance.js";
+
+export const md5Hex = (text: string): string => createHash("md5").update(text, "utf8").digest("hex");
+
+/** Java's `Double.toString` for the weights Nacos prints: integral values keep a trailing `.0`. */
+export const javaDouble = (n: number): string => (Number.isInteger(n) ? `${n}.0` : String(n));
+
+/** 1.4's `Instance.compareTo` order: by `ip:port:unknown:cluster_weight_healthy_marked_cluster`. */
+export function sortedForChecksum(instances: readonly Instance[]): Instance[] {
+  const sortKey = (i: Instance): string =>
+    `${i.ip}:${i.port}:unknown:${i.clusterName}_${javaDouble(i.weight)}_${i.healthy}_${i.marked}_${i.clusterName}`;
+  return [...instances].sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0));
+}
+
+/**
+ * The service checksum returned by `instance/list`: the grouped name followed by 1.4's per-instance string
+ * `ip:port_weight_healthy_cluster,` in 1.4 order. Clients treat it as opaque; it changes whenever any listed
+ * field does.
+ */
+export function serviceChecksum(groupedName: string, instances: readonly Instance[]): string {
+  let text = groupedName;
+  for (const i of sortedForChecksum(instances)) {
+    text += `${i.ip}:${i.port}_${javaDouble(i.weight)}_${i.healthy}_${i.clusterName},`;
+  }
+  return md5Hex(text);
+}
+
+/** 1.4's `Instances.getChecksum`, the Distro datum checksum a 1.4 peer compares during verify. */
+export function datumChecksum(instances: readonly Instance[]): string {
+  let text = "";
+  for (const i of sortedForChecksum(instances)) {
+    const meta = Object.keys(i.metadata)
+      .sort()
+      .map((k) => `${k}:${i.metadata[k]},`)
+      .join("");
+    text += `${i.ip}:${i.port}_${javaDouble(i.weight)}_${i.healthy}_${i.enabled}_${i.clusterName}_${meta},`;
+  }
+  return md5Hex(text);
+}

@@ -1,0 +1,107 @@
+/**
+ * What a client sees of a service: the `instance/list` answer of Nacos 1.4, shared by the HTTP API and
+ * UDP push so a pushed payload and a polled one can never differ.
+ */
+import { serviceChecksum } from "./checksum.js";
+import type { Instance, Metadata } from "./instance.js";
+import { splitGroupedName } from "./naming.js";
+import type { ServiceDatum } from "./service-datum.js";
+
+export interface ListQuery {
+  /** Grouped name, echoed as `name` (clients file the answer under it). */
+  readonly groupedName: string;
+  /** Comma-separated cluster filter exactly as asked (echoed); empty means every cluster. */
+  readonly clusters: string;
+  readonly healthyOnly: boolean;
+  readonly env: string;
+  /** Nacos Java clients ≥ 1.0.0 (and the npm SDK, which claims to be one) expect grouped names in `dom`. */
+  readonly groupedNamesForClient: boolean;
+  readonly cacheMillis: number;
+  readonly lastRefTime: number;
+}
+
+export interface ListedHost {
+  ip: string;
+  port: number;
+  valid: boolean;
+  healthy: boolean;
+  marked: boolean;
+  instanceId: string;
+  metadata: Metadata;
+  enabled: boolean;
+  weight: number;
+  clusterName: string;
+  serviceName: string;
+  ephemeral: boolean;
+}
+
+export interface ListView {
+  name: string;
+  dom: string;
+  clusters: string;
+  env: string;
+  cacheMillis: number;
+  lastRefTime: number;
+  checksum: string;
+  useSpecifiedURL: boolean;
+  metadata: Metadata;
+  /** 2.x's field, true when the protect threshold replaced real health with "all healthy". */
+  reachProtectionThreshold: boolean;
+  hosts: ListedHost[];
+}
+
+export function selectByClusters(instances: readonly Instance[], clusters: string): Instance[] {
+  const wanted = clusters
+    .split(",")
+    .map((c) => c.trim())
+    .filter((c) => c !== "");
+  return wanted.length === 0 ? [...instances] : instances.filter((i) => wanted.includes(i.clusterName));
+}
+
+/**
+ * 1.4's protect threshold: when the healthy share of the selected instances (disabled ones included in
+ * the total) is at or below the threshold, every selected instance is listed as healthy. A negative
+ * threshold disables it; the default 0 still fires when nothing is healthy, exactly as 1.4.
+ */
+export function protectThresholdReached(selected: readonly Instance[], threshold: number): boolean {
+  if (selected.length === 0 || threshold < 0) return false;
+  const healthy = selected.filter((i) => i.healthy).length;
+  return Math.fround(healthy / selected.length) <= Math.fround(threshold);
+}
+
+export function buildListView(datum: ServiceDatum | undefined, q: ListQuery): ListView {
+  const live = datum !== undefined && !datum.deleted ? datum : undefined;
+  const selected = selectByClusters(live?.instances ?? [], q.clusters);
+  const protect = protectThresholdReached(selected, live?.meta.protectThreshold ?? 0);
+  const shownName = q.groupedNamesForClient ? q.groupedName : splitGroupedName(q.groupedName).name;
+  const toHost = (i: Instance, healthy: boolean): ListedHost => ({
+    ip: i.ip,
+    port: i.port,
+    valid: healthy,
+    healthy,
+    marked: i.marked,
+    instanceId: i.instanceId,
+    metadata: i.metadata,
+    enabled: i.enabled,
+    weight: i.weight,
+    clusterName: i.clusterName,
+    serviceName: shownName,
+    ephemeral: i.ephemeral,
+  });
+  const enabled = selected.filter((i) => i.enabled);
+  const healthyHosts = enabled.filter((i) => protect || i.healthy).map((i) => toHost(i, true));
+  const unhealthyHosts = protect || q.healthyOnly ? [] : enabled.filter((i) => !i.healthy).map((i) => toHost(i, false));
+  return {
+    name: q.groupedName,
+    dom: shownName,
+    clusters: q.clusters,
+    env: q.env,
+    cacheMillis: q.cacheMillis,
+    lastRefTime: q.lastRefTime,
+    checksum: serviceChecksum(q.groupedName, selected),
+    useSpecifiedURL: false,
+    metadata: live?.meta.metadata ?? {},
+    reachProtectionThreshold: protect,
+    hosts: [...healthyHosts, ...unhealthyHosts],
+  };
+}

@@ -1,0 +1,23 @@
+/** A UDP push target: a 1.x client that polled `instance/list` with a `udpPort`. */
+import type { ServiceRef } from "../core/naming.js";
+
+export interface Subscriber {
+  readonly service: ServiceRef;
+  /** Cluster filter exactly as the client asked; pushes echo it like the polled answer does. */
+  readonly clusters: string;
+  readonly ip: string;
+  readonly udpPort: number;
+  /** The client's User-Agent (decides grouped vs bare names, as in the polled answer). */
+  readonly agent: string;
+  readonly app: string;
+  readonly env: string;
+  readonly healthyOnly: boolean;
+}
+
+/** What the HTTP layer needs from the push machinery. */
+export interface PushSubscriptions {
+  /** Registers or refreshes a subscriber (every poll refreshes it; unrefreshed ones become zombies). */
+  subscribe(subscriber: Subscriber): void;
+  /** Current (non-zombie) subscribers of a service on this node. */
+  subscribersOf(service: ServiceRef): Subscriber[];
+}

@@ -1,0 +1,86 @@
+/**
+ * The only way the core talks to another node. Every method is a request to one peer, addressed by its
+ * member address (`ip:port`); the adapter (gRPC or legacy HTTP) decides how to reach it. Calls either
+ * resolve with the peer's answer or reject with a PeerError; none of them retries: retrying is the
+ * caller's policy (Distro re-queues, membership counts failures).
+ */
+import type { MemberInfo } from "../cluster/member.js";
+import type { ClientWrite, WriteResult } from "../core/ops.js";
+import type { ServiceDatum } from "../core/service-datum.js";
+import type { Version } from "../core/version.js";
+
+export type PeerErrorKind =
+  /** Nothing listens at the peer's address: it is down. */
+  | "refused"
+  /** No answer within the deadline. */
+  | "timeout"
+  /** Any other failure to reach the peer or read its answer. */
+  | "unavailable"
+  /** The peer answered and refused the call (bad secret, not a member, malformed request). */
+  | "rejected";
+
+export class PeerError extends Error {
+  constructor(
+    readonly kind: PeerErrorKind,
+    readonly peer: string,
+    message: string,
+  ) {
+    super(`${peer}: ${message}`);
+    this.name = "PeerError";
+  }
+}
+
+export interface DigestEntry {
+  readonly key: string;
+  readonly version: Version;
+}
+
+/** A responsible node's summary of the keys it owns, sent to every peer each verify period. */
+export interface VerifyDigest {
+  readonly source: string;
+  /** The sender's `MemberInfo.viewHash`; removals happen only when both sides' hashes match. */
+  readonly viewHash: string;
+  readonly entries: readonly DigestEntry[];
+}
+
+/** One bounded piece of a snapshot stream. */
+export interface SnapshotChunk {
+  readonly datums: readonly ServiceDatum[];
+  /** Keys and instances in the whole snapshot, as counted when the stream started (for progress). */
+  readonly totalKeys: number;
+  readonly totalInstances: number;
+  /** Pass this back as `resumeAfter` to continue after this chunk if the stream breaks. */
+  readonly resumeToken: string;
+}
+
+/** What a forwarded client write produced on the responsible node: its result or its refusal. */
+export type ForwardOutcome =
+  | { readonly ok: true; readonly result: WriteResult }
+  | { readonly ok: false; readonly status: number; readonly message: string };
+
+export interface PeerTransport {
+  /** Replicates datums; resolves once the peer has applied (or knowingly ignored, as older) every one. */
+  sync(peer: string, datums: readonly ServiceDatum[]): Promise<void>;
+  /** Delivers a verify digest; the peer repairs itself asynchronously. */
+  verify(peer: string, digest: VerifyDigest): Promise<void>;
+  /** Fetches the peer's current datums for the given keys (missing keys are left out). */
+  query(peer: string, keys: readonly string[]): Promise<ServiceDatum[]>;
+  /** Streams the peer's whole registry in key order, starting after `resumeAfter` ("" for the start). */
+  snapshot(peer: string, resumeAfter: string, signal?: AbortSignal): AsyncIterable<SnapshotChunk>;
+  /** Reports this node to a peer; resolves with the peer's own description. */
+  report(peer: string, self: MemberInfo): Promise<MemberInfo>;
+  /** Executes a client write on the peer responsible for it. */
+  forward(peer: string, write: ClientWrite): Promise<ForwardOutcome>;
+}
+
+/** What a node serves to its peers; transports' servers call into it after checking the caller. */
+export interface PeerHandler {
+  onSync(source: string, datums: readonly ServiceDatum[]): void;
+  onVerify(digest: VerifyDigest): void;
+  onQuery(keys: readonly string[]): ServiceDatum[];
+  onSnapshot(resumeAfter: string): AsyncIterable<SnapshotChunk>;
+  onReport(reporter: MemberInfo): MemberInfo;
+  onForward(write: ClientWrite): Promise<ForwardOutcome>;
+  /** Whether `address` is a member this node knows (calls from non-members are refused when secured). */
+  isMember(address: string): boolean;
+}
