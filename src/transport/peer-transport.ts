@@ -35,12 +35,39 @@ export interface DigestEntry {
   readonly version: Version;
 }
 
-/** A responsible node's summary of the keys it owns, sent to every peer each verify period. */
-export interface VerifyDigest {
+interface VerifyBase {
+  /** Member address of the responsible node sending the digest. */
   readonly source: string;
   /** The sender's `MemberInfo.viewHash`; removals happen only when both sides' hashes match. */
   readonly viewHash: string;
+  /** Versions older than this counter may belong to tombstones the sender has already purged. */
+  readonly purgeHorizon: number;
+  /** Keys are spread over this many buckets by `digestBucket(key, bucketCount)`. */
+  readonly bucketCount: number;
+}
+
+/**
+ * Round one of verify: one hash per bucket over the (key, version) pairs the sender is responsible for.
+ * The peer answers with the buckets whose hash differs from its own, so a converged cluster exchanges only
+ * `bucketCount` hashes per peer and period instead of one entry per key.
+ */
+export interface VerifySummary extends VerifyBase {
+  readonly kind: "summary";
+  readonly bucketHashes: readonly string[];
+}
+
+/** Round two: every (key, version) the sender is responsible for in the buckets the peer asked about. */
+export interface VerifyDetail extends VerifyBase {
+  readonly kind: "detail";
+  readonly buckets: readonly number[];
   readonly entries: readonly DigestEntry[];
+}
+
+export type VerifyDigest = VerifySummary | VerifyDetail;
+
+export interface VerifyReply {
+  /** For a summary: buckets that differ here. For a detail: always empty. */
+  readonly mismatchedBuckets: readonly number[];
 }
 
 /** One bounded piece of a snapshot stream. */
@@ -61,8 +88,8 @@ export type ForwardOutcome =
 export interface PeerTransport {
   /** Replicates datums; resolves once the peer has applied (or knowingly ignored, as older) every one. */
   sync(peer: string, datums: readonly ServiceDatum[]): Promise<void>;
-  /** Delivers a verify digest; the peer repairs itself asynchronously. */
-  verify(peer: string, digest: VerifyDigest): Promise<void>;
+  /** Delivers a verify digest; the peer repairs itself asynchronously (fetching what it lacks). */
+  verify(peer: string, digest: VerifyDigest): Promise<VerifyReply>;
   /** Fetches the peer's current datums for the given keys (missing keys are left out). */
   query(peer: string, keys: readonly string[]): Promise<ServiceDatum[]>;
   /** Streams the peer's whole registry in key order, starting after `resumeAfter` ("" for the start). */
@@ -76,7 +103,7 @@ export interface PeerTransport {
 /** What a node serves to its peers; transports' servers call into it after checking the caller. */
 export interface PeerHandler {
   onSync(source: string, datums: readonly ServiceDatum[]): void;
-  onVerify(digest: VerifyDigest): void;
+  onVerify(digest: VerifyDigest): VerifyReply;
   onQuery(keys: readonly string[]): ServiceDatum[];
   onSnapshot(resumeAfter: string): AsyncIterable<SnapshotChunk>;
   onReport(reporter: MemberInfo): MemberInfo;
