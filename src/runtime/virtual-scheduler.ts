@@ -85,6 +85,35 @@ export class VirtualScheduler implements Scheduler {
     this.current = Math.max(this.current, target);
   }
 
+  /**
+   * Advances time timer by timer until `promise` settles (a simulated client waiting for its answer),
+   * at most `maxMs`; then returns its outcome.
+   */
+  async runUntilSettled<T>(promise: Promise<T>, maxMs: number): Promise<T> {
+    let settled = false;
+    const tracked = promise.finally(() => {
+      settled = true;
+    });
+    tracked.catch(() => {});
+    const limit = this.current + maxMs;
+    await settle();
+    while (!settled) {
+      const next = this.nextDue();
+      if (next === undefined || next > limit) {
+        await this.runUntil(limit);
+        break;
+      }
+      await this.runUntil(next);
+    }
+    if (!settled) throw new Error(`still pending after ${maxMs} ms of virtual time`);
+    return tracked;
+  }
+
+  private nextDue(): number | undefined {
+    while (this.heap.length > 0 && this.heap[0]!.cancelled) this.pop();
+    return this.heap[0]?.at;
+  }
+
   private push(t: Timer): void {
     const h = this.heap;
     h.push(t);

@@ -1,0 +1,60 @@
+/**
+ * The sending side of a snapshot: the registry in key order, cut into chunks of a bounded estimated size.
+ * Datums are read as each chunk is built, so memory stays at one chunk whatever the registry's size, and a
+ * stream resumed after a key continues with the next one, never repeating or skipping a key.
+ */
+import type { Registry } from "../core/registry.js";
+import type { ServiceDatum } from "../core/service-datum.js";
+import type { SnapshotChunk } from "../transport/peer-transport.js";
+
+/** A cheap upper-bound-ish estimate of a datum's encoded size, enough to keep chunks well under limits. */
+export function estimateBytes(datum: ServiceDatum): number {
+  let bytes = 64 + datum.key.length * 2 + datum.version.writer.length;
+  for (const i of datum.instances) {
+    bytes += 64 + i.instanceId.length + i.ip.length + i.clusterName.length + i.serviceName.length + i.app.length;
+    for (const k in i.metadata) bytes += 8 + k.length + (i.metadata[k]?.length ?? 0);
+  }
+  for (const k in datum.meta.metadata) bytes += 8 + k.length + (datum.meta.metadata[k]?.length ?? 0);
+  return bytes;
+}
+
+/** First index in sorted `keys` whose key is strictly greater than `after`. */
+function firstAfter(keys: readonly string[], after: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid]! <= after) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+export async function* snapshotChunks(
+  registry: Registry,
+  resumeAfter: string,
+  chunkBytes: number,
+): AsyncGenerator<SnapshotChunk> {
+  const keys = registry.sortedKeys();
+  let totalInstances = 0;
+  for (const d of registry.values()) totalInstances += d.instances.length;
+  const totals = { totalKeys: keys.length, totalInstances };
+  let datums: ServiceDatum[] = [];
+  let bytes = 0;
+  let lastKey = resumeAfter;
+  for (let i = resumeAfter === "" ? 0 : firstAfter(keys, resumeAfter); i < keys.length; i++) {
+    const key = keys[i]!;
+    const datum = registry.get(key);
+    if (datum === undefined) continue; // forgotten since the stream started
+    datums.push(datum);
+    bytes += estimateBytes(datum);
+    lastKey = key;
+    if (bytes >= chunkBytes) {
+      yield { datums, ...totals, resumeToken: lastKey };
+      datums = [];
+      bytes = 0;
+    }
+  }
+  // Always end with one chunk, so even an empty registry tells the receiver its totals and the end token.
+  if (datums.length > 0 || lastKey === resumeAfter) yield { datums, ...totals, resumeToken: lastKey };
+}

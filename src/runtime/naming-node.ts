@@ -1,0 +1,245 @@
+/**
+ * The deterministic core of one node, wired together: registry, writes, responsibility, membership, Distro
+ * and heartbeat checks. It touches the world only through the Scheduler and PeerTransport it is given, so
+ * the real server and the simulator run exactly this object.
+ */
+import type { ClusterView, NodeStatus } from "../api/context.js";
+import type { Abilities, MemberInfo } from "../cluster/member.js";
+import { DEFAULT_MEMBERSHIP_CONFIG, MemberManager, type MembershipConfig } from "../cluster/member-manager.js";
+import { LastBeats } from "../core/last-beats.js";
+import type { Log } from "../core/log.js";
+import { NamingService } from "../core/naming-service.js";
+import type { ClientWrite } from "../core/ops.js";
+import { Registry } from "../core/registry.js";
+import type { Scheduler } from "../core/scheduler.js";
+import type { ServiceDatum } from "../core/service-datum.js";
+import { defaultSwitches, type Switches } from "../core/switches.js";
+import { ClientWriteRouter } from "../distro/client-write-router.js";
+import { DistroMapper } from "../distro/distro-mapper.js";
+import { DEFAULT_DISTRO_CONFIG, DistroProtocol, type DistroConfig } from "../distro/distro-protocol.js";
+import { DEFAULT_HEARTBEAT_CHECK_CONFIG, HeartbeatChecker, type HeartbeatCheckConfig } from "../health/heartbeat-checker.js";
+import type {
+  ForwardOutcome,
+  PeerHandler,
+  PeerTransport,
+  SnapshotChunk,
+  VerifyDigest,
+  VerifyReply,
+} from "../transport/peer-transport.js";
+
+export interface NodeConfig {
+  /** This node's member address (`ip:httpPort`). */
+  readonly self: string;
+  /** Every member address including or excluding self; empty (or only self) means standalone. */
+  readonly members: readonly string[];
+  readonly version: string;
+  readonly grpcPort: number;
+  readonly abilities: Abilities;
+  readonly distro: DistroConfig;
+  readonly membership: MembershipConfig;
+  readonly heartbeat: HeartbeatCheckConfig;
+}
+
+export function defaultNodeConfig(self: string, members: readonly string[] = []): NodeConfig {
+  return {
+    self,
+    members,
+    version: "0.1.0",
+    grpcPort: 0,
+    abilities: { grpcPeer: true, httpPeer: false },
+    distro: DEFAULT_DISTRO_CONFIG,
+    membership: DEFAULT_MEMBERSHIP_CONFIG,
+    heartbeat: DEFAULT_HEARTBEAT_CHECK_CONFIG,
+  };
+}
+
+export class NamingNode implements PeerHandler {
+  readonly registry: Registry;
+  readonly switches: Switches = defaultSwitches();
+  readonly lastBeats: LastBeats;
+  readonly naming: NamingService;
+  readonly mapper: DistroMapper;
+  readonly members: MemberManager;
+  readonly distro: DistroProtocol | undefined;
+  readonly router: ClientWriteRouter;
+  readonly checker: HeartbeatChecker;
+  readonly standalone: boolean;
+
+  constructor(
+    readonly config: NodeConfig,
+    readonly scheduler: Scheduler,
+    transport: PeerTransport | undefined,
+    private readonly log: Log,
+  ) {
+    const { self } = config;
+    const clock = (): number => scheduler.now();
+    this.standalone = transport === undefined || config.members.every((m) => m === self);
+    this.registry = new Registry(self, clock);
+    this.lastBeats = new LastBeats(clock);
+    this.naming = new NamingService(this.registry, this.lastBeats, this.switches);
+    this.mapper = new DistroMapper(self);
+    const peerTransport = this.standalone ? undefined : transport;
+    this.members = new MemberManager(self, config.members, () => this.selfInfo(), scheduler, peerTransport, config.membership, log);
+    this.distro =
+      peerTransport === undefined
+        ? undefined
+        : new DistroProtocol(
+            {
+              self,
+              registry: this.registry,
+              mapper: this.mapper,
+              transport: peerTransport,
+              scheduler,
+              peers: () => this.members.peers(),
+              snapshotSources: () => this.snapshotSources(),
+              log,
+            },
+            config.distro,
+          );
+    this.router = new ClientWriteRouter(this.mapper, this.naming, peerTransport);
+    this.checker = new HeartbeatChecker(
+      this.registry,
+      this.naming,
+      this.lastBeats,
+      this.switches,
+      (name) => this.standalone || this.mapper.responsible(name),
+      scheduler,
+      config.heartbeat,
+      log,
+    );
+    this.members.onChange((reason) => {
+      if (reason === "healthy") this.membershipChanged();
+    });
+    this.mapper.update(this.members.healthy());
+  }
+
+  /** Starts every periodic task; resolves once the node is ready (its snapshot loaded). */
+  async start(): Promise<void> {
+    this.members.start();
+    this.checker.start();
+    await this.distro?.start(true);
+    this.log.info("node ready", { self: this.config.self, standalone: this.standalone });
+  }
+
+  close(): void {
+    this.members.close();
+    this.checker.close();
+    this.distro?.close();
+  }
+
+  get ready(): boolean {
+    return this.distro?.isReady ?? true;
+  }
+
+  selfInfo(): MemberInfo {
+    return {
+      address: this.config.self,
+      version: this.config.version,
+      grpcPort: this.config.grpcPort,
+      abilities: this.config.abilities,
+      ready: this.ready,
+      viewHash: this.mapper.viewHash,
+    };
+  }
+
+  // ---- PeerHandler: what peers may ask of this node ----
+
+  onSync(_source: string, datums: readonly ServiceDatum[]): void {
+    this.requireDistro().onSync(datums);
+  }
+
+  onVerify(digest: VerifyDigest): VerifyReply {
+    return this.requireDistro().onVerify(digest);
+  }
+
+  onQuery(keys: readonly string[]): ServiceDatum[] {
+    return this.requireDistro().onQuery(keys);
+  }
+
+  onSnapshot(resumeAfter: string): AsyncIterable<SnapshotChunk> {
+    return this.requireDistro().onSnapshot(resumeAfter);
+  }
+
+  onReport(reporter: MemberInfo): MemberInfo {
+    return this.members.onReport(reporter);
+  }
+
+  onForward(write: ClientWrite): Promise<ForwardOutcome> {
+    return this.router.onForward(write);
+  }
+
+  isMember(address: string): boolean {
+    return this.members.isMember(address);
+  }
+
+  // ---- views for the HTTP layer ----
+
+  clusterView(): ClusterView {
+    return {
+      selfAddress: this.config.self,
+      standalone: this.standalone,
+      members: () => this.members.all(),
+      selfInfo: () => this.selfInfo(),
+      responsibleFor: (name) => (this.standalone ? this.config.self : this.mapper.ownerOf(name)),
+      isResponsible: (name) => this.standalone || this.mapper.responsible(name),
+      onReport: (reporter) => this.onReport(reporter),
+    };
+  }
+
+  nodeStatus(extraMetrics: () => string = () => ""): NodeStatus {
+    return {
+      ready: () => this.ready,
+      serverStatus: () => this.switches.overriddenServerStatus ?? "UP",
+      metricsText: () => this.metricsText() + extraMetrics(),
+    };
+  }
+
+  private metricsText(): string {
+    const lines: string[] = [];
+    const gauge = (name: string, help: string, value: number, labels = ""): void => {
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name}${labels} ${value}`);
+    };
+    gauge("nacos_node_ready", "1 once the registry is complete (snapshot loaded)", this.ready ? 1 : 0);
+    gauge("nacos_members_healthy", "Members in state UP or SUSPICIOUS, this node included", this.members.healthy().length);
+    const d = this.distro;
+    if (d !== undefined) {
+      const p = d.loader.progress;
+      gauge("nacos_snapshot_keys_loaded", "Keys applied from the startup snapshot", p.keysDone);
+      gauge("nacos_snapshot_keys_total", "Keys in the startup snapshot", p.keysTotal);
+      gauge("nacos_snapshot_instances_loaded", "Instances applied from the startup snapshot", p.instancesDone);
+      gauge("nacos_snapshot_instances_total", "Instances in the startup snapshot", p.instancesTotal);
+      gauge("nacos_snapshot_resumes", "Snapshot streams resumed after a break", p.resumes);
+      gauge("nacos_distro_sync_pending", "Replication tasks waiting for their delay or retry", d.sync.pendingTasks);
+      gauge("nacos_distro_datums_sent", "Datums replicated to peers", d.sync.sentDatums);
+      gauge("nacos_distro_sync_failed_batches", "Replication batches that failed and were re-queued", d.sync.failedBatches);
+      gauge("nacos_distro_datums_received", "Newer datums applied from peers' syncs", d.received);
+      gauge("nacos_distro_verify_fetched", "Datums fetched by verify", d.verify.fetched);
+      gauge("nacos_distro_verify_removed", "Keys removed by verify", d.verify.removed);
+    }
+    gauge("nacos_heartbeat_expired", "Instances removed for missing heartbeats", this.checker.expired);
+    return lines.join("\n") + "\n";
+  }
+
+  private requireDistro(): DistroProtocol {
+    if (this.distro === undefined) throw new Error("standalone node: no peer protocol");
+    return this.distro;
+  }
+
+  private snapshotSources(): string[] {
+    const rank = (state: string): number => (state === "UP" ? 0 : state === "SUSPICIOUS" ? 1 : 2);
+    return this.members
+      .all()
+      .filter((m) => m.address !== this.config.self)
+      .sort((a, b) => rank(a.state) - rank(b.state))
+      .map((m) => m.address);
+  }
+
+  private membershipChanged(): void {
+    if (this.mapper.update(this.members.healthy())) {
+      // Responsibility may have moved here: give every instance a full timeout to reach its new owner.
+      this.lastBeats.startGrace();
+      this.log.info("responsibility recomputed", { healthy: this.mapper.members });
+    }
+    this.distro?.membersChanged();
+  }
+}

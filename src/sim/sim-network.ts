@@ -1,0 +1,185 @@
+/**
+ * A simulated network between in-process nodes, driven by a (virtual) Scheduler: every request and answer
+ * is a message with a random latency, and messages can be dropped, duplicated or blocked per direction
+ * (asymmetric partitions). A node that is not attached refuses connections, like a crashed process.
+ * All randomness comes from the scheduler, so a seed replays the same run.
+ */
+import type { MemberInfo } from "../cluster/member.js";
+import type { ClientWrite } from "../core/ops.js";
+import { sleep, type Scheduler } from "../core/scheduler.js";
+import type { ServiceDatum } from "../core/service-datum.js";
+import {
+  PeerError,
+  type ForwardOutcome,
+  type PeerHandler,
+  type PeerTransport,
+  type SnapshotChunk,
+  type VerifyDigest,
+  type VerifyReply,
+} from "../transport/peer-transport.js";
+
+export interface NetworkFaults {
+  /** Probability that a message (request, answer or stream chunk) is lost. */
+  drop: number;
+  /** Probability that a request is delivered twice. */
+  duplicate: number;
+  minLatencyMs: number;
+  maxLatencyMs: number;
+}
+
+export const CALM_NETWORK: NetworkFaults = { drop: 0, duplicate: 0, minLatencyMs: 1, maxLatencyMs: 5 };
+
+export class SimNetwork {
+  private readonly handlers = new Map<string, PeerHandler>();
+  /** Blocked directions, as `from>to`. */
+  private readonly blocked = new Set<string>();
+  faults: NetworkFaults = { ...CALM_NETWORK };
+  messages = 0;
+
+  constructor(
+    private readonly scheduler: Scheduler,
+    readonly deadlineMs = 3000,
+  ) {}
+
+  attach(address: string, handler: PeerHandler): void {
+    this.handlers.set(address, handler);
+  }
+
+  /** The node crashed: connections to it are refused from now on. */
+  detach(address: string): void {
+    this.handlers.delete(address);
+  }
+
+  block(from: string, to: string): void {
+    this.blocked.add(`${from}>${to}`);
+  }
+
+  unblock(from: string, to: string): void {
+    this.blocked.delete(`${from}>${to}`);
+  }
+
+  /** Cuts every link between the two groups, both directions. */
+  partition(a: readonly string[], b: readonly string[]): void {
+    for (const x of a) for (const y of b) (this.block(x, y), this.block(y, x));
+  }
+
+  heal(): void {
+    this.blocked.clear();
+  }
+
+  isBlocked(from: string, to: string): boolean {
+    return this.blocked.has(`${from}>${to}`);
+  }
+
+  transportFor(self: string): PeerTransport {
+    return new SimTransport(self, this);
+  }
+
+  /** Would a message from→to get through right now (drawing the drop dice)? */
+  private passes(from: string, to: string): boolean {
+    this.messages++;
+    if (this.isBlocked(from, to)) return false;
+    return this.scheduler.random() >= this.faults.drop;
+  }
+
+  private latency(): number {
+    const { minLatencyMs: lo, maxLatencyMs: hi } = this.faults;
+    return lo + Math.floor(this.scheduler.random() * (hi - lo + 1));
+  }
+
+  /** One request/answer exchange, with the deadline of a real RPC. */
+  call<T>(from: string, to: string, invoke: (h: PeerHandler) => T | Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const settle = (fn: () => void): void => {
+        if (!settled) (settled = true), fn();
+      };
+      const deadline = this.scheduler.schedule(this.deadlineMs, () =>
+        settle(() => reject(new PeerError("timeout", to, "deadline exceeded"))),
+      );
+      const deliver = (): void => {
+        const handler = this.handlers.get(to);
+        if (handler === undefined) {
+          deadline.cancel();
+          settle(() => reject(new PeerError("refused", to, "connection refused")));
+          return;
+        }
+        let answer: Promise<T>;
+        try {
+          answer = Promise.resolve(invoke(handler));
+        } catch (err) {
+          answer = Promise.reject(err);
+        }
+        answer.then(
+          (value) => this.reply(to, from, () => (deadline.cancel(), settle(() => resolve(value)))),
+          (err: unknown) =>
+            this.reply(to, from, () =>
+              (deadline.cancel(), settle(() => reject(new PeerError("rejected", to, String(err))))),
+            ),
+        );
+      };
+      if (!this.passes(from, to)) return; // lost: the caller hits its deadline
+      this.scheduler.schedule(this.latency(), deliver);
+      if (this.scheduler.random() < this.faults.duplicate) this.scheduler.schedule(this.latency(), () => void this.duplicate(to, invoke));
+    });
+  }
+
+  /** A duplicated request: runs on the receiver again; its answer goes nowhere. */
+  private async duplicate<T>(to: string, invoke: (h: PeerHandler) => T | Promise<T>): Promise<void> {
+    const handler = this.handlers.get(to);
+    if (handler === undefined) return;
+    try {
+      await invoke(handler);
+    } catch {
+      // the original request's answer already reported the outcome
+    }
+  }
+
+  private reply(from: string, to: string, deliver: () => void): void {
+    if (!this.passes(from, to)) return;
+    this.scheduler.schedule(this.latency(), deliver);
+  }
+
+  /** A server stream: each chunk is a message that can be lost, which breaks the stream like a reset. */
+  async *stream(from: string, to: string, resumeAfter: string): AsyncGenerator<SnapshotChunk> {
+    const chunks = await this.call(from, to, (h) => h.onSnapshot(resumeAfter)[Symbol.asyncIterator]());
+    for (;;) {
+      await sleep(this.scheduler, this.latency());
+      if (!this.handlers.has(to) || !this.passes(to, from)) throw new PeerError("unavailable", to, "stream reset");
+      const next = await chunks.next();
+      if (next.done === true) return;
+      yield next.value;
+    }
+  }
+}
+
+class SimTransport implements PeerTransport {
+  constructor(
+    private readonly self: string,
+    private readonly net: SimNetwork,
+  ) {}
+
+  sync(peer: string, datums: readonly ServiceDatum[]): Promise<void> {
+    return this.net.call(this.self, peer, (h) => h.onSync(this.self, datums));
+  }
+
+  verify(peer: string, digest: VerifyDigest): Promise<VerifyReply> {
+    return this.net.call(this.self, peer, (h) => h.onVerify(digest));
+  }
+
+  query(peer: string, keys: readonly string[]): Promise<ServiceDatum[]> {
+    return this.net.call(this.self, peer, (h) => h.onQuery(keys));
+  }
+
+  snapshot(peer: string, resumeAfter: string): AsyncIterable<SnapshotChunk> {
+    return this.net.stream(this.self, peer, resumeAfter);
+  }
+
+  report(peer: string, self: MemberInfo): Promise<MemberInfo> {
+    return this.net.call(this.self, peer, (h) => h.onReport(self));
+  }
+
+  forward(peer: string, write: ClientWrite): Promise<ForwardOutcome> {
+    return this.net.call(this.self, peer, (h) => h.onForward(write));
+  }
+}
