@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { datumChecksum, serviceChecksum } from "../../src/core/checksum.js";
+import type { Instance } from "../../src/core/instance.js";
+import { DEFAULT_SERVICE_META, type ServiceDatum } from "../../src/core/service-datum.js";
+import { buildListView, protectThresholdReached, type ListQuery } from "../../src/core/service-view.js";
+
+const inst = (ip: string, over: Partial<Instance> = {}): Instance => ({
+  instanceId: `${ip}#8080#DEFAULT#DEFAULT_GROUP@@svc`,
+  ip,
+  port: 8080,
+  weight: 1,
+  healthy: true,
+  enabled: true,
+  ephemeral: true,
+  clusterName: "DEFAULT",
+  serviceName: "DEFAULT_GROUP@@svc",
+  metadata: {},
+  app: "DEFAULT",
+  marked: false,
+  ...over,
+});
+
+const datum = (instances: Instance[], protectThreshold = 0): ServiceDatum => ({
+  key: "public##DEFAULT_GROUP@@svc",
+  version: { counter: 1, writer: "n" },
+  deleted: false,
+  meta: { ...DEFAULT_SERVICE_META, protectThreshold },
+  instances,
+});
+
+const query = (over: Partial<ListQuery> = {}): ListQuery => ({
+  groupedName: "DEFAULT_GROUP@@svc",
+  clusters: "",
+  healthyOnly: false,
+  env: "",
+  groupedNamesForClient: true,
+  cacheMillis: 3000,
+  lastRefTime: 42,
+  ...over,
+});
+
+test("healthy hosts first, disabled hidden, valid mirrors healthy, names echo the query", () => {
+  const view = buildListView(
+    datum([inst("192.0.2.1", { healthy: false }), inst("192.0.2.2"), inst("192.0.2.3", { enabled: false })], -1),
+    query({ clusters: "DEFAULT" }),
+  );
+  assert.deepEqual(view.hosts.map((h) => [h.ip, h.healthy, h.valid]), [["192.0.2.2", true, true], ["192.0.2.1", false, false]]);
+  assert.equal(view.name, "DEFAULT_GROUP@@svc");
+  assert.equal(view.dom, "DEFAULT_GROUP@@svc");
+  assert.equal(view.clusters, "DEFAULT");
+  assert.equal(view.lastRefTime, 42);
+  const bare = buildListView(datum([inst("192.0.2.2")]), query({ groupedNamesForClient: false }));
+  assert.equal(bare.dom, "svc");
+  assert.equal(bare.hosts[0]!.serviceName, "svc");
+  assert.equal(bare.name, "DEFAULT_GROUP@@svc");
+});
+
+test("protect threshold exactly as 1.4: default 0 fires at zero healthy, negative disables, disabled count in total", () => {
+  const allDown = [inst("192.0.2.1", { healthy: false }), inst("192.0.2.2", { healthy: false })];
+  assert.equal(protectThresholdReached(allDown, 0), true);
+  assert.equal(protectThresholdReached(allDown, -1), false);
+  const view = buildListView(datum(allDown, 0), query({ healthyOnly: true }));
+  assert.deepEqual(view.hosts.map((h) => h.healthy), [true, true], "threshold reached: all listed as healthy");
+  assert.equal(view.reachProtectionThreshold, true);
+  const disabledDown = [inst("192.0.2.1"), inst("192.0.2.2", { enabled: false, healthy: false }), inst("192.0.2.3", { healthy: false })];
+  assert.equal(protectThresholdReached(disabledDown, 0.34), true, "1/3 <= 0.34");
+  assert.equal(protectThresholdReached(disabledDown, 0.33), false, "1/3 > 0.33");
+  const healthyOnly = buildListView(datum(disabledDown, 0.2), query({ healthyOnly: true }));
+  assert.deepEqual(healthyOnly.hosts.map((h) => h.ip), ["192.0.2.1"]);
+});
+
+test("cluster filter and empty/missing service", () => {
+  const d = datum([inst("192.0.2.1"), inst("192.0.2.2", { clusterName: "B" })]);
+  assert.deepEqual(buildListView(d, query({ clusters: "B" })).hosts.map((h) => h.ip), ["192.0.2.2"]);
+  assert.deepEqual(buildListView(d, query({ clusters: "A,B" })).hosts.map((h) => h.ip), ["192.0.2.2"]);
+  const missing = buildListView(undefined, query());
+  assert.deepEqual(missing.hosts, []);
+  assert.equal(missing.name, "DEFAULT_GROUP@@svc");
+});
+
+test("checksums change with any listed field and ignore order", () => {
+  const a = [inst("192.0.2.1"), inst("192.0.2.2")];
+  assert.equal(serviceChecksum("g@@s", a), serviceChecksum("g@@s", [...a].reverse()));
+  assert.notEqual(serviceChecksum("g@@s", a), serviceChecksum("g@@s", [inst("192.0.2.1", { weight: 2 }), a[1]!]));
+  assert.match(datumChecksum(a), /^[0-9a-f]{32}$/);
+  assert.notEqual(datumChecksum(a), datumChecksum([inst("192.0.2.1", { metadata: { k: "v" } }), a[1]!]));
+});
