@@ -29,6 +29,7 @@ export type MembershipListener = (reason: "healthy" | "info") => void;
 export class MemberManager {
   private readonly members = new Map<string, Member>();
   private readonly listeners: MembershipListener[] = [];
+  private readonly probing = new Set<string>();
   private cursor = 0;
   private timer: TimerHandle | undefined;
   private healthyKey = "";
@@ -101,9 +102,17 @@ export class MemberManager {
       .map((m) => m.address);
   }
 
-  /** A peer reported itself to us: it is alive. Unknown reporters are ignored, as in 1.4. */
+  /**
+   * A peer reported itself to us. That proves it can reach us, not that we can reach it, so it does not make
+   * the peer UP by itself (an asymmetric partition would flap UP/SUSPICIOUS forever); a peer we do not
+   * consider UP is probed right away instead. Unknown reporters are ignored, as in 1.4.
+   */
   onReport(reporter: MemberInfo): MemberInfo {
-    if (reporter.address !== this.self && this.members.has(reporter.address)) this.markUp(reporter.address, reporter);
+    const member = this.members.get(reporter.address);
+    if (member !== undefined && reporter.address !== this.self) {
+      if (member.state === "UP") this.markUp(reporter.address, reporter);
+      else void this.probe(reporter.address);
+    }
     return this.selfInfo();
   }
 
@@ -116,11 +125,15 @@ export class MemberManager {
   }
 
   private async probe(peer: string): Promise<void> {
+    if (this.transport === undefined || this.probing.has(peer)) return;
+    this.probing.add(peer);
     try {
-      const info = await this.transport!.report(peer, this.selfInfo());
+      const info = await this.transport.report(peer, this.selfInfo());
       this.markUp(peer, info);
     } catch (err) {
       this.markFailure(peer, err);
+    } finally {
+      this.probing.delete(peer);
     }
   }
 

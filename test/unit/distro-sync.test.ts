@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { silentLog } from "../../src/core/log.js";
+import { Registry } from "../../src/core/registry.js";
+import { DEFAULT_SERVICE_META } from "../../src/core/service-datum.js";
+import { DelayTaskEngine } from "../../src/distro/delay-task-engine.js";
+import { DistroSync } from "../../src/distro/distro-sync.js";
+import { VirtualScheduler } from "../../src/runtime/virtual-scheduler.js";
+import { PeerError, type PeerTransport } from "../../src/transport/peer-transport.js";
+import type { ServiceDatum } from "../../src/core/service-datum.js";
+
+test("DelayTaskEngine merges a burst into one task due at the first add's time", async () => {
+  const s = new VirtualScheduler(1, 0);
+  const fired: Array<[number, string[]]> = [];
+  const engine = new DelayTaskEngine<string>(s, (keys) => fired.push([s.now(), keys]));
+  engine.add("a", 1000);
+  await s.advance(300);
+  engine.add("a", 1000);
+  engine.add("b", 1000);
+  await s.advance(2000);
+  assert.deepEqual(fired, [[1000, ["a"]], [1300, ["b"]]]);
+});
+
+interface SentBatch { peer: string; at: number; keys: string[] }
+
+function fakeTransport(s: VirtualScheduler, behaviour: (peer: string) => "ok" | "fail" | number): { t: PeerTransport; sent: SentBatch[] } {
+  const sent: SentBatch[] = [];
+  const unused = () => Promise.reject(new Error("unused"));
+  const t: PeerTransport = {
+    async sync(peer: string, datums: readonly ServiceDatum[]) {
+      const b = behaviour(peer);
+      if (b === "fail") throw new PeerError("refused", peer, "down");
+      if (typeof b === "number") await new Promise<void>((r) => s.schedule(b, r));
+      sent.push({ peer, at: s.now(), keys: datums.map((d) => d.key) });
+    },
+    verify: unused, query: unused, report: unused, forward: unused,
+    snapshot: () => { throw new Error("unused"); },
+  };
+  return { t, sent };
+}
+
+function registryWith(s: VirtualScheduler, keys: string[]): Registry {
+  const r = new Registry("self", () => s.now());
+  for (const k of keys) r.commit(k, { deleted: false, meta: DEFAULT_SERVICE_META, instances: [] });
+  return r;
+}
+
+const config = { delayMs: 1000, retryBaseMs: 3000, retryMaxMs: 30_000, maxKeys: 2, maxInstances: 1000 };
+
+test("sync batches keys per peer, sends current datums, and a slow peer never delays another", async () => {
+  const s = new VirtualScheduler(1, 0);
+  const { t, sent } = fakeTransport(s, (peer) => (peer === "slow" ? 60_000 : "ok"));
+  const reg = registryWith(s, ["k1", "k2", "k3"]);
+  const sync = new DistroSync(s, t, (k) => reg.get(k), config, silentLog);
+  sync.setPeers(["fast", "slow"]);
+  for (const k of ["k1", "k2", "k3", "k1"]) sync.syncToAll(k);
+  await s.advance(1500);
+  const fast = sent.filter((b) => b.peer === "fast");
+  assert.deepEqual(fast.map((b) => b.keys), [["k1", "k2"], ["k3"]], "batches of at most 2 keys, k1 merged");
+  assert.ok(fast.every((b) => b.at === 1000));
+  assert.equal(sent.filter((b) => b.peer === "slow").length, 0);
+  await s.advance(120_000);
+  assert.deepEqual(sent.filter((b) => b.peer === "slow").map((b) => b.keys), [["k1", "k2"], ["k3"]]);
+  sync.close();
+});
+
+test("failed keys retry with back-off while the peer is a member, and stop when it leaves", async () => {
+  const s = new VirtualScheduler(1, 0);
+  let down = true;
+  const { t, sent } = fakeTransport(s, () => (down ? "fail" : "ok"));
+  const reg = registryWith(s, ["k1"]);
+  const sync = new DistroSync(s, t, (k) => reg.get(k), config, silentLog);
+  sync.setPeers(["p"]);
+  sync.syncToAll("k1");
+  await s.advance(1000 + 3000 + 6000 + 100); // first try, retry after 3 s, then 6 s
+  assert.equal(sync.failedBatches, 3);
+  down = false;
+  await s.advance(12_000);
+  assert.deepEqual(sent.map((b) => b.keys), [["k1"]], "delivered once the peer answers");
+  down = true;
+  sync.syncToAll("k1");
+  await s.advance(1100);
+  const failuresBefore = sync.failedBatches;
+  sync.setPeers([]);
+  await s.advance(120_000);
+  assert.equal(sync.failedBatches, failuresBefore, "no retries to a peer that left");
+  assert.equal(sync.pendingTasks, 0);
+  sync.close();
+});
