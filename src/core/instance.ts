@@ -34,6 +34,14 @@ export function instanceKey(i: Pick<Instance, "ip" | "port" | "clusterName">): s
   return `${i.ip}:${i.port}:unknown:${i.clusterName}`;
 }
 
+/**
+ * An instance's identity inside its service: address, cluster and kind. Ephemeral and persistent instances
+ * with the same address are distinct, as 1.4 keeps them in two lists.
+ */
+export function identityOf(i: Pick<Instance, "ip" | "port" | "clusterName" | "ephemeral">): string {
+  return `${instanceKey(i)}:${i.ephemeral ? "ephemeral" : "persist"}`;
+}
+
 /** The default ("simple") instanceId generator of 1.4: `ip#port#cluster#group@@service`. */
 export function simpleInstanceId(ip: string, port: number, clusterName: string, groupedName: string): string {
   return `${ip}#${port}#${clusterName}#${groupedName}`;

@@ -5,6 +5,7 @@
  */
 import { badRequest, NacosError, notFound } from "./errors.js";
 import {
+  identityOf,
   instanceKey,
   PRESERVED_ID_GENERATOR,
   beatIntervalOf,
@@ -31,10 +32,6 @@ import { TOMBSTONE_CONTENT, type ServiceContent } from "./service-datum.js";
 import type { Switches } from "./switches.js";
 
 const OK: WriteResult = Object.freeze({ type: "ok" });
-
-/** Ephemeral and persistent instances with the same address are distinct, as in 1.4's two lists. */
-const identityOf = (i: Pick<Instance, "ip" | "port" | "clusterName" | "ephemeral">): string =>
-  `${instanceKey(i)}:${i.ephemeral ? "ephemeral" : "persist"}`;
 
 const sameAddress = (i: Instance, a: InstanceAddress): boolean =>
   i.ip === a.ip && i.port === a.port && i.clusterName === a.clusterName;

@@ -1,15 +1,17 @@
 /**
- * Every service datum this node holds, whoever owns it. Local writes get a new version here; replicated
- * datums are applied only when newer, so the registry can never move a key back in time.
+ * Every service datum this node holds, whoever owns it. Local writes get versions from this node's hybrid
+ * logical clock; replicated datums are merged entry by entry, so the registry never moves anything back.
  */
 import { parseServiceKey } from "./naming.js";
 import {
   DEFAULT_SERVICE_META,
-  sameContent,
+  mergeDatums,
+  purgeTombstones,
+  writeDatum,
   type ServiceContent,
   type ServiceDatum,
 } from "./service-datum.js";
-import { compareVersions, isNewer, nextVersion } from "./version.js";
+import { compareVersions, type Version } from "./version.js";
 
 export type ChangeOrigin = "local" | "remote";
 
@@ -35,10 +37,17 @@ export class Registry {
   private readonly byNamespace = new Map<string, Set<string>>();
   private readonly listeners: RegistryListener[] = [];
   private liveInstances = 0;
+  /** Highest version counter issued or seen: the hybrid logical clock. */
+  private hlc = 0;
 
+  /**
+   * @param purgeBefore tombstones with a version counter below this are forgotten (every node on the same
+   *   schedule); a function so the horizon moves with the clock.
+   */
   constructor(
     private readonly writer: string,
     private readonly clock: () => number,
+    private readonly purgeBefore: () => number = () => 0,
   ) {}
 
   onChange(listener: RegistryListener): void {
@@ -49,36 +58,44 @@ export class Registry {
     return this.datums.get(key);
   }
 
-  /** The datum of a service that exists (not a tombstone). */
+  /** The datum of a service that exists (not deleted). */
   getLive(key: string): ServiceDatum | undefined {
     const d = this.datums.get(key);
     return d === undefined || d.deleted ? undefined : d;
   }
 
   /**
-   * A write by this node. Unchanged content keeps its version, so repeated registrations and full beats
+   * A write by this node. Only what changed gets a new version, so repeated registrations and full beats
    * cause no replication traffic. Returns the datum now held.
    */
   commit(key: string, content: ServiceContent): ServiceDatum {
     const previous = this.datums.get(key);
-    if (previous !== undefined && sameContent(previous, content)) return previous;
-    const datum: ServiceDatum = {
-      key,
-      version: nextVersion(previous?.version, this.clock(), this.writer),
-      deleted: content.deleted,
-      meta: content.meta,
-      instances: content.instances,
-    };
+    const version: Version = { counter: Math.max(this.hlc + 1, Math.floor(this.clock())), writer: this.writer };
+    const datum = writeDatum(key, previous, content, version);
+    if (datum === previous) return previous;
+    this.hlc = version.counter;
     this.store(datum, previous, "local");
     return datum;
   }
 
-  /** A datum from a peer. Applied only if newer than what is held; returns whether it was applied. */
+  /** A datum from a peer, merged into ours. Returns whether anything changed here. */
   apply(datum: ServiceDatum): boolean {
+    this.hlc = Math.max(this.hlc, datum.version.counter);
     const previous = this.datums.get(datum.key);
-    if (!isNewer(datum.version, previous?.version)) return false;
-    this.store(datum, previous, "remote");
+    const merged = mergeDatums(previous, datum, this.purgeBefore());
+    if (merged === previous) return false;
+    this.store(merged, previous, "remote");
     return true;
+  }
+
+  /** Drops expired tombstones everywhere; forgets deleted services that have nothing left. */
+  purge(): void {
+    const before = this.purgeBefore();
+    for (const datum of [...this.datums.values()]) {
+      const purged = purgeTombstones(datum, before);
+      if (datum.deleted && purged.entries.length === 0 && datum.metaVersion.counter < before) this.forget(datum.key);
+      else if (purged !== datum) this.replace(purged, datum);
+    }
   }
 
   /** Forgets a key entirely (no tombstone). Only verify and tombstone expiry call this. */
@@ -127,7 +144,7 @@ export class Registry {
   }
 
   private store(datum: ServiceDatum, previous: ServiceDatum | undefined, origin: ChangeOrigin): void {
-    if (previous !== undefined && compareVersions(datum.version, previous.version) <= 0) {
+    if (previous !== undefined && compareVersions(datum.version, previous.version) < 0) {
       throw new Error(`registry invariant: ${datum.key} would move back in version`);
     }
     this.datums.set(datum.key, datum);
@@ -135,12 +152,18 @@ export class Registry {
     this.emit({ key: datum.key, previous, current: datum, origin });
   }
 
+  /** A purge: content readers see no difference, so no listener needs to hear about it. */
+  private replace(datum: ServiceDatum, previous: ServiceDatum): void {
+    this.datums.set(datum.key, datum);
+    this.index(previous, datum);
+  }
+
   private index(previous: ServiceDatum | undefined, current: ServiceDatum | undefined): void {
     const datum = current ?? previous;
     if (datum === undefined) return;
     const { namespaceId, groupedName } = parseServiceKey(datum.key);
-    const live = (d: ServiceDatum | undefined): boolean => d !== undefined && !d.deleted;
-    this.liveInstances += (live(current) ? current!.instances.length : 0) - (live(previous) ? previous!.instances.length : 0);
+    const live = (d: ServiceDatum | undefined): d is ServiceDatum => d !== undefined && !d.deleted;
+    this.liveInstances += (live(current) ? current.instances.length : 0) - (live(previous) ? previous.instances.length : 0);
     if (live(current)) {
       let names = this.byNamespace.get(namespaceId);
       if (names === undefined) this.byNamespace.set(namespaceId, (names = new Set()));

