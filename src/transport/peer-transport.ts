@@ -7,7 +7,6 @@
 import type { MemberInfo } from "../cluster/member.js";
 import type { ClientWrite, WriteResult } from "../core/ops.js";
 import type { ServiceDatum } from "../core/service-datum.js";
-import type { Version } from "../core/version.js";
 
 export type PeerErrorKind =
   /** Nothing listens at the peer's address: it is down. */
@@ -32,7 +31,8 @@ export class PeerError extends Error {
 
 export interface DigestEntry {
   readonly key: string;
-  readonly version: Version;
+  /** `ServiceDatum.digest`: equal digests mean equal datums. */
+  readonly digest: string;
 }
 
 interface VerifyBase {
@@ -56,7 +56,7 @@ export interface VerifySummary extends VerifyBase {
   readonly bucketHashes: readonly string[];
 }
 
-/** Round two: every (key, version) the sender is responsible for in the buckets the peer asked about. */
+/** Round two: every (key, digest) the sender is responsible for in the buckets the peer asked about. */
 export interface VerifyDetail extends VerifyBase {
   readonly kind: "detail";
   readonly buckets: readonly number[];
