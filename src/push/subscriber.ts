@@ -16,7 +16,11 @@ export interface Subscriber {
 
 /** What the HTTP layer needs from the push machinery. */
 export interface PushSubscriptions {
-  /** Registers or refreshes a subscriber (every poll refreshes it; unrefreshed ones become zombies). */
+  /**
+   * Registers or refreshes a subscriber (every poll refreshes it; unrefreshed ones become zombies). Ignored
+   * when push is switched off, the agent cannot take pushes (`acceptsUdpPush` in client-agent.ts; the poll
+   * answer's cacheMillis depends on the same rule), or there is no ip/udpPort to push to.
+   */
   subscribe(subscriber: Subscriber): void;
   /** Current (non-zombie) subscribers of a service on this node. */
   subscribersOf(service: ServiceRef): Subscriber[];

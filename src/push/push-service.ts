@@ -1,0 +1,291 @@
+/**
+ * UDP push to Nacos 1.x subscribers, as 1.4's PushService: every registry change of a service (local or
+ * replicated) leaves, after a short coalescing window, as one datagram per subscriber carrying the same
+ * `instance/list` answer a poll would get; each push waits for its ack, is resent once, then counts as
+ * failed. Subscribers that stop polling are dropped. Sends never wait for a receiver, so a slow or dead
+ * subscriber cannot delay anyone else. All timing comes from the Scheduler; the network is a PushChannel.
+ */
+import type { Log } from "../core/log.js";
+import { serviceKey, type ServiceRef } from "../core/naming.js";
+import type { Registry } from "../core/registry.js";
+import { every, type Scheduler, type TimerHandle } from "../core/scheduler.js";
+import { buildListView, type ListQuery } from "../core/service-view.js";
+import type { Switches } from "../core/switches.js";
+import { acceptsUdpPush, wantsGroupedNames } from "./client-agent.js";
+import type { PushAck, PushChannel } from "./push-channel.js";
+import { encodePushPacket } from "./push-packet.js";
+import type { PushSubscriptions, Subscriber } from "./subscriber.js";
+
+export interface PushConfig {
+  /** Changes to one service within this window leave as one push (1.4: 1000 ms). */
+  readonly coalesceWindowMs: number;
+  /** How long a push waits for its ack before it is resent (1.4: 10 s). */
+  readonly ackTimeoutMs: number;
+  /** Resends of an unacknowledged push before it counts as failed (1.4: 1, so at most two sends). */
+  readonly maxRetries: number;
+  /**
+   * A subscriber no poll has refreshed for longer than this is a zombie and is dropped. 1.4 uses
+   * pushCacheMillis (10 s), which is exactly the client's own poll period, so a single late poll drops a
+   * live client and it flickers in and out. Undefined means ZOMBIE_POLL_PERIODS periods of the current
+   * `defaultPushCacheMillis` switch (30 s by default): two polls may be lost or late, and the timeout follows
+   * the switch when an operator lengthens the poll period.
+   */
+  readonly zombieTimeoutMs: number | undefined;
+  /** How often zombies are swept (1.4: 20 s); they are also dropped whenever their service is pushed. */
+  readonly sweepPeriodMs: number;
+}
+
+export const ZOMBIE_POLL_PERIODS = 3;
+
+export const DEFAULT_PUSH_CONFIG: PushConfig = {
+  coalesceWindowMs: 1_000,
+  ackTimeoutMs: 10_000,
+  maxRetries: 1,
+  zombieTimeoutMs: undefined,
+  sweepPeriodMs: 20_000,
+};
+
+export interface PushStats {
+  /** Subscribers held, zombies not yet swept included. */
+  readonly subscribers: number;
+  /** Pushes sent (first sends; resends are `retried`). */
+  readonly sent: number;
+  readonly acked: number;
+  readonly retried: number;
+  /** Pushes still unacknowledged after every resend. */
+  readonly failed: number;
+  /** Unacknowledged pushes abandoned because a newer push to the same subscriber replaced them. */
+  readonly superseded: number;
+  /** Datagrams (sends or resends) the network refused; each is then treated as lost. */
+  readonly sendErrors: number;
+  readonly awaitingAck: number;
+}
+
+/**
+ * Push stamps (`lastRefTime`) are the clock's milliseconds × 1000, bumped to stay strictly increasing when
+ * several pushes share a millisecond or the clock steps back: unique per push, integers, and below 2^53
+ * until the year 2255, so the npm client's JSON.parse/JSON.stringify echo is exact. (1.4's nanosecond stamp
+ * would lose digits in a JavaScript number and the ack would never match.)
+ */
+const STAMPS_PER_MS = 1_000;
+
+interface Subscription {
+  subscriber: Subscriber;
+  refreshedAt: number;
+  /** The push still waiting for this subscriber's ack; a newer push replaces it. */
+  awaiting: PendingAck | undefined;
+}
+
+interface PendingAck {
+  readonly ackKey: string;
+  readonly datagram: Uint8Array;
+  readonly subscription: Subscription;
+  resends: number;
+  timer: TimerHandle | undefined;
+}
+
+/** How 1.4 matches an ack: the address it came from and the stamp it echoes. */
+const ackKeyOf = (ip: string, port: number, lastRefTime: number): string => `${ip},${port},${lastRefTime}`;
+
+/** 1.4's PushClient identity within a service: cluster filter, socket address and agent. */
+const subscriptionKeyOf = (s: Subscriber): string => JSON.stringify([s.clusters, s.ip, s.udpPort, s.agent]);
+
+export class PushService implements PushSubscriptions {
+  /** service key → subscription key → subscription. */
+  private readonly subscriptions = new Map<string, Map<string, Subscription>>();
+  /** At most one scheduled push per service key: that is what coalesces changes. */
+  private readonly scheduledPushes = new Map<string, TimerHandle>();
+  private readonly awaitingAck = new Map<string, PendingAck>();
+  private readonly sweeper: TimerHandle;
+  private lastStamp = 0;
+  private closed = false;
+  private sent = 0;
+  private acked = 0;
+  private retried = 0;
+  private failed = 0;
+  private superseded = 0;
+  private sendErrors = 0;
+
+  constructor(
+    private readonly scheduler: Scheduler,
+    private readonly registry: Registry,
+    private readonly switches: Switches,
+    private readonly channel: PushChannel,
+    private readonly config: PushConfig,
+    private readonly log: Log,
+  ) {
+    // Every change counts, whatever its origin: subscribers of this node must see replicated data too.
+    // The sweep starts here so a service that never changes cannot keep its zombies; close() stops it.
+    registry.onChange((change) => this.serviceChanged(change.key));
+    channel.onAck((ack) => this.acknowledge(ack));
+    this.sweeper = every(scheduler, config.sweepPeriodMs, () => this.dropZombies());
+  }
+
+  /**
+   * Registers or refreshes a push target. Ignored, as in 1.4's `canEnablePush`, when push is switched off
+   * or the agent is below its push minimum, and when there is no address to push to.
+   */
+  subscribe(subscriber: Subscriber): void {
+    if (this.closed || subscriber.ip === "" || subscriber.udpPort <= 0) return;
+    if (!acceptsUdpPush(subscriber.agent, this.switches)) return;
+    const key = serviceKey(subscriber.service);
+    let subscriptions = this.subscriptions.get(key);
+    if (subscriptions === undefined) this.subscriptions.set(key, (subscriptions = new Map()));
+    const id = subscriptionKeyOf(subscriber);
+    const now = this.scheduler.now();
+    const existing = subscriptions.get(id);
+    if (existing === undefined) {
+      subscriptions.set(id, { subscriber, refreshedAt: now, awaiting: undefined });
+    } else {
+      existing.subscriber = subscriber;
+      existing.refreshedAt = now;
+    }
+  }
+
+  subscribersOf(service: ServiceRef): Subscriber[] {
+    return this.liveSubscriptions(serviceKey(service)).map((s) => s.subscriber);
+  }
+
+  stats(): PushStats {
+    let subscribers = 0;
+    for (const subscriptions of this.subscriptions.values()) subscribers += subscriptions.size;
+    return {
+      subscribers,
+      sent: this.sent,
+      acked: this.acked,
+      retried: this.retried,
+      failed: this.failed,
+      superseded: this.superseded,
+      sendErrors: this.sendErrors,
+      awaitingAck: this.awaitingAck.size,
+    };
+  }
+
+  /** Cancels every timer and forgets every subscriber; later changes, subscribes and acks are ignored. */
+  close(): void {
+    this.closed = true;
+    this.sweeper.cancel();
+    for (const timer of this.scheduledPushes.values()) timer.cancel();
+    for (const pending of this.awaitingAck.values()) pending.timer?.cancel();
+    this.scheduledPushes.clear();
+    this.awaitingAck.clear();
+    this.subscriptions.clear();
+  }
+
+  private serviceChanged(key: string): void {
+    if (this.closed || !this.subscriptions.has(key) || this.scheduledPushes.has(key)) return;
+    this.scheduledPushes.set(key, this.scheduler.schedule(this.config.coalesceWindowMs, () => this.pushService(key)));
+  }
+
+  private pushService(key: string): void {
+    this.scheduledPushes.delete(key);
+    if (!this.switches.pushEnabled) return;
+    const datum = this.registry.get(key);
+    const now = this.scheduler.now();
+    // Subscribers asking the same question share one answer: build (and checksum) each distinct view once.
+    const dataByQuery = new Map<string, string>();
+    for (const subscription of this.liveSubscriptions(key)) {
+      const query = this.pushQuery(subscription.subscriber, now);
+      const queryKey = JSON.stringify([query.clusters, query.healthyOnly, query.env, query.groupedNamesForClient]);
+      let data = dataByQuery.get(queryKey);
+      if (data === undefined) dataByQuery.set(queryKey, (data = JSON.stringify(buildListView(datum, query))));
+      this.startPush(subscription, data);
+    }
+  }
+
+  /** The poll a subscriber made, answered now, with the push poll period (as 1.4 forces it). */
+  private pushQuery(s: Subscriber, now: number): ListQuery {
+    return {
+      groupedName: s.service.groupedName,
+      clusters: s.clusters,
+      healthyOnly: s.healthyOnly,
+      env: s.env,
+      groupedNamesForClient: wantsGroupedNames(s.agent),
+      cacheMillis: this.switches.defaultPushCacheMillis,
+      lastRefTime: now,
+    };
+  }
+
+  private startPush(subscription: Subscription, data: string): void {
+    if (subscription.awaiting !== undefined) {
+      // Resending the older answer after this one would roll the client back until its next poll.
+      this.superseded++;
+      this.settle(subscription.awaiting);
+    }
+    const { ip, udpPort } = subscription.subscriber;
+    const lastRefTime = this.nextStamp();
+    const pending: PendingAck = {
+      ackKey: ackKeyOf(ip, udpPort, lastRefTime),
+      datagram: encodePushPacket({ type: "dom", data, lastRefTime }),
+      subscription,
+      resends: 0,
+      timer: undefined,
+    };
+    subscription.awaiting = pending;
+    this.awaitingAck.set(pending.ackKey, pending);
+    this.sent++;
+    this.transmit(pending);
+  }
+
+  private transmit(pending: PendingAck): void {
+    const { ip, udpPort } = pending.subscription.subscriber;
+    pending.timer = this.scheduler.schedule(this.config.ackTimeoutMs, () => this.ackTimedOut(pending));
+    void this.channel.send(pending.datagram, ip, udpPort).then((sentOk) => {
+      if (!sentOk) this.sendErrors++;
+    });
+  }
+
+  private ackTimedOut(pending: PendingAck): void {
+    if (pending.resends < this.config.maxRetries) {
+      pending.resends++;
+      this.retried++;
+      this.transmit(pending);
+      return;
+    }
+    this.settle(pending);
+    this.failed++;
+    const { ip, udpPort, service } = pending.subscription.subscriber;
+    this.log.warn("udp push failed: no ack after retries", { ip, port: udpPort, service: serviceKey(service) });
+  }
+
+  private acknowledge(ack: PushAck): void {
+    const pending = this.awaitingAck.get(ackKeyOf(ack.ip, ack.port, ack.lastRefTime));
+    if (pending === undefined) {
+      this.log.debug("udp push ack matches no pending push", { ...ack });
+      return;
+    }
+    this.settle(pending);
+    this.acked++;
+  }
+
+  private settle(pending: PendingAck): void {
+    pending.timer?.cancel();
+    this.awaitingAck.delete(pending.ackKey);
+    if (pending.subscription.awaiting === pending) pending.subscription.awaiting = undefined;
+  }
+
+  private nextStamp(): number {
+    this.lastStamp = Math.max(Math.floor(this.scheduler.now()) * STAMPS_PER_MS, this.lastStamp + 1);
+    return this.lastStamp;
+  }
+
+  private zombieTimeoutMs(): number {
+    return this.config.zombieTimeoutMs ?? ZOMBIE_POLL_PERIODS * this.switches.defaultPushCacheMillis;
+  }
+
+  /** The subscribers of a service that are still polling; zombies are dropped on the way. */
+  private liveSubscriptions(key: string): Subscription[] {
+    const subscriptions = this.subscriptions.get(key);
+    if (subscriptions === undefined) return [];
+    const oldest = this.scheduler.now() - this.zombieTimeoutMs();
+    for (const [id, s] of subscriptions) {
+      if (s.refreshedAt < oldest) subscriptions.delete(id);
+    }
+    if (subscriptions.size === 0) this.subscriptions.delete(key);
+    return [...subscriptions.values()];
+  }
+
+  private dropZombies(): void {
+    for (const key of [...this.subscriptions.keys()]) this.liveSubscriptions(key);
+  }
+}

@@ -1,0 +1,106 @@
+/** Shared by the push tests: the npm Nacos client's view of a datagram, a scripted PushChannel, and data builders. */
+import { createRequire } from "node:module";
+import type { Instance } from "../../src/core/instance.js";
+import { DEFAULT_NAMESPACE, type ServiceRef } from "../../src/core/naming.js";
+import type { PushAck, PushChannel } from "../../src/push/push-channel.js";
+import { parseAckStamp } from "../../src/push/push-packet.js";
+import type { Subscriber } from "../../src/push/subscriber.js";
+
+// The real client's decompression (gzip sniffed by magic bytes), so the tests read pushes exactly as it does.
+const nacosUtil = createRequire(import.meta.url)("nacos-naming/lib/util/index.js") as {
+  tryDecompress(bytes: Buffer): Buffer;
+};
+
+export interface ReceivedPush {
+  readonly type: string;
+  readonly data: string;
+  readonly lastRefTime: number;
+}
+
+/** PushReceiver._handlePushMessage up to the ack: decompress if gzip, JSON.parse. */
+export function decodeLikeNacosClient(datagram: Uint8Array): ReceivedPush {
+  return JSON.parse(nacosUtil.tryDecompress(Buffer.from(datagram)).toString()) as ReceivedPush;
+}
+
+/** The ack PushReceiver sends for a `dom` push: the parsed stamp re-serialised by JSON.stringify. */
+export function ackLikeNacosClient(push: ReceivedPush): Buffer {
+  return Buffer.from(JSON.stringify({ type: "push-ack", lastRefTime: push.lastRefTime, data: "" }));
+}
+
+export const isGzip = (bytes: Uint8Array): boolean => bytes[0] === 0x1f && bytes[1] === 0x8b;
+
+export interface SentDatagram {
+  readonly datagram: Uint8Array;
+  readonly ip: string;
+  readonly port: number;
+  readonly push: ReceivedPush;
+}
+
+/** Records every send; the test decides which targets hang, which fail, and when acks arrive. */
+export class FakePushChannel implements PushChannel {
+  readonly sent: SentDatagram[] = [];
+  /** `ip:port` targets whose sends never complete, like a receiver stuck behind a full network path. */
+  readonly hanging = new Set<string>();
+  /** `ip:port` targets whose sends fail. */
+  readonly failing = new Set<string>();
+  private listener: ((ack: PushAck) => void) | undefined;
+
+  send(datagram: Uint8Array, ip: string, port: number): Promise<boolean> {
+    this.sent.push({ datagram, ip, port, push: decodeLikeNacosClient(datagram) });
+    const target = `${ip}:${port}`;
+    if (this.hanging.has(target)) return new Promise(() => {});
+    return Promise.resolve(!this.failing.has(target));
+  }
+
+  onAck(listener: (ack: PushAck) => void): void {
+    this.listener = listener;
+  }
+
+  sentTo(ip: string, port: number): SentDatagram[] {
+    return this.sent.filter((s) => s.ip === ip && s.port === port);
+  }
+
+  /** Acks a datagram the way the npm client does, through the same ack parser the real channel uses. */
+  ack(sent: SentDatagram): void {
+    const lastRefTime = parseAckStamp(ackLikeNacosClient(sent.push));
+    if (lastRefTime === undefined) throw new Error("client ack did not parse");
+    this.listener?.({ ip: sent.ip, port: sent.port, lastRefTime });
+  }
+}
+
+export const SERVICE: ServiceRef = { namespaceId: DEFAULT_NAMESPACE, groupedName: "DEFAULT_GROUP@@orders" };
+
+export function instance(ip: string, port: number, overrides: Partial<Instance> = {}): Instance {
+  const clusterName = overrides.clusterName ?? "DEFAULT";
+  return {
+    instanceId: `${ip}#${port}#${clusterName}#${SERVICE.groupedName}`,
+    ip,
+    port,
+    weight: 1,
+    healthy: true,
+    enabled: true,
+    ephemeral: true,
+    clusterName,
+    serviceName: SERVICE.groupedName,
+    metadata: {},
+    app: "",
+    marked: false,
+    ...overrides,
+  };
+}
+
+export const JAVA_CLIENT_AGENT = "Nacos-Java-Client:v1.0.0";
+
+export function subscriber(udpPort: number, overrides: Partial<Subscriber> = {}): Subscriber {
+  return {
+    service: SERVICE,
+    clusters: "",
+    ip: "127.0.0.1",
+    udpPort,
+    agent: JAVA_CLIENT_AGENT,
+    app: "",
+    env: "",
+    healthyOnly: false,
+    ...overrides,
+  };
+}

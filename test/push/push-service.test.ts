@@ -1,0 +1,386 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { Instance } from "../../src/core/instance.js";
+import { silentLog } from "../../src/core/log.js";
+import { serviceKey } from "../../src/core/naming.js";
+import { Registry } from "../../src/core/registry.js";
+import { DEFAULT_SERVICE_META, type ServiceDatum } from "../../src/core/service-datum.js";
+import { buildListView, type ListQuery } from "../../src/core/service-view.js";
+import { defaultSwitches } from "../../src/core/switches.js";
+import { DEFAULT_PUSH_CONFIG, PushService, type PushConfig } from "../../src/push/push-service.js";
+import type { Subscriber } from "../../src/push/subscriber.js";
+import { VirtualScheduler } from "../../src/runtime/virtual-scheduler.js";
+import { FakePushChannel, instance, isGzip, SERVICE, subscriber } from "./push-fixtures.js";
+
+const KEY = serviceKey(SERVICE);
+
+function setup(config: Partial<PushConfig> = {}) {
+  const scheduler = new VirtualScheduler();
+  const registry = new Registry("10.0.0.1:8848", () => scheduler.now());
+  const switches = defaultSwitches();
+  const channel = new FakePushChannel();
+  const push = new PushService(scheduler, registry, switches, channel, { ...DEFAULT_PUSH_CONFIG, ...config }, silentLog);
+  const write = (...instances: Instance[]): ServiceDatum =>
+    registry.commit(KEY, { deleted: false, meta: DEFAULT_SERVICE_META, instances });
+  return { scheduler, registry, switches, channel, push, write };
+}
+
+/** What a poll by `s` at `now` would have answered, with the push poll period. */
+function expectedData(datum: ServiceDatum | undefined, s: Subscriber, now: number, groupedNames = true): string {
+  const query: ListQuery = {
+    groupedName: s.service.groupedName,
+    clusters: s.clusters,
+    healthyOnly: s.healthyOnly,
+    env: s.env,
+    groupedNamesForClient: groupedNames,
+    cacheMillis: 10_000,
+    lastRefTime: now,
+  };
+  return JSON.stringify(buildListView(datum, query));
+}
+
+test("changes inside the window leave as one push per subscriber, carrying the latest data", async () => {
+  const { scheduler, registry, channel, push, write } = setup();
+  const a = subscriber(5001);
+  const b = subscriber(5002, { clusters: "DEFAULT" });
+  write(instance("10.1.0.1", 80));
+  push.subscribe(a);
+  push.subscribe(b);
+  write(instance("10.1.0.1", 80), instance("10.1.0.2", 80));
+  await scheduler.advance(300);
+  write(instance("10.1.0.2", 80));
+  await scheduler.advance(300);
+  write(instance("10.1.0.3", 80));
+  await scheduler.advance(400);
+  assert.equal(channel.sent.length, 2);
+  assert.equal(channel.sentTo("127.0.0.1", 5001).length, 1);
+  assert.equal(channel.sentTo("127.0.0.1", 5002).length, 1);
+  const toA = channel.sentTo("127.0.0.1", 5001)[0]!.push;
+  assert.equal(toA.type, "dom");
+  assert.equal(toA.data, expectedData(registry.get(KEY), a, scheduler.now()));
+  assert.deepEqual(
+    (JSON.parse(toA.data) as { hosts: Array<{ ip: string }> }).hosts.map((h) => h.ip),
+    ["10.1.0.3"],
+  );
+  await scheduler.advance(5_000);
+  assert.equal(channel.sent.length, 2, "nothing changed after the push, so nothing more is sent");
+  push.close();
+});
+
+test("a push leaves when the window closes, not before", async () => {
+  const { scheduler, channel, push, write } = setup();
+  push.subscribe(subscriber(5001));
+  write(instance("10.1.0.1", 80));
+  await scheduler.advance(999);
+  assert.equal(channel.sent.length, 0);
+  await scheduler.advance(1);
+  assert.equal(channel.sent.length, 1);
+  write(instance("10.1.0.2", 80));
+  await scheduler.advance(999);
+  assert.equal(channel.sent.length, 1, "a second change opens a new window");
+  await scheduler.advance(1);
+  assert.equal(channel.sent.length, 2);
+  push.close();
+});
+
+test("an ack settles the push: no resend, counted as acked", async () => {
+  const { scheduler, channel, push, write } = setup();
+  push.subscribe(subscriber(5001));
+  write(instance("10.1.0.1", 80));
+  await scheduler.advance(1_000);
+  channel.ack(channel.sent[0]!);
+  assert.equal(push.stats().awaitingAck, 0);
+  await scheduler.advance(20_000);
+  assert.equal(channel.sent.length, 1);
+  assert.deepEqual(
+    push.stats(),
+    { subscribers: 1, sent: 1, acked: 1, retried: 0, failed: 0, superseded: 0, sendErrors: 0, awaitingAck: 0 },
+  );
+  push.close();
+});
+
+test("an unacknowledged push is resent exactly once after the ack timeout, then counted as failed", async () => {
+  const { scheduler, channel, push, write } = setup();
+  push.subscribe(subscriber(5001));
+  write(instance("10.1.0.1", 80));
+  await scheduler.advance(1_000);
+  assert.equal(channel.sent.length, 1);
+  await scheduler.advance(9_999);
+  assert.equal(channel.sent.length, 1, "no resend before the ack timeout");
+  await scheduler.advance(1);
+  assert.equal(channel.sent.length, 2);
+  const [first, resend] = channel.sent;
+  assert.deepEqual(resend!.datagram, first!.datagram, "the resend is the same datagram, same lastRefTime");
+  assert.equal(push.stats().retried, 1);
+  assert.equal(push.stats().failed, 0);
+  await scheduler.advance(10_000);
+  assert.equal(push.stats().failed, 1);
+  assert.equal(push.stats().awaitingAck, 0);
+  await scheduler.advance(60_000);
+  assert.equal(channel.sent.length, 2, "never a third send");
+  channel.ack(first!);
+  assert.equal(push.stats().acked, 0, "a late ack after failure matches nothing");
+  push.close();
+});
+
+test("an ack of the resend settles it", async () => {
+  const { scheduler, channel, push, write } = setup();
+  push.subscribe(subscriber(5001));
+  write(instance("10.1.0.1", 80));
+  await scheduler.advance(11_000);
+  assert.equal(channel.sent.length, 2);
+  channel.ack(channel.sent[1]!);
+  await scheduler.advance(30_000);
+  assert.equal(push.stats().acked, 1);
+  assert.equal(push.stats().failed, 0);
+  push.close();
+});
+
+test("a subscriber not refreshed for 3 poll periods (30 s) is dropped by the sweep and never pushed", async () => {
+  const { scheduler, channel, push, write } = setup();
+  push.subscribe(subscriber(5001));
+  await scheduler.advance(30_000);
+  assert.equal(push.subscribersOf(SERVICE).length, 1, "still alive at exactly the timeout");
+  await scheduler.advance(10_000);
+  assert.equal(push.stats().subscribers, 0, "the 40 s sweep dropped it");
+  write(instance("10.1.0.1", 80));
+  await scheduler.advance(2_000);
+  assert.equal(channel.sent.length, 0);
+  push.close();
+});
+
+test("a zombie is dropped at push time even before the sweep", async () => {
+  const { scheduler, channel, push, write } = setup({ sweepPeriodMs: 3_600_000 });
+  push.subscribe(subscriber(5001));
+  push.subscribe(subscriber(5002));
+  await scheduler.advance(25_000);
+  push.subscribe(subscriber(5002));
+  await scheduler.advance(6_000);
+  assert.equal(push.stats().subscribers, 2, "no sweep has run yet");
+  write(instance("10.1.0.1", 80));
+  await scheduler.advance(1_000);
+  assert.deepEqual(
+    channel.sent.map((s) => s.port),
+    [5002],
+  );
+  assert.equal(push.stats().subscribers, 1);
+  push.close();
+});
+
+test("polls keep a subscriber alive well past the zombie timeout", async () => {
+  const { scheduler, channel, push, write } = setup();
+  for (let i = 0; i < 12; i++) {
+    push.subscribe(subscriber(5001));
+    await scheduler.advance(10_000);
+  }
+  assert.equal(push.stats().subscribers, 1);
+  write(instance("10.1.0.1", 80));
+  await scheduler.advance(1_000);
+  assert.equal(channel.sent.length, 1);
+  push.close();
+});
+
+test("the zombie timeout follows the pushCacheMillis switch unless configured", async () => {
+  const derived = setup();
+  derived.switches.defaultPushCacheMillis = 20_000;
+  derived.push.subscribe(subscriber(5001));
+  await derived.scheduler.advance(60_000);
+  assert.equal(derived.push.subscribersOf(SERVICE).length, 1);
+  await derived.scheduler.advance(1);
+  assert.equal(derived.push.subscribersOf(SERVICE).length, 0);
+  derived.push.close();
+
+  const fixed = setup({ zombieTimeoutMs: 5_000 });
+  fixed.push.subscribe(subscriber(5001));
+  await fixed.scheduler.advance(5_001);
+  assert.equal(fixed.push.subscribersOf(SERVICE).length, 0);
+  fixed.push.close();
+});
+
+test("small answers go out as plain JSON, answers of 1 KB or more gzipped; data is the polled answer", async () => {
+  const { scheduler, registry, channel, push, write } = setup();
+  const s = subscriber(5001);
+  push.subscribe(s);
+  write(instance("10.1.0.1", 80));
+  await scheduler.advance(1_000);
+  const small = channel.sent[0]!;
+  assert.equal(isGzip(small.datagram), false);
+  assert.ok(small.datagram.length < 1024);
+  assert.equal(small.push.data, expectedData(registry.get(KEY), s, scheduler.now()));
+
+  const many = Array.from({ length: 40 }, (_, i) => instance(`10.2.0.${i}`, 8080, { metadata: { zone: `z${i % 3}` } }));
+  write(...many);
+  await scheduler.advance(1_000);
+  const large = channel.sent[1]!;
+  assert.equal(isGzip(large.datagram), true);
+  assert.ok(Buffer.from(JSON.stringify(large.push)).length >= 1024);
+  assert.equal(large.push.data, expectedData(registry.get(KEY), s, scheduler.now()));
+  push.close();
+});
+
+test("lastRefTime is a safe integer, unique and increasing across pushes and subscribers", async () => {
+  const { scheduler, channel, push, write } = setup();
+  for (let port = 5001; port <= 5010; port++) push.subscribe(subscriber(port));
+  for (let i = 0; i < 5; i++) {
+    write(instance(`10.1.0.${i}`, 80));
+    await scheduler.advance(1_000);
+  }
+  assert.equal(channel.sent.length, 50);
+  const stamps = channel.sent.map((s) => s.push.lastRefTime);
+  for (const stamp of stamps) {
+    assert.ok(Number.isSafeInteger(stamp) && stamp < 2 ** 53, `${stamp}`);
+  }
+  for (let i = 1; i < stamps.length; i++) assert.ok(stamps[i]! > stamps[i - 1]!, "strictly increasing");
+  push.close();
+});
+
+test("a subscriber whose sends hang and who never acks delays no one", async () => {
+  const { scheduler, channel, push, write } = setup();
+  channel.hanging.add("127.0.0.1:5001");
+  push.subscribe(subscriber(5001));
+  push.subscribe(subscriber(5002));
+  for (let round = 1; round <= 3; round++) {
+    write(instance(`10.1.0.${round}`, 80));
+    await scheduler.advance(1_000);
+    const toHealthy = channel.sentTo("127.0.0.1", 5002);
+    assert.equal(toHealthy.length, round, `round ${round}: pushed when the window closed`);
+    channel.ack(toHealthy.at(-1)!);
+  }
+  assert.equal(push.stats().acked, 3);
+  push.close();
+});
+
+test("replicated changes (registry.apply from a peer) are pushed too", async () => {
+  const { scheduler, registry, channel, push } = setup();
+  const s = subscriber(5001);
+  push.subscribe(s);
+  const peer = new Registry("10.0.0.2:8848", () => scheduler.now());
+  const remote = peer.commit(KEY, { deleted: false, meta: DEFAULT_SERVICE_META, instances: [instance("10.9.0.1", 80)] });
+  assert.equal(registry.apply(remote), true);
+  await scheduler.advance(1_000);
+  assert.equal(channel.sent.length, 1);
+  assert.equal(channel.sent[0]!.push.data, expectedData(registry.get(KEY), s, scheduler.now()));
+  assert.equal((JSON.parse(channel.sent[0]!.push.data) as { hosts: unknown[] }).hosts.length, 1);
+  registry.forget(KEY);
+  await scheduler.advance(1_000);
+  assert.equal(channel.sent.length, 2, "forgetting the service is a change too");
+  assert.deepEqual((JSON.parse(channel.sent[1]!.push.data) as { hosts: unknown[] }).hosts, []);
+  push.close();
+});
+
+test("pushEnabled=false: new subscribers are refused and pending pushes are not sent", async () => {
+  const { scheduler, switches, channel, push, write } = setup();
+  push.subscribe(subscriber(5001));
+  switches.pushEnabled = false;
+  push.subscribe(subscriber(5002));
+  assert.deepEqual(
+    push.subscribersOf(SERVICE).map((s) => s.udpPort),
+    [5001],
+  );
+  write(instance("10.1.0.1", 80));
+  await scheduler.advance(5_000);
+  assert.equal(channel.sent.length, 0);
+  switches.pushEnabled = true;
+  write(instance("10.1.0.2", 80));
+  await scheduler.advance(1_000);
+  assert.deepEqual(
+    channel.sent.map((s) => s.port),
+    [5001],
+  );
+  push.close();
+});
+
+test("agents: grouped names for Java ≥ 1.0.0, bare names for others, no push below the minimum", async () => {
+  const { scheduler, registry, channel, push, write } = setup();
+  const go = subscriber(5002, { agent: "Nacos-Go-Client:v1.1.0" });
+  push.subscribe(subscriber(5001));
+  push.subscribe(go);
+  push.subscribe(subscriber(5003, { agent: "Nacos-SDK-Java:v2.0.0" }));
+  push.subscribe(subscriber(5004, { agent: "curl/8.0" }));
+  push.subscribe(subscriber(5005, { agent: "Nacos-C-Client:v1.0.11" }));
+  assert.deepEqual(
+    push.subscribersOf(SERVICE).map((s) => s.udpPort),
+    [5001, 5002],
+  );
+  write(instance("10.1.0.1", 80));
+  await scheduler.advance(1_000);
+  const dom = (port: number): string => (JSON.parse(channel.sentTo("127.0.0.1", port)[0]!.push.data) as { dom: string }).dom;
+  assert.equal(dom(5001), "DEFAULT_GROUP@@orders");
+  assert.equal(dom(5002), "orders");
+  assert.equal(channel.sentTo("127.0.0.1", 5002)[0]!.push.data, expectedData(registry.get(KEY), go, scheduler.now(), false));
+  push.close();
+});
+
+test("subscribers are keyed by clusters, address and agent; a repeat only refreshes", async () => {
+  const { scheduler, channel, push, write } = setup();
+  push.subscribe(subscriber(5001));
+  push.subscribe(subscriber(5001, { healthyOnly: true }));
+  assert.equal(push.stats().subscribers, 1, "same key: refreshed, not added");
+  assert.equal(push.subscribersOf(SERVICE)[0]!.healthyOnly, true, "the latest query is kept");
+  push.subscribe(subscriber(5001, { clusters: "A" }));
+  push.subscribe(subscriber(5001, { agent: "Nacos-Java-Client:v1.4.1" }));
+  push.subscribe(subscriber(5001, { ip: "127.0.0.2" }));
+  assert.equal(push.stats().subscribers, 4);
+  push.subscribe(subscriber(0));
+  push.subscribe(subscriber(5009, { ip: "" }));
+  assert.equal(push.stats().subscribers, 4, "no address, no subscriber");
+
+  write(instance("10.1.0.1", 80, { clusterName: "A" }));
+  await scheduler.advance(1_000);
+  const sameSocket = channel.sentTo("127.0.0.1", 5001);
+  assert.equal(sameSocket.length, 3);
+  assert.equal(new Set(sameSocket.map((s) => s.push.lastRefTime)).size, 3, "each push to one socket is told apart");
+  channel.ack(sameSocket[1]!);
+  await scheduler.advance(10_000);
+  assert.equal(push.stats().retried, 3, "only the acked one was not resent");
+  push.close();
+});
+
+test("a newer push replaces an unacknowledged older one, whose resend would roll the client back", async () => {
+  const { scheduler, channel, push, write } = setup();
+  push.subscribe(subscriber(5001));
+  write(instance("10.1.0.1", 80));
+  await scheduler.advance(1_000);
+  await scheduler.advance(5_000);
+  write(instance("10.1.0.2", 80));
+  await scheduler.advance(1_000);
+  assert.equal(channel.sent.length, 2);
+  await scheduler.advance(9_999);
+  assert.equal(channel.sent.length, 2, "the older push's resend (due at 11 s) was cancelled");
+  await scheduler.advance(1);
+  assert.equal(channel.sent.length, 3, "only the newer push is resent, 10 s after it was sent");
+  assert.deepEqual(channel.sent[2]!.datagram, channel.sent[1]!.datagram);
+  channel.ack(channel.sent[0]!);
+  assert.equal(push.stats().acked, 0, "the superseded push's ack matches nothing");
+  assert.equal(push.stats().superseded, 1);
+  push.close();
+});
+
+test("a send the network refuses counts as an error and is treated as lost (resent once)", async () => {
+  const { scheduler, channel, push, write } = setup();
+  channel.failing.add("127.0.0.1:5001");
+  push.subscribe(subscriber(5001));
+  write(instance("10.1.0.1", 80));
+  await scheduler.advance(21_000);
+  assert.equal(channel.sent.length, 2);
+  assert.equal(push.stats().sendErrors, 2);
+  assert.equal(push.stats().failed, 1);
+  push.close();
+});
+
+test("changes to a service nobody subscribed to schedule nothing; close cancels every timer", async () => {
+  const { scheduler, push, write } = setup();
+  const idle = scheduler.pending;
+  write(instance("10.1.0.1", 80));
+  assert.equal(scheduler.pending, idle, "no push timer for a service without subscribers");
+  push.subscribe(subscriber(5001));
+  write(instance("10.1.0.2", 80));
+  await scheduler.advance(1_000);
+  write(instance("10.1.0.3", 80));
+  assert.ok(scheduler.pending > idle);
+  push.close();
+  assert.equal(scheduler.pending, 0);
+  push.subscribe(subscriber(5001));
+  write(instance("10.1.0.4", 80));
+  assert.equal(scheduler.pending, 0, "a closed service ignores subscribes and changes");
+});
