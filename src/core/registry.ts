@@ -67,14 +67,18 @@ export class Registry {
   /**
    * A write by this node. Only what changed gets a new version, so repeated registrations and full beats
    * cause no replication traffic. Returns the datum now held.
+   *
+   * `writer` is another member only when that member's write reaches us without versions (a Nacos 1.4 peer
+   * sends its whole list): the change is recorded in its name and not replicated from here, since the
+   * writer sends it to every member itself.
    */
-  commit(key: string, content: ServiceContent): ServiceDatum {
+  commit(key: string, content: ServiceContent, writer = this.writer): ServiceDatum {
     const previous = this.datums.get(key);
-    const version: Version = { counter: Math.max(this.hlc + 1, Math.floor(this.clock())), writer: this.writer };
+    const version: Version = { counter: Math.max(this.hlc + 1, Math.floor(this.clock())), writer };
     const datum = writeDatum(key, previous, content, version);
     if (datum === previous) return previous;
     this.hlc = version.counter;
-    this.store(datum, previous, "local");
+    this.store(datum, previous, writer === this.writer ? "local" : "remote");
     return datum;
   }
 

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs every test file inside a fresh network namespace where only loopback exists. Nothing a test starts
+# can then reach beyond 127.0.0.1/::1, and the nacos npm SDK — which reports the host's first non-loopback
+# IPv4 as its clientIP for UDP push — finds none and falls back to 127.0.0.1. Needs root (CI runs as root).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+files=$(find test -name '*.test.ts' | sort)
+if [ -z "$files" ]; then echo "no test files found" >&2; exit 1; fi
+run="node --import tsx --test --test-reporter=tap --test-concurrency=${TEST_CONCURRENCY:-2} $files"
+if [ "${TS_NACOS_NETNS:-}" = "1" ]; then exec $run; fi
+if ! unshare -n true 2>/dev/null; then
+  echo "cannot create a network namespace (unshare -n needs root): the suite must run loopback-only" >&2
+  exit 1
+fi
+exec unshare -n env TS_NACOS_NETNS=1 bash -c "ip link set lo up && exec $run"

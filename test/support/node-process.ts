@@ -1,0 +1,115 @@
+/**
+ * Real ts-nacos node processes for end-to-end tests: started exactly as `npm start` does (the compiled
+ * dist/src/main.js), on 127.0.0.1 with free ports, and stopped with a signal. Every wait is bounded.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const MAIN = `${ROOT}dist/src/main.js`;
+
+async function portIsFree(port: number): Promise<boolean> {
+  const server = createServer();
+  server.unref();
+  server.on("error", () => {});
+  try {
+    server.listen(port, "127.0.0.1");
+    await once(server, "listening");
+    return true;
+  } catch {
+    return false;
+  } finally {
+    server.close();
+  }
+}
+
+/** A free HTTP port whose gRPC companion (port + 1001) is free too. */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 30_000);
+    if ((await portIsFree(port)) && (await portIsFree(port + 1001))) return port;
+  }
+  throw new Error("no free port pair found in 50 attempts");
+}
+
+export interface NodeProcess {
+  readonly port: number;
+  readonly address: string;
+  readonly url: string;
+  readonly child: ChildProcess;
+  /** Everything the process wrote so far (stdout and stderr). */
+  output(): string;
+  /** SIGTERM (or the given signal) and wait for exit, at most `timeoutMs`. */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
+}
+
+export interface StartOptions {
+  readonly port?: number;
+  readonly args?: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
+  /** Wait until /nacos/v1/console/health/readiness answers 200 (default) or only until it listens. */
+  readonly waitFor?: "ready" | "listening" | "nothing";
+  readonly timeoutMs?: number;
+}
+
+export async function startNode(options: StartOptions = {}): Promise<NodeProcess> {
+  const port = options.port ?? (await freePort());
+  const child = spawn(process.execPath, [MAIN, "--port", String(port), "--host", "127.0.0.1", ...(options.args ?? [])], {
+    cwd: ROOT,
+    env: { ...process.env, NACOS_LOG_LEVEL: "info", ...options.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  const proc: NodeProcess = {
+    port,
+    address: `127.0.0.1:${port}`,
+    url,
+    child,
+    output: () => out,
+    async stop(signal = "SIGTERM", timeoutMs = 10_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+      const [code] = (await once(child, "exit")) as [number | null];
+      clearTimeout(timer);
+      return code;
+    },
+  };
+  const waitFor = options.waitFor ?? "ready";
+  if (waitFor !== "nothing") {
+    const path = waitFor === "ready" ? "/nacos/v1/console/health/readiness" : "/nacos/v1/console/health/liveness";
+    await waitUntil(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`node exited with ${child.exitCode}:\n${out}`);
+        const res = await fetch(url + path).catch(() => undefined);
+        return res?.status === 200;
+      },
+      options.timeoutMs ?? 30_000,
+      () => `node on ${port} not ${waitFor}:\n${out}`,
+    );
+  }
+  return proc;
+}
+
+/** Polls `check` every 100 ms until it is true; fails after `timeoutMs`. */
+export async function waitUntil(check: () => Promise<boolean> | boolean, timeoutMs: number, describe: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${describe()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A Nacos HTTP call with every parameter in the query string, as the SDKs send them. */
+export async function nacos(base: string, method: string, path: string, params: Record<string, string> = {}): Promise<{ status: number; text: string; json: () => any }> {
+  const qs = new URLSearchParams(params).toString();
+  const res = await fetch(`${base}${path}${qs === "" ? "" : `?${qs}`}`, { method });
+  const text = await res.text();
+  return { status: res.status, text, json: () => JSON.parse(text) };
+}
