@@ -3,7 +3,14 @@
  * UDP push so a pushed payload and a polled one can never differ.
  */
 import { serviceChecksum } from "./checksum.js";
-import type { Instance, Metadata } from "./instance.js";
+import {
+  beatIntervalOf,
+  beatTimeoutOf,
+  deleteTimeoutOf,
+  PRESERVED_ID_GENERATOR,
+  type Instance,
+  type Metadata,
+} from "./instance.js";
 import { splitGroupedName } from "./naming.js";
 import type { ServiceDatum } from "./service-datum.js";
 
@@ -33,6 +40,11 @@ export interface ListedHost {
   clusterName: string;
   serviceName: string;
   ephemeral: boolean;
+  /** 2.x's per-instance timer fields (the npm SDK's typings list them); derived from `preserved.*` metadata. */
+  instanceHeartBeatInterval: number;
+  instanceHeartBeatTimeOut: number;
+  ipDeleteTimeout: number;
+  instanceIdGenerator: string;
 }
 
 export interface ListView {
@@ -87,6 +99,10 @@ export function buildListView(datum: ServiceDatum | undefined, q: ListQuery): Li
     clusterName: i.clusterName,
     serviceName: shownName,
     ephemeral: i.ephemeral,
+    instanceHeartBeatInterval: beatIntervalOf(i),
+    instanceHeartBeatTimeOut: beatTimeoutOf(i),
+    ipDeleteTimeout: deleteTimeoutOf(i),
+    instanceIdGenerator: i.metadata[PRESERVED_ID_GENERATOR] ?? "simple",
   });
   const enabled = selected.filter((i) => i.enabled);
   const healthyHosts = enabled.filter((i) => protect || i.healthy).map((i) => toHost(i, true));
