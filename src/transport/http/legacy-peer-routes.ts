@@ -1,0 +1,234 @@
+/**
+ * Nacos 1.4's peer endpoints, served from a PeerHandler and a LegacyIngest, so 1.4 nodes (and ts-nacos nodes
+ * talking HTTP) can replicate to, verify against, load from and report to this node. Register the plugin
+ * once, without a prefix: it serves every route under both `/nacos/v1/...` (1.4's context path, which 1.4
+ * peers call) and `/v1/...`.
+ *
+ * Bodies are read as text and parsed here, so a malformed one gets a 400 that says what is wrong before
+ * anything is applied. With a cluster secret configured, every call must carry it (`X-Nacos-Cluster-Secret`)
+ * or gets a 403 and changes nothing.
+ */
+import { Readable } from "node:stream";
+import { gunzipSync } from "node:zlib";
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import { splitAddress, type MemberInfo } from "../../cluster/member.js";
+import { NacosError, badRequest } from "../../core/errors.js";
+import type { Log } from "../../core/log.js";
+import { parseServiceKey } from "../../core/naming.js";
+import type { Scheduler } from "../../core/scheduler.js";
+import type { PeerHandler, SnapshotChunk } from "../peer-transport.js";
+import { decodeDatumMap, encodeDatumMap, type LegacyDatum } from "./legacy-datum-codec.js";
+import type { LegacyIngest } from "./legacy-ingest.js";
+import { expectObject, parseJson } from "./legacy-json.js";
+import { decodeMember, reportAccepted, reportRefused } from "./legacy-member-codec.js";
+import { decodeChecksums, decodeKeysBody, decodeServiceStatus } from "./legacy-messages.js";
+import type { LegacyPeerClient } from "./legacy-peer-client.js";
+import { LegacyStatusReceiver } from "./legacy-status-receiver.js";
+import { DEFAULT_VERIFY_RECEIVER_CONFIG, LegacyVerifyReceiver, type VerifyReceiverConfig } from "./legacy-verify-receiver.js";
+import { CLUSTER_SECRET_HEADER, secretMatches } from "./peer-identity.js";
+
+export interface LegacyPeerRoutesOptions {
+  readonly handler: PeerHandler;
+  readonly ingest: LegacyIngest;
+  /** Calls back the peer that sent checksums or statuses, to fetch what differs. */
+  readonly client: LegacyPeerClient;
+  readonly scheduler: Scheduler;
+  readonly log: Log;
+  readonly secret?: string | undefined;
+  /** Largest accepted body; a 1.4 sync batch of 1000 keys can be several megabytes. */
+  readonly bodyLimitBytes?: number;
+  readonly verify?: VerifyReceiverConfig;
+}
+
+const TEXT = "text/plain; charset=utf-8";
+const JSON_TYPE = "application/json; charset=utf-8";
+export const DEFAULT_LEGACY_BODY_LIMIT = 32 * 1024 * 1024;
+
+type Query = Readonly<Record<string, string | string[] | undefined>>;
+
+/** A query parameter as 1.4 reads it: the first value, trimmed; undefined when absent or blank. */
+function param(req: FastifyRequest, name: string): string | undefined {
+  const raw = (req.query as Query)[name];
+  const value = (Array.isArray(raw) ? raw[0] : raw)?.trim();
+  return value === undefined || value === "" ? undefined : value;
+}
+
+function textBody(req: FastifyRequest): string {
+  return typeof req.body === "string" ? req.body : "";
+}
+
+/**
+ * A body as text. 1.4 labels its syncs `Content-Encoding: gzip` yet sends plain JSON, so the label is not
+ * trusted; a body that really is gzip (by its magic bytes) is unpacked.
+ */
+function bodyText(body: Buffer, limit: number): string {
+  if (body[0] !== 0x1f || body[1] !== 0x8b) return body.toString("utf8");
+  try {
+    return gunzipSync(body, { maxOutputLength: limit }).toString("utf8");
+  } catch (err) {
+    throw badRequest(`gzip body cannot be unpacked (limit ${limit} bytes): ${(err as Error).message}`);
+  }
+}
+
+/** Fastify does not read GET bodies; 1.4's datum query has one. */
+async function getBody(req: FastifyRequest, limit: number): Promise<string> {
+  const pieces: Buffer[] = [];
+  let size = 0;
+  for await (const piece of req.raw as AsyncIterable<Buffer>) {
+    size += piece.length;
+    if (size > limit) throw new NacosError(413, `request body is larger than ${limit} bytes`);
+    pieces.push(piece);
+  }
+  return bodyText(Buffer.concat(pieces), limit);
+}
+
+const remoteIp = (req: FastifyRequest): string => req.ip.replace(/^::ffff:/, "");
+
+/** The snapshot as one JSON object, written chunk by chunk: memory stays at one chunk whatever the registry's size. */
+async function* snapshotJson(
+  chunks: AsyncIterator<SnapshotChunk>,
+  first: IteratorResult<SnapshotChunk>,
+  now: number,
+): AsyncGenerator<string> {
+  yield "{";
+  let separator = "";
+  for (let next = first; next.done !== true; next = await chunks.next()) {
+    const body = JSON.stringify(encodeDatumMap(next.value.datums, now)).slice(1, -1);
+    if (body === "") continue;
+    yield separator + body;
+    separator = ",";
+  }
+  yield "}";
+}
+
+export const legacyPeerRoutes: FastifyPluginAsync<LegacyPeerRoutesOptions> = async (app, options) => {
+  const { handler, ingest, client, scheduler, log, secret } = options;
+  const bodyLimit = options.bodyLimitBytes ?? DEFAULT_LEGACY_BODY_LIMIT;
+
+  /** A datum from a ts-nacos node merges with its versions; a 1.4 list replaces the ephemeral instances. */
+  const apply = (datum: LegacyDatum, writer: string): void => {
+    if (datum.versioned !== undefined) handler.onSync(writer, [datum.versioned]);
+    else ingest.applyOwnerList(datum.key, datum.instances, writer);
+  };
+  const verifyConfig = options.verify ?? DEFAULT_VERIFY_RECEIVER_CONFIG;
+  const verifier = new LegacyVerifyReceiver({ ingest, client, apply, scheduler, log }, verifyConfig);
+  const statuses = new LegacyStatusReceiver(ingest, client, log);
+
+  /**
+   * Who wrote a synced datum: the `source` a ts-nacos sender names, else the member at the caller's IP (the
+   * key's owner when several members share that IP), else the bare IP. 1.4's sync names no sender.
+   */
+  const senderOf = (req: FastifyRequest, key: string): string => {
+    const named = param(req, "source");
+    if (named !== undefined) return named;
+    const ip = remoteIp(req);
+    const here = ingest.members().filter((m) => m !== ingest.self && splitAddress(m).host === ip);
+    const owner = ingest.ownerOf(parseServiceKey(key).groupedName);
+    return here.includes(owner) ? owner : (here[0] ?? ip);
+  };
+
+  const requireMember = (address: string): void => {
+    if (!handler.isMember(address)) throw badRequest(`ip: ${address} is not in serverlist`);
+  };
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "buffer", bodyLimit }, (_req, body, done) => {
+    try {
+      done(null, bodyText(body as Buffer, bodyLimit));
+    } catch (err) {
+      done(err as Error);
+    }
+  });
+
+  app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+    if (err instanceof NacosError) return reply.code(err.status).type(TEXT).send(err.message);
+    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+      return reply.code(err.statusCode).type(TEXT).send(err.message);
+    }
+    log.warn("legacy peer request failed", { error: String(err) });
+    return reply.code(500).type(TEXT).send(`caused: ${err.message};`);
+  });
+
+  if (secret !== undefined) {
+    app.addHook("onRequest", async (req, reply) => {
+      if (secretMatches(req.headers[CLUSTER_SECRET_HEADER.toLowerCase()], secret)) return;
+      log.warn("peer call without the cluster secret refused", { from: req.ip, url: req.url });
+      const message = `missing or wrong ${CLUSTER_SECRET_HEADER}: every member must share the cluster secret`;
+      return reply.code(403).type(TEXT).send(message);
+    });
+  }
+
+  const onSyncDatum = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const raw = textBody(req).trim();
+    const map = raw === "" ? {} : expectObject(parseJson(raw, "datum map"), "datum map");
+    if (Object.keys(map).length === 0) throw badRequest("receive empty entity!");
+    const named = param(req, "source");
+    if (secret !== undefined && named !== undefined && !handler.isMember(named)) {
+      return reply.code(403).type(TEXT).send(`source ${named} is not a member`);
+    }
+    for (const datum of decodeDatumMap(map, false)) apply(datum, senderOf(req, datum.key));
+    return reply.type(TEXT).send("ok");
+  };
+
+  const onQueryDatum = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const raw = (await getBody(req, bodyLimit)).trim();
+    if (raw === "") throw badRequest(`the keys to query go in the body, as {"keys":"k1,k2"}`);
+    const keys = decodeKeysBody(parseJson(raw, "body"));
+    return reply.type(JSON_TYPE).send(JSON.stringify(encodeDatumMap(handler.onQuery(keys), scheduler.now())));
+  };
+
+  const onSnapshot = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    let chunks: AsyncIterator<SnapshotChunk>;
+    try {
+      chunks = handler.onSnapshot(param(req, "resumeAfter") ?? "")[Symbol.asyncIterator]();
+    } catch (err) {
+      // Not ready (or no peer protocol at all): a 1.4 loader then tries the next member, and never copies a
+      // half-loaded node (#8436).
+      return reply.code(503).type(TEXT).send((err as Error).message);
+    }
+    const first = await chunks.next();
+    if (first.done !== true) {
+      reply.header("x-snapshot-total-keys", String(first.value.totalKeys));
+      reply.header("x-snapshot-total-instances", String(first.value.totalInstances));
+    }
+    return reply.type(JSON_TYPE).send(Readable.from(snapshotJson(chunks, first, scheduler.now())));
+  };
+
+  const onChecksums = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const source = param(req, "source");
+    if (source === undefined) throw badRequest("Parameter 'source' is missing");
+    requireMember(source);
+    const checksums = decodeChecksums(parseJson(textBody(req), "checksum map"));
+    // Answered at once, repaired in the background (1.4 does the same); a round still running skips this one.
+    void verifier.receive(source, checksums, param(req, "viewHash"));
+    return reply.type(TEXT).send("ok");
+  };
+
+  const onServiceStatus = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const { clientIP, checksums } = decodeServiceStatus(textBody(req));
+    requireMember(clientIP);
+    void statuses.receive(clientIP, checksums);
+    return reply.type(TEXT).send("ok");
+  };
+
+  const onReport = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    let reporter: MemberInfo;
+    try {
+      reporter = decodeMember(parseJson(textBody(req), "member"));
+    } catch (err) {
+      if (!(err instanceof NacosError)) throw err;
+      log.debug("illegal member report", { from: req.ip, error: err.message });
+      return reply.type(JSON_TYPE).send(reportRefused);
+    }
+    return reply.type(JSON_TYPE).send(reportAccepted(handler.onReport(reporter), scheduler.now()));
+  };
+
+  for (const prefix of ["/nacos", ""]) {
+    app.put(`${prefix}/v1/ns/distro/datum`, onSyncDatum);
+    app.get(`${prefix}/v1/ns/distro/datum`, onQueryDatum);
+    app.get(`${prefix}/v1/ns/distro/datums`, onSnapshot);
+    app.put(`${prefix}/v1/ns/distro/checksum`, onChecksums);
+    app.post(`${prefix}/v1/ns/service/status`, onServiceStatus);
+    app.post(`${prefix}/v1/core/cluster/report`, onReport);
+  }
+};
