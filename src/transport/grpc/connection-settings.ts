@@ -1,0 +1,30 @@
+/**
+ * Settings both ends of a peer connection share. Message limits are explicit on both sides because grpc-js
+ * defaults to 4 MB for what it receives, which one large sync or query answer can exceed.
+ */
+import type * as grpc from "@grpc/grpc-js";
+
+export interface ConnectionSettings {
+  /** Largest message sent or received, in bytes. */
+  readonly maxMessageBytes: number;
+  /** Ping an idle connection this often, to find a dead peer without waiting for a call to time out. */
+  readonly keepaliveTimeMs: number;
+  /** Drop the connection when a ping is not answered within this time. */
+  readonly keepaliveTimeoutMs: number;
+}
+
+export const DEFAULT_CONNECTION_SETTINGS: ConnectionSettings = Object.freeze({
+  maxMessageBytes: 16 * 1024 * 1024,
+  keepaliveTimeMs: 30_000,
+  keepaliveTimeoutMs: 10_000,
+});
+
+export function channelOptions(settings: ConnectionSettings): grpc.ChannelOptions {
+  return {
+    "grpc.max_send_message_length": settings.maxMessageBytes,
+    "grpc.max_receive_message_length": settings.maxMessageBytes,
+    "grpc.keepalive_time_ms": settings.keepaliveTimeMs,
+    "grpc.keepalive_timeout_ms": settings.keepaliveTimeoutMs,
+    "grpc.keepalive_permit_without_calls": 1,
+  };
+}

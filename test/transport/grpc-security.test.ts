@@ -1,0 +1,250 @@
+/**
+ * What a GrpcPeerServer refuses, and that a refused call never reaches the handler: a missing or wrong cluster
+ * secret (UNAUTHENTICATED), a caller that is not a member (PERMISSION_DENIED), and a message that is not a
+ * valid domain value or not even valid protobuf (INVALID_ARGUMENT). Also TLS, plain and mutual.
+ *
+ * The certificates in grpc-tls/ are test-only: a CA, a server certificate for 127.0.0.1 and a client
+ * certificate it signed, valid until 2126; the CA's key was discarded.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { after, before, describe, test } from "node:test";
+import { create } from "@bufbuild/protobuf";
+import { WireType } from "@bufbuild/protobuf/wire";
+import * as grpc from "@grpc/grpc-js";
+import type { ClientWrite } from "../../src/core/ops.js";
+import { makeDatum, type ServiceDatum } from "../../src/core/service-datum.js";
+import { callMetadata } from "../../src/transport/grpc/peer-metadata.js";
+import { makeClientConstructor, unary } from "../../src/transport/grpc/service-adapter.js";
+import { PeerError, type PeerErrorKind } from "../../src/transport/peer-transport.js";
+import {
+  DistroService,
+  ForwardRequestSchema,
+  SyncRequestSchema,
+  VerifyRequestSchema,
+} from "../../gen/nacos/cluster/v1/distro_pb.js";
+import {
+  DETAIL,
+  ORDERS,
+  PEER,
+  SECRET,
+  SELF,
+  SELF_INFO,
+  SUMMARY,
+  WRITES,
+  instance,
+  loopback,
+  rejectsWith,
+  type Loopback,
+} from "./grpc-fixtures.js";
+
+const isPeerError = (kind: PeerErrorKind, code: string) => (err: unknown) =>
+  err instanceof PeerError && err.kind === kind && err.message.includes(code);
+
+/** Every PeerTransport call, each expected to fail the same way. */
+function everyCall(net: Loopback): Array<[string, () => Promise<unknown>]> {
+  const t = net.transport;
+  return [
+    ["sync", () => t.sync(PEER, [ORDERS])],
+    ["verify", () => t.verify(PEER, SUMMARY)],
+    ["query", () => t.query(PEER, [ORDERS.key])],
+    ["report", () => t.report(PEER, SELF_INFO)],
+    ["forward", () => t.forward(PEER, WRITES[0]!)],
+    [
+      "snapshot",
+      async () => {
+        for await (const _ of t.snapshot(PEER, "")) assert.fail("no chunk expected");
+      },
+    ],
+  ];
+}
+
+describe("a secured server", () => {
+  const open: Loopback[] = [];
+  const secured = async (transport: Parameters<typeof loopback>[1]) => {
+    const net = await loopback({ secret: SECRET }, transport);
+    open.push(net);
+    return net;
+  };
+  after(async () => {
+    for (const net of open) await net.close();
+  });
+
+  test("answers members that present the secret", async () => {
+    const net = await secured({ secret: SECRET });
+    await net.transport.sync(PEER, [ORDERS]);
+    assert.deepEqual(await net.transport.report(PEER, SELF_INFO), net.handler.reportAnswer);
+    assert.deepEqual(net.handler.calls.map((c) => c.method), ["onSync", "onReport"]);
+  });
+
+  for (const [name, secret] of [["no", undefined], ["a wrong", "guess"]] as const) {
+    test(`refuses every call with ${name} secret as UNAUTHENTICATED, without calling the handler`, async () => {
+      const net = await secured({ secret });
+      for (const [rpc, call] of everyCall(net)) await rejectsWith(call(), isPeerError("rejected", "UNAUTHENTICATED"), rpc);
+      assert.deepEqual(net.handler.calls, []);
+    });
+  }
+
+  test("refuses every call from a non-member as PERMISSION_DENIED, without calling the handler", async () => {
+    const net = await secured({ secret: SECRET, self: "127.0.0.1:9999" });
+    for (const [rpc, call] of everyCall(net)) await rejectsWith(call(), isPeerError("rejected", "PERMISSION_DENIED"), rpc);
+    assert.deepEqual(net.handler.calls, []);
+  });
+
+  test("refuses a member reporting on behalf of another member", async () => {
+    const net = await secured({ secret: SECRET });
+    await rejectsWith(net.transport.report(PEER, { ...SELF_INFO, address: PEER }), isPeerError("rejected", "PERMISSION_DENIED"), "report");
+    assert.deepEqual(net.handler.calls, []);
+  });
+});
+
+describe("invalid messages", () => {
+  let net: Loopback;
+  let distro: InstanceType<ReturnType<typeof makeClientConstructor<typeof DistroService.method>>>;
+  before(async () => {
+    net = await loopback();
+    distro = new (makeClientConstructor(DistroService))(net.target, grpc.credentials.createInsecure());
+  });
+  after(async () => {
+    distro.close();
+    await net.close();
+  });
+
+  const datumWith = (patch: Partial<ServiceDatum>): ServiceDatum => ({ ...ORDERS, ...patch });
+  const orders = (i: Parameters<typeof instance>[2]) => {
+    const bad = instance("10.0.0.1", 8080, i);
+    const entry = { id: "10.0.0.1:8080:unknown:DEFAULT:ephemeral", version: ORDERS.version, instance: bad };
+    return makeDatum(ORDERS.key, false, ORDERS.meta, ORDERS.metaVersion, [entry]);
+  };
+  const write = (w: ClientWrite): ClientWrite => w;
+  const service = { namespaceId: "public", groupedName: "DEFAULT_GROUP@@orders" };
+
+  /** [what, where the server must say the problem is, how to send it] */
+  const domainCases: Array<[string, string, (n: Loopback) => Promise<unknown>]> = [
+    ["a datum without key", "datums[0].key", (n) => n.transport.sync(PEER, [datumWith({ key: "" })])],
+    ["a version counter above 2^53", "datums[0].metaVersion.counter", (n) => n.transport.sync(PEER, [datumWith({ metaVersion: { counter: 2 ** 60, writer: SELF } })])],
+    ["a port above 65535", "datums[0].entries[0].instance.port", (n) => n.transport.sync(PEER, [orders({ port: 70_000 })])],
+    ["a weight above 10000", "datums[0].entries[0].instance.weight", (n) => n.transport.sync(PEER, [orders({ weight: 10_001 })])],
+    ["a negative weight", "datums[0].entries[0].instance.weight", (n) => n.transport.sync(PEER, [orders({ weight: -1 })])],
+    ["an instance without ip", "datums[0].entries[0].instance.ip", (n) => n.transport.sync(PEER, [orders({ ip: "" })])],
+    ["an entry id that is not its instance's", "datums[0].entries[0].id", (n) => n.transport.sync(PEER, [orders({ clusterName: "OTHER" })])],
+    ["the same key twice", "datums[1].key", (n) => n.transport.sync(PEER, [ORDERS, ORDERS])],
+    ["a NaN protect threshold", "datums[0].meta.protectThreshold", (n) => n.transport.sync(PEER, [datumWith({ meta: { ...ORDERS.meta, protectThreshold: Number.NaN } })])],
+    ["a summary with too few bucket hashes", "request.summary.bucketHashes", (n) => n.transport.verify(PEER, { ...SUMMARY, bucketHashes: ["00"] })],
+    ["a detail asking for a bucket out of range", "request.detail.buckets[0]", (n) => n.transport.verify(PEER, { ...DETAIL, buckets: [4] })],
+    ["zero buckets", "request.bucketCount", (n) => n.transport.verify(PEER, { ...SUMMARY, bucketCount: 0, bucketHashes: [] })],
+    ["a reporter address without port", "member.address", (n) => n.transport.report(PEER, { ...SELF_INFO, address: "127.0.0.1" })],
+    ["a grpc port above 65535", "member.grpcPort", (n) => n.transport.report(PEER, { ...SELF_INFO, grpcPort: 65_536 })],
+    ["a write without namespace", "write.service.namespaceId", (n) => n.transport.forward(PEER, write({ type: "deleteService", service: { ...service, namespaceId: "" } }))],
+    ["a write with port 70000", "write.setHealth.address.port", (n) => n.transport.forward(PEER, write({ type: "setHealth", service, address: { ip: "1.1.1.1", port: 70_000, clusterName: "DEFAULT" }, healthy: true }))],
+    ["a patch with an infinite weight", "write.patch.patch.weight", (n) => n.transport.forward(PEER, write({ type: "patch", service, address: { ip: "1.1.1.1", port: 1, clusterName: "DEFAULT" }, patch: { weight: Infinity } }))],
+  ];
+
+  for (const [what, where, send] of domainCases) {
+    test(`${what} is refused as INVALID_ARGUMENT and changes nothing`, async () => {
+      await rejectsWith(send(net), (err) => isPeerError("rejected", "INVALID_ARGUMENT")(err) && (err as Error).message.includes(`${where}:`), what);
+      assert.deepEqual(net.handler.calls, []);
+    });
+  }
+
+  /** A selector kind, write type or round this build does not know arrives as an unknown field. */
+  const unknownField = { no: 99, wireType: WireType.LengthDelimited, data: new Uint8Array([0]) };
+  const rawCases: Array<[string, (metadata: grpc.Metadata) => Promise<unknown>]> = [
+    [
+      "a datum without meta",
+      (md) => unary(distro.sync, distro, create(SyncRequestSchema, { datums: [{ key: "k", metaVersion: {} }] }), md, {}),
+    ],
+    [
+      "a selector of an unknown kind",
+      (md) => {
+        const request = create(SyncRequestSchema, { datums: [{ key: "k", metaVersion: {}, meta: { selector: {} } }] });
+        request.datums[0]!.meta!.selector!.$unknown = [unknownField];
+        return unary(distro.sync, distro, request, md, {});
+      },
+    ],
+    [
+      "a write of an unknown type",
+      (md) => {
+        const request = create(ForwardRequestSchema, { write: { service } });
+        request.write!.$unknown = [unknownField];
+        return unary(distro.forward, distro, request, md, {});
+      },
+    ],
+    [
+      "a metadata write for an unspecified instance kind",
+      (md) => {
+        const targets = { case: "allOfKind", value: 0 } as const;
+        const request = create(ForwardRequestSchema, { write: { service, op: { case: "updateMetadata", value: { targets } } } });
+        return unary(distro.forward, distro, request, md, {});
+      },
+    ],
+    ["a forward without write", (md) => unary(distro.forward, distro, create(ForwardRequestSchema), md, {})],
+    ["a verify without round", (md) => unary(distro.verify, distro, create(VerifyRequestSchema, { bucketCount: 1 }), md, {})],
+    ["a sync without x-nacos-source", () => unary(distro.sync, distro, create(SyncRequestSchema), new grpc.Metadata(), {})],
+  ];
+
+  for (const [what, send] of rawCases) {
+    test(`${what} is refused as INVALID_ARGUMENT and changes nothing`, async () => {
+      await rejectsWith(send(callMetadata(SELF, undefined)), (err) => (err as grpc.ServiceError).code === grpc.status.INVALID_ARGUMENT, what);
+      assert.deepEqual(net.handler.calls, []);
+    });
+  }
+
+  test("bytes that are not protobuf at all are refused as INVALID_ARGUMENT, not INTERNAL", async () => {
+    const path = "/nacos.cluster.v1.DistroService/Sync";
+    const bytes = (b: Buffer): Buffer => b;
+    const sync = {
+      path,
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: bytes,
+      requestDeserialize: bytes,
+      responseSerialize: bytes,
+      responseDeserialize: bytes,
+    };
+    const Raw = grpc.makeGenericClientConstructor({ sync }, "Raw");
+    const raw = new Raw(net.target, grpc.credentials.createInsecure());
+    try {
+      const garbage = Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]); // field 1, length far past the end
+      const code = await new Promise<number | undefined>((resolve) =>
+        raw.makeUnaryRequest(path, bytes, bytes, garbage, callMetadata(SELF, undefined), (err) => resolve(err?.code)),
+      );
+      assert.equal(code, grpc.status.INVALID_ARGUMENT);
+      assert.deepEqual(net.handler.calls, []);
+    } finally {
+      raw.close();
+    }
+  });
+});
+
+describe("TLS", () => {
+  const pem = (name: string) => readFileSync(new URL(`./grpc-tls/${name}`, import.meta.url));
+  const serverTls = { cert: pem("server.pem"), key: pem("server.key") };
+  const open: Loopback[] = [];
+  after(async () => {
+    for (const net of open) await net.close();
+  });
+  const start = async (...args: Parameters<typeof loopback>) => {
+    const net = await loopback(...args);
+    open.push(net);
+    return net;
+  };
+
+  test("a TLS server answers a client that trusts its CA, and not a plaintext client", async () => {
+    const net = await start({ tls: serverTls }, { tls: { ca: pem("ca.pem") }, timeoutMs: 2000 });
+    await net.transport.sync(PEER, [ORDERS]);
+    const plain = await start({ tls: serverTls }, { timeoutMs: 2000 });
+    await rejectsWith(plain.transport.sync(PEER, [ORDERS]), (err) => err instanceof PeerError && err.kind !== "rejected", "plaintext");
+    assert.equal(plain.handler.calls.length, 0);
+  });
+
+  test("with a client CA, only clients presenting a certificate it signed get in", async () => {
+    const mutual = { tls: { ...serverTls, clientCa: pem("ca.pem") } };
+    const anonymous = await start(mutual, { tls: { ca: pem("ca.pem") }, timeoutMs: 2000 });
+    await rejectsWith(anonymous.transport.sync(PEER, [ORDERS]), (err) => err instanceof PeerError, "no client certificate");
+    assert.equal(anonymous.handler.calls.length, 0);
+    const known = await start(mutual, { tls: { ca: pem("ca.pem"), cert: pem("client.pem"), key: pem("client.key") }, timeoutMs: 2000 });
+    await known.transport.sync(PEER, [ORDERS]);
+    assert.equal(known.handler.calls.length, 1);
+  });
+});
