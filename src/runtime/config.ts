@@ -183,6 +183,12 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd 
     if (peerTransport !== "grpc" && peerTransport !== "http" && peerTransport !== "auto") {
       throw new ConfigError(`--peer-transport must be grpc, http or auto, got '${peerTransport}'`);
     }
+    const maxMessageBytes = integer("max-message-bytes", flags["max-message-bytes"], 16 * 1024 * 1024, 1 << 20, 1 << 30);
+    const snapshotChunkBytes = integer("snapshot-chunk-bytes", flags["snapshot-chunk-bytes"], 256 * 1024, 1024, 8 * 1024 * 1024);
+    if (snapshotChunkBytes > maxMessageBytes / 4) {
+      // A chunk may hold one large service beyond its budget; a quarter of the limit leaves that headroom.
+      throw new ConfigError(`--snapshot-chunk-bytes (${snapshotChunkBytes}) must be at most a quarter of --max-message-bytes (${maxMessageBytes})`);
+    }
     const cert = flags["grpc-tls-cert"];
     const key = flags["grpc-tls-key"];
     if ((cert === undefined) !== (key === undefined)) throw new ConfigError("--grpc-tls-cert and --grpc-tls-key go together");
@@ -198,14 +204,14 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd 
       tls: cert !== undefined && key !== undefined ? { cert, key, ca: flags["grpc-tls-ca"] } : undefined,
       logLevel: flags["log-level"] ?? "info",
       bodyLimitBytes: integer("body-limit", flags["body-limit"], 1024 * 1024, 1024, 1 << 30),
-      maxMessageBytes: integer("max-message-bytes", flags["max-message-bytes"], 16 * 1024 * 1024, 1 << 20, 1 << 30),
+      maxMessageBytes,
       peerTimeoutMs: integer("peer-timeout-ms", flags["peer-timeout-ms"], 3000, 100, 600_000),
       syncDelayMs: integer("sync-delay-ms", flags["sync-delay-ms"], 1000, 0, 600_000),
       verifyIntervalMs: integer("verify-interval-ms", flags["verify-interval-ms"], 5000, 100, 3_600_000),
       reportIntervalMs: integer("report-interval-ms", flags["report-interval-ms"], 2000, 100, 600_000),
       suspicionTimeoutMs: integer("suspicion-timeout-ms", flags["suspicion-timeout-ms"], 8000, 100, 3_600_000),
       failThreshold: integer("fail-threshold", flags["fail-threshold"], 3, 0, 1000),
-      snapshotChunkBytes: integer("snapshot-chunk-bytes", flags["snapshot-chunk-bytes"], 256 * 1024, 1024, 8 * 1024 * 1024),
+      snapshotChunkBytes,
       expireInstances: bool("expire-instances", flags["expire-instances"], true),
       membersSource: standalone && members.length === 0 ? "none (standalone)" : source,
     };

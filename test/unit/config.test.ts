@@ -56,6 +56,7 @@ test("bad settings stop the node with a clear error", () => {
     [["--peer-transport", "carrier-pigeon"], /--peer-transport must be grpc, http or auto/],
     [["--members", "127.0.0.1:1,127.0.0.1:2", "--port", "3"], /is not in the member list/],
     [["--grpc-tls-cert", "x.pem"], /go together/],
+    [["--max-message-bytes", "1048576", "--snapshot-chunk-bytes", "524288"], /at most a quarter of --max-message-bytes/],
     [["--no-such-flag"], /Unknown option/],
     [["--cluster-conf", "/nonexistent/cluster.conf", "--port", "8848"], /cannot read cluster.conf/],
   ];

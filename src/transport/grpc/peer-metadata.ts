@@ -3,7 +3,7 @@
  * cluster secret, as gRPC metadata. A server admits a call by them before it decodes or runs anything.
  */
 import * as grpc from "@grpc/grpc-js";
-import { secretMatches } from "../http/peer-identity.js";
+import { secretMatches } from "../peer-secret.js";
 
 export const SECRET_KEY = "x-nacos-cluster-secret";
 export const SOURCE_KEY = "x-nacos-source";

@@ -8,7 +8,7 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage } from "node:http";
 import { splitAddress } from "../../cluster/member.js";
 import { PeerError } from "../peer-transport.js";
-import { CLUSTER_SECRET_HEADER } from "./peer-identity.js";
+import { CLUSTER_SECRET_HEADER } from "../peer-secret.js";
 
 export interface LegacyHttpOptions {
   /** Our version, sent as `User-Agent: Nacos-Server:<version>` (so no peer ever forwards our requests again). */

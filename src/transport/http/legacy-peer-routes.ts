@@ -25,7 +25,7 @@ import { decodeChecksums, decodeKeysBody, decodeServiceStatus } from "./legacy-m
 import type { LegacyPeerClient } from "./legacy-peer-client.js";
 import { LegacyStatusReceiver } from "./legacy-status-receiver.js";
 import { DEFAULT_VERIFY_RECEIVER_CONFIG, LegacyVerifyReceiver, type VerifyReceiverConfig } from "./legacy-verify-receiver.js";
-import { CLUSTER_SECRET_HEADER, secretMatches } from "./peer-identity.js";
+import { CLUSTER_SECRET_HEADER, secretMatches } from "../peer-secret.js";
 
 export interface LegacyPeerRoutesOptions {
   readonly handler: PeerHandler;

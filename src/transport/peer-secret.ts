@@ -1,5 +1,6 @@
 /**
- * How peers prove membership over HTTP: a shared secret in one header, the way Nacos 1.4 peers send
+ * The shared cluster secret both peer transports check. Over gRPC it travels in call metadata; over HTTP in
+ * one header, the way Nacos 1.4 peers send
  * `nacos.core.auth.server.identity.key: ...identity.value`. A 1.4 node joins a secured ts-nacos cluster with
  * `nacos.core.auth.enabled=true`, `nacos.core.auth.server.identity.key=X-Nacos-Cluster-Secret` and
  * `nacos.core.auth.server.identity.value=<the cluster secret>`; it then sends the header on every peer call.
