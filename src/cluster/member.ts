@@ -48,6 +48,11 @@ export function normalizeAddress(raw: string, defaultPort = 8848): string {
   return v6 !== null ? `[${match[1]}]:${port}` : `${match[1]}:${port}`;
 }
 
+/** `host:port`, bracketing an IPv6 host. */
+export function joinAddress(host: string, port: number): string {
+  return `${host.includes(":") ? `[${host}]` : host}:${port}`;
+}
+
 export function splitAddress(address: string): { host: string; port: number } {
   const at = address.lastIndexOf(":");
   const host = address.slice(0, at).replace(/^\[(.*)\]$/, "$1");

@@ -6,7 +6,7 @@ import { readFileSync, existsSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { normalizeAddress, splitAddress } from "../cluster/member.js";
+import { joinAddress, normalizeAddress, splitAddress } from "../cluster/member.js";
 
 export type PeerTransportChoice = "grpc" | "http" | "auto";
 
@@ -174,7 +174,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd 
     const port = integer("port", flags.port, 8848, 1, 65535);
     const { members, source } = membersFrom(flags, env, cwd);
     const ip = flags.ip ?? detectIp(members, port);
-    const self = normalizeAddress(`${ip.includes(":") ? `[${ip}]` : ip}:${port}`);
+    const self = normalizeAddress(joinAddress(ip, port));
     const standalone = bool("standalone", flags.standalone, false) || members.every((m) => m === self);
     if (!standalone && !members.includes(self)) {
       throw new ConfigError(`this node (${self}) is not in the member list [${members.join(", ")}]; set --ip/--port to match`);

@@ -6,6 +6,7 @@
 import { once } from "node:events";
 import { create, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
+import { joinAddress } from "../../cluster/member.js";
 import type { Log } from "../../core/log.js";
 import type { PeerHandler, SnapshotChunk } from "../peer-transport.js";
 import {
@@ -134,8 +135,8 @@ export class GrpcPeerServer {
 
   static async start(handler: PeerHandler, options: GrpcPeerServerOptions): Promise<GrpcPeerServer> {
     const peerServer = new GrpcPeerServer(handler, options);
-    const host = options.host.includes(":") ? `[${options.host}]` : options.host;
-    peerServer.boundPort = await bind(peerServer.server, `${host}:${options.port}`, serverCredentials(options.tls));
+    const address = joinAddress(options.host, options.port);
+    peerServer.boundPort = await bind(peerServer.server, address, serverCredentials(options.tls));
     return peerServer;
   }
 

@@ -4,7 +4,7 @@
  */
 import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
-import { splitAddress, type MemberInfo } from "../../cluster/member.js";
+import { joinAddress, splitAddress, type MemberInfo } from "../../cluster/member.js";
 import type { ClientWrite } from "../../core/ops.js";
 import type { ServiceDatum } from "../../core/service-datum.js";
 import {
@@ -39,7 +39,7 @@ export const GRPC_PORT_OFFSET = 1001;
 
 export function defaultGrpcAddress(peer: string): string {
   const { host, port } = splitAddress(peer);
-  return `${host.includes(":") ? `[${host}]` : host}:${port + GRPC_PORT_OFFSET}`;
+  return joinAddress(host, port + GRPC_PORT_OFFSET);
 }
 
 export interface ClientTls {
