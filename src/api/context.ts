@@ -16,8 +16,8 @@ export interface ClusterView {
   /** The member responsible for a grouped service name. */
   responsibleFor(groupedName: string): string;
   isResponsible(groupedName: string): boolean;
-  /** Accepts a member report from a peer (legacy HTTP path). */
-  onReport(reporter: MemberInfo): MemberInfo;
+  /** The peer transport calls to a member use right now; undefined for this node or when standalone. */
+  peerTransportOf(address: string): "grpc" | "http" | undefined;
   readonly standalone: boolean;
 }
 

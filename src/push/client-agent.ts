@@ -58,11 +58,17 @@ export function parseClientAgent(agent: string): ClientAgent {
 
 const GROUPED_NAMES_SINCE = parseClientVersion("1.0.0");
 
-/** Java clients ≥ 1.0.0 (and the npm SDK, which sends `Nacos-Java-Client:v1.0.0`) file answers under grouped names. */
-export function wantsGroupedNames(agent: string): boolean {
+/**
+ * A Nacos Java client ≥ 1.0.0 (the npm SDK sends `Nacos-Java-Client:v1.0.0` too). 1.4 treats these
+ * specially: they file answers under grouped names, and their `PUT /instance` updates only what exists.
+ */
+export function isModernJavaClient(agent: string): boolean {
   const { type, version } = parseClientAgent(agent);
   return type === "java" && compareClientVersions(version, GROUPED_NAMES_SINCE) >= 0;
 }
+
+/** Whether answers (polled or pushed) show grouped names to this client. */
+export const wantsGroupedNames = isModernJavaClient;
 
 /** The per-type minimum version for UDP push, from the switches (1.4 has no Python type; DNS uses its entry). */
 function pushMinimum(type: ClientType, switches: Switches): string | undefined {

@@ -188,7 +188,8 @@ export class NamingNode implements PeerHandler {
 
   // ---- views for the HTTP layer ----
 
-  clusterView(): ClusterView {
+  /** @param peerTransportOf which transport reaches each peer (the runtime's per-peer choice). */
+  clusterView(peerTransportOf: ClusterView["peerTransportOf"] = () => undefined): ClusterView {
     return {
       selfAddress: this.config.self,
       standalone: this.standalone,
@@ -196,7 +197,7 @@ export class NamingNode implements PeerHandler {
       selfInfo: () => this.selfInfo(),
       responsibleFor: (name) => (this.standalone ? this.config.self : this.mapper.ownerOf(name)),
       isResponsible: (name) => this.standalone || this.mapper.responsible(name),
-      onReport: (reporter) => this.onReport(reporter),
+      peerTransportOf: (address) => (address === this.config.self ? undefined : peerTransportOf(address)),
     };
   }
 

@@ -6,7 +6,8 @@
  * protocol and not ours over gRPC.
  */
 import { badRequest } from "../../core/errors.js";
-import { normalizeAddress, splitAddress, type MemberInfo } from "../../cluster/member.js";
+import { normalizeAddress, type MemberInfo } from "../../cluster/member.js";
+import { encodeMember } from "../../cluster/member-json.js";
 import {
   expectObject,
   optionalBoolean,
@@ -17,68 +18,11 @@ import {
   requiredString,
 } from "./legacy-json.js";
 
-interface TsNacosMarker {
-  readonly grpcPort: number;
-  readonly grpcPeer: boolean;
-  readonly httpPeer: boolean;
-  readonly ready: boolean;
-  readonly viewHash: string;
-}
-
-export interface MemberJson {
-  readonly ip: string;
-  readonly port: number;
-  readonly state: string;
-  readonly address: string;
-  readonly failAccessCnt: number;
-  readonly extendInfo: {
-    readonly site: string;
-    readonly adWeight: string;
-    readonly weight: string;
-    readonly raftPort: string;
-    readonly version: string;
-    readonly lastRefreshTime: number;
-    readonly tsNacos: TsNacosMarker;
-  };
-  /**
-   * Nacos 2.x's abilities. Both flags are about Nacos's *own* gRPC protocol, which ts-nacos does not speak, so
-   * they are false: a 2.x node then reports to us over HTTP and opens no gRPC connection to us.
-   */
-  readonly abilities: { readonly remoteAbility: { readonly supportRemoteConnection: false; readonly grpcReportEnabled: false } };
-}
-
 /** Nacos's RestResult, as the report endpoint answers it (always HTTP 200; `code` tells). */
 export interface RestResult {
   readonly code: number;
   readonly message: string | null;
   readonly data: string | null;
-}
-
-export function encodeMember(info: MemberInfo, now: number): MemberJson {
-  const { host, port } = splitAddress(info.address);
-  return {
-    ip: host,
-    port,
-    state: "UP",
-    address: info.address,
-    failAccessCnt: 0,
-    extendInfo: {
-      site: "unknow", // sic: 1.4's default site
-      adWeight: "0",
-      weight: "1",
-      raftPort: String(port - 1000),
-      version: info.version,
-      lastRefreshTime: now,
-      tsNacos: {
-        grpcPort: info.grpcPort,
-        grpcPeer: info.abilities.grpcPeer,
-        httpPeer: info.abilities.httpPeer,
-        ready: info.ready,
-        viewHash: info.viewHash,
-      },
-    },
-    abilities: { remoteAbility: { supportRemoteConnection: false, grpcReportEnabled: false } },
-  };
 }
 
 /** What we assume of a Nacos node that told us nothing more: it answers 1.4 peer calls and holds its data. */

@@ -42,7 +42,8 @@ import { forwardOutcomeOf, forwardRequestOf } from "./legacy-forward.js";
 import { expectSuccess, LegacyHttpClient, statusError, type PeerAnswer } from "./legacy-http-client.js";
 import type { OwnedDatums } from "./legacy-ingest.js";
 import { expectObject, parseJson } from "./legacy-json.js";
-import { encodeMember, memberFromReportData } from "./legacy-member-codec.js";
+import { encodeMember } from "../../cluster/member-json.js";
+import { memberFromReportData } from "./legacy-member-codec.js";
 import {
   decodeStatuses,
   encodeChecksums,

@@ -13,7 +13,8 @@ import {
   UNVERSIONED_COUNTER,
 } from "../../../src/transport/http/legacy-datum-codec.js";
 import { fromLegacyKey, toLegacyKey } from "../../../src/transport/http/legacy-keys.js";
-import { decodeMember, encodeMember, memberFromReportData, reportAccepted, reportRefused } from "../../../src/transport/http/legacy-member-codec.js";
+import { encodeMember } from "../../../src/cluster/member-json.js";
+import { decodeMember, memberFromReportData, reportAccepted, reportRefused } from "../../../src/transport/http/legacy-member-codec.js";
 import {
   decodeChecksums,
   decodeKeysBody,

@@ -1,0 +1,91 @@
+/**
+ * The client-facing HTTP server: Nacos 1.x's naming OpenAPI under `/nacos/v1/ns` and `/v1/ns`, the core
+ * cluster endpoints, probes and metrics. Parsing and answers follow Nacos 1.4; every refusal is a NacosError
+ * mapped here to its status and plain-text message, and nothing a request contains can crash the process.
+ */
+import formbody from "@fastify/formbody";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { Logger } from "pino";
+import { NacosError } from "../core/errors.js";
+import { clusterRoutes } from "./cluster-routes.js";
+import { consoleRoutes } from "./console-routes.js";
+import type { NodeContext } from "./context.js";
+import { instanceRoutes } from "./instance-routes.js";
+import { operatorRoutes } from "./operator-routes.js";
+import { fromPeer } from "./request-info.js";
+import { serviceRoutes } from "./service-routes.js";
+
+export interface HttpAppOptions {
+  /** A pino logger for request logs; none (silent) when omitted. */
+  readonly logger?: Logger;
+  /** Largest accepted request body in bytes (413 above it). */
+  readonly bodyLimit?: number;
+}
+
+export const NAMING_PREFIXES = ["/nacos/v1/ns", "/v1/ns"] as const;
+const CLUSTER_PREFIXES = ["/nacos/v1/core/cluster", "/v1/core/cluster"] as const;
+const TEXT = "text/plain; charset=utf-8";
+
+const pathOf = (url: string): string => url.split("?")[0] ?? url;
+const isNamingPath = (path: string): boolean => NAMING_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`));
+/** Peer endpoints pass the traffic filter whatever the server status, as in 1.4. */
+const isPeerPath = (path: string): boolean => /\/v1\/ns\/(distro\/|service\/status$)/.test(path);
+
+function onError(ctx: NodeContext, app: FastifyInstance) {
+  return (err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply => {
+    if (err instanceof NacosError) return reply.code(err.status).type(TEXT).send(err.message);
+    if (err.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+      return reply.code(413).type(TEXT).send(`request body is larger than the limit of ${app.initialConfig.bodyLimit} bytes`);
+    }
+    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+      return reply.code(err.statusCode).type(TEXT).send(err.message);
+    }
+    req.log.error({ err, node: ctx.cluster.selfAddress }, "request failed");
+    return reply.code(500).type(TEXT).send(`caused: ${err.message};`);
+  };
+}
+
+/** 1.4's TrafficReviseFilter: a node whose status is not UP turns clients away (peers still pass). */
+function trafficFilter(ctx: NodeContext) {
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const status = ctx.status.serverStatus();
+    if (status === "UP") return;
+    const path = pathOf(req.url);
+    if (!isNamingPath(path) || isPeerPath(path) || fromPeer(req)) return;
+    if (status === "WRITE_ONLY" && req.method !== "GET") return;
+    if (status === "READ_ONLY" && req.method === "GET") return;
+    await reply.code(503).type(TEXT).send(`server is ${status}now, please try again later!`);
+  };
+}
+
+export function createHttpApp(ctx: NodeContext, options: HttpAppOptions = {}): FastifyInstance {
+  const bodyLimit = options.bodyLimit ?? 1024 * 1024;
+  const app: FastifyInstance =
+    options.logger === undefined
+      ? Fastify({ logger: false, bodyLimit })
+      : // Beats arrive every 5 s per instance: per-request lines would drown everything else.
+        (Fastify({ loggerInstance: options.logger, bodyLimit, disableRequestLogging: true }) as unknown as FastifyInstance);
+  void app.register(formbody);
+  // Nacos clients send odd or absent content types; a body that is not a form is simply not parameters.
+  app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, _body, done) => done(null, undefined));
+  app.setErrorHandler(onError(ctx, app));
+  app.setNotFoundHandler((req, reply) => {
+    const path = pathOf(req.url);
+    if (isNamingPath(path)) return reply.code(501).type(TEXT).send(`no such api:${req.method}:${path}`);
+    return reply.code(404).type(TEXT).send(`no such path: ${req.method} ${path}`);
+  });
+  app.addHook("onRequest", trafficFilter(ctx));
+  for (const prefix of NAMING_PREFIXES) {
+    void app.register(
+      async (scope) => {
+        instanceRoutes(scope, ctx);
+        serviceRoutes(scope, ctx);
+        operatorRoutes(scope, ctx);
+      },
+      { prefix },
+    );
+  }
+  for (const prefix of CLUSTER_PREFIXES) void app.register(async (scope) => clusterRoutes(scope, ctx), { prefix });
+  consoleRoutes(app, ctx);
+  return app;
+}

@@ -1,0 +1,26 @@
+/** Probes and metrics for orchestrators and monitoring. */
+import type { FastifyInstance } from "fastify";
+import type { NodeContext } from "./context.js";
+
+function prometheus(ctx: NodeContext): string {
+  const gauge = (name: string, help: string, value: number): string =>
+    `# HELP ${name} ${help}\n# TYPE ${name} gauge\n${name} ${value}\n`;
+  return (
+    gauge("nacos_naming_service_count", "Live services held by this node", ctx.registry.serviceCount) +
+    gauge("nacos_naming_instance_count", "Live instances held by this node", ctx.registry.instanceCount) +
+    ctx.status.metricsText()
+  );
+}
+
+export function consoleRoutes(app: FastifyInstance, ctx: NodeContext): void {
+  const text = "text/plain; charset=utf-8";
+  app.get("/nacos/v1/console/health/liveness", async (_req, reply) => reply.type(text).send("OK"));
+  app.get("/nacos/v1/console/health/readiness", async (_req, reply) =>
+    ctx.status.ready()
+      ? reply.type(text).send("OK")
+      : reply.code(503).type(text).send("not ready: still loading the registry from peers"),
+  );
+  for (const path of ["/nacos/actuator/prometheus", "/metrics"]) {
+    app.get(path, async (_req, reply) => reply.type("text/plain; version=0.0.4; charset=utf-8").send(prometheus(ctx)));
+  }
+}

@@ -1,0 +1,81 @@
+/** `/operator*` (and its 1.4 alias `/ops*`), `/health*`: metrics, servers, switches, responsibility, health. */
+import { createHash } from "node:crypto";
+import { cpus, freemem, loadavg, totalmem } from "node:os";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { DEFAULT_CLUSTER, parseServiceKey } from "../core/naming.js";
+import { updateSwitch } from "../core/switches.js";
+import type { NodeContext } from "./context.js";
+import { membersJson } from "./member-view.js";
+import { optionalBool, parseBool, parseIp, parsePort, parseClusterName, serviceOf, Params } from "./params.js";
+import { fromPeer } from "./request-info.js";
+
+const paramsOf = (req: FastifyRequest): Params => Params.of(req.query, req.body);
+
+function metrics(ctx: NodeContext): Record<string, unknown> {
+  let responsibleServices = 0;
+  let responsibleInstances = 0;
+  for (const d of ctx.registry.values()) {
+    if (d.deleted || !ctx.cluster.isResponsible(parseServiceKey(d.key).groupedName)) continue;
+    responsibleServices++;
+    responsibleInstances += d.instances.length;
+  }
+  return {
+    status: ctx.status.serverStatus(),
+    serviceCount: ctx.registry.serviceCount,
+    instanceCount: ctx.registry.instanceCount,
+    raftNotifyTaskCount: 0,
+    responsibleServiceCount: responsibleServices,
+    responsibleInstanceCount: responsibleInstances,
+    cpu: loadavg()[0]! / Math.max(1, cpus().length),
+    load: loadavg()[0],
+    mem: 1 - freemem() / totalmem(),
+  };
+}
+
+/** A fingerprint of the whole registry: equal on two nodes iff they hold identical data. */
+function registryDigest(ctx: NodeContext): { keys: number; instances: number; digest: string } {
+  const hash = createHash("sha256");
+  for (const key of ctx.registry.sortedKeys()) hash.update(`${key}\u0000${ctx.registry.get(key)!.digest}\n`);
+  return { keys: ctx.registry.size, instances: ctx.registry.instanceCount, digest: hash.digest("hex") };
+}
+
+export function operatorRoutes(app: FastifyInstance, ctx: NodeContext): void {
+  for (const base of ["/operator", "/ops"]) {
+    app.get(`${base}/metrics`, async () => metrics(ctx));
+    app.get(`${base}/servers`, async (req) => {
+      const healthy = optionalBool(paramsOf(req), ["healthy"], false);
+      return { servers: membersJson(ctx).filter((m) => !healthy || m.state === "UP") };
+    });
+    app.get(`${base}/switches`, async () => ctx.switches);
+    app.put(`${base}/switches`, async (req, reply) => {
+      const p = paramsOf(req);
+      updateSwitch(ctx.switches, p.required("entry"), p.required("value"));
+      return reply.type("text/plain; charset=utf-8").send("ok");
+    });
+    app.get(`${base}/distro/server`, async (req) => ({ responsibleServer: ctx.cluster.responsibleFor(serviceOf(paramsOf(req)).groupedName) }));
+    app.get(`${base}/distro/status`, async () => ({ status: membersJson(ctx) }));
+    app.get(`${base}/distro/digest`, async () => registryDigest(ctx));
+  }
+
+  const setHealth = (req: FastifyRequest): Promise<unknown> => {
+    const p = paramsOf(req);
+    const name = p.has("healthy") ? "healthy" : p.has("valid") ? "valid" : "healthy";
+    const healthy = parseBool(name, p.required(name));
+    const address = {
+      ip: parseIp(p.required("ip")),
+      port: parsePort(p.required("port")),
+      clusterName: parseClusterName(p.either(["clusterName", "cluster"], DEFAULT_CLUSTER)),
+    };
+    return ctx.writer.write({ type: "setHealth", service: serviceOf(p), address, healthy }, { forwarded: fromPeer(req) });
+  };
+  for (const path of ["/health", "/health/instance"]) {
+    app.put(path, async (req, reply) => {
+      await setHealth(req);
+      return reply.type("text/plain; charset=utf-8").send("ok");
+    });
+  }
+  app.all("/health/server", async () => ({
+    msg: `Hello! I am Nacos-Naming and healthy! total services: ${ctx.registry.serviceCount}, local address:${ctx.cluster.selfAddress}`,
+  }));
+  app.get("/health/checkers", async () => ({ NONE: "NoneHealthChecker" }));
+}

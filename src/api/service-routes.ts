@@ -1,0 +1,123 @@
+/** `/service*`: create, delete, update, detail, list, names, subscribers. */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { badRequest, notFound } from "../core/errors.js";
+import { DEFAULT_GROUP, serviceKey, splitGroupedName } from "../core/naming.js";
+import type { ClientWrite, ServiceSpec } from "../core/ops.js";
+import type { NodeContext } from "./context.js";
+import { namespaceOf, optionalBool, parseFloatParam, parseInteger, parseMetadata, parseSelector, serviceOf, Params } from "./params.js";
+import { fromPeer } from "./request-info.js";
+
+const paramsOf = (req: FastifyRequest): Params => Params.of(req.query, req.body);
+
+function specOf(p: Params, threshold: string): ServiceSpec {
+  return {
+    protectThreshold: parseFloatParam(threshold),
+    metadata: parseMetadata(p.optional("metadata", "")),
+    selector: parseSelector(p.optional("selector", "")),
+  };
+}
+
+function positive(p: Params, name: string, fallback?: string): number {
+  const text = fallback === undefined ? p.required(name) : p.optional(name, fallback);
+  const n = parseInteger(text.trim());
+  if (n < 1) throw badRequest(`Param '${name}' must be a positive integer, current: ${text}`);
+  return n;
+}
+
+function page<T>(items: readonly T[], pageNo: number, pageSize: number): T[] {
+  const start = (pageNo - 1) * pageSize;
+  return items.slice(start, start + pageSize);
+}
+
+export function serviceRoutes(app: FastifyInstance, ctx: NodeContext): void {
+  const write = async (req: FastifyRequest, reply: FastifyReply, op: ClientWrite): Promise<FastifyReply> => {
+    await ctx.writer.write(op, { forwarded: fromPeer(req) });
+    return reply.type("text/plain; charset=utf-8").send("ok");
+  };
+
+  app.post("/service", (req, reply) => {
+    const p = paramsOf(req);
+    return write(req, reply, { type: "createService", service: serviceOf(p), spec: specOf(p, p.optional("protectThreshold", "0")) });
+  });
+
+  app.put("/service", (req, reply) => {
+    const p = paramsOf(req);
+    return write(req, reply, { type: "updateService", service: serviceOf(p), spec: specOf(p, p.required("protectThreshold")) });
+  });
+
+  app.delete("/service", (req, reply) => {
+    const p = paramsOf(req);
+    return write(req, reply, { type: "deleteService", service: serviceOf(p) });
+  });
+
+  app.get("/service", (req, reply) => {
+    const p = paramsOf(req);
+    const service = serviceOf(p);
+    const datum = ctx.registry.getLive(serviceKey(service));
+    if (datum === undefined) throw notFound(`service ${service.groupedName} is not found!`);
+    const { group, name } = splitGroupedName(service.groupedName);
+    const clusters = [...new Set(datum.instances.map((i) => i.clusterName))].sort();
+    return reply.send({
+      name,
+      groupName: group,
+      namespaceId: service.namespaceId,
+      protectThreshold: datum.meta.protectThreshold,
+      metadata: datum.meta.metadata,
+      selector: datum.meta.selector,
+      // No server-side health checker runs (ephemeral instances beat; persistent ones keep their health).
+      clusters: clusters.map((c) => ({ name: c, healthChecker: { type: "NONE" }, metadata: {} })),
+    });
+  });
+
+  app.get("/service/list", (req, reply) => {
+    const p = paramsOf(req);
+    const pageNo = positive(p, "pageNo");
+    const pageSize = positive(p, "pageSize");
+    const group = p.optional("groupName", DEFAULT_GROUP);
+    const names = ctx.registry.serviceNames(namespaceOf(p));
+    // `*` lists every group; names then stay grouped, since bare names could collide across groups.
+    const doms =
+      group === "*"
+        ? names
+        : names.filter((n) => splitGroupedName(n).group === group).map((n) => splitGroupedName(n).name);
+    return reply.send({ doms: page(doms, pageNo, pageSize), count: doms.length });
+  });
+
+  app.all("/service/names", (req, reply) => {
+    const p = paramsOf(req);
+    const namespaces = p.has("namespaceId") ? [namespaceOf(p)] : ctx.registry.namespaces();
+    const expr = p.optional("expr", "");
+    let pattern: RegExp | undefined;
+    try {
+      pattern = expr === "" ? undefined : new RegExp(expr);
+    } catch {
+      throw badRequest(`Param 'expr' is not a valid regular expression, current: ${expr}`);
+    }
+    const responsibleOnly = optionalBool(p, ["responsibleOnly"], false);
+    const services: Record<string, string[]> = {};
+    for (const ns of namespaces) {
+      const names = ctx.registry
+        .serviceNames(ns)
+        .filter((n) => (pattern === undefined || pattern.test(n)) && (!responsibleOnly || ctx.cluster.isResponsible(n)));
+      if (names.length > 0) services[ns] = names;
+    }
+    return reply.send({ services, count: Object.keys(services).length });
+  });
+
+  app.get("/service/subscribers", (req, reply) => {
+    const p = paramsOf(req);
+    const service = serviceOf(p);
+    const pageNo = positive(p, "pageNo", "1");
+    const pageSize = positive(p, "pageSize", "1000");
+    const subscribers = ctx.push.subscribersOf(service).map((s) => ({
+      addrStr: `${s.ip}:${s.udpPort}`,
+      agent: s.agent,
+      app: s.app,
+      ip: s.ip,
+      port: s.udpPort,
+      namespaceId: s.service.namespaceId,
+      serviceName: s.service.groupedName,
+    }));
+    return reply.send({ subscribers: page(subscribers, pageNo, pageSize), count: subscribers.length });
+  });
+}

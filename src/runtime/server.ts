@@ -1,0 +1,195 @@
+/**
+ * One ts-nacos node as a process: the deterministic core (NamingNode) on the real clock, wired to its
+ * adapters — the fastify client API (and the legacy 1.4 peer endpoints), the gRPC peer server, the peer
+ * transports, and UDP push. This is the only module that knows every concrete adapter.
+ */
+import { readFileSync } from "node:fs";
+import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import { createHttpApp } from "../api/app.js";
+import type { NodeContext } from "../api/context.js";
+import { joinAddress, splitAddress } from "../cluster/member.js";
+import type { Log } from "../core/log.js";
+import type { ServiceDatum } from "../core/service-datum.js";
+import { DEFAULT_PUSH_CONFIG, PushService } from "../push/push-service.js";
+import { UdpPushChannel } from "../push/udp-push-channel.js";
+import { GrpcPeerServer } from "../transport/grpc/grpc-peer-server.js";
+import { defaultGrpcAddress, GrpcPeerTransport } from "../transport/grpc/grpc-peer-transport.js";
+import { RegistryLegacyIngest } from "../transport/http/legacy-ingest.js";
+import { legacyPeerRoutes } from "../transport/http/legacy-peer-routes.js";
+import { LegacyPeerTransport } from "../transport/http/legacy-peer-transport.js";
+import { LegacyStatusReporter } from "../transport/http/legacy-status-reporter.js";
+import { PerPeerTransport } from "../transport/per-peer-transport.js";
+import type { RuntimeConfig } from "./config.js";
+import { pinoLog } from "./logging.js";
+import { defaultNodeConfig, NamingNode, type NodeConfig } from "./naming-node.js";
+import { RealScheduler } from "./real-scheduler.js";
+
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }
+).version;
+
+export interface RunningServer {
+  readonly node: NamingNode;
+  readonly app: FastifyInstance;
+  /** Stops every timer, socket and connection; the process can then exit on its own. */
+  close(): Promise<void>;
+}
+
+function nodeConfig(config: RuntimeConfig): NodeConfig {
+  const base = defaultNodeConfig(joinAddress(config.ip, config.port), config.members);
+  return {
+    ...base,
+    version: VERSION,
+    grpcPort: config.grpcPort,
+    abilities: { grpcPeer: config.peerTransport !== "http", httpPeer: true },
+    distro: {
+      ...base.distro,
+      sync: { ...base.distro.sync, delayMs: config.syncDelayMs },
+      verify: { ...base.distro.verify, intervalMs: config.verifyIntervalMs },
+      snapshot: { ...base.distro.snapshot, chunkBytes: config.snapshotChunkBytes },
+    },
+    membership: {
+      reportIntervalMs: config.reportIntervalMs,
+      failThreshold: config.failThreshold,
+      suspicionTimeoutMs: config.suspicionTimeoutMs,
+    },
+    heartbeat: { ...base.heartbeat, expireInstances: config.expireInstances },
+  };
+}
+
+function readTls(config: RuntimeConfig): { cert: Buffer; key: Buffer; ca: Buffer | undefined } | undefined {
+  const { tls } = config;
+  if (tls === undefined) return undefined;
+  return { cert: readFileSync(tls.cert), key: readFileSync(tls.key), ca: tls.ca === undefined ? undefined : readFileSync(tls.ca) };
+}
+
+export async function startServer(config: RuntimeConfig, logger: Logger): Promise<RunningServer> {
+  const log: Log = pinoLog(logger);
+  const scheduler = new RealScheduler((err) => log.error("timer task failed", { error: String(err) }));
+  const tls = readTls(config);
+  const settings = nodeConfig(config);
+  let ingest: RegistryLegacyIngest | undefined;
+  const cluster = config.standalone
+    ? undefined
+    : peerTransports(config, settings, tls, () => node, () => ingest?.ownedDatums() ?? []);
+  const node: NamingNode = new NamingNode(settings, scheduler, cluster?.transport, log);
+  const channel = await UdpPushChannel.open(log, { host: config.host });
+  const push = new PushService(scheduler, node.registry, node.switches, channel, DEFAULT_PUSH_CONFIG, log);
+  const context: NodeContext = {
+    registry: node.registry,
+    switches: node.switches,
+    writer: node.router,
+    push,
+    cluster: node.clusterView((address) => cluster?.transport.transportOf(address)),
+    status: node.nodeStatus(() => pushMetrics(push) + (cluster?.transport.metricsText(node.members.peers()) ?? "")),
+    clock: () => scheduler.now(),
+    version: VERSION,
+  };
+  const app = createHttpApp(context, { logger, bodyLimit: config.bodyLimitBytes });
+  let reporter: LegacyStatusReporter | undefined;
+  if (cluster !== undefined) {
+    ingest = new RegistryLegacyIngest(node.registry, node.mapper, node.members);
+    await app.register(legacyPeerRoutes, { handler: node, ingest, client: cluster.legacy, scheduler, log, secret: config.clusterSecret });
+    reporter = new LegacyStatusReporter({
+      scheduler,
+      owned: ingest,
+      ready: () => node.ready,
+      peers: () => node.members.peers().filter((p) => cluster.transport.transportOf(p) === "http"),
+      send: (peer, checksums) => cluster.legacy.sendServiceStatus(peer, checksums),
+      log,
+    });
+  }
+  await app.listen({ port: config.port, host: config.host });
+  const grpcServer =
+    cluster === undefined || config.peerTransport === "http"
+      ? undefined
+      : await GrpcPeerServer.start(node, {
+          host: config.host,
+          port: config.grpcPort,
+          secret: config.clusterSecret,
+          tls: tls && { cert: tls.cert, key: tls.key, clientCa: tls.ca },
+          connection: { maxMessageBytes: config.maxMessageBytes },
+          log,
+        });
+  announce(config, log);
+  reporter?.start();
+  void node.start().catch((err: unknown) => log.error("node failed to start", { error: String(err) }));
+  return {
+    node,
+    app,
+    async close() {
+      node.close();
+      reporter?.close();
+      push.close();
+      await channel.close();
+      await grpcServer?.close(1000);
+      cluster?.grpc.close();
+      cluster?.legacy.close();
+      await app.close();
+      scheduler.cancelAll();
+    },
+  };
+}
+
+interface PeerTransports {
+  readonly grpc: GrpcPeerTransport;
+  readonly legacy: LegacyPeerTransport;
+  readonly transport: PerPeerTransport;
+}
+
+/** Both peer transports and the per-peer choice between them; they reach the node (made after them) lazily. */
+function peerTransports(
+  config: RuntimeConfig,
+  settings: NodeConfig,
+  tls: ReturnType<typeof readTls>,
+  node: () => NamingNode,
+  ownedDatums: () => Iterable<ServiceDatum>,
+): PeerTransports {
+  const grpc = new GrpcPeerTransport({
+    self: settings.self,
+    secret: config.clusterSecret,
+    timeoutMs: config.peerTimeoutMs,
+    connection: { maxMessageBytes: config.maxMessageBytes },
+    tls: tls && { ca: tls.ca ?? tls.cert, cert: tls.cert, key: tls.key },
+    // A peer may have been started with --grpc-port; its member report says where it listens.
+    grpcAddressOf: (peer) => {
+      const port = node().members.get(peer)?.info?.grpcPort;
+      if (port === undefined || port === 0) return defaultGrpcAddress(peer);
+      return joinAddress(splitAddress(peer).host, port);
+    },
+  });
+  const legacy = new LegacyPeerTransport(
+    {
+      self: settings.self,
+      version: VERSION,
+      timeoutMs: config.peerTimeoutMs,
+      secret: config.clusterSecret,
+      snapshotChunkBytes: config.snapshotChunkBytes,
+    },
+    { ownedDatums },
+  );
+  const transport = new PerPeerTransport(config.peerTransport, grpc, legacy, (peer) => node().members.get(peer)?.info?.abilities);
+  return { grpc, legacy, transport };
+}
+
+function pushMetrics(push: PushService): string {
+  const lines: string[] = [];
+  for (const [name, value] of Object.entries(push.stats())) {
+    const metric = `nacos_push_${name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`;
+    lines.push(`# TYPE ${metric} gauge`, `${metric} ${value}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+function announce(config: RuntimeConfig, log: Log): void {
+  const { clusterSecret, tls, ...shown } = config;
+  log.info("ts-nacos started", {
+    ...shown,
+    clusterSecret: clusterSecret === undefined ? "none" : "set",
+    grpcTls: tls === undefined ? "off" : "on",
+  });
+  if (!config.standalone && clusterSecret === undefined) {
+    log.warn("no cluster secret configured: any host that can reach the peer ports can act as a member (set --cluster-secret)");
+  }
+}
