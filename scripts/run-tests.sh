@@ -4,7 +4,7 @@
 # IPv4 as its clientIP for UDP push — finds none and falls back to 127.0.0.1. Needs root (CI runs as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-files=$(find test -name '*.test.ts' | sort)
+files=$(find test -name '*.test.ts' | sort | tr '\n' ' ')
 if [ -z "$files" ]; then echo "no test files found" >&2; exit 1; fi
 run="node --import tsx --test --test-reporter=tap --test-concurrency=${TEST_CONCURRENCY:-2} $files"
 if [ "${TS_NACOS_NETNS:-}" = "1" ]; then exec $run; fi
