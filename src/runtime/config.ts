@@ -28,6 +28,7 @@ export interface RuntimeConfig {
   readonly maxMessageBytes: number;
   readonly peerTimeoutMs: number;
   readonly syncDelayMs: number;
+  readonly syncRetryMs: number;
   readonly verifyIntervalMs: number;
   readonly reportIntervalMs: number;
   readonly suspicionTimeoutMs: number;
@@ -60,6 +61,7 @@ const OPTIONS = {
   "max-message-bytes": { type: "string" },
   "peer-timeout-ms": { type: "string" },
   "sync-delay-ms": { type: "string" },
+  "sync-retry-ms": { type: "string" },
   "verify-interval-ms": { type: "string" },
   "report-interval-ms": { type: "string" },
   "suspicion-timeout-ms": { type: "string" },
@@ -88,6 +90,7 @@ export const ENV_NAMES: Record<string, string> = {
   "max-message-bytes": "NACOS_MAX_MESSAGE_BYTES",
   "peer-timeout-ms": "NACOS_PEER_TIMEOUT_MS",
   "sync-delay-ms": "NACOS_SYNC_DELAY_MS",
+  "sync-retry-ms": "NACOS_SYNC_RETRY_MS",
   "verify-interval-ms": "NACOS_VERIFY_INTERVAL_MS",
   "report-interval-ms": "NACOS_REPORT_INTERVAL_MS",
   "suspicion-timeout-ms": "NACOS_SUSPICION_TIMEOUT_MS",
@@ -207,6 +210,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd 
       maxMessageBytes,
       peerTimeoutMs: integer("peer-timeout-ms", flags["peer-timeout-ms"], 3000, 100, 600_000),
       syncDelayMs: integer("sync-delay-ms", flags["sync-delay-ms"], 1000, 0, 600_000),
+      syncRetryMs: integer("sync-retry-ms", flags["sync-retry-ms"], 3000, 100, 3_600_000),
       verifyIntervalMs: integer("verify-interval-ms", flags["verify-interval-ms"], 5000, 100, 3_600_000),
       reportIntervalMs: integer("report-interval-ms", flags["report-interval-ms"], 2000, 100, 600_000),
       suspicionTimeoutMs: integer("suspicion-timeout-ms", flags["suspicion-timeout-ms"], 8000, 100, 3_600_000),

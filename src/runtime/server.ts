@@ -45,7 +45,12 @@ function nodeConfig(config: RuntimeConfig): NodeConfig {
     abilities: { grpcPeer: config.peerTransport !== "http", httpPeer: true },
     distro: {
       ...base.distro,
-      sync: { ...base.distro.sync, delayMs: config.syncDelayMs },
+      sync: {
+        ...base.distro.sync,
+        delayMs: config.syncDelayMs,
+        retryBaseMs: config.syncRetryMs,
+        retryMaxMs: Math.max(base.distro.sync.retryMaxMs, config.syncRetryMs),
+      },
       verify: { ...base.distro.verify, intervalMs: config.verifyIntervalMs },
       snapshot: { ...base.distro.snapshot, chunkBytes: config.snapshotChunkBytes },
     },
