@@ -4,7 +4,7 @@
  * mapped here to its status and plain-text message, and nothing a request contains can crash the process.
  */
 import formbody from "@fastify/formbody";
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import { NacosError } from "../core/errors.js";
 import { clusterRoutes } from "./cluster-routes.js";
@@ -64,7 +64,11 @@ export function createHttpApp(ctx: NodeContext, options: HttpAppOptions = {}): F
     options.logger === undefined
       ? Fastify({ logger: false, bodyLimit })
       : // Beats arrive every 5 s per instance: per-request lines would drown everything else.
-        (Fastify({ loggerInstance: options.logger, bodyLimit, disableRequestLogging: true }) as unknown as FastifyInstance);
+        (Fastify({
+          loggerInstance: options.logger,
+          bodyLimit,
+          logController: new LogController({ disableRequestLogging: true }),
+        }) as unknown as FastifyInstance);
   void app.register(formbody);
   // Nacos clients send odd or absent content types; a body that is not a form is simply not parameters.
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, _body, done) => done(null, undefined));

@@ -5,7 +5,7 @@ import type { Log } from "../core/log.js";
 import type { Registry } from "../core/registry.js";
 import { every, type Scheduler, type TimerHandle } from "../core/scheduler.js";
 import type { ServiceDatum } from "../core/service-datum.js";
-import type { PeerTransport, SnapshotChunk, VerifyDigest, VerifyReply } from "../transport/peer-transport.js";
+import { NotReadyError, type PeerTransport, type SnapshotChunk, type VerifyDigest, type VerifyReply } from "../transport/peer-transport.js";
 import type { DistroMapper } from "./distro-mapper.js";
 import { DistroSync, type SyncConfig } from "./distro-sync.js";
 import { DistroVerify, type VerifyConfig } from "./distro-verify.js";
@@ -23,13 +23,6 @@ export const DEFAULT_DISTRO_CONFIG: DistroConfig = {
   verify: { intervalMs: 5000, bucketCount: 64, queryBatchKeys: 1000 },
   snapshot: { chunkBytes: 256 * 1024, retryDelayMs: 3000, giveUpAfterMs: 10_000 },
 };
-
-export class NotReadyError extends Error {
-  constructor() {
-    super("node is still loading its registry; not serving snapshots yet");
-    this.name = "NotReadyError";
-  }
-}
 
 export interface DistroDeps {
   readonly self: string;

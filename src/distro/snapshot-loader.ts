@@ -99,7 +99,10 @@ export class SnapshotLoader {
       }
       return received ? "complete" : "nothing";
     } catch (err) {
-      this.log.warn("snapshot stream failed; will resume", { peer, resumeAfter: this.token, error: String(err) });
+      // A peer that is down or still loading itself is routine at start; a stream breaking midway is not.
+      const fields = { peer, resumeAfter: this.token, error: String(err) };
+      if (received) this.log.warn("snapshot stream broke; will resume after the last applied key", fields);
+      else this.log.debug("no snapshot from this peer now", fields);
       return received ? "partial" : "nothing";
     }
   }

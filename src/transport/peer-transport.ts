@@ -100,11 +100,20 @@ export interface PeerTransport {
   forward(peer: string, write: ClientWrite): Promise<ForwardOutcome>;
 }
 
+/** A node asked for what it can only give once its registry is complete (a snapshot while it loads one). */
+export class NotReadyError extends Error {
+  constructor() {
+    super("node is still loading its registry; not serving snapshots yet");
+    this.name = "NotReadyError";
+  }
+}
+
 /** What a node serves to its peers; transports' servers call into it after checking the caller. */
 export interface PeerHandler {
   onSync(source: string, datums: readonly ServiceDatum[]): void;
   onVerify(digest: VerifyDigest): VerifyReply;
   onQuery(keys: readonly string[]): ServiceDatum[];
+  /** Throws NotReadyError until this node's own registry is complete. */
   onSnapshot(resumeAfter: string): AsyncIterable<SnapshotChunk>;
   onReport(reporter: MemberInfo): MemberInfo;
   onForward(write: ClientWrite): Promise<ForwardOutcome>;

@@ -8,7 +8,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { joinAddress } from "../../cluster/member.js";
 import type { Log } from "../../core/log.js";
-import type { PeerHandler, SnapshotChunk } from "../peer-transport.js";
+import { NotReadyError, type PeerHandler, type SnapshotChunk } from "../peer-transport.js";
 import {
   DistroService,
   ForwardResponseSchema,
@@ -245,6 +245,11 @@ export class GrpcPeerServer {
     if (err instanceof InvalidMessageError) {
       this.options.log?.warn("invalid peer message", { rpc, reason: err.message });
       return { code: grpc.status.INVALID_ARGUMENT, details: err.message };
+    }
+    if (err instanceof NotReadyError) {
+      // Expected while this node loads: the caller tries another peer or again later.
+      this.options.log?.debug("peer call deferred: not ready", { rpc });
+      return { code: grpc.status.UNAVAILABLE, details: err.message };
     }
     if (err instanceof ChunkTooLarge) {
       this.options.log?.error("snapshot chunk too large", { reason: err.message });
