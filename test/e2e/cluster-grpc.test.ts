@@ -62,7 +62,7 @@ test("members see each other UP and agree on every owner", async () => {
   }
 });
 
-test("register through A, read through B and C (HTTP and the SDK); deregister converges", async () => {
+test("register through A, read through B and C (HTTP and the SDK), a subscriber on C gets the push; deregister converges", async () => {
   const [a, b, c] = nodes as [NodeProcess, NodeProcess, NodeProcess];
   for (let i = 0; i < 5; i++) {
     const res = await nacos(a.url, "POST", "/nacos/v1/ns/instance", { serviceName: `conv-${i}`, ip: "192.0.2.50", port: String(9000 + i) });
@@ -79,9 +79,19 @@ test("register through A, read through B and C (HTTP and the SDK); deregister co
   await sdk.ready();
   const hosts = (await sdk.getAllInstances("conv-3", "DEFAULT_GROUP", "", false)) as Host[];
   assert.deepEqual(hosts.map((h) => `${h.ip}:${h.port}`), ["192.0.2.50:9003"]);
+  // A subscriber on C hears, by UDP push from C, about a write made through A and replicated to C.
+  const seen: string[][] = [];
+  sdk.subscribe("conv-4", (hs: Host[]) => seen.push(hs.map((h) => h.ip).sort()));
+  await waitUntil(() => seen.length > 0, 5_000, () => "initial subscribe callback");
+  await new Promise((r) => setTimeout(r, 1_500)); // past the SDK's first refresh; its next poll is 10 s away
+  const writtenAt = Date.now();
+  await nacos(a.url, "POST", "/nacos/v1/ns/instance", { serviceName: "conv-4", ip: "192.0.2.51", port: "9004" });
+  await waitUntil(() => seen.some((ips) => ips.includes("192.0.2.51")), 8_000, () => `push from C, seen ${JSON.stringify(seen)}`);
+  assert.ok(Date.now() - writtenAt < 8_000, "pushed, not polled");
   const res = await nacos(b.url, "DELETE", "/nacos/v1/ns/instance", { serviceName: "conv-3", ip: "192.0.2.50", port: "9003" });
   assert.equal(res.text, "ok");
   for (const reader of nodes) await waitUntil(async () => (await ips(reader, "conv-3")).length === 0, 10_000, () => `deregistered on ${reader.address}`);
+  await (sdk as unknown as { close(): Promise<void> }).close(); // C may be the node killed next
 });
 
 test("kill the owner: DOWN within the bound, another node checks heartbeats, the beating instance stays, the abandoned one expires once", async () => {
