@@ -154,9 +154,9 @@ export class NamingService {
   private beat(ref: ServiceRef, address: InstanceAddress, beat: InstanceSpecFromBeat | undefined): WriteResult {
     const key = serviceKey(ref);
     const where: InstanceAddress = beat ?? address;
-    const find = (): Instance | undefined =>
-      this.registry.getLive(key)?.instances.find((i) => sameAddress(i, where) && i.ephemeral);
-    let instance = find();
+    const atAddress = this.registry.getLive(key)?.instances.filter((i) => sameAddress(i, where)) ?? [];
+    // A persistent instance at that address is found (as 1.4's getInstance finds it) but beats never touch it.
+    let instance = atAddress.find((i) => i.ephemeral) ?? atAddress[0];
     if (instance === undefined) {
       if (beat === undefined) {
         return { type: "beat", code: BEAT_NOT_FOUND, clientBeatInterval: this.switches.clientBeatInterval };
@@ -168,10 +168,15 @@ export class NamingService {
     if (this.registry.getLive(key) === undefined) {
       throw new NacosError(500, `service not found: ${ref.groupedName}@${ref.namespaceId}`);
     }
+    if (!instance.ephemeral) return this.beatAnswer(instance);
     this.lastBeats.touch(key, instanceKey(instance));
     if (!instance.healthy && !instance.marked) {
       this.setHealth(key, (i) => i.ephemeral && identityOf(i) === identityOf(instance), true);
     }
+    return this.beatAnswer(instance);
+  }
+
+  private beatAnswer(instance: Instance): WriteResult {
     return {
       type: "beat",
       code: BEAT_OK,

@@ -94,6 +94,16 @@ test("beats: light beat for unknown → 20404; full beat re-creates; beat heals;
   assert.equal(registry.getLive(key)!.instances[0]!.healthy, true, "a beat makes an unhealthy instance healthy");
 });
 
+test("a beat for a persistent instance answers 10200 and changes nothing (no ephemeral twin is created)", () => {
+  const { registry, naming } = setup();
+  naming.execute({ type: "register", service: svc, instance: spec({ ephemeral: false, healthy: false }) });
+  const before = registry.getLive(key)!;
+  const address = { ip: "192.0.2.1", port: 8080, clusterName: "DEFAULT" };
+  const beat = { ...address, weight: 1, ephemeral: true, metadata: {} };
+  assert.equal((naming.execute({ type: "beat", service: svc, address, beat }) as { code: number }).code, 10200);
+  assert.equal(registry.getLive(key), before);
+});
+
 test("update needs an existing instance for Java clients; patch changes only given fields; refusals change nothing", () => {
   const { registry, naming } = setup();
   assert.throws(
