@@ -10,18 +10,13 @@ import { createHttpApp } from "../api/app.js";
 import type { NodeContext } from "../api/context.js";
 import { joinAddress, splitAddress } from "../cluster/member.js";
 import type { Log } from "../core/log.js";
-import type { ServiceDatum } from "../core/service-datum.js";
 import { DEFAULT_PUSH_CONFIG, PushService } from "../push/push-service.js";
 import { UdpPushChannel } from "../push/udp-push-channel.js";
 import { GrpcPeerServer } from "../transport/grpc/grpc-peer-server.js";
 import { defaultGrpcAddress, GrpcPeerTransport } from "../transport/grpc/grpc-peer-transport.js";
-import { RegistryLegacyIngest } from "../transport/http/legacy-ingest.js";
-import { legacyPeerRoutes } from "../transport/http/legacy-peer-routes.js";
-import { LegacyPeerTransport } from "../transport/http/legacy-peer-transport.js";
-import { LegacyStatusReporter } from "../transport/http/legacy-status-reporter.js";
-import { PerPeerTransport } from "../transport/per-peer-transport.js";
 import type { RuntimeConfig } from "./config.js";
 import { pinoLog } from "./logging.js";
+import { PeerLayer } from "./peer-layer.js";
 import { defaultNodeConfig, NamingNode, type NodeConfig } from "./naming-node.js";
 import { RealScheduler } from "./real-scheduler.js";
 
@@ -74,11 +69,22 @@ export async function startServer(config: RuntimeConfig, logger: Logger): Promis
   const scheduler = new RealScheduler((err) => log.error("timer task failed", { error: String(err) }));
   const tls = readTls(config);
   const settings = nodeConfig(config);
-  let ingest: RegistryLegacyIngest | undefined;
-  const cluster = config.standalone
-    ? undefined
-    : peerTransports(config, settings, tls, () => node, () => ingest?.ownedDatums() ?? []);
-  const node: NamingNode = new NamingNode(settings, scheduler, cluster?.transport, log);
+  const grpc = config.standalone ? undefined : grpcTransport(config, settings, tls, () => node);
+  const peers =
+    grpc === undefined
+      ? undefined
+      : new PeerLayer({
+          mode: config.peerTransport,
+          self: settings.self,
+          version: VERSION,
+          timeoutMs: config.peerTimeoutMs,
+          secret: config.clusterSecret,
+          snapshotChunkBytes: config.snapshotChunkBytes,
+          grpc,
+          scheduler,
+          log,
+        });
+  const node: NamingNode = new NamingNode(settings, scheduler, peers?.transport, log);
   const channel = await UdpPushChannel.open(log, { host: config.host });
   const push = new PushService(scheduler, node.registry, node.switches, channel, DEFAULT_PUSH_CONFIG, log);
   const context: NodeContext = {
@@ -86,28 +92,16 @@ export async function startServer(config: RuntimeConfig, logger: Logger): Promis
     switches: node.switches,
     writer: node.router,
     push,
-    cluster: node.clusterView((address) => cluster?.transport.transportOf(address)),
-    status: node.nodeStatus(() => pushMetrics(push) + (cluster?.transport.metricsText(node.members.peers()) ?? "")),
+    cluster: node.clusterView((address) => peers?.transport.transportOf(address)),
+    status: node.nodeStatus(() => pushMetrics(push) + (peers?.transport.metricsText(node.members.peers()) ?? "")),
     clock: () => scheduler.now(),
     version: VERSION,
   };
   const app = createHttpApp(context, { logger, bodyLimit: config.bodyLimitBytes });
-  let reporter: LegacyStatusReporter | undefined;
-  if (cluster !== undefined) {
-    ingest = new RegistryLegacyIngest(node.registry, node.mapper, node.members);
-    await app.register(legacyPeerRoutes, { handler: node, ingest, client: cluster.legacy, scheduler, log, secret: config.clusterSecret });
-    reporter = new LegacyStatusReporter({
-      scheduler,
-      owned: ingest,
-      ready: () => node.ready,
-      peers: () => node.members.peers().filter((p) => cluster.transport.transportOf(p) === "http"),
-      send: (peer, checksums) => cluster.legacy.sendServiceStatus(peer, checksums),
-      log,
-    });
-  }
+  await peers?.attach(node, app);
   await app.listen({ port: config.port, host: config.host });
   const grpcServer =
-    cluster === undefined || config.peerTransport === "http"
+    peers === undefined || config.peerTransport === "http"
       ? undefined
       : await GrpcPeerServer.start(node, {
           host: config.host,
@@ -118,40 +112,27 @@ export async function startServer(config: RuntimeConfig, logger: Logger): Promis
           log,
         });
   announce(config, log);
-  reporter?.start();
+  peers?.start();
   void node.start().catch((err: unknown) => log.error("node failed to start", { error: String(err) }));
   return {
     node,
     app,
     async close() {
       node.close();
-      reporter?.close();
+      peers?.close();
       push.close();
       await channel.close();
       await grpcServer?.close(1000);
-      cluster?.grpc.close();
-      cluster?.legacy.close();
+      grpc?.close();
       await app.close();
       scheduler.cancelAll();
     },
   };
 }
 
-interface PeerTransports {
-  readonly grpc: GrpcPeerTransport;
-  readonly legacy: LegacyPeerTransport;
-  readonly transport: PerPeerTransport;
-}
-
-/** Both peer transports and the per-peer choice between them; they reach the node (made after them) lazily. */
-function peerTransports(
-  config: RuntimeConfig,
-  settings: NodeConfig,
-  tls: ReturnType<typeof readTls>,
-  node: () => NamingNode,
-  ownedDatums: () => Iterable<ServiceDatum>,
-): PeerTransports {
-  const grpc = new GrpcPeerTransport({
+/** The gRPC peer transport; it reaches the node (made after it) lazily for peers' advertised gRPC ports. */
+function grpcTransport(config: RuntimeConfig, settings: NodeConfig, tls: ReturnType<typeof readTls>, node: () => NamingNode): GrpcPeerTransport {
+  return new GrpcPeerTransport({
     self: settings.self,
     secret: config.clusterSecret,
     timeoutMs: config.peerTimeoutMs,
@@ -164,18 +145,6 @@ function peerTransports(
       return joinAddress(splitAddress(peer).host, port);
     },
   });
-  const legacy = new LegacyPeerTransport(
-    {
-      self: settings.self,
-      version: VERSION,
-      timeoutMs: config.peerTimeoutMs,
-      secret: config.clusterSecret,
-      snapshotChunkBytes: config.snapshotChunkBytes,
-    },
-    { ownedDatums },
-  );
-  const transport = new PerPeerTransport(config.peerTransport, grpc, legacy, (peer) => node().members.get(peer)?.info?.abilities);
-  return { grpc, legacy, transport };
 }
 
 function pushMetrics(push: PushService): string {

@@ -1,17 +1,38 @@
 /**
- * N real NamingNodes in one process on a virtual clock and a simulated network. Nodes can crash (their
- * state is lost, like a killed process) and restart empty with the same address, then rejoin by snapshot.
+ * N real NamingNodes in one process on a virtual clock and a simulated network, each wired like a real
+ * process (its peer layer, and an HTTP app serving the 1.4 peer endpoints) with the `--peer-transport` the
+ * options give it. Nodes can crash (their state is lost, like a killed process) and restart empty with the
+ * same address, then rejoin by snapshot.
  */
+import type { FastifyInstance } from "fastify";
+import { createHttpApp } from "../api/app.js";
 import { NacosError } from "../core/errors.js";
+import type { PushSubscriptions } from "../push/subscriber.js";
+import { PeerLayer } from "../runtime/peer-layer.js";
+import type { PeerTransportMode } from "../transport/per-peer-transport.js";
 import { silentLog, type Log } from "../core/log.js";
 import type { ClientWrite, WriteResult } from "../core/ops.js";
 import { defaultNodeConfig, NamingNode, type NodeConfig } from "../runtime/naming-node.js";
 import { VirtualScheduler } from "../runtime/virtual-scheduler.js";
+import { SimLegacyHttp } from "./sim-legacy-http.js";
 import { SimNetwork } from "./sim-network.js";
+
+const SIM_VERSION = "sim";
+
+/** Simulated clients poll; nothing listens for UDP pushes. */
+const NO_PUSH: PushSubscriptions = { subscribe() {}, subscribersOf: () => [] };
+
+interface RunningSimNode {
+  readonly node: NamingNode;
+  readonly peers: PeerLayer;
+  readonly app: FastifyInstance;
+}
 
 export interface SimClusterOptions {
   readonly size: number;
   readonly seed: number;
+  /** Each node's `--peer-transport`; gRPC everywhere when omitted. */
+  readonly transportOf?: (address: string) => PeerTransportMode;
   /** Adjusts each node's configuration (e.g. shorter timers). */
   readonly configure?: (config: NodeConfig) => NodeConfig;
   readonly log?: Log;
@@ -23,7 +44,7 @@ export class SimCluster {
   readonly scheduler: VirtualScheduler;
   readonly network: SimNetwork;
   readonly addresses: string[];
-  private readonly nodes = new Map<string, NamingNode>();
+  private readonly nodes = new Map<string, RunningSimNode>();
   private readonly options: SimClusterOptions;
 
   constructor(options: SimClusterOptions) {
@@ -40,32 +61,61 @@ export class SimCluster {
 
   start(address: string): NamingNode {
     if (this.nodes.has(address)) throw new Error(`${address} is already running`);
+    const mode = this.options.transportOf?.(address) ?? "grpc";
     const base = defaultNodeConfig(address, this.addresses);
     const config = this.options.configure?.(base) ?? base;
-    const node = new NamingNode(config, this.scheduler, this.network.transportFor(address), this.options.log ?? silentLog);
-    this.nodes.set(address, node);
-    this.network.attach(address, node);
+    const log = this.options.log ?? silentLog;
+    const http = { version: SIM_VERSION, timeoutMs: this.network.deadlineMs };
+    const peers = new PeerLayer({
+      mode,
+      self: address,
+      version: SIM_VERSION,
+      timeoutMs: this.network.deadlineMs,
+      secret: undefined,
+      snapshotChunkBytes: config.distro.snapshot.chunkBytes,
+      grpc: this.network.transportFor(address),
+      http: new SimLegacyHttp(address, this.network, http),
+      scheduler: this.scheduler,
+      log,
+    });
+    const abilities = { grpcPeer: mode !== "http", httpPeer: true };
+    const node = new NamingNode({ ...config, abilities }, this.scheduler, peers.transport, log);
+    const app = createHttpApp({
+      registry: node.registry,
+      switches: node.switches,
+      writer: node.router,
+      push: NO_PUSH,
+      cluster: node.clusterView((peer) => peers.transport.transportOf(peer)),
+      status: node.nodeStatus(),
+      clock: () => this.scheduler.now(),
+      version: SIM_VERSION,
+    });
+    this.nodes.set(address, { node, peers, app });
+    this.network.attach(address, { handler: node, http: app, servesGrpc: mode !== "http" });
+    void peers.attach(node, app).then(() => peers.start());
     void node.start();
     return node;
   }
 
   /** Kills a node: it stops answering and everything it held in memory is gone. */
   crash(address: string): void {
-    const node = this.nodes.get(address);
-    if (node === undefined) return;
+    const running = this.nodes.get(address);
+    if (running === undefined) return;
     this.network.detach(address);
-    node.close();
+    running.node.close();
+    running.peers.close();
+    void running.app.close();
     this.nodes.delete(address);
   }
 
   node(address: string): NamingNode {
-    const node = this.nodes.get(address);
-    if (node === undefined) throw new Error(`${address} is not running`);
-    return node;
+    const running = this.nodes.get(address);
+    if (running === undefined) throw new Error(`${address} is not running`);
+    return running.node;
   }
 
   running(): NamingNode[] {
-    return this.addresses.flatMap((a) => this.nodes.get(a) ?? []);
+    return this.addresses.flatMap((a) => this.nodes.get(a)?.node ?? []);
   }
 
   isRunning(address: string): boolean {

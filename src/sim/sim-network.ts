@@ -4,6 +4,7 @@
  * (asymmetric partitions). A node that is not attached refuses connections, like a crashed process.
  * All randomness comes from the scheduler, so a seed replays the same run.
  */
+import type { FastifyInstance } from "fastify";
 import type { MemberInfo } from "../cluster/member.js";
 import type { ClientWrite } from "../core/ops.js";
 import { sleep, type Scheduler } from "../core/scheduler.js";
@@ -29,8 +30,17 @@ export interface NetworkFaults {
 
 export const CALM_NETWORK: NetworkFaults = { drop: 0, duplicate: 0, minLatencyMs: 1, maxLatencyMs: 5 };
 
+/** What a simulated node offers the network. */
+export interface SimEndpoint {
+  readonly handler: PeerHandler;
+  /** Its HTTP app (client API and the 1.4 peer endpoints), reached by the simulated legacy transport. */
+  readonly http: FastifyInstance | undefined;
+  /** False for a node running `--peer-transport http`: it has no gRPC port, so gRPC calls are refused. */
+  readonly servesGrpc: boolean;
+}
+
 export class SimNetwork {
-  private readonly handlers = new Map<string, PeerHandler>();
+  private readonly endpoints = new Map<string, SimEndpoint>();
   /** Blocked directions, as `from>to`. */
   private readonly blocked = new Set<string>();
   faults: NetworkFaults = { ...CALM_NETWORK };
@@ -41,13 +51,13 @@ export class SimNetwork {
     readonly deadlineMs = 3000,
   ) {}
 
-  attach(address: string, handler: PeerHandler): void {
-    this.handlers.set(address, handler);
+  attach(address: string, endpoint: SimEndpoint): void {
+    this.endpoints.set(address, endpoint);
   }
 
   /** The node crashed: connections to it are refused from now on. */
   detach(address: string): void {
-    this.handlers.delete(address);
+    this.endpoints.delete(address);
   }
 
   block(from: string, to: string): void {
@@ -87,8 +97,11 @@ export class SimNetwork {
     return lo + Math.floor(this.scheduler.random() * (hi - lo + 1));
   }
 
-  /** One request/answer exchange, with the deadline of a real RPC. */
-  call<T>(from: string, to: string, invoke: (h: PeerHandler) => T | Promise<T>): Promise<T> {
+  /**
+   * One request/answer exchange, with the deadline of a real RPC. `invoke` runs on the receiver; a PeerError
+   * it throws reaches the caller as is (e.g. "refused" for a protocol the receiver does not serve).
+   */
+  call<T>(from: string, to: string, invoke: (e: SimEndpoint) => T | Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       const settle = (fn: () => void): void => {
@@ -98,24 +111,24 @@ export class SimNetwork {
         settle(() => reject(new PeerError("timeout", to, "deadline exceeded"))),
       );
       const deliver = (): void => {
-        const handler = this.handlers.get(to);
-        if (handler === undefined) {
+        const endpoint = this.endpoints.get(to);
+        if (endpoint === undefined) {
           deadline.cancel();
           settle(() => reject(new PeerError("refused", to, "connection refused")));
           return;
         }
         let answer: Promise<T>;
         try {
-          answer = Promise.resolve(invoke(handler));
+          answer = Promise.resolve(invoke(endpoint));
         } catch (err) {
           answer = Promise.reject(err);
         }
         answer.then(
           (value) => this.reply(to, from, () => (deadline.cancel(), settle(() => resolve(value)))),
-          (err: unknown) =>
-            this.reply(to, from, () =>
-              (deadline.cancel(), settle(() => reject(new PeerError("rejected", to, String(err))))),
-            ),
+          (err: unknown) => {
+            const failure = err instanceof PeerError ? err : new PeerError("rejected", to, String(err));
+            this.reply(to, from, () => (deadline.cancel(), settle(() => reject(failure))));
+          },
         );
       };
       if (!this.passes(from, to)) return; // lost: the caller hits its deadline
@@ -125,11 +138,11 @@ export class SimNetwork {
   }
 
   /** A duplicated request: runs on the receiver again; its answer goes nowhere. */
-  private async duplicate<T>(to: string, invoke: (h: PeerHandler) => T | Promise<T>): Promise<void> {
-    const handler = this.handlers.get(to);
-    if (handler === undefined) return;
+  private async duplicate<T>(to: string, invoke: (e: SimEndpoint) => T | Promise<T>): Promise<void> {
+    const endpoint = this.endpoints.get(to);
+    if (endpoint === undefined) return;
     try {
-      await invoke(handler);
+      await invoke(endpoint);
     } catch {
       // the original request's answer already reported the outcome
     }
@@ -142,10 +155,10 @@ export class SimNetwork {
 
   /** A server stream: each chunk is a message that can be lost, which breaks the stream like a reset. */
   async *stream(from: string, to: string, resumeAfter: string): AsyncGenerator<SnapshotChunk> {
-    const chunks = await this.call(from, to, (h) => h.onSnapshot(resumeAfter)[Symbol.asyncIterator]());
+    const chunks = await this.call(from, to, (e) => grpcOf(e, to).onSnapshot(resumeAfter)[Symbol.asyncIterator]());
     for (;;) {
       await sleep(this.scheduler, this.latency());
-      if (!this.handlers.has(to) || !this.passes(to, from)) throw new PeerError("unavailable", to, "stream reset");
+      if (!this.endpoints.has(to) || !this.passes(to, from)) throw new PeerError("unavailable", to, "stream reset");
       const next = await chunks.next();
       if (next.done === true) return;
       yield next.value;
@@ -153,6 +166,13 @@ export class SimNetwork {
   }
 }
 
+/** The receiver's gRPC services, or a refusal when it runs without them. */
+function grpcOf(endpoint: SimEndpoint, to: string): PeerHandler {
+  if (!endpoint.servesGrpc) throw new PeerError("refused", to, "connection refused (no gRPC port)");
+  return endpoint.handler;
+}
+
+/** The simulated gRPC transport: each call reaches the peer's PeerHandler directly. */
 class SimTransport implements PeerTransport {
   constructor(
     private readonly self: string,
@@ -160,15 +180,15 @@ class SimTransport implements PeerTransport {
   ) {}
 
   sync(peer: string, datums: readonly ServiceDatum[]): Promise<void> {
-    return this.net.call(this.self, peer, (h) => h.onSync(this.self, datums));
+    return this.net.call(this.self, peer, (e) => grpcOf(e, peer).onSync(this.self, datums));
   }
 
   verify(peer: string, digest: VerifyDigest): Promise<VerifyReply> {
-    return this.net.call(this.self, peer, (h) => h.onVerify(digest));
+    return this.net.call(this.self, peer, (e) => grpcOf(e, peer).onVerify(digest));
   }
 
   query(peer: string, keys: readonly string[]): Promise<ServiceDatum[]> {
-    return this.net.call(this.self, peer, (h) => h.onQuery(keys));
+    return this.net.call(this.self, peer, (e) => grpcOf(e, peer).onQuery(keys));
   }
 
   snapshot(peer: string, resumeAfter: string): AsyncIterable<SnapshotChunk> {
@@ -176,10 +196,10 @@ class SimTransport implements PeerTransport {
   }
 
   report(peer: string, self: MemberInfo): Promise<MemberInfo> {
-    return this.net.call(this.self, peer, (h) => h.onReport(self));
+    return this.net.call(this.self, peer, (e) => grpcOf(e, peer).onReport(self));
   }
 
   forward(peer: string, write: ClientWrite): Promise<ForwardOutcome> {
-    return this.net.call(this.self, peer, (h) => h.onForward(write));
+    return this.net.call(this.self, peer, (e) => grpcOf(e, peer).onForward(write));
   }
 }

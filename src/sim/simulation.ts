@@ -1,13 +1,15 @@
 /**
  * The fault simulator: N real nodes (3–7) on a virtual clock and a lossy simulated network, a client
  * workload that registers, beats, deregisters, abandons and queries through random nodes, and faults —
- * crashes and restarts, symmetric and asymmetric partitions, drops, duplicates, reordering — all drawn from
- * one seed. After the fault phase the network heals, crashed nodes restart, and the invariants are checked.
+ * crashes and restarts, symmetric and asymmetric partitions, drops, duplicates, reordering — and each node's
+ * peer transport (gRPC, Nacos 1.4 HTTP, or per-peer auto), all drawn from one seed. After the fault phase the network heals, crashed nodes restart, and the invariants are checked.
  */
 import { serviceKey, type ServiceRef } from "../core/naming.js";
 import type { ClientWrite } from "../core/ops.js";
 import type { NodeConfig } from "../runtime/naming-node.js";
 import { checkConverged, NoResurrection, VersionMonotonicity, type ExpectedInstance } from "./invariants.js";
+import { seededRandom } from "../runtime/virtual-scheduler.js";
+import type { PeerTransportMode } from "../transport/per-peer-transport.js";
 import { SimCluster } from "./sim-cluster.js";
 
 export interface SimulationOptions {
@@ -17,6 +19,8 @@ export interface SimulationOptions {
   readonly faultPhaseMs?: number;
   readonly healPhaseMs?: number;
   readonly clients?: number;
+  /** Every node's `--peer-transport`, or `mixed` (default): each node's drawn from the seed. */
+  readonly transports?: PeerTransportMode | "mixed";
 }
 
 export interface SimulationResult {
@@ -27,6 +31,8 @@ export interface SimulationResult {
   /** The last events before the end, for a failing seed's report. */
   readonly trace: string[];
   readonly stats: Record<string, number>;
+  /** Each node's peer transport in this run. */
+  readonly transports: Record<string, PeerTransportMode>;
 }
 
 type ClientState = "new" | "alive" | "deregistered" | "abandoned";
@@ -57,14 +63,29 @@ class Simulation {
   private readonly faultPhaseMs: number;
   private readonly healPhaseMs: number;
   private faultsOn = true;
+  private readonly transports: Record<string, PeerTransportMode> = {};
   private incarnations = 0;
 
   constructor(private readonly options: SimulationOptions) {
     // The size is drawn from its own tiny generator so it does not shift the cluster's random stream.
-    this.size = options.nodes ?? 3 + (Math.imul(options.seed ^ 0x5bd1e995, 0x27d4eb2d) >>> 0) % 5;
+    // Size and transports come from their own generator so they do not shift the cluster's random stream.
+    const draw = seededRandom(options.seed ^ 0x5bd1e995);
+    this.size = options.nodes ?? 3 + Math.floor(draw() * 5);
     this.faultPhaseMs = options.faultPhaseMs ?? 90_000;
     this.healPhaseMs = options.healPhaseMs ?? 75_000;
-    this.cluster = new SimCluster({ size: this.size, seed: options.seed, configure: fastTombstones });
+    const choice = options.transports ?? "mixed";
+    // A gRPC-only node and an HTTP-only node share no protocol and can never form a cluster, so a mix pairs
+    // `auto` nodes with one fixed kind (as an operator upgrading a cluster would run it).
+    const fixed: PeerTransportMode = draw() < 0.5 ? "grpc" : "http";
+    this.cluster = new SimCluster({
+      size: this.size,
+      seed: options.seed,
+      configure: fastTombstones,
+      transportOf: (address) => this.transports[address]!,
+    });
+    for (const address of this.cluster.addresses) {
+      this.transports[address] = choice === "mixed" ? (draw() < 0.5 ? "auto" : fixed) : choice;
+    }
   }
 
   private get rand(): () => number {
@@ -83,6 +104,7 @@ class Simulation {
 
   async run(): Promise<SimulationResult> {
     const { cluster } = this;
+    this.log(`transports: ${cluster.addresses.map((a) => `${a}=${this.transports[a]}`).join(" ")}`);
     for (const address of cluster.addresses) this.startNode(address);
     this.createClients();
     await cluster.advance(12_000); // the cluster forms
@@ -276,6 +298,7 @@ class Simulation {
       problems,
       trace: this.trace.slice(-TRACE_LINES),
       stats: { ...this.stats, alive: alive.length, dead: dead.length, messages: this.cluster.network.messages },
+      transports: { ...this.transports },
     };
   }
 }

@@ -39,7 +39,32 @@ export interface PeerAnswer {
   readonly body: string;
 }
 
-export class LegacyHttpClient {
+/** What the legacy transport needs of HTTP; the real client below, or a simulated network's. */
+export interface LegacyHttp {
+  call(peer: string, call: PeerCall): Promise<PeerAnswer>;
+  open(peer: string, call: PeerCall): Promise<PeerStream>;
+  close(): void;
+}
+
+/** The headers of every peer call: 1.4's identification, our secret, and explicit framing of any body. */
+export function peerRequestHeaders(options: LegacyHttpOptions, call: PeerCall): Record<string, string> {
+  const { version, secret } = options;
+  const headers: Record<string, string> = {
+    "User-Agent": `Nacos-Server:${version}`,
+    "Client-Version": version,
+    // What 1.4's member report sends instead of a User-Agent.
+    "Nacos-Server": version,
+  };
+  if (secret !== undefined) headers[CLUSTER_SECRET_HEADER] = secret;
+  if (call.body !== undefined) {
+    headers["Content-Type"] = "application/json;charset=UTF-8";
+    // Always explicit: node sends GET bodies unframed otherwise, and the peer would misread them.
+    headers["Content-Length"] = String(Buffer.byteLength(call.body));
+  }
+  return headers;
+}
+
+export class LegacyHttpClient implements LegacyHttp {
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
 
   constructor(private readonly options: LegacyHttpOptions) {}
@@ -117,19 +142,7 @@ export class LegacyHttpClient {
 
   private start(peer: string, call: PeerCall, signal: AbortSignal): Promise<IncomingMessage> {
     const { host, port } = splitAddress(peer);
-    const { version, secret } = this.options;
-    const headers: Record<string, string> = {
-      "User-Agent": `Nacos-Server:${version}`,
-      "Client-Version": version,
-      // What 1.4's member report sends instead of a User-Agent.
-      "Nacos-Server": version,
-    };
-    if (secret !== undefined) headers[CLUSTER_SECRET_HEADER] = secret;
-    if (call.body !== undefined) {
-      headers["Content-Type"] = "application/json;charset=UTF-8";
-      // Always explicit: node sends GET bodies unframed otherwise, and the peer would misread them.
-      headers["Content-Length"] = String(Buffer.byteLength(call.body));
-    }
+    const headers = peerRequestHeaders(this.options, call);
     const search = new URLSearchParams(call.query).toString();
     const query = search === "" ? "" : `?${search}`;
     return new Promise((resolve, reject) => {

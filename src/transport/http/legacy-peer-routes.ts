@@ -17,6 +17,7 @@ import type { Log } from "../../core/log.js";
 import { parseServiceKey } from "../../core/naming.js";
 import type { Scheduler } from "../../core/scheduler.js";
 import type { PeerHandler, SnapshotChunk } from "../peer-transport.js";
+import { decodeDigest, DIGEST_PATH, encodeVerifyReply } from "./legacy-digest.js";
 import { decodeDatumMap, encodeDatumMap, type LegacyDatum } from "./legacy-datum-codec.js";
 import type { LegacyIngest } from "./legacy-ingest.js";
 import { expectObject, parseJson } from "./legacy-json.js";
@@ -204,6 +205,14 @@ export const legacyPeerRoutes: FastifyPluginAsync<LegacyPeerRoutesOptions> = asy
     return reply.type(TEXT).send("ok");
   };
 
+  const onDigest = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const source = param(req, "source");
+    if (source === undefined) throw badRequest("Parameter 'source' is missing");
+    requireMember(source);
+    const digest = decodeDigest(parseJson(textBody(req), "digest"), source);
+    return reply.type(JSON_TYPE).send(JSON.stringify(encodeVerifyReply(handler.onVerify(digest))));
+  };
+
   const onServiceStatus = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const { clientIP, checksums } = decodeServiceStatus(textBody(req));
     requireMember(clientIP);
@@ -228,6 +237,7 @@ export const legacyPeerRoutes: FastifyPluginAsync<LegacyPeerRoutesOptions> = asy
     app.get(`${prefix}/v1/ns/distro/datum`, onQueryDatum);
     app.get(`${prefix}/v1/ns/distro/datums`, onSnapshot);
     app.put(`${prefix}/v1/ns/distro/checksum`, onChecksums);
+    app.put(`${prefix}/v1/ns${DIGEST_PATH}`, onDigest);
     app.post(`${prefix}/v1/ns/service/status`, onServiceStatus);
     app.post(`${prefix}/v1/core/cluster/report`, onReport);
   }

@@ -39,7 +39,8 @@ import {
   type LegacyDatum,
 } from "./legacy-datum-codec.js";
 import { forwardOutcomeOf, forwardRequestOf } from "./legacy-forward.js";
-import { expectSuccess, LegacyHttpClient, statusError, type PeerAnswer } from "./legacy-http-client.js";
+import { decodeVerifyReply, DIGEST_PATH, encodeDigest } from "./legacy-digest.js";
+import { expectSuccess, LegacyHttpClient, statusError, type LegacyHttp, type PeerAnswer } from "./legacy-http-client.js";
 import type { OwnedDatums } from "./legacy-ingest.js";
 import { expectObject, parseJson } from "./legacy-json.js";
 import { encodeMember } from "../../cluster/member-json.js";
@@ -69,14 +70,13 @@ export interface LegacyPeerTransportOptions {
 const NS = "/nacos/v1/ns";
 
 export class LegacyPeerTransport implements PeerTransport, LegacyPeerClient {
-  private readonly http: LegacyHttpClient;
   private readonly clock: () => number;
 
   constructor(
     private readonly options: LegacyPeerTransportOptions,
     private readonly owned: OwnedDatums,
+    private readonly http: LegacyHttp = new LegacyHttpClient({ version: options.version, timeoutMs: options.timeoutMs, secret: options.secret }),
   ) {
-    this.http = new LegacyHttpClient({ version: options.version, timeoutMs: options.timeoutMs, secret: options.secret });
     this.clock = options.clock ?? Date.now;
   }
 
@@ -92,7 +92,19 @@ export class LegacyPeerTransport implements PeerTransport, LegacyPeerClient {
     expectSuccess(peer, answer, "sync");
   }
 
+  /**
+   * A ts-nacos peer gets the versioned digest (and answers with the buckets that differ); a 1.4 peer, which has
+   * no digest endpoint, gets 1.4's checksum map instead.
+   */
   async verify(peer: string, digest: VerifyDigest): Promise<VerifyReply> {
+    const query = { source: digest.source };
+    const body = JSON.stringify(encodeDigest(digest));
+    const answer = await this.http.call(peer, { method: "PUT", path: NS + DIGEST_PATH, query, body });
+    if (answer.status === 404 || answer.status === 501) return this.verifyByChecksums(peer, digest);
+    return this.read(peer, "verify reply", answer, decodeVerifyReply);
+  }
+
+  private async verifyByChecksums(peer: string, digest: VerifyDigest): Promise<VerifyReply> {
     if (digest.kind === "summary") {
       const checksums = encodeChecksums(this.ownedChecksums());
       // Never send an empty map: a 1.4 receiver drops every key it maps to the sender that the map lacks.

@@ -88,11 +88,16 @@ test("sync PUTs the 1.4 Datum map with the peer headers, naming us as the source
   assert.deepEqual(withoutExtension(req!.body), fixture("datum-map.json"));
 });
 
-test("verify sends 1.4's checksum round for the services we own and asks for no buckets", async () => {
-  const peer = await stub(ok);
+/** A 1.4 node: no digest endpoint (its DistroFilter answers 501), "ok" to everything else. */
+const nacos14: StubAnswer = (req) =>
+  req.path.endsWith("/distro/digest") ? { status: 501, body: `no such api:PUT:${req.path}` } : { body: "ok" };
+
+test("verify to a 1.4 node falls back to 1.4's checksum round for the services we own and asks for no buckets", async () => {
+  const peer = await stub(nacos14);
   const summary: VerifySummary = { kind: "summary", source: SELF, viewHash: "abc", purgeHorizon: 0, bucketCount: 64, bucketHashes: [] };
   assert.deepEqual(await transport().verify(peer.address, summary), { mismatchedBuckets: [] });
-  const [req] = peer.requests;
+  const [probe, req] = peer.requests;
+  assert.equal(probe!.path, "/nacos/v1/ns/distro/digest");
   assert.equal(req!.method, "PUT");
   assert.equal(req!.path, "/nacos/v1/ns/distro/checksum");
   assert.deepEqual(req!.query, { source: SELF, viewHash: "abc" });
@@ -101,7 +106,18 @@ test("verify sends 1.4's checksum round for the services we own and asks for no 
 
   await transport([]).verify(peer.address, summary);
   await transport().verify(peer.address, { ...summary, kind: "detail", buckets: [1], entries: [] });
-  assert.equal(peer.requests.length, 1, "nothing owned, or a detail round: nothing to send");
+  const checksumRounds = peer.requests.filter((r) => r.path.endsWith("/distro/checksum"));
+  assert.equal(checksumRounds.length, 1, "nothing owned, or a detail round: no checksums to send");
+});
+
+test("verify to a ts-nacos node carries the versioned digest and returns its answer", async () => {
+  const peer = await stub(() => ({ body: JSON.stringify({ mismatchedBuckets: [3, 7] }), type: "application/json" }));
+  const summary: VerifySummary = { kind: "summary", source: SELF, viewHash: "abc", purgeHorizon: 5, bucketCount: 8, bucketHashes: Array.from({ length: 8 }, (_, i) => `h${i}`) };
+  assert.deepEqual(await transport().verify(peer.address, summary), { mismatchedBuckets: [3, 7] });
+  const [req] = peer.requests;
+  assert.deepEqual([req!.method, req!.path, req!.query], ["PUT", "/nacos/v1/ns/distro/digest", { source: SELF }]);
+  assert.deepEqual(JSON.parse(req!.body), summary);
+  assert.equal(peer.requests.length, 1);
 });
 
 test("query GETs with the keys in a JSON body; keys the peer lacks are left out", async () => {
