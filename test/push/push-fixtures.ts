@@ -1,4 +1,5 @@
 /** Shared by the push tests: the npm Nacos client's view of a datagram, a scripted PushChannel, and data builders. */
+import { testInstance } from "../support/fixtures.js";
 import { createRequire } from "node:module";
 import type { Instance } from "../../src/core/instance.js";
 import { DEFAULT_NAMESPACE, type ServiceRef } from "../../src/core/naming.js";
@@ -71,22 +72,7 @@ export class FakePushChannel implements PushChannel {
 export const SERVICE: ServiceRef = { namespaceId: DEFAULT_NAMESPACE, groupedName: "DEFAULT_GROUP@@orders" };
 
 export function instance(ip: string, port: number, overrides: Partial<Instance> = {}): Instance {
-  const clusterName = overrides.clusterName ?? "DEFAULT";
-  return {
-    instanceId: `${ip}#${port}#${clusterName}#${SERVICE.groupedName}`,
-    ip,
-    port,
-    weight: 1,
-    healthy: true,
-    enabled: true,
-    ephemeral: true,
-    clusterName,
-    serviceName: SERVICE.groupedName,
-    metadata: {},
-    app: "",
-    marked: false,
-    ...overrides,
-  };
+  return testInstance(ip, port, SERVICE.groupedName, { app: "", ...overrides });
 }
 
 export const JAVA_CLIENT_AGENT = "Nacos-Java-Client:v1.0.0";

@@ -1,3 +1,4 @@
+import { testSpec } from "../support/fixtures.js";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { ClientWrite, InstanceSpec } from "../../src/core/ops.js";
@@ -6,17 +7,7 @@ import { SimCluster } from "../../src/sim/sim-cluster.js";
 import { firstDifference } from "../../src/sim/registry-digest.js";
 
 const svc = (name: string): ServiceRef => ({ namespaceId: "public", groupedName: `DEFAULT_GROUP@@${name}` });
-const spec = (ip: string, port = 8080): InstanceSpec => ({
-  ip,
-  port,
-  clusterName: "DEFAULT",
-  weight: 1,
-  healthy: true,
-  enabled: true,
-  ephemeral: true,
-  metadata: {},
-  app: "DEFAULT",
-});
+const spec = (ip: string): InstanceSpec => testSpec(ip);
 const register = (service: ServiceRef, ip: string): ClientWrite => ({ type: "register", service, instance: spec(ip) });
 const beat = (service: ServiceRef, ip: string): ClientWrite => ({
   type: "beat",

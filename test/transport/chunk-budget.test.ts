@@ -1,3 +1,4 @@
+import { testInstance } from "../support/fixtures.js";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
@@ -7,20 +8,8 @@ import { DEFAULT_SERVICE_META, makeDatum, type InstanceEntry } from "../../src/c
 import { estimateBytes } from "../../src/distro/snapshot.js";
 import { encodeDatum } from "../../src/transport/grpc/datum-codec.js";
 
-const instance = (n: number, metadata: Record<string, string>): Instance => ({
-  instanceId: `198.51.100.${n % 250}#${8000 + n}#DEFAULT#DEFAULT_GROUP@@budget`,
-  ip: `198.51.100.${n % 250}`,
-  port: 8000 + n,
-  weight: 1.5,
-  healthy: n % 3 !== 0,
-  enabled: true,
-  ephemeral: n % 2 === 0,
-  clusterName: "DEFAULT",
-  serviceName: "DEFAULT_GROUP@@budget",
-  metadata,
-  app: "DEFAULT",
-  marked: false,
-});
+const instance = (n: number, metadata: Record<string, string>): Instance =>
+  testInstance(`198.51.100.${n % 250}`, 8000 + n, "DEFAULT_GROUP@@budget", { weight: 1.5, healthy: n % 3 !== 0, ephemeral: n % 2 === 0, metadata });
 
 function datum(metadata: Record<string, string>, tombstones: number) {
   const writer = "127.0.0.1:8848";

@@ -2,6 +2,7 @@
  * Domain values covering every shape the gRPC peer contract carries, a PeerHandler that records what it was
  * asked, and helpers to run a GrpcPeerServer and GrpcPeerTransport against each other on loopback.
  */
+import { testInstance } from "../support/fixtures.js";
 import type { MemberInfo } from "../../src/cluster/member.js";
 import { identityOf, type Instance } from "../../src/core/instance.js";
 import type { ClientWrite } from "../../src/core/ops.js";
@@ -22,23 +23,8 @@ export const SELF = "127.0.0.1:8848";
 export const PEER = "127.0.0.1:8850";
 export const SECRET = "s3cret";
 
-export function instance(ip: string, port: number, overrides: Partial<Instance> = {}): Instance {
-  return {
-    instanceId: `${ip}#${port}#DEFAULT#DEFAULT_GROUP@@orders`,
-    ip,
-    port,
-    weight: 1,
-    healthy: true,
-    enabled: true,
-    ephemeral: true,
-    clusterName: "DEFAULT",
-    serviceName: "DEFAULT_GROUP@@orders",
-    metadata: {},
-    app: "DEFAULT",
-    marked: false,
-    ...overrides,
-  };
-}
+export const instance = (ip: string, port: number, overrides: Partial<Instance> = {}): Instance =>
+  testInstance(ip, port, "DEFAULT_GROUP@@orders", overrides);
 
 const live = (i: Instance, counter: number, writer = SELF) => ({ id: identityOf(i), version: { counter, writer }, instance: i });
 

@@ -1,3 +1,4 @@
+import { testSpec } from "../support/fixtures.js";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { LastBeats } from "../../src/core/last-beats.js";
@@ -19,18 +20,7 @@ function setup() {
 
 const svc: ServiceRef = { namespaceId: "public", groupedName: "DEFAULT_GROUP@@orders" };
 const key = serviceKey(svc);
-const spec = (over: Partial<InstanceSpec> = {}): InstanceSpec => ({
-  ip: "192.0.2.1",
-  port: 8080,
-  clusterName: "DEFAULT",
-  weight: 1,
-  healthy: true,
-  enabled: true,
-  ephemeral: true,
-  metadata: {},
-  app: "DEFAULT",
-  ...over,
-});
+const spec = (over: Partial<InstanceSpec> = {}): InstanceSpec => testSpec(over.ip ?? "192.0.2.1", over.port ?? 8080, over);
 
 test("register creates the service with 1.4's simple instanceId and a new version per change", () => {
   const { registry, naming } = setup();

@@ -1,3 +1,4 @@
+import { testInstance } from "../support/fixtures.js";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { datumChecksum, serviceChecksum } from "../../src/core/checksum.js";
@@ -5,21 +6,7 @@ import { identityOf, type Instance } from "../../src/core/instance.js";
 import { DEFAULT_SERVICE_META, makeDatum, type ServiceDatum } from "../../src/core/service-datum.js";
 import { buildListView, protectThresholdReached, type ListQuery } from "../../src/core/service-view.js";
 
-const inst = (ip: string, over: Partial<Instance> = {}): Instance => ({
-  instanceId: `${ip}#8080#DEFAULT#DEFAULT_GROUP@@svc`,
-  ip,
-  port: 8080,
-  weight: 1,
-  healthy: true,
-  enabled: true,
-  ephemeral: true,
-  clusterName: "DEFAULT",
-  serviceName: "DEFAULT_GROUP@@svc",
-  metadata: {},
-  app: "DEFAULT",
-  marked: false,
-  ...over,
-});
+const inst = (ip: string, over: Partial<Instance> = {}): Instance => testInstance(ip, 8080, "DEFAULT_GROUP@@svc", over);
 
 const v1 = { counter: 1, writer: "n" };
 const datum = (instances: Instance[], protectThreshold = 0): ServiceDatum =>

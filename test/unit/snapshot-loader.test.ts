@@ -1,3 +1,4 @@
+import { testInstance } from "../support/fixtures.js";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Instance } from "../../src/core/instance.js";
@@ -8,20 +9,7 @@ import { SnapshotLoader } from "../../src/distro/snapshot-loader.js";
 import { VirtualScheduler } from "../../src/runtime/virtual-scheduler.js";
 import { PeerError, type PeerTransport, type SnapshotChunk } from "../../src/transport/peer-transport.js";
 
-const inst = (svc: string, n: number): Instance => ({
-  instanceId: `192.0.2.${n}#80#DEFAULT#${svc}`,
-  ip: `192.0.2.${n}`,
-  port: 80,
-  weight: 1,
-  healthy: true,
-  enabled: true,
-  ephemeral: true,
-  clusterName: "DEFAULT",
-  serviceName: svc,
-  metadata: { pad: "x".repeat(200) },
-  app: "DEFAULT",
-  marked: false,
-});
+const inst = (svc: string, n: number): Instance => testInstance(`192.0.2.${n}`, 80, svc, { metadata: { pad: "x".repeat(200) } });
 
 function sourceRegistry(services: number): Registry {
   const r = new Registry("10.0.0.1:8848", () => 1_000);

@@ -1,4 +1,5 @@
 /** Shared helpers of the legacy HTTP transport tests: fixtures, instances, stub servers and legacy nodes. */
+import { testInstance } from "../../support/fixtures.js";
 import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
@@ -18,24 +19,7 @@ export function fixtureText(name: string): string {
 
 export const fixture = (name: string): unknown => JSON.parse(fixtureText(name));
 
-export function instance(ip: string, port: number, groupedName: string, overrides: Partial<Instance> = {}): Instance {
-  const clusterName = overrides.clusterName ?? "DEFAULT";
-  return {
-    instanceId: `${ip}#${port}#${clusterName}#${groupedName}`,
-    ip,
-    port,
-    weight: 1,
-    healthy: true,
-    enabled: true,
-    ephemeral: true,
-    clusterName,
-    serviceName: groupedName,
-    metadata: {},
-    app: "DEFAULT",
-    marked: false,
-    ...overrides,
-  };
-}
+export const instance = testInstance;
 
 /** Polls `check` every 20 ms until it holds, for at most `timeoutMs`. */
 export async function eventually(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
