@@ -22,7 +22,7 @@ import { toLegacyKey } from "../src/transport/http/legacy-keys.js";
 
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 5_000);
 const PER_SERVICE = Number(process.env.BENCH_PER_SERVICE ?? 10);
-const MEMBERS = ["10.0.0.1:8848", "10.0.0.2:8848", "10.0.0.3:8848"];
+const MEMBERS = ["127.0.0.1:8848", "127.0.0.2:8848", "127.0.0.3:8848"];
 
 function registry(): Registry {
   const r = new Registry(MEMBERS[0]!, () => 1_700_000_000_000);
@@ -30,9 +30,10 @@ function registry(): Registry {
     const svc = `DEFAULT_GROUP@@bench-service-${s}`;
     const instances: Instance[] = [];
     for (let i = 0; i < PER_SERVICE; i++) {
-      const ip = `10.${(s >> 8) & 255}.${s & 255}.${i + 1}`;
+      const ip = `198.51.100.${i + 1}`; // documentation addresses; services differ by port
+      const port = 10_000 + (s % 50_000);
       instances.push({
-        instanceId: `${ip}#8080#DEFAULT#${svc}`, ip, port: 8080, weight: 1, healthy: true, enabled: true, ephemeral: true,
+        instanceId: `${ip}#${port}#DEFAULT#${svc}`, ip, port, weight: 1, healthy: true, enabled: true, ephemeral: true,
         clusterName: "DEFAULT", serviceName: svc, metadata: { version: "1.0.0", zone: `zone-${i % 3}` }, app: "DEFAULT", marked: false,
       });
     }

@@ -51,7 +51,7 @@ export class SimCluster {
     this.options = options;
     this.scheduler = new VirtualScheduler(options.seed);
     this.network = new SimNetwork(this.scheduler);
-    this.addresses = Array.from({ length: options.size }, (_, i) => `10.0.0.${i + 1}:8848`);
+    this.addresses = Array.from({ length: options.size }, (_, i) => `127.0.0.${i + 1}:8848`);
   }
 
   /** Starts every node at once (a cold cluster start). */

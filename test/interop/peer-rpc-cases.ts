@@ -12,8 +12,8 @@ import { MemberService } from "../../gen/nacos/cluster/v1/member_pb.js";
 import { PEER, PEER_INFO, SECRET, SELF, loopback, type Call, type Loopback } from "../transport/grpc-fixtures.js";
 
 const KEY = "public##DEFAULT_GROUP@@interop";
-const LIVE_ID = "10.0.0.7:8080:unknown:DEFAULT:ephemeral";
-const GONE_ID = "10.0.0.8:8080:unknown:DEFAULT:ephemeral";
+const LIVE_ID = "192.0.2.7:8080:unknown:DEFAULT:ephemeral";
+const GONE_ID = "192.0.2.8:8080:unknown:DEFAULT:ephemeral";
 
 const DATUM_JSON = {
   key: KEY,
@@ -24,8 +24,8 @@ const DATUM_JSON = {
       id: LIVE_ID,
       version: { counter: "1700000000001", writer: SELF },
       instance: {
-        instanceId: "10.0.0.7#8080#DEFAULT#DEFAULT_GROUP@@interop",
-        ip: "10.0.0.7",
+        instanceId: "192.0.2.7#8080#DEFAULT#DEFAULT_GROUP@@interop",
+        ip: "192.0.2.7",
         port: 8080,
         weight: 1.5,
         healthy: true,
@@ -51,8 +51,8 @@ const DATUM: ServiceDatum = makeDatum(
       id: LIVE_ID,
       version: { counter: 1_700_000_000_001, writer: SELF },
       instance: {
-        instanceId: "10.0.0.7#8080#DEFAULT#DEFAULT_GROUP@@interop",
-        ip: "10.0.0.7",
+        instanceId: "192.0.2.7#8080#DEFAULT#DEFAULT_GROUP@@interop",
+        ip: "192.0.2.7",
         port: 8080,
         weight: 1.5,
         healthy: true,
@@ -166,7 +166,7 @@ export const RPC_CASES: readonly RpcCase[] = [
 export const INVALID_FORWARD: JsonObject = {
   write: {
     service: { namespaceId: "public", groupedName: "DEFAULT_GROUP@@interop" },
-    register: { instance: { ip: "10.0.0.7", port: 70000, clusterName: "DEFAULT", weight: 1 } },
+    register: { instance: { ip: "192.0.2.7", port: 70000, clusterName: "DEFAULT", weight: 1 } },
   },
 };
 

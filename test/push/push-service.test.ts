@@ -16,7 +16,7 @@ const KEY = serviceKey(SERVICE);
 
 function setup(config: Partial<PushConfig> = {}) {
   const scheduler = new VirtualScheduler();
-  const registry = new Registry("10.0.0.1:8848", () => scheduler.now());
+  const registry = new Registry("127.0.0.1:8848", () => scheduler.now());
   const switches = defaultSwitches();
   const channel = new FakePushChannel();
   const push = new PushService(scheduler, registry, switches, channel, { ...DEFAULT_PUSH_CONFIG, ...config }, silentLog);
@@ -43,14 +43,14 @@ test("changes inside the window leave as one push per subscriber, carrying the l
   const { scheduler, registry, channel, push, write } = setup();
   const a = subscriber(5001);
   const b = subscriber(5002, { clusters: "DEFAULT" });
-  write(instance("10.1.0.1", 80));
+  write(instance("192.0.2.101", 80));
   push.subscribe(a);
   push.subscribe(b);
-  write(instance("10.1.0.1", 80), instance("10.1.0.2", 80));
+  write(instance("192.0.2.101", 80), instance("192.0.2.102", 80));
   await scheduler.advance(300);
-  write(instance("10.1.0.2", 80));
+  write(instance("192.0.2.102", 80));
   await scheduler.advance(300);
-  write(instance("10.1.0.3", 80));
+  write(instance("192.0.2.103", 80));
   await scheduler.advance(400);
   assert.equal(channel.sent.length, 2);
   assert.equal(channel.sentTo("127.0.0.1", 5001).length, 1);
@@ -60,7 +60,7 @@ test("changes inside the window leave as one push per subscriber, carrying the l
   assert.equal(toA.data, expectedData(registry.get(KEY), a, scheduler.now()));
   assert.deepEqual(
     (JSON.parse(toA.data) as { hosts: Array<{ ip: string }> }).hosts.map((h) => h.ip),
-    ["10.1.0.3"],
+    ["192.0.2.103"],
   );
   await scheduler.advance(5_000);
   assert.equal(channel.sent.length, 2, "nothing changed after the push, so nothing more is sent");
@@ -70,12 +70,12 @@ test("changes inside the window leave as one push per subscriber, carrying the l
 test("a push leaves when the window closes, not before", async () => {
   const { scheduler, channel, push, write } = setup();
   push.subscribe(subscriber(5001));
-  write(instance("10.1.0.1", 80));
+  write(instance("192.0.2.101", 80));
   await scheduler.advance(999);
   assert.equal(channel.sent.length, 0);
   await scheduler.advance(1);
   assert.equal(channel.sent.length, 1);
-  write(instance("10.1.0.2", 80));
+  write(instance("192.0.2.102", 80));
   await scheduler.advance(999);
   assert.equal(channel.sent.length, 1, "a second change opens a new window");
   await scheduler.advance(1);
@@ -86,7 +86,7 @@ test("a push leaves when the window closes, not before", async () => {
 test("an ack settles the push: no resend, counted as acked", async () => {
   const { scheduler, channel, push, write } = setup();
   push.subscribe(subscriber(5001));
-  write(instance("10.1.0.1", 80));
+  write(instance("192.0.2.101", 80));
   await scheduler.advance(1_000);
   channel.ack(channel.sent[0]!);
   assert.equal(push.stats().awaitingAck, 0);
@@ -102,7 +102,7 @@ test("an ack settles the push: no resend, counted as acked", async () => {
 test("an unacknowledged push is resent exactly once after the ack timeout, then counted as failed", async () => {
   const { scheduler, channel, push, write } = setup();
   push.subscribe(subscriber(5001));
-  write(instance("10.1.0.1", 80));
+  write(instance("192.0.2.101", 80));
   await scheduler.advance(1_000);
   assert.equal(channel.sent.length, 1);
   await scheduler.advance(9_999);
@@ -126,7 +126,7 @@ test("an unacknowledged push is resent exactly once after the ack timeout, then 
 test("an ack of the resend settles it", async () => {
   const { scheduler, channel, push, write } = setup();
   push.subscribe(subscriber(5001));
-  write(instance("10.1.0.1", 80));
+  write(instance("192.0.2.101", 80));
   await scheduler.advance(11_000);
   assert.equal(channel.sent.length, 2);
   channel.ack(channel.sent[1]!);
@@ -143,7 +143,7 @@ test("a subscriber not refreshed for 3 poll periods (30 s) is dropped by the swe
   assert.equal(push.subscribersOf(SERVICE).length, 1, "still alive at exactly the timeout");
   await scheduler.advance(10_000);
   assert.equal(push.stats().subscribers, 0, "the 40 s sweep dropped it");
-  write(instance("10.1.0.1", 80));
+  write(instance("192.0.2.101", 80));
   await scheduler.advance(2_000);
   assert.equal(channel.sent.length, 0);
   push.close();
@@ -157,7 +157,7 @@ test("a zombie is dropped at push time even before the sweep", async () => {
   push.subscribe(subscriber(5002));
   await scheduler.advance(6_000);
   assert.equal(push.stats().subscribers, 2, "no sweep has run yet");
-  write(instance("10.1.0.1", 80));
+  write(instance("192.0.2.101", 80));
   await scheduler.advance(1_000);
   assert.deepEqual(
     channel.sent.map((s) => s.port),
@@ -174,7 +174,7 @@ test("polls keep a subscriber alive well past the zombie timeout", async () => {
     await scheduler.advance(10_000);
   }
   assert.equal(push.stats().subscribers, 1);
-  write(instance("10.1.0.1", 80));
+  write(instance("192.0.2.101", 80));
   await scheduler.advance(1_000);
   assert.equal(channel.sent.length, 1);
   push.close();
@@ -201,7 +201,7 @@ test("small answers go out as plain JSON, answers of 1 KB or more gzipped; data 
   const { scheduler, registry, channel, push, write } = setup();
   const s = subscriber(5001);
   push.subscribe(s);
-  write(instance("10.1.0.1", 80));
+  write(instance("192.0.2.101", 80));
   await scheduler.advance(1_000);
   const small = channel.sent[0]!;
   assert.equal(isGzip(small.datagram), false);
@@ -254,8 +254,8 @@ test("replicated changes (registry.apply from a peer) are pushed too", async () 
   const { scheduler, registry, channel, push } = setup();
   const s = subscriber(5001);
   push.subscribe(s);
-  const peer = new Registry("10.0.0.2:8848", () => scheduler.now());
-  const remote = peer.commit(KEY, { deleted: false, meta: DEFAULT_SERVICE_META, instances: [instance("10.9.0.1", 80)] });
+  const peer = new Registry("127.0.0.2:8848", () => scheduler.now());
+  const remote = peer.commit(KEY, { deleted: false, meta: DEFAULT_SERVICE_META, instances: [instance("198.51.100.91", 80)] });
   assert.equal(registry.apply(remote), true);
   await scheduler.advance(1_000);
   assert.equal(channel.sent.length, 1);
@@ -277,11 +277,11 @@ test("pushEnabled=false: new subscribers are refused and pending pushes are not 
     push.subscribersOf(SERVICE).map((s) => s.udpPort),
     [5001],
   );
-  write(instance("10.1.0.1", 80));
+  write(instance("192.0.2.101", 80));
   await scheduler.advance(5_000);
   assert.equal(channel.sent.length, 0);
   switches.pushEnabled = true;
-  write(instance("10.1.0.2", 80));
+  write(instance("192.0.2.102", 80));
   await scheduler.advance(1_000);
   assert.deepEqual(
     channel.sent.map((s) => s.port),
@@ -302,7 +302,7 @@ test("agents: grouped names for Java ≥ 1.0.0, bare names for others, no push b
     push.subscribersOf(SERVICE).map((s) => s.udpPort),
     [5001, 5002],
   );
-  write(instance("10.1.0.1", 80));
+  write(instance("192.0.2.101", 80));
   await scheduler.advance(1_000);
   const dom = (port: number): string => (JSON.parse(channel.sentTo("127.0.0.1", port)[0]!.push.data) as { dom: string }).dom;
   assert.equal(dom(5001), "DEFAULT_GROUP@@orders");
@@ -325,7 +325,7 @@ test("subscribers are keyed by clusters, address and agent; a repeat only refres
   push.subscribe(subscriber(5009, { ip: "" }));
   assert.equal(push.stats().subscribers, 4, "no address, no subscriber");
 
-  write(instance("10.1.0.1", 80, { clusterName: "A" }));
+  write(instance("192.0.2.101", 80, { clusterName: "A" }));
   await scheduler.advance(1_000);
   const sameSocket = channel.sentTo("127.0.0.1", 5001);
   assert.equal(sameSocket.length, 3);
@@ -339,10 +339,10 @@ test("subscribers are keyed by clusters, address and agent; a repeat only refres
 test("a newer push replaces an unacknowledged older one, whose resend would roll the client back", async () => {
   const { scheduler, channel, push, write } = setup();
   push.subscribe(subscriber(5001));
-  write(instance("10.1.0.1", 80));
+  write(instance("192.0.2.101", 80));
   await scheduler.advance(1_000);
   await scheduler.advance(5_000);
-  write(instance("10.1.0.2", 80));
+  write(instance("192.0.2.102", 80));
   await scheduler.advance(1_000);
   assert.equal(channel.sent.length, 2);
   await scheduler.advance(9_999);
@@ -360,7 +360,7 @@ test("a send the network refuses counts as an error and is treated as lost (rese
   const { scheduler, channel, push, write } = setup();
   channel.failing.add("127.0.0.1:5001");
   push.subscribe(subscriber(5001));
-  write(instance("10.1.0.1", 80));
+  write(instance("192.0.2.101", 80));
   await scheduler.advance(21_000);
   assert.equal(channel.sent.length, 2);
   assert.equal(push.stats().sendErrors, 2);
@@ -371,16 +371,16 @@ test("a send the network refuses counts as an error and is treated as lost (rese
 test("changes to a service nobody subscribed to schedule nothing; close cancels every timer", async () => {
   const { scheduler, push, write } = setup();
   const idle = scheduler.pending;
-  write(instance("10.1.0.1", 80));
+  write(instance("192.0.2.101", 80));
   assert.equal(scheduler.pending, idle, "no push timer for a service without subscribers");
   push.subscribe(subscriber(5001));
-  write(instance("10.1.0.2", 80));
+  write(instance("192.0.2.102", 80));
   await scheduler.advance(1_000);
-  write(instance("10.1.0.3", 80));
+  write(instance("192.0.2.103", 80));
   assert.ok(scheduler.pending > idle);
   push.close();
   assert.equal(scheduler.pending, 0);
   push.subscribe(subscriber(5001));
-  write(instance("10.1.0.4", 80));
+  write(instance("192.0.2.104", 80));
   assert.equal(scheduler.pending, 0, "a closed service ignores subscribes and changes");
 });

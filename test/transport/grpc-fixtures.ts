@@ -35,13 +35,13 @@ export const ORDERS: ServiceDatum = makeDatum(
   { protectThreshold: 0.5, metadata: { team: "checkout", "zone.a": "1" }, selector: { type: "label", expression: "CONSUMER.label.a = PROVIDER.label.a" } },
   { counter: 1_700_000_000_000, writer: SELF },
   [
-    live(instance("10.0.0.1", 8080, { weight: 2.5, metadata: { version: "v1", "preserved.heart.beat.timeout": "20000" } }), 1_700_000_000_001),
+    live(instance("192.0.2.1", 8080, { weight: 2.5, metadata: { version: "v1", "preserved.heart.beat.timeout": "20000" } }), 1_700_000_000_001),
     live(
-      instance("10.0.0.2", 0, { healthy: false, enabled: false, ephemeral: false, clusterName: "EU-1", marked: true, app: "shop", weight: 10_000 }),
+      instance("192.0.2.2", 0, { healthy: false, enabled: false, ephemeral: false, clusterName: "EU-1", marked: true, app: "shop", weight: 10_000 }),
       1_700_000_000_002,
       PEER,
     ),
-    { id: "10.0.0.3:9090:unknown:DEFAULT:ephemeral", version: { counter: Number.MAX_SAFE_INTEGER, writer: PEER }, instance: undefined },
+    { id: "192.0.2.3:9090:unknown:DEFAULT:ephemeral", version: { counter: Number.MAX_SAFE_INTEGER, writer: PEER }, instance: undefined },
   ],
 );
 
@@ -51,7 +51,7 @@ export const DELETED: ServiceDatum = makeDatum(
   true,
   { protectThreshold: -1, metadata: {}, selector: { type: "none" } },
   { counter: 5, writer: PEER },
-  [{ id: "10.0.0.9:1:unknown:DEFAULT:persist", version: { counter: 4, writer: SELF }, instance: undefined }],
+  [{ id: "192.0.2.9:1:unknown:DEFAULT:persist", version: { counter: 4, writer: SELF }, instance: undefined }],
 );
 
 /** The zero datum: zero version, empty writer, nothing in it. */
@@ -66,8 +66,8 @@ export const EMPTY: ServiceDatum = makeDatum(
 export const DATUMS: readonly ServiceDatum[] = [ORDERS, DELETED, EMPTY];
 
 const service = { namespaceId: "public", groupedName: "DEFAULT_GROUP@@orders" };
-const address = { ip: "10.0.0.1", port: 8080, clusterName: "DEFAULT" };
-const spec = { ip: "10.0.0.1", port: 8080, clusterName: "DEFAULT", weight: 0.5, healthy: true, enabled: false, ephemeral: true, metadata: { k: "v" }, app: "shop" };
+const address = { ip: "192.0.2.1", port: 8080, clusterName: "DEFAULT" };
+const spec = { ip: "192.0.2.1", port: 8080, clusterName: "DEFAULT", weight: 0.5, healthy: true, enabled: false, ephemeral: true, metadata: { k: "v" }, app: "shop" };
 
 /** One of every ClientWrite variant (and of every optional shape inside them). */
 export const WRITES: readonly ClientWrite[] = [
@@ -81,7 +81,7 @@ export const WRITES: readonly ClientWrite[] = [
   { type: "beat", service, address, beat: undefined },
   { type: "beat", service, address, beat: { ...address, weight: 1, ephemeral: true, metadata: { m: "1" } } },
   { type: "setHealth", service, address, healthy: false },
-  { type: "updateMetadata", service, remove: false, metadata: { a: "1" }, targets: [{ ...address, ephemeral: true }, { ip: "10.0.0.2", port: 0, clusterName: "EU-1", ephemeral: false }] },
+  { type: "updateMetadata", service, remove: false, metadata: { a: "1" }, targets: [{ ...address, ephemeral: true }, { ip: "192.0.2.2", port: 0, clusterName: "EU-1", ephemeral: false }] },
   { type: "updateMetadata", service, remove: true, metadata: { a: "" }, targets: [] },
   { type: "updateMetadata", service, remove: false, metadata: {}, targets: "ephemeral" },
   { type: "updateMetadata", service, remove: true, metadata: { z: "9" }, targets: "persist" },
@@ -96,7 +96,7 @@ export const OUTCOMES: readonly ForwardOutcome[] = [
   { ok: true, result: { type: "beat", code: 10200, clientBeatInterval: 5000, lightBeatEnabled: true } },
   { ok: true, result: { type: "beat", code: 10200, clientBeatInterval: 5000, lightBeatEnabled: false } },
   { ok: true, result: { type: "beat", code: 20404, clientBeatInterval: 5000 } },
-  { ok: true, result: { type: "updated", updated: ["10.0.0.1:8080:unknown:DEFAULT:ephemeral"] } },
+  { ok: true, result: { type: "updated", updated: ["192.0.2.1:8080:unknown:DEFAULT:ephemeral"] } },
   { ok: true, result: { type: "updated", updated: [] } },
   { ok: false, status: 400, message: "instance format invalid" },
   { ok: false, status: 404, message: "service not found: orders@public" },

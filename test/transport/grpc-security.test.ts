@@ -112,8 +112,8 @@ describe("invalid messages", () => {
 
   const datumWith = (patch: Partial<ServiceDatum>): ServiceDatum => ({ ...ORDERS, ...patch });
   const orders = (i: Parameters<typeof instance>[2]) => {
-    const bad = instance("10.0.0.1", 8080, i);
-    const entry = { id: "10.0.0.1:8080:unknown:DEFAULT:ephemeral", version: ORDERS.version, instance: bad };
+    const bad = instance("192.0.2.1", 8080, i);
+    const entry = { id: "192.0.2.1:8080:unknown:DEFAULT:ephemeral", version: ORDERS.version, instance: bad };
     return makeDatum(ORDERS.key, false, ORDERS.meta, ORDERS.metaVersion, [entry]);
   };
   const write = (w: ClientWrite): ClientWrite => w;

@@ -10,8 +10,8 @@ import { ClientWriteRouter } from "../../src/distro/client-write-router.js";
 import { DistroMapper, distroHash } from "../../src/distro/distro-mapper.js";
 import { PeerError, type ForwardOutcome, type PeerTransport } from "../../src/transport/peer-transport.js";
 
-const SELF = "10.0.0.1:8848";
-const OTHER = "10.0.0.2:8848";
+const SELF = "127.0.0.1:8848";
+const OTHER = "127.0.0.2:8848";
 
 /** A service name the other member owns in a two-member view. */
 function ownedByOther(): string {
@@ -62,6 +62,6 @@ test("an unreachable owner is a clear 503, not a hang", async () => {
   });
   await assert.rejects(
     router.write(op(ownedByOther())),
-    (e: unknown) => e instanceof NacosError && e.status === 503 && /responsible server 10\.0\.0\.2:8848 .* is unreachable/.test(e.message),
+    (e: unknown) => e instanceof NacosError && e.status === 503 && /responsible server 127\.0\.0\.2:8848 .* is unreachable/.test(e.message),
   );
 });

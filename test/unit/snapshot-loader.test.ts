@@ -12,7 +12,7 @@ import { PeerError, type PeerTransport, type SnapshotChunk } from "../../src/tra
 const inst = (svc: string, n: number): Instance => testInstance(`192.0.2.${n}`, 80, svc, { metadata: { pad: "x".repeat(200) } });
 
 function sourceRegistry(services: number): Registry {
-  const r = new Registry("10.0.0.1:8848", () => 1_000);
+  const r = new Registry("127.0.0.1:8848", () => 1_000);
   for (let s = 0; s < services; s++) {
     const svc = `DEFAULT_GROUP@@s${String(s).padStart(3, "0")}`;
     r.commit(`public##${svc}`, { deleted: false, meta: { protectThreshold: 0, metadata: {}, selector: { type: "none" } }, instances: [1, 2, 3].map((n) => inst(svc, n)) });
@@ -48,19 +48,19 @@ test("a broken snapshot stream resumes after its last key on the next peer: noth
   const scheduler = new VirtualScheduler(1, 0);
   const a = sourceRegistry(100);
   const b = sourceRegistry(100);
-  const target = new Registry("10.0.0.3:8848", () => scheduler.now());
+  const target = new Registry("127.0.0.3:8848", () => scheduler.now());
   const applied = new Map<string, number>();
   target.onChange((c) => applied.set(c.key, (applied.get(c.key) ?? 0) + 1));
   const calls: Array<[string, string]> = [];
-  const loader = new SnapshotLoader(scheduler, transportOver({ "10.0.0.1:8848": a, "10.0.0.2:8848": b }, 5, calls), target,
-    () => ["10.0.0.1:8848", "10.0.0.2:8848"], { retryDelayMs: 1000, giveUpAfterMs: 10_000 }, silentLog);
+  const loader = new SnapshotLoader(scheduler, transportOver({ "127.0.0.1:8848": a, "127.0.0.2:8848": b }, 5, calls), target,
+    () => ["127.0.0.1:8848", "127.0.0.2:8848"], { retryDelayMs: 1000, giveUpAfterMs: 10_000 }, silentLog);
   await scheduler.runUntilSettled(loader.load(), 60_000);
   assert.equal(loader.progress.state, "done");
   assert.equal(loader.progress.resumes, 1);
   assert.equal(calls.length, 2);
   assert.equal(calls[0]![1], "", "the first stream starts at the beginning");
   assert.notEqual(calls[1]![1], "", "the second resumes after a key");
-  assert.equal(calls[1]![0], "10.0.0.2:8848", "from the other peer");
+  assert.equal(calls[1]![0], "127.0.0.2:8848", "from the other peer");
   assert.equal(target.size, 100);
   assert.equal(loader.progress.keysDone, 100, "every key counted once");
   assert.equal(loader.progress.keysTotal, 100);
@@ -70,9 +70,9 @@ test("a broken snapshot stream resumes after its last key on the next peer: noth
 
 test("with no peer able to serve, a starting node becomes ready after the give-up delay (first node of a cluster)", async () => {
   const scheduler = new VirtualScheduler(1, 0);
-  const target = new Registry("10.0.0.3:8848", () => scheduler.now());
+  const target = new Registry("127.0.0.3:8848", () => scheduler.now());
   const calls: Array<[string, string]> = [];
-  const loader = new SnapshotLoader(scheduler, transportOver({}, 0, calls), target, () => ["10.0.0.1:8848"], { retryDelayMs: 1000, giveUpAfterMs: 10_000 }, silentLog);
+  const loader = new SnapshotLoader(scheduler, transportOver({}, 0, calls), target, () => ["127.0.0.1:8848"], { retryDelayMs: 1000, giveUpAfterMs: 10_000 }, silentLog);
   await scheduler.runUntilSettled(loader.load(), 60_000);
   assert.equal(loader.progress.state, "done");
   assert.ok(scheduler.now() >= 10_000);
