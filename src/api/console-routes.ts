@@ -1,10 +1,9 @@
 /** Probes and metrics for orchestrators and monitoring. */
 import type { FastifyInstance } from "fastify";
+import { gauge } from "../core/prometheus.js";
 import type { NodeContext } from "./context.js";
 
 function prometheus(ctx: NodeContext): string {
-  const gauge = (name: string, help: string, value: number): string =>
-    `# HELP ${name} ${help}\n# TYPE ${name} gauge\n${name} ${value}\n`;
   return (
     gauge("nacos_naming_service_count", "Live services held by this node", ctx.registry.serviceCount) +
     gauge("nacos_naming_instance_count", "Live instances held by this node", ctx.registry.instanceCount) +

@@ -8,6 +8,7 @@ import type { Abilities, MemberInfo } from "../cluster/member.js";
 import { DEFAULT_MEMBERSHIP_CONFIG, MemberManager, type MembershipConfig } from "../cluster/member-manager.js";
 import { LastBeats } from "../core/last-beats.js";
 import type { Log } from "../core/log.js";
+import { gauge } from "../core/prometheus.js";
 import { NamingService } from "../core/naming-service.js";
 import type { ClientWrite } from "../core/ops.js";
 import { Registry } from "../core/registry.js";
@@ -210,29 +211,28 @@ export class NamingNode implements PeerHandler {
   }
 
   private metricsText(): string {
-    const lines: string[] = [];
-    const gauge = (name: string, help: string, value: number, labels = ""): void => {
-      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name}${labels} ${value}`);
-    };
-    gauge("nacos_node_ready", "1 once the registry is complete (snapshot loaded)", this.ready ? 1 : 0);
-    gauge("nacos_members_healthy", "Members in state UP or SUSPICIOUS, this node included", this.members.healthy().length);
     const d = this.distro;
-    if (d !== undefined) {
-      const p = d.loader.progress;
-      gauge("nacos_snapshot_keys_loaded", "Keys applied from the startup snapshot", p.keysDone);
-      gauge("nacos_snapshot_keys_total", "Keys in the startup snapshot", p.keysTotal);
-      gauge("nacos_snapshot_instances_loaded", "Instances applied from the startup snapshot", p.instancesDone);
-      gauge("nacos_snapshot_instances_total", "Instances in the startup snapshot", p.instancesTotal);
-      gauge("nacos_snapshot_resumes", "Snapshot streams resumed after a break", p.resumes);
-      gauge("nacos_distro_sync_pending", "Replication tasks waiting for their delay or retry", d.sync.pendingTasks);
-      gauge("nacos_distro_datums_sent", "Datums replicated to peers", d.sync.sentDatums);
-      gauge("nacos_distro_sync_failed_batches", "Replication batches that failed and were re-queued", d.sync.failedBatches);
-      gauge("nacos_distro_datums_received", "Newer datums applied from peers' syncs", d.received);
-      gauge("nacos_distro_verify_fetched", "Datums fetched by verify", d.verify.fetched);
-      gauge("nacos_distro_verify_removed", "Keys removed by verify", d.verify.removed);
-    }
-    gauge("nacos_heartbeat_expired", "Instances removed for missing heartbeats", this.checker.expired);
-    return lines.join("\n") + "\n";
+    const p = d?.loader.progress;
+    return [
+      gauge("nacos_node_ready", "1 once the registry is complete (snapshot loaded)", this.ready ? 1 : 0),
+      gauge("nacos_members_healthy", "Members in state UP or SUSPICIOUS, this node included", this.members.healthy().length),
+      gauge("nacos_heartbeat_expired", "Instances removed for missing heartbeats", this.checker.expired),
+      ...(d === undefined || p === undefined
+        ? []
+        : [
+            gauge("nacos_snapshot_keys_loaded", "Keys applied from the startup snapshot", p.keysDone),
+            gauge("nacos_snapshot_keys_total", "Keys in the startup snapshot", p.keysTotal),
+            gauge("nacos_snapshot_instances_loaded", "Instances applied from the startup snapshot", p.instancesDone),
+            gauge("nacos_snapshot_instances_total", "Instances in the startup snapshot", p.instancesTotal),
+            gauge("nacos_snapshot_resumes", "Snapshot streams resumed after a break", p.resumes),
+            gauge("nacos_distro_sync_pending", "Replication tasks waiting for their delay or retry", d.sync.pendingTasks),
+            gauge("nacos_distro_datums_sent", "Datums replicated to peers", d.sync.sentDatums),
+            gauge("nacos_distro_sync_failed_batches", "Replication batches that failed and were re-queued", d.sync.failedBatches),
+            gauge("nacos_distro_datums_received", "Newer datums applied from peers' syncs", d.received),
+            gauge("nacos_distro_verify_fetched", "Datums fetched by verify", d.verify.fetched),
+            gauge("nacos_distro_verify_removed", "Keys removed by verify", d.verify.removed),
+          ]),
+    ].join("");
   }
 
   private requireDistro(): DistroProtocol {

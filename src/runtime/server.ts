@@ -10,6 +10,7 @@ import { createHttpApp } from "../api/app.js";
 import type { NodeContext } from "../api/context.js";
 import { joinAddress, splitAddress } from "../cluster/member.js";
 import type { Log } from "../core/log.js";
+import { gauge } from "../core/prometheus.js";
 import { DEFAULT_PUSH_CONFIG, PushService } from "../push/push-service.js";
 import { UdpPushChannel } from "../push/udp-push-channel.js";
 import { GrpcPeerServer } from "../transport/grpc/grpc-peer-server.js";
@@ -148,12 +149,9 @@ function grpcTransport(config: RuntimeConfig, settings: NodeConfig, tls: ReturnT
 }
 
 function pushMetrics(push: PushService): string {
-  const lines: string[] = [];
-  for (const [name, value] of Object.entries(push.stats())) {
-    const metric = `nacos_push_${name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`;
-    lines.push(`# TYPE ${metric} gauge`, `${metric} ${value}`);
-  }
-  return lines.join("\n") + "\n";
+  return Object.entries(push.stats())
+    .map(([name, value]) => gauge(`nacos_push_${name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`, `UDP push: ${name}`, value))
+    .join("");
 }
 
 function announce(config: RuntimeConfig, log: Log): void {
