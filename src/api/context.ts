@@ -24,7 +24,7 @@ export interface ClusterView {
 export interface NodeStatus {
   /** True once the registry is complete (standalone: at start; cluster: after the snapshot load). */
   ready(): boolean;
-  /** `UP` unless overridden by the `overriddenServerStatus` switch or not yet ready. */
+  /** `UP` unless the `overriddenServerStatus` switch says otherwise (a loading node still serves; readiness tells). */
   serverStatus(): string;
   /** Extra lines for /metrics (Prometheus text), e.g. snapshot progress. */
   metricsText(): string;

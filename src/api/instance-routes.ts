@@ -15,11 +15,10 @@ import {
   parsePort,
   parseWeight,
   serviceOf,
+  paramsOf,
   Params,
 } from "./params.js";
 import { agentOf, fromPeer, remoteIp } from "./request-info.js";
-
-const paramsOf = (req: FastifyRequest): Params => Params.of(req.query, req.body);
 
 function clusterOf(p: Params): string {
   return parseClusterName(p.either(["clusterName", "cluster"], DEFAULT_CLUSTER));

@@ -6,10 +6,8 @@ import { DEFAULT_CLUSTER, parseServiceKey } from "../core/naming.js";
 import { updateSwitch } from "../core/switches.js";
 import type { NodeContext } from "./context.js";
 import { membersJson } from "./member-view.js";
-import { optionalBool, parseBool, parseIp, parsePort, parseClusterName, serviceOf, Params } from "./params.js";
+import { optionalBool, parseBool, parseIp, parsePort, parseClusterName, serviceOf, paramsOf } from "./params.js";
 import { fromPeer } from "./request-info.js";
-
-const paramsOf = (req: FastifyRequest): Params => Params.of(req.query, req.body);
 
 function metrics(ctx: NodeContext): Record<string, unknown> {
   let responsibleServices = 0;

@@ -5,6 +5,7 @@
  * message says what is allowed instead.
  */
 import { isIPv6 } from "node:net";
+import type { FastifyRequest } from "fastify";
 import { badRequest } from "../core/errors.js";
 import type { Metadata } from "../core/instance.js";
 import { checkClusterName, checkGroupedName, DEFAULT_GROUP, DEFAULT_NAMESPACE, toGroupedName, type ServiceRef } from "../core/naming.js";
@@ -66,6 +67,8 @@ export class Params {
     return v !== undefined && v.trim() !== "";
   }
 }
+
+export const paramsOf = (req: FastifyRequest): Params => Params.of(req.query, req.body);
 
 /** Java's Integer.parseInt, with 1.4's NumberFormatException message. */
 export function parseInteger(text: string): number {

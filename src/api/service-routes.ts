@@ -4,10 +4,8 @@ import { badRequest, notFound } from "../core/errors.js";
 import { DEFAULT_GROUP, serviceKey, splitGroupedName } from "../core/naming.js";
 import type { ClientWrite, ServiceSpec } from "../core/ops.js";
 import type { NodeContext } from "./context.js";
-import { namespaceOf, optionalBool, parseFloatParam, parseInteger, parseMetadata, parseSelector, serviceOf, Params } from "./params.js";
+import { namespaceOf, optionalBool, parseFloatParam, parseInteger, parseMetadata, parseSelector, serviceOf, paramsOf, Params } from "./params.js";
 import { fromPeer } from "./request-info.js";
-
-const paramsOf = (req: FastifyRequest): Params => Params.of(req.query, req.body);
 
 function specOf(p: Params, threshold: string): ServiceSpec {
   return {

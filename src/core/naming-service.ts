@@ -3,7 +3,7 @@
  * change. Every method reads the current datum, builds the next one and commits it as a single new version,
  * so a refused request never leaves a half-applied change behind.
  */
-import { badRequest, NacosError, notFound } from "./errors.js";
+import { badRequest, NacosError } from "./errors.js";
 import {
   identityOf,
   instanceKey,
