@@ -116,14 +116,18 @@ test("snapshot joins work in both directions", async () => {
   };
   // The HTTP-only node restarts and loads from the auto nodes over HTTP.
   await stop(pc);
-  await register(node(pa), "while-c-down", "203.0.113.1");
+  // A service C does not own: writes for C's services fail with 503 until C is seen DOWN.
+  const whileDown = serviceOwnedBy(pa, "while-c-down");
+  await register(node(pa), whileDown, "203.0.113.1");
   const c = await start(pc, "http");
   assert.ok((await loaded(c)) >= 20, "C loaded its registry from a snapshot");
   await waitUntil(converged, 20_000, () => "C identical after its join");
-  assert.deepEqual(await hosts(c, "while-c-down"), ["203.0.113.1"]);
+  assert.deepEqual(await hosts(c, whileDown), ["203.0.113.1"]);
   // Only C is left; an auto node restarts and must load from the HTTP-only node.
   await stop(pa);
   await stop(pb);
+  // Until C sees them DOWN, writes for their services are forwarded to them and fail (503) by design.
+  await waitUntil(async () => (await membersSeenBy(c)).filter((m) => m.state === "DOWN").length === 2, 20_000, () => "A and B DOWN on C");
   await register(c, "only-c", "203.0.113.2");
   const a = await start(pa, "auto");
   assert.ok((await loaded(a)) >= 20, "A loaded its registry from C's snapshot");
