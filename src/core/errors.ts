@@ -14,4 +14,3 @@ export class NacosError extends Error {
 
 export const badRequest = (message: string): NacosError => new NacosError(400, message);
 export const notFound = (message: string): NacosError => new NacosError(404, message);
-export const serverError = (message: string): NacosError => new NacosError(500, message);

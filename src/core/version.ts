@@ -1,7 +1,8 @@
 /**
  * Datum versions. Nacos 1.4 datums carry no usable version, so a late or replayed sync can roll data back
- * (alibaba/nacos#4355). Here every write gets a hybrid-logical-clock version: at least one above the key's
- * previous version and at least the writer's clock, with the writer's address as tie-breaker. Versions are
+ * (alibaba/nacos#4355). Here every write gets a hybrid-logical-clock version (see Registry.commit and
+ * writeDatum): above every version its node has seen and at least the writer's clock, with the writer's
+ * address as tie-breaker. Versions are
  * totally ordered, so every node keeps the same winner whatever order messages arrive in, and a new owner's
  * writes after a takeover order after the old owner's as long as clocks are roughly in step.
  */
@@ -16,14 +17,6 @@ export function compareVersions(a: Version, b: Version): number {
   if (a.counter !== b.counter) return a.counter < b.counter ? -1 : 1;
   if (a.writer === b.writer) return 0;
   return a.writer < b.writer ? -1 : 1;
-}
-
-export const isNewer = (candidate: Version, current: Version | undefined): boolean =>
-  current === undefined || compareVersions(candidate, current) > 0;
-
-export function nextVersion(previous: Version | undefined, now: number, writer: string): Version {
-  const floor = previous === undefined ? 0 : previous.counter + 1;
-  return { counter: Math.max(floor, Math.floor(now)), writer };
 }
 
 export const formatVersion = (v: Version): string => `${v.counter}@${v.writer}`;
