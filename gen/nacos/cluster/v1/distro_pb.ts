@@ -22,7 +22,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file nacos/cluster/v1/distro.proto.
  */
 export const file_nacos_cluster_v1_distro: GenFile = /*@__PURE__*/
-  fileDesc("Ch1uYWNvcy9jbHVzdGVyL3YxL2Rpc3Ryby5wcm90bxIQbmFjb3MuY2x1c3Rlci52MSI9CgtTeW5jUmVxdWVzdBIuCgZkYXR1bXMYASADKAsyHi5uYWNvcy5jbHVzdGVyLnYxLlNlcnZpY2VEYXR1bSIOCgxTeW5jUmVzcG9uc2UiKgoLRGlnZXN0RW50cnkSCwoDa2V5GAEgASgJEg4KBmRpZ2VzdBgCIAEoCSImCg1WZXJpZnlTdW1tYXJ5EhUKDWJ1Y2tldF9oYXNoZXMYASADKAkiTwoMVmVyaWZ5RGV0YWlsEg8KB2J1Y2tldHMYASADKA0SLgoHZW50cmllcxgCIAMoCzIdLm5hY29zLmNsdXN0ZXIudjEuRGlnZXN0RW50cnkivgEKDVZlcmlmeVJlcXVlc3QSEQoJdmlld19oYXNoGAEgASgJEhUKDXB1cmdlX2hvcml6b24YAiABKAMSFAoMYnVja2V0X2NvdW50GAMgASgNEjIKB3N1bW1hcnkYBCABKAsyHy5uYWNvcy5jbHVzdGVyLnYxLlZlcmlmeVN1bW1hcnlIABIwCgZkZXRhaWwYBSABKAsyHi5uYWNvcy5jbHVzdGVyLnYxLlZlcmlmeURldGFpbEgAQgcKBXJvdW5kIiwKDlZlcmlmeVJlc3BvbnNlEhoKEm1pc21hdGNoZWRfYnVja2V0cxgBIAMoDSIcCgxRdWVyeVJlcXVlc3QSDAoEa2V5cxgBIAMoCSI/Cg1RdWVyeVJlc3BvbnNlEi4KBmRhdHVtcxgBIAMoCzIeLm5hY29zLmNsdXN0ZXIudjEuU2VydmljZURhdHVtIicKD1NuYXBzaG90UmVxdWVzdBIUCgxyZXN1bWVfYWZ0ZXIYASABKAkihQEKEFNuYXBzaG90UmVzcG9uc2USLgoGZGF0dW1zGAEgAygLMh4ubmFjb3MuY2x1c3Rlci52MS5TZXJ2aWNlRGF0dW0SEgoKdG90YWxfa2V5cxgCIAEoBBIXCg90b3RhbF9pbnN0YW5jZXMYAyABKAQSFAoMcmVzdW1lX3Rva2VuGAQgASgJIj4KDkZvcndhcmRSZXF1ZXN0EiwKBXdyaXRlGAEgASgLMh0ubmFjb3MuY2x1c3Rlci52MS5DbGllbnRXcml0ZSKAAQoPRm9yd2FyZFJlc3BvbnNlEi8KBnJlc3VsdBgBIAEoCzIdLm5hY29zLmNsdXN0ZXIudjEuV3JpdGVSZXN1bHRIABIxCgdyZWZ1c2FsGAIgASgLMh4ubmFjb3MuY2x1c3Rlci52MS5Xcml0ZVJlZnVzYWxIAEIJCgdvdXRjb21lMpIDCg1EaXN0cm9TZXJ2aWNlEkUKBFN5bmMSHS5uYWNvcy5jbHVzdGVyLnYxLlN5bmNSZXF1ZXN0Gh4ubmFjb3MuY2x1c3Rlci52MS5TeW5jUmVzcG9uc2USSwoGVmVyaWZ5Eh8ubmFjb3MuY2x1c3Rlci52MS5WZXJpZnlSZXF1ZXN0GiAubmFjb3MuY2x1c3Rlci52MS5WZXJpZnlSZXNwb25zZRJICgVRdWVyeRIeLm5hY29zLmNsdXN0ZXIudjEuUXVlcnlSZXF1ZXN0Gh8ubmFjb3MuY2x1c3Rlci52MS5RdWVyeVJlc3BvbnNlElMKCFNuYXBzaG90EiEubmFjb3MuY2x1c3Rlci52MS5TbmFwc2hvdFJlcXVlc3QaIi5uYWNvcy5jbHVzdGVyLnYxLlNuYXBzaG90UmVzcG9uc2UwARJOCgdGb3J3YXJkEiAubmFjb3MuY2x1c3Rlci52MS5Gb3J3YXJkUmVxdWVzdBohLm5hY29zLmNsdXN0ZXIudjEuRm9yd2FyZFJlc3BvbnNlYgZwcm90bzM", [file_nacos_cluster_v1_datum, file_nacos_cluster_v1_write]);
+  fileDesc("Ch1uYWNvcy9jbHVzdGVyL3YxL2Rpc3Ryby5wcm90bxIQbmFjb3MuY2x1c3Rlci52MSI9CgtTeW5jUmVxdWVzdBIuCgZkYXR1bXMYASADKAsyHi5uYWNvcy5jbHVzdGVyLnYxLlNlcnZpY2VEYXR1bSI/CgxTeW5jUmVzcG9uc2USLwoHcmVmdXNlZBgBIAMoCzIeLm5hY29zLmNsdXN0ZXIudjEuUmVmdXNlZERhdHVtIisKDFJlZnVzZWREYXR1bRILCgNrZXkYASABKAkSDgoGcmVhc29uGAIgASgJIioKC0RpZ2VzdEVudHJ5EgsKA2tleRgBIAEoCRIOCgZkaWdlc3QYAiABKAkiJgoNVmVyaWZ5U3VtbWFyeRIVCg1idWNrZXRfaGFzaGVzGAEgAygJIk8KDFZlcmlmeURldGFpbBIPCgdidWNrZXRzGAEgAygNEi4KB2VudHJpZXMYAiADKAsyHS5uYWNvcy5jbHVzdGVyLnYxLkRpZ2VzdEVudHJ5Ir4BCg1WZXJpZnlSZXF1ZXN0EhEKCXZpZXdfaGFzaBgBIAEoCRIVCg1wdXJnZV9ob3Jpem9uGAIgASgDEhQKDGJ1Y2tldF9jb3VudBgDIAEoDRIyCgdzdW1tYXJ5GAQgASgLMh8ubmFjb3MuY2x1c3Rlci52MS5WZXJpZnlTdW1tYXJ5SAASMAoGZGV0YWlsGAUgASgLMh4ubmFjb3MuY2x1c3Rlci52MS5WZXJpZnlEZXRhaWxIAEIHCgVyb3VuZCIsCg5WZXJpZnlSZXNwb25zZRIaChJtaXNtYXRjaGVkX2J1Y2tldHMYASADKA0iHAoMUXVlcnlSZXF1ZXN0EgwKBGtleXMYASADKAkiVAoNUXVlcnlSZXNwb25zZRIuCgZkYXR1bXMYASADKAsyHi5uYWNvcy5jbHVzdGVyLnYxLlNlcnZpY2VEYXR1bRITCgt1bnNlbnRfa2V5cxgCIAMoCSInCg9TbmFwc2hvdFJlcXVlc3QSFAoMcmVzdW1lX2FmdGVyGAEgASgJIoUBChBTbmFwc2hvdFJlc3BvbnNlEi4KBmRhdHVtcxgBIAMoCzIeLm5hY29zLmNsdXN0ZXIudjEuU2VydmljZURhdHVtEhIKCnRvdGFsX2tleXMYAiABKAQSFwoPdG90YWxfaW5zdGFuY2VzGAMgASgEEhQKDHJlc3VtZV90b2tlbhgEIAEoCSI+Cg5Gb3J3YXJkUmVxdWVzdBIsCgV3cml0ZRgBIAEoCzIdLm5hY29zLmNsdXN0ZXIudjEuQ2xpZW50V3JpdGUigAEKD0ZvcndhcmRSZXNwb25zZRIvCgZyZXN1bHQYASABKAsyHS5uYWNvcy5jbHVzdGVyLnYxLldyaXRlUmVzdWx0SAASMQoHcmVmdXNhbBgCIAEoCzIeLm5hY29zLmNsdXN0ZXIudjEuV3JpdGVSZWZ1c2FsSABCCQoHb3V0Y29tZTKSAwoNRGlzdHJvU2VydmljZRJFCgRTeW5jEh0ubmFjb3MuY2x1c3Rlci52MS5TeW5jUmVxdWVzdBoeLm5hY29zLmNsdXN0ZXIudjEuU3luY1Jlc3BvbnNlEksKBlZlcmlmeRIfLm5hY29zLmNsdXN0ZXIudjEuVmVyaWZ5UmVxdWVzdBogLm5hY29zLmNsdXN0ZXIudjEuVmVyaWZ5UmVzcG9uc2USSAoFUXVlcnkSHi5uYWNvcy5jbHVzdGVyLnYxLlF1ZXJ5UmVxdWVzdBofLm5hY29zLmNsdXN0ZXIudjEuUXVlcnlSZXNwb25zZRJTCghTbmFwc2hvdBIhLm5hY29zLmNsdXN0ZXIudjEuU25hcHNob3RSZXF1ZXN0GiIubmFjb3MuY2x1c3Rlci52MS5TbmFwc2hvdFJlc3BvbnNlMAESTgoHRm9yd2FyZBIgLm5hY29zLmNsdXN0ZXIudjEuRm9yd2FyZFJlcXVlc3QaIS5uYWNvcy5jbHVzdGVyLnYxLkZvcndhcmRSZXNwb25zZWIGcHJvdG8z", [file_nacos_cluster_v1_datum, file_nacos_cluster_v1_write]);
 
 /**
  * A batch of datums to merge.
@@ -46,11 +46,18 @@ export const SyncRequestSchema: GenMessage<SyncRequest> = /*@__PURE__*/
   messageDesc(file_nacos_cluster_v1_distro, 0);
 
 /**
- * The receiver merged every datum of the request.
+ * The receiver merged every datum of the request except the refused ones.
  *
  * @generated from message nacos.cluster.v1.SyncResponse
  */
 export type SyncResponse = Message<"nacos.cluster.v1.SyncResponse"> & {
+  /**
+   * Datums the receiver refused to merge. A sender does not retry them: a refusal names a fault a retry
+   * cannot mend (today: a version further ahead of the receiver's clock than it allows).
+   *
+   * @generated from field: repeated nacos.cluster.v1.RefusedDatum refused = 1;
+   */
+  refused: RefusedDatum[];
 };
 
 /**
@@ -59,6 +66,34 @@ export type SyncResponse = Message<"nacos.cluster.v1.SyncResponse"> & {
  */
 export const SyncResponseSchema: GenMessage<SyncResponse> = /*@__PURE__*/
   messageDesc(file_nacos_cluster_v1_distro, 1);
+
+/**
+ * A datum a receiver did not merge, and why.
+ *
+ * @generated from message nacos.cluster.v1.RefusedDatum
+ */
+export type RefusedDatum = Message<"nacos.cluster.v1.RefusedDatum"> & {
+  /**
+   * Service key of the datum.
+   *
+   * @generated from field: string key = 1;
+   */
+  key: string;
+
+  /**
+   * Human-readable reason, for the sender's log.
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message nacos.cluster.v1.RefusedDatum.
+ * Use `create(RefusedDatumSchema)` to create a new message.
+ */
+export const RefusedDatumSchema: GenMessage<RefusedDatum> = /*@__PURE__*/
+  messageDesc(file_nacos_cluster_v1_distro, 2);
 
 /**
  * One (key, digest) pair of a verify digest.
@@ -86,7 +121,7 @@ export type DigestEntry = Message<"nacos.cluster.v1.DigestEntry"> & {
  * Use `create(DigestEntrySchema)` to create a new message.
  */
 export const DigestEntrySchema: GenMessage<DigestEntry> = /*@__PURE__*/
-  messageDesc(file_nacos_cluster_v1_distro, 2);
+  messageDesc(file_nacos_cluster_v1_distro, 3);
 
 /**
  * Verify round one: one hash per bucket over the digests the caller is responsible for.
@@ -107,7 +142,7 @@ export type VerifySummary = Message<"nacos.cluster.v1.VerifySummary"> & {
  * Use `create(VerifySummarySchema)` to create a new message.
  */
 export const VerifySummarySchema: GenMessage<VerifySummary> = /*@__PURE__*/
-  messageDesc(file_nacos_cluster_v1_distro, 3);
+  messageDesc(file_nacos_cluster_v1_distro, 4);
 
 /**
  * Verify round two: every (key, digest) the caller is responsible for in the buckets asked about.
@@ -135,7 +170,7 @@ export type VerifyDetail = Message<"nacos.cluster.v1.VerifyDetail"> & {
  * Use `create(VerifyDetailSchema)` to create a new message.
  */
 export const VerifyDetailSchema: GenMessage<VerifyDetail> = /*@__PURE__*/
-  messageDesc(file_nacos_cluster_v1_distro, 4);
+  messageDesc(file_nacos_cluster_v1_distro, 5);
 
 /**
  * One round of verify from the member responsible for the digested keys (the caller, `x-nacos-source`).
@@ -193,7 +228,7 @@ export type VerifyRequest = Message<"nacos.cluster.v1.VerifyRequest"> & {
  * Use `create(VerifyRequestSchema)` to create a new message.
  */
 export const VerifyRequestSchema: GenMessage<VerifyRequest> = /*@__PURE__*/
-  messageDesc(file_nacos_cluster_v1_distro, 5);
+  messageDesc(file_nacos_cluster_v1_distro, 6);
 
 /**
  * The receiver's answer to a verify round.
@@ -214,7 +249,7 @@ export type VerifyResponse = Message<"nacos.cluster.v1.VerifyResponse"> & {
  * Use `create(VerifyResponseSchema)` to create a new message.
  */
 export const VerifyResponseSchema: GenMessage<VerifyResponse> = /*@__PURE__*/
-  messageDesc(file_nacos_cluster_v1_distro, 6);
+  messageDesc(file_nacos_cluster_v1_distro, 7);
 
 /**
  * Keys to fetch.
@@ -235,7 +270,7 @@ export type QueryRequest = Message<"nacos.cluster.v1.QueryRequest"> & {
  * Use `create(QueryRequestSchema)` to create a new message.
  */
 export const QueryRequestSchema: GenMessage<QueryRequest> = /*@__PURE__*/
-  messageDesc(file_nacos_cluster_v1_distro, 7);
+  messageDesc(file_nacos_cluster_v1_distro, 8);
 
 /**
  * The receiver's datums for the keys it holds (keys it lacks are left out).
@@ -249,6 +284,13 @@ export type QueryResponse = Message<"nacos.cluster.v1.QueryResponse"> & {
    * @generated from field: repeated nacos.cluster.v1.ServiceDatum datums = 1;
    */
   datums: ServiceDatum[];
+
+  /**
+   * Keys the receiver holds but left out so the answer stays within the message size limit; ask again.
+   *
+   * @generated from field: repeated string unsent_keys = 2;
+   */
+  unsentKeys: string[];
 };
 
 /**
@@ -256,7 +298,7 @@ export type QueryResponse = Message<"nacos.cluster.v1.QueryResponse"> & {
  * Use `create(QueryResponseSchema)` to create a new message.
  */
 export const QueryResponseSchema: GenMessage<QueryResponse> = /*@__PURE__*/
-  messageDesc(file_nacos_cluster_v1_distro, 8);
+  messageDesc(file_nacos_cluster_v1_distro, 9);
 
 /**
  * Where to start a snapshot stream.
@@ -277,7 +319,7 @@ export type SnapshotRequest = Message<"nacos.cluster.v1.SnapshotRequest"> & {
  * Use `create(SnapshotRequestSchema)` to create a new message.
  */
 export const SnapshotRequestSchema: GenMessage<SnapshotRequest> = /*@__PURE__*/
-  messageDesc(file_nacos_cluster_v1_distro, 9);
+  messageDesc(file_nacos_cluster_v1_distro, 10);
 
 /**
  * One bounded chunk of a snapshot stream.
@@ -319,7 +361,7 @@ export type SnapshotResponse = Message<"nacos.cluster.v1.SnapshotResponse"> & {
  * Use `create(SnapshotResponseSchema)` to create a new message.
  */
 export const SnapshotResponseSchema: GenMessage<SnapshotResponse> = /*@__PURE__*/
-  messageDesc(file_nacos_cluster_v1_distro, 10);
+  messageDesc(file_nacos_cluster_v1_distro, 11);
 
 /**
  * A client write to execute.
@@ -340,7 +382,7 @@ export type ForwardRequest = Message<"nacos.cluster.v1.ForwardRequest"> & {
  * Use `create(ForwardRequestSchema)` to create a new message.
  */
 export const ForwardRequestSchema: GenMessage<ForwardRequest> = /*@__PURE__*/
-  messageDesc(file_nacos_cluster_v1_distro, 11);
+  messageDesc(file_nacos_cluster_v1_distro, 12);
 
 /**
  * What the write produced on the responsible member; exactly one is set.
@@ -377,7 +419,7 @@ export type ForwardResponse = Message<"nacos.cluster.v1.ForwardResponse"> & {
  * Use `create(ForwardResponseSchema)` to create a new message.
  */
 export const ForwardResponseSchema: GenMessage<ForwardResponse> = /*@__PURE__*/
-  messageDesc(file_nacos_cluster_v1_distro, 12);
+  messageDesc(file_nacos_cluster_v1_distro, 13);
 
 /**
  * The peer operations of the Distro protocol.

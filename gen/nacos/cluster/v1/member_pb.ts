@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file nacos/cluster/v1/member.proto.
  */
 export const file_nacos_cluster_v1_member: GenFile = /*@__PURE__*/
-  fileDesc("Ch1uYWNvcy9jbHVzdGVyL3YxL21lbWJlci5wcm90bxIQbmFjb3MuY2x1c3Rlci52MSIxCglBYmlsaXRpZXMSEQoJZ3JwY19wZWVyGAEgASgIEhEKCWh0dHBfcGVlchgCIAEoCCKTAQoKTWVtYmVySW5mbxIPCgdhZGRyZXNzGAEgASgJEg8KB3ZlcnNpb24YAiABKAkSEQoJZ3JwY19wb3J0GAMgASgNEi4KCWFiaWxpdGllcxgEIAEoCzIbLm5hY29zLmNsdXN0ZXIudjEuQWJpbGl0aWVzEg0KBXJlYWR5GAUgASgIEhEKCXZpZXdfaGFzaBgGIAEoCSI9Cg1SZXBvcnRSZXF1ZXN0EiwKBm1lbWJlchgBIAEoCzIcLm5hY29zLmNsdXN0ZXIudjEuTWVtYmVySW5mbyI+Cg5SZXBvcnRSZXNwb25zZRIsCgZtZW1iZXIYASABKAsyHC5uYWNvcy5jbHVzdGVyLnYxLk1lbWJlckluZm8yXAoNTWVtYmVyU2VydmljZRJLCgZSZXBvcnQSHy5uYWNvcy5jbHVzdGVyLnYxLlJlcG9ydFJlcXVlc3QaIC5uYWNvcy5jbHVzdGVyLnYxLlJlcG9ydFJlc3BvbnNlYgZwcm90bzM");
+  fileDesc("Ch1uYWNvcy9jbHVzdGVyL3YxL21lbWJlci5wcm90bxIQbmFjb3MuY2x1c3Rlci52MSIxCglBYmlsaXRpZXMSEQoJZ3JwY19wZWVyGAEgASgIEhEKCWh0dHBfcGVlchgCIAEoCCLLAQoKTWVtYmVySW5mbxIPCgdhZGRyZXNzGAEgASgJEg8KB3ZlcnNpb24YAiABKAkSEQoJZ3JwY19wb3J0GAMgASgNEi4KCWFiaWxpdGllcxgEIAEoCzIbLm5hY29zLmNsdXN0ZXIudjEuQWJpbGl0aWVzEg0KBXJlYWR5GAUgASgIEhEKCXZpZXdfaGFzaBgGIAEoCRIUCgxjbG9ja19taWxsaXMYByABKAMSIAoYY29uZmlybWVkX3Rocm91Z2hfbWlsbGlzGAggASgDIj0KDVJlcG9ydFJlcXVlc3QSLAoGbWVtYmVyGAEgASgLMhwubmFjb3MuY2x1c3Rlci52MS5NZW1iZXJJbmZvIj4KDlJlcG9ydFJlc3BvbnNlEiwKBm1lbWJlchgBIAEoCzIcLm5hY29zLmNsdXN0ZXIudjEuTWVtYmVySW5mbzJcCg1NZW1iZXJTZXJ2aWNlEksKBlJlcG9ydBIfLm5hY29zLmNsdXN0ZXIudjEuUmVwb3J0UmVxdWVzdBogLm5hY29zLmNsdXN0ZXIudjEuUmVwb3J0UmVzcG9uc2ViBnByb3RvMw");
 
 /**
  * Which peer protocols a member speaks, so its peers can pick a transport.
@@ -90,6 +90,24 @@ export type MemberInfo = Message<"nacos.cluster.v1.MemberInfo"> & {
    * @generated from field: string view_hash = 6;
    */
   viewHash: string;
+
+  /**
+   * The member's clock (milliseconds since the epoch) when it built this message, so peers can see skew.
+   * Receivers refuse versions further ahead of their own clock than a bound, so a member whose clock runs
+   * ahead is reported rather than followed.
+   *
+   * @generated from field: int64 clock_millis = 7;
+   */
+  clockMillis: bigint;
+
+  /**
+   * The time (the member's clock, milliseconds) through which every peer confirmed, by verify, holding
+   * exactly the datums the member is responsible for; 0 until all have. A tombstone may be forgotten only
+   * once it is older than every member's value, so a member that was away cannot bring a removal back.
+   *
+   * @generated from field: int64 confirmed_through_millis = 8;
+   */
+  confirmedThroughMillis: bigint;
 };
 
 /**
