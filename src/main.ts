@@ -1,6 +1,7 @@
-/** `npm start`: parse the configuration, start one node, stop cleanly on SIGINT/SIGTERM. */
+/** `npm start`: parse the configuration, start one node, stop gracefully on SIGINT/SIGTERM. */
 import { pino } from "pino";
 import { ConfigError, loadConfig } from "./runtime/config.js";
+import { guardProcess } from "./runtime/process-guard.js";
 import { startServer } from "./runtime/server.js";
 
 let config;
@@ -14,21 +15,9 @@ try {
 
 const logger = pino({ level: config.logLevel, base: { node: `${config.ip}:${config.port}` } });
 const server = await startServer(config, logger).catch((err: unknown) => {
-  logger.fatal({ error: String(err) }, "failed to start");
+  logger.fatal({ err }, "failed to start");
   process.exit(1);
 });
 
-let stopping = false;
-async function stop(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, "shutting down");
-  const force = setTimeout(() => process.exit(1), 10_000);
-  force.unref();
-  await server.close();
-  logger.info("stopped");
-  process.exit(0);
-}
-process.on("SIGINT", () => void stop("SIGINT"));
-process.on("SIGTERM", () => void stop("SIGTERM"));
-process.on("unhandledRejection", (reason) => logger.error({ error: String(reason) }, "unhandled rejection"));
+// Draining HTTP and gRPC and flushing replication each take at most the shutdown timeout.
+guardProcess(process, logger, { stop: () => server.close(), forceExitAfterMs: 2 * config.shutdownTimeoutMs + 5_000 });

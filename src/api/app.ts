@@ -3,8 +3,16 @@
  * cluster endpoints, probes and metrics. Parsing and answers follow Nacos 1.4; every refusal is a NacosError
  * mapped here to its status and plain-text message, and nothing a request contains can crash the process.
  */
+import type { Server } from "node:http";
 import formbody from "@fastify/formbody";
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, {
+  LogController,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyHttpOptions,
+} from "fastify";
 import type { Logger } from "pino";
 import { NacosError } from "../core/errors.js";
 import { clusterRoutes } from "./cluster-routes.js";
@@ -15,11 +23,27 @@ import { operatorRoutes } from "./operator-routes.js";
 import { fromPeer } from "./request-info.js";
 import { serviceRoutes } from "./service-routes.js";
 
+/** What the HTTP server allows a connection (slowloris and idle-connection bounds). */
+export interface HttpLimits {
+  /** Time to receive a request's headers. */
+  readonly headersTimeoutMs: number;
+  /** Time to receive a whole request, body included. */
+  readonly requestTimeoutMs: number;
+  /** Idle time a keep-alive connection is kept between requests. */
+  readonly keepAliveTimeoutMs: number;
+  /** Open connections at once; more are closed on arrival. */
+  readonly maxConnections: number;
+}
+
 export interface HttpAppOptions {
   /** A pino logger for request logs; none (silent) when omitted. */
   readonly logger?: Logger;
   /** Largest accepted request body in bytes (413 above it). */
   readonly bodyLimit?: number;
+  /** Timeouts and the connection cap (see RuntimeConfig); Node's defaults when omitted (tests). */
+  readonly limits?: HttpLimits;
+  /** Proxies whose X-Forwarded-For names the real client (and so the address UDP pushes go to). */
+  readonly trustedProxies?: readonly string[];
 }
 
 export const NAMING_PREFIXES = ["/nacos/v1/ns", "/v1/ns"] as const;
@@ -51,24 +75,48 @@ function trafficFilter(ctx: NodeContext) {
     const status = ctx.status.serverStatus();
     if (status === "UP") return;
     const path = pathOf(req.url);
-    if (!isNamingPath(path) || isPeerPath(path) || fromPeer(req)) return;
+    if (!isNamingPath(path) || isPeerPath(path) || fromPeer(req, ctx.peerSecret)) return;
     if (status === "WRITE_ONLY" && req.method !== "GET") return;
     if (status === "READ_ONLY" && req.method === "GET") return;
     await reply.code(503).type(TEXT).send(`server is ${status}now, please try again later!`);
   };
 }
 
+/**
+ * Server settings that bound what one connection may hold: the time to send headers and a whole request (a
+ * slowloris client is cut), the idle time of a keep-alive connection, and socket inactivity.
+ */
+function serverOptions(limits: HttpLimits | undefined): Pick<FastifyHttpOptions<Server>, "requestTimeout" | "keepAliveTimeout" | "connectionTimeout" | "http"> {
+  if (limits === undefined) return {};
+  return {
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionTimeout: limits.requestTimeoutMs,
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      // Node checks the two timeouts above only this often (30 s by default).
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    },
+  };
+}
+
 export function createHttpApp(ctx: NodeContext, options: HttpAppOptions = {}): FastifyInstance {
   const bodyLimit = options.bodyLimit ?? 1024 * 1024;
+  const base = {
+    bodyLimit,
+    ...serverOptions(options.limits),
+    ...(options.trustedProxies === undefined || options.trustedProxies.length === 0 ? {} : { trustProxy: [...options.trustedProxies] }),
+  } as const;
   const app: FastifyInstance =
     options.logger === undefined
-      ? Fastify({ logger: false, bodyLimit })
+      ? Fastify({ ...base, logger: false })
       : // Beats arrive every 5 s per instance: per-request lines would drown everything else.
         (Fastify({
+          ...base,
           loggerInstance: options.logger,
-          bodyLimit,
           logController: new LogController({ disableRequestLogging: true }),
         }) as unknown as FastifyInstance);
+  if (options.limits !== undefined) app.server.maxConnections = options.limits.maxConnections;
   void app.register(formbody);
   // Nacos clients send odd or absent content types; a body that is not a form is simply not parameters.
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, _body, done) => done(null, undefined));

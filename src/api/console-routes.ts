@@ -14,11 +14,11 @@ function prometheus(ctx: NodeContext): string {
 export function consoleRoutes(app: FastifyInstance, ctx: NodeContext): void {
   const text = "text/plain; charset=utf-8";
   app.get("/nacos/v1/console/health/liveness", async (_req, reply) => reply.type(text).send("OK"));
-  app.get("/nacos/v1/console/health/readiness", async (_req, reply) =>
-    ctx.status.ready()
-      ? reply.type(text).send("OK")
-      : reply.code(503).type(text).send("not ready: still loading the registry from peers"),
-  );
+  app.get("/nacos/v1/console/health/readiness", async (_req, reply) => {
+    if (ctx.status.ready()) return reply.type(text).send("OK");
+    const reason = ctx.status.stopping() ? "shutting down" : "still loading the registry from peers";
+    return reply.code(503).type(text).send(`not ready: ${reason}`);
+  });
   for (const path of ["/nacos/actuator/prometheus", "/metrics"]) {
     app.get(path, async (_req, reply) => reply.type("text/plain; version=0.0.4; charset=utf-8").send(prometheus(ctx)));
   }

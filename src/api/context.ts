@@ -22,8 +22,10 @@ export interface ClusterView {
 }
 
 export interface NodeStatus {
-  /** True once the registry is complete (standalone: at start; cluster: after the snapshot load). */
+  /** True once the registry is complete (standalone: at start; cluster: after the snapshot load), until a stop begins. */
   ready(): boolean;
+  /** True once a graceful stop has begun. */
+  stopping(): boolean;
   /** `UP` unless the `overriddenServerStatus` switch says otherwise (a loading node still serves; readiness tells). */
   serverStatus(): string;
   /** Extra lines for /metrics (Prometheus text), e.g. snapshot progress. */
@@ -39,4 +41,6 @@ export interface NodeContext {
   readonly status: NodeStatus;
   readonly clock: () => number;
   readonly version: string;
+  /** The cluster secret: a request claiming to come from a peer must carry it (undefined: an open cluster). */
+  readonly peerSecret: string | undefined;
 }

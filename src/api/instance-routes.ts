@@ -118,7 +118,7 @@ function sendResult(reply: FastifyReply, result: WriteResult): FastifyReply {
 
 export function instanceRoutes(app: FastifyInstance, ctx: NodeContext): void {
   const write = async (req: FastifyRequest, reply: FastifyReply, op: ClientWrite): Promise<FastifyReply> =>
-    sendResult(reply, await ctx.writer.write(op, { forwarded: fromPeer(req) }));
+    sendResult(reply, await ctx.writer.write(op, { forwarded: fromPeer(req, ctx.peerSecret) }));
 
   app.post("/instance", (req, reply) => {
     const p = paramsOf(req);
@@ -172,20 +172,12 @@ export function instanceRoutes(app: FastifyInstance, ctx: NodeContext): void {
     const healthyOnly = optionalBool(p, ["healthyOnly"], false);
     const env = p.optional("env", "");
     const udpPort = p.has("udpPort") ? parsePort(p.raw("udpPort")!) : 0;
-    const pushed = udpPort > 0 && acceptsUdpPush(agent, ctx.switches);
-    if (pushed) {
-      const ip = p.optional("clientIP", "").trim();
-      ctx.push.subscribe({
-        service,
-        clusters,
-        ip: ip === "" ? remoteIp(req) : parseIp(ip),
-        udpPort,
-        agent,
-        app: p.optional("app", ""),
-        env,
-        healthyOnly,
-      });
-    }
+    // `clientIP` is checked (1.4 reads it) but never pushed to: see Subscriber.ip.
+    if (p.has("clientIP")) parseIp(p.raw("clientIP")!);
+    const pushed =
+      udpPort > 0 &&
+      acceptsUdpPush(agent, ctx.switches) &&
+      ctx.push.subscribe({ service, clusters, ip: remoteIp(req), udpPort, agent, app: p.optional("app", ""), env, healthyOnly });
     return reply.send(
       buildListView(ctx.registry.get(serviceKey(service)), {
         groupedName: service.groupedName,

@@ -64,7 +64,7 @@ export function operatorRoutes(app: FastifyInstance, ctx: NodeContext): void {
       port: parsePort(p.required("port")),
       clusterName: parseClusterName(p.either(["clusterName", "cluster"], DEFAULT_CLUSTER)),
     };
-    return ctx.writer.write({ type: "setHealth", service: serviceOf(p), address, healthy }, { forwarded: fromPeer(req) });
+    return ctx.writer.write({ type: "setHealth", service: serviceOf(p), address, healthy }, { forwarded: fromPeer(req, ctx.peerSecret) });
   };
   for (const path of ["/health", "/health/instance"]) {
     app.put(path, async (req, reply) => {

@@ -8,7 +8,15 @@ import { isIPv6 } from "node:net";
 import type { FastifyRequest } from "fastify";
 import { badRequest } from "../core/errors.js";
 import type { Metadata } from "../core/instance.js";
-import { checkClusterName, checkGroupedName, DEFAULT_GROUP, DEFAULT_NAMESPACE, toGroupedName, type ServiceRef } from "../core/naming.js";
+import {
+  checkClusterName,
+  checkGroupedName,
+  DEFAULT_GROUP,
+  DEFAULT_NAMESPACE,
+  MAX_NAMESPACE_LENGTH,
+  toGroupedName,
+  type ServiceRef,
+} from "../core/naming.js";
 import type { Selector } from "../core/service-datum.js";
 
 type RawValue = string | string[] | undefined;
@@ -124,7 +132,17 @@ export function parseWeight(text: string): number {
   return w;
 }
 
-/** A JSON object of scalars, or 1.4's `k1=v1,k2=v2`; empty gives no metadata. */
+/** Java's `String.split` with a literal separator: trailing empty strings are dropped. */
+function javaSplit(text: string, separator: string): string[] {
+  const parts = text.split(separator);
+  while (parts.length > 0 && parts[parts.length - 1] === "") parts.pop();
+  return parts;
+}
+
+/**
+ * A JSON object of scalars, or 1.4's `k1=v1,k2=v2`; empty gives no metadata. Pairs split as Java splits
+ * them, so `a=` (one part) is refused as 1.4 refuses it, and a trailing comma is accepted as 1.4 accepts it.
+ */
 export function parseMetadata(text: string): Metadata {
   const t = text.trim();
   if (t === "") return {};
@@ -145,8 +163,8 @@ export function parseMetadata(text: string): Metadata {
     return out;
   }
   const out: Record<string, string> = {};
-  for (const pair of t.split(",")) {
-    const kv = pair.split("=");
+  for (const pair of javaSplit(t, ",")) {
+    const kv = javaSplit(pair, "=");
     if (kv.length !== 2 || kv[0]!.trim() === "") throw incorrect();
     out[kv[0]!.trim()] = kv[1]!.trim();
   }
@@ -175,7 +193,7 @@ export function parseSelector(text: string): Selector {
 
 export function namespaceOf(p: Params): string {
   const ns = p.optional("namespaceId", DEFAULT_NAMESPACE);
-  if (ns.length > 128) throw badRequest(`Param 'namespaceId' is longer than 128 characters`);
+  if (ns.length > MAX_NAMESPACE_LENGTH) throw badRequest(`Param 'namespaceId' is longer than ${MAX_NAMESPACE_LENGTH} characters`);
   return ns;
 }
 

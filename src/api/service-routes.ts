@@ -4,6 +4,7 @@ import { badRequest, notFound } from "../core/errors.js";
 import { DEFAULT_GROUP, serviceKey, splitGroupedName } from "../core/naming.js";
 import type { ClientWrite, ServiceSpec } from "../core/ops.js";
 import type { NodeContext } from "./context.js";
+import { linearRegExp } from "./linear-regexp.js";
 import { namespaceOf, optionalBool, parseFloatParam, parseInteger, parseMetadata, parseSelector, serviceOf, paramsOf, Params } from "./params.js";
 import { fromPeer } from "./request-info.js";
 
@@ -29,7 +30,7 @@ function page<T>(items: readonly T[], pageNo: number, pageSize: number): T[] {
 
 export function serviceRoutes(app: FastifyInstance, ctx: NodeContext): void {
   const write = async (req: FastifyRequest, reply: FastifyReply, op: ClientWrite): Promise<FastifyReply> => {
-    await ctx.writer.write(op, { forwarded: fromPeer(req) });
+    await ctx.writer.write(op, { forwarded: fromPeer(req, ctx.peerSecret) });
     return reply.type("text/plain; charset=utf-8").send("ok");
   };
 
@@ -85,12 +86,7 @@ export function serviceRoutes(app: FastifyInstance, ctx: NodeContext): void {
     const p = paramsOf(req);
     const namespaces = p.has("namespaceId") ? [namespaceOf(p)] : ctx.registry.namespaces();
     const expr = p.optional("expr", "");
-    let pattern: RegExp | undefined;
-    try {
-      pattern = expr === "" ? undefined : new RegExp(expr);
-    } catch {
-      throw badRequest(`Param 'expr' is not a valid regular expression, current: ${expr}`);
-    }
+    const pattern = expr === "" ? undefined : linearRegExp("expr", expr);
     const responsibleOnly = optionalBool(p, ["responsibleOnly"], false);
     const services: Record<string, string[]> = {};
     for (const ns of namespaces) {

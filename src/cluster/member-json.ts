@@ -11,6 +11,8 @@ interface TsNacosMarker {
   readonly httpPeer: boolean;
   readonly ready: boolean;
   readonly viewHash: string;
+  readonly clock: number;
+  readonly confirmedThrough: number;
 }
 
 export interface MemberJson {
@@ -50,6 +52,8 @@ export function encodeMember(info: MemberInfo, lastRefreshTime: number, status: 
     httpPeer: info.abilities.httpPeer,
     ready: info.ready,
     viewHash: info.viewHash,
+    clock: info.clock ?? 0,
+    confirmedThrough: info.confirmedThrough ?? 0,
   });
 }
 

@@ -16,12 +16,15 @@ export interface MembershipConfig {
   readonly failThreshold: number;
   /** ... or when it has been failing for this long. */
   readonly suspicionTimeoutMs: number;
+  /** A member whose clock is further off ours than this is reported (its versions would be refused). */
+  readonly maxClockSkewMs: number;
 }
 
 export const DEFAULT_MEMBERSHIP_CONFIG: MembershipConfig = {
   reportIntervalMs: 2000,
   failThreshold: 3,
   suspicionTimeoutMs: 8000,
+  maxClockSkewMs: 60_000,
 };
 
 export type MembershipListener = (reason: "healthy" | "info") => void;
@@ -51,6 +54,7 @@ export class MemberManager {
         failingSince: undefined,
         lastRefreshTime: address === self ? scheduler.now() : 0,
         info: undefined,
+        clockSkewMs: undefined,
       });
     }
     this.healthyKey = this.healthy().join(",");
@@ -147,8 +151,27 @@ export class MemberManager {
     member.failingSince = undefined;
     member.lastRefreshTime = this.scheduler.now();
     member.info = info;
+    this.checkClock(member, info);
     if (wasState !== "UP") this.log.info("member is UP", { member: address, was: wasState });
     this.changed(infoChanged);
+  }
+
+  /** Reports (once per change of opinion) a member whose clock is off ours by more than the allowed skew. */
+  private checkClock(member: Member, info: MemberInfo): void {
+    if (info.clock === undefined || info.clock === 0) return;
+    const skew = info.clock - this.scheduler.now();
+    const wasOff = member.clockSkewMs !== undefined && Math.abs(member.clockSkewMs) > this.config.maxClockSkewMs;
+    member.clockSkewMs = skew;
+    const off = Math.abs(skew) > this.config.maxClockSkewMs;
+    if (off && !wasOff) {
+      this.log.warn("member's clock is off this node's by more than the allowed skew: versions from the faster clock are refused", {
+        member: member.address,
+        skewMs: skew,
+        maxClockSkewMs: this.config.maxClockSkewMs,
+      });
+    } else if (!off && wasOff) {
+      this.log.info("member's clock is back within the allowed skew", { member: member.address, skewMs: skew });
+    }
   }
 
   private markFailure(address: string, err: unknown): void {
@@ -168,6 +191,9 @@ export class MemberManager {
     if (next !== member.state) {
       this.log.warn(`member is ${next}`, { member: address, failures: member.failAccessCnt, error: String(err) });
       member.state = next;
+    } else if (member.failAccessCnt === 1) {
+      // A member that was never reached (DOWN from the start) changes no state: say once why it cannot be.
+      this.log.warn("member is unreachable", { member: address, state: next, error: String(err) });
     }
     this.changed(false);
   }

@@ -21,6 +21,14 @@ export interface MemberInfo {
   readonly ready: boolean;
   /** Hash of the node's healthy member view; lets peers see whether they agree on responsibility. */
   readonly viewHash: string;
+  /** The node's clock (ms) when it described itself, so peers notice a clock far off theirs; unknown for 1.4. */
+  readonly clock: number | undefined;
+  /**
+   * The time (its clock, ms) through which every peer confirmed holding exactly what this node is responsible
+   * for, by verify; 0 until all have. Tombstones older than every member's value are on every member and may
+   * be forgotten. Undefined for a node that keeps no versioned data (Nacos 1.4), which holds nothing back.
+   */
+  readonly confirmedThrough: number | undefined;
 }
 
 export interface Member {
@@ -34,6 +42,8 @@ export interface Member {
   lastRefreshTime: number;
   /** Last self-description received from the member. */
   info: MemberInfo | undefined;
+  /** Its clock minus ours when its description arrived (network delay included); undefined until heard from. */
+  clockSkewMs: number | undefined;
 }
 
 /** `ip[:port]` → `ip:port`; IPv6 must be bracketed as in cluster.conf. Throws on anything else. */

@@ -53,6 +53,20 @@ export function checkGroupedName(groupedName: string): void {
   }
 }
 
+/** Longest namespace id accepted anywhere (clients and peers alike). */
+export const MAX_NAMESPACE_LENGTH = 128;
+
+/** A service key as peers send it: `namespace##group@@name`, each part as a client write would accept it. */
+export function checkServiceKey(key: string): void {
+  const at = key.indexOf(KEY_SEPARATOR);
+  if (at < 0) throw badRequest(`service key '${key}' must look like {namespace}##{group}@@{service}`);
+  const { namespaceId, groupedName } = parseServiceKey(key);
+  if (namespaceId === "" || namespaceId.length > MAX_NAMESPACE_LENGTH) {
+    throw badRequest(`service key '${key}': the namespace must have 1 to ${MAX_NAMESPACE_LENGTH} characters`);
+  }
+  checkGroupedName(groupedName);
+}
+
 export function checkClusterName(clusterName: string): void {
   if (!CLUSTER_NAME_CHARS.test(clusterName)) {
     throw badRequest(`cluster name can only have these characters: 0-9a-zA-Z-, current: ${clusterName}`);

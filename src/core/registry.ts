@@ -2,6 +2,8 @@
  * Every service datum this node holds, whoever owns it. Local writes get versions from this node's hybrid
  * logical clock; replicated datums are merged entry by entry, so the registry never moves anything back.
  */
+import { estimateBytes } from "./datum-size.js";
+import { badRequest } from "./errors.js";
 import { parseServiceKey } from "./naming.js";
 import {
   DEFAULT_SERVICE_META,
@@ -25,6 +27,37 @@ export interface RegistryChange {
 
 export type RegistryListener = (change: RegistryChange) => void;
 
+/** What `apply` did with a peer's datum. */
+export type ApplyOutcome =
+  /** Something in it was newer: merged. */
+  | "applied"
+  /** Nothing in it was newer. */
+  | "unchanged"
+  /** Refused: a version in it is further ahead of this node's clock than `maxAheadMs` allows. */
+  | "ahead";
+
+export interface RegistryOptions {
+  /**
+   * Tombstones with a version counter below this may be forgotten (see `purge`); a function so the horizon
+   * moves with the clock and with what the cluster has acknowledged.
+   */
+  readonly purgeBefore?: () => number;
+  /**
+   * How far ahead of this node's clock a version from a peer may be. Versions are hybrid-logical-clock
+   * values (milliseconds); one far in the future would drag this node's clock along and make every later
+   * local write look out of range to peers that refuse it, so such datums are refused instead (and counted).
+   */
+  readonly maxAheadMs?: number;
+  /**
+   * The largest a datum may grow by a local write (estimated encoded bytes): a datum travels whole in peer
+   * messages, so one that outgrew the message limit could never be replicated. Shrinking writes always pass.
+   */
+  readonly maxDatumBytes?: number;
+}
+
+/** The default bound on peer clock skew: a minute, far beyond NTP drift, far below a tombstone's life. */
+export const DEFAULT_MAX_AHEAD_MS = 60_000;
+
 export const EMPTY_SERVICE: ServiceContent = Object.freeze({
   deleted: false,
   meta: DEFAULT_SERVICE_META,
@@ -39,16 +72,21 @@ export class Registry {
   private liveInstances = 0;
   /** Highest version counter issued or seen: the hybrid logical clock. */
   private hlc = 0;
+  private readonly purgeBefore: () => number;
+  private readonly maxAheadMs: number;
+  private readonly maxDatumBytes: number;
+  /** Peer datums refused for a version too far ahead of this node's clock. */
+  refusedAhead = 0;
 
-  /**
-   * @param purgeBefore tombstones with a version counter below this are forgotten (every node on the same
-   *   schedule); a function so the horizon moves with the clock.
-   */
   constructor(
     private readonly writer: string,
     private readonly clock: () => number,
-    private readonly purgeBefore: () => number = () => 0,
-  ) {}
+    options: RegistryOptions = {},
+  ) {
+    this.purgeBefore = options.purgeBefore ?? (() => 0);
+    this.maxAheadMs = options.maxAheadMs ?? DEFAULT_MAX_AHEAD_MS;
+    this.maxDatumBytes = options.maxDatumBytes ?? Number.POSITIVE_INFINITY;
+  }
 
   onChange(listener: RegistryListener): void {
     this.listeners.push(listener);
@@ -77,19 +115,44 @@ export class Registry {
     const version: Version = { counter: Math.max(this.hlc + 1, Math.floor(this.clock())), writer };
     const datum = writeDatum(key, previous, content, version);
     if (datum === previous) return previous;
+    this.checkSize(datum, previous);
     this.hlc = version.counter;
     this.store(datum, previous, writer === this.writer ? "local" : "remote");
     return datum;
   }
 
-  /** A datum from a peer, merged into ours. Returns whether anything changed here. */
-  apply(datum: ServiceDatum): boolean {
+  /** Refuses a write that makes a datum larger than a peer message can carry. */
+  private checkSize(datum: ServiceDatum, previous: ServiceDatum | undefined): void {
+    if (this.maxDatumBytes === Number.POSITIVE_INFINITY) return;
+    const bytes = estimateBytes(datum);
+    if (bytes <= this.maxDatumBytes || (previous !== undefined && bytes <= estimateBytes(previous))) return;
+    const { namespaceId, groupedName } = parseServiceKey(datum.key);
+    throw badRequest(
+      `service ${groupedName} (namespace ${namespaceId}) would hold about ${bytes} bytes of data, more than the ` +
+        `${this.maxDatumBytes} bytes a peer message carries; remove instances or metadata, or raise --max-message-bytes on every node`,
+    );
+  }
+
+  /**
+   * A datum from a peer, merged into ours. The clock follows a peer's versions only within `maxAheadMs` of
+   * its own reading, so no input can move it further than that.
+   */
+  apply(datum: ServiceDatum): ApplyOutcome {
+    if (datum.version.counter > this.clock() + this.maxAheadMs) {
+      this.refusedAhead++;
+      return "ahead";
+    }
     this.hlc = Math.max(this.hlc, datum.version.counter);
     const previous = this.datums.get(datum.key);
     const merged = mergeDatums(previous, datum, this.purgeBefore());
-    if (merged === previous) return false;
+    if (merged === previous) return "unchanged";
     this.store(merged, previous, "remote");
-    return true;
+    return "applied";
+  }
+
+  /** How far a version may be ahead of this node's clock before `apply` refuses it. */
+  get maxAhead(): number {
+    return this.maxAheadMs;
   }
 
   /** Drops expired tombstones everywhere; forgets deleted services that have nothing left. */

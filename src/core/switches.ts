@@ -87,21 +87,43 @@ function parseBool(entry: string, value: string): boolean {
   throw badRequest(`Param 'value' of entry '${entry}' must be true or false, got: ${value}`);
 }
 
-function parsePositive(entry: string, value: string): number {
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || n <= 0) {
-    throw badRequest(`Param 'value' of entry '${entry}' must be a positive number, got: ${value}`);
-  }
+/** Java's `Long.parseLong` (and `Integer.parseInt`), with its NumberFormatException message. */
+function parseJavaInteger(value: string, bits: 32 | 64): bigint {
+  const max = bits === 64 ? 2n ** 63n - 1n : 2n ** 31n - 1n;
+  const n = /^[+-]?\d+$/.test(value) ? BigInt(value) : undefined;
+  if (n === undefined || n > max || n < -max - 1n) throw badRequest(`For input string: "${value}"`);
   return n;
+}
+
+/**
+ * A whole number as 1.4 parses it, then within [min, max]: `min` is 1.4's own minimum where it has one
+ * (with its message); `max` keeps a value from doing harm (a beat interval no client could meet, a cache no
+ * change would ever reach clients through).
+ */
+function integerIn(entry: string, value: string, min: number, max: number, bits: 32 | 64 = 64, tooSmall?: string): number {
+  const n = parseJavaInteger(value, bits);
+  if (n < BigInt(min) && tooSmall !== undefined) throw badRequest(tooSmall);
+  if (n < BigInt(min) || n > BigInt(max)) throw badRequest(`Param 'value' of entry '${entry}' must be in [${min}, ${max}], got: ${value}`);
+  return Number(n);
 }
 
 type Setter = (s: Switches, value: string, entry: string) => void;
 
+type NumberSwitch =
+  | "clientBeatInterval"
+  | "defaultPushCacheMillis"
+  | "defaultCacheMillis"
+  | "distroServerExpiredMillis"
+  | "serverStatusSynchronizationPeriodMillis"
+  | "serviceStatusSynchronizationPeriodMillis"
+  | "checkTimes";
+
+const HOUR_MS = 3_600_000;
+
 const number =
-  (key: "clientBeatInterval" | "defaultPushCacheMillis" | "defaultCacheMillis" | "distroServerExpiredMillis" |
-    "serverStatusSynchronizationPeriodMillis" | "serviceStatusSynchronizationPeriodMillis" | "checkTimes"): Setter =>
+  (key: NumberSwitch, min: number, max: number, tooSmall?: string, bits: 32 | 64 = 64): Setter =>
   (s, v, e) => {
-    s[key] = parsePositive(e, v);
+    s[key] = integerIn(e, v, min, max, bits, tooSmall);
   };
 const flag =
   (key: "pushEnabled" | "healthCheckEnabled" | "distroEnabled" | "disableAddIP" | "sendBeatOnly" | "enableStandalone" |
@@ -110,15 +132,29 @@ const flag =
     s[key] = parseBool(e, v);
   };
 
-/** Entry names as 1.4's `PUT /operator/switches?entry=` accepts them. */
+/**
+ * Entry names as 1.4's `PUT /operator/switches?entry=` accepts them, each validated as 1.4's SwitchManager
+ * validates it (same minimums and messages), plus an upper bound 1.4 lacks. The beat interval is echoed to
+ * every client in beat answers: above 10 s a client could miss the 15 s heartbeat timeout with one late beat.
+ */
 const SETTERS: Record<string, Setter> = {
-  clientBeatInterval: number("clientBeatInterval"),
-  pushCacheMillis: number("defaultPushCacheMillis"),
-  defaultCacheMillis: number("defaultCacheMillis"),
-  distroServerExpiredMillis: number("distroServerExpiredMillis"),
-  serverStatusSynchronizationPeriodMillis: number("serverStatusSynchronizationPeriodMillis"),
-  serviceStatusSynchronizationPeriodMillis: number("serviceStatusSynchronizationPeriodMillis"),
-  healthCheckTimes: number("checkTimes"),
+  clientBeatInterval: number("clientBeatInterval", 1_000, 10_000),
+  pushCacheMillis: number("defaultPushCacheMillis", 10_000, HOUR_MS, "min cache time for http or tcp is too small(<10000)"),
+  defaultCacheMillis: number("defaultCacheMillis", 1_000, HOUR_MS, "min default cache time  is too small(<1000)"),
+  distroServerExpiredMillis: number("distroServerExpiredMillis", 1_000, HOUR_MS),
+  serverStatusSynchronizationPeriodMillis: number(
+    "serverStatusSynchronizationPeriodMillis",
+    15_000,
+    HOUR_MS,
+    "serverStatusSynchronizationPeriodMillis is too small(<15000)",
+  ),
+  serviceStatusSynchronizationPeriodMillis: number(
+    "serviceStatusSynchronizationPeriodMillis",
+    5_000,
+    HOUR_MS,
+    "serviceStatusSynchronizationPeriodMillis is too small(<5000)",
+  ),
+  healthCheckTimes: number("checkTimes", 1, 100, undefined, 32),
   pushEnabled: flag("pushEnabled"),
   check: flag("healthCheckEnabled"),
   distro: flag("distroEnabled"),
@@ -129,7 +165,9 @@ const SETTERS: Record<string, Setter> = {
   lightBeatEnabled: flag("lightBeatEnabled"),
   autoChangeHealthCheckEnabled: flag("autoChangeHealthCheckEnabled"),
   distroThreshold: (s, v, e) => {
-    const n = parsePositive(e, v);
+    const n = Number(v.trim());
+    if (v.trim() === "" || !Number.isFinite(n)) throw badRequest(`For input string: "${v}"`);
+    if (n <= 0) throw badRequest(`distroThreshold can not be zero or negative: ${v}`);
     if (n > 1) throw badRequest(`Param 'value' of entry '${e}' must be in (0, 1], got: ${v}`);
     s.distroThreshold = n;
   },

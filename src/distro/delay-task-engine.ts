@@ -35,6 +35,17 @@ export class DelayTaskEngine<K> {
     return this.due.size;
   }
 
+  /** Makes every pending task due now (a node that is stopping sends what it holds instead of waiting). */
+  fireAll(): void {
+    if (this.due.size === 0) return;
+    const all = [...this.due.keys()];
+    this.due.clear();
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    this.dispatch(all);
+  }
+
   close(): void {
     this.timer?.cancel();
     this.timer = undefined;

@@ -2,26 +2,42 @@
  * Distro for one node: replicate local writes, merge peers' writes, verify, serve and load snapshots. It implements the data half of PeerHandler; the transports call into it.
  */
 import type { Log } from "../core/log.js";
-import type { Registry } from "../core/registry.js";
+import type { ApplyOutcome, Registry } from "../core/registry.js";
 import { every, type Scheduler, type TimerHandle } from "../core/scheduler.js";
 import type { ServiceDatum } from "../core/service-datum.js";
-import { NotReadyError, type PeerTransport, type SnapshotChunk, type VerifyDigest, type VerifyReply } from "../transport/peer-transport.js";
+import { Throttle } from "../core/throttle.js";
+import {
+  BusyError,
+  NotReadyError,
+  type PeerTransport,
+  type RefusedDatum,
+  type SnapshotChunk,
+  type SyncOutcome,
+  type VerifyDigest,
+  type VerifyReply,
+} from "../transport/peer-transport.js";
 import type { DistroMapper } from "./distro-mapper.js";
 import { DistroSync, type SyncConfig } from "./distro-sync.js";
 import { DistroVerify, type VerifyConfig } from "./distro-verify.js";
 import { snapshotChunks } from "./snapshot.js";
 import { SnapshotLoader, type SnapshotLoadConfig } from "./snapshot-loader.js";
 
+export interface SnapshotServeConfig {
+  readonly chunkBytes: number;
+  /** Snapshot streams served at once; more are refused as busy (the joining node asks again or elsewhere). */
+  readonly maxStreams: number;
+}
+
 export interface DistroConfig {
   readonly sync: SyncConfig;
   readonly verify: VerifyConfig & { readonly intervalMs: number };
-  readonly snapshot: SnapshotLoadConfig & { readonly chunkBytes: number };
+  readonly snapshot: SnapshotLoadConfig & SnapshotServeConfig;
 }
 
 export const DEFAULT_DISTRO_CONFIG: DistroConfig = {
-  sync: { delayMs: 1000, retryBaseMs: 3000, retryMaxMs: 30_000, maxKeys: 1000, maxInstances: 20_000 },
-  verify: { intervalMs: 5000, bucketCount: 64, queryBatchKeys: 1000 },
-  snapshot: { chunkBytes: 256 * 1024, retryDelayMs: 3000, giveUpAfterMs: 10_000 },
+  sync: { delayMs: 1000, retryBaseMs: 3000, retryMaxMs: 30_000, maxKeys: 1000, maxInstances: 20_000, maxBytes: 2 * 1024 * 1024 },
+  verify: { intervalMs: 5000, bucketCount: 64, queryBatchKeys: 1000, maxDetailBytes: 2 * 1024 * 1024 },
+  snapshot: { chunkBytes: 256 * 1024, maxStreams: 4, retryDelayMs: 3000, giveUpAfterMs: 10_000 },
 };
 
 export interface DistroDeps {
@@ -45,6 +61,8 @@ export class DistroProtocol {
   readonly loader: SnapshotLoader;
   private ready = false;
   private readonly timers: TimerHandle[] = [];
+  private readonly refusalLog: Throttle;
+  private snapshotStreams = 0;
   received = 0;
 
   constructor(
@@ -52,7 +70,9 @@ export class DistroProtocol {
     private readonly config: DistroConfig = DEFAULT_DISTRO_CONFIG,
   ) {
     const { registry, scheduler, transport, log } = deps;
+    this.refusalLog = new Throttle(() => scheduler.now(), 60_000);
     this.sync = new DistroSync(scheduler, transport, (key) => registry.get(key), config.sync, log);
+    const merge = (source: string, datum: ServiceDatum): ApplyOutcome => this.merge(source, datum);
     this.verify = new DistroVerify(
       {
         self: deps.self,
@@ -61,12 +81,14 @@ export class DistroProtocol {
         transport,
         ready: () => this.ready,
         purgeHorizon: deps.purgeHorizon,
+        clock: () => scheduler.now(),
         pushTo: (peer, keys) => this.sync.syncTo(peer, keys),
+        merge,
         log,
       },
       config.verify,
     );
-    this.loader = new SnapshotLoader(scheduler, transport, registry, deps.snapshotSources, config.snapshot, log);
+    this.loader = new SnapshotLoader(scheduler, transport, merge, deps.snapshotSources, config.snapshot, log);
     registry.onChange((change) => {
       if (change.origin === "local") this.sync.syncToAll(change.key);
     });
@@ -96,8 +118,35 @@ export class DistroProtocol {
     this.sync.close();
   }
 
-  onSync(datums: readonly ServiceDatum[]): void {
-    for (const datum of datums) if (this.deps.registry.apply(datum)) this.received++;
+  /** Merges a peer's datums; those with versions too far ahead of this node's clock are refused and reported. */
+  onSync(source: string, datums: readonly ServiceDatum[]): SyncOutcome {
+    const refused: RefusedDatum[] = [];
+    for (const datum of datums) {
+      const outcome = this.merge(source, datum);
+      if (outcome === "applied") this.received++;
+      else if (outcome === "ahead") refused.push(this.aheadOf(datum));
+    }
+    return { refused };
+  }
+
+  /** Every datum from a peer (sync, verify, snapshot) enters the registry here. */
+  private merge(source: string, datum: ServiceDatum): ApplyOutcome {
+    const outcome = this.deps.registry.apply(datum);
+    if (outcome === "ahead" && this.refusalLog.allow(source)) {
+      this.deps.log.warn("refused a datum from a peer: its version is ahead of this node's clock (is the peer's clock right?)", {
+        peer: source,
+        ...this.aheadOf(datum),
+        refusedSoFar: this.deps.registry.refusedAhead,
+      });
+    }
+    return outcome;
+  }
+
+  private aheadOf(datum: ServiceDatum): RefusedDatum {
+    const { registry, scheduler } = this.deps;
+    const ahead = datum.version.counter - scheduler.now();
+    const reason = `version ${datum.version.counter} is ${ahead} ms ahead of the receiver's clock (at most ${registry.maxAhead} ms allowed)`;
+    return { key: datum.key, reason };
   }
 
   onVerify(digest: VerifyDigest): VerifyReply {
@@ -113,10 +162,54 @@ export class DistroProtocol {
     return out;
   }
 
-  /** Refuses until this node is complete, so a joining node never copies a half-loaded one (#8436). */
+  /**
+   * Refuses until this node is complete, so a joining node never copies a half-loaded one (#8436), and while
+   * it already serves as many streams as allowed, so readers cannot pile up streams (and the memory each
+   * holds in flight) without bound.
+   */
   onSnapshot(resumeAfter: string): AsyncIterable<SnapshotChunk> {
     if (!this.ready) throw new NotReadyError();
-    return snapshotChunks(this.deps.registry, resumeAfter, this.config.snapshot.chunkBytes);
+    const { maxStreams, chunkBytes } = this.config.snapshot;
+    if (this.snapshotStreams >= maxStreams) {
+      throw new BusyError(`already serving ${this.snapshotStreams} snapshot streams (at most ${maxStreams}); try again later`);
+    }
+    this.snapshotStreams++;
+    return releasing(snapshotChunks(this.deps.registry, resumeAfter, chunkBytes), () => this.snapshotStreams--);
   }
 
+  get servingSnapshots(): number {
+    return this.snapshotStreams;
+  }
+
+}
+
+/**
+ * An iteration that calls `release` exactly once: when it ends, fails, or is returned early, even before its
+ * first chunk (an async generator returned before it starts never runs its own cleanup).
+ */
+function releasing<T>(inner: AsyncGenerator<T>, release: () => void): AsyncIterable<T> {
+  let released = false;
+  const done = (): void => {
+    if (released) return;
+    released = true;
+    release();
+  };
+  return {
+    [Symbol.asyncIterator]: () => ({
+      async next(): Promise<IteratorResult<T>> {
+        try {
+          const result = await inner.next();
+          if (result.done === true) done();
+          return result;
+        } catch (err) {
+          done();
+          throw err;
+        }
+      },
+      async return(): Promise<IteratorResult<T>> {
+        done();
+        return inner.return(undefined);
+      },
+    }),
+  };
 }

@@ -4,9 +4,10 @@
  * keep retrying for as long as the peer is a member; a newer write to a retrying key merges into it.
  */
 import type { Log } from "../core/log.js";
-import type { Scheduler } from "../core/scheduler.js";
+import { sleep, type Scheduler } from "../core/scheduler.js";
 import type { ServiceDatum } from "../core/service-datum.js";
-import type { PeerTransport } from "../transport/peer-transport.js";
+import { Throttle } from "../core/throttle.js";
+import type { PeerTransport, SyncOutcome } from "../transport/peer-transport.js";
 import { DelayTaskEngine } from "./delay-task-engine.js";
 import { PeerSyncQueue, type BatchLimits } from "./peer-sync-queue.js";
 
@@ -24,17 +25,21 @@ export class DistroSync {
   private readonly tasks: DelayTaskEngine<string>;
   private readonly queues = new Map<string, PeerSyncQueue>();
   private peers = new Set<string>();
+  private readonly refusalLog: Throttle;
   sentDatums = 0;
   failedBatches = 0;
+  /** Datums peers refused to merge (e.g. versions too far ahead of the peer's clock). */
+  refusedByPeers = 0;
 
   constructor(
-    scheduler: Scheduler,
+    private readonly scheduler: Scheduler,
     private readonly transport: PeerTransport,
     private readonly read: (key: string) => ServiceDatum | undefined,
     private readonly config: SyncConfig,
     private readonly log: Log,
   ) {
     this.tasks = new DelayTaskEngine(scheduler, (due) => this.dispatch(due));
+    this.refusalLog = new Throttle(() => scheduler.now(), 60_000);
   }
 
   /** Replaces the set of peers to replicate to (every member but this node). */
@@ -67,6 +72,22 @@ export class DistroSync {
     return this.queues.get(peer)?.backlog ?? 0;
   }
 
+  /**
+   * Sends everything pending now, retrying at once what fails, until every lane towards a peer that
+   * `waitFor` accepts is empty or `timeoutMs` has passed (a stopping node does not leave acknowledged writes
+   * behind in its merge window). Resolves whether everything was delivered.
+   */
+  async flush(timeoutMs: number, waitFor: (peer: string) => boolean): Promise<boolean> {
+    const deadline = this.scheduler.now() + timeoutMs;
+    for (;;) {
+      this.tasks.fireAll();
+      const waiting = [...this.peers].some((peer) => waitFor(peer) && !(this.queues.get(peer)?.idle ?? true));
+      if (!waiting) return true;
+      if (this.scheduler.now() >= deadline) return false;
+      await sleep(this.scheduler, 20);
+    }
+  }
+
   close(): void {
     this.tasks.close();
     for (const queue of this.queues.values()) queue.close();
@@ -95,11 +116,23 @@ export class DistroSync {
         this.read,
         this.config,
         (keys, failures, err) => this.retry(peer, keys, failures, err),
-        (n) => (this.sentDatums += n),
+        (n, outcome) => this.sent(peer, n, outcome),
       );
       this.queues.set(peer, queue);
     }
     return queue;
+  }
+
+  private sent(peer: string, count: number, outcome: SyncOutcome): void {
+    this.sentDatums += count - outcome.refused.length;
+    if (outcome.refused.length === 0) return;
+    this.refusedByPeers += outcome.refused.length;
+    if (!this.refusalLog.allow(peer)) return;
+    this.log.warn("a peer refused datums this node sent; they are not retried (see the reason)", {
+      peer,
+      refused: outcome.refused.length,
+      first: outcome.refused[0],
+    });
   }
 
   private retry(peer: string, keys: string[], failures: number, err: unknown): void {

@@ -8,15 +8,9 @@
  */
 import type { Log } from "../core/log.js";
 import { parseServiceKey } from "../core/naming.js";
-import type { Registry } from "../core/registry.js";
-import type {
-  DigestEntry,
-  PeerTransport,
-  VerifyDetail,
-  VerifyDigest,
-  VerifyReply,
-  VerifySummary,
-} from "../transport/peer-transport.js";
+import type { ApplyOutcome, Registry } from "../core/registry.js";
+import type { ServiceDatum } from "../core/service-datum.js";
+import type { DigestEntry, PeerTransport, VerifyDetail, VerifyDigest, VerifyReply, VerifySummary } from "../transport/peer-transport.js";
 import { bucketHashes, digestBucket } from "./digest.js";
 import type { DistroMapper } from "./distro-mapper.js";
 
@@ -24,6 +18,8 @@ export interface VerifyConfig {
   readonly bucketCount: number;
   /** Keys per query when fetching what a digest showed to be newer. */
   readonly queryBatchKeys: number;
+  /** Estimated bytes of one detail round; more buckets go in further rounds. */
+  readonly maxDetailBytes: number;
 }
 
 export interface VerifyDeps {
@@ -34,8 +30,11 @@ export interface VerifyDeps {
   readonly ready: () => boolean;
   /** Versions older than this may be of tombstones this node already purged. */
   readonly purgeHorizon: () => number;
+  readonly clock: () => number;
   /** Sends keys this node holds to a peer that lacks them. */
   readonly pushTo: (peer: string, keys: string[]) => void;
+  /** Merges a datum fetched from `source` (the owner) into the registry. */
+  readonly merge: (source: string, datum: ServiceDatum) => ApplyOutcome;
   readonly log: Log;
 }
 
@@ -43,6 +42,11 @@ export class DistroVerify {
   fetched = 0;
   removed = 0;
   pushedUp = 0;
+  /**
+   * Per peer, the start of the last round in which the peer held exactly what this node owns (no bucket
+   * differed). Every tombstone this node held for its own keys by then is known to be on that peer.
+   */
+  private readonly confirmed = new Map<string, number>();
 
   constructor(
     private readonly deps: VerifyDeps,
@@ -52,6 +56,7 @@ export class DistroVerify {
   /** One verify round towards every peer; peers are independent, so one slow peer delays no other. */
   async round(peers: readonly string[]): Promise<void> {
     if (!this.deps.ready()) return;
+    const startedAt = this.deps.clock();
     const owned = this.entriesOwnedBy(this.deps.self);
     const base = this.base();
     const summary: VerifySummary = {
@@ -59,7 +64,18 @@ export class DistroVerify {
       kind: "summary",
       bucketHashes: bucketHashes(owned, this.config.bucketCount),
     };
-    await Promise.all(peers.map((peer) => this.verifyPeer(peer, summary, owned)));
+    await Promise.all(peers.map((peer) => this.verifyPeer(peer, summary, owned, startedAt)));
+  }
+
+  /**
+   * The time through which every one of `peers` is known to hold everything this node is responsible for
+   * (0 while any has never confirmed a round): tombstones of this node's keys older than that are on every
+   * peer and may be forgotten without coming back.
+   */
+  confirmedThrough(peers: readonly string[]): number {
+    let through = Number.POSITIVE_INFINITY;
+    for (const peer of peers) through = Math.min(through, this.confirmed.get(peer) ?? 0);
+    return through;
   }
 
   /** Handles a digest from `digest.source`. */
@@ -82,21 +98,49 @@ export class DistroVerify {
     };
   }
 
-  private async verifyPeer(peer: string, summary: VerifySummary, owned: DigestEntry[]): Promise<void> {
+  private async verifyPeer(peer: string, summary: VerifySummary, owned: DigestEntry[], startedAt: number): Promise<void> {
     try {
       const reply = await this.deps.transport.verify(peer, summary);
-      if (reply.mismatchedBuckets.length === 0) return;
-      const buckets = new Set(reply.mismatchedBuckets);
-      const detail: VerifyDetail = {
-        ...this.base(),
-        kind: "detail",
-        buckets: [...buckets],
-        entries: owned.filter((e) => buckets.has(digestBucket(e.key, summary.bucketCount))),
-      };
-      await this.deps.transport.verify(peer, detail);
+      if (reply.mismatchedBuckets.length === 0) {
+        this.confirmed.set(peer, Math.max(startedAt, this.confirmed.get(peer) ?? 0));
+        return;
+      }
+      for (const detail of this.details(reply.mismatchedBuckets, owned, summary.bucketCount)) {
+        await this.deps.transport.verify(peer, detail);
+      }
     } catch (err) {
       this.deps.log.debug("verify failed", { peer, error: String(err) });
     }
+  }
+
+  /**
+   * The detail rounds for the buckets a peer asked about, each within `maxDetailBytes`. A detail must hold
+   * whole buckets (the receiver reads a key missing from a listed bucket as missing at the owner), so
+   * buckets are packed, never split.
+   */
+  private details(asked: readonly number[], owned: readonly DigestEntry[], bucketCount: number): VerifyDetail[] {
+    const byBucket = new Map<number, DigestEntry[]>();
+    for (const b of asked) if (Number.isInteger(b) && b >= 0 && b < bucketCount) byBucket.set(b, []);
+    for (const e of owned) byBucket.get(digestBucket(e.key, bucketCount))?.push(e);
+    const details: VerifyDetail[] = [];
+    let buckets: number[] = [];
+    let entries: DigestEntry[] = [];
+    let bytes = 0;
+    const flush = (): void => {
+      if (buckets.length > 0) details.push({ ...this.base(), kind: "detail", buckets, entries });
+      buckets = [];
+      entries = [];
+      bytes = 0;
+    };
+    for (const [bucket, inBucket] of byBucket) {
+      const size = inBucket.reduce((n, e) => n + 16 + e.key.length * 3 + e.digest.length, 8);
+      if (bytes + size > this.config.maxDetailBytes) flush();
+      buckets.push(bucket);
+      entries.push(...inBucket);
+      bytes += size;
+    }
+    flush();
+    return details;
   }
 
   /** (key, digest) of every key held here that `owner` is responsible for, in this node's view. */
@@ -130,7 +174,8 @@ export class DistroVerify {
     const pushUp: string[] = [];
     for (const { key } of missingThere) {
       const datum = registry.get(key)!;
-      if (datum.deleted && datum.version.counter < detail.purgeHorizon) {
+      // The owner's horizon is honoured only as far as ours goes: a peer cannot make this node forget early.
+      if (datum.deleted && datum.version.counter < Math.min(detail.purgeHorizon, this.deps.purgeHorizon())) {
         // A deleted service older than anything the owner still remembers: the owner forgot it long ago.
         registry.forget(key);
         this.removed++;
@@ -154,8 +199,10 @@ export class DistroVerify {
         const theirs = await this.deps.transport.query(source, batch);
         const richer: string[] = [];
         for (const datum of theirs) {
-          if (registry.apply(datum)) this.fetched++;
-          if (registry.get(datum.key)?.digest !== datum.digest) richer.push(datum.key);
+          const outcome = this.deps.merge(source, datum);
+          if (outcome === "applied") this.fetched++;
+          // A refused copy is not answered with ours: the owner's clock is wrong, not its data short.
+          if (outcome !== "ahead" && registry.get(datum.key)?.digest !== datum.digest) richer.push(datum.key);
         }
         if (richer.length > 0) {
           this.pushedUp += richer.length;

@@ -3,13 +3,16 @@
  * of the keys handed to it in batches, one batch in flight at a time, so a slow or dead peer only ever
  * holds up its own lane. A failed batch goes back to the caller for a delayed retry.
  */
+import { estimateBytes } from "../core/datum-size.js";
 import type { ServiceDatum } from "../core/service-datum.js";
-import type { PeerTransport } from "../transport/peer-transport.js";
+import type { PeerTransport, SyncOutcome } from "../transport/peer-transport.js";
 
 export interface BatchLimits {
   readonly maxKeys: number;
-  /** Instances per batch, so one sync message stays far below the transport's message size limit. */
+  /** Instances per batch, so applying one batch stays a short piece of work for the receiver. */
   readonly maxInstances: number;
+  /** Estimated encoded bytes per batch (`estimateBytes`), so one sync message stays within the message limit. */
+  readonly maxBytes: number;
 }
 
 export class PeerSyncQueue {
@@ -25,7 +28,7 @@ export class PeerSyncQueue {
     private readonly read: (key: string) => ServiceDatum | undefined,
     private readonly limits: BatchLimits,
     private readonly onFailure: (keys: string[], failures: number, err: unknown) => void,
-    private readonly onSent: (count: number) => void = () => {},
+    private readonly onSent: (count: number, outcome: SyncOutcome) => void = () => {},
   ) {}
 
   enqueue(keys: Iterable<string>): void {
@@ -35,6 +38,11 @@ export class PeerSyncQueue {
 
   get backlog(): number {
     return this.pending.size;
+  }
+
+  /** Nothing queued and nothing in flight. */
+  get idle(): boolean {
+    return this.pending.size === 0 && !this.sending;
   }
 
   close(): void {
@@ -50,9 +58,9 @@ export class PeerSyncQueue {
         const batch = this.takeBatch();
         if (batch.datums.length === 0) continue;
         try {
-          await this.transport.sync(this.peer, batch.datums);
+          const outcome = await this.transport.sync(this.peer, batch.datums);
           this.failures = 0;
-          this.onSent(batch.datums.length);
+          this.onSent(batch.datums.length, outcome);
         } catch (err) {
           // The peer is unreachable or refused: everything still queued would fail the same way, so all of
           // it is handed back for one delayed retry instead of hammering the peer key by key.
@@ -71,15 +79,20 @@ export class PeerSyncQueue {
     const keys: string[] = [];
     const datums: ServiceDatum[] = [];
     let instances = 0;
+    let bytes = 0;
+    const { maxKeys, maxInstances, maxBytes } = this.limits;
     for (const key of this.pending) {
       const datum = this.read(key);
       const size = datum?.instances.length ?? 0;
-      if (datums.length > 0 && (datums.length >= this.limits.maxKeys || instances + size > this.limits.maxInstances)) break;
+      const weight = datum === undefined ? 0 : estimateBytes(datum);
+      const full = datums.length >= maxKeys || instances + size > maxInstances || bytes + weight > maxBytes;
+      if (datums.length > 0 && full) break;
       this.pending.delete(key);
       keys.push(key);
       if (datum === undefined) continue; // forgotten since it was queued: nothing to send
       datums.push(datum);
       instances += size;
+      bytes += weight;
     }
     return { keys, datums };
   }

@@ -6,8 +6,9 @@
  * is starting) does the node declare itself complete with what it has.
  */
 import type { Log } from "../core/log.js";
-import type { Registry } from "../core/registry.js";
+import type { ApplyOutcome } from "../core/registry.js";
 import { sleep, type Scheduler } from "../core/scheduler.js";
+import type { ServiceDatum } from "../core/service-datum.js";
 import type { PeerTransport } from "../transport/peer-transport.js";
 
 export interface SnapshotLoadConfig {
@@ -36,7 +37,8 @@ export class SnapshotLoader {
   constructor(
     private readonly scheduler: Scheduler,
     private readonly transport: PeerTransport,
-    private readonly registry: Registry,
+    /** Merges one datum from the peer streaming it (versions decide, as for every peer datum). */
+    private readonly merge: (source: string, datum: ServiceDatum) => ApplyOutcome,
     private readonly sources: () => string[],
     private readonly config: SnapshotLoadConfig,
     private readonly log: Log,
@@ -88,7 +90,7 @@ export class SnapshotLoader {
         if (this.closed) return "partial";
         received = true;
         for (const datum of chunk.datums) {
-          this.registry.apply(datum);
+          this.merge(peer, datum);
           this.progress.instancesDone += datum.instances.length;
         }
         this.progress.keysDone += chunk.datums.length;

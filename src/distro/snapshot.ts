@@ -3,28 +3,10 @@
  * Datums are read as each chunk is built, so memory stays at one chunk whatever the registry's size, and a
  * stream resumed after a key continues with the next one, never repeating or skipping a key.
  */
+import { estimateBytes } from "../core/datum-size.js";
 import type { Registry } from "../core/registry.js";
 import type { ServiceDatum } from "../core/service-datum.js";
 import type { SnapshotChunk } from "../transport/peer-transport.js";
-
-const utf8 = (text: string): number => Buffer.byteLength(text, "utf8");
-
-/**
- * An estimate of a datum's encoded size (UTF-8 strings plus per-field overhead), measured against the
- * protobuf encoding to stay at or above it, so a chunk's budget bounds the real message.
- */
-export function estimateBytes(datum: ServiceDatum): number {
-  let bytes = 64 + utf8(datum.key) + utf8(datum.metaVersion.writer);
-  for (const k in datum.meta.metadata) bytes += 8 + utf8(k) + utf8(datum.meta.metadata[k] ?? "");
-  for (const e of datum.entries) {
-    bytes += 48 + utf8(e.id) + utf8(e.version.writer);
-    const i = e.instance;
-    if (i === undefined) continue;
-    bytes += 96 + utf8(i.instanceId) + utf8(i.ip) + utf8(i.clusterName) + utf8(i.serviceName) + utf8(i.app);
-    for (const k in i.metadata) bytes += 8 + utf8(k) + utf8(i.metadata[k] ?? "");
-  }
-  return bytes;
-}
 
 /** First index in sorted `keys` whose key is strictly greater than `after`. */
 function firstAfter(keys: readonly string[], after: string): number {

@@ -17,6 +17,10 @@ export interface PushChannel {
    * unreachable receiver must not hold up the next send.
    */
   send(datagram: Uint8Array, ip: string, port: number): Promise<boolean>;
-  /** Sets the receiver of every ack the channel could parse; malformed datagrams never reach it. */
-  onAck(listener: (ack: PushAck) => void): void;
+  /**
+   * Sets the receiver of every ack the channel could parse. `expecting` tells whether a push to an address
+   * awaits its ack: datagrams from any other address are dropped before they are even parsed, so the socket
+   * (whose port every push reveals) does no work for strangers.
+   */
+  onAck(listener: (ack: PushAck) => void, expecting: (ip: string, port: number) => boolean): void;
 }

@@ -7,6 +7,12 @@ import { gunzipSync, gzipSync } from "node:zlib";
 /** 1.4's `compressIfNecessary` threshold, applied to the UTF-8 JSON of the whole packet. */
 export const GZIP_THRESHOLD_BYTES = 1024;
 
+/**
+ * The most an ack may take, on the wire and unpacked: a real one is well under 200 bytes. A gzip "bomb" of
+ * 32 KB unpacks to tens of megabytes; it is cut off here after a few kilobytes.
+ */
+export const MAX_ACK_BYTES = 4096;
+
 export interface PushPacket {
   readonly type: "dom";
   /** The `instance/list` answer as a JSON *string*: clients JSON.parse it a second time. */
@@ -22,9 +28,11 @@ export function encodePushPacket(packet: PushPacket): Uint8Array {
 
 const isGzip = (bytes: Uint8Array): boolean => bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 
-/** JSON text of a datagram, gzipped or not. */
+/** JSON text of a datagram, gzipped or not; throws when it is (or unpacks to) more than MAX_ACK_BYTES. */
 function datagramText(bytes: Uint8Array): string {
-  return (isGzip(bytes) ? gunzipSync(bytes) : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString("utf8");
+  if (bytes.length > MAX_ACK_BYTES) throw new RangeError(`datagram of ${bytes.length} bytes is no ack`);
+  const raw = isGzip(bytes) ? gunzipSync(bytes, { maxOutputLength: MAX_ACK_BYTES }) : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return raw.toString("utf8");
 }
 
 /**

@@ -33,6 +33,14 @@ export interface PushConfig {
   readonly zombieTimeoutMs: number | undefined;
   /** How often zombies are swept (1.4: 20 s); they are also dropped whenever their service is pushed. */
   readonly sweepPeriodMs: number;
+  /** Subscriptions one client address (IP) may hold across services; more are not pushed to (the client polls). */
+  readonly maxSubscriptionsPerClient: number;
+  /** Subscribers one service may have on this node. */
+  readonly maxSubscriptionsPerService: number;
+  /** A target (ip:port) whose pushes failed this many times in a row, with no ack between, is dropped ... */
+  readonly maxFailedPushes: number;
+  /** ... and not subscribed again for this long: it polls meanwhile (its poll answers ask it to poll sooner). */
+  readonly mutedForMs: number;
 }
 
 export const ZOMBIE_POLL_PERIODS = 3;
@@ -43,6 +51,10 @@ export const DEFAULT_PUSH_CONFIG: PushConfig = {
   maxRetries: 1,
   zombieTimeoutMs: undefined,
   sweepPeriodMs: 20_000,
+  maxSubscriptionsPerClient: 4096,
+  maxSubscriptionsPerService: 10_000,
+  maxFailedPushes: 3,
+  mutedForMs: 5 * 60_000,
 };
 
 export interface PushStats {
@@ -59,6 +71,10 @@ export interface PushStats {
   /** Datagrams (sends or resends) the network refused; each is then treated as lost. */
   readonly sendErrors: number;
   readonly awaitingAck: number;
+  /** Subscriptions refused: a client or service at its cap, or a target muted for never acking. */
+  readonly refusedSubscriptions: number;
+  /** Targets currently muted for never acking. */
+  readonly mutedTargets: number;
 }
 
 /**
@@ -90,12 +106,23 @@ const ackKeyOf = (ip: string, port: number, lastRefTime: number): string => `${i
 /** 1.4's PushClient identity within a service: cluster filter, socket address and agent. */
 const subscriptionKeyOf = (s: Subscriber): string => JSON.stringify([s.clusters, s.ip, s.udpPort, s.agent]);
 
+const targetOf = (ip: string, port: number): string => `${ip},${port}`;
+
 export class PushService implements PushSubscriptions {
   /** service key → subscription key → subscription. */
   private readonly subscriptions = new Map<string, Map<string, Subscription>>();
   /** At most one scheduled push per service key: that is what coalesces changes. */
   private readonly scheduledPushes = new Map<string, TimerHandle>();
   private readonly awaitingAck = new Map<string, PendingAck>();
+  /** Unacknowledged pushes per target (ip,port): acks from anywhere else are not even read. */
+  private readonly awaitingFrom = new Map<string, number>();
+  /** Subscriptions per client IP, across services. */
+  private readonly perClient = new Map<string, number>();
+  /** Consecutive failed pushes per target; reset by any ack. */
+  private readonly failedInARow = new Map<string, number>();
+  /** Targets that never acked, until when they stay muted. */
+  private readonly mutedUntil = new Map<string, number>();
+  private refusedSubscriptions = 0;
   private readonly sweeper: TimerHandle;
   private lastStamp = 0;
   private closed = false;
@@ -117,29 +144,48 @@ export class PushService implements PushSubscriptions {
     // Every change counts, whatever its origin: subscribers of this node must see replicated data too.
     // The sweep starts here so a service that never changes cannot keep its zombies; close() stops it.
     registry.onChange((change) => this.serviceChanged(change.key));
-    channel.onAck((ack) => this.acknowledge(ack));
+    channel.onAck(
+      (ack) => this.acknowledge(ack),
+      (ip, port) => this.awaitingFrom.has(targetOf(ip, port)),
+    );
     this.sweeper = every(scheduler, config.sweepPeriodMs, () => this.dropZombies());
   }
 
   /**
-   * Registers or refreshes a push target. Ignored, as in 1.4's `canEnablePush`, when push is switched off
-   * or the agent is below its push minimum, and when there is no address to push to.
+   * Registers or refreshes a push target; returns whether it will be pushed to. Ignored, as in 1.4's
+   * `canEnablePush`, when push is switched off or the agent is below its push minimum, and when there is no
+   * address to push to; refused when the client or the service holds as many subscriptions as allowed, or
+   * the target is muted for never acking.
    */
-  subscribe(subscriber: Subscriber): void {
-    if (this.closed || subscriber.ip === "" || subscriber.udpPort <= 0) return;
-    if (!acceptsUdpPush(subscriber.agent, this.switches)) return;
+  subscribe(subscriber: Subscriber): boolean {
+    if (this.closed || subscriber.ip === "" || subscriber.udpPort <= 0) return false;
+    if (!acceptsUdpPush(subscriber.agent, this.switches)) return false;
     const key = serviceKey(subscriber.service);
-    let subscriptions = this.subscriptions.get(key);
-    if (subscriptions === undefined) this.subscriptions.set(key, (subscriptions = new Map()));
     const id = subscriptionKeyOf(subscriber);
     const now = this.scheduler.now();
-    const existing = subscriptions.get(id);
-    if (existing === undefined) {
-      subscriptions.set(id, { subscriber, refreshedAt: now, awaiting: undefined });
-    } else {
+    const existing = this.subscriptions.get(key)?.get(id);
+    if (existing !== undefined) {
       existing.subscriber = subscriber;
       existing.refreshedAt = now;
+      return true;
     }
+    if (!this.admits(subscriber, key, now)) {
+      this.refusedSubscriptions++;
+      return false;
+    }
+    let subscriptions = this.subscriptions.get(key);
+    if (subscriptions === undefined) this.subscriptions.set(key, (subscriptions = new Map()));
+    subscriptions.set(id, { subscriber, refreshedAt: now, awaiting: undefined });
+    this.perClient.set(subscriber.ip, (this.perClient.get(subscriber.ip) ?? 0) + 1);
+    return true;
+  }
+
+  /** Whether a new subscription fits its client's and its service's caps and its target is not muted. */
+  private admits(subscriber: Subscriber, key: string, now: number): boolean {
+    const muted = this.mutedUntil.get(targetOf(subscriber.ip, subscriber.udpPort));
+    if (muted !== undefined && muted > now) return false;
+    if ((this.perClient.get(subscriber.ip) ?? 0) >= this.config.maxSubscriptionsPerClient) return false;
+    return (this.subscriptions.get(key)?.size ?? 0) < this.config.maxSubscriptionsPerService;
   }
 
   subscribersOf(service: ServiceRef): Subscriber[] {
@@ -158,6 +204,8 @@ export class PushService implements PushSubscriptions {
       superseded: this.superseded,
       sendErrors: this.sendErrors,
       awaitingAck: this.awaitingAck.size,
+      refusedSubscriptions: this.refusedSubscriptions,
+      mutedTargets: this.mutedUntil.size,
     };
   }
 
@@ -169,7 +217,9 @@ export class PushService implements PushSubscriptions {
     for (const pending of this.awaitingAck.values()) pending.timer?.cancel();
     this.scheduledPushes.clear();
     this.awaitingAck.clear();
+    this.awaitingFrom.clear();
     this.subscriptions.clear();
+    this.perClient.clear();
   }
 
   private serviceChanged(key: string): void {
@@ -223,6 +273,8 @@ export class PushService implements PushSubscriptions {
     };
     subscription.awaiting = pending;
     this.awaitingAck.set(pending.ackKey, pending);
+    const target = targetOf(ip, udpPort);
+    this.awaitingFrom.set(target, (this.awaitingFrom.get(target) ?? 0) + 1);
     this.sent++;
     this.transmit(pending);
   }
@@ -245,7 +297,25 @@ export class PushService implements PushSubscriptions {
     this.settle(pending);
     this.failed++;
     const { ip, udpPort, service } = pending.subscription.subscriber;
-    this.log.warn("udp push failed: no ack after retries", { ip, port: udpPort, service: serviceKey(service) });
+    this.log.debug("udp push failed: no ack after retries", { ip, port: udpPort, service: serviceKey(service) });
+    const target = targetOf(ip, udpPort);
+    const failures = (this.failedInARow.get(target) ?? 0) + 1;
+    this.failedInARow.set(target, failures);
+    if (failures >= this.config.maxFailedPushes) this.mute(target, ip, udpPort);
+  }
+
+  /** Stops pushing to a target that never acks: its subscriptions go, and it may not subscribe for a while. */
+  private mute(target: string, ip: string, port: number): void {
+    this.failedInARow.delete(target);
+    this.mutedUntil.set(target, this.scheduler.now() + this.config.mutedForMs);
+    for (const key of [...this.subscriptions.keys()]) {
+      this.removeWhere(key, (s) => s.subscriber.ip === ip && s.subscriber.udpPort === port);
+    }
+    this.log.warn("udp push target never acks; no longer pushed to for a while (it keeps polling)", {
+      ip,
+      port,
+      mutedForMs: this.config.mutedForMs,
+    });
   }
 
   private acknowledge(ack: PushAck): void {
@@ -256,12 +326,18 @@ export class PushService implements PushSubscriptions {
     }
     this.settle(pending);
     this.acked++;
+    this.failedInARow.delete(targetOf(ack.ip, ack.port));
   }
 
   private settle(pending: PendingAck): void {
     pending.timer?.cancel();
-    this.awaitingAck.delete(pending.ackKey);
+    if (!this.awaitingAck.delete(pending.ackKey)) return;
     if (pending.subscription.awaiting === pending) pending.subscription.awaiting = undefined;
+    const { ip, udpPort } = pending.subscription.subscriber;
+    const target = targetOf(ip, udpPort);
+    const left = (this.awaitingFrom.get(target) ?? 1) - 1;
+    if (left > 0) this.awaitingFrom.set(target, left);
+    else this.awaitingFrom.delete(target);
   }
 
   private nextStamp(): number {
@@ -275,17 +351,29 @@ export class PushService implements PushSubscriptions {
 
   /** The subscribers of a service that are still polling; zombies are dropped on the way. */
   private liveSubscriptions(key: string): Subscription[] {
-    const subscriptions = this.subscriptions.get(key);
-    if (subscriptions === undefined) return [];
     const oldest = this.scheduler.now() - this.zombieTimeoutMs();
+    this.removeWhere(key, (s) => s.refreshedAt < oldest);
+    return [...(this.subscriptions.get(key)?.values() ?? [])];
+  }
+
+  /** Drops a service's subscriptions that match (keeping the per-client counts right). */
+  private removeWhere(key: string, doomed: (s: Subscription) => boolean): void {
+    const subscriptions = this.subscriptions.get(key);
+    if (subscriptions === undefined) return;
     for (const [id, s] of subscriptions) {
-      if (s.refreshedAt < oldest) subscriptions.delete(id);
+      if (!doomed(s)) continue;
+      subscriptions.delete(id);
+      const { ip } = s.subscriber;
+      const left = (this.perClient.get(ip) ?? 1) - 1;
+      if (left > 0) this.perClient.set(ip, left);
+      else this.perClient.delete(ip);
     }
     if (subscriptions.size === 0) this.subscriptions.delete(key);
-    return [...subscriptions.values()];
   }
 
   private dropZombies(): void {
     for (const key of [...this.subscriptions.keys()]) this.liveSubscriptions(key);
+    const now = this.scheduler.now();
+    for (const [target, until] of this.mutedUntil) if (until <= now) this.mutedUntil.delete(target);
   }
 }

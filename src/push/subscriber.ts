@@ -5,6 +5,10 @@ export interface Subscriber {
   readonly service: ServiceRef;
   /** Cluster filter exactly as the client asked; pushes echo it like the polled answer does. */
   readonly clusters: string;
+  /**
+   * Where pushes go: the address the poll came from (behind a trusted proxy, the client it names), never an
+   * address the request merely claims, so the node cannot be made to send pushes to a third party.
+   */
   readonly ip: string;
   readonly udpPort: number;
   /** The client's User-Agent (decides grouped vs bare names, as in the polled answer). */
@@ -17,11 +21,12 @@ export interface Subscriber {
 /** What the HTTP layer needs from the push machinery. */
 export interface PushSubscriptions {
   /**
-   * Registers or refreshes a subscriber (every poll refreshes it; unrefreshed ones become zombies). Ignored
-   * when push is switched off, the agent cannot take pushes (`acceptsUdpPush` in client-agent.ts; the poll
-   * answer's cacheMillis depends on the same rule), or there is no ip/udpPort to push to.
+   * Registers or refreshes a subscriber (every poll refreshes it; unrefreshed ones become zombies) and says
+   * whether it will be pushed to. Not when push is switched off, the agent cannot take pushes
+   * (`acceptsUdpPush` in client-agent.ts), there is no ip/udpPort to push to, or a cap or mute refuses it;
+   * the poll answer's cacheMillis follows the answer (a client that is not pushed to polls sooner).
    */
-  subscribe(subscriber: Subscriber): void;
+  subscribe(subscriber: Subscriber): boolean;
   /** Current (non-zombie) subscribers of a service on this node. */
   subscribersOf(service: ServiceRef): Subscriber[];
 }

@@ -17,7 +17,10 @@ export interface UdpPushChannelOptions {
 
 export class UdpPushChannel implements PushChannel {
   private ackListener: ((ack: PushAck) => void) | undefined;
+  private expecting: (ip: string, port: number) => boolean = () => false;
   private readonly closed: Promise<void>;
+  /** Datagrams dropped unread: from an address no push awaits an ack from. */
+  unsolicited = 0;
 
   private constructor(
     private readonly socket: Socket,
@@ -63,8 +66,9 @@ export class UdpPushChannel implements PushChannel {
     });
   }
 
-  onAck(listener: (ack: PushAck) => void): void {
+  onAck(listener: (ack: PushAck) => void, expecting: (ip: string, port: number) => boolean): void {
     this.ackListener = listener;
+    this.expecting = expecting;
   }
 
   /** Idempotent: a second call waits for the same close. */
@@ -78,6 +82,10 @@ export class UdpPushChannel implements PushChannel {
   }
 
   private received(bytes: Buffer, ip: string, port: number): void {
+    if (!this.expecting(ip, port)) {
+      this.unsolicited++;
+      return;
+    }
     const lastRefTime = parseAckStamp(bytes);
     if (lastRefTime === undefined) {
       this.log.debug("udp push: ignored a datagram that is not an ack", { ip, port, bytes: bytes.length });

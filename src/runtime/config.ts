@@ -3,9 +3,11 @@
  * matches Nacos; every value is validated here so a bad setting stops the node at start with a clear error.
  */
 import { readFileSync, existsSync } from "node:fs";
+import { isIP } from "node:net";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import type { HttpLimits } from "../api/app.js";
 import { joinAddress, normalizeAddress, splitAddress } from "../cluster/member.js";
 
 export type PeerTransportChoice = "grpc" | "http" | "auto";
@@ -21,6 +23,12 @@ export interface RuntimeConfig {
   readonly members: readonly string[];
   readonly standalone: boolean;
   readonly clusterSecret: string | undefined;
+  /** Where the secret came from, for the start-up log: a flag is visible to every local user in `ps`. */
+  readonly clusterSecretSource: "flag" | "environment" | "file" | "none";
+  /**
+   * The peer transport asked for. With TLS configured, `auto` never falls back to the plaintext 1.4 HTTP peer
+   * API (it would carry the secret in the clear), so it resolves to `grpc`; see `effectivePeerTransport`.
+   */
   readonly peerTransport: PeerTransportChoice;
   readonly tls: { readonly cert: string; readonly key: string; readonly ca: string | undefined } | undefined;
   readonly logLevel: string;
@@ -34,7 +42,16 @@ export interface RuntimeConfig {
   readonly suspicionTimeoutMs: number;
   readonly failThreshold: number;
   readonly snapshotChunkBytes: number;
+  readonly maxSnapshotStreams: number;
+  readonly snapshotStallMs: number;
   readonly expireInstances: boolean;
+  /** How far ahead of this node's clock a peer's version may be before it is refused. */
+  readonly maxClockSkewMs: number;
+  /** Addresses (IPs or CIDRs) of reverse proxies whose X-Forwarded-For names the client. */
+  readonly trustedProxies: readonly string[];
+  readonly http: HttpLimits;
+  /** On SIGTERM, how long pending replication may take to reach peers before the node exits anyway. */
+  readonly shutdownTimeoutMs: number;
   /** Where the members came from, for the start-up log. */
   readonly membersSource: string;
 }
@@ -52,6 +69,7 @@ const OPTIONS = {
   "cluster-conf": { type: "string" },
   standalone: { type: "boolean" },
   "cluster-secret": { type: "string" },
+  "cluster-secret-file": { type: "string" },
   "peer-transport": { type: "string" },
   "grpc-tls-cert": { type: "string" },
   "grpc-tls-key": { type: "string" },
@@ -67,7 +85,16 @@ const OPTIONS = {
   "suspicion-timeout-ms": { type: "string" },
   "fail-threshold": { type: "string" },
   "snapshot-chunk-bytes": { type: "string" },
+  "max-snapshot-streams": { type: "string" },
+  "snapshot-stall-ms": { type: "string" },
   "expire-instances": { type: "string" },
+  "max-clock-skew-ms": { type: "string" },
+  "trusted-proxies": { type: "string" },
+  "http-headers-timeout-ms": { type: "string" },
+  "http-request-timeout-ms": { type: "string" },
+  "http-keep-alive-timeout-ms": { type: "string" },
+  "http-max-connections": { type: "string" },
+  "shutdown-timeout-ms": { type: "string" },
   help: { type: "boolean" },
 } as const;
 
@@ -81,6 +108,7 @@ export const ENV_NAMES: Record<string, string> = {
   "cluster-conf": "NACOS_CLUSTER_CONF",
   standalone: "NACOS_STANDALONE",
   "cluster-secret": "NACOS_CLUSTER_SECRET",
+  "cluster-secret-file": "NACOS_CLUSTER_SECRET_FILE",
   "peer-transport": "NACOS_PEER_TRANSPORT",
   "grpc-tls-cert": "NACOS_GRPC_TLS_CERT",
   "grpc-tls-key": "NACOS_GRPC_TLS_KEY",
@@ -96,7 +124,16 @@ export const ENV_NAMES: Record<string, string> = {
   "suspicion-timeout-ms": "NACOS_SUSPICION_TIMEOUT_MS",
   "fail-threshold": "NACOS_FAIL_THRESHOLD",
   "snapshot-chunk-bytes": "NACOS_SNAPSHOT_CHUNK_BYTES",
+  "max-snapshot-streams": "NACOS_MAX_SNAPSHOT_STREAMS",
+  "snapshot-stall-ms": "NACOS_SNAPSHOT_STALL_MS",
   "expire-instances": "NACOS_EXPIRE_INSTANCES",
+  "max-clock-skew-ms": "NACOS_MAX_CLOCK_SKEW_MS",
+  "trusted-proxies": "NACOS_TRUSTED_PROXIES",
+  "http-headers-timeout-ms": "NACOS_HTTP_HEADERS_TIMEOUT_MS",
+  "http-request-timeout-ms": "NACOS_HTTP_REQUEST_TIMEOUT_MS",
+  "http-keep-alive-timeout-ms": "NACOS_HTTP_KEEP_ALIVE_TIMEOUT_MS",
+  "http-max-connections": "NACOS_HTTP_MAX_CONNECTIONS",
+  "shutdown-timeout-ms": "NACOS_SHUTDOWN_TIMEOUT_MS",
 };
 
 export const HELP = `Usage: npm start -- [options]   (every option also reads the environment variable shown)
@@ -152,6 +189,46 @@ function membersFrom(
   return { members: [], source: "none (standalone)" };
 }
 
+/** The cluster secret from a flag, the environment or a file (whose trailing newline is not part of it). */
+function secretFrom(
+  flags: Record<string, string | undefined>,
+  argv: readonly string[],
+): { secret: string | undefined; source: RuntimeConfig["clusterSecretSource"] } {
+  const file = flags["cluster-secret-file"];
+  const inline = flags["cluster-secret"];
+  if (file !== undefined && inline !== undefined) throw new ConfigError("--cluster-secret and --cluster-secret-file exclude each other");
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (err) {
+      throw new ConfigError(`cannot read --cluster-secret-file ${file}: ${(err as Error).message}`);
+    }
+    const secret = text.replace(/\r?\n$/, "");
+    if (secret === "") throw new ConfigError(`--cluster-secret-file ${file} is empty`);
+    return { secret, source: "file" };
+  }
+  if (inline === undefined || inline === "") return { secret: undefined, source: "none" };
+  const onCommandLine = argv.some((a) => a === "--cluster-secret" || a.startsWith("--cluster-secret="));
+  return { secret: inline, source: onCommandLine ? "flag" : "environment" };
+}
+
+/** `--trusted-proxies`: comma-separated IPs or CIDR blocks. */
+function trustedProxies(raw: string | undefined): string[] {
+  if (raw === undefined || raw.trim() === "") return [];
+  return raw.split(",").map((entry) => {
+    const text = entry.trim();
+    const [ip, bits, extra] = text.split("/");
+    const family = isIP(ip ?? "");
+    const maxBits = family === 4 ? 32 : 128;
+    const bitsOk = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= maxBits);
+    if (family === 0 || !bitsOk || extra !== undefined) {
+      throw new ConfigError(`--trusted-proxies entries must be IP addresses or CIDR blocks, got '${text}'`);
+    }
+    return text;
+  });
+}
+
 /** Without --ip, this node is the member entry on our port whose IP belongs to this host (else 127.0.0.1). */
 function detectIp(members: readonly string[], port: number): string {
   const local = new Set(["127.0.0.1", "::1", "localhost"]);
@@ -186,7 +263,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd 
     if (peerTransport !== "grpc" && peerTransport !== "http" && peerTransport !== "auto") {
       throw new ConfigError(`--peer-transport must be grpc, http or auto, got '${peerTransport}'`);
     }
-    const maxMessageBytes = integer("max-message-bytes", flags["max-message-bytes"], 16 * 1024 * 1024, 1 << 20, 1 << 30);
+    const maxMessageBytes = integer("max-message-bytes", flags["max-message-bytes"], 4 * 1024 * 1024, 1 << 20, 1 << 30);
     const snapshotChunkBytes = integer("snapshot-chunk-bytes", flags["snapshot-chunk-bytes"], 256 * 1024, 1024, 8 * 1024 * 1024);
     if (snapshotChunkBytes > maxMessageBytes / 4) {
       // A chunk may hold one large service beyond its budget; a quarter of the limit leaves that headroom.
@@ -195,6 +272,15 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd 
     const cert = flags["grpc-tls-cert"];
     const key = flags["grpc-tls-key"];
     if ((cert === undefined) !== (key === undefined)) throw new ConfigError("--grpc-tls-cert and --grpc-tls-key go together");
+    if (cert !== undefined && peerTransport === "http") {
+      throw new ConfigError("--grpc-tls-* secures the gRPC peer port; --peer-transport http would send peer traffic and the secret in plaintext");
+    }
+    const { secret, source: secretSource } = secretFrom(flags, argv);
+    const headersTimeoutMs = integer("http-headers-timeout-ms", flags["http-headers-timeout-ms"], 10_000, 100, 600_000);
+    const requestTimeoutMs = integer("http-request-timeout-ms", flags["http-request-timeout-ms"], 30_000, 100, 3_600_000);
+    if (requestTimeoutMs < headersTimeoutMs) {
+      throw new ConfigError(`--http-request-timeout-ms (${requestTimeoutMs}) must be at least --http-headers-timeout-ms (${headersTimeoutMs})`);
+    }
     return {
       host: flags.host ?? "0.0.0.0",
       ip,
@@ -202,11 +288,12 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd 
       grpcPort: integer("grpc-port", flags["grpc-port"], port + 1001, 1, 65535),
       members: standalone ? [self] : members,
       standalone,
-      clusterSecret: flags["cluster-secret"] === "" ? undefined : flags["cluster-secret"],
+      clusterSecret: secret,
+      clusterSecretSource: secretSource,
       peerTransport,
       tls: cert !== undefined && key !== undefined ? { cert, key, ca: flags["grpc-tls-ca"] } : undefined,
       logLevel: flags["log-level"] ?? "info",
-      bodyLimitBytes: integer("body-limit", flags["body-limit"], 1024 * 1024, 1024, 1 << 30),
+      bodyLimitBytes: integer("body-limit", flags["body-limit"], 4 * 1024 * 1024, 1024, 1 << 30),
       maxMessageBytes,
       peerTimeoutMs: integer("peer-timeout-ms", flags["peer-timeout-ms"], 3000, 100, 600_000),
       syncDelayMs: integer("sync-delay-ms", flags["sync-delay-ms"], 1000, 0, 600_000),
@@ -216,11 +303,27 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd 
       suspicionTimeoutMs: integer("suspicion-timeout-ms", flags["suspicion-timeout-ms"], 8000, 100, 3_600_000),
       failThreshold: integer("fail-threshold", flags["fail-threshold"], 3, 0, 1000),
       snapshotChunkBytes,
+      maxSnapshotStreams: integer("max-snapshot-streams", flags["max-snapshot-streams"], 4, 1, 1000),
+      snapshotStallMs: integer("snapshot-stall-ms", flags["snapshot-stall-ms"], 30_000, 100, 3_600_000),
       expireInstances: bool("expire-instances", flags["expire-instances"], true),
+      maxClockSkewMs: integer("max-clock-skew-ms", flags["max-clock-skew-ms"], 60_000, 1000, 3_600_000),
+      trustedProxies: trustedProxies(flags["trusted-proxies"]),
+      http: {
+        headersTimeoutMs,
+        requestTimeoutMs,
+        keepAliveTimeoutMs: integer("http-keep-alive-timeout-ms", flags["http-keep-alive-timeout-ms"], 5_000, 100, 600_000),
+        maxConnections: integer("http-max-connections", flags["http-max-connections"], 4096, 16, 1_000_000),
+      },
+      shutdownTimeoutMs: integer("shutdown-timeout-ms", flags["shutdown-timeout-ms"], 5_000, 0, 600_000),
       membersSource: standalone && members.length === 0 ? "none (standalone)" : source,
     };
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     throw new ConfigError((err as Error).message);
   }
+}
+
+/** The peer transport actually used: `auto` never downgrades to plaintext HTTP when TLS is configured. */
+export function effectivePeerTransport(config: Pick<RuntimeConfig, "peerTransport" | "tls">): PeerTransportChoice {
+  return config.tls !== undefined && config.peerTransport === "auto" ? "grpc" : config.peerTransport;
 }

@@ -24,6 +24,7 @@ import type {
   PeerHandler,
   PeerTransport,
   SnapshotChunk,
+  SyncOutcome,
   VerifyDigest,
   VerifyReply,
 } from "../transport/peer-transport.js";
@@ -46,6 +47,8 @@ export interface NodeConfig {
   readonly tombstoneTtlMs: number;
   /** How often expired tombstones are purged (every node on the same schedule keeps digests equal). */
   readonly purgeIntervalMs: number;
+  /** The largest one service's datum may grow by writes (estimated bytes): what one peer message carries. */
+  readonly maxServiceBytes: number;
 }
 
 export function defaultNodeConfig(self: string, members: readonly string[] = []): NodeConfig {
@@ -60,6 +63,7 @@ export function defaultNodeConfig(self: string, members: readonly string[] = [])
     heartbeat: DEFAULT_HEARTBEAT_CHECK_CONFIG,
     tombstoneTtlMs: 10 * 60_000,
     purgeIntervalMs: 5_000,
+    maxServiceBytes: 4 * 1024 * 1024 - 64 * 1024,
   };
 }
 
@@ -75,6 +79,7 @@ export class NamingNode implements PeerHandler {
   readonly checker: HeartbeatChecker;
   readonly standalone: boolean;
   private purgeTimer: TimerHandle | undefined;
+  private stopping = false;
 
   constructor(
     readonly config: NodeConfig,
@@ -85,8 +90,12 @@ export class NamingNode implements PeerHandler {
     const { self } = config;
     const clock = (): number => scheduler.now();
     this.standalone = transport === undefined || config.members.every((m) => m === self);
-    const purgeHorizon = (): number => scheduler.now() - config.tombstoneTtlMs;
-    this.registry = new Registry(self, clock, purgeHorizon);
+    const purgeHorizon = (): number => this.purgeHorizon();
+    this.registry = new Registry(self, clock, {
+      purgeBefore: purgeHorizon,
+      maxAheadMs: config.membership.maxClockSkewMs,
+      maxDatumBytes: config.maxServiceBytes,
+    });
     this.lastBeats = new LastBeats(clock);
     this.naming = new NamingService(this.registry, this.lastBeats, this.switches);
     this.mapper = new DistroMapper(self);
@@ -143,7 +152,29 @@ export class NamingNode implements PeerHandler {
   }
 
   get ready(): boolean {
-    return this.distro?.isReady ?? true;
+    return !this.stopping && (this.distro?.isReady ?? true);
+  }
+
+  /**
+   * The first step of a graceful stop: the node turns not-ready (load balancers and orchestrators stop sending
+   * clients) while it goes on serving what is in flight.
+   */
+  beginStop(): void {
+    this.stopping = true;
+  }
+
+  /**
+   * Sends every write still waiting in the merge window (or for a retry) to the peers that are reachable, for
+   * at most `timeoutMs`, so a write acknowledged just before a stop is not lost with the process. Resolves
+   * whether everything pending was delivered.
+   */
+  async flush(timeoutMs: number): Promise<boolean> {
+    if (this.distro === undefined) return true;
+    const reachable = (peer: string): boolean => {
+      const state = this.members.get(peer)?.state;
+      return state === "UP" || state === "SUSPICIOUS";
+    };
+    return this.distro.sync.flush(timeoutMs, reachable);
   }
 
   selfInfo(): MemberInfo {
@@ -154,13 +185,39 @@ export class NamingNode implements PeerHandler {
       abilities: this.config.abilities,
       ready: this.ready,
       viewHash: this.mapper.viewHash,
+      clock: this.scheduler.now(),
+      confirmedThrough: this.confirmedThrough(),
     };
+  }
+
+  /** Through when every peer confirmed holding what this node owns (verify); standalone: always. */
+  private confirmedThrough(): number {
+    if (this.distro === undefined) return this.scheduler.now();
+    return Math.min(this.scheduler.now(), this.distro.verify.confirmedThrough(this.members.peers()));
+  }
+
+  /**
+   * Tombstones below this version are forgotten. They are kept for at least the TTL, and beyond it until every
+   * member has confirmed holding them: a member that was away (partitioned, down) longer than the TTL would
+   * otherwise hand back what was removed meanwhile. Members that keep no versions (Nacos 1.4) hold nothing back.
+   * The skew bound is subtracted because confirmations are stamped by other members' clocks.
+   */
+  private purgeHorizon(): number {
+    const byTtl = this.scheduler.now() - this.config.tombstoneTtlMs;
+    if (this.distro === undefined) return byTtl;
+    let confirmed = this.confirmedThrough();
+    for (const member of this.members.all()) {
+      if (member.address === this.config.self) continue;
+      const theirs = member.info === undefined ? 0 : member.info.confirmedThrough;
+      if (theirs !== undefined) confirmed = Math.min(confirmed, theirs);
+    }
+    return Math.min(byTtl, confirmed - this.config.membership.maxClockSkewMs);
   }
 
   // ---- PeerHandler: what peers may ask of this node ----
 
-  onSync(_source: string, datums: readonly ServiceDatum[]): void {
-    this.requireDistro().onSync(datums);
+  onSync(source: string, datums: readonly ServiceDatum[]): SyncOutcome {
+    return this.requireDistro().onSync(source, datums);
   }
 
   onVerify(digest: VerifyDigest): VerifyReply {
@@ -205,6 +262,7 @@ export class NamingNode implements PeerHandler {
   nodeStatus(extraMetrics: () => string = () => ""): NodeStatus {
     return {
       ready: () => this.ready,
+      stopping: () => this.stopping,
       serverStatus: () => this.switches.overriddenServerStatus ?? "UP",
       metricsText: () => this.metricsText() + extraMetrics(),
     };
@@ -231,6 +289,9 @@ export class NamingNode implements PeerHandler {
             gauge("nacos_distro_datums_received", "Newer datums applied from peers' syncs", d.received),
             gauge("nacos_distro_verify_fetched", "Datums fetched by verify", d.verify.fetched),
             gauge("nacos_distro_verify_removed", "Keys removed by verify", d.verify.removed),
+            gauge("nacos_distro_refused_ahead", "Peer datums refused: a version too far ahead of this node's clock", this.registry.refusedAhead),
+            gauge("nacos_distro_refused_by_peers", "Datums peers refused: a version too far ahead of their clock", d.sync.refusedByPeers),
+            gauge("nacos_tombstone_purge_lag_ms", "How far the tombstone purge horizon trails the clock (grows while a member has not confirmed)", this.scheduler.now() - this.purgeHorizon()),
           ]),
     ].join("");
   }

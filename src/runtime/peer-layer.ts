@@ -12,6 +12,7 @@ import { RegistryLegacyIngest } from "../transport/http/legacy-ingest.js";
 import { legacyPeerRoutes } from "../transport/http/legacy-peer-routes.js";
 import { LegacyPeerTransport } from "../transport/http/legacy-peer-transport.js";
 import { LegacyStatusReporter } from "../transport/http/legacy-status-reporter.js";
+import type { PeerIdentity } from "../transport/peer-identity.js";
 import type { PeerTransport } from "../transport/peer-transport.js";
 import { PerPeerTransport, type PeerTransportMode } from "../transport/per-peer-transport.js";
 import type { NamingNode } from "./naming-node.js";
@@ -23,6 +24,11 @@ export interface PeerLayerOptions {
   readonly timeoutMs: number;
   readonly secret: string | undefined;
   readonly snapshotChunkBytes: number;
+  /** The node's `--body-limit`: what its 1.4 peer endpoints accept, and what it sends to theirs. */
+  readonly bodyLimitBytes: number;
+  readonly snapshotStallMs?: number;
+  /** Checks callers of the 1.4 peer endpoints against the member they name (tests may resolve names their way). */
+  readonly identity?: PeerIdentity;
   readonly grpc: PeerTransport;
   /** The legacy transport's HTTP; the real client unless a simulated network carries it. */
   readonly http?: LegacyHttp;
@@ -40,20 +46,34 @@ export class PeerLayer {
   constructor(private readonly options: PeerLayerOptions) {
     const { self, version, timeoutMs, secret, snapshotChunkBytes, scheduler } = options;
     this.legacy = new LegacyPeerTransport(
-      { self, version, timeoutMs, secret, snapshotChunkBytes, clock: () => scheduler.now() },
+      { self, version, timeoutMs, secret, snapshotChunkBytes, maxBodyBytes: options.bodyLimitBytes, clock: () => scheduler.now() },
       { ownedDatums: () => this.ingest?.ownedDatums() ?? [] },
       ...(options.http === undefined ? [] : [options.http]),
     );
     this.transport = new PerPeerTransport(options.mode, options.grpc, this.legacy, (peer) => this.node?.members.get(peer)?.info?.abilities);
   }
 
-  /** Serves the 1.4 peer endpoints on the node's HTTP app and prepares the status reports to HTTP peers. */
+  /**
+   * Serves the 1.4 peer endpoints on the node's HTTP app and prepares the status reports to HTTP peers, unless
+   * the node speaks gRPC only: then the client port serves no peer endpoint at all.
+   */
   async attach(node: NamingNode, app: FastifyInstance): Promise<void> {
-    const { scheduler, log, secret } = this.options;
+    const { scheduler, log, secret, bodyLimitBytes, identity, snapshotStallMs } = this.options;
     this.node = node;
+    if (this.options.mode === "grpc") return;
     const ingest = new RegistryLegacyIngest(node.registry, node.mapper, node.members);
     this.ingest = ingest;
-    await app.register(legacyPeerRoutes, { handler: node, ingest, client: this.legacy, scheduler, log, secret });
+    await app.register(legacyPeerRoutes, {
+      handler: node,
+      ingest,
+      client: this.legacy,
+      scheduler,
+      log,
+      secret,
+      bodyLimitBytes,
+      ...(identity === undefined ? {} : { identity }),
+      ...(snapshotStallMs === undefined ? {} : { snapshotStallMs }),
+    });
     this.reporter = new LegacyStatusReporter({
       scheduler,
       owned: ingest,

@@ -13,9 +13,10 @@ import type { Log } from "../core/log.js";
 import { gauge } from "../core/prometheus.js";
 import { DEFAULT_PUSH_CONFIG, PushService } from "../push/push-service.js";
 import { UdpPushChannel } from "../push/udp-push-channel.js";
+import { MESSAGE_OVERHEAD_BYTES } from "../transport/grpc/connection-settings.js";
 import { GrpcPeerServer } from "../transport/grpc/grpc-peer-server.js";
 import { defaultGrpcAddress, GrpcPeerTransport } from "../transport/grpc/grpc-peer-transport.js";
-import type { RuntimeConfig } from "./config.js";
+import { effectivePeerTransport, type RuntimeConfig } from "./config.js";
 import { pinoLog } from "./logging.js";
 import { PeerLayer } from "./peer-layer.js";
 import { defaultNodeConfig, NamingNode, type NodeConfig } from "./naming-node.js";
@@ -28,17 +29,24 @@ export const VERSION: string = (
 export interface RunningServer {
   readonly node: NamingNode;
   readonly app: FastifyInstance;
-  /** Stops every timer, socket and connection; the process can then exit on its own. */
+  /**
+   * A graceful stop: readiness turns 503, the HTTP and gRPC ports stop taking new requests and finish the
+   * ones in flight, replication still pending is sent to reachable peers (within `--shutdown-timeout-ms`),
+   * then every timer, socket and connection is released and the process can exit on its own.
+   */
   close(): Promise<void>;
 }
 
 function nodeConfig(config: RuntimeConfig): NodeConfig {
   const base = defaultNodeConfig(joinAddress(config.ip, config.port), config.members);
+  // What one peer message may carry, and so one sync batch, one verify detail and one service.
+  const messageBudget = config.maxMessageBytes - MESSAGE_OVERHEAD_BYTES;
   return {
     ...base,
     version: VERSION,
     grpcPort: config.grpcPort,
-    abilities: { grpcPeer: config.peerTransport !== "http", httpPeer: true },
+    abilities: { grpcPeer: effectivePeerTransport(config) !== "http", httpPeer: effectivePeerTransport(config) !== "grpc" },
+    maxServiceBytes: messageBudget,
     distro: {
       ...base.distro,
       sync: {
@@ -46,14 +54,16 @@ function nodeConfig(config: RuntimeConfig): NodeConfig {
         delayMs: config.syncDelayMs,
         retryBaseMs: config.syncRetryMs,
         retryMaxMs: Math.max(base.distro.sync.retryMaxMs, config.syncRetryMs),
+        maxBytes: messageBudget,
       },
-      verify: { ...base.distro.verify, intervalMs: config.verifyIntervalMs },
-      snapshot: { ...base.distro.snapshot, chunkBytes: config.snapshotChunkBytes },
+      verify: { ...base.distro.verify, intervalMs: config.verifyIntervalMs, maxDetailBytes: messageBudget },
+      snapshot: { ...base.distro.snapshot, chunkBytes: config.snapshotChunkBytes, maxStreams: config.maxSnapshotStreams },
     },
     membership: {
       reportIntervalMs: config.reportIntervalMs,
       failThreshold: config.failThreshold,
       suspicionTimeoutMs: config.suspicionTimeoutMs,
+      maxClockSkewMs: config.maxClockSkewMs,
     },
     heartbeat: { ...base.heartbeat, expireInstances: config.expireInstances },
   };
@@ -70,17 +80,20 @@ export async function startServer(config: RuntimeConfig, logger: Logger): Promis
   const scheduler = new RealScheduler((err) => log.error("timer task failed", { error: String(err) }));
   const tls = readTls(config);
   const settings = nodeConfig(config);
+  const mode = effectivePeerTransport(config);
   const grpc = config.standalone ? undefined : grpcTransport(config, settings, tls, () => node);
   const peers =
     grpc === undefined
       ? undefined
       : new PeerLayer({
-          mode: config.peerTransport,
+          mode,
           self: settings.self,
           version: VERSION,
           timeoutMs: config.peerTimeoutMs,
           secret: config.clusterSecret,
           snapshotChunkBytes: config.snapshotChunkBytes,
+          bodyLimitBytes: config.bodyLimitBytes,
+          snapshotStallMs: config.snapshotStallMs,
           grpc,
           scheduler,
           log,
@@ -97,12 +110,18 @@ export async function startServer(config: RuntimeConfig, logger: Logger): Promis
     status: node.nodeStatus(() => pushMetrics(push) + (peers?.transport.metricsText(node.members.peers()) ?? "")),
     clock: () => scheduler.now(),
     version: VERSION,
+    peerSecret: config.clusterSecret,
   };
-  const app = createHttpApp(context, { logger, bodyLimit: config.bodyLimitBytes });
+  const app = createHttpApp(context, {
+    logger,
+    bodyLimit: config.bodyLimitBytes,
+    limits: config.http,
+    trustedProxies: config.trustedProxies,
+  });
   await peers?.attach(node, app);
   await app.listen({ port: config.port, host: config.host });
   const grpcServer =
-    peers === undefined || config.peerTransport === "http"
+    peers === undefined || mode === "http"
       ? undefined
       : await GrpcPeerServer.start(node, {
           host: config.host,
@@ -110,6 +129,7 @@ export async function startServer(config: RuntimeConfig, logger: Logger): Promis
           secret: config.clusterSecret,
           tls: tls && { cert: tls.cert, key: tls.key, clientCa: tls.ca },
           connection: { maxMessageBytes: config.maxMessageBytes },
+          snapshotStallMs: config.snapshotStallMs,
           log,
         });
   announce(config, log);
@@ -119,13 +139,15 @@ export async function startServer(config: RuntimeConfig, logger: Logger): Promis
     node,
     app,
     async close() {
+      node.beginStop();
+      await Promise.all([app.close(), grpcServer?.close(config.shutdownTimeoutMs)]);
+      const flushed = await node.flush(config.shutdownTimeoutMs);
+      if (!flushed) log.warn("stopping with replication still pending: some peers were unreachable", { timeoutMs: config.shutdownTimeoutMs });
       node.close();
       peers?.close();
       push.close();
       await channel.close();
-      await grpcServer?.close(1000);
       grpc?.close();
-      await app.close();
       scheduler.cancelAll();
     },
   };
@@ -156,12 +178,21 @@ function pushMetrics(push: PushService): string {
 
 function announce(config: RuntimeConfig, log: Log): void {
   const { clusterSecret, tls, ...shown } = config;
+  const mode = effectivePeerTransport(config);
   log.info("ts-nacos started", {
     ...shown,
-    clusterSecret: clusterSecret === undefined ? "none" : "set",
+    clusterSecret: clusterSecret === undefined ? "none" : `set (${config.clusterSecretSource})`,
     grpcTls: tls === undefined ? "off" : "on",
+    effectivePeerTransport: mode,
   });
+  if (config.clusterSecretSource === "flag") {
+    log.warn("the cluster secret was given as --cluster-secret: every local user can read it in the process list; prefer --cluster-secret-file or NACOS_CLUSTER_SECRET");
+  }
+  if (config.peerTransport === "auto" && mode === "grpc") {
+    log.info("TLS is configured: peers are reached over gRPC only, never over the plaintext 1.4 HTTP peer API");
+  }
   if (!config.standalone && clusterSecret === undefined) {
-    log.warn("no cluster secret configured: any host that can reach the peer ports can act as a member (set --cluster-secret)");
+    const ports = mode === "grpc" ? `the gRPC peer port ${config.grpcPort}` : `the client port ${config.port} (1.4 peer API)${mode === "auto" ? ` and the gRPC peer port ${config.grpcPort}` : ""}`;
+    log.warn(`no cluster secret configured: any host that can reach ${ports} can act as a member (set --cluster-secret-file)`);
   }
 }

@@ -9,6 +9,7 @@ import { createHttpApp } from "../api/app.js";
 import { NacosError } from "../core/errors.js";
 import type { PushSubscriptions } from "../push/subscriber.js";
 import { PeerLayer } from "../runtime/peer-layer.js";
+import { answerLimit } from "../transport/http/legacy-peer-transport.js";
 import type { PeerTransportMode } from "../transport/per-peer-transport.js";
 import { silentLog, type Log } from "../core/log.js";
 import type { ClientWrite, WriteResult } from "../core/ops.js";
@@ -20,7 +21,7 @@ import { SimNetwork } from "./sim-network.js";
 const SIM_VERSION = "sim";
 
 /** Simulated clients poll; nothing listens for UDP pushes. */
-const NO_PUSH: PushSubscriptions = { subscribe() {}, subscribersOf: () => [] };
+const NO_PUSH: PushSubscriptions = { subscribe: () => false, subscribersOf: () => [] };
 
 interface RunningSimNode {
   readonly node: NamingNode;
@@ -65,7 +66,8 @@ export class SimCluster {
     const base = defaultNodeConfig(address, this.addresses);
     const config = this.options.configure?.(base) ?? base;
     const log = this.options.log ?? silentLog;
-    const http = { version: SIM_VERSION, timeoutMs: this.network.deadlineMs };
+    const bodyLimitBytes = 4 * 1024 * 1024;
+    const http = { version: SIM_VERSION, timeoutMs: this.network.deadlineMs, maxAnswerBytes: answerLimit(bodyLimitBytes) };
     const peers = new PeerLayer({
       mode,
       self: address,
@@ -73,14 +75,15 @@ export class SimCluster {
       timeoutMs: this.network.deadlineMs,
       secret: undefined,
       snapshotChunkBytes: config.distro.snapshot.chunkBytes,
+      bodyLimitBytes,
       grpc: this.network.transportFor(address),
       http: new SimLegacyHttp(address, this.network, http),
       scheduler: this.scheduler,
       log,
     });
-    const abilities = { grpcPeer: mode !== "http", httpPeer: true };
+    const abilities = { grpcPeer: mode !== "http", httpPeer: mode !== "grpc" };
     const node = new NamingNode({ ...config, abilities }, this.scheduler, peers.transport, log);
-    const app = createHttpApp({
+    const context = {
       registry: node.registry,
       switches: node.switches,
       writer: node.router,
@@ -89,7 +92,9 @@ export class SimCluster {
       status: node.nodeStatus(),
       clock: () => this.scheduler.now(),
       version: SIM_VERSION,
-    });
+      peerSecret: undefined,
+    };
+    const app = createHttpApp(context, { bodyLimit: bodyLimitBytes });
     this.nodes.set(address, { node, peers, app });
     this.network.attach(address, { handler: node, http: app, servesGrpc: mode !== "http" });
     void peers.attach(node, app).then(() => peers.start());

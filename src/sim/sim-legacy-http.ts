@@ -4,6 +4,7 @@
  * simulated node speaking `--peer-transport http` runs exactly the production legacy code on both ends.
  */
 import type { IncomingHttpHeaders } from "node:http";
+import { splitAddress } from "../cluster/member.js";
 import { PeerError } from "../transport/peer-transport.js";
 import {
   peerRequestHeaders,
@@ -47,7 +48,10 @@ export class SimLegacyHttp implements LegacyHttp {
     const headers = peerRequestHeaders(this.options, call);
     return this.network.call(this.self, peer, async (endpoint) => {
       if (endpoint.http === undefined) throw new PeerError("refused", peer, "connection refused (no HTTP port)");
-      const res = await endpoint.http.inject({ method: call.method, url, headers, ...(call.body === undefined ? {} : { payload: call.body }) });
+      // The call comes from this node's own address, as a real connection would.
+      const remoteAddress = splitAddress(this.self).host;
+      const payload = call.body === undefined ? {} : { payload: call.body };
+      const res = await endpoint.http.inject({ method: call.method, url, headers, remoteAddress, ...payload });
       return { status: res.statusCode, body: res.body, headers: res.headers as IncomingHttpHeaders };
     });
   }

@@ -15,6 +15,7 @@ import {
   type PeerHandler,
   type PeerTransport,
   type SnapshotChunk,
+  type SyncOutcome,
   type VerifyDigest,
   type VerifyReply,
 } from "../transport/peer-transport.js";
@@ -179,7 +180,7 @@ class SimTransport implements PeerTransport {
     private readonly net: SimNetwork,
   ) {}
 
-  sync(peer: string, datums: readonly ServiceDatum[]): Promise<void> {
+  sync(peer: string, datums: readonly ServiceDatum[]): Promise<SyncOutcome> {
     return this.net.call(this.self, peer, (e) => grpcOf(e, peer).onSync(this.self, datums));
   }
 

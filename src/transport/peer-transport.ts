@@ -80,14 +80,31 @@ export interface SnapshotChunk {
   readonly resumeToken: string;
 }
 
+/** A datum the receiver of a sync did not merge, and why (today: a version far ahead of its clock). */
+export interface RefusedDatum {
+  readonly key: string;
+  readonly reason: string;
+}
+
+/** What the receiver of a sync did: it merged every datum except the refused ones. */
+export interface SyncOutcome {
+  readonly refused: readonly RefusedDatum[];
+}
+
+export const SYNC_ACCEPTED: SyncOutcome = Object.freeze({ refused: Object.freeze([]) });
+
 /** What a forwarded client write produced on the responsible node: its result or its refusal. */
 export type ForwardOutcome =
   | { readonly ok: true; readonly result: WriteResult }
   | { readonly ok: false; readonly status: number; readonly message: string };
 
 export interface PeerTransport {
-  /** Replicates datums; resolves once the peer has applied (or knowingly ignored, as older) every one. */
-  sync(peer: string, datums: readonly ServiceDatum[]): Promise<void>;
+  /**
+   * Replicates datums; resolves once the peer has merged every one (or knowingly ignored it as older), with
+   * the ones it refused to merge. A refused datum is not retried: the refusal names a fault (a clock far
+   * ahead) that a retry cannot mend.
+   */
+  sync(peer: string, datums: readonly ServiceDatum[]): Promise<SyncOutcome>;
   /** Delivers a verify digest; the peer repairs itself asynchronously (fetching what it lacks). */
   verify(peer: string, digest: VerifyDigest): Promise<VerifyReply>;
   /** Fetches the peer's current datums for the given keys (missing keys are left out). */
@@ -108,12 +125,23 @@ export class NotReadyError extends Error {
   }
 }
 
+/** A node refused a call it could serve later (too many snapshot streams at once). */
+export class BusyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BusyError";
+  }
+}
+
 /** What a node serves to its peers; transports' servers call into it after checking the caller. */
 export interface PeerHandler {
-  onSync(source: string, datums: readonly ServiceDatum[]): void;
+  onSync(source: string, datums: readonly ServiceDatum[]): SyncOutcome;
   onVerify(digest: VerifyDigest): VerifyReply;
   onQuery(keys: readonly string[]): ServiceDatum[];
-  /** Throws NotReadyError until this node's own registry is complete. */
+  /**
+   * Throws NotReadyError until this node's own registry is complete, BusyError while it serves as many streams
+   * as it allows. The slot is freed when the iteration ends or is returned early.
+   */
   onSnapshot(resumeAfter: string): AsyncIterable<SnapshotChunk>;
   onReport(reporter: MemberInfo): MemberInfo;
   onForward(write: ClientWrite): Promise<ForwardOutcome>;

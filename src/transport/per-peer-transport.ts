@@ -13,7 +13,7 @@
 import type { Abilities, MemberInfo } from "../cluster/member.js";
 import type { ClientWrite } from "../core/ops.js";
 import type { ServiceDatum } from "../core/service-datum.js";
-import type { ForwardOutcome, PeerTransport, SnapshotChunk, VerifyDigest, VerifyReply } from "./peer-transport.js";
+import type { ForwardOutcome, PeerTransport, SnapshotChunk, SyncOutcome, VerifyDigest, VerifyReply } from "./peer-transport.js";
 
 export type PeerTransportMode = "grpc" | "http" | "auto";
 export type PeerTransportKind = "grpc" | "http";
@@ -53,7 +53,7 @@ export class PerPeerTransport implements PeerTransport {
     return lines.join("\n") + "\n";
   }
 
-  sync(peer: string, datums: readonly ServiceDatum[]): Promise<void> {
+  sync(peer: string, datums: readonly ServiceDatum[]): Promise<SyncOutcome> {
     return this.to(peer).sync(peer, datums);
   }
 

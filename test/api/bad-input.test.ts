@@ -40,6 +40,10 @@ const instanceWrites: Case[] = ["POST", "PUT"].flatMap((m) => [
   c(m, "/instance", { ...GOOD, weight: "heavy" }, 400, 'For input string: "heavy"'),
   c(m, "/instance", { ...GOOD, metadata: "{bad" }, 400, "metadata format incorrect:{bad"),
   c(m, "/instance", { ...GOOD, metadata: "a=1,b" }, 400, "metadata format incorrect:a=1,b"),
+  // Java's split drops trailing empty strings: "a=" is one part, refused by 1.4.
+  c(m, "/instance", { ...GOOD, metadata: "a=" }, 400, "metadata format incorrect:a="),
+  c(m, "/instance", { ...GOOD, metadata: "a=1,b=" }, 400, "metadata format incorrect:a=1,b="),
+  c(m, "/instance", { ...GOOD, metadata: "a==" }, 400, "metadata format incorrect:a=="),
   c(m, "/instance", { ...GOOD, metadata: '{"nested":{"x":1}}' }, 400, 'metadata format incorrect:{"nested":{"x":1}}'),
   c(m, "/instance", { ...GOOD, clusterName: "bad_name" }, 400, "cluster name can only have these characters: 0-9a-zA-Z-, current: bad_name"),
   c(m, "/instance", { ...GOOD, cluster: "a b" }, 400, "cluster name can only have these characters: 0-9a-zA-Z-, current: a b"),
@@ -101,13 +105,27 @@ const CASES: Case[] = [
   c("GET", "/service/list", { pageSize: "10" }, 400, "Param 'pageNo' is required."),
   c("GET", "/service/list", { pageNo: "0", pageSize: "10" }, 400, "Param 'pageNo' must be a positive integer, current: 0"),
   c("GET", "/service/list", { pageNo: "1", pageSize: "ten" }, 400, 'For input string: "ten"'),
-  c("GET", "/service/names", { expr: "(" }, 400, "Param 'expr' is not a valid regular expression, current: ("),
+  c("GET", "/service/names", { expr: "(" }, 400, /^Param 'expr' is not a valid regular expression that can be matched in linear time .*, current: \($/),
+  c("GET", "/service/names", { expr: "(a)\\1" }, 400, /^Param 'expr' is not a valid regular expression that can be matched in linear time/),
+  c("GET", "/service/names", { expr: "a".repeat(257) }, 400, "Param 'expr' is longer than 256 characters"),
   c("GET", "/service/subscribers", { serviceName: "existing", pageSize: "0" }, 400, "Param 'pageSize' must be a positive integer, current: 0"),
   c("PUT", "/operator/switches", { value: "1" }, 400, "Param 'entry' is required."),
   c("PUT", "/operator/switches", { entry: "pushEnabled" }, 400, "Param 'value' is required."),
   c("PUT", "/operator/switches", { entry: "nope", value: "1" }, 400, /^update entry not found: nope, allowed: clientBeatInterval, /),
   c("PUT", "/operator/switches", { entry: "pushEnabled", value: "yes" }, 400, "Param 'value' of entry 'pushEnabled' must be true or false, got: yes"),
-  c("PUT", "/operator/switches", { entry: "clientBeatInterval", value: "-5" }, 400, "Param 'value' of entry 'clientBeatInterval' must be a positive number, got: -5"),
+  c("PUT", "/operator/switches", { entry: "clientBeatInterval", value: "-5" }, 400, "Param 'value' of entry 'clientBeatInterval' must be in [1000, 10000], got: -5"),
+  // Validated as 1.4's SwitchManager does (a long where it parses one, its minimums and messages), plus sane maximums.
+  c("PUT", "/operator/switches", { entry: "clientBeatInterval", value: "1000000000000" }, 400, "Param 'value' of entry 'clientBeatInterval' must be in [1000, 10000], got: 1000000000000"),
+  c("PUT", "/operator/switches", { entry: "clientBeatInterval", value: "1e12" }, 400, 'For input string: "1e12"'),
+  c("PUT", "/operator/switches", { entry: "clientBeatInterval", value: "1.5" }, 400, 'For input string: "1.5"'),
+  c("PUT", "/operator/switches", { entry: "clientBeatInterval", value: "99999999999999999999" }, 400, 'For input string: "99999999999999999999"'),
+  c("PUT", "/operator/switches", { entry: "pushCacheMillis", value: "5" }, 400, "min cache time for http or tcp is too small(<10000)"),
+  c("PUT", "/operator/switches", { entry: "defaultCacheMillis", value: "5" }, 400, "min default cache time  is too small(<1000)"),
+  c("PUT", "/operator/switches", { entry: "serviceStatusSynchronizationPeriodMillis", value: "1" }, 400, "serviceStatusSynchronizationPeriodMillis is too small(<5000)"),
+  c("PUT", "/operator/switches", { entry: "serverStatusSynchronizationPeriodMillis", value: "1" }, 400, "serverStatusSynchronizationPeriodMillis is too small(<15000)"),
+  c("PUT", "/operator/switches", { entry: "pushCacheMillis", value: "86400000" }, 400, "Param 'value' of entry 'pushCacheMillis' must be in [10000, 3600000], got: 86400000"),
+  c("PUT", "/operator/switches", { entry: "healthCheckTimes", value: "3000000000" }, 400, 'For input string: "3000000000"'),
+  c("PUT", "/operator/switches", { entry: "distroThreshold", value: "0" }, 400, "distroThreshold can not be zero or negative: 0"),
   c("PUT", "/operator/switches", { entry: "overriddenServerStatus", value: "SLEEPY" }, 400, /^Param 'value' must be one of UP, DOWN/),
   c("GET", "/operator/distro/server", {}, 400, "Param 'serviceName' is required."),
   c("PUT", "/health/instance", GOOD, 400, "Param 'healthy' is required."),
@@ -134,12 +152,14 @@ test(`${CASES.length} bad requests: status, message, nothing changed, still serv
   const failures: string[] = [];
   for (const k of CASES) {
     const before = t.digests();
+    const switchesBefore = JSON.stringify(t.node.switches);
     const res = await call(t.app, k.method, `${NS}${k.path}`, k.params, k.headers ?? {});
     const messageOk = typeof k.message === "string" ? res.text === k.message : k.message.test(res.text);
     if (res.status !== k.status || !messageOk) {
       failures.push(`${k.method} ${k.path} ${JSON.stringify(k.params)}: got ${res.status} ${JSON.stringify(res.text)}, want ${k.status} ${String(k.message)}`);
     }
     if (t.digests() !== before) failures.push(`${k.method} ${k.path} ${JSON.stringify(k.params)} changed the registry`);
+    if (JSON.stringify(t.node.switches) !== switchesBefore) failures.push(`${k.method} ${k.path} ${JSON.stringify(k.params)} changed the switches`);
     await stillServing();
   }
   assert.deepEqual(failures, []);

@@ -89,7 +89,7 @@ test("update, patch, deregister, detail, statuses and metadata batch", async () 
   assert.deepEqual((await call(app, "GET", `${NS}/instance/statuses`, { key: "DEFAULT_GROUP@@ops" })).json().ips.length, 2);
   const upd = await call(app, "PUT", `${NS}/instance/metadata/batch`, { serviceName: "ops", metadata: '{"tier":"gold"}', instances: '[{"ip":"192.0.2.2","port":2,"clusterName":"DEFAULT","ephemeral":true}]' });
   assert.deepEqual(upd.json(), { updated: ["192.0.2.2:2:unknown:DEFAULT:ephemeral"] });
-  const del = await call(app, "DELETE", `${NS}/instance/metadata/batch`, { serviceName: "ops", metadata: "tier=", consistencyType: "ephemeral" });
+  const del = await call(app, "DELETE", `${NS}/instance/metadata/batch`, { serviceName: "ops", metadata: '{"tier":""}', consistencyType: "ephemeral" });
   assert.deepEqual(del.json().updated.length, 2);
   assert.equal((await call(app, "DELETE", `${NS}/instance`, { serviceName: "ops", ip: "192.0.2.2", port: "2" })).text, "ok");
   assert.equal((await call(app, "DELETE", `${NS}/instance`, { serviceName: "never-existed", ip: "192.0.2.2", port: "2" })).text, "ok");

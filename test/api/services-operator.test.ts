@@ -25,6 +25,17 @@ test("services: create, detail, update replaces, list paging by group and *, nam
   assert.equal((await call(app, "GET", `${NS}/service`, { serviceName: "s1" })).status, 404);
 });
 
+test("a pattern that backtracks exponentially is matched in linear time: one request cannot stall the node", { timeout: 20_000 }, async () => {
+  const { app } = await testApp();
+  const long = "a".repeat(60);
+  assert.equal((await call(app, "POST", `${NS}/instance`, { serviceName: long, ip: "192.0.2.1", port: "1" })).text, "ok");
+  // (a+)+b against sixty a's takes a backtracking engine about 2^60 steps.
+  const res = await call(app, "GET", `${NS}/service/names`, { expr: "(a+)+b" });
+  assert.deepEqual([res.status, res.json()], [200, { services: {}, count: 0 }]);
+  const hit = await call(app, "GET", `${NS}/service/names`, { expr: "(a+)+$" });
+  assert.deepEqual(hit.json().services, { public: [`DEFAULT_GROUP@@${long}`] });
+});
+
 test("subscribers of a service come from UDP push registrations", async () => {
   const { app } = await testApp();
   await call(app, "GET", `${NS}/instance/list`, { serviceName: "sub", udpPort: "41000", clientIP: "127.0.0.1", app: "shop" }, JAVA_CLIENT);

@@ -1,17 +1,18 @@
 /** A standalone node's HTTP app for `inject()` tests, built from the real core and a recording push fake. */
 import type { FastifyInstance } from "fastify";
 import { createHttpApp } from "../../src/api/app.js";
-import type { NodeContext } from "../../src/api/context.js";
 import { silentLog } from "../../src/core/log.js";
 import type { ServiceRef } from "../../src/core/naming.js";
 import type { PushSubscriptions, Subscriber } from "../../src/push/subscriber.js";
 import { defaultNodeConfig, NamingNode } from "../../src/runtime/naming-node.js";
 import { VirtualScheduler } from "../../src/runtime/virtual-scheduler.js";
+import { nodeContext } from "../support/node-context.js";
 
 export class RecordingPush implements PushSubscriptions {
   readonly subscribed: Subscriber[] = [];
-  subscribe(subscriber: Subscriber): void {
+  subscribe(subscriber: Subscriber): boolean {
     this.subscribed.push(subscriber);
+    return true;
   }
   subscribersOf(service: ServiceRef): Subscriber[] {
     return this.subscribed.filter((s) => s.service.namespaceId === service.namespaceId && s.service.groupedName === service.groupedName);
@@ -32,17 +33,7 @@ export async function testApp(bodyLimit = 64 * 1024): Promise<TestApp> {
   const node = new NamingNode(defaultNodeConfig("127.0.0.1:8848"), scheduler, undefined, silentLog);
   await node.start();
   const push = new RecordingPush();
-  const ctx: NodeContext = {
-    registry: node.registry,
-    switches: node.switches,
-    writer: node.router,
-    push,
-    cluster: node.clusterView(),
-    status: node.nodeStatus(),
-    clock: () => scheduler.now(),
-    version: "test",
-  };
-  const app = createHttpApp(ctx, { bodyLimit });
+  const app = createHttpApp(nodeContext(node, { push }), { bodyLimit });
   await app.ready();
   const digests = (): string => node.registry.sortedKeys().map((k) => `${k}=${node.registry.get(k)!.digest}`).join("\n");
   return { app, node, push, scheduler, digests };

@@ -76,7 +76,7 @@ const SELF_JSON = {
   abilities: { grpcPeer: true },
   viewHash: "v1",
 };
-const SELF_MEMBER: MemberInfo = { address: SELF, version: "0.1.0", grpcPort: 9849, abilities: { grpcPeer: true, httpPeer: false }, ready: false, viewHash: "v1" };
+const SELF_MEMBER: MemberInfo = { address: SELF, version: "0.1.0", grpcPort: 9849, abilities: { grpcPeer: true, httpPeer: false }, ready: false, viewHash: "v1", clock: 0, confirmedThrough: 0 };
 
 export interface RpcCase {
   readonly service: "nacos.cluster.v1.DistroService" | "nacos.cluster.v1.MemberService";
@@ -156,6 +156,8 @@ export const RPC_CASES: readonly RpcCase[] = [
           abilities: { grpcPeer: true, httpPeer: true },
           ready: true,
           viewHash: PEER_INFO.viewHash,
+          // int64 travels as a string in JSON; a zero confirmed-through is the default and omitted.
+          clockMillis: String(PEER_INFO.clock),
         },
       },
     ],

@@ -45,6 +45,9 @@ export class FakePushChannel implements PushChannel {
   /** `ip:port` targets whose sends fail. */
   readonly failing = new Set<string>();
   private listener: ((ack: PushAck) => void) | undefined;
+  private expecting: (ip: string, port: number) => boolean = () => false;
+  /** Acks the channel dropped unread because no push awaited one from their address. */
+  unsolicited = 0;
 
   send(datagram: Uint8Array, ip: string, port: number): Promise<boolean> {
     this.sent.push({ datagram, ip, port, push: decodeLikeNacosClient(datagram) });
@@ -53,8 +56,9 @@ export class FakePushChannel implements PushChannel {
     return Promise.resolve(!this.failing.has(target));
   }
 
-  onAck(listener: (ack: PushAck) => void): void {
+  onAck(listener: (ack: PushAck) => void, expecting: (ip: string, port: number) => boolean): void {
     this.listener = listener;
+    this.expecting = expecting;
   }
 
   sentTo(ip: string, port: number): SentDatagram[] {
@@ -63,6 +67,10 @@ export class FakePushChannel implements PushChannel {
 
   /** Acks a datagram the way the npm client does, through the same ack parser the real channel uses. */
   ack(sent: SentDatagram): void {
+    if (!this.expecting(sent.ip, sent.port)) {
+      this.unsolicited++;
+      return;
+    }
     const lastRefTime = parseAckStamp(ackLikeNacosClient(sent.push));
     if (lastRefTime === undefined) throw new Error("client ack did not parse");
     this.listener?.({ ip: sent.ip, port: sent.port, lastRefTime });

@@ -5,7 +5,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { ServiceDatumSchema } from "../../gen/nacos/cluster/v1/datum_pb.js";
 import { identityOf, type Instance } from "../../src/core/instance.js";
 import { DEFAULT_SERVICE_META, makeDatum, type InstanceEntry } from "../../src/core/service-datum.js";
-import { estimateBytes } from "../../src/distro/snapshot.js";
+import { estimateBytes } from "../../src/core/datum-size.js";
 import { encodeDatum } from "../../src/transport/grpc/datum-codec.js";
 
 const instance = (n: number, metadata: Record<string, string>): Instance =>

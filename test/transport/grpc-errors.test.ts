@@ -4,6 +4,7 @@
  * the transport's channels can be dropped per peer and all at once.
  */
 import assert from "node:assert/strict";
+import { testInstance } from "../support/fixtures.js";
 import { once } from "node:events";
 import { createServer } from "node:net";
 import { after, test } from "node:test";
@@ -28,9 +29,9 @@ const kindIs = (kind: PeerErrorKind, pattern = /./) => (err: unknown) =>
   err instanceof PeerError && err.kind === kind && err.peer === PEER && pattern.test(err.message);
 
 /** A one-instance datum whose metadata holds `bytes` characters. */
-function datumOf(bytes: number): ServiceDatum {
-  const big = instance("10.9.9.9", 1, { metadata: { blob: "x".repeat(bytes) } });
-  return makeDatum("public##G@@big", false, ORDERS.meta, ORDERS.metaVersion, [{ id: identityOf(big), version: ORDERS.version, instance: big }]);
+function datumOf(bytes: number, name = "big"): ServiceDatum {
+  const big = testInstance("10.9.9.9", 1, `G@@${name}`, { metadata: { blob: "x".repeat(bytes) } });
+  return makeDatum(`public##G@@${name}`, false, ORDERS.meta, ORDERS.metaVersion, [{ id: identityOf(big), version: ORDERS.version, instance: big }]);
 }
 
 async function closedPort(): Promise<number> {
@@ -76,13 +77,22 @@ test("a peer that never answers: timeout at the call's deadline", async () => {
   }
 });
 
-test("a message of ~6 MB passes both ways within the default 16 MiB limit", async () => {
+test("a message of ~3 MB passes both ways within the default 4 MiB limit", async () => {
   const net = await start();
-  const datum = datumOf(6 * 1024 * 1024);
+  const datum = datumOf(3 * 1024 * 1024);
   await net.transport.sync(PEER, [datum]);
   assert.deepEqual(net.handler.calls.at(-1), { method: "onSync", source: SELF, datums: [datum] });
   net.handler.queryAnswer = [datum];
   assert.deepEqual(await net.transport.query(PEER, [datum.key]), [datum]);
+});
+
+test("a query answer larger than one message comes in several, each within the limit", async () => {
+  const net = await start();
+  const datums = ["a", "b", "c"].map((name) => datumOf(2560 * 1024, name));
+  net.handler.queryAnswer = datums;
+  assert.deepEqual(await net.transport.query(PEER, datums.map((d) => d.key)), datums);
+  const asked = net.handler.calls.flatMap((c) => (c.method === "onQuery" ? [c.keys] : []));
+  assert.deepEqual(asked, [["public##G@@a", "public##G@@b", "public##G@@c"], ["public##G@@b", "public##G@@c"], ["public##G@@c"]]);
 });
 
 test("a message over the configured limit fails as a PeerError and never reaches the handler", async () => {

@@ -9,14 +9,16 @@ import type { ClientWrite } from "../../src/core/ops.js";
 import { makeDatum, type ServiceDatum } from "../../src/core/service-datum.js";
 import { GrpcPeerServer, type GrpcPeerServerOptions } from "../../src/transport/grpc/grpc-peer-server.js";
 import { GrpcPeerTransport, type GrpcPeerTransportOptions } from "../../src/transport/grpc/grpc-peer-transport.js";
-import type {
-  ForwardOutcome,
-  PeerHandler,
-  SnapshotChunk,
-  VerifyDetail,
-  VerifyDigest,
-  VerifyReply,
-  VerifySummary,
+import {
+  SYNC_ACCEPTED,
+  type ForwardOutcome,
+  type PeerHandler,
+  type SnapshotChunk,
+  type SyncOutcome,
+  type VerifyDetail,
+  type VerifyDigest,
+  type VerifyReply,
+  type VerifySummary,
 } from "../../src/transport/peer-transport.js";
 
 export const SELF = "127.0.0.1:8848";
@@ -109,6 +111,8 @@ export const SELF_INFO: MemberInfo = {
   abilities: { grpcPeer: true, httpPeer: false },
   ready: false,
   viewHash: "abc123",
+  clock: 1_700_000_000_000,
+  confirmedThrough: 1_699_999_990_000,
 };
 
 export const PEER_INFO: MemberInfo = {
@@ -118,6 +122,8 @@ export const PEER_INFO: MemberInfo = {
   abilities: { grpcPeer: true, httpPeer: true },
   ready: true,
   viewHash: "def456",
+  clock: 1_700_000_000_123,
+  confirmedThrough: 0,
 };
 
 export const SUMMARY: VerifySummary = {
@@ -161,9 +167,12 @@ export class RecordingHandler implements PeerHandler {
   snapshotChunks: (resumeAfter: string) => AsyncIterable<SnapshotChunk> = async function* () {};
   syncFails: Error | undefined;
 
-  onSync(source: string, datums: readonly ServiceDatum[]): void {
+  syncOutcome: SyncOutcome = SYNC_ACCEPTED;
+
+  onSync(source: string, datums: readonly ServiceDatum[]): SyncOutcome {
     this.calls.push({ method: "onSync", source, datums });
     if (this.syncFails !== undefined) throw this.syncFails;
+    return this.syncOutcome;
   }
 
   onVerify(digest: VerifyDigest): VerifyReply {
@@ -173,7 +182,7 @@ export class RecordingHandler implements PeerHandler {
 
   onQuery(keys: readonly string[]): ServiceDatum[] {
     this.calls.push({ method: "onQuery", keys });
-    return this.queryAnswer;
+    return this.queryAnswer.filter((d) => keys.includes(d.key));
   }
 
   onSnapshot(resumeAfter: string): AsyncIterable<SnapshotChunk> {

@@ -3,8 +3,9 @@
  * secret (UNAUTHENTICATED), a caller that is not a member (PERMISSION_DENIED), and a message that is not a
  * valid domain value or not even valid protobuf (INVALID_ARGUMENT). Also TLS, plain and mutual.
  *
- * The certificates in grpc-tls/ are test-only: a CA, a server certificate for 127.0.0.1 and a client
- * certificate it signed, valid until 2126; the CA's key was discarded.
+ * The certificates in grpc-tls/ are test-only (grpc-tls/generate.sh makes them; the CA's key is discarded): a CA,
+ * a certificate for 127.0.0.1 that serves and identifies a member as a client, and a client certificate that
+ * names no host.
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -14,12 +15,15 @@ import { WireType } from "@bufbuild/protobuf/wire";
 import * as grpc from "@grpc/grpc-js";
 import type { ClientWrite } from "../../src/core/ops.js";
 import { makeDatum, type ServiceDatum } from "../../src/core/service-datum.js";
+import { identityOf } from "../../src/core/instance.js";
 import { callMetadata } from "../../src/transport/grpc/peer-metadata.js";
+import { PeerIdentity } from "../../src/transport/peer-identity.js";
 import { makeClientConstructor, unary } from "../../src/transport/grpc/service-adapter.js";
 import { PeerError, type PeerErrorKind } from "../../src/transport/peer-transport.js";
 import {
   DistroService,
   ForwardRequestSchema,
+  QueryRequestSchema,
   SyncRequestSchema,
   VerifyRequestSchema,
 } from "../../gen/nacos/cluster/v1/distro_pb.js";
@@ -59,6 +63,12 @@ function everyCall(net: Loopback): Array<[string, () => Promise<unknown>]> {
   ];
 }
 
+/** A datum of about `bytes` bytes. */
+function bigDatum(bytes: number): ServiceDatum {
+  const i = instance("192.0.2.1", 8080, { metadata: { blob: "x".repeat(bytes) } });
+  return makeDatum(ORDERS.key, false, ORDERS.meta, ORDERS.metaVersion, [{ id: identityOf(i), version: ORDERS.version, instance: i }]);
+}
+
 describe("a secured server", () => {
   const open: Loopback[] = [];
   const secured = async (transport: Parameters<typeof loopback>[1]) => {
@@ -96,6 +106,47 @@ describe("a secured server", () => {
     await rejectsWith(net.transport.report(PEER, { ...SELF_INFO, address: PEER }), isPeerError("rejected", "PERMISSION_DENIED"), "report");
     assert.deepEqual(net.handler.calls, []);
   });
+
+  test("authenticates before reading the message: an unauthenticated one over the size limit is UNAUTHENTICATED, never read", async () => {
+    const net = await loopback({ secret: SECRET, connection: { maxMessageBytes: 1024 * 1024 } }, { connection: { maxMessageBytes: 8 * 1024 * 1024 } });
+    open.push(net);
+    const big = bigDatum(2 * 1024 * 1024);
+    await rejectsWith(net.transport.sync(PEER, [big]), isPeerError("rejected", "UNAUTHENTICATED"), "unauthenticated 2 MiB sync");
+    assert.deepEqual(net.handler.calls, []);
+  });
+
+  test("a member may speak only for itself: a caller claiming a member at another address is PERMISSION_DENIED", async () => {
+    // The caller connects from 127.0.0.1 but names member 127.0.0.3:8848, which exists and shares the secret.
+    const net = await secured({ secret: SECRET, self: "127.0.0.3:8848" });
+    net.handler.members.add("127.0.0.3:8848");
+    for (const [rpc, call] of everyCall(net)) await rejectsWith(call(), isPeerError("rejected", "PERMISSION_DENIED"), rpc);
+    assert.deepEqual(net.handler.calls, []);
+  });
+
+  test("a member named by host name is admitted from an address the name resolves to, and only from there", async () => {
+    const identity = new PeerIdentity(async (host) => (host === "node-a.nacos" ? ["127.0.0.1"] : ["192.0.2.200"]));
+    for (const [self, admitted] of [["node-a.nacos:8848", true], ["node-b.nacos:8848", false]] as const) {
+      const net = await loopback({ secret: SECRET, identity }, { secret: SECRET, self });
+      open.push(net);
+      net.handler.members.add(self);
+      const sync = net.transport.sync(PEER, [ORDERS]);
+      if (admitted) await sync;
+      else await rejectsWith(sync, isPeerError("rejected", "PERMISSION_DENIED"), self);
+      assert.equal(net.handler.calls.length, admitted ? 1 : 0);
+    }
+  });
+});
+
+describe("an open server (no secret)", () => {
+  test("still refuses a caller naming a member at another address", async () => {
+    const net = await loopback({}, { self: "127.0.0.3:8848" });
+    try {
+      await rejectsWith(net.transport.sync(PEER, [ORDERS]), isPeerError("rejected", "PERMISSION_DENIED"), "spoofed sync");
+      assert.deepEqual(net.handler.calls, []);
+    } finally {
+      await net.close();
+    }
+  });
 });
 
 describe("invalid messages", () => {
@@ -122,6 +173,9 @@ describe("invalid messages", () => {
   /** [what, where the server must say the problem is, how to send it] */
   const domainCases: Array<[string, string, (n: Loopback) => Promise<unknown>]> = [
     ["a datum without key", "datums[0].key", (n) => n.transport.sync(PEER, [datumWith({ key: "" })])],
+    ["a key that is no service key", "datums[0].key", (n) => n.transport.sync(PEER, [makeDatum("no-namespace", false, ORDERS.meta, ORDERS.metaVersion, [])])],
+    ["an instance of another service", "datums[0].entries[0].instance.serviceName", (n) => n.transport.sync(PEER, [orders({ serviceName: "DEFAULT_GROUP@@other" })])],
+    ["an instance with a cluster name 1.4 refuses", "datums[0].entries[0].instance.clusterName", (n) => n.transport.sync(PEER, [makeDatum(ORDERS.key, false, ORDERS.meta, ORDERS.metaVersion, [{ id: "192.0.2.1:8080:unknown:a b:ephemeral", version: ORDERS.version, instance: instance("192.0.2.1", 8080, { clusterName: "a b" }) }])])],
     ["a version counter above 2^53", "datums[0].metaVersion.counter", (n) => n.transport.sync(PEER, [datumWith({ metaVersion: { counter: 2 ** 60, writer: SELF } })])],
     ["a port above 65535", "datums[0].entries[0].instance.port", (n) => n.transport.sync(PEER, [orders({ port: 70_000 })])],
     ["a weight above 10000", "datums[0].entries[0].instance.weight", (n) => n.transport.sync(PEER, [orders({ weight: 10_001 })])],
@@ -179,6 +233,15 @@ describe("invalid messages", () => {
       },
     ],
     ["a forward without write", (md) => unary(distro.forward, distro, create(ForwardRequestSchema), md, {})],
+    [
+      "a sync of more than 10,000 datums",
+      (md) => {
+        const selector = { kind: { case: "none" as const, value: {} } };
+        const datums = Array.from({ length: 10_001 }, (_, n) => ({ key: `public##G@@s${n}`, meta: { selector }, metaVersion: {} }));
+        return unary(distro.sync, distro, create(SyncRequestSchema, { datums }), md, {});
+      },
+    ],
+    ["a query of more than 10,000 keys", (md) => unary(distro.query, distro, create(QueryRequestSchema, { keys: Array.from({ length: 10_001 }, (_, n) => `k${n}`) }), md, {})],
     ["a verify without round", (md) => unary(distro.verify, distro, create(VerifyRequestSchema, { bucketCount: 1 }), md, {})],
     ["a sync without x-nacos-source", () => unary(distro.sync, distro, create(SyncRequestSchema), new grpc.Metadata(), {})],
   ];
@@ -238,13 +301,18 @@ describe("TLS", () => {
     assert.equal(plain.handler.calls.length, 0);
   });
 
-  test("with a client CA, only clients presenting a certificate it signed get in", async () => {
+  test("with a client CA, only a certificate it signed that names the calling member gets in", async () => {
     const mutual = { tls: { ...serverTls, clientCa: pem("ca.pem") } };
     const anonymous = await start(mutual, { tls: { ca: pem("ca.pem") }, timeoutMs: 2000 });
     await rejectsWith(anonymous.transport.sync(PEER, [ORDERS]), (err) => err instanceof PeerError, "no client certificate");
     assert.equal(anonymous.handler.calls.length, 0);
-    const known = await start(mutual, { tls: { ca: pem("ca.pem"), cert: pem("client.pem"), key: pem("client.key") }, timeoutMs: 2000 });
-    await known.transport.sync(PEER, [ORDERS]);
-    assert.equal(known.handler.calls.length, 1);
+    // Signed by the CA, but it names no host: it may not speak for member 127.0.0.1:8848.
+    const nameless = await start(mutual, { tls: { ca: pem("ca.pem"), cert: pem("client.pem"), key: pem("client.key") }, timeoutMs: 2000 });
+    await rejectsWith(nameless.transport.sync(PEER, [ORDERS]), isPeerError("rejected", "PERMISSION_DENIED"), "a certificate naming no member");
+    assert.equal(nameless.handler.calls.length, 0);
+    // Each member presents its own certificate, which names its address.
+    const member = await start(mutual, { tls: { ca: pem("ca.pem"), cert: pem("server.pem"), key: pem("server.key") }, timeoutMs: 2000 });
+    await member.transport.sync(PEER, [ORDERS]);
+    assert.equal(member.handler.calls.length, 1);
   });
 });

@@ -8,8 +8,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, test } from "node:test";
 import { makeDatum, type ServiceDatum } from "../../src/core/service-datum.js";
 import { identityOf } from "../../src/core/instance.js";
-import { PeerError, type SnapshotChunk } from "../../src/transport/peer-transport.js";
-import { PEER, SELF, instance, loopback, rejectsWith, type Loopback } from "./grpc-fixtures.js";
+import { BusyError, PeerError, type SnapshotChunk } from "../../src/transport/peer-transport.js";
+import { testInstance } from "../support/fixtures.js";
+import { PEER, SELF, loopback, rejectsWith, type Loopback } from "./grpc-fixtures.js";
 
 let net: Loopback | undefined;
 
@@ -20,10 +21,12 @@ afterEach(async () => {
 
 /** A datum of about `bytes` bytes, distinct from every other (so nothing is shared between chunks). */
 function bulkyDatum(n: number, bytes: number): ServiceDatum {
-  const i = instance("10.1.0.1", 1000 + (n % 60_000), { metadata: { blob: `${n}:`.padEnd(bytes, String.fromCharCode(97 + (n % 26))) } });
+  const grouped = `G@@svc-${String(n).padStart(6, "0")}`;
+  const blob = `${n}:`.padEnd(bytes, String.fromCharCode(97 + (n % 26)));
+  const i = testInstance("10.1.0.1", 1000 + (n % 60_000), grouped, { metadata: { blob } });
   const version = { counter: n + 1, writer: SELF };
   const meta = { protectThreshold: 0, metadata: {}, selector: { type: "none" } } as const;
-  return makeDatum(`public##G@@svc-${String(n).padStart(6, "0")}`, false, meta, version, [{ id: identityOf(i), version, instance: i }]);
+  return makeDatum(`public##${grouped}`, false, meta, version, [{ id: identityOf(i), version, instance: i }]);
 }
 
 const chunkOf = (n: number, total: number, bytes: number): SnapshotChunk => {
@@ -83,6 +86,31 @@ test("a reader that stops early cancels the stream and the producer is stopped",
   for await (const _ of net.transport.snapshot(PEER, "")) if (++read === 5) break;
   await waitFor(() => producer.finished, 3000, "producer stopped");
   assert.ok(producer.produced < 200, `producer went on to ${producer.produced} chunks`);
+});
+
+test("a reader that stops reading is cut after the stall deadline, and the producer stopped", async () => {
+  net = await loopback({ snapshotStallMs: 300 });
+  const producer = new Producer(10_000, 64 * 1024);
+  net.handler.snapshotChunks = () => producer.chunks();
+  const stream = net.transport.snapshot(PEER, "")[Symbol.asyncIterator]();
+  await stream.next(); // one chunk, then the reader stops taking any
+  await waitFor(() => producer.finished, 5000, "the stalled stream was cut and its producer stopped");
+  assert.ok(producer.produced < 200, `producer went on to ${producer.produced} chunks`);
+  await stream.return?.(undefined);
+});
+
+test("a node serving as many snapshot streams as it allows refuses another as RESOURCE_EXHAUSTED", async () => {
+  net = await loopback();
+  net.handler.snapshotChunks = () => {
+    throw new BusyError("already serving 4 snapshot streams (at most 4); try again later");
+  };
+  await rejectsWith(
+    (async () => {
+      for await (const _ of net!.transport.snapshot(PEER, "")) assert.fail("no chunk expected");
+    })(),
+    (err) => err instanceof PeerError && /RESOURCE_EXHAUSTED: already serving/.test(err.message),
+    "busy snapshot",
+  );
 });
 
 test("aborting the signal cancels the stream mid-way", async () => {

@@ -3,11 +3,11 @@ import { test } from "node:test";
 import type { Abilities, MemberInfo } from "../../src/cluster/member.js";
 import type { ServiceDatum } from "../../src/core/service-datum.js";
 import { PerPeerTransport, type PeerTransportMode } from "../../src/transport/per-peer-transport.js";
-import { PeerError, type PeerTransport, type SnapshotChunk } from "../../src/transport/peer-transport.js";
+import { PeerError, SYNC_ACCEPTED, type PeerTransport, type SnapshotChunk, type SyncOutcome } from "../../src/transport/peer-transport.js";
 
 const PEER = "127.0.0.1:8849";
 
-const info = (abilities: Abilities): MemberInfo => ({ address: PEER, version: "x", grpcPort: 9850, abilities, ready: true, viewHash: "" });
+const info = (abilities: Abilities): MemberInfo => ({ address: PEER, version: "x", grpcPort: 9850, abilities, ready: true, viewHash: "", clock: 0, confirmedThrough: 0 });
 
 /** A PeerTransport that records what it carried and refuses everything while `down`. */
 class FakeTransport implements PeerTransport {
@@ -28,9 +28,10 @@ class FakeTransport implements PeerTransport {
     for (const resume of this.held.splice(0)) resume();
   }
 
-  async sync(peer: string, datums: readonly ServiceDatum[]): Promise<void> {
+  async sync(peer: string, datums: readonly ServiceDatum[]): Promise<SyncOutcome> {
     if (this.hold) await new Promise<void>((resume) => this.held.push(resume));
     await this.carry(`sync:${datums.length}`, peer);
+    return SYNC_ACCEPTED;
   }
   async verify(peer: string): Promise<{ mismatchedBuckets: number[] }> {
     await this.carry("verify", peer);

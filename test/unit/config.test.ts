@@ -3,7 +3,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { ConfigError, loadConfig, parseClusterConf } from "../../src/runtime/config.js";
+import { ConfigError, effectivePeerTransport, loadConfig, parseClusterConf } from "../../src/runtime/config.js";
 
 test("cluster.conf: comments, several entries per line, default port, IPv6", () => {
   const text = [
@@ -59,8 +59,40 @@ test("bad settings stop the node with a clear error", () => {
     [["--max-message-bytes", "1048576", "--snapshot-chunk-bytes", "524288"], /at most a quarter of --max-message-bytes/],
     [["--no-such-flag"], /Unknown option/],
     [["--cluster-conf", "/nonexistent/cluster.conf", "--port", "8848"], /cannot read cluster.conf/],
+    [["--grpc-tls-cert", "c.pem", "--grpc-tls-key", "k.pem", "--peer-transport", "http"], /would send peer traffic and the secret in plaintext/],
+    [["--cluster-secret", "a", "--cluster-secret-file", "/x"], /exclude each other/],
+    [["--cluster-secret-file", "/nonexistent/secret"], /cannot read --cluster-secret-file/],
+    [["--trusted-proxies", "10.0.0.0/33"], /--trusted-proxies entries must be IP addresses or CIDR blocks, got '10.0.0.0\/33'/],
+    [["--trusted-proxies", "proxy.example"], /--trusted-proxies entries must be/],
+    [["--http-headers-timeout-ms", "20000", "--http-request-timeout-ms", "10000"], /must be at least --http-headers-timeout-ms/],
+    [["--max-clock-skew-ms", "10"], /--max-clock-skew-ms must be an integer in \[1000, 3600000\]/],
   ];
   for (const [argv, message] of cases) {
     assert.throws(() => loadConfig(argv, {}, tmpdir()), (err: unknown) => err instanceof ConfigError && message.test(err.message), argv.join(" "));
   }
+});
+
+test("the secret comes from a flag, the environment or a file (trailing newline dropped), and says where from", () => {
+  const dir = mkdtempSync(join(tmpdir(), "cfg-"));
+  writeFileSync(join(dir, "secret"), "from-file\n");
+  const file = loadConfig(["--cluster-secret-file", join(dir, "secret")], {}, dir);
+  assert.deepEqual([file.clusterSecret, file.clusterSecretSource], ["from-file", "file"]);
+  const env = loadConfig([], { NACOS_CLUSTER_SECRET: "from-env" }, dir);
+  assert.deepEqual([env.clusterSecret, env.clusterSecretSource], ["from-env", "environment"]);
+  const envFile = loadConfig([], { NACOS_CLUSTER_SECRET_FILE: join(dir, "secret") }, dir);
+  assert.equal(envFile.clusterSecret, "from-file");
+  const flag = loadConfig(["--cluster-secret", "from-flag"], {}, dir);
+  assert.deepEqual([flag.clusterSecret, flag.clusterSecretSource], ["from-flag", "flag"]);
+  assert.deepEqual(loadConfig([], {}, dir).clusterSecretSource, "none");
+});
+
+test("with TLS, auto never falls back to the plaintext HTTP peer API; limits and proxies parse", () => {
+  const dir = mkdtempSync(join(tmpdir(), "cfg-"));
+  const tls = loadConfig(["--grpc-tls-cert", "c.pem", "--grpc-tls-key", "k.pem"], {}, dir);
+  assert.equal(effectivePeerTransport(tls), "grpc");
+  assert.equal(effectivePeerTransport(loadConfig([], {}, dir)), "auto");
+  const c = loadConfig(["--trusted-proxies", "10.0.0.1, 192.168.0.0/16,::1", "--http-max-connections", "100"], {}, dir);
+  assert.deepEqual(c.trustedProxies, ["10.0.0.1", "192.168.0.0/16", "::1"]);
+  assert.equal(c.http.maxConnections, 100);
+  assert.deepEqual([c.maxMessageBytes, c.bodyLimitBytes, c.maxClockSkewMs], [4 * 1024 * 1024, 4 * 1024 * 1024, 60_000]);
 });

@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { estimateBytes } from "../../src/core/datum-size.js";
 import { silentLog } from "../../src/core/log.js";
 import { Registry } from "../../src/core/registry.js";
 import { DEFAULT_SERVICE_META } from "../../src/core/service-datum.js";
 import { DelayTaskEngine } from "../../src/distro/delay-task-engine.js";
 import { DistroSync } from "../../src/distro/distro-sync.js";
 import { VirtualScheduler } from "../../src/runtime/virtual-scheduler.js";
-import { PeerError, type PeerTransport } from "../../src/transport/peer-transport.js";
+import { PeerError, SYNC_ACCEPTED, type PeerTransport } from "../../src/transport/peer-transport.js";
 import type { ServiceDatum } from "../../src/core/service-datum.js";
 
 test("DelayTaskEngine merges a burst into one task due at the first add's time", async () => {
@@ -32,6 +33,7 @@ function fakeTransport(s: VirtualScheduler, behaviour: (peer: string) => "ok" | 
       if (b === "fail") throw new PeerError("refused", peer, "down");
       if (typeof b === "number") await new Promise<void>((r) => s.schedule(b, r));
       sent.push({ peer, at: s.now(), keys: datums.map((d) => d.key) });
+      return SYNC_ACCEPTED;
     },
     verify: unused, query: unused, report: unused, forward: unused,
     snapshot: () => { throw new Error("unused"); },
@@ -45,7 +47,7 @@ function registryWith(s: VirtualScheduler, keys: string[]): Registry {
   return r;
 }
 
-const config = { delayMs: 1000, retryBaseMs: 3000, retryMaxMs: 30_000, maxKeys: 2, maxInstances: 1000 };
+const config = { delayMs: 1000, retryBaseMs: 3000, retryMaxMs: 30_000, maxKeys: 2, maxInstances: 1000, maxBytes: 1 << 20 };
 
 test("sync batches keys per peer, sends current datums, and a slow peer never delays another", async () => {
   const s = new VirtualScheduler(1, 0);
@@ -86,4 +88,64 @@ test("failed keys retry with back-off while the peer is a member, and stop when 
   assert.equal(sync.failedBatches, failuresBefore, "no retries to a peer that left");
   assert.equal(sync.pendingTasks, 0);
   sync.close();
+});
+
+test("batches stay within their byte budget, so one sync message stays within the message limit", async () => {
+  const s = new VirtualScheduler(1, 0);
+  const { t, sent } = fakeTransport(s, () => "ok");
+  const reg = registryWith(s, ["k1", "k2", "k3", "k4"]);
+  const oneDatum = estimateBytes(reg.get("k1")!);
+  const sync = new DistroSync(s, t, (k) => reg.get(k), { ...config, maxKeys: 100, maxBytes: 2 * oneDatum }, silentLog);
+  sync.setPeers(["p"]);
+  for (const k of ["k1", "k2", "k3", "k4"]) sync.syncToAll(k);
+  await s.advance(1500);
+  assert.deepEqual(sent.map((b) => b.keys), [["k1", "k2"], ["k3", "k4"]]);
+  sync.close();
+});
+
+test("a datum the peer refuses is counted and not retried", async () => {
+  const s = new VirtualScheduler(1, 0);
+  let calls = 0;
+  const unused = () => Promise.reject(new Error("unused"));
+  const t: PeerTransport = {
+    async sync(_peer, datums) {
+      calls++;
+      return { refused: datums.map((d) => ({ key: d.key, reason: "version ahead of the receiver's clock" })) };
+    },
+    verify: unused, query: unused, report: unused, forward: unused,
+    snapshot: () => { throw new Error("unused"); },
+  };
+  const reg = registryWith(s, ["k1"]);
+  const sync = new DistroSync(s, t, (k) => reg.get(k), config, silentLog);
+  sync.setPeers(["p"]);
+  sync.syncToAll("k1");
+  await s.advance(60_000);
+  assert.equal(calls, 1);
+  assert.equal(sync.refusedByPeers, 1);
+  assert.equal(sync.failedBatches, 0);
+  assert.equal(sync.pendingTasks, 0);
+  sync.close();
+});
+
+test("flush sends what waits in the merge window at once, retries failures until the deadline, and skips unreachable peers", async () => {
+  const s = new VirtualScheduler(1, 0);
+  let flaky = 2;
+  const { t, sent } = fakeTransport(s, (peer) => (peer === "down" ? "fail" : peer === "flaky" && flaky-- > 0 ? "fail" : "ok"));
+  const reg = registryWith(s, ["k1", "k2"]);
+  const sync = new DistroSync(s, t, (k) => reg.get(k), { ...config, delayMs: 60_000 }, silentLog);
+  sync.setPeers(["up", "flaky", "down"]);
+  sync.syncToAll("k1");
+  sync.syncToAll("k2");
+  const flushed = await s.runUntilSettled(sync.flush(5_000, (peer) => peer !== "down"), 10_000);
+  assert.equal(flushed, true);
+  assert.ok(s.now() < 1_000, `flushed within ${s.now()} ms, not after the 60 s window`);
+  for (const peer of ["up", "flaky"]) assert.deepEqual(sent.filter((b) => b.peer === peer).flatMap((b) => b.keys).sort(), ["k1", "k2"]);
+  const stuck = new DistroSync(s, fakeTransport(s, () => "fail").t, (k) => reg.get(k), config, silentLog);
+  stuck.setPeers(["p"]);
+  stuck.syncToAll("k1");
+  const start = s.now();
+  assert.equal(await s.runUntilSettled(stuck.flush(2_000, () => true), 10_000), false, "an unreachable peer that is waited for times out");
+  assert.ok(s.now() - start >= 2_000);
+  sync.close();
+  stuck.close();
 });

@@ -52,7 +52,7 @@ test("a broken snapshot stream resumes after its last key on the next peer: noth
   const applied = new Map<string, number>();
   target.onChange((c) => applied.set(c.key, (applied.get(c.key) ?? 0) + 1));
   const calls: Array<[string, string]> = [];
-  const loader = new SnapshotLoader(scheduler, transportOver({ "127.0.0.1:8848": a, "127.0.0.2:8848": b }, 5, calls), target,
+  const loader = new SnapshotLoader(scheduler, transportOver({ "127.0.0.1:8848": a, "127.0.0.2:8848": b }, 5, calls), (_, d) => target.apply(d),
     () => ["127.0.0.1:8848", "127.0.0.2:8848"], { retryDelayMs: 1000, giveUpAfterMs: 10_000 }, silentLog);
   await scheduler.runUntilSettled(loader.load(), 60_000);
   assert.equal(loader.progress.state, "done");
@@ -72,7 +72,7 @@ test("with no peer able to serve, a starting node becomes ready after the give-u
   const scheduler = new VirtualScheduler(1, 0);
   const target = new Registry("127.0.0.3:8848", () => scheduler.now());
   const calls: Array<[string, string]> = [];
-  const loader = new SnapshotLoader(scheduler, transportOver({}, 0, calls), target, () => ["127.0.0.1:8848"], { retryDelayMs: 1000, giveUpAfterMs: 10_000 }, silentLog);
+  const loader = new SnapshotLoader(scheduler, transportOver({}, 0, calls), (_, d) => target.apply(d), () => ["127.0.0.1:8848"], { retryDelayMs: 1000, giveUpAfterMs: 10_000 }, silentLog);
   await scheduler.runUntilSettled(loader.load(), 60_000);
   assert.equal(loader.progress.state, "done");
   assert.ok(scheduler.now() >= 10_000);

@@ -4,7 +4,9 @@
  * instance list, the highest version and the digest, so those can never disagree with the entries.
  */
 import type { MessageInitShape } from "@bufbuild/protobuf";
+import { NacosError } from "../../core/errors.js";
 import { identityOf, type Instance } from "../../core/instance.js";
+import { checkClusterName, checkServiceKey, parseServiceKey } from "../../core/naming.js";
 import { makeDatum, type InstanceEntry, type Selector, type ServiceDatum, type ServiceMeta } from "../../core/service-datum.js";
 import type { Version } from "../../core/version.js";
 import type * as pb from "../../../gen/nacos/cluster/v1/datum_pb.js";
@@ -17,8 +19,10 @@ import type {
   VersionSchema,
 } from "../../../gen/nacos/cluster/v1/datum_pb.js";
 import {
+  atMost,
   finite,
   InvalidMessageError,
+  LIMITS,
   nonEmpty,
   port,
   present,
@@ -40,7 +44,22 @@ function decodeVersion(m: pb.Version | undefined, path: string): Version {
 /** The message has exactly the domain's fields. */
 const encodeInstance = (i: Instance): MessageInitShape<typeof InstanceSchema> => i;
 
-function decodeInstance(m: pb.Instance, path: string): Instance {
+/** Runs a core name check, reporting its refusal as an invalid message at `path`. */
+function checked(path: string, check: () => void): void {
+  try {
+    check();
+  } catch (err) {
+    if (err instanceof NacosError) throw new InvalidMessageError(path, err.message);
+    throw err;
+  }
+}
+
+function decodeInstance(m: pb.Instance, groupedName: string, path: string): Instance {
+  const clusterName = nonEmpty(m.clusterName, `${path}.clusterName`);
+  checked(`${path}.clusterName`, () => checkClusterName(clusterName));
+  if (m.serviceName !== groupedName) {
+    throw new InvalidMessageError(`${path}.serviceName`, `'${m.serviceName}' is not its datum's service '${groupedName}'`);
+  }
   return {
     instanceId: m.instanceId,
     ip: nonEmpty(m.ip, `${path}.ip`),
@@ -49,7 +68,7 @@ function decodeInstance(m: pb.Instance, path: string): Instance {
     healthy: m.healthy,
     enabled: m.enabled,
     ephemeral: m.ephemeral,
-    clusterName: nonEmpty(m.clusterName, `${path}.clusterName`),
+    clusterName,
     serviceName: m.serviceName,
     metadata: m.metadata,
     app: m.app,
@@ -93,11 +112,11 @@ function encodeEntry(e: InstanceEntry): MessageInitShape<typeof InstanceEntrySch
   return e.instance === undefined ? entry : { ...entry, instance: encodeInstance(e.instance) };
 }
 
-function decodeEntry(m: pb.InstanceEntry, path: string): InstanceEntry {
+function decodeEntry(m: pb.InstanceEntry, groupedName: string, path: string): InstanceEntry {
   const id = nonEmpty(m.id, `${path}.id`);
   const version = decodeVersion(m.version, `${path}.version`);
   if (m.instance === undefined) return { id, version, instance: undefined };
-  const instance = decodeInstance(m.instance, `${path}.instance`);
+  const instance = decodeInstance(m.instance, groupedName, `${path}.instance`);
   if (identityOf(instance) !== id) {
     throw new InvalidMessageError(`${path}.id`, `'${id}' is not its instance's identity '${identityOf(instance)}'`);
   }
@@ -116,9 +135,11 @@ export function encodeDatum(d: ServiceDatum): MessageInitShape<typeof ServiceDat
 
 function decodeDatum(m: pb.ServiceDatum, path: string): ServiceDatum {
   const key = nonEmpty(m.key, `${path}.key`);
+  checked(`${path}.key`, () => checkServiceKey(key));
+  const { groupedName } = parseServiceKey(key);
   const seen = new Set<string>();
-  const entries = m.entries.map((raw, n) => {
-    const entry = decodeEntry(raw, `${path}.entries[${n}]`);
+  const entries = atMost(m.entries, LIMITS.entriesPerDatum, `${path}.entries`).map((raw, n) => {
+    const entry = decodeEntry(raw, groupedName, `${path}.entries[${n}]`);
     if (seen.has(entry.id)) throw new InvalidMessageError(`${path}.entries[${n}].id`, `'${entry.id}' appears twice`);
     seen.add(entry.id);
     return entry;
@@ -130,7 +151,7 @@ function decodeDatum(m: pb.ServiceDatum, path: string): ServiceDatum {
 /** Decodes a list of datums; keys must be unique (each datum is the whole of its key). */
 export function decodeDatums(list: readonly pb.ServiceDatum[], path: string): ServiceDatum[] {
   const keys = new Set<string>();
-  return list.map((raw, n) => {
+  return atMost(list, LIMITS.datumsPerMessage, path).map((raw, n) => {
     const datum = decodeDatum(raw, `${path}[${n}]`);
     if (keys.has(datum.key)) throw new InvalidMessageError(`${path}[${n}].key`, `'${datum.key}' appears twice`);
     keys.add(datum.key);

@@ -10,7 +10,7 @@ import type {
   VerifyResponseSchema,
 } from "../../../gen/nacos/cluster/v1/distro_pb.js";
 import { decodeDatums, encodeDatum } from "./datum-codec.js";
-import { inRange, InvalidMessageError, nonEmpty, safeInteger, unknownCase } from "./invalid-message.js";
+import { atMost, inRange, InvalidMessageError, LIMITS, nonEmpty, safeInteger, unknownCase } from "./invalid-message.js";
 
 /** Bounds what a digest can make the receiver allocate (one hash per bucket). */
 const MAX_BUCKET_COUNT = 65_536;
@@ -39,8 +39,11 @@ export function decodeVerify(m: VerifyRequest, source: string, path: string): Ve
     }
     case "detail": {
       const at = `${path}.detail`;
-      const buckets = round.value.buckets.map((b, n) => inRange(b, 0, bucketCount - 1, `${at}.buckets[${n}]`));
-      const entries = round.value.entries.map((e, n) => ({ key: nonEmpty(e.key, `${at}.entries[${n}].key`), digest: e.digest }));
+      const buckets = atMost(round.value.buckets, bucketCount, `${at}.buckets`).map((b, n) => inRange(b, 0, bucketCount - 1, `${at}.buckets[${n}]`));
+      const entries = atMost(round.value.entries, LIMITS.digestEntriesPerDetail, `${at}.entries`).map((e, n) => ({
+        key: nonEmpty(e.key, `${at}.entries[${n}].key`),
+        digest: e.digest,
+      }));
       return { kind: "detail", ...common, buckets, entries };
     }
     default:

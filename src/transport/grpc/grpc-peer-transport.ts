@@ -12,6 +12,7 @@ import {
   type ForwardOutcome,
   type PeerTransport,
   type SnapshotChunk,
+  type SyncOutcome,
   type VerifyDigest,
   type VerifyReply,
 } from "../peer-transport.js";
@@ -124,11 +125,12 @@ export class GrpcPeerTransport implements PeerTransport {
     this.snapshotIdleMs = options.snapshotIdleMs ?? 10_000;
   }
 
-  async sync(peer: string, datums: readonly ServiceDatum[]): Promise<void> {
+  async sync(peer: string, datums: readonly ServiceDatum[]): Promise<SyncOutcome> {
     const request = create(SyncRequestSchema, { datums: datums.map(encodeDatum) });
-    await this.call(peer, this.timeoutMs, ({ distro }, metadata, options) =>
+    const response = await this.call(peer, this.timeoutMs, ({ distro }, metadata, options) =>
       unary(distro.sync, distro, request, metadata, options),
     );
+    return { refused: response.refused.map(({ key, reason }) => ({ key, reason })) };
   }
 
   async verify(peer: string, digest: VerifyDigest): Promise<VerifyReply> {
@@ -138,11 +140,21 @@ export class GrpcPeerTransport implements PeerTransport {
     );
   }
 
+  /** Asks again for what an answer left out to stay within the message limit, as long as each answer brings some. */
   async query(peer: string, keys: readonly string[]): Promise<ServiceDatum[]> {
-    const request = create(QueryRequestSchema, { keys: [...keys] });
-    return this.call(peer, this.timeoutMs, async ({ distro }, metadata, options) =>
-      decodeDatums((await unary(distro.query, distro, request, metadata, options)).datums, "datums"),
-    );
+    const out: ServiceDatum[] = [];
+    for (let asked = [...keys]; asked.length > 0; ) {
+      const request = create(QueryRequestSchema, { keys: asked });
+      const { datums, unsentKeys } = await this.call(peer, this.timeoutMs, async ({ distro }, metadata, options) => {
+        const response = await unary(distro.query, distro, request, metadata, options);
+        return { datums: decodeDatums(response.datums, "datums"), unsentKeys: response.unsentKeys };
+      });
+      out.push(...datums);
+      const unsent = new Set(unsentKeys);
+      if (unsent.size > 0 && datums.length === 0) throw new PeerError("unavailable", peer, "query answer held no datum and left keys out");
+      asked = asked.filter((k) => unsent.has(k));
+    }
+    return out;
   }
 
   async report(peer: string, self: MemberInfo): Promise<MemberInfo> {

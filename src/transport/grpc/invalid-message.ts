@@ -15,6 +15,24 @@ export class InvalidMessageError extends Error {
   }
 }
 
+/**
+ * Counts a peer message's repeated fields may reach. Each is well above what any sender produces (a sync batch
+ * holds at most 1,000 keys; a service at most what fits in one message) and bounds what one message can make
+ * a receiver allocate and walk.
+ */
+export const LIMITS = Object.freeze({
+  datumsPerMessage: 10_000,
+  keysPerQuery: 10_000,
+  entriesPerDatum: 200_000,
+  digestEntriesPerDetail: 1_000_000,
+});
+
+/** A repeated field within its count limit. */
+export function atMost<T>(values: readonly T[], max: number, path: string): readonly T[] {
+  if (values.length > max) throw new InvalidMessageError(path, `has ${values.length} elements, more than the ${max} allowed`);
+  return values;
+}
+
 export function present<T>(value: T | undefined, path: string): T {
   if (value === undefined) throw new InvalidMessageError(path, "is required");
   return value;

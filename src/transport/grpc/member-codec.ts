@@ -2,10 +2,14 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { normalizeAddress, type MemberInfo } from "../../cluster/member.js";
 import type { MemberInfoSchema, MemberInfo as MemberInfoMessage } from "../../../gen/nacos/cluster/v1/member_pb.js";
-import { InvalidMessageError, port, present } from "./invalid-message.js";
+import { InvalidMessageError, port, present, safeInteger } from "./invalid-message.js";
 
-/** The message has exactly the domain's fields. */
-export const encodeMember = (info: MemberInfo): MessageInitShape<typeof MemberInfoSchema> => info;
+const millis = (n: number): bigint => BigInt(Math.max(0, Math.min(Number.MAX_SAFE_INTEGER, Math.floor(n))));
+
+export function encodeMember(info: MemberInfo): MessageInitShape<typeof MemberInfoSchema> {
+  const { clock, confirmedThrough, ...rest } = info;
+  return { ...rest, clockMillis: millis(clock ?? 0), confirmedThroughMillis: millis(confirmedThrough ?? 0) };
+}
 
 /** A member address exactly as `normalizeAddress` writes it: `ip:port`, IPv6 bracketed. */
 function memberAddress(value: string, path: string): string {
@@ -29,5 +33,7 @@ export function decodeMember(m: MemberInfoMessage | undefined, path: string): Me
     abilities: { grpcPeer: abilities.grpcPeer, httpPeer: abilities.httpPeer },
     ready: info.ready,
     viewHash: info.viewHash,
+    clock: safeInteger(info.clockMillis, `${path}.clockMillis`),
+    confirmedThrough: safeInteger(info.confirmedThroughMillis, `${path}.confirmedThroughMillis`),
   };
 }

@@ -8,7 +8,11 @@ type Phase = "open" | "keyStart" | "key" | "colon" | "valueStart" | "value" | "d
 
 const isSpace = (c: string): boolean => c === " " || c === "\n" || c === "\r" || c === "\t";
 
-export async function* objectMembers(pieces: AsyncIterable<string>): AsyncGenerator<readonly [string, string]> {
+/**
+ * @param maxMemberChars the longest key or value accepted: a peer cannot make the reader hold one member of
+ *   unbounded size (the whole point of streaming the object).
+ */
+export async function* objectMembers(pieces: AsyncIterable<string>, maxMemberChars = Number.POSITIVE_INFINITY): AsyncGenerator<readonly [string, string]> {
   let phase = "open" as Phase;
   let firstMember = true;
   /** The current key's or value's text from earlier pieces. */
@@ -82,7 +86,10 @@ export async function* objectMembers(pieces: AsyncIterable<string>): AsyncGenera
           continue;
       }
     }
-    if (phase === "key" || phase === "value") carried += piece.slice(from);
+    if (phase === "key" || phase === "value") {
+      carried += piece.slice(from);
+      if (carried.length > maxMemberChars) fail(`a member is longer than ${maxMemberChars} characters`);
+    }
   }
   if (phase !== "done") fail("the object ends early");
 }

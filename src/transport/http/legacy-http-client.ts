@@ -16,6 +16,8 @@ export interface LegacyHttpOptions {
   /** Deadline of a call; for a streamed answer, of its start and of every silence after. */
   readonly timeoutMs: number;
   readonly secret?: string | undefined;
+  /** The largest whole answer `call` reads; a longer one fails the call instead of filling memory. */
+  readonly maxAnswerBytes: number;
 }
 
 export interface PeerCall {
@@ -75,10 +77,17 @@ export class LegacyHttpClient implements LegacyHttp {
     const signal = call.signal === undefined ? deadline : AbortSignal.any([call.signal, deadline]);
     try {
       const res = await this.start(peer, call, signal);
-      res.setEncoding("utf8");
-      let body = "";
-      for await (const piece of res) body += piece as string;
-      return { status: res.statusCode ?? 0, body };
+      const pieces: Buffer[] = [];
+      let size = 0;
+      for await (const piece of res as AsyncIterable<Buffer>) {
+        size += piece.length;
+        if (size > this.options.maxAnswerBytes) {
+          res.destroy();
+          throw new PeerError("unavailable", peer, `answer larger than ${this.options.maxAnswerBytes} bytes`);
+        }
+        pieces.push(piece);
+      }
+      return { status: res.statusCode ?? 0, body: Buffer.concat(pieces).toString("utf8") };
     } catch (err) {
       throw this.failure(peer, err, deadline.aborted);
     }
@@ -108,6 +117,7 @@ export class LegacyHttpClient implements LegacyHttp {
 
   /** A transport failure as a PeerError. */
   private failure(peer: string, err: unknown, timedOut: boolean): PeerError {
+    if (err instanceof PeerError) return err;
     if (timedOut) return new PeerError("timeout", peer, `no answer within ${this.options.timeoutMs} ms`);
     if ((err as NodeJS.ErrnoException).code === "ECONNREFUSED") return new PeerError("refused", peer, "connection refused");
     return new PeerError("unavailable", peer, err instanceof Error ? err.message : String(err));

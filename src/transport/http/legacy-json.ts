@@ -63,6 +63,12 @@ export function requiredInteger(o: JsonObject, field: string, where: string, min
   return v;
 }
 
+/** A non-negative integer field (milliseconds, counters); 0 when absent. */
+export function optionalInteger(o: JsonObject, field: string, where: string): number {
+  if (o[field] === undefined || o[field] === null) return 0;
+  return requiredInteger(o, field, where, 0, Number.MAX_SAFE_INTEGER);
+}
+
 /** A `Map<String,String>` as Jackson reads it: scalar values are taken as their text. */
 export function stringMap(value: unknown, where: string): Record<string, string> {
   if (value === undefined || value === null) return {};

@@ -5,7 +5,7 @@
  * (`...domains.meta.`) live in its Raft store, so they never arrive here and are never sent.
  */
 import { NacosError, badRequest } from "../../core/errors.js";
-import { checkGroupedName, parseServiceKey } from "../../core/naming.js";
+import { checkServiceKey } from "../../core/naming.js";
 
 const EPHEMERAL_KEY_PREFIX = "com.alibaba.nacos.naming.iplist.ephemeral.";
 /** 1.4's "brief" form of the same key (`KeyBuilder.briefInstanceListkey`). */
@@ -22,13 +22,8 @@ export function fromLegacyKey(legacyKey: string): string | undefined {
   const prefix = [EPHEMERAL_KEY_PREFIX, BRIEF_EPHEMERAL_KEY_PREFIX].find((p) => legacyKey.startsWith(p));
   if (prefix === undefined) return undefined;
   const key = legacyKey.slice(prefix.length);
-  if (!key.includes("##")) {
-    throw badRequest(`invalid distro key '${legacyKey}': expected ${EPHEMERAL_KEY_PREFIX}{namespace}##{group@@service}`);
-  }
-  const { namespaceId, groupedName } = parseServiceKey(key);
-  if (namespaceId === "") throw badRequest(`invalid distro key '${legacyKey}': the namespace is empty`);
   try {
-    checkGroupedName(groupedName);
+    checkServiceKey(key);
   } catch (err) {
     if (err instanceof NacosError) throw badRequest(`invalid distro key '${legacyKey}': ${err.message}`);
     throw err;

@@ -12,6 +12,7 @@ import {
   expectObject,
   optionalBoolean,
   optionalNumber,
+  optionalInteger,
   optionalString,
   parseJson,
   requiredInteger,
@@ -27,7 +28,8 @@ export interface RestResult {
 
 /** What we assume of a Nacos node that told us nothing more: it answers 1.4 peer calls and holds its data. */
 function nacosMemberInfo(address: string, version: string): MemberInfo {
-  return { address, version, grpcPort: 0, abilities: { grpcPeer: false, httpPeer: true }, ready: true, viewHash: "" };
+  const abilities = { grpcPeer: false, httpPeer: true };
+  return { address, version, grpcPort: 0, abilities, ready: true, viewHash: "", clock: undefined, confirmedThrough: undefined };
 }
 
 /** Reads a Member; a Member 1.4 would refuse (`Member.check()`: ip, address, port) is a 400. */
@@ -57,6 +59,8 @@ export function decodeMember(value: unknown): MemberInfo {
     },
     ready: optionalBoolean(marker, "ready", at, true),
     viewHash: optionalString(marker, "viewHash", at, ""),
+    clock: optionalInteger(marker, "clock", at),
+    confirmedThrough: optionalInteger(marker, "confirmedThrough", at),
   };
 }
 

@@ -16,7 +16,8 @@ import { NacosError, badRequest } from "../../core/errors.js";
 import type { Log } from "../../core/log.js";
 import { parseServiceKey } from "../../core/naming.js";
 import type { Scheduler } from "../../core/scheduler.js";
-import type { PeerHandler, SnapshotChunk } from "../peer-transport.js";
+import { BusyError, type PeerHandler, type SnapshotChunk } from "../peer-transport.js";
+import { PeerIdentity, plainIp } from "../peer-identity.js";
 import { decodeDigest, DIGEST_PATH, encodeVerifyReply } from "./legacy-digest.js";
 import { decodeDatumMap, encodeDatumMap, type LegacyDatum } from "./legacy-datum-codec.js";
 import type { LegacyIngest } from "./legacy-ingest.js";
@@ -36,14 +37,17 @@ export interface LegacyPeerRoutesOptions {
   readonly scheduler: Scheduler;
   readonly log: Log;
   readonly secret?: string | undefined;
-  /** Largest accepted body; a 1.4 sync batch of 1000 keys can be several megabytes. */
-  readonly bodyLimitBytes?: number;
+  /** Largest accepted body (the node's `--body-limit`). */
+  readonly bodyLimitBytes: number;
   readonly verify?: VerifyReceiverConfig;
+  /** Checks that a caller speaks only for itself; the system resolver unless a test says otherwise. */
+  readonly identity?: PeerIdentity;
+  /** A snapshot answer whose reader takes nothing for this long is cut (default 30 s). */
+  readonly snapshotStallMs?: number;
 }
 
 const TEXT = "text/plain; charset=utf-8";
 const JSON_TYPE = "application/json; charset=utf-8";
-export const DEFAULT_LEGACY_BODY_LIMIT = 32 * 1024 * 1024;
 
 type Query = Readonly<Record<string, string | string[] | undefined>>;
 
@@ -83,7 +87,8 @@ async function getBody(req: FastifyRequest, limit: number): Promise<string> {
   return bodyText(Buffer.concat(pieces), limit);
 }
 
-const remoteIp = (req: FastifyRequest): string => req.ip.replace(/^::ffff:/, "");
+/** The connection's own address: never a forwarded-for header, which a client can write. */
+const socketIp = (req: FastifyRequest): string => plainIp(req.socket.remoteAddress ?? "");
 
 /** The snapshot as one JSON object, written chunk by chunk: memory stays at one chunk whatever the registry's size. */
 async function* snapshotJson(
@@ -104,7 +109,17 @@ async function* snapshotJson(
 
 export const legacyPeerRoutes: FastifyPluginAsync<LegacyPeerRoutesOptions> = async (app, options) => {
   const { handler, ingest, client, scheduler, log, secret } = options;
-  const bodyLimit = options.bodyLimitBytes ?? DEFAULT_LEGACY_BODY_LIMIT;
+  const bodyLimit = options.bodyLimitBytes;
+  const identity = options.identity ?? new PeerIdentity();
+  const stallMs = options.snapshotStallMs ?? 30_000;
+
+  /** A member named by a request must be the one calling (403 otherwise, before anything is read or applied). */
+  const requireCaller = async (req: FastifyRequest, member: string): Promise<void> => {
+    const mismatch = await identity.mismatch(member, socketIp(req));
+    if (mismatch === undefined) return;
+    log.warn("peer call refused: the caller does not speak for itself", { from: socketIp(req), url: req.url, reason: mismatch });
+    throw new NacosError(403, `a member may only speak for itself: ${mismatch}`);
+  };
 
   /** A datum from a ts-nacos node merges with its versions; a 1.4 list replaces the ephemeral instances. */
   const apply = (datum: LegacyDatum, writer: string): void => {
@@ -122,7 +137,7 @@ export const legacyPeerRoutes: FastifyPluginAsync<LegacyPeerRoutesOptions> = asy
   const senderOf = (req: FastifyRequest, key: string): string => {
     const named = param(req, "source");
     if (named !== undefined) return named;
-    const ip = remoteIp(req);
+    const ip = socketIp(req);
     const here = ingest.members().filter((m) => m !== ingest.self && splitAddress(m).host === ip);
     const owner = ingest.ownerOf(parseServiceKey(key).groupedName);
     return here.includes(owner) ? owner : (here[0] ?? ip);
@@ -153,20 +168,21 @@ export const legacyPeerRoutes: FastifyPluginAsync<LegacyPeerRoutesOptions> = asy
   if (secret !== undefined) {
     app.addHook("onRequest", async (req, reply) => {
       if (secretMatches(req.headers[CLUSTER_SECRET_HEADER.toLowerCase()], secret)) return;
-      log.warn("peer call without the cluster secret refused", { from: req.ip, url: req.url });
+      log.warn("peer call without the cluster secret refused", { from: socketIp(req), url: req.url });
       const message = `missing or wrong ${CLUSTER_SECRET_HEADER}: every member must share the cluster secret`;
       return reply.code(403).type(TEXT).send(message);
     });
   }
 
   const onSyncDatum = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
-    const raw = textBody(req).trim();
-    const map = raw === "" ? {} : expectObject(parseJson(raw, "datum map"), "datum map");
-    if (Object.keys(map).length === 0) throw badRequest("receive empty entity!");
     const named = param(req, "source");
     if (secret !== undefined && named !== undefined && !handler.isMember(named)) {
       return reply.code(403).type(TEXT).send(`source ${named} is not a member`);
     }
+    if (named !== undefined) await requireCaller(req, named);
+    const raw = textBody(req).trim();
+    const map = raw === "" ? {} : expectObject(parseJson(raw, "datum map"), "datum map");
+    if (Object.keys(map).length === 0) throw badRequest("receive empty entity!");
     for (const datum of decodeDatumMap(map, false)) apply(datum, senderOf(req, datum.key));
     return reply.type(TEXT).send("ok");
   };
@@ -183,10 +199,17 @@ export const legacyPeerRoutes: FastifyPluginAsync<LegacyPeerRoutesOptions> = asy
     try {
       chunks = handler.onSnapshot(param(req, "resumeAfter") ?? "")[Symbol.asyncIterator]();
     } catch (err) {
-      // Not ready (or no peer protocol at all): a 1.4 loader then tries the next member, and never copies a
-      // half-loaded node (#8436).
+      // Not ready (or no peer protocol at all), or busy: a 1.4 loader then tries the next member, and never
+      // copies a half-loaded node (#8436).
+      if (err instanceof BusyError) log.warn("snapshot refused: busy", { from: socketIp(req), reason: err.message });
       return reply.code(503).type(TEXT).send((err as Error).message);
     }
+    // However the answer ends (done, client gone, reader stalled), the stream's slot is freed.
+    reply.raw.once("close", () => void chunks.return?.().catch(() => undefined));
+    req.socket.setTimeout(stallMs, () => {
+      log.warn("snapshot answer cut: its reader stalled", { from: socketIp(req), stallMs });
+      req.socket.destroy();
+    });
     const first = await chunks.next();
     if (first.done !== true) {
       reply.header("x-snapshot-total-keys", String(first.value.totalKeys));
@@ -199,6 +222,7 @@ export const legacyPeerRoutes: FastifyPluginAsync<LegacyPeerRoutesOptions> = asy
     const source = param(req, "source");
     if (source === undefined) throw badRequest("Parameter 'source' is missing");
     requireMember(source);
+    await requireCaller(req, source);
     const checksums = decodeChecksums(parseJson(textBody(req), "checksum map"));
     // Answered at once, repaired in the background (1.4 does the same); a round still running skips this one.
     void verifier.receive(source, checksums, param(req, "viewHash"));
@@ -209,6 +233,7 @@ export const legacyPeerRoutes: FastifyPluginAsync<LegacyPeerRoutesOptions> = asy
     const source = param(req, "source");
     if (source === undefined) throw badRequest("Parameter 'source' is missing");
     requireMember(source);
+    await requireCaller(req, source);
     const digest = decodeDigest(parseJson(textBody(req), "digest"), source);
     return reply.type(JSON_TYPE).send(JSON.stringify(encodeVerifyReply(handler.onVerify(digest))));
   };
@@ -216,6 +241,7 @@ export const legacyPeerRoutes: FastifyPluginAsync<LegacyPeerRoutesOptions> = asy
   const onServiceStatus = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const { clientIP, checksums } = decodeServiceStatus(textBody(req));
     requireMember(clientIP);
+    await requireCaller(req, clientIP);
     void statuses.receive(clientIP, checksums);
     return reply.type(TEXT).send("ok");
   };
@@ -226,9 +252,10 @@ export const legacyPeerRoutes: FastifyPluginAsync<LegacyPeerRoutesOptions> = asy
       reporter = decodeMember(parseJson(textBody(req), "member"));
     } catch (err) {
       if (!(err instanceof NacosError)) throw err;
-      log.debug("illegal member report", { from: req.ip, error: err.message });
+      log.debug("illegal member report", { from: socketIp(req), error: err.message });
       return reply.type(JSON_TYPE).send(reportRefused);
     }
+    await requireCaller(req, reporter.address);
     return reply.type(JSON_TYPE).send(reportAccepted(handler.onReport(reporter), scheduler.now()));
   };
 

@@ -20,12 +20,14 @@ import type { MemberInfo } from "../../cluster/member.js";
 import { NacosError } from "../../core/errors.js";
 import type { ClientWrite } from "../../core/ops.js";
 import type { ServiceDatum } from "../../core/service-datum.js";
-import { estimateBytes } from "../../distro/snapshot.js";
+import { estimateBytes } from "../../core/datum-size.js";
 import {
   PeerError,
+  SYNC_ACCEPTED,
   type ForwardOutcome,
   type PeerTransport,
   type SnapshotChunk,
+  type SyncOutcome,
   type VerifyDigest,
   type VerifyReply,
 } from "../peer-transport.js";
@@ -63,11 +65,19 @@ export interface LegacyPeerTransportOptions {
   readonly secret?: string | undefined;
   /** Size budget of one SnapshotChunk cut from a peer's snapshot body. */
   readonly snapshotChunkBytes: number;
+  /** The largest body a peer accepts (every member is configured alike); larger syncs are split. */
+  readonly maxBodyBytes: number;
   /** Time for the `lastBeat` and `lastRefreshTime` we send; the wall clock unless a test says otherwise. */
   readonly clock?: () => number;
 }
 
 const NS = "/nacos/v1/ns";
+
+/**
+ * The largest answer read from a peer (datum queries, statuses, reports): a query of 1,000 keys may be several
+ * times a sync body, but a peer can never make this node buffer without bound.
+ */
+export const answerLimit = (maxBodyBytes: number): number => 8 * maxBodyBytes;
 
 export class LegacyPeerTransport implements PeerTransport, LegacyPeerClient {
   private readonly clock: () => number;
@@ -75,7 +85,12 @@ export class LegacyPeerTransport implements PeerTransport, LegacyPeerClient {
   constructor(
     private readonly options: LegacyPeerTransportOptions,
     private readonly owned: OwnedDatums,
-    private readonly http: LegacyHttp = new LegacyHttpClient({ version: options.version, timeoutMs: options.timeoutMs, secret: options.secret }),
+    private readonly http: LegacyHttp = new LegacyHttpClient({
+      version: options.version,
+      timeoutMs: options.timeoutMs,
+      secret: options.secret,
+      maxAnswerBytes: answerLimit(options.maxBodyBytes),
+    }),
   ) {
     this.clock = options.clock ?? Date.now;
   }
@@ -84,12 +99,25 @@ export class LegacyPeerTransport implements PeerTransport, LegacyPeerClient {
     this.http.close();
   }
 
-  async sync(peer: string, datums: readonly ServiceDatum[]): Promise<void> {
-    if (datums.length === 0) return; // 1.4 refuses an empty map
+  /** One request per batch that fits the peer's body limit; a single datum too large for it is refused. */
+  async sync(peer: string, datums: readonly ServiceDatum[]): Promise<SyncOutcome> {
+    if (datums.length === 0) return SYNC_ACCEPTED; // 1.4 refuses an empty map
     const body = JSON.stringify(encodeDatumMap(datums, this.clock()));
+    const bytes = Buffer.byteLength(body);
+    if (bytes > this.options.maxBodyBytes) {
+      if (datums.length === 1) {
+        const reason = `its 1.4 JSON takes ${bytes} bytes, more than the ${this.options.maxBodyBytes}-byte body limit`;
+        return { refused: [{ key: datums[0]!.key, reason }] };
+      }
+      const half = Math.ceil(datums.length / 2);
+      const first = await this.sync(peer, datums.slice(0, half));
+      const second = await this.sync(peer, datums.slice(half));
+      return { refused: [...first.refused, ...second.refused] };
+    }
     const query = { source: this.options.self };
     const answer = await this.http.call(peer, { method: "PUT", path: `${NS}/distro/datum`, query, body });
     expectSuccess(peer, answer, "sync");
+    return SYNC_ACCEPTED;
   }
 
   /**
@@ -169,7 +197,7 @@ export class LegacyPeerTransport implements PeerTransport, LegacyPeerClient {
       resumeToken: last,
     });
     try {
-      for await (const [legacyKey, text] of objectMembers(stream.text())) {
+      for await (const [legacyKey, text] of objectMembers(stream.text(), answerLimit(this.options.maxBodyBytes))) {
         const value: unknown = JSON.parse(text);
         const read = value === null ? undefined : decodeDatum(legacyKey, value);
         if (read === undefined) continue;

@@ -112,7 +112,7 @@ test("keys: full and brief ephemeral prefixes map to service keys; 1.4's Raft ke
   assert.equal(fromLegacyKey("com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@orders"), undefined);
   assert.equal(fromLegacyKey("iplist.public##DEFAULT_GROUP@@orders"), undefined);
   assert.equal(fromLegacyKey("com.alibaba.nacos.naming.domains.meta.public##DEFAULT_GROUP@@orders"), undefined);
-  rejects400(() => fromLegacyKey("com.alibaba.nacos.naming.iplist.ephemeral.orders"), /expected .*\{namespace\}##\{group@@service\}/);
+  rejects400(() => fromLegacyKey("com.alibaba.nacos.naming.iplist.ephemeral.orders"), /must look like \{namespace\}##\{group\}@@\{service\}/);
   rejects400(() => fromLegacyKey("com.alibaba.nacos.naming.iplist.ephemeral.public##orders"), /groupName@@serviceName/);
   // Raft keys in a sync are skipped, as 1.4's own endpoint skips them.
   assert.deepEqual(decodeDatumMap({ "com.alibaba.nacos.naming.domains.meta.public##DEFAULT_GROUP@@orders": { anything: 1 } }, false), []);
@@ -190,6 +190,8 @@ const ourInfo: MemberInfo = {
   abilities: { grpcPeer: true, httpPeer: true },
   ready: true,
   viewHash: "0123456789abcdef",
+  clock: 1_690_000_000_000,
+  confirmedThrough: 1_689_999_000_000,
 };
 
 test("Member JSON: ours carries 1.4's fields plus our marker; a 1.4 member reads as an HTTP-only Nacos node", () => {
@@ -202,6 +204,8 @@ test("Member JSON: ours carries 1.4's fields plus our marker; a 1.4 member reads
     abilities: { grpcPeer: false, httpPeer: true },
     ready: true,
     viewHash: "",
+    clock: undefined,
+    confirmedThrough: undefined,
   });
   rejects400(() => decodeMember({ port: 8848 }), /member\.ip is required/);
   rejects400(() => decodeMember({ ip: "127.0.0.1", port: -1 }), /member\.port must be an integer/);
@@ -221,6 +225,8 @@ test("report answers: accepted with our Member JSON as a string (2.x style), ref
     abilities: { grpcPeer: false, httpPeer: true },
     ready: true,
     viewHash: "",
+    clock: undefined,
+    confirmedThrough: undefined,
   });
   assert.deepEqual(memberFromReportData("127.0.0.1:8850", accepted.data), ourInfo);
 });

@@ -94,7 +94,7 @@ async function owner(answer: StubAnswer): Promise<{ address: string; requests: R
   return s;
 }
 
-const transport = new LegacyPeerTransport({ self: "127.0.0.1:8850", version: "0.1.0", timeoutMs: 2000, snapshotChunkBytes: 1024 }, { ownedDatums: () => [] });
+const transport = new LegacyPeerTransport({ self: "127.0.0.1:8850", version: "0.1.0", timeoutMs: 2000, snapshotChunkBytes: 1024, maxBodyBytes: 1 << 20 }, { ownedDatums: () => [] });
 closers.push(() => transport.close());
 
 const answerFor = (req: RecordedRequest): ReturnType<StubAnswer> => {

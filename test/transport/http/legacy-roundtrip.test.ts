@@ -8,6 +8,7 @@ import { after, before, test } from "node:test";
 import type { ClientWrite } from "../../../src/core/ops.js";
 import type { ServiceRef } from "../../../src/core/naming.js";
 import { serviceKey } from "../../../src/core/naming.js";
+import { DEFAULT_MEMBERSHIP_CONFIG } from "../../../src/cluster/member-manager.js";
 import { DEFAULT_DISTRO_CONFIG } from "../../../src/distro/distro-protocol.js";
 import type { NodeConfig } from "../../../src/runtime/naming-node.js";
 import { firstDifference } from "../../../src/sim/registry-digest.js";
@@ -19,9 +20,9 @@ const fast: Partial<NodeConfig> = {
   distro: {
     sync: { ...DEFAULT_DISTRO_CONFIG.sync, delayMs: 50, retryBaseMs: 200 },
     verify: { ...DEFAULT_DISTRO_CONFIG.verify, intervalMs: 300 },
-    snapshot: { chunkBytes: 1024, retryDelayMs: 200, giveUpAfterMs: 1500 },
+    snapshot: { ...DEFAULT_DISTRO_CONFIG.snapshot, chunkBytes: 1024, retryDelayMs: 200, giveUpAfterMs: 1500 },
   },
-  membership: { reportIntervalMs: 200, failThreshold: 3, suspicionTimeoutMs: 2000 },
+  membership: { ...DEFAULT_MEMBERSHIP_CONFIG, reportIntervalMs: 200, suspicionTimeoutMs: 2000 },
 };
 
 /** A gRPC transport to peers that have no gRPC port: every call is refused. */

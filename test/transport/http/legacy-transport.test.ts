@@ -36,6 +36,8 @@ const selfInfo: MemberInfo = {
   abilities: { grpcPeer: true, httpPeer: true },
   ready: true,
   viewHash: "0123456789abcdef",
+  clock: NOW,
+  confirmedThrough: NOW - 1_000_000,
 };
 
 const closers: Array<() => Promise<unknown> | void> = [];
@@ -51,6 +53,7 @@ function transport(owned: readonly ServiceDatum[] = datums, options: { secret?: 
       timeoutMs: options.timeoutMs ?? 2000,
       secret: options.secret,
       snapshotChunkBytes: options.chunkBytes ?? 256 * 1024,
+      maxBodyBytes: 4 << 20,
       clock: () => NOW,
     },
     { ownedDatums: () => owned },
@@ -198,7 +201,7 @@ test("report POSTs our Member JSON; 1.4's answer makes an HTTP-only Nacos node, 
 
 test("service status and instance statuses use 1.4's paths and bodies", async () => {
   const peer = await stub((req) => (req.path.endsWith("/statuses") ? { body: fixtureText("instance-statuses.json"), type: "application/json" } : { body: "ok" }));
-  const t = new LegacyPeerTransport({ self: "127.0.0.1:8848", version: "0.1.0", timeoutMs: 2000, snapshotChunkBytes: 1024 }, { ownedDatums: () => [] });
+  const t = new LegacyPeerTransport({ self: "127.0.0.1:8848", version: "0.1.0", timeoutMs: 2000, snapshotChunkBytes: 1024, maxBodyBytes: 1 << 20 }, { ownedDatums: () => [] });
   closers.push(() => t.close());
   const { statuses } = fixture("service-status-body.json") as { statuses: string };
   await t.sendServiceStatus(peer.address, JSON.parse(statuses) as Parameters<LegacyPeerTransport["sendServiceStatus"]>[1]);

@@ -29,6 +29,8 @@ function setup() {
     abilities: { grpcPeer: false, httpPeer: true },
     ready: true,
     viewHash: "",
+    clock: scheduler.now(),
+    confirmedThrough: 0,
   });
   const members = new MemberManager(SELF, [SOURCE], selfInfo, scheduler, undefined, DEFAULT_MEMBERSHIP_CONFIG, silentLog);
   members.get(SOURCE)!.state = "UP";

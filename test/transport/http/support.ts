@@ -93,6 +93,8 @@ export interface LegacyNodeOptions {
   readonly port: number;
   readonly members: readonly string[];
   readonly secret?: string;
+  /** The node's body limit (4 MiB unless given). */
+  readonly bodyLimitBytes?: number;
   readonly verify?: VerifyReceiverConfig;
   readonly config?: Partial<NodeConfig>;
   /** The transport the node uses; the legacy one when absent. */
@@ -108,7 +110,7 @@ export async function startLegacyNode(options: LegacyNodeOptions): Promise<Legac
   const scheduler = new RealScheduler();
   let ingest: RegistryLegacyIngest | undefined;
   const transport = new LegacyPeerTransport(
-    { self: address, version: "0.1.0", timeoutMs: 2000, secret: options.secret, snapshotChunkBytes: 4096 },
+    { self: address, version: "0.1.0", timeoutMs: 2000, secret: options.secret, snapshotChunkBytes: 4096, maxBodyBytes: 4 << 20 },
     { ownedDatums: () => ingest?.ownedDatums() ?? [] },
   );
   const config: NodeConfig = {
@@ -126,6 +128,7 @@ export async function startLegacyNode(options: LegacyNodeOptions): Promise<Legac
     scheduler,
     log: silentLog,
     secret: options.secret,
+    bodyLimitBytes: options.bodyLimitBytes ?? 4 << 20,
     ...(options.verify === undefined ? {} : { verify: options.verify }),
   });
   await app.listen({ host: "127.0.0.1", port: options.port });

@@ -1,0 +1,204 @@
+/**
+ * Hardening seen from outside, with real node processes on loopback: a version far in the future sent by a
+ * holder of the secret is refused and replication goes on; a write acknowledged just before SIGTERM still
+ * reaches the peer; a node with TLS never falls back to the plaintext 1.4 peer API; the secret can come from
+ * a file and then never shows in the process list; `npm start` only starts, so nodes of one checkout can
+ * start at the same moment.
+ */
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { createServer, type IncomingMessage } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { after, before, test } from "node:test";
+import { create } from "@bufbuild/protobuf";
+import * as grpc from "@grpc/grpc-js";
+import { identityOf } from "../../src/core/instance.js";
+import { makeDatum } from "../../src/core/service-datum.js";
+import { distroHash } from "../../src/distro/distro-mapper.js";
+import { encodeDatum } from "../../src/transport/grpc/datum-codec.js";
+import { callMetadata } from "../../src/transport/grpc/peer-metadata.js";
+import { makeClientConstructor, unary } from "../../src/transport/grpc/service-adapter.js";
+import { encodeDatumMap } from "../../src/transport/http/legacy-datum-codec.js";
+import { DistroService, SyncRequestSchema } from "../../gen/nacos/cluster/v1/distro_pb.js";
+import { testInstance } from "../support/fixtures.js";
+import { freePort, nacos, startNode, waitUntil, type NodeProcess } from "../support/node-process.js";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const SECRET = "e2e-s3cret";
+const running: NodeProcess[] = [];
+const closers: Array<() => unknown> = [];
+
+after(async () => {
+  await Promise.all(running.map((n) => n.stop("SIGKILL")));
+  for (const close of closers) await close();
+});
+
+async function cluster(size: number, args: readonly string[] = [], perNode: (i: number) => { args?: string[]; env?: NodeJS.ProcessEnv } = () => ({})): Promise<NodeProcess[]> {
+  const ports: number[] = [];
+  for (let i = 0; i < size; i++) ports.push(await freePort());
+  const members = ports.map((p) => `127.0.0.1:${p}`).join(",");
+  const nodes = await Promise.all(
+    ports.map((port, i) => {
+      const extra = perNode(i);
+      return startNode({ port, args: ["--members", members, "--report-interval-ms", "500", ...args, ...(extra.args ?? [])], ...(extra.env === undefined ? {} : { env: extra.env }) });
+    }),
+  );
+  running.push(...nodes);
+  for (const observer of nodes) {
+    await waitUntil(
+      async () => {
+        const body = (await nacos(observer.url, "GET", "/nacos/v1/core/cluster/nodes")).json();
+        return (body.data as Array<{ state: string }>).every((m) => m.state === "UP");
+      },
+      15_000,
+      () => `every member UP as ${observer.address} sees it`,
+    );
+  }
+  return nodes;
+}
+
+/** A service name whose owner (1.4's hash over the sorted members) is `owner`. */
+function ownedBy(owner: NodeProcess, nodes: readonly NodeProcess[], prefix: string): string {
+  const sorted = nodes.map((n) => n.address).sort();
+  for (let i = 0; ; i++) if (sorted[distroHash(`DEFAULT_GROUP@@${prefix}${i}`) % sorted.length] === owner.address) return `${prefix}${i}`;
+}
+
+const hostsOf = async (node: NodeProcess, serviceName: string): Promise<string[]> =>
+  ((await nacos(node.url, "GET", "/nacos/v1/ns/instance/list", { serviceName })).json().hosts as Array<{ ip: string }>).map((h) => h.ip);
+
+async function metric(node: NodeProcess, name: string): Promise<number> {
+  const m = new RegExp(`^${name} (\\d+)`, "m").exec((await nacos(node.url, "GET", "/nacos/actuator/prometheus")).text);
+  return m === null ? Number.NaN : Number(m[1]);
+}
+
+/** Two secured nodes, the secret from a file on one and from the environment on the other; the merge window is 3 s. */
+let pair: [NodeProcess, NodeProcess];
+before(async () => {
+  const dir = mkdtempSync(join(tmpdir(), "secret-"));
+  writeFileSync(join(dir, "secret"), `${SECRET}\n`);
+  const nodes = await cluster(2, ["--sync-delay-ms", "3000"], (i) =>
+    i === 0 ? { args: ["--cluster-secret-file", join(dir, "secret")] } : { env: { NACOS_CLUSTER_SECRET: SECRET } },
+  );
+  pair = [nodes[0]!, nodes[1]!];
+});
+
+test("a version far in the future from a holder of the secret is refused over gRPC and HTTP, and replication goes on", async () => {
+  const [a, b] = pair;
+  assert.ok(!readFileSync(`/proc/${a!.child.pid}/cmdline`, "utf8").includes(SECRET), "the secret is not in the process list");
+  assert.match(a!.output(), /"clusterSecret":"set \(file\)"/);
+
+  const poisoned = (name: string) => {
+    const grouped = `DEFAULT_GROUP@@${name}`;
+    const i = testInstance("192.0.2.66", 80, grouped);
+    const version = { counter: 2 ** 53 - 10, writer: b!.address };
+    return makeDatum(`public##${grouped}`, false, { protectThreshold: 0, metadata: {}, selector: { type: "none" } }, version, [{ id: identityOf(i), version, instance: i }]);
+  };
+  const Distro = makeClientConstructor(DistroService);
+  const client = new Distro(`127.0.0.1:${a!.port + 1001}`, grpc.credentials.createInsecure());
+  closers.push(() => client.close());
+  const request = create(SyncRequestSchema, { datums: [encodeDatum(poisoned("poison-grpc"))] });
+  const answer = await unary(client.sync, client, request, callMetadata(b!.address, SECRET), { deadline: Date.now() + 5000 });
+  assert.deepEqual(answer.refused.map((r) => r.key), ["public##DEFAULT_GROUP@@poison-grpc"]);
+  assert.match(answer.refused[0]!.reason, /ahead of the receiver's clock/);
+
+  const body = JSON.stringify(encodeDatumMap([poisoned("poison-http")], Date.now()));
+  const http = await fetch(`${a!.url}/nacos/v1/ns/distro/datum?source=${b!.address}`, {
+    method: "PUT",
+    body,
+    headers: { "content-type": "application/json", "x-nacos-cluster-secret": SECRET, "user-agent": "Nacos-Server:1.4.6" },
+  });
+  assert.equal(http.status, 200);
+  assert.equal(await metric(a!, "nacos_distro_refused_ahead"), 2);
+  for (const name of ["poison-grpc", "poison-http"]) assert.deepEqual(await hostsOf(a!, name), [], `${name} was not taken`);
+
+  // A's clock did not jump: its own writes still replicate.
+  const name = ownedBy(a!, [a!, b!], "after-poison");
+  assert.equal((await nacos(a!.url, "POST", "/nacos/v1/ns/instance", { serviceName: name, ip: "192.0.2.10", port: "80" })).text, "ok");
+  await waitUntil(async () => (await hostsOf(b!, name)).length === 1, 8_000, () => `${name} replicated to B`);
+});
+
+test("a write acknowledged just before SIGTERM reaches the peer: the stopping node flushes what waits in its merge window", async () => {
+  const [a, b] = pair;
+  const name = ownedBy(a, pair, "flushed");
+  assert.equal((await nacos(a.url, "POST", "/nacos/v1/ns/instance", { serviceName: name, ip: "192.0.2.20", port: "80" })).text, "ok");
+  const code = await a.stop("SIGTERM");
+  assert.equal(code, 0, a.output());
+  assert.match(a.output(), /"signal":"SIGTERM".*shutting down/);
+  await waitUntil(async () => (await hostsOf(b, name)).includes("192.0.2.20"), 3_000, () => `${name} on B after A stopped`);
+});
+
+test("with TLS configured, a peer whose gRPC port does not answer is never reached over the plaintext 1.4 HTTP API", async () => {
+  const requests: Array<{ url: string; secret: string | undefined }> = [];
+  const fake = createServer((req: IncomingMessage, res) => {
+    requests.push({ url: req.url ?? "", secret: req.headers["x-nacos-cluster-secret"] as string | undefined });
+    res.end("{}");
+  });
+  const fakePort = await freePort();
+  fake.listen(fakePort, "127.0.0.1");
+  await once(fake, "listening");
+  closers.push(() => fake.close());
+  const tls = (name: string) => fileURLToPath(new URL(`../transport/grpc-tls/${name}`, import.meta.url));
+  const port = await freePort();
+  const node = await startNode({
+    port,
+    args: [
+      "--members", `127.0.0.1:${port},127.0.0.1:${fakePort}`,
+      "--cluster-secret", SECRET,
+      "--report-interval-ms", "300",
+      "--grpc-tls-cert", tls("server.pem"), "--grpc-tls-key", tls("server.key"), "--grpc-tls-ca", tls("ca.pem"),
+    ],
+    waitFor: "listening",
+  });
+  running.push(node);
+  await waitUntil(() => /"error":"[^"]*UNAVAILABLE[^"]*","msg":"member is unreachable"/.test(node.output()), 10_000, () => `why the peer is unreachable is logged:\n${node.output()}`);
+  await new Promise((resolve) => setTimeout(resolve, 1500)); // several more report rounds
+  assert.deepEqual(requests, [], "no plaintext request (and so no secret) reached the peer's HTTP port");
+  assert.match(node.output(), /TLS is configured: peers are reached over gRPC only/);
+});
+
+/** `npm start` in this checkout, as a process group (npm runs node as a child). */
+function npmStart(port: number): { child: ChildProcess; output: () => string } {
+  const child = spawn("npm", ["start", "--", "--port", String(port), "--host", "127.0.0.1"], {
+    cwd: ROOT,
+    detached: true,
+    env: { ...process.env, NACOS_LOG_LEVEL: "info" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+  closers.push(() => {
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  });
+  return { child, output: () => out };
+}
+
+test("npm start only starts: three nodes of one checkout started at the same moment all come up, dist untouched", async () => {
+  const main = join(ROOT, "dist/src/main.js");
+  const before = statSync(main).mtimeMs;
+  const ports = [await freePort(), await freePort(), await freePort()];
+  const started = ports.map((port) => ({ port, ...npmStart(port) }));
+  for (const s of started) {
+    await waitUntil(
+      async () => {
+        if (s.child.exitCode !== null) throw new Error(`npm start on ${s.port} exited with ${s.child.exitCode}:\n${s.output()}`);
+        return (await fetch(`http://127.0.0.1:${s.port}/nacos/v1/console/health/readiness`).catch(() => undefined))?.status === 200;
+      },
+      30_000,
+      () => `node on ${s.port} ready:\n${s.output()}`,
+    );
+  }
+  assert.equal(statSync(main).mtimeMs, before, "npm start did not rebuild dist/");
+  for (const s of started) {
+    process.kill(-s.child.pid!, "SIGTERM");
+    await once(s.child, "exit");
+  }
+});
