@@ -7,6 +7,7 @@
  * for a reader that stopped reading.
  */
 import { once } from "node:events";
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { create, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { joinAddress } from "../../cluster/member.js";
@@ -262,6 +263,8 @@ export class GrpcPeerServer {
           this.drainWaits++;
           if (!(await drained(call, this.stallMs))) return;
         }
+        // One chunk per turn of the event loop: streams in progress never hold up client requests for long.
+        await yieldToEventLoop();
       }
       if (!call.cancelled) call.end();
     } catch (err) {
