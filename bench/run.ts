@@ -14,11 +14,11 @@ import { datumChecksum } from "../src/core/checksum.js";
 import type { Instance } from "../src/core/instance.js";
 import { parseServiceKey } from "../src/core/naming.js";
 import { Registry } from "../src/core/registry.js";
-import { bucketHashes } from "../src/distro/digest.js";
-import { DistroMapper } from "../src/distro/distro-mapper.js";
-import { snapshotChunks } from "../src/distro/snapshot.js";
-import { encodeChunk, encodeVerify } from "../src/transport/grpc/distro-codec.js";
-import { toLegacyKey } from "../src/transport/http/legacy-keys.js";
+import { bucketHashes } from "../src/node/distro/digest.js";
+import { DistroMapper } from "../src/node/distro/distro-mapper.js";
+import { snapshotChunks } from "../src/node/distro/snapshot-source.js";
+import { encodeChunk, encodeVerify } from "../src/transport/grpc/codecs/distro.js";
+import { toLegacyKey } from "../src/transport/nacos14/codecs/keys.js";
 
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 5_000);
 const PER_SERVICE = Number(process.env.BENCH_PER_SERVICE ?? 10);

@@ -1,6 +1,6 @@
 /** `npm start`: parse the configuration, start one node, stop gracefully on SIGINT/SIGTERM. */
 import { pino } from "pino";
-import { ConfigError, loadConfig } from "./runtime/config.js";
+import { ConfigError, loadConfig } from "./runtime/options.js";
 import { guardProcess } from "./runtime/process-guard.js";
 import { startServer } from "./runtime/server.js";
 

@@ -1,6 +1,6 @@
 /** Probes and metrics for orchestrators and monitoring. */
 import type { FastifyInstance } from "fastify";
-import { gauge } from "../core/prometheus.js";
+import { gauge } from "./metrics.js";
 import type { NodeContext } from "./context.js";
 
 function prometheus(ctx: NodeContext): string {

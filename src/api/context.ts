@@ -2,7 +2,7 @@
  * Everything the HTTP layer needs from a node. The API is a thin adapter: it parses and validates
  * parameters, calls into this context and formats the answer the way Nacos 1.4 does.
  */
-import type { Member, MemberInfo } from "../cluster/member.js";
+import type { Member, MemberInfo } from "../node/cluster/member.js";
 import type { ClientWriter } from "../core/ops.js";
 import type { Registry } from "../core/registry.js";
 import type { Switches } from "../core/switches.js";

@@ -1,6 +1,6 @@
 /** Members as the HTTP API shows them: Nacos's Member JSON plus the peer transport in use. */
-import { encodeMember, encodeUnknownMember, type MemberJson } from "../cluster/member-json.js";
-import type { Member } from "../cluster/member.js";
+import { encodeMember, encodeUnknownMember, type MemberJson } from "../transport/nacos14/codecs/member-json.js";
+import type { Member } from "../node/cluster/member.js";
 import type { NodeContext } from "./context.js";
 
 export type MemberView = MemberJson & { readonly peerTransport?: "grpc" | "http" };

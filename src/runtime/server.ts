@@ -8,18 +8,18 @@ import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { createHttpApp } from "../api/app.js";
 import type { NodeContext } from "../api/context.js";
-import { joinAddress, splitAddress } from "../cluster/member.js";
+import { joinAddress, splitAddress } from "../node/cluster/member.js";
 import type { Log } from "../core/log.js";
-import { gauge } from "../core/prometheus.js";
+import { gauge } from "../api/metrics.js";
 import { DEFAULT_PUSH_CONFIG, PushService } from "../push/push-service.js";
 import { UdpPushChannel } from "../push/udp-push-channel.js";
 import { MESSAGE_OVERHEAD_BYTES } from "../transport/grpc/connection-settings.js";
-import { GrpcPeerServer } from "../transport/grpc/grpc-peer-server.js";
-import { defaultGrpcAddress, GrpcPeerTransport } from "../transport/grpc/grpc-peer-transport.js";
-import { effectivePeerTransport, type RuntimeConfig } from "./config.js";
+import { GrpcPeerServer } from "../transport/grpc/server.js";
+import { defaultGrpcAddress, GrpcPeerTransport } from "../transport/grpc/client.js";
+import { effectivePeerTransport, type RuntimeConfig } from "./options.js";
 import { pinoLog } from "./logging.js";
-import { PeerLayer } from "./peer-layer.js";
-import { defaultNodeConfig, NamingNode, type NodeConfig } from "./naming-node.js";
+import { PeerLayer } from "./assemble.js";
+import { defaultNodeConfig, NamingNode, type NodeConfig } from "../node/naming-node.js";
 import { RealScheduler } from "./real-scheduler.js";
 
 export const VERSION: string = (

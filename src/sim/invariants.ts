@@ -3,7 +3,7 @@
  * service's metadata or any instance entry to an older version (checked on every registry change, per node
  * incarnation; an entry may only disappear by tombstone purge).
  */
-import type { NamingNode } from "../runtime/naming-node.js";
+import type { NamingNode } from "../node/naming-node.js";
 import { compareVersions, formatVersion, type Version } from "../core/version.js";
 import { firstDifference } from "./registry-digest.js";
 

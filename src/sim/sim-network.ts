@@ -5,7 +5,7 @@
  * All randomness comes from the scheduler, so a seed replays the same run.
  */
 import type { FastifyInstance } from "fastify";
-import type { MemberInfo } from "../cluster/member.js";
+import type { MemberInfo } from "../node/cluster/member.js";
 import type { ClientWrite } from "../core/ops.js";
 import { sleep, type Scheduler } from "../core/scheduler.js";
 import type { ServiceDatum } from "../core/service-datum.js";
@@ -18,7 +18,7 @@ import {
   type SyncOutcome,
   type VerifyDigest,
   type VerifyReply,
-} from "../transport/peer-transport.js";
+} from "../node/ports.js";
 
 export interface NetworkFaults {
   /** Probability that a message (request, answer or stream chunk) is lost. */

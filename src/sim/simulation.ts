@@ -6,9 +6,9 @@
  */
 import { serviceKey, type ServiceRef } from "../core/naming.js";
 import type { ClientWrite } from "../core/ops.js";
-import type { NodeConfig } from "../runtime/naming-node.js";
+import type { NodeConfig } from "../node/naming-node.js";
 import { checkConverged, NoResurrection, VersionMonotonicity, type ExpectedInstance } from "./invariants.js";
-import { seededRandom } from "../runtime/virtual-scheduler.js";
+import { seededRandom } from "./virtual-scheduler.js";
 import type { PeerTransportMode } from "../transport/per-peer-transport.js";
 import { SimCluster } from "./sim-cluster.js";
 

@@ -7,7 +7,7 @@
 import { lookup } from "node:dns/promises";
 import { BlockList, isIP } from "node:net";
 import type { PeerCertificate } from "node:tls";
-import { splitAddress } from "../cluster/member.js";
+import { splitAddress } from "../node/cluster/member.js";
 
 /** Resolves a host name to its addresses. */
 export type HostResolver = (host: string) => Promise<string[]>;

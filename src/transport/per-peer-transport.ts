@@ -10,10 +10,10 @@
  * or fails on the transport it started on; its caller retries it on whichever is current, and since both
  * carry the same versioned datums, the retry neither loses nor duplicates a change.
  */
-import type { Abilities, MemberInfo } from "../cluster/member.js";
+import type { Abilities, MemberInfo } from "../node/cluster/member.js";
 import type { ClientWrite } from "../core/ops.js";
 import type { ServiceDatum } from "../core/service-datum.js";
-import type { ForwardOutcome, PeerTransport, SnapshotChunk, SyncOutcome, VerifyDigest, VerifyReply } from "./peer-transport.js";
+import type { ForwardOutcome, PeerTransport, SnapshotChunk, SyncOutcome, VerifyDigest, VerifyReply } from "../node/ports.js";
 
 export type PeerTransportMode = "grpc" | "http" | "auto";
 export type PeerTransportKind = "grpc" | "http";

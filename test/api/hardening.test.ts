@@ -11,8 +11,8 @@ import type { FastifyInstance } from "fastify";
 import { createHttpApp, type HttpLimits } from "../../src/api/app.js";
 import { silentLog } from "../../src/core/log.js";
 import type { ClientWrite, ClientWriter, WriteResult } from "../../src/core/ops.js";
-import { defaultNodeConfig, NamingNode } from "../../src/runtime/naming-node.js";
-import { VirtualScheduler } from "../../src/runtime/virtual-scheduler.js";
+import { defaultNodeConfig, NamingNode } from "../../src/node/naming-node.js";
+import { VirtualScheduler } from "../../src/sim/virtual-scheduler.js";
 import { nodeContext } from "../support/node-context.js";
 
 const closers: Array<() => unknown> = [];

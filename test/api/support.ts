@@ -4,8 +4,8 @@ import { createHttpApp } from "../../src/api/app.js";
 import { silentLog } from "../../src/core/log.js";
 import type { ServiceRef } from "../../src/core/naming.js";
 import type { PushSubscriptions, Subscriber } from "../../src/push/subscriber.js";
-import { defaultNodeConfig, NamingNode } from "../../src/runtime/naming-node.js";
-import { VirtualScheduler } from "../../src/runtime/virtual-scheduler.js";
+import { defaultNodeConfig, NamingNode } from "../../src/node/naming-node.js";
+import { VirtualScheduler } from "../../src/sim/virtual-scheduler.js";
 import { nodeContext } from "../support/node-context.js";
 
 export class RecordingPush implements PushSubscriptions {

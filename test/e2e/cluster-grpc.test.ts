@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import nacosNaming from "nacos-naming";
-import { distroHash } from "../../src/distro/distro-mapper.js";
+import { distroHash } from "../../src/node/distro/distro-mapper.js";
 import { freePort, nacos, startNode, waitUntil, type NodeProcess } from "../support/node-process.js";
 
 const quiet = { ...console, info() {}, debug() {}, log() {}, warn() {}, error() {} } as typeof console;

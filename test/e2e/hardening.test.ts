@@ -18,11 +18,11 @@ import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { identityOf } from "../../src/core/instance.js";
 import { makeDatum } from "../../src/core/service-datum.js";
-import { distroHash } from "../../src/distro/distro-mapper.js";
-import { encodeDatum } from "../../src/transport/grpc/datum-codec.js";
-import { callMetadata } from "../../src/transport/grpc/peer-metadata.js";
+import { distroHash } from "../../src/node/distro/distro-mapper.js";
+import { encodeDatum } from "../../src/transport/grpc/codecs/datum.js";
+import { callMetadata } from "../../src/transport/grpc/metadata.js";
 import { makeClientConstructor, unary } from "../../src/transport/grpc/service-adapter.js";
-import { encodeDatumMap } from "../../src/transport/http/legacy-datum-codec.js";
+import { encodeDatumMap } from "../../src/transport/nacos14/codecs/datum.js";
 import { DistroService, SyncRequestSchema } from "../../gen/nacos/cluster/v1/distro_pb.js";
 import { testInstance } from "../support/fixtures.js";
 import { freePort, nacos, startNode, waitUntil, type NodeProcess } from "../support/node-process.js";
@@ -141,7 +141,7 @@ test("with TLS configured, a peer whose gRPC port does not answer is never reach
   fake.listen(fakePort, "127.0.0.1");
   await once(fake, "listening");
   closers.push(() => fake.close());
-  const tls = (name: string) => fileURLToPath(new URL(`../transport/grpc-tls/${name}`, import.meta.url));
+  const tls = (name: string) => fileURLToPath(new URL(`../transport/grpc/tls/${name}`, import.meta.url));
   const port = await freePort();
   const node = await startNode({
     port,

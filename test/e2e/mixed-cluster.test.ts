@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { distroHash } from "../../src/distro/distro-mapper.js";
+import { distroHash } from "../../src/node/distro/distro-mapper.js";
 import { freePort, nacos, startNode, waitUntil, type NodeProcess } from "../support/node-process.js";
 
 const LONG_LIVED = JSON.stringify({ "preserved.heart.beat.timeout": "3600000", "preserved.ip.delete.timeout": "3600000" });

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
-import { SECRET, SELF, type Loopback } from "../transport/grpc-fixtures.js";
+import { SECRET, SELF, type Loopback } from "../transport/grpc/fixtures.js";
 import { INVALID_FORWARD, RPC_CASES, assertResponses, interopServer, label } from "./peer-rpc-cases.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));

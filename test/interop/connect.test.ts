@@ -21,7 +21,7 @@ import {
   VerifyResponseSchema,
 } from "../../gen/nacos/cluster/v1/distro_pb.js";
 import { MemberService, ReportRequestSchema, ReportResponseSchema } from "../../gen/nacos/cluster/v1/member_pb.js";
-import { SECRET, SELF, type Loopback } from "../transport/grpc-fixtures.js";
+import { SECRET, SELF, type Loopback } from "../transport/grpc/fixtures.js";
 import { INVALID_FORWARD, RPC_CASES, assertResponses, interopServer, label, type RpcCase } from "./peer-rpc-cases.js";
 
 let net: Loopback;

@@ -6,10 +6,10 @@
 import assert from "node:assert/strict";
 import { equals, fromJson, type DescMessage, type JsonObject } from "@bufbuild/protobuf";
 import { makeDatum, type ServiceDatum } from "../../src/core/service-datum.js";
-import type { MemberInfo } from "../../src/cluster/member.js";
+import type { MemberInfo } from "../../src/node/cluster/member.js";
 import { DistroService } from "../../gen/nacos/cluster/v1/distro_pb.js";
 import { MemberService } from "../../gen/nacos/cluster/v1/member_pb.js";
-import { PEER, PEER_INFO, SECRET, SELF, loopback, type Call, type Loopback } from "../transport/grpc-fixtures.js";
+import { PEER, PEER_INFO, SECRET, SELF, loopback, type Call, type Loopback } from "../transport/grpc/fixtures.js";
 
 const KEY = "public##DEFAULT_GROUP@@interop";
 const LIVE_ID = "192.0.2.7:8080:unknown:DEFAULT:ephemeral";

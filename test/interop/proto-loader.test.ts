@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import { SECRET, SELF, type Loopback } from "../transport/grpc-fixtures.js";
+import { SECRET, SELF, type Loopback } from "../transport/grpc/fixtures.js";
 import { INVALID_FORWARD, RPC_CASES, assertResponses, interopServer, label, type RpcCase } from "./peer-rpc-cases.js";
 
 const PROTO_DIR = fileURLToPath(new URL("../../proto", import.meta.url));

@@ -18,9 +18,9 @@ import { defaultSwitches } from "../../src/core/switches.js";
 import { MAX_ACK_BYTES, parseAckStamp } from "../../src/push/push-packet.js";
 import { DEFAULT_PUSH_CONFIG, PushService, type PushConfig } from "../../src/push/push-service.js";
 import { UdpPushChannel } from "../../src/push/udp-push-channel.js";
-import { defaultNodeConfig, NamingNode } from "../../src/runtime/naming-node.js";
+import { defaultNodeConfig, NamingNode } from "../../src/node/naming-node.js";
 import { RealScheduler } from "../../src/runtime/real-scheduler.js";
-import { VirtualScheduler } from "../../src/runtime/virtual-scheduler.js";
+import { VirtualScheduler } from "../../src/sim/virtual-scheduler.js";
 import { nodeContext } from "../support/node-context.js";
 import { FakePushChannel, JAVA_CLIENT_AGENT, SERVICE, instance, subscriber } from "./push-fixtures.js";
 

@@ -9,7 +9,7 @@ import { buildListView, type ListQuery } from "../../src/core/service-view.js";
 import { defaultSwitches } from "../../src/core/switches.js";
 import { DEFAULT_PUSH_CONFIG, PushService, type PushConfig } from "../../src/push/push-service.js";
 import type { Subscriber } from "../../src/push/subscriber.js";
-import { VirtualScheduler } from "../../src/runtime/virtual-scheduler.js";
+import { VirtualScheduler } from "../../src/sim/virtual-scheduler.js";
 import { FakePushChannel, instance, isGzip, SERVICE, subscriber } from "./push-fixtures.js";
 
 const KEY = serviceKey(SERVICE);

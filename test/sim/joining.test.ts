@@ -3,10 +3,10 @@ import { test } from "node:test";
 import { serviceKey, type ServiceRef } from "../../src/core/naming.js";
 import type { ClientWrite } from "../../src/core/ops.js";
 import { DEFAULT_SERVICE_META, makeDatum } from "../../src/core/service-datum.js";
-import type { NodeConfig } from "../../src/runtime/naming-node.js";
+import type { NodeConfig } from "../../src/node/naming-node.js";
 import { SimCluster } from "../../src/sim/sim-cluster.js";
 import { firstDifference } from "../../src/sim/registry-digest.js";
-import type { VerifyDigest } from "../../src/transport/peer-transport.js";
+import type { VerifyDigest } from "../../src/node/ports.js";
 
 const svc = (i: number): ServiceRef => ({ namespaceId: "public", groupedName: `DEFAULT_GROUP@@join-${i}` });
 const register = (service: ServiceRef, ip: string): ClientWrite => ({

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { MemberState } from "../../src/cluster/member.js";
+import type { MemberState } from "../../src/node/cluster/member.js";
 import { SimCluster } from "../../src/sim/sim-cluster.js";
 
 function stateSeenBy(cluster: SimCluster, observer: string, target: string): MemberState | undefined {

@@ -1,6 +1,6 @@
 /** The HTTP layer's view of a node in tests: what the runtime wires, with any part replaced. */
 import type { NodeContext } from "../../src/api/context.js";
-import type { NamingNode } from "../../src/runtime/naming-node.js";
+import type { NamingNode } from "../../src/node/naming-node.js";
 
 export function nodeContext(node: NamingNode, overrides: Partial<NodeContext> = {}): NodeContext {
   return {

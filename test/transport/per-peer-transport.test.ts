@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { Abilities, MemberInfo } from "../../src/cluster/member.js";
+import type { Abilities, MemberInfo } from "../../src/node/cluster/member.js";
 import type { ServiceDatum } from "../../src/core/service-datum.js";
 import { PerPeerTransport, type PeerTransportMode } from "../../src/transport/per-peer-transport.js";
-import { PeerError, SYNC_ACCEPTED, type PeerTransport, type SnapshotChunk, type SyncOutcome } from "../../src/transport/peer-transport.js";
+import { PeerError, SYNC_ACCEPTED, type PeerTransport, type SnapshotChunk, type SyncOutcome } from "../../src/node/ports.js";
 
 const PEER = "127.0.0.1:8849";
 

@@ -1,0 +1,220 @@
+/**
+ * Cluster membership (Nacos's ServerMemberManager + MemberInfoReportTask). Every period this node reports
+ * itself to the next peer in round-robin order and re-probes every SUSPICIOUS peer. Success makes a peer UP;
+ * a failure makes it SUSPICIOUS, and DOWN after `failThreshold` further failures or `suspicionTimeoutMs`,
+ * whichever comes first, or at once when nothing listens at its address — so no peer stays SUSPICIOUS
+ * forever (alibaba/nacos#4364, #8664). Peers start DOWN until first heard from (#4948).
+ */
+import type { Log } from "../../core/log.js";
+import { every, type Scheduler, type TimerHandle } from "../../core/scheduler.js";
+import { PeerError, type PeerTransport } from "../ports.js";
+import type { Member, MemberInfo, MemberState } from "./member.js";
+
+export interface MembershipConfig {
+  readonly reportIntervalMs: number;
+  /** A SUSPICIOUS peer goes DOWN when its consecutive failures exceed this (1.4: fail-access-cnt 3). */
+  readonly failThreshold: number;
+  /** ... or when it has been failing for this long. */
+  readonly suspicionTimeoutMs: number;
+  /** A member whose clock is further off ours than this is reported (its versions would be refused). */
+  readonly maxClockSkewMs: number;
+}
+
+export const DEFAULT_MEMBERSHIP_CONFIG: MembershipConfig = {
+  reportIntervalMs: 2000,
+  failThreshold: 3,
+  suspicionTimeoutMs: 8000,
+  maxClockSkewMs: 60_000,
+};
+
+export type MembershipListener = (reason: "healthy" | "info") => void;
+
+export class MemberManager {
+  private readonly members = new Map<string, Member>();
+  private readonly listeners: MembershipListener[] = [];
+  private readonly probing = new Set<string>();
+  private cursor = 0;
+  private timer: TimerHandle | undefined;
+  private healthyKey = "";
+
+  constructor(
+    private readonly self: string,
+    addresses: readonly string[],
+    private readonly selfInfo: () => MemberInfo,
+    private readonly scheduler: Scheduler,
+    private readonly transport: PeerTransport | undefined,
+    private readonly config: MembershipConfig,
+    private readonly log: Log,
+  ) {
+    for (const address of new Set([self, ...addresses])) {
+      this.members.set(address, {
+        address,
+        state: address === self ? "UP" : "DOWN",
+        failAccessCnt: 0,
+        failingSince: undefined,
+        lastRefreshTime: address === self ? scheduler.now() : 0,
+        info: undefined,
+        clockSkewMs: undefined,
+      });
+    }
+    this.healthyKey = this.healthy().join(",");
+  }
+
+  onChange(listener: MembershipListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Probes every peer once right away (so a starting node learns the cluster fast), then reports periodically. */
+  start(): void {
+    if (this.transport === undefined) return;
+    for (const peer of this.peers()) void this.probe(peer);
+    this.timer = every(this.scheduler, this.config.reportIntervalMs, () => this.tick());
+  }
+
+  close(): void {
+    this.timer?.cancel();
+  }
+
+  get selfAddress(): string {
+    return this.self;
+  }
+
+  /** All members including this node, sorted by address. */
+  all(): Member[] {
+    return [...this.members.values()].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+  }
+
+  get(address: string): Member | undefined {
+    return this.members.get(address);
+  }
+
+  isMember(address: string): boolean {
+    return this.members.has(address);
+  }
+
+  /** Every member except this node. */
+  peers(): string[] {
+    return this.all()
+      .map((m) => m.address)
+      .filter((a) => a !== this.self);
+  }
+
+  /** Addresses in state UP or SUSPICIOUS (1.4's healthy list), this node included, sorted. */
+  healthy(): string[] {
+    return this.all()
+      .filter((m) => m.state === "UP" || m.state === "SUSPICIOUS")
+      .map((m) => m.address);
+  }
+
+  /**
+   * A peer reported itself to us. That proves it can reach us, not that we can reach it, so it does not make
+   * the peer UP by itself (an asymmetric partition would flap UP/SUSPICIOUS forever); a peer we do not
+   * consider UP is probed right away instead. Unknown reporters are ignored, as in 1.4.
+   */
+  onReport(reporter: MemberInfo): MemberInfo {
+    const member = this.members.get(reporter.address);
+    if (member !== undefined && reporter.address !== this.self) {
+      if (member.state === "UP") this.markUp(reporter.address, reporter);
+      else void this.probe(reporter.address);
+    }
+    return this.selfInfo();
+  }
+
+  private tick(): void {
+    const peers = this.peers();
+    if (peers.length === 0) return;
+    const target = peers[this.cursor++ % peers.length]!;
+    const suspicious = peers.filter((p) => p !== target && this.members.get(p)?.state === "SUSPICIOUS");
+    for (const peer of [target, ...suspicious]) void this.probe(peer);
+  }
+
+  private async probe(peer: string): Promise<void> {
+    if (this.transport === undefined || this.probing.has(peer)) return;
+    this.probing.add(peer);
+    try {
+      const info = await this.transport.report(peer, this.selfInfo());
+      this.markUp(peer, info);
+    } catch (err) {
+      this.markFailure(peer, err);
+    } finally {
+      this.probing.delete(peer);
+    }
+  }
+
+  private markUp(address: string, info: MemberInfo): void {
+    const member = this.members.get(address);
+    if (member === undefined) return;
+    const infoChanged = !sameInfo(member.info, info);
+    const wasState = member.state;
+    member.state = "UP";
+    member.failAccessCnt = 0;
+    member.failingSince = undefined;
+    member.lastRefreshTime = this.scheduler.now();
+    member.info = info;
+    this.checkClock(member, info);
+    if (wasState !== "UP") this.log.info("member is UP", { member: address, was: wasState });
+    this.changed(infoChanged);
+  }
+
+  /** Reports (once per change of opinion) a member whose clock is off ours by more than the allowed skew. */
+  private checkClock(member: Member, info: MemberInfo): void {
+    if (info.clock === undefined || info.clock === 0) return;
+    const skew = info.clock - this.scheduler.now();
+    const wasOff = member.clockSkewMs !== undefined && Math.abs(member.clockSkewMs) > this.config.maxClockSkewMs;
+    member.clockSkewMs = skew;
+    const off = Math.abs(skew) > this.config.maxClockSkewMs;
+    if (off && !wasOff) {
+      this.log.warn("member's clock is off this node's by more than the allowed skew: versions from the faster clock are refused", {
+        member: member.address,
+        skewMs: skew,
+        maxClockSkewMs: this.config.maxClockSkewMs,
+      });
+    } else if (!off && wasOff) {
+      this.log.info("member's clock is back within the allowed skew", { member: member.address, skewMs: skew });
+    }
+  }
+
+  private markFailure(address: string, err: unknown): void {
+    const member = this.members.get(address);
+    if (member === undefined) return;
+    const now = this.scheduler.now();
+    member.failAccessCnt++;
+    member.failingSince ??= now;
+    const refused = err instanceof PeerError && err.kind === "refused";
+    const next: MemberState =
+      refused ||
+      member.state === "DOWN" ||
+      member.failAccessCnt > this.config.failThreshold ||
+      now - member.failingSince >= this.config.suspicionTimeoutMs
+        ? "DOWN"
+        : "SUSPICIOUS";
+    if (next !== member.state) {
+      this.log.warn(`member is ${next}`, { member: address, failures: member.failAccessCnt, error: String(err) });
+      member.state = next;
+    } else if (member.failAccessCnt === 1) {
+      // A member that was never reached (DOWN from the start) changes no state: say once why it cannot be.
+      this.log.warn("member is unreachable", { member: address, state: next, error: String(err) });
+    }
+    this.changed(false);
+  }
+
+  private changed(infoChanged: boolean): void {
+    const key = this.healthy().join(",");
+    if (key !== this.healthyKey) {
+      this.healthyKey = key;
+      for (const l of this.listeners) l("healthy");
+    }
+    if (infoChanged) for (const l of this.listeners) l("info");
+  }
+}
+
+function sameInfo(a: MemberInfo | undefined, b: MemberInfo): boolean {
+  return (
+    a !== undefined &&
+    a.version === b.version &&
+    a.grpcPort === b.grpcPort &&
+    a.ready === b.ready &&
+    a.abilities.grpcPeer === b.abilities.grpcPeer &&
+    a.abilities.httpPeer === b.abilities.httpPeer
+  );
+}

@@ -1,0 +1,217 @@
+/**
+ * Anti-entropy. Each period a ready node summarises the keys it is responsible for and sends every peer
+ * one bucketed digest; the peer answers with the buckets that differ, gets their entries, fetches and merges
+ * every datum that differs, and sends back what the owner lacks (merges are commutative, so both sides end
+ * equal). Repairs that remove or push data happen only when
+ * both nodes are ready and their member views hash the same — the disagreement that made Nacos 1.x delete
+ * live data (alibaba/nacos#7734, #8436) is detected by comparing `viewHash`, not guessed.
+ */
+import type { Log } from "../../core/log.js";
+import { parseServiceKey } from "../../core/naming.js";
+import type { ApplyOutcome, Registry } from "../../core/registry.js";
+import type { ServiceDatum } from "../../core/service-datum.js";
+import type { DigestEntry, PeerTransport, VerifyDetail, VerifyDigest, VerifyReply, VerifySummary } from "../ports.js";
+import { bucketHashes, digestBucket } from "./digest.js";
+import type { DistroMapper } from "./distro-mapper.js";
+
+export interface VerifyConfig {
+  readonly bucketCount: number;
+  /** Keys per query when fetching what a digest showed to be newer. */
+  readonly queryBatchKeys: number;
+  /** Estimated bytes of one detail round; more buckets go in further rounds. */
+  readonly maxDetailBytes: number;
+}
+
+export interface VerifyDeps {
+  readonly self: string;
+  readonly registry: Registry;
+  readonly mapper: DistroMapper;
+  readonly transport: PeerTransport;
+  readonly ready: () => boolean;
+  /** Versions older than this may be of tombstones this node already purged. */
+  readonly purgeHorizon: () => number;
+  readonly clock: () => number;
+  /** Sends keys this node holds to a peer that lacks them. */
+  readonly pushTo: (peer: string, keys: string[]) => void;
+  /** Merges a datum fetched from `source` (the owner) into the registry. */
+  readonly merge: (source: string, datum: ServiceDatum) => ApplyOutcome;
+  readonly log: Log;
+}
+
+export class DistroVerify {
+  fetched = 0;
+  removed = 0;
+  pushedUp = 0;
+  /**
+   * Per peer, the start of the last round in which the peer held exactly what this node owns (no bucket
+   * differed). Every tombstone this node held for its own keys by then is known to be on that peer.
+   */
+  private readonly confirmed = new Map<string, number>();
+
+  constructor(
+    private readonly deps: VerifyDeps,
+    private readonly config: VerifyConfig,
+  ) {}
+
+  /** One verify round towards every peer; peers are independent, so one slow peer delays no other. */
+  async round(peers: readonly string[]): Promise<void> {
+    if (!this.deps.ready()) return;
+    const startedAt = this.deps.clock();
+    const owned = this.entriesOwnedBy(this.deps.self);
+    const base = this.base();
+    const summary: VerifySummary = {
+      ...base,
+      kind: "summary",
+      bucketHashes: bucketHashes(owned, this.config.bucketCount),
+    };
+    await Promise.all(peers.map((peer) => this.verifyPeer(peer, summary, owned, startedAt)));
+  }
+
+  /**
+   * The time through which every one of `peers` is known to hold everything this node is responsible for
+   * (0 while any has never confirmed a round): tombstones of this node's keys older than that are on every
+   * peer and may be forgotten without coming back.
+   */
+  confirmedThrough(peers: readonly string[]): number {
+    let through = Number.POSITIVE_INFINITY;
+    for (const peer of peers) through = Math.min(through, this.confirmed.get(peer) ?? 0);
+    return through;
+  }
+
+  /** Handles a digest from `digest.source`. */
+  onDigest(digest: VerifyDigest): VerifyReply {
+    if (digest.bucketCount !== this.config.bucketCount && digest.kind === "summary") {
+      // Different bucketing: every bucket is suspect, so ask for all of them.
+      return { mismatchedBuckets: Array.from({ length: digest.bucketCount }, (_, b) => b) };
+    }
+    if (digest.kind === "summary") return { mismatchedBuckets: this.mismatched(digest) };
+    this.repair(digest);
+    return { mismatchedBuckets: [] };
+  }
+
+  private base(): Omit<VerifySummary, "kind" | "bucketHashes"> {
+    return {
+      source: this.deps.self,
+      viewHash: this.deps.mapper.viewHash,
+      purgeHorizon: this.deps.purgeHorizon(),
+      bucketCount: this.config.bucketCount,
+    };
+  }
+
+  private async verifyPeer(peer: string, summary: VerifySummary, owned: DigestEntry[], startedAt: number): Promise<void> {
+    try {
+      const reply = await this.deps.transport.verify(peer, summary);
+      if (reply.mismatchedBuckets.length === 0) {
+        this.confirmed.set(peer, Math.max(startedAt, this.confirmed.get(peer) ?? 0));
+        return;
+      }
+      for (const detail of this.details(reply.mismatchedBuckets, owned, summary.bucketCount)) {
+        await this.deps.transport.verify(peer, detail);
+      }
+    } catch (err) {
+      this.deps.log.debug("verify failed", { peer, error: String(err) });
+    }
+  }
+
+  /**
+   * The detail rounds for the buckets a peer asked about, each within `maxDetailBytes`. A detail must hold
+   * whole buckets (the receiver reads a key missing from a listed bucket as missing at the owner), so
+   * buckets are packed, never split.
+   */
+  private details(asked: readonly number[], owned: readonly DigestEntry[], bucketCount: number): VerifyDetail[] {
+    const byBucket = new Map<number, DigestEntry[]>();
+    for (const b of asked) if (Number.isInteger(b) && b >= 0 && b < bucketCount) byBucket.set(b, []);
+    for (const e of owned) byBucket.get(digestBucket(e.key, bucketCount))?.push(e);
+    const details: VerifyDetail[] = [];
+    let buckets: number[] = [];
+    let entries: DigestEntry[] = [];
+    let bytes = 0;
+    const flush = (): void => {
+      if (buckets.length > 0) details.push({ ...this.base(), kind: "detail", buckets, entries });
+      buckets = [];
+      entries = [];
+      bytes = 0;
+    };
+    for (const [bucket, inBucket] of byBucket) {
+      const size = inBucket.reduce((n, e) => n + 16 + e.key.length * 3 + e.digest.length, 8);
+      if (bytes + size > this.config.maxDetailBytes) flush();
+      buckets.push(bucket);
+      entries.push(...inBucket);
+      bytes += size;
+    }
+    flush();
+    return details;
+  }
+
+  /** (key, digest) of every key held here that `owner` is responsible for, in this node's view. */
+  private entriesOwnedBy(owner: string, bucketCount = this.config.bucketCount, buckets?: ReadonlySet<number>): DigestEntry[] {
+    const { mapper, registry } = this.deps;
+    const entries: DigestEntry[] = [];
+    for (const datum of registry.values()) {
+      if (buckets !== undefined && !buckets.has(digestBucket(datum.key, bucketCount))) continue;
+      if (mapper.ownerOf(parseServiceKey(datum.key).groupedName) !== owner) continue;
+      entries.push({ key: datum.key, digest: datum.digest });
+    }
+    return entries;
+  }
+
+  private mismatched(summary: VerifySummary): number[] {
+    const mine = bucketHashes(this.entriesOwnedBy(summary.source, summary.bucketCount), summary.bucketCount);
+    const out: number[] = [];
+    for (let b = 0; b < summary.bucketCount; b++) if (mine[b] !== summary.bucketHashes[b]) out.push(b);
+    return out;
+  }
+
+  private repair(detail: VerifyDetail): void {
+    const { registry, mapper } = this.deps;
+    const differing = detail.entries.filter((e) => registry.get(e.key)?.digest !== e.digest).map((e) => e.key);
+    if (differing.length > 0) void this.fetch(detail.source, differing);
+    if (!this.deps.ready() || detail.viewHash !== mapper.viewHash) return;
+    const theirs = new Set(detail.entries.map((e) => e.key));
+    const missingThere = this.entriesOwnedBy(detail.source, detail.bucketCount, new Set(detail.buckets)).filter(
+      (e) => !theirs.has(e.key),
+    );
+    const pushUp: string[] = [];
+    for (const { key } of missingThere) {
+      const datum = registry.get(key)!;
+      // The owner's horizon is honoured only as far as ours goes: a peer cannot make this node forget early.
+      if (datum.deleted && datum.version.counter < Math.min(detail.purgeHorizon, this.deps.purgeHorizon())) {
+        // A deleted service older than anything the owner still remembers: the owner forgot it long ago.
+        registry.forget(key);
+        this.removed++;
+      } else {
+        // Recent data the owner never saw (e.g. the previous owner's last write reached only us).
+        pushUp.push(key);
+      }
+    }
+    if (pushUp.length > 0) {
+      this.pushedUp += pushUp.length;
+      this.deps.pushTo(detail.source, pushUp);
+    }
+  }
+
+  /** Fetches the owner's copies and merges them; where ours held something theirs lacked, sends ours back. */
+  private async fetch(source: string, keys: string[]): Promise<void> {
+    const { registry } = this.deps;
+    for (let i = 0; i < keys.length; i += this.config.queryBatchKeys) {
+      const batch = keys.slice(i, i + this.config.queryBatchKeys);
+      try {
+        const theirs = await this.deps.transport.query(source, batch);
+        const richer: string[] = [];
+        for (const datum of theirs) {
+          const outcome = this.deps.merge(source, datum);
+          if (outcome === "applied") this.fetched++;
+          // A refused copy is not answered with ours: the owner's clock is wrong, not its data short.
+          if (outcome !== "ahead" && registry.get(datum.key)?.digest !== datum.digest) richer.push(datum.key);
+        }
+        if (richer.length > 0) {
+          this.pushedUp += richer.length;
+          this.deps.pushTo(source, richer);
+        }
+      } catch (err) {
+        this.deps.log.debug("verify fetch failed; next round retries", { source, error: String(err) });
+        return;
+      }
+    }
+  }
+}

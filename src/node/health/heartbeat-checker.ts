@@ -1,0 +1,81 @@
+/**
+ * Nacos 1.4's ClientBeatCheckTask, for every service at once: on the responsible node only, an ephemeral
+ * instance silent for longer than its beat timeout (15 s) turns unhealthy, and one silent for longer than its
+ * delete timeout (30 s) is removed. Each is an ordinary write (new version, replicated like any change), so
+ * the decision of one node reaches all. Marked instances and persistent ones are never touched.
+ */
+import { beatTimeoutOf, deleteTimeoutOf, instanceKey, type Instance } from "../../core/instance.js";
+import type { LastBeats } from "../../core/last-beats.js";
+import type { Log } from "../../core/log.js";
+import type { NamingService } from "../../core/naming-service.js";
+import { parseServiceKey } from "../../core/naming.js";
+import type { Registry } from "../../core/registry.js";
+import { every, type Scheduler, type TimerHandle } from "../../core/scheduler.js";
+import type { Switches } from "../../core/switches.js";
+
+export interface HeartbeatCheckConfig {
+  readonly periodMs: number;
+  /** `nacos.naming.expireInstance`: whether silent instances are removed at all. */
+  readonly expireInstances: boolean;
+}
+
+export const DEFAULT_HEARTBEAT_CHECK_CONFIG: HeartbeatCheckConfig = { periodMs: 5000, expireInstances: true };
+
+export class HeartbeatChecker {
+  private timer: TimerHandle | undefined;
+  expired = 0;
+  markedUnhealthy = 0;
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly naming: NamingService,
+    private readonly lastBeats: LastBeats,
+    private readonly switches: Switches,
+    private readonly isResponsible: (groupedName: string) => boolean,
+    private readonly scheduler: Scheduler,
+    private readonly config: HeartbeatCheckConfig,
+    private readonly log: Log,
+  ) {}
+
+  start(): void {
+    this.timer = every(this.scheduler, this.config.periodMs, () => this.check());
+  }
+
+  close(): void {
+    this.timer?.cancel();
+  }
+
+  /** One pass over every service this node is responsible for. */
+  check(): void {
+    if (!this.switches.healthCheckEnabled) return;
+    const due: Array<{ key: string; silent: Instance[]; dead: Instance[] }> = [];
+    for (const datum of this.registry.values()) {
+      if (datum.deleted || !this.isResponsible(parseServiceKey(datum.key).groupedName)) continue;
+      const silent: Instance[] = [];
+      const dead: Instance[] = [];
+      for (const i of datum.instances) {
+        if (!i.ephemeral || i.marked) continue;
+        const silence = this.lastBeats.silenceOf(datum.key, instanceKey(i));
+        if (this.config.expireInstances && silence > deleteTimeoutOf(i)) dead.push(i);
+        else if (i.healthy && silence > beatTimeoutOf(i)) silent.push(i);
+      }
+      if (silent.length > 0 || dead.length > 0) due.push({ key: datum.key, silent, dead });
+    }
+    for (const { key, silent, dead } of due) this.apply(key, silent, dead);
+  }
+
+  private apply(key: string, silent: Instance[], dead: Instance[]): void {
+    if (silent.length > 0) {
+      const ids = new Set(silent.map((i) => i.instanceId));
+      this.naming.setHealth(key, (i) => i.ephemeral && ids.has(i.instanceId), false);
+      this.markedUnhealthy += silent.length;
+      this.log.info("instances missed their heartbeats; marked unhealthy", { service: key, instances: [...ids] });
+    }
+    if (dead.length > 0) {
+      const ids = new Set(dead.map((i) => i.instanceId));
+      this.naming.removeInstances(key, (i) => i.ephemeral && ids.has(i.instanceId));
+      this.expired += dead.length;
+      this.log.info("instances expired without heartbeats; removed", { service: key, instances: [...ids] });
+    }
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The only way the core talks to another node. Every method is a request to one peer, addressed by its
+ * member address (`ip:port`); the adapter (gRPC or legacy HTTP) decides how to reach it. Calls either
+ * resolve with the peer's answer or reject with a PeerError; none of them retries: retrying is the
+ * caller's policy (Distro re-queues, membership counts failures).
+ */
+import type { MemberInfo } from "./cluster/member.js";
+import type { ClientWrite, WriteResult } from "../core/ops.js";
+import type { ServiceDatum } from "../core/service-datum.js";
+
+export type PeerErrorKind =
+  /** Nothing listens at the peer's address: it is down. */
+  | "refused"
+  /** No answer within the deadline. */
+  | "timeout"
+  /** Any other failure to reach the peer or read its answer. */
+  | "unavailable"
+  /** The peer answered and refused the call (bad secret, not a member, malformed request). */
+  | "rejected";
+
+export class PeerError extends Error {
+  constructor(
+    readonly kind: PeerErrorKind,
+    readonly peer: string,
+    message: string,
+  ) {
+    super(`${peer}: ${message}`);
+    this.name = "PeerError";
+  }
+}
+
+export interface DigestEntry {
+  readonly key: string;
+  /** `ServiceDatum.digest`: equal digests mean equal datums. */
+  readonly digest: string;
+}
+
+interface VerifyBase {
+  /** Member address of the responsible node sending the digest. */
+  readonly source: string;
+  /** The sender's `MemberInfo.viewHash`; removals happen only when both sides' hashes match. */
+  readonly viewHash: string;
+  /** Versions older than this counter may belong to tombstones the sender has already purged. */
+  readonly purgeHorizon: number;
+  /** Keys are spread over this many buckets by `digestBucket(key, bucketCount)`. */
+  readonly bucketCount: number;
+}
+
+/**
+ * Round one of verify: one hash per bucket over the (key, version) pairs the sender is responsible for.
+ * The peer answers with the buckets whose hash differs from its own, so a converged cluster exchanges only
+ * `bucketCount` hashes per peer and period instead of one entry per key.
+ */
+export interface VerifySummary extends VerifyBase {
+  readonly kind: "summary";
+  readonly bucketHashes: readonly string[];
+}
+
+/** Round two: every (key, digest) the sender is responsible for in the buckets the peer asked about. */
+export interface VerifyDetail extends VerifyBase {
+  readonly kind: "detail";
+  readonly buckets: readonly number[];
+  readonly entries: readonly DigestEntry[];
+}
+
+export type VerifyDigest = VerifySummary | VerifyDetail;
+
+export interface VerifyReply {
+  /** For a summary: buckets that differ here. For a detail: always empty. */
+  readonly mismatchedBuckets: readonly number[];
+}
+
+/** One bounded piece of a snapshot stream. */
+export interface SnapshotChunk {
+  readonly datums: readonly ServiceDatum[];
+  /** Keys and instances in the whole snapshot, as counted when the stream started (for progress). */
+  readonly totalKeys: number;
+  readonly totalInstances: number;
+  /** Pass this back as `resumeAfter` to continue after this chunk if the stream breaks. */
+  readonly resumeToken: string;
+}
+
+/** A datum the receiver of a sync did not merge, and why (today: a version far ahead of its clock). */
+export interface RefusedDatum {
+  readonly key: string;
+  readonly reason: string;
+}
+
+/** What the receiver of a sync did: it merged every datum except the refused ones. */
+export interface SyncOutcome {
+  readonly refused: readonly RefusedDatum[];
+}
+
+export const SYNC_ACCEPTED: SyncOutcome = Object.freeze({ refused: Object.freeze([]) });
+
+/** What a forwarded client write produced on the responsible node: its result or its refusal. */
+export type ForwardOutcome =
+  | { readonly ok: true; readonly result: WriteResult }
+  | { readonly ok: false; readonly status: number; readonly message: string };
+
+export interface PeerTransport {
+  /**
+   * Replicates datums; resolves once the peer has merged every one (or knowingly ignored it as older), with
+   * the ones it refused to merge. A refused datum is not retried: the refusal names a fault (a clock far
+   * ahead) that a retry cannot mend.
+   */
+  sync(peer: string, datums: readonly ServiceDatum[]): Promise<SyncOutcome>;
+  /** Delivers a verify digest; the peer repairs itself asynchronously (fetching what it lacks). */
+  verify(peer: string, digest: VerifyDigest): Promise<VerifyReply>;
+  /** Fetches the peer's current datums for the given keys (missing keys are left out). */
+  query(peer: string, keys: readonly string[]): Promise<ServiceDatum[]>;
+  /** Streams the peer's whole registry in key order, starting after `resumeAfter` ("" for the start). */
+  snapshot(peer: string, resumeAfter: string, signal?: AbortSignal): AsyncIterable<SnapshotChunk>;
+  /** Reports this node to a peer; resolves with the peer's own description. */
+  report(peer: string, self: MemberInfo): Promise<MemberInfo>;
+  /** Executes a client write on the peer responsible for it. */
+  forward(peer: string, write: ClientWrite): Promise<ForwardOutcome>;
+}
+
+/** A node asked for what it can only give once its registry is complete (a snapshot while it loads one). */
+export class NotReadyError extends Error {
+  constructor() {
+    super("node is still loading its registry; not serving snapshots yet");
+    this.name = "NotReadyError";
+  }
+}
+
+/** A node refused a call it could serve later (too many snapshot streams at once). */
+export class BusyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BusyError";
+  }
+}
+
+/** What a node serves to its peers; transports' servers call into it after checking the caller. */
+export interface PeerHandler {
+  onSync(source: string, datums: readonly ServiceDatum[]): SyncOutcome;
+  onVerify(digest: VerifyDigest): VerifyReply;
+  onQuery(keys: readonly string[]): ServiceDatum[];
+  /**
+   * Throws NotReadyError until this node's own registry is complete, BusyError while it serves as many streams
+   * as it allows. The slot is freed when the iteration ends or is returned early.
+   */
+  onSnapshot(resumeAfter: string): AsyncIterable<SnapshotChunk>;
+  onReport(reporter: MemberInfo): MemberInfo;
+  onForward(write: ClientWrite): Promise<ForwardOutcome>;
+  /** Whether `address` is a member this node knows (calls from non-members are refused when secured). */
+  isMember(address: string): boolean;
+}

@@ -1,0 +1,255 @@
+/**
+ * PeerTransport over gRPC: one channel per peer, the caller's identity in every call's metadata, a deadline
+ * on every unary call and an idle deadline on the snapshot stream, and every failure as a PeerError.
+ */
+import { create } from "@bufbuild/protobuf";
+import * as grpc from "@grpc/grpc-js";
+import { joinAddress, splitAddress, type MemberInfo } from "../../node/cluster/member.js";
+import type { ClientWrite } from "../../core/ops.js";
+import type { ServiceDatum } from "../../core/service-datum.js";
+import {
+  PeerError,
+  type ForwardOutcome,
+  type PeerTransport,
+  type SnapshotChunk,
+  type SyncOutcome,
+  type VerifyDigest,
+  type VerifyReply,
+} from "../../node/ports.js";
+import {
+  DistroService,
+  ForwardRequestSchema,
+  QueryRequestSchema,
+  SnapshotRequestSchema,
+  SyncRequestSchema,
+  VerifyRequestSchema,
+  type SnapshotResponse,
+} from "../../../gen/nacos/cluster/v1/distro_pb.js";
+import { MemberService, ReportRequestSchema } from "../../../gen/nacos/cluster/v1/member_pb.js";
+import { channelOptions, DEFAULT_CONNECTION_SETTINGS, type ConnectionSettings } from "./connection-settings.js";
+import { decodeDatums, encodeDatum } from "./codecs/datum.js";
+import { decodeChunk, decodeVerifyReply, encodeVerify } from "./codecs/distro.js";
+import { InvalidMessageError } from "./codecs/invalid.js";
+import { decodeMember, encodeMember } from "./codecs/member.js";
+import { callMetadata } from "./metadata.js";
+import { makeClientConstructor, unary, type ServiceClient } from "./service-adapter.js";
+import { decodeOutcome, encodeWrite } from "./codecs/write.js";
+
+/** Nacos's convention: a member's cluster gRPC port is its HTTP port + 1001. */
+export const GRPC_PORT_OFFSET = 1001;
+
+export function defaultGrpcAddress(peer: string): string {
+  const { host, port } = splitAddress(peer);
+  return joinAddress(host, port + GRPC_PORT_OFFSET);
+}
+
+export interface ClientTls {
+  /** PEM CA that signed the peers' server certificates. */
+  readonly ca: Buffer;
+  /** This node's PEM certificate chain and key, for peers that require mutual TLS. */
+  readonly cert?: Buffer | undefined;
+  readonly key?: Buffer | undefined;
+}
+
+export interface GrpcPeerTransportOptions {
+  /** This node's member address, sent as the caller of every call. */
+  readonly self: string;
+  readonly secret?: string | undefined;
+  /** Where a peer's gRPC server listens (`host:port`); `defaultGrpcAddress` unless the runtime knows better. */
+  readonly grpcAddressOf?: (peer: string) => string;
+  /** Deadline of sync, verify, query and report. */
+  readonly timeoutMs?: number;
+  /** Deadline of a forwarded write (it runs on the responsible node before answering). */
+  readonly forwardTimeoutMs?: number;
+  /** The longest a snapshot stream may stay silent (first chunk included); there is no total deadline. */
+  readonly snapshotIdleMs?: number;
+  readonly tls?: ClientTls | undefined;
+  readonly connection?: Partial<ConnectionSettings>;
+}
+
+const DistroClient = makeClientConstructor(DistroService);
+const MemberClient = makeClientConstructor(MemberService);
+
+interface PeerClients {
+  readonly channel: grpc.Channel;
+  readonly distro: ServiceClient<typeof DistroService.method>;
+  readonly member: ServiceClient<typeof MemberService.method>;
+}
+
+const REFUSED = /ECONNREFUSED|connection refused/i;
+
+/** A failed call as the PeerError the core expects. */
+function toPeerError(peer: string, err: unknown): PeerError {
+  if (err instanceof PeerError) return err;
+  if (err instanceof InvalidMessageError) return new PeerError("unavailable", peer, `invalid answer: ${err.message}`);
+  const { code, details } = err as Partial<grpc.ServiceError>;
+  const text = `${code === undefined ? "" : `${grpc.status[code]}: `}${details ?? String(err)}`;
+  switch (code) {
+    case grpc.status.DEADLINE_EXCEEDED:
+      return new PeerError("timeout", peer, text);
+    case grpc.status.UNAUTHENTICATED:
+    case grpc.status.PERMISSION_DENIED:
+    case grpc.status.INVALID_ARGUMENT:
+      return new PeerError("rejected", peer, text);
+    case grpc.status.UNAVAILABLE:
+      return new PeerError(REFUSED.test(details ?? "") ? "refused" : "unavailable", peer, text);
+    default:
+      return new PeerError("unavailable", peer, text);
+  }
+}
+
+export class GrpcPeerTransport implements PeerTransport {
+  private readonly clients = new Map<string, PeerClients>();
+  private readonly credentials: grpc.ChannelCredentials;
+  private readonly channelOptions: grpc.ChannelOptions;
+  private readonly grpcAddressOf: (peer: string) => string;
+  private readonly timeoutMs: number;
+  private readonly forwardTimeoutMs: number;
+  private readonly snapshotIdleMs: number;
+  private closed = false;
+
+  constructor(private readonly options: GrpcPeerTransportOptions) {
+    const { tls } = options;
+    this.credentials =
+      tls === undefined
+        ? grpc.credentials.createInsecure()
+        : grpc.credentials.createSsl(tls.ca, tls.key ?? null, tls.cert ?? null);
+    this.channelOptions = {
+      ...channelOptions({ ...DEFAULT_CONNECTION_SETTINGS, ...options.connection }),
+      // grpc-js backs off up to 120 s between reconnects by default; a restarted peer must be reachable sooner.
+      "grpc.max_reconnect_backoff_ms": 5_000,
+    };
+    this.grpcAddressOf = options.grpcAddressOf ?? defaultGrpcAddress;
+    this.timeoutMs = options.timeoutMs ?? 3_000;
+    this.forwardTimeoutMs = options.forwardTimeoutMs ?? this.timeoutMs;
+    this.snapshotIdleMs = options.snapshotIdleMs ?? 10_000;
+  }
+
+  async sync(peer: string, datums: readonly ServiceDatum[]): Promise<SyncOutcome> {
+    const request = create(SyncRequestSchema, { datums: datums.map(encodeDatum) });
+    const response = await this.call(peer, this.timeoutMs, ({ distro }, metadata, options) =>
+      unary(distro.sync, distro, request, metadata, options),
+    );
+    return { refused: response.refused.map(({ key, reason }) => ({ key, reason })) };
+  }
+
+  async verify(peer: string, digest: VerifyDigest): Promise<VerifyReply> {
+    const request = create(VerifyRequestSchema, encodeVerify(digest));
+    return this.call(peer, this.timeoutMs, async ({ distro }, metadata, options) =>
+      decodeVerifyReply(await unary(distro.verify, distro, request, metadata, options)),
+    );
+  }
+
+  /** Asks again for what an answer left out to stay within the message limit, as long as each answer brings some. */
+  async query(peer: string, keys: readonly string[]): Promise<ServiceDatum[]> {
+    const out: ServiceDatum[] = [];
+    for (let asked = [...keys]; asked.length > 0; ) {
+      const request = create(QueryRequestSchema, { keys: asked });
+      const { datums, unsentKeys } = await this.call(peer, this.timeoutMs, async ({ distro }, metadata, options) => {
+        const response = await unary(distro.query, distro, request, metadata, options);
+        return { datums: decodeDatums(response.datums, "datums"), unsentKeys: response.unsentKeys };
+      });
+      out.push(...datums);
+      const unsent = new Set(unsentKeys);
+      if (unsent.size > 0 && datums.length === 0) throw new PeerError("unavailable", peer, "query answer held no datum and left keys out");
+      asked = asked.filter((k) => unsent.has(k));
+    }
+    return out;
+  }
+
+  async report(peer: string, self: MemberInfo): Promise<MemberInfo> {
+    const request = create(ReportRequestSchema, { member: encodeMember(self) });
+    return this.call(peer, this.timeoutMs, async ({ member }, metadata, options) =>
+      decodeMember((await unary(member.report, member, request, metadata, options)).member, "member"),
+    );
+  }
+
+  async forward(peer: string, write: ClientWrite): Promise<ForwardOutcome> {
+    const request = create(ForwardRequestSchema, { write: encodeWrite(write) });
+    return this.call(peer, this.forwardTimeoutMs, async ({ distro }, metadata, options) =>
+      decodeOutcome(await unary(distro.forward, distro, request, metadata, options), "response"),
+    );
+  }
+
+  /**
+   * Chunks as they arrive. Only time spent waiting for the peer counts against `snapshotIdleMs`, not time the
+   * reader spends between chunks; a reader that stops early, or aborts `signal`, cancels the call.
+   */
+  async *snapshot(peer: string, resumeAfter: string, signal?: AbortSignal): AsyncGenerator<SnapshotChunk> {
+    const { distro } = this.clientsFor(peer);
+    const call = distro.snapshot(create(SnapshotRequestSchema, { resumeAfter }), this.metadata());
+    // Errors are read through the iterator; this keeps a late status (after the reader left) from being unhandled.
+    call.on("error", () => {});
+    const cancel = (): void => call.cancel();
+    signal?.addEventListener("abort", cancel, { once: true });
+    if (signal?.aborted === true) cancel();
+    const messages: AsyncIterator<SnapshotResponse> = call[Symbol.asyncIterator]();
+    let stalled = false;
+    try {
+      for (;;) {
+        const watchdog = setTimeout(() => {
+          stalled = true;
+          call.cancel();
+        }, this.snapshotIdleMs);
+        let next: IteratorResult<SnapshotResponse>;
+        try {
+          next = await messages.next();
+        } finally {
+          clearTimeout(watchdog);
+        }
+        if (next.done === true) return;
+        yield decodeChunk(next.value, "chunk");
+      }
+    } catch (err) {
+      if (stalled) throw new PeerError("timeout", peer, `snapshot stream silent for ${this.snapshotIdleMs} ms`);
+      throw toPeerError(peer, err);
+    } finally {
+      signal?.removeEventListener("abort", cancel);
+      call.cancel();
+    }
+  }
+
+  /** Closes the channel to a peer that left the cluster; a later call to it opens a new one. */
+  forget(peer: string): void {
+    this.clients.get(peer)?.channel.close();
+    this.clients.delete(peer);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const peer of [...this.clients.keys()]) this.forget(peer);
+  }
+
+  private metadata(): grpc.Metadata {
+    return callMetadata(this.options.self, this.options.secret);
+  }
+
+  private async call<T>(
+    peer: string,
+    timeoutMs: number,
+    invoke: (clients: PeerClients, metadata: grpc.Metadata, options: Partial<grpc.CallOptions>) => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await invoke(this.clientsFor(peer), this.metadata(), { deadline: Date.now() + timeoutMs });
+    } catch (err) {
+      throw toPeerError(peer, err);
+    }
+  }
+
+  private clientsFor(peer: string): PeerClients {
+    if (this.closed) throw new PeerError("unavailable", peer, "transport closed");
+    let clients = this.clients.get(peer);
+    if (clients === undefined) {
+      const target = this.grpcAddressOf(peer);
+      const channel = new grpc.Channel(target, this.credentials, this.channelOptions);
+      const shared = { channelOverride: channel };
+      clients = {
+        channel,
+        distro: new DistroClient(target, this.credentials, shared),
+        member: new MemberClient(target, this.credentials, shared),
+      };
+      this.clients.set(peer, clients);
+    }
+    return clients;
+  }
+}

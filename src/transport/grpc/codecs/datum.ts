@@ -1,0 +1,160 @@
+/**
+ * ServiceDatum (and its versions, instances and metadata) ↔ nacos.cluster.v1 messages. A datum travels as its
+ * parts (meta, meta version, entries); the receiver rebuilds it with `makeDatum`, which derives the live
+ * instance list, the highest version and the digest, so those can never disagree with the entries.
+ */
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { NacosError } from "../../../core/errors.js";
+import { identityOf, type Instance } from "../../../core/instance.js";
+import { checkClusterName, checkServiceKey, parseServiceKey } from "../../../core/naming.js";
+import { makeDatum, type InstanceEntry, type Selector, type ServiceDatum, type ServiceMeta } from "../../../core/service-datum.js";
+import type { Version } from "../../../core/version.js";
+import type * as pb from "../../../../gen/nacos/cluster/v1/datum_pb.js";
+import type {
+  InstanceEntrySchema,
+  InstanceSchema,
+  SelectorSchema,
+  ServiceDatumSchema,
+  ServiceMetaSchema,
+  VersionSchema,
+} from "../../../../gen/nacos/cluster/v1/datum_pb.js";
+import {
+  atMost,
+  finite,
+  InvalidMessageError,
+  LIMITS,
+  nonEmpty,
+  port,
+  present,
+  safeInteger,
+  unknownCase,
+  weight,
+} from "./invalid.js";
+
+function encodeVersion(v: Version): MessageInitShape<typeof VersionSchema> {
+  return { counter: BigInt(v.counter), writer: v.writer };
+}
+
+function decodeVersion(m: pb.Version | undefined, path: string): Version {
+  const v = present(m, path);
+  const counter = safeInteger(v.counter, `${path}.counter`);
+  return { counter, writer: v.writer };
+}
+
+/** The message has exactly the domain's fields. */
+const encodeInstance = (i: Instance): MessageInitShape<typeof InstanceSchema> => i;
+
+/** Runs a core name check, reporting its refusal as an invalid message at `path`. */
+function checked(path: string, check: () => void): void {
+  try {
+    check();
+  } catch (err) {
+    if (err instanceof NacosError) throw new InvalidMessageError(path, err.message);
+    throw err;
+  }
+}
+
+function decodeInstance(m: pb.Instance, groupedName: string, path: string): Instance {
+  const clusterName = nonEmpty(m.clusterName, `${path}.clusterName`);
+  checked(`${path}.clusterName`, () => checkClusterName(clusterName));
+  if (m.serviceName !== groupedName) {
+    throw new InvalidMessageError(`${path}.serviceName`, `'${m.serviceName}' is not its datum's service '${groupedName}'`);
+  }
+  return {
+    instanceId: m.instanceId,
+    ip: nonEmpty(m.ip, `${path}.ip`),
+    port: port(m.port, `${path}.port`),
+    weight: weight(m.weight, `${path}.weight`),
+    healthy: m.healthy,
+    enabled: m.enabled,
+    ephemeral: m.ephemeral,
+    clusterName,
+    serviceName: m.serviceName,
+    metadata: m.metadata,
+    app: m.app,
+    marked: m.marked,
+  };
+}
+
+function encodeSelector(s: Selector): MessageInitShape<typeof SelectorSchema> {
+  return s.type === "none"
+    ? { kind: { case: "none", value: {} } }
+    : { kind: { case: "label", value: { expression: s.expression } } };
+}
+
+function decodeSelector(m: pb.Selector | undefined, path: string): Selector {
+  const { kind } = present(m, path);
+  switch (kind.case) {
+    case "none":
+      return { type: "none" };
+    case "label":
+      return { type: "label", expression: kind.value.expression };
+    default:
+      throw unknownCase(`${path}.kind`);
+  }
+}
+
+export function encodeMeta(meta: ServiceMeta): MessageInitShape<typeof ServiceMetaSchema> {
+  return { protectThreshold: meta.protectThreshold, metadata: meta.metadata, selector: encodeSelector(meta.selector) };
+}
+
+export function decodeMeta(m: pb.ServiceMeta | undefined, path: string): ServiceMeta {
+  const meta = present(m, path);
+  return {
+    protectThreshold: finite(meta.protectThreshold, `${path}.protectThreshold`),
+    metadata: meta.metadata,
+    selector: decodeSelector(meta.selector, `${path}.selector`),
+  };
+}
+
+function encodeEntry(e: InstanceEntry): MessageInitShape<typeof InstanceEntrySchema> {
+  const entry = { id: e.id, version: encodeVersion(e.version) };
+  return e.instance === undefined ? entry : { ...entry, instance: encodeInstance(e.instance) };
+}
+
+function decodeEntry(m: pb.InstanceEntry, groupedName: string, path: string): InstanceEntry {
+  const id = nonEmpty(m.id, `${path}.id`);
+  const version = decodeVersion(m.version, `${path}.version`);
+  if (m.instance === undefined) return { id, version, instance: undefined };
+  const instance = decodeInstance(m.instance, groupedName, `${path}.instance`);
+  if (identityOf(instance) !== id) {
+    throw new InvalidMessageError(`${path}.id`, `'${id}' is not its instance's identity '${identityOf(instance)}'`);
+  }
+  return { id, version, instance };
+}
+
+export function encodeDatum(d: ServiceDatum): MessageInitShape<typeof ServiceDatumSchema> {
+  return {
+    key: d.key,
+    deleted: d.deleted,
+    meta: encodeMeta(d.meta),
+    metaVersion: encodeVersion(d.metaVersion),
+    entries: d.entries.map(encodeEntry),
+  };
+}
+
+function decodeDatum(m: pb.ServiceDatum, path: string): ServiceDatum {
+  const key = nonEmpty(m.key, `${path}.key`);
+  checked(`${path}.key`, () => checkServiceKey(key));
+  const { groupedName } = parseServiceKey(key);
+  const seen = new Set<string>();
+  const entries = atMost(m.entries, LIMITS.entriesPerDatum, `${path}.entries`).map((raw, n) => {
+    const entry = decodeEntry(raw, groupedName, `${path}.entries[${n}]`);
+    if (seen.has(entry.id)) throw new InvalidMessageError(`${path}.entries[${n}].id`, `'${entry.id}' appears twice`);
+    seen.add(entry.id);
+    return entry;
+  });
+  const meta = decodeMeta(m.meta, `${path}.meta`);
+  return makeDatum(key, m.deleted, meta, decodeVersion(m.metaVersion, `${path}.metaVersion`), entries);
+}
+
+/** Decodes a list of datums; keys must be unique (each datum is the whole of its key). */
+export function decodeDatums(list: readonly pb.ServiceDatum[], path: string): ServiceDatum[] {
+  const keys = new Set<string>();
+  return atMost(list, LIMITS.datumsPerMessage, path).map((raw, n) => {
+    const datum = decodeDatum(raw, `${path}[${n}]`);
+    if (keys.has(datum.key)) throw new InvalidMessageError(`${path}[${n}].key`, `'${datum.key}' appears twice`);
+    keys.add(datum.key);
+    return datum;
+  });
+}

@@ -1,0 +1,340 @@
+/**
+ * Serves DistroService and MemberService (and server reflection) by calling a PeerHandler. Every call is
+ * admitted from its metadata and connection before grpc-js reads a byte of its message (peer-admission.ts),
+ * then decoded completely and checked before the handler sees it, so a refused or invalid call changes
+ * nothing; a handler failure answers INTERNAL and never takes the server down. What one call may cost is
+ * bounded: message sizes, repeated-field counts, the size of answers, and how long a snapshot stream may wait
+ * for a reader that stopped reading.
+ */
+import { once } from "node:events";
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
+import { create, toBinary } from "@bufbuild/protobuf";
+import * as grpc from "@grpc/grpc-js";
+import { joinAddress } from "../../node/cluster/member.js";
+import { estimateBytes } from "../../core/datum-size.js";
+import type { Log } from "../../core/log.js";
+import type { ServiceDatum } from "../../core/service-datum.js";
+import { BusyError, NotReadyError, type PeerHandler, type SnapshotChunk } from "../../node/ports.js";
+import { PeerIdentity } from "../peer-identity.js";
+import {
+  DistroService,
+  ForwardResponseSchema,
+  QueryResponseSchema,
+  SnapshotResponseSchema,
+  SyncResponseSchema,
+  VerifyResponseSchema,
+  type SnapshotRequest,
+} from "../../../gen/nacos/cluster/v1/distro_pb.js";
+import { MemberService, ReportResponseSchema } from "../../../gen/nacos/cluster/v1/member_pb.js";
+import { ServerReflection } from "../../../gen/grpc/reflection/v1/reflection_pb.js";
+import { channelOptions, DEFAULT_CONNECTION_SETTINGS, MESSAGE_OVERHEAD_BYTES, type ConnectionSettings } from "./connection-settings.js";
+import { decodeDatums, encodeDatum } from "./codecs/datum.js";
+import { decodeVerify, encodeChunk, encodeVerifyReply } from "./codecs/distro.js";
+import { InvalidMessageError, LIMITS, atMost } from "./codecs/invalid.js";
+import { decodeMember, encodeMember } from "./codecs/member.js";
+import { admissionInterceptor, admittedSource } from "./admission.js";
+import { CallRefused, SOURCE_KEY } from "./metadata.js";
+import { reflectionImpl } from "./reflection.js";
+import { isUndecodable, toGrpcServiceDefinition, type ServiceImpl } from "./service-adapter.js";
+import { decodeWrite, encodeOutcome } from "./codecs/write.js";
+
+export interface ServerTls {
+  /** PEM certificate chain and private key of this server. */
+  readonly cert: Buffer;
+  readonly key: Buffer;
+  /**
+   * When set, callers must present a certificate signed by this CA (mutual TLS), and the certificate must name
+   * the member the caller claims to be.
+   */
+  readonly clientCa?: Buffer | undefined;
+}
+
+export interface GrpcPeerServerOptions {
+  /** Address to bind (IPv6 without brackets). */
+  readonly host: string;
+  /** 0 picks a free port; `port` then tells which. */
+  readonly port: number;
+  /** The cluster secret callers must present; without it the server admits everyone. */
+  readonly secret?: string | undefined;
+  readonly tls?: ServerTls | undefined;
+  readonly connection?: Partial<ConnectionSettings>;
+  /** Serve gRPC reflection (default true): the schema is public, so it is open even in a secured cluster. */
+  readonly reflection?: boolean;
+  /** Checks callers against the member they name; the system resolver unless a test says otherwise. */
+  readonly identity?: PeerIdentity;
+  /** A snapshot stream whose reader takes no chunk for this long is cut (default 30 s). */
+  readonly snapshotStallMs?: number;
+  readonly log?: Log;
+}
+
+type DistroImpl = ServiceImpl<typeof DistroService.method>;
+
+/**
+ * Snapshot chunks are encoded by the handler, which must know each one's size before sending it (grpc-js
+ * would otherwise end an oversized stream message with its own RESOURCE_EXHAUSTED and the handler would
+ * never learn); the definition then passes the bytes through.
+ */
+type ServedDistro = Omit<DistroImpl, "snapshot"> & {
+  snapshot: grpc.handleServerStreamingCall<SnapshotRequest, Uint8Array>;
+};
+
+function distroDefinition(): grpc.ServiceDefinition<ServedDistro> {
+  const base = toGrpcServiceDefinition(DistroService, { tolerateUndecodable: true });
+  const passBytes = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { ...base, snapshot: { ...base.snapshot, responseSerialize: passBytes } };
+}
+
+/** The handler produced a snapshot chunk that cannot be sent as one message. */
+class ChunkTooLarge extends Error {
+  override name = "ChunkTooLarge";
+}
+
+/** The reader of a snapshot stream stopped taking chunks. */
+class ReaderStalled extends Error {
+  override name = "ReaderStalled";
+}
+
+/**
+ * Resolves true once the stream can take more, false when the call ended first (cancelled or closed); rejects
+ * with ReaderStalled when neither happens within `stallMs`.
+ */
+async function drained(call: grpc.ServerWritableStream<unknown, unknown>, stallMs: number): Promise<boolean> {
+  const stop = new AbortController();
+  const { signal } = stop;
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ReaderStalled(`the reader took no chunk for ${stallMs} ms`)), stallMs);
+  });
+  try {
+    return await Promise.race([
+      once(call, "drain", { signal }).then(() => true),
+      once(call, "cancelled", { signal }).then(() => false),
+      once(call, "close", { signal }).then(() => false),
+      stalled,
+    ]);
+  } catch (err) {
+    if (err instanceof ReaderStalled) throw err;
+    return false; // the stream failed
+  } finally {
+    clearTimeout(timer);
+    stop.abort();
+  }
+}
+
+function bind(server: grpc.Server, address: string, credentials: grpc.ServerCredentials): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, credentials, (err, port) => (err === null ? resolve(port) : reject(err)));
+  });
+}
+
+function serverCredentials(tls: ServerTls | undefined): grpc.ServerCredentials {
+  if (tls === undefined) return grpc.ServerCredentials.createInsecure();
+  const keyCert = [{ cert_chain: tls.cert, private_key: tls.key }];
+  return grpc.ServerCredentials.createSsl(tls.clientCa ?? null, keyCert, tls.clientCa !== undefined);
+}
+
+const REFLECTION_PREFIX = `/${ServerReflection.typeName}/`;
+
+export class GrpcPeerServer {
+  /** Times a snapshot stream paused until its reader caught up (backpressure at work). */
+  drainWaits = 0;
+  private readonly server: grpc.Server;
+  private readonly settings: ConnectionSettings;
+  private readonly stallMs: number;
+  private boundPort = 0;
+
+  private constructor(
+    private readonly handler: PeerHandler,
+    private readonly options: GrpcPeerServerOptions,
+  ) {
+    this.settings = { ...DEFAULT_CONNECTION_SETTINGS, ...options.connection };
+    this.stallMs = options.snapshotStallMs ?? 30_000;
+    const admission = admissionInterceptor({
+      secret: options.secret,
+      isMember: (address) => handler.isMember(address),
+      identity: options.identity ?? new PeerIdentity(),
+      checkCertificate: options.tls?.clientCa !== undefined,
+      isOpen: (path) => path.startsWith(REFLECTION_PREFIX),
+      log: options.log,
+    });
+    this.server = new grpc.Server({ ...channelOptions(this.settings), interceptors: [admission] });
+    this.server.addService(distroDefinition(), this.distroImpl());
+    this.server.addService(toGrpcServiceDefinition(MemberService, { tolerateUndecodable: true }), {
+      report: this.unary("report", async (request, source) => {
+        const reporter = decodeMember(request.member, "member");
+        // A member speaks only for itself: the report must describe the member the call was admitted as.
+        if (source !== undefined && reporter.address !== source) {
+          const problem = `member.address '${reporter.address}' is not the caller '${source}'`;
+          throw new CallRefused(grpc.status.PERMISSION_DENIED, problem);
+        }
+        if (options.secret !== undefined && source === undefined) throw missingSource();
+        return create(ReportResponseSchema, { member: encodeMember(this.handler.onReport(reporter)) });
+      }),
+    });
+    if (options.reflection !== false) {
+      this.server.addService(toGrpcServiceDefinition(ServerReflection), reflectionImpl([DistroService, MemberService]));
+    }
+  }
+
+  static async start(handler: PeerHandler, options: GrpcPeerServerOptions): Promise<GrpcPeerServer> {
+    const peerServer = new GrpcPeerServer(handler, options);
+    const address = joinAddress(options.host, options.port);
+    peerServer.boundPort = await bind(peerServer.server, address, serverCredentials(options.tls));
+    return peerServer;
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /** Lets running calls finish for up to `graceMs`, then cuts them (streams see CANCELLED). */
+  close(graceMs = 1000): Promise<void> {
+    return new Promise((resolve) => {
+      const force = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, graceMs);
+      this.server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+  }
+
+  /** What one answer may hold: the message limit less the room its framing takes. */
+  private get answerBudget(): number {
+    return this.settings.maxMessageBytes - MESSAGE_OVERHEAD_BYTES;
+  }
+
+  private distroImpl(): ServedDistro {
+    const h = this.handler;
+    return {
+      sync: this.unary("sync", async (request, source) => {
+        const datums = decodeDatums(request.datums, "datums");
+        const outcome = h.onSync(required(source), datums);
+        return create(SyncResponseSchema, { refused: [...outcome.refused] });
+      }),
+      verify: this.unary("verify", async (request, source) => {
+        const digest = decodeVerify(request, required(source), "request");
+        return create(VerifyResponseSchema, encodeVerifyReply(h.onVerify(digest)));
+      }),
+      query: this.unary("query", async (request) => {
+        const keys = atMost(request.keys, LIMITS.keysPerQuery, "keys");
+        const { sent, unsentKeys } = withinBudget(h.onQuery(keys), this.answerBudget);
+        return create(QueryResponseSchema, { datums: sent.map(encodeDatum), unsentKeys });
+      }),
+      forward: this.unary("forward", async (request) => {
+        const write = decodeWrite(request.write, "write");
+        return create(ForwardResponseSchema, encodeOutcome(await h.onForward(write)));
+      }),
+      snapshot: (call) => void this.streamSnapshot(call),
+    };
+  }
+
+  /** The admitted caller, once its message is known to have parsed. */
+  private check(call: { readonly metadata: grpc.Metadata; readonly request: object }): string | undefined {
+    if (isUndecodable(call.request)) throw new InvalidMessageError("request", "is not a valid encoding of its message");
+    return admittedSource(call.metadata);
+  }
+
+  private unary<Req extends object, Res>(
+    rpc: string,
+    run: (request: Req, source: string | undefined) => Promise<Res>,
+  ): grpc.handleUnaryCall<Req, Res> {
+    return (call, callback) => {
+      const answer = (async () => run(call.request, this.check(call)))();
+      answer.then(
+        (response) => callback(null, response),
+        (err: unknown) => callback(this.status(rpc, err)),
+      );
+    };
+  }
+
+  private async streamSnapshot(call: grpc.ServerWritableStream<SnapshotRequest, Uint8Array>): Promise<void> {
+    let chunks: AsyncIterator<SnapshotChunk> | undefined;
+    try {
+      this.check(call);
+      chunks = this.handler.onSnapshot(call.request.resumeAfter)[Symbol.asyncIterator]();
+      for (;;) {
+        const next = await chunks.next();
+        if (next.done === true || call.cancelled) break;
+        const bytes = this.encodeChunk(next.value);
+        if (!call.write(bytes)) {
+          this.drainWaits++;
+          if (!(await drained(call, this.stallMs))) return;
+        }
+        // One chunk per turn of the event loop: streams in progress never hold up client requests for long.
+        await yieldToEventLoop();
+      }
+      if (!call.cancelled) call.end();
+    } catch (err) {
+      if (!call.cancelled) call.emit("error", this.status("snapshot", err));
+    } finally {
+      // Stops the producer (and frees its stream slot) when the stream ends early.
+      await chunks?.return?.().catch(() => undefined);
+    }
+  }
+
+  private encodeChunk(chunk: SnapshotChunk): Uint8Array {
+    const bytes = toBinary(SnapshotResponseSchema, create(SnapshotResponseSchema, encodeChunk(chunk)));
+    const max = this.settings.maxMessageBytes;
+    if (bytes.length > max) {
+      throw new ChunkTooLarge(
+        `snapshot chunk of ${chunk.datums.length} datums ending at '${chunk.resumeToken}' encodes to ${bytes.length} bytes, ` +
+          `over the ${max}-byte message limit: lower the snapshot chunk budget or raise the limit`,
+      );
+    }
+    return bytes;
+  }
+
+  private status(rpc: string, err: unknown): Partial<grpc.StatusObject> {
+    const log = this.options.log;
+    if (err instanceof CallRefused) {
+      log?.warn("peer call refused", { rpc, code: grpc.status[err.code], reason: err.message });
+      return { code: err.code, details: err.message };
+    }
+    if (err instanceof InvalidMessageError) {
+      log?.warn("invalid peer message", { rpc, reason: err.message });
+      return { code: grpc.status.INVALID_ARGUMENT, details: err.message };
+    }
+    if (err instanceof NotReadyError) {
+      // Expected while this node loads: the caller tries another peer or again later.
+      log?.debug("peer call deferred: not ready", { rpc });
+      return { code: grpc.status.UNAVAILABLE, details: err.message };
+    }
+    if (err instanceof BusyError) {
+      log?.warn("peer call deferred: busy", { rpc, reason: err.message });
+      return { code: grpc.status.RESOURCE_EXHAUSTED, details: err.message };
+    }
+    if (err instanceof ReaderStalled) {
+      log?.warn("snapshot stream cut: its reader stalled", { reason: err.message });
+      return { code: grpc.status.DEADLINE_EXCEEDED, details: err.message };
+    }
+    if (err instanceof ChunkTooLarge) {
+      log?.error("snapshot chunk too large", { reason: err.message });
+      return { code: grpc.status.RESOURCE_EXHAUSTED, details: err.message };
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    log?.error("peer call failed", { rpc, error: message });
+    return { code: grpc.status.INTERNAL, details: `${rpc} failed: ${message}` };
+  }
+}
+
+/** The leading datums that fit `budget` (at least one, which the size limit of one service guarantees fits). */
+function withinBudget(datums: readonly ServiceDatum[], budget: number): { sent: ServiceDatum[]; unsentKeys: string[] } {
+  let bytes = 0;
+  let n = 0;
+  for (; n < datums.length; n++) {
+    bytes += estimateBytes(datums[n]!);
+    if (n > 0 && bytes > budget) break;
+  }
+  return { sent: datums.slice(0, n), unsentKeys: datums.slice(n).map((d) => d.key) };
+}
+
+const missingSource = (): InvalidMessageError => new InvalidMessageError(`metadata ${SOURCE_KEY}`, "is required");
+
+/** Sync and verify act on behalf of the caller, so they need to know who it is even in an open cluster. */
+function required(source: string | undefined): string {
+  if (source === undefined) throw missingSource();
+  return source;
+}

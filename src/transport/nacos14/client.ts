@@ -1,0 +1,266 @@
+/**
+ * PeerTransport over Nacos 1.4's HTTP peer protocol, for peers that speak only that (1.4 nodes) or that are
+ * configured to (`--peer-transport http`). Every call goes to the peer's `/nacos/...` context path with 1.4's
+ * peer headers and a deadline; failures are PeerErrors (connection refused → refused, deadline → timeout,
+ * 4xx → rejected, anything else → unavailable).
+ *
+ * What travels, and how it maps:
+ * - sync → `PUT /v1/ns/distro/datum`: 1.4 reads each service's live ephemeral instances; a ts-nacos receiver
+ *   also reads the versioned datum carried alongside (see legacy-datum-codec.ts). Persistent instances and
+ *   service metadata reach only ts-nacos receivers, as 1.4 keeps those in its Raft store.
+ * - verify → 1.4's checksum round `PUT /v1/ns/distro/checksum?source=`: on each summary, `{key: datumChecksum}`
+ *   of the services this node is responsible for; the peer fetches what differs itself, so the reply never
+ *   asks for buckets.
+ * - query / snapshot → `GET /v1/ns/distro/datum` (keys in a JSON body) / `GET /v1/ns/distro/datums`. A 1.4
+ *   snapshot is one body; it is parsed as a stream and handed on in chunks of bounded size.
+ * - report → `POST /v1/core/cluster/report` with our Member JSON.
+ * - forward → the client API request 1.4's DistroFilter would proxy (legacy-forward.ts).
+ */
+import type { MemberInfo } from "../../node/cluster/member.js";
+import { NacosError } from "../../core/errors.js";
+import type { ClientWrite } from "../../core/ops.js";
+import type { ServiceDatum } from "../../core/service-datum.js";
+import { estimateBytes } from "../../core/datum-size.js";
+import {
+  PeerError,
+  SYNC_ACCEPTED,
+  type ForwardOutcome,
+  type PeerTransport,
+  type SnapshotChunk,
+  type SyncOutcome,
+  type VerifyDigest,
+  type VerifyReply,
+} from "../../node/ports.js";
+import { objectMembers } from "./codecs/object-stream.js";
+import {
+  asServiceDatum,
+  decodeDatum,
+  decodeDatumMap,
+  encodeDatumMap,
+  legacyChecksum,
+  type LegacyDatum,
+} from "./codecs/datum.js";
+import { forwardOutcomeOf, forwardRequestOf } from "./codecs/forward.js";
+import { decodeVerifyReply, DIGEST_PATH, encodeDigest } from "./codecs/digest.js";
+import { expectSuccess, LegacyHttpClient, statusError, type LegacyHttp, type PeerAnswer } from "./http.js";
+import type { OwnedDatums } from "../../node/distro/compat14/owner-lists.js";
+import { expectObject, parseJson } from "./codecs/json.js";
+import { encodeMember } from "./codecs/member-json.js";
+import { memberFromReportData } from "./codecs/member.js";
+import {
+  decodeStatuses,
+  encodeChecksums,
+  encodeKeysBody,
+  encodeServiceStatus,
+  type ServiceChecksums,
+} from "./codecs/messages.js";
+import type { LegacyPeerClient } from "./peer-client.js";
+
+export interface LegacyPeerTransportOptions {
+  /** This node's member address, sent as the `source` of syncs and verifies. */
+  readonly self: string;
+  /** Sent as `User-Agent: Nacos-Server:<version>` and `Client-Version`. */
+  readonly version: string;
+  readonly timeoutMs: number;
+  readonly secret?: string | undefined;
+  /** Size budget of one SnapshotChunk cut from a peer's snapshot body. */
+  readonly snapshotChunkBytes: number;
+  /** The largest body a peer accepts (every member is configured alike); larger syncs are split. */
+  readonly maxBodyBytes: number;
+  /** Time for the `lastBeat` and `lastRefreshTime` we send; the wall clock unless a test says otherwise. */
+  readonly clock?: () => number;
+}
+
+const NS = "/nacos/v1/ns";
+
+/**
+ * The largest answer read from a peer (datum queries, statuses, reports): a query of 1,000 keys may be several
+ * times a sync body, but a peer can never make this node buffer without bound.
+ */
+export const answerLimit = (maxBodyBytes: number): number => 8 * maxBodyBytes;
+
+export class LegacyPeerTransport implements PeerTransport, LegacyPeerClient {
+  private readonly clock: () => number;
+
+  constructor(
+    private readonly options: LegacyPeerTransportOptions,
+    private readonly owned: OwnedDatums,
+    private readonly http: LegacyHttp = new LegacyHttpClient({
+      version: options.version,
+      timeoutMs: options.timeoutMs,
+      secret: options.secret,
+      maxAnswerBytes: answerLimit(options.maxBodyBytes),
+    }),
+  ) {
+    this.clock = options.clock ?? Date.now;
+  }
+
+  close(): void {
+    this.http.close();
+  }
+
+  /** One request per batch that fits the peer's body limit; a single datum too large for it is refused. */
+  async sync(peer: string, datums: readonly ServiceDatum[]): Promise<SyncOutcome> {
+    if (datums.length === 0) return SYNC_ACCEPTED; // 1.4 refuses an empty map
+    const body = JSON.stringify(encodeDatumMap(datums, this.clock()));
+    const bytes = Buffer.byteLength(body);
+    if (bytes > this.options.maxBodyBytes) {
+      if (datums.length === 1) {
+        const reason = `its 1.4 JSON takes ${bytes} bytes, more than the ${this.options.maxBodyBytes}-byte body limit`;
+        return { refused: [{ key: datums[0]!.key, reason }] };
+      }
+      const half = Math.ceil(datums.length / 2);
+      const first = await this.sync(peer, datums.slice(0, half));
+      const second = await this.sync(peer, datums.slice(half));
+      return { refused: [...first.refused, ...second.refused] };
+    }
+    const query = { source: this.options.self };
+    const answer = await this.http.call(peer, { method: "PUT", path: `${NS}/distro/datum`, query, body });
+    expectSuccess(peer, answer, "sync");
+    return SYNC_ACCEPTED;
+  }
+
+  /**
+   * A ts-nacos peer gets the versioned digest (and answers with the buckets that differ); a 1.4 peer, which has
+   * no digest endpoint, gets 1.4's checksum map instead.
+   */
+  async verify(peer: string, digest: VerifyDigest): Promise<VerifyReply> {
+    const query = { source: digest.source };
+    const body = JSON.stringify(encodeDigest(digest));
+    const answer = await this.http.call(peer, { method: "PUT", path: NS + DIGEST_PATH, query, body });
+    if (answer.status === 404 || answer.status === 501) return this.verifyByChecksums(peer, digest);
+    return this.read(peer, "verify reply", answer, decodeVerifyReply);
+  }
+
+  private async verifyByChecksums(peer: string, digest: VerifyDigest): Promise<VerifyReply> {
+    if (digest.kind === "summary") {
+      const checksums = encodeChecksums(this.ownedChecksums());
+      // Never send an empty map: a 1.4 receiver drops every key it maps to the sender that the map lacks.
+      if (Object.keys(checksums).length > 0) {
+        const query = { source: digest.source, viewHash: digest.viewHash };
+        const body = JSON.stringify(checksums);
+        const answer = await this.http.call(peer, { method: "PUT", path: `${NS}/distro/checksum`, query, body });
+        expectSuccess(peer, answer, "verify");
+      }
+    }
+    return { mismatchedBuckets: [] };
+  }
+
+  async query(peer: string, keys: readonly string[]): Promise<ServiceDatum[]> {
+    return (await this.fetchDatums(peer, keys)).map((d) => asServiceDatum(d, peer));
+  }
+
+  async fetchDatums(peer: string, keys: readonly string[]): Promise<LegacyDatum[]> {
+    if (keys.length === 0) return [];
+    const answer = await this.http.call(peer, { method: "GET", path: `${NS}/distro/datum`, body: encodeKeysBody(keys) });
+    return this.read(peer, "datum answer", answer, (json) => decodeDatumMap(json, true));
+  }
+
+  async fetchStatuses(peer: string, key: string): Promise<Map<string, boolean>> {
+    const answer = await this.http.call(peer, { method: "GET", path: `${NS}/instance/statuses`, query: { key } });
+    return this.read(peer, "statuses answer", answer, decodeStatuses);
+  }
+
+  /** 1.4's health channel: `POST /v1/ns/service/status` with one namespace's service checksums. */
+  async sendServiceStatus(peer: string, checksums: ServiceChecksums): Promise<void> {
+    const body = encodeServiceStatus(checksums, this.options.self);
+    expectSuccess(peer, await this.http.call(peer, { method: "POST", path: `${NS}/service/status`, body }), "service status");
+  }
+
+  async *snapshot(peer: string, resumeAfter: string, signal?: AbortSignal): AsyncIterable<SnapshotChunk> {
+    // A ts-nacos peer resumes after the key; 1.4 ignores the parameter and sends everything again, which is
+    // harmless: applying a datum twice changes nothing.
+    const query: Record<string, string> = resumeAfter === "" ? {} : { resumeAfter };
+    const stream = await this.http.open(peer, { method: "GET", path: `${NS}/distro/datums`, query, signal });
+    if (stream.status !== 200) {
+      let body = "";
+      for await (const piece of stream.text()) body += piece;
+      throw statusError(peer, { status: stream.status, body }, "snapshot");
+    }
+    // Totals are known only from a ts-nacos peer; for 1.4 they are what has been read so far.
+    const total = (name: string): number | undefined => {
+      const n = Number(stream.headers[name]);
+      return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+    };
+    const totalKeys = total("x-snapshot-total-keys");
+    const totalInstances = total("x-snapshot-total-instances");
+    let datums: ServiceDatum[] = [];
+    let bytes = 0;
+    let keys = 0;
+    let instances = 0;
+    let last = resumeAfter;
+    let yielded = false;
+    const chunk = (): SnapshotChunk => ({
+      datums,
+      totalKeys: totalKeys ?? keys,
+      totalInstances: totalInstances ?? instances,
+      resumeToken: last,
+    });
+    try {
+      for await (const [legacyKey, text] of objectMembers(stream.text(), answerLimit(this.options.maxBodyBytes))) {
+        const value: unknown = JSON.parse(text);
+        const read = value === null ? undefined : decodeDatum(legacyKey, value);
+        if (read === undefined) continue;
+        const datum = asServiceDatum(read, peer);
+        datums.push(datum);
+        bytes += estimateBytes(datum);
+        keys++;
+        instances += datum.instances.length;
+        last = datum.key;
+        if (bytes >= this.options.snapshotChunkBytes) {
+          yield chunk();
+          yielded = true;
+          datums = [];
+          bytes = 0;
+        }
+      }
+    } catch (err) {
+      throw this.malformed(peer, "snapshot", err);
+    }
+    // Always end with a chunk: a peer with nothing still served a (complete, empty) snapshot.
+    if (datums.length > 0 || !yielded) yield chunk();
+  }
+
+  async report(peer: string, self: MemberInfo): Promise<MemberInfo> {
+    const body = JSON.stringify(encodeMember(self, this.clock()));
+    const answer = await this.http.call(peer, { method: "POST", path: "/nacos/v1/core/cluster/report", body });
+    const result = this.read(peer, "report answer", answer, (json) => expectObject(json, "report answer"));
+    // 1.4 answers a refused report with HTTP 200 and the refusal in the RestResult.
+    if (result.code !== 200) {
+      throw new PeerError("rejected", peer, `report refused: ${String(result.code)} ${String(result.message)}`);
+    }
+    return this.decoding(peer, "report answer", () => memberFromReportData(peer, result.data));
+  }
+
+  async forward(peer: string, write: ClientWrite): Promise<ForwardOutcome> {
+    const request = forwardRequestOf(write);
+    const answer = await this.http.call(peer, { method: request.method, path: NS + request.path, query: request.params });
+    return this.decoding(peer, "forward answer", () => forwardOutcomeOf(write, answer.status, answer.body));
+  }
+
+  private *ownedChecksums(): Iterable<readonly [string, string]> {
+    for (const datum of this.owned.ownedDatums()) yield [datum.key, legacyChecksum(datum)];
+  }
+
+  /** A successful answer's JSON body, decoded; a malformed one is the peer's failure, not a refusal. */
+  private read<T>(peer: string, what: string, answer: PeerAnswer, decode: (json: unknown) => T): T {
+    const body = expectSuccess(peer, answer, what);
+    return this.decoding(peer, what, () => decode(parseJson(body, what)));
+  }
+
+  private decoding<T>(peer: string, what: string, decode: () => T): T {
+    try {
+      return decode();
+    } catch (err) {
+      throw this.malformed(peer, what, err);
+    }
+  }
+
+  private malformed(peer: string, what: string, err: unknown): unknown {
+    if (err instanceof PeerError) return err;
+    if (err instanceof NacosError || err instanceof SyntaxError) {
+      return new PeerError("unavailable", peer, `malformed ${what}: ${err.message}`);
+    }
+    return err;
+  }
+}

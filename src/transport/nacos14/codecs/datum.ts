@@ -1,0 +1,300 @@
+/**
+ * Nacos 1.4's Distro Datum JSON ↔ the registry's datums.
+ *
+ * A 1.4 Datum is `{key, value:{instanceList:[Instance...]}, timestamp}`: the whole list of a service's live
+ * *ephemeral* instances, with no version (1.4 keeps persistent instances and service metadata in Raft).
+ * That is all a 1.4 node reads. A ts-nacos node also writes an extra field, `tsNacos`, holding the datum's
+ * versions, tombstones, persistent instances and service metadata; 1.4 ignores unknown fields (Jackson with
+ * FAIL_ON_UNKNOWN_PROPERTIES off) and drops it when it stores the datum, so the field only ever arrives
+ * straight from the ts-nacos node that wrote it, and two ts-nacos nodes talking over HTTP replicate exactly
+ * what they would over gRPC.
+ */
+import { datumChecksum } from "../../../core/checksum.js";
+import { badRequest } from "../../../core/errors.js";
+import {
+  PRESERVED_ID_GENERATOR,
+  beatIntervalOf,
+  beatTimeoutOf,
+  clampWeight,
+  deleteTimeoutOf,
+  identityOf,
+  simpleInstanceId,
+  type Instance,
+} from "../../../core/instance.js";
+import { DEFAULT_CLUSTER, parseServiceKey } from "../../../core/naming.js";
+import {
+  DEFAULT_SERVICE_META,
+  makeDatum,
+  type InstanceEntry,
+  type Selector,
+  type ServiceDatum,
+  type ServiceMeta,
+} from "../../../core/service-datum.js";
+import type { Version } from "../../../core/version.js";
+import {
+  expectArray,
+  expectObject,
+  expectString,
+  optionalBoolean,
+  optionalNumber,
+  optionalString,
+  requiredInteger,
+  requiredString,
+  stringMap,
+} from "./json.js";
+import { fromLegacyKey, toLegacyKey } from "./keys.js";
+
+/** An Instance as 1.4 serialises it inside a Datum (Jackson, nulls dropped; the last four are derived getters). */
+export interface InstanceJson {
+  readonly instanceId: string;
+  readonly ip: string;
+  readonly port: number;
+  readonly weight: number;
+  readonly healthy: boolean;
+  readonly enabled: boolean;
+  readonly ephemeral: boolean;
+  readonly clusterName: string;
+  readonly serviceName: string;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly lastBeat: number;
+  readonly marked: boolean;
+  readonly app: string;
+  readonly instanceHeartBeatInterval: number;
+  readonly instanceHeartBeatTimeOut: number;
+  readonly ipDeleteTimeout: number;
+  readonly instanceIdGenerator: string;
+}
+
+interface VersionJson {
+  readonly counter: number;
+  readonly writer: string;
+}
+
+/**
+ * One instance entry of the versioned extension. A live ephemeral entry of a live service carries neither
+ * `instance` nor `removed`: its instance is the one in `instanceList` with the same id, so lists are not sent twice.
+ */
+interface EntryJson {
+  readonly id: string;
+  readonly version: VersionJson;
+  readonly instance?: InstanceJson;
+  readonly removed?: true;
+}
+
+interface VersionedJson {
+  readonly deleted: boolean;
+  readonly meta: ServiceMeta;
+  readonly metaVersion: VersionJson;
+  readonly entries: readonly EntryJson[];
+}
+
+export interface DatumJson {
+  readonly key: string;
+  readonly value: { readonly instanceList: readonly InstanceJson[] };
+  readonly timestamp: number;
+  readonly tsNacos?: VersionedJson;
+}
+
+/** A datum as it arrived: the 1.4 list, and the full datum when a ts-nacos node sent it. */
+export interface LegacyDatum {
+  /** Our service key. */
+  readonly key: string;
+  /** The live ephemeral instances of `instanceList`. */
+  readonly instances: readonly Instance[];
+  readonly versioned: ServiceDatum | undefined;
+}
+
+/**
+ * The version given to instances that came without one (a 1.4 node's snapshot or query answer): below every
+ * version a write gives, so such a list only fills gaps and never overrides anything this node already knows.
+ */
+export const UNVERSIONED_COUNTER = 1;
+
+/**
+ * `lastBeat` is the time of encoding: beat times are local to the node that receives the beats and are not in
+ * our datums. A 1.4 node that takes over a service thus gives every instance a full timeout before expiring
+ * it, as ts-nacos's own takeover grace does, instead of deleting them all at once.
+ */
+function encodeInstance(i: Instance, lastBeat: number): InstanceJson {
+  return {
+    instanceId: i.instanceId,
+    ip: i.ip,
+    port: i.port,
+    weight: i.weight,
+    healthy: i.healthy,
+    enabled: i.enabled,
+    ephemeral: i.ephemeral,
+    clusterName: i.clusterName,
+    serviceName: i.serviceName,
+    metadata: i.metadata,
+    lastBeat,
+    marked: i.marked,
+    app: i.app,
+    instanceHeartBeatInterval: beatIntervalOf(i),
+    instanceHeartBeatTimeOut: beatTimeoutOf(i),
+    ipDeleteTimeout: deleteTimeoutOf(i),
+    instanceIdGenerator: i.metadata[PRESERVED_ID_GENERATOR] ?? "simple",
+  };
+}
+
+/**
+ * Reads an instance of service `groupedName`. Missing fields take 1.4's defaults; the weight is clamped as 1.4
+ * clamps peer data; `serviceName` is always the datum's own (a list never holds another service's instances).
+ */
+function decodeInstance(value: unknown, groupedName: string, where: string, forceEphemeral: boolean): Instance {
+  const o = expectObject(value, where);
+  const ip = requiredString(o, "ip", where).trim();
+  const port = requiredInteger(o, "port", where, 0, 65535);
+  const clusterName = optionalString(o, "clusterName", where, DEFAULT_CLUSTER) || DEFAULT_CLUSTER;
+  return {
+    instanceId: optionalString(o, "instanceId", where, "") || simpleInstanceId(ip, port, clusterName, groupedName),
+    ip,
+    port,
+    weight: clampWeight(optionalNumber(o, "weight", where, 1)),
+    healthy: optionalBoolean(o, "healthy", where, true),
+    enabled: optionalBoolean(o, "enabled", where, true),
+    ephemeral: forceEphemeral || optionalBoolean(o, "ephemeral", where, true),
+    clusterName,
+    serviceName: groupedName,
+    metadata: stringMap(o.metadata, `${where}.metadata`),
+    app: optionalString(o, "app", where, "DEFAULT"),
+    marked: optionalBoolean(o, "marked", where, false),
+  };
+}
+
+const versionJson = (v: Version): VersionJson => ({ counter: v.counter, writer: v.writer });
+
+/** What a 1.4 node reads from a datum: its live ephemeral instances. A deleted service lists none. */
+const listedInstances = (d: ServiceDatum): Instance[] => (d.deleted ? [] : d.instances.filter((i) => i.ephemeral));
+
+const checksums = new WeakMap<ServiceDatum, string>();
+
+/**
+ * 1.4's datum checksum (`Instances.getChecksum`) of what a 1.4 node holds of this datum. Datums are
+ * immutable, so it is computed once per datum, not once per peer and verify period.
+ */
+export function legacyChecksum(datum: ServiceDatum): string {
+  let checksum = checksums.get(datum);
+  if (checksum === undefined) checksums.set(datum, (checksum = datumChecksum(listedInstances(datum))));
+  return checksum;
+}
+
+function encodeEntry(datum: ServiceDatum, e: InstanceEntry, now: number): EntryJson {
+  const version = versionJson(e.version);
+  if (e.instance === undefined) return { id: e.id, version, removed: true };
+  if (!datum.deleted && e.instance.ephemeral) return { id: e.id, version };
+  return { id: e.id, version, instance: encodeInstance(e.instance, now) };
+}
+
+export function encodeDatum(datum: ServiceDatum, now: number): DatumJson {
+  return {
+    key: toLegacyKey(datum.key),
+    value: { instanceList: listedInstances(datum).map((i) => encodeInstance(i, now)) },
+    // 1.4 stamps every local put with 1 and never compares it.
+    timestamp: 1,
+    tsNacos: {
+      deleted: datum.deleted,
+      meta: datum.meta,
+      metaVersion: versionJson(datum.metaVersion),
+      entries: datum.entries.map((e) => encodeEntry(datum, e, now)),
+    },
+  };
+}
+
+/** `{legacyKey: Datum}`, the body of `PUT /distro/datum` and the answer of `GET /distro/datum(s)`. */
+export function encodeDatumMap(datums: Iterable<ServiceDatum>, now: number): Record<string, DatumJson> {
+  const out: Record<string, DatumJson> = {};
+  for (const d of datums) out[toLegacyKey(d.key)] = encodeDatum(d, now);
+  return out;
+}
+
+function decodeVersion(value: unknown, where: string): Version {
+  const o = expectObject(value, where);
+  return {
+    counter: requiredInteger(o, "counter", where, 0, Number.MAX_SAFE_INTEGER),
+    writer: expectString(o.writer, `${where}.writer`),
+  };
+}
+
+function decodeSelector(value: unknown, where: string): Selector {
+  const o = expectObject(value, where);
+  if (o.type === "none") return { type: "none" };
+  if (o.type === "label") return { type: "label", expression: expectString(o.expression, `${where}.expression`) };
+  throw badRequest(`${where}.type must be "none" or "label"`);
+}
+
+function decodeMeta(value: unknown, where: string): ServiceMeta {
+  const o = expectObject(value, where);
+  return {
+    protectThreshold: optionalNumber(o, "protectThreshold", where, DEFAULT_SERVICE_META.protectThreshold),
+    metadata: stringMap(o.metadata, `${where}.metadata`),
+    selector: o.selector === undefined ? DEFAULT_SERVICE_META.selector : decodeSelector(o.selector, `${where}.selector`),
+  };
+}
+
+function decodeVersioned(key: string, value: unknown, listed: readonly Instance[], where: string): ServiceDatum {
+  const o = expectObject(value, where);
+  const { groupedName } = parseServiceKey(key);
+  const deleted = optionalBoolean(o, "deleted", where, false);
+  const byId = new Map(listed.map((i) => [identityOf(i), i]));
+  const seen = new Set<string>();
+  const entries = expectArray(o.entries, `${where}.entries`).map((raw, n): InstanceEntry => {
+    const at = `${where}.entries[${n}]`;
+    const e = expectObject(raw, at);
+    const id = requiredString(e, "id", at);
+    if (seen.has(id)) throw badRequest(`${at}.id '${id}' appears twice`);
+    seen.add(id);
+    const version = decodeVersion(e.version, `${at}.version`);
+    if (optionalBoolean(e, "removed", at, false)) return { id, version, instance: undefined };
+    const instance = e.instance === undefined ? byId.get(id) : decodeInstance(e.instance, groupedName, `${at}.instance`, false);
+    if (instance === undefined) throw badRequest(`${at}: no instance with id '${id}' in value.instanceList`);
+    if (identityOf(instance) !== id) throw badRequest(`${at}.id '${id}' does not match its instance (${identityOf(instance)})`);
+    return { id, version, instance };
+  });
+  const unlisted = [...byId.keys()].find((id) => !seen.has(id));
+  if (unlisted !== undefined) throw badRequest(`${where}.entries has no entry for listed instance '${unlisted}'`);
+  const meta = decodeMeta(o.meta, `${where}.meta`);
+  return makeDatum(key, deleted, meta, decodeVersion(o.metaVersion, `${where}.metaVersion`), entries);
+}
+
+/** Reads one Datum of an ephemeral key; undefined for keys 1.4 keeps outside Distro. */
+export function decodeDatum(legacyKey: string, value: unknown): LegacyDatum | undefined {
+  const key = fromLegacyKey(legacyKey);
+  if (key === undefined) return undefined;
+  const where = `datum '${legacyKey}'`;
+  const o = expectObject(value, where);
+  if (o.key !== undefined && o.key !== legacyKey) throw badRequest(`${where}.key is '${String(o.key)}', not its map key`);
+  const list = expectObject(o.value, `${where}.value`);
+  const { groupedName } = parseServiceKey(key);
+  const byId = new Map<string, Instance>();
+  expectArray(list.instanceList, `${where}.value.instanceList`).forEach((raw, n) => {
+    // A 1.4 list is a map by address and cluster: a repeated instance replaces the earlier one.
+    const instance = decodeInstance(raw, groupedName, `${where}.value.instanceList[${n}]`, true);
+    byId.set(identityOf(instance), instance);
+  });
+  const instances = [...byId.values()];
+  const versioned = o.tsNacos === undefined ? undefined : decodeVersioned(key, o.tsNacos, instances, `${where}.tsNacos`);
+  return { key, instances, versioned };
+}
+
+/**
+ * Reads a `{legacyKey: Datum}` map. `null` values (1.4 answers a query for a key it lacks with one) are
+ * skipped when `skipNulls`, refused otherwise. Validates everything before returning anything.
+ */
+export function decodeDatumMap(value: unknown, skipNulls: boolean): LegacyDatum[] {
+  const out: LegacyDatum[] = [];
+  for (const [legacyKey, raw] of Object.entries(expectObject(value, "datum map"))) {
+    if (raw === null && skipNulls) continue;
+    const datum = decodeDatum(legacyKey, raw);
+    if (datum !== undefined) out.push(datum);
+  }
+  return out;
+}
+
+/** The datum to merge: the sender's own when it sent versions, else its list as an unversioned datum by `writer`. */
+export function asServiceDatum(d: LegacyDatum, writer: string): ServiceDatum {
+  if (d.versioned !== undefined) return d.versioned;
+  const version: Version = { counter: UNVERSIONED_COUNTER, writer };
+  const entries = d.instances.map((instance) => ({ id: identityOf(instance), version, instance }));
+  return makeDatum(d.key, false, DEFAULT_SERVICE_META, version, entries);
+}

@@ -1,0 +1,271 @@
+/**
+ * Nacos 1.4's peer endpoints, served from a PeerHandler and a LegacyIngest, so 1.4 nodes (and ts-nacos nodes
+ * talking HTTP) can replicate to, verify against, load from and report to this node. Register the plugin
+ * once, without a prefix: it serves every route under both `/nacos/v1/...` (1.4's context path, which 1.4
+ * peers call) and `/v1/...`.
+ *
+ * Bodies are read as text and parsed here, so a malformed one gets a 400 that says what is wrong before
+ * anything is applied. With a cluster secret configured, every call must carry it (`X-Nacos-Cluster-Secret`)
+ * or gets a 403 and changes nothing.
+ */
+import { Readable } from "node:stream";
+import { gunzipSync } from "node:zlib";
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import { splitAddress, type MemberInfo } from "../../node/cluster/member.js";
+import { NacosError, badRequest } from "../../core/errors.js";
+import type { Log } from "../../core/log.js";
+import { parseServiceKey } from "../../core/naming.js";
+import type { Scheduler } from "../../core/scheduler.js";
+import { BusyError, type PeerHandler, type SnapshotChunk } from "../../node/ports.js";
+import { PeerIdentity, plainIp } from "../peer-identity.js";
+import { decodeDigest, DIGEST_PATH, encodeVerifyReply } from "./codecs/digest.js";
+import { decodeDatumMap, encodeDatumMap, type LegacyDatum } from "./codecs/datum.js";
+import type { LegacyIngest } from "../../node/distro/compat14/owner-lists.js";
+import { expectObject, parseJson } from "./codecs/json.js";
+import { decodeMember, reportAccepted, reportRefused } from "./codecs/member.js";
+import { decodeChecksums, decodeKeysBody, decodeServiceStatus } from "./codecs/messages.js";
+import type { LegacyPeerClient } from "./peer-client.js";
+import { LegacyStatusReceiver } from "../../node/distro/compat14/status-receiver.js";
+import { DEFAULT_VERIFY_RECEIVER_CONFIG, LegacyVerifyReceiver, type VerifyReceiverConfig } from "../../node/distro/compat14/checksum-verify.js";
+import { CLUSTER_SECRET_HEADER, secretMatches } from "../peer-secret.js";
+
+export interface LegacyPeerRoutesOptions {
+  readonly handler: PeerHandler;
+  readonly ingest: LegacyIngest;
+  /** Calls back the peer that sent checksums or statuses, to fetch what differs. */
+  readonly client: LegacyPeerClient;
+  readonly scheduler: Scheduler;
+  readonly log: Log;
+  readonly secret?: string | undefined;
+  /** Largest accepted body (the node's `--body-limit`). */
+  readonly bodyLimitBytes: number;
+  readonly verify?: VerifyReceiverConfig;
+  /** Checks that a caller speaks only for itself; the system resolver unless a test says otherwise. */
+  readonly identity?: PeerIdentity;
+  /** A snapshot answer whose reader takes nothing for this long is cut (default 30 s). */
+  readonly snapshotStallMs?: number;
+}
+
+const TEXT = "text/plain; charset=utf-8";
+const JSON_TYPE = "application/json; charset=utf-8";
+
+type Query = Readonly<Record<string, string | string[] | undefined>>;
+
+/** A query parameter as 1.4 reads it: the first value, trimmed; undefined when absent or blank. */
+function param(req: FastifyRequest, name: string): string | undefined {
+  const raw = (req.query as Query)[name];
+  const value = (Array.isArray(raw) ? raw[0] : raw)?.trim();
+  return value === undefined || value === "" ? undefined : value;
+}
+
+function textBody(req: FastifyRequest): string {
+  return typeof req.body === "string" ? req.body : "";
+}
+
+/**
+ * A body as text. 1.4 labels its syncs `Content-Encoding: gzip` yet sends plain JSON, so the label is not
+ * trusted; a body that really is gzip (by its magic bytes) is unpacked.
+ */
+function bodyText(body: Buffer, limit: number): string {
+  if (body[0] !== 0x1f || body[1] !== 0x8b) return body.toString("utf8");
+  try {
+    return gunzipSync(body, { maxOutputLength: limit }).toString("utf8");
+  } catch (err) {
+    throw badRequest(`gzip body cannot be unpacked (limit ${limit} bytes): ${(err as Error).message}`);
+  }
+}
+
+/** Fastify does not read GET bodies; 1.4's datum query has one. */
+async function getBody(req: FastifyRequest, limit: number): Promise<string> {
+  const pieces: Buffer[] = [];
+  let size = 0;
+  for await (const piece of req.raw as AsyncIterable<Buffer>) {
+    size += piece.length;
+    if (size > limit) throw new NacosError(413, `request body is larger than ${limit} bytes`);
+    pieces.push(piece);
+  }
+  return bodyText(Buffer.concat(pieces), limit);
+}
+
+/** The connection's own address: never a forwarded-for header, which a client can write. */
+const socketIp = (req: FastifyRequest): string => plainIp(req.socket.remoteAddress ?? "");
+
+/** The snapshot as one JSON object, written chunk by chunk: memory stays at one chunk whatever the registry's size. */
+async function* snapshotJson(
+  chunks: AsyncIterator<SnapshotChunk>,
+  first: IteratorResult<SnapshotChunk>,
+  now: number,
+): AsyncGenerator<string> {
+  yield "{";
+  let separator = "";
+  for (let next = first; next.done !== true; next = await chunks.next()) {
+    const body = JSON.stringify(encodeDatumMap(next.value.datums, now)).slice(1, -1);
+    if (body === "") continue;
+    yield separator + body;
+    separator = ",";
+  }
+  yield "}";
+}
+
+export const legacyPeerRoutes: FastifyPluginAsync<LegacyPeerRoutesOptions> = async (app, options) => {
+  const { handler, ingest, client, scheduler, log, secret } = options;
+  const bodyLimit = options.bodyLimitBytes;
+  const identity = options.identity ?? new PeerIdentity();
+  const stallMs = options.snapshotStallMs ?? 30_000;
+
+  /** A member named by a request must be the one calling (403 otherwise, before anything is read or applied). */
+  const requireCaller = async (req: FastifyRequest, member: string): Promise<void> => {
+    const mismatch = await identity.mismatch(member, socketIp(req));
+    if (mismatch === undefined) return;
+    log.warn("peer call refused: the caller does not speak for itself", { from: socketIp(req), url: req.url, reason: mismatch });
+    throw new NacosError(403, `a member may only speak for itself: ${mismatch}`);
+  };
+
+  /** A datum from a ts-nacos node merges with its versions; a 1.4 list replaces the ephemeral instances. */
+  const apply = (datum: LegacyDatum, writer: string): void => {
+    if (datum.versioned !== undefined) handler.onSync(writer, [datum.versioned]);
+    else ingest.applyOwnerList(datum.key, datum.instances, writer);
+  };
+  const verifyConfig = options.verify ?? DEFAULT_VERIFY_RECEIVER_CONFIG;
+  const verifier = new LegacyVerifyReceiver({ ingest, client, apply, scheduler, log }, verifyConfig);
+  const statuses = new LegacyStatusReceiver(ingest, client, log);
+
+  /**
+   * Who wrote a synced datum: the `source` a ts-nacos sender names, else the member at the caller's IP (the
+   * key's owner when several members share that IP), else the bare IP. 1.4's sync names no sender.
+   */
+  const senderOf = (req: FastifyRequest, key: string): string => {
+    const named = param(req, "source");
+    if (named !== undefined) return named;
+    const ip = socketIp(req);
+    const here = ingest.members().filter((m) => m !== ingest.self && splitAddress(m).host === ip);
+    const owner = ingest.ownerOf(parseServiceKey(key).groupedName);
+    return here.includes(owner) ? owner : (here[0] ?? ip);
+  };
+
+  const requireMember = (address: string): void => {
+    if (!handler.isMember(address)) throw badRequest(`ip: ${address} is not in serverlist`);
+  };
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "buffer", bodyLimit }, (_req, body, done) => {
+    try {
+      done(null, bodyText(body as Buffer, bodyLimit));
+    } catch (err) {
+      done(err as Error);
+    }
+  });
+
+  app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+    if (err instanceof NacosError) return reply.code(err.status).type(TEXT).send(err.message);
+    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+      return reply.code(err.statusCode).type(TEXT).send(err.message);
+    }
+    log.warn("legacy peer request failed", { error: String(err) });
+    return reply.code(500).type(TEXT).send(`caused: ${err.message};`);
+  });
+
+  if (secret !== undefined) {
+    app.addHook("onRequest", async (req, reply) => {
+      if (secretMatches(req.headers[CLUSTER_SECRET_HEADER.toLowerCase()], secret)) return;
+      log.warn("peer call without the cluster secret refused", { from: socketIp(req), url: req.url });
+      const message = `missing or wrong ${CLUSTER_SECRET_HEADER}: every member must share the cluster secret`;
+      return reply.code(403).type(TEXT).send(message);
+    });
+  }
+
+  const onSyncDatum = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const named = param(req, "source");
+    if (secret !== undefined && named !== undefined && !handler.isMember(named)) {
+      return reply.code(403).type(TEXT).send(`source ${named} is not a member`);
+    }
+    if (named !== undefined) await requireCaller(req, named);
+    const raw = textBody(req).trim();
+    const map = raw === "" ? {} : expectObject(parseJson(raw, "datum map"), "datum map");
+    if (Object.keys(map).length === 0) throw badRequest("receive empty entity!");
+    for (const datum of decodeDatumMap(map, false)) apply(datum, senderOf(req, datum.key));
+    return reply.type(TEXT).send("ok");
+  };
+
+  const onQueryDatum = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const raw = (await getBody(req, bodyLimit)).trim();
+    if (raw === "") throw badRequest(`the keys to query go in the body, as {"keys":"k1,k2"}`);
+    const keys = decodeKeysBody(parseJson(raw, "body"));
+    return reply.type(JSON_TYPE).send(JSON.stringify(encodeDatumMap(handler.onQuery(keys), scheduler.now())));
+  };
+
+  const onSnapshot = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    let chunks: AsyncIterator<SnapshotChunk>;
+    try {
+      chunks = handler.onSnapshot(param(req, "resumeAfter") ?? "")[Symbol.asyncIterator]();
+    } catch (err) {
+      // Not ready (or no peer protocol at all), or busy: a 1.4 loader then tries the next member, and never
+      // copies a half-loaded node (#8436).
+      if (err instanceof BusyError) log.warn("snapshot refused: busy", { from: socketIp(req), reason: err.message });
+      return reply.code(503).type(TEXT).send((err as Error).message);
+    }
+    // However the answer ends (done, client gone, reader stalled), the stream's slot is freed.
+    reply.raw.once("close", () => void chunks.return?.().catch(() => undefined));
+    req.socket.setTimeout(stallMs, () => {
+      log.warn("snapshot answer cut: its reader stalled", { from: socketIp(req), stallMs });
+      req.socket.destroy();
+    });
+    const first = await chunks.next();
+    if (first.done !== true) {
+      reply.header("x-snapshot-total-keys", String(first.value.totalKeys));
+      reply.header("x-snapshot-total-instances", String(first.value.totalInstances));
+    }
+    return reply.type(JSON_TYPE).send(Readable.from(snapshotJson(chunks, first, scheduler.now())));
+  };
+
+  const onChecksums = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const source = param(req, "source");
+    if (source === undefined) throw badRequest("Parameter 'source' is missing");
+    requireMember(source);
+    await requireCaller(req, source);
+    const checksums = decodeChecksums(parseJson(textBody(req), "checksum map"));
+    // Answered at once, repaired in the background (1.4 does the same); a round still running skips this one.
+    void verifier.receive(source, checksums, param(req, "viewHash"));
+    return reply.type(TEXT).send("ok");
+  };
+
+  const onDigest = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const source = param(req, "source");
+    if (source === undefined) throw badRequest("Parameter 'source' is missing");
+    requireMember(source);
+    await requireCaller(req, source);
+    const digest = decodeDigest(parseJson(textBody(req), "digest"), source);
+    return reply.type(JSON_TYPE).send(JSON.stringify(encodeVerifyReply(handler.onVerify(digest))));
+  };
+
+  const onServiceStatus = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const { clientIP, checksums } = decodeServiceStatus(textBody(req));
+    requireMember(clientIP);
+    await requireCaller(req, clientIP);
+    void statuses.receive(clientIP, checksums);
+    return reply.type(TEXT).send("ok");
+  };
+
+  const onReport = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    let reporter: MemberInfo;
+    try {
+      reporter = decodeMember(parseJson(textBody(req), "member"));
+    } catch (err) {
+      if (!(err instanceof NacosError)) throw err;
+      log.debug("illegal member report", { from: socketIp(req), error: err.message });
+      return reply.type(JSON_TYPE).send(reportRefused);
+    }
+    await requireCaller(req, reporter.address);
+    return reply.type(JSON_TYPE).send(reportAccepted(handler.onReport(reporter), scheduler.now()));
+  };
+
+  for (const prefix of ["/nacos", ""]) {
+    app.put(`${prefix}/v1/ns/distro/datum`, onSyncDatum);
+    app.get(`${prefix}/v1/ns/distro/datum`, onQueryDatum);
+    app.get(`${prefix}/v1/ns/distro/datums`, onSnapshot);
+    app.put(`${prefix}/v1/ns/distro/checksum`, onChecksums);
+    app.put(`${prefix}/v1/ns${DIGEST_PATH}`, onDigest);
+    app.post(`${prefix}/v1/ns/service/status`, onServiceStatus);
+    app.post(`${prefix}/v1/core/cluster/report`, onReport);
+  }
+};

@@ -1,0 +1,119 @@
+/**
+ * DistroVerify on its own: which rounds it sends, what a confirmation means for tombstones, and what a peer's
+ * digest may and may not make it do.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { silentLog } from "../../../src/core/log.js";
+import { Registry } from "../../../src/core/registry.js";
+import { DEFAULT_SERVICE_META, TOMBSTONE_CONTENT } from "../../../src/core/service-datum.js";
+import { digestBucket } from "../../../src/node/distro/digest.js";
+import { DistroMapper } from "../../../src/node/distro/distro-mapper.js";
+import { DistroVerify } from "../../../src/node/distro/distro-verify.js";
+import { VirtualScheduler } from "../../../src/sim/virtual-scheduler.js";
+import type { PeerTransport, VerifyDetail, VerifyDigest, VerifyReply } from "../../../src/node/ports.js";
+import { testInstance } from "../../support/fixtures.js";
+
+const SELF = "127.0.0.1:8848";
+const PEER = "127.0.0.2:8848";
+const BUCKETS = 64;
+
+function setup(answer: (digest: VerifyDigest) => VerifyReply, maxDetailBytes = 1 << 20) {
+  const scheduler = new VirtualScheduler(1, 1_700_000_000_000);
+  const registry = new Registry(SELF, () => scheduler.now());
+  const mapper = new DistroMapper(SELF);
+  const sent: VerifyDigest[] = [];
+  const unused = () => Promise.reject(new Error("unused"));
+  const transport: PeerTransport = {
+    async verify(_peer, digest) {
+      sent.push(digest);
+      return answer(digest);
+    },
+    sync: unused, query: unused, report: unused, forward: unused,
+    snapshot: () => { throw new Error("unused"); },
+  };
+  let horizon = 0;
+  const verify = new DistroVerify(
+    {
+      self: SELF,
+      registry,
+      mapper,
+      transport,
+      ready: () => true,
+      purgeHorizon: () => horizon,
+      clock: () => scheduler.now(),
+      pushTo: () => {},
+      merge: (_source, datum) => registry.apply(datum),
+      log: silentLog,
+    },
+    { bucketCount: BUCKETS, queryBatchKeys: 1000, maxDetailBytes },
+  );
+  const owned = (n: number): string[] => {
+    const keys: string[] = [];
+    for (let i = 0; keys.length < n; i++) {
+      const key = `public##DEFAULT_GROUP@@s${i}`;
+      registry.commit(key, { deleted: false, meta: DEFAULT_SERVICE_META, instances: [testInstance("192.0.2.1", 80, `DEFAULT_GROUP@@s${i}`)] });
+      keys.push(key);
+    }
+    return keys;
+  };
+  return { scheduler, registry, mapper, verify, sent, owned, setHorizon: (h: number) => (horizon = h) };
+}
+
+test("detail rounds hold whole buckets and stay within their byte budget; together they cover every bucket asked for", async () => {
+  const all = Array.from({ length: BUCKETS }, (_, b) => b);
+  const { verify, sent, owned } = setup((d) => (d.kind === "summary" ? { mismatchedBuckets: all } : { mismatchedBuckets: [] }), 2_000);
+  const keys = owned(300);
+  await verify.round([PEER]);
+  const details = sent.filter((d): d is VerifyDetail => d.kind === "detail");
+  assert.ok(details.length > 1, `split into ${details.length} rounds`);
+  assert.deepEqual(details.flatMap((d) => d.buckets).sort((a, b) => a - b), all, "every bucket once");
+  assert.deepEqual(details.flatMap((d) => d.entries.map((e) => e.key)).sort(), [...keys].sort(), "every owned key once");
+  for (const d of details) {
+    const buckets = new Set(d.buckets);
+    assert.ok(d.entries.every((e) => buckets.has(digestBucket(e.key, BUCKETS))), "entries only of the round's own buckets");
+  }
+});
+
+test("a peer is confirmed only by a round in which nothing differed, stamped with the round's start", async () => {
+  let differ = true;
+  const { scheduler, verify, owned } = setup((d) => ({ mismatchedBuckets: d.kind === "summary" && differ ? [0] : [] }));
+  owned(3);
+  assert.equal(verify.confirmedThrough([PEER]), 0, "never confirmed");
+  await verify.round([PEER]);
+  assert.equal(verify.confirmedThrough([PEER]), 0, "a round that found differences confirms nothing");
+  differ = false;
+  const startedAt = scheduler.now();
+  await verify.round([PEER]);
+  assert.equal(verify.confirmedThrough([PEER]), startedAt);
+  assert.equal(verify.confirmedThrough([PEER, "127.0.0.3:8848"]), 0, "the least confirmed peer decides");
+});
+
+test("a peer's purge horizon cannot make this node forget a deleted service before its own horizon says so", () => {
+  const { registry, verify, mapper, setHorizon } = setup(() => ({ mismatchedBuckets: [] }));
+  mapper.update([SELF, PEER]);
+  // A deleted service this node holds that the peer (its owner here) did not list.
+  let key = "";
+  for (let i = 0; key === ""; i++) {
+    const candidate = `DEFAULT_GROUP@@gone${i}`;
+    if (mapper.ownerOf(candidate) === PEER) key = `public##${candidate}`;
+  }
+  registry.commit(key, { deleted: false, meta: DEFAULT_SERVICE_META, instances: [] });
+  registry.commit(key, TOMBSTONE_CONTENT);
+  const deletedAt = registry.get(key)!.version.counter;
+  const detail = (purgeHorizon: number): VerifyDetail => ({
+    kind: "detail",
+    source: PEER,
+    viewHash: mapper.viewHash,
+    purgeHorizon,
+    bucketCount: BUCKETS,
+    buckets: [digestBucket(key, BUCKETS)],
+    entries: [],
+  });
+  setHorizon(0);
+  verify.onDigest(detail(Number.MAX_SAFE_INTEGER));
+  assert.notEqual(registry.get(key), undefined, "kept: this node's own horizon has not passed the deletion");
+  setHorizon(deletedAt + 1);
+  verify.onDigest(detail(deletedAt + 1));
+  assert.equal(registry.get(key), undefined, "forgotten once both horizons passed it");
+});

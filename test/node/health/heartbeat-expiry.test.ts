@@ -1,0 +1,75 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { serviceKey, type ServiceRef } from "../../../src/core/naming.js";
+import type { InstanceSpec } from "../../../src/core/ops.js";
+import { defaultNodeConfig, NamingNode } from "../../../src/node/naming-node.js";
+import { VirtualScheduler } from "../../../src/sim/virtual-scheduler.js";
+import { silentLog } from "../../../src/core/log.js";
+
+const svc: ServiceRef = { namespaceId: "public", groupedName: "DEFAULT_GROUP@@hb" };
+const key = serviceKey(svc);
+const spec = (ip: string, over: Partial<InstanceSpec> = {}): InstanceSpec => ({
+  ip, port: 8080, clusterName: "DEFAULT", weight: 1, healthy: true, enabled: true, ephemeral: true, metadata: {}, app: "DEFAULT", ...over,
+});
+
+async function standalone() {
+  const scheduler = new VirtualScheduler(1);
+  const node = new NamingNode(defaultNodeConfig("127.0.0.1:8848"), scheduler, undefined, silentLog);
+  await node.start();
+  const write = (op: Parameters<NamingNode["router"]["write"]>[0]) => node.router.write(op);
+  const state = (ip: string) => node.registry.getLive(key)?.instances.find((i) => i.ip === ip);
+  return { scheduler, node, write, state };
+}
+
+test("no beat for 15 s → unhealthy, 30 s → removed; beats keep an instance alive (virtual clock)", async () => {
+  const { scheduler, node, write, state } = await standalone();
+  await write({ type: "register", service: svc, instance: spec("192.0.2.1") }); // beats
+  await write({ type: "register", service: svc, instance: spec("192.0.2.2") }); // abandoned
+  for (let t = 0; t < 14_000; t += 1000) await scheduler.advance(1000);
+  assert.equal(state("192.0.2.2")?.healthy, true, "still healthy before 15 s");
+  let healthyAt = -1;
+  let removedAt = -1;
+  for (let t = 14_000; t <= 40_000; t += 1000) {
+    if (t % 5000 === 0) await write({ type: "beat", service: svc, address: { ip: "192.0.2.1", port: 8080, clusterName: "DEFAULT" }, beat: undefined });
+    await scheduler.advance(1000);
+    const s = state("192.0.2.2");
+    if (healthyAt < 0 && s?.healthy === false) healthyAt = t + 1000;
+    if (removedAt < 0 && s === undefined) removedAt = t + 1000;
+  }
+  assert.ok(healthyAt > 15_000 && healthyAt <= 20_000, `unhealthy between 15 and 20 s, was ${healthyAt}`);
+  assert.ok(removedAt > 30_000 && removedAt <= 35_000, `removed between 30 and 35 s, was ${removedAt}`);
+  assert.equal(state("192.0.2.1")?.healthy, true, "the beating instance stays healthy");
+  assert.equal(node.checker.expired, 1);
+  node.close();
+});
+
+test("per-instance timeouts from preserved.* metadata; persistent instances never expire", async () => {
+  const { scheduler, node, write, state } = await standalone();
+  const fast = { "preserved.heart.beat.timeout": "3000", "preserved.ip.delete.timeout": "6000" };
+  await write({ type: "register", service: svc, instance: spec("192.0.2.3", { metadata: fast }) });
+  await write({ type: "register", service: svc, instance: spec("192.0.2.4", { ephemeral: false, healthy: false }) });
+  await write({ type: "register", service: svc, instance: spec("192.0.2.5", { metadata: { "preserved.ip.delete.timeout": "not-a-number" } }) });
+  await scheduler.advance(5_000);
+  assert.equal(state("192.0.2.3")?.healthy, false);
+  await scheduler.advance(5_000);
+  assert.equal(state("192.0.2.3"), undefined);
+  assert.equal(state("192.0.2.5")?.healthy, true, "a malformed override falls back to the default");
+  await scheduler.advance(120_000);
+  const persistent = state("192.0.2.4");
+  assert.equal(persistent?.healthy, false, "persistent keeps the health it was registered with");
+  assert.equal(state("192.0.2.5"), undefined);
+  node.close();
+});
+
+test("a beat brings an unhealthy instance back and the healthCheckEnabled switch stops checks", async () => {
+  const { scheduler, node, write, state } = await standalone();
+  await write({ type: "register", service: svc, instance: spec("192.0.2.6") });
+  await scheduler.advance(20_000);
+  assert.equal(state("192.0.2.6")?.healthy, false);
+  await write({ type: "beat", service: svc, address: { ip: "192.0.2.6", port: 8080, clusterName: "DEFAULT" }, beat: undefined });
+  assert.equal(state("192.0.2.6")?.healthy, true);
+  node.switches.healthCheckEnabled = false;
+  await scheduler.advance(60_000);
+  assert.equal(state("192.0.2.6")?.healthy, true);
+  node.close();
+});

@@ -1,0 +1,98 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { ConfigError, effectivePeerTransport, loadConfig, parseClusterConf } from "../../src/runtime/options.js";
+
+test("cluster.conf: comments, several entries per line, default port, IPv6", () => {
+  const text = [
+    "#2026-11-22 header written by nacos",
+    "127.0.0.1:8848  # first",
+    "127.0.0.2, 127.0.0.3:9000",
+    "",
+    "[::1]:8850",
+  ].join("\n");
+  assert.deepEqual(parseClusterConf(text), ["127.0.0.1:8848", "127.0.0.2:8848", "127.0.0.3:9000", "[::1]:8850"]);
+  assert.throws(() => parseClusterConf("127.0.0.1:99999"), /invalid port/);
+  assert.throws(() => parseClusterConf("not an address!"), /invalid member address/);
+});
+
+test("defaults: standalone on 8848, gRPC on port + 1001, Nacos timers", () => {
+  const c = loadConfig([], {}, mkdtempSync(join(tmpdir(), "cfg-")));
+  assert.equal(c.port, 8848);
+  assert.equal(c.grpcPort, 9849);
+  assert.equal(c.standalone, true);
+  assert.deepEqual(c.members, ["127.0.0.1:8848"]);
+  assert.equal(c.peerTransport, "auto");
+  assert.equal(c.syncDelayMs, 1000);
+  assert.equal(c.verifyIntervalMs, 5000);
+  assert.equal(c.reportIntervalMs, 2000);
+});
+
+test("flags beat environment; environment beats cluster.conf", () => {
+  const home = mkdtempSync(join(tmpdir(), "cfg-"));
+  mkdirSync(join(home, "conf"));
+  writeFileSync(join(home, "conf", "cluster.conf"), "127.0.0.1:7001\n127.0.0.1:7002\n");
+  const fromConf = loadConfig(["--port", "7001"], { NACOS_HOME: home });
+  assert.deepEqual(fromConf.members, ["127.0.0.1:7001", "127.0.0.1:7002"]);
+  assert.equal(fromConf.standalone, false);
+  assert.equal(fromConf.membersSource, join(home, "conf", "cluster.conf"));
+  const fromEnv = loadConfig([], { NACOS_HOME: home, NACOS_SERVER_PORT: "7101", NACOS_SERVERS: "127.0.0.1:7101,127.0.0.1:7102" });
+  assert.deepEqual(fromEnv.members, ["127.0.0.1:7101", "127.0.0.1:7102"]);
+  const fromFlags = loadConfig(["--port", "7201", "--members", "127.0.0.1:7201,127.0.0.1:7202", "--grpc-port", "7300"], {
+    NACOS_SERVERS: "127.0.0.1:7101",
+    NACOS_SERVER_PORT: "7101",
+  });
+  assert.equal(fromFlags.port, 7201);
+  assert.equal(fromFlags.grpcPort, 7300);
+  assert.deepEqual(fromFlags.members, ["127.0.0.1:7201", "127.0.0.1:7202"]);
+});
+
+test("bad settings stop the node with a clear error", () => {
+  const cases: Array<[string[], RegExp]> = [
+    [["--port", "0"], /--port must be an integer in \[1, 65535\], got '0'/],
+    [["--port", "abc"], /--port must be an integer/],
+    [["--peer-transport", "carrier-pigeon"], /--peer-transport must be grpc, http or auto/],
+    [["--members", "127.0.0.1:1,127.0.0.1:2", "--port", "3"], /is not in the member list/],
+    [["--grpc-tls-cert", "x.pem"], /go together/],
+    [["--max-message-bytes", "1048576", "--snapshot-chunk-bytes", "524288"], /at most a quarter of --max-message-bytes/],
+    [["--no-such-flag"], /Unknown option/],
+    [["--cluster-conf", "/nonexistent/cluster.conf", "--port", "8848"], /cannot read cluster.conf/],
+    [["--grpc-tls-cert", "c.pem", "--grpc-tls-key", "k.pem", "--peer-transport", "http"], /would send peer traffic and the secret in plaintext/],
+    [["--cluster-secret", "a", "--cluster-secret-file", "/x"], /exclude each other/],
+    [["--cluster-secret-file", "/nonexistent/secret"], /cannot read --cluster-secret-file/],
+    [["--trusted-proxies", "10.0.0.0/33"], /--trusted-proxies entries must be IP addresses or CIDR blocks, got '10.0.0.0\/33'/],
+    [["--trusted-proxies", "proxy.example"], /--trusted-proxies entries must be/],
+    [["--http-headers-timeout-ms", "20000", "--http-request-timeout-ms", "10000"], /must be at least --http-headers-timeout-ms/],
+    [["--max-clock-skew-ms", "10"], /--max-clock-skew-ms must be an integer in \[1000, 3600000\]/],
+  ];
+  for (const [argv, message] of cases) {
+    assert.throws(() => loadConfig(argv, {}, tmpdir()), (err: unknown) => err instanceof ConfigError && message.test(err.message), argv.join(" "));
+  }
+});
+
+test("the secret comes from a flag, the environment or a file (trailing newline dropped), and says where from", () => {
+  const dir = mkdtempSync(join(tmpdir(), "cfg-"));
+  writeFileSync(join(dir, "secret"), "from-file\n");
+  const file = loadConfig(["--cluster-secret-file", join(dir, "secret")], {}, dir);
+  assert.deepEqual([file.clusterSecret, file.clusterSecretSource], ["from-file", "file"]);
+  const env = loadConfig([], { NACOS_CLUSTER_SECRET: "from-env" }, dir);
+  assert.deepEqual([env.clusterSecret, env.clusterSecretSource], ["from-env", "environment"]);
+  const envFile = loadConfig([], { NACOS_CLUSTER_SECRET_FILE: join(dir, "secret") }, dir);
+  assert.equal(envFile.clusterSecret, "from-file");
+  const flag = loadConfig(["--cluster-secret", "from-flag"], {}, dir);
+  assert.deepEqual([flag.clusterSecret, flag.clusterSecretSource], ["from-flag", "flag"]);
+  assert.deepEqual(loadConfig([], {}, dir).clusterSecretSource, "none");
+});
+
+test("with TLS, auto never falls back to the plaintext HTTP peer API; limits and proxies parse", () => {
+  const dir = mkdtempSync(join(tmpdir(), "cfg-"));
+  const tls = loadConfig(["--grpc-tls-cert", "c.pem", "--grpc-tls-key", "k.pem"], {}, dir);
+  assert.equal(effectivePeerTransport(tls), "grpc");
+  assert.equal(effectivePeerTransport(loadConfig([], {}, dir)), "auto");
+  const c = loadConfig(["--trusted-proxies", "10.0.0.1, 192.168.0.0/16,::1", "--http-max-connections", "100"], {}, dir);
+  assert.deepEqual(c.trustedProxies, ["10.0.0.1", "192.168.0.0/16", "::1"]);
+  assert.equal(c.http.maxConnections, 100);
+  assert.deepEqual([c.maxMessageBytes, c.bodyLimitBytes, c.maxClockSkewMs], [4 * 1024 * 1024, 4 * 1024 * 1024, 60_000]);
+});

@@ -1,0 +1,106 @@
+/**
+ * What the Nacos 1.4 peer endpoints refuse on the client port: callers speaking for another member, bodies
+ * over the node's body limit, and — on a node that speaks gRPC only — everything, since they are not served.
+ */
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { createHttpApp } from "../../../src/api/app.js";
+import { silentLog } from "../../../src/core/log.js";
+import { defaultNodeConfig, NamingNode } from "../../../src/node/naming-node.js";
+import { PeerLayer } from "../../../src/runtime/assemble.js";
+import { VirtualScheduler } from "../../../src/sim/virtual-scheduler.js";
+import { encodeMember } from "../../../src/transport/nacos14/codecs/member-json.js";
+import { LegacyHttpClient, type PeerCall } from "../../../src/transport/nacos14/http.js";
+import { encodeChecksums, encodeServiceStatus } from "../../../src/transport/nacos14/codecs/messages.js";
+import { PeerError, type PeerTransport } from "../../../src/node/ports.js";
+import { nodeContext } from "../../support/node-context.js";
+import { fixture, freePort, startLegacyNode, stubServer, type LegacyNode } from "./support.js";
+
+let node: LegacyNode;
+let stub: Awaited<ReturnType<typeof stubServer>>;
+/** A member configured at another loopback address, so calls from 127.0.0.1 cannot come from it. */
+let elsewhere: string;
+const client = new LegacyHttpClient({ version: "1.4.6", timeoutMs: 3000, maxAnswerBytes: 1 << 20 });
+
+before(async () => {
+  stub = await stubServer(() => ({ body: "ok" }));
+  const port = await freePort();
+  elsewhere = `127.0.0.3:${port}`;
+  node = await startLegacyNode({ port, members: [`127.0.0.1:${port}`, stub.address, elsewhere], bodyLimitBytes: 64 * 1024 });
+});
+
+after(async () => {
+  client.close();
+  await node.close();
+  await stub.app.close();
+});
+
+const memberJson = (address: string): string => {
+  const [ip, port] = [address.slice(0, address.lastIndexOf(":")), Number(address.slice(address.lastIndexOf(":") + 1))];
+  return JSON.stringify({ ...(fixture("member-nacos-1.4.json") as object), ip, port, address });
+};
+
+/** Every call that names its sender, as `member`. */
+function claims(member: string): Array<[string, PeerCall]> {
+  const checksums = JSON.stringify(encodeChecksums([["public##DEFAULT_GROUP@@x", "00"]]));
+  return [
+    ["report", { method: "POST", path: "/nacos/v1/core/cluster/report", body: memberJson(member) }],
+    ["sync", { method: "PUT", path: "/nacos/v1/ns/distro/datum", query: { source: member }, body: "{}" }],
+    ["checksum", { method: "PUT", path: "/nacos/v1/ns/distro/checksum", query: { source: member }, body: checksums }],
+    ["digest", { method: "PUT", path: "/nacos/v1/ns/distro/digest", query: { source: member }, body: "{}" }],
+    ["service status", { method: "POST", path: "/nacos/v1/ns/service/status", body: encodeServiceStatus({ namespaceId: "public", serviceName2Checksum: {} }, member) }],
+  ];
+}
+
+test("a caller may speak only for the member at its own address: claiming another is 403 and changes nothing", async () => {
+  const before = node.node.registry.size;
+  for (const [what, call] of claims(elsewhere)) {
+    const answer = await client.call(node.address, call);
+    assert.equal(answer.status, 403, `${what}: ${answer.status} ${answer.body}`);
+    assert.match(answer.body, /a member may only speak for itself: member 127\.0\.0\.3:\d+ is at 127\.0\.0\.3, but the call came from 127\.0\.0\.1/);
+  }
+  assert.equal(node.node.members.get(elsewhere)?.state, "DOWN", "no report in its name was taken");
+  assert.equal(node.node.registry.size, before);
+  // The member really at 127.0.0.1 is heard (its calls fail later, on their made-up bodies, not on identity).
+  for (const [what, call] of claims(stub.address)) {
+    const answer = await client.call(node.address, call);
+    assert.notEqual(answer.status, 403, `${what} from the member itself`);
+  }
+});
+
+test("a body over the node's body limit is refused with 413", async () => {
+  const answer = await client.call(node.address, { method: "PUT", path: "/nacos/v1/ns/distro/datum", body: JSON.stringify({ pad: "x".repeat(65 * 1024) }) });
+  assert.equal(answer.status, 413);
+});
+
+test("a node speaking gRPC only serves no 1.4 peer endpoint on its client port", async () => {
+  const self = "127.0.0.1:8848";
+  const refuse: PeerTransport = {
+    sync: (peer) => Promise.reject(new PeerError("refused", peer, "test")),
+    verify: (peer) => Promise.reject(new PeerError("refused", peer, "test")),
+    query: (peer) => Promise.reject(new PeerError("refused", peer, "test")),
+    report: (peer) => Promise.reject(new PeerError("refused", peer, "test")),
+    forward: (peer) => Promise.reject(new PeerError("refused", peer, "test")),
+    snapshot: (peer) => {
+      throw new PeerError("refused", peer, "test");
+    },
+  };
+  for (const [mode, served] of [["grpc", false], ["auto", true]] as const) {
+    const scheduler = new VirtualScheduler();
+    const layer = new PeerLayer({ mode, self, version: "t", timeoutMs: 1000, secret: undefined, snapshotChunkBytes: 4096, bodyLimitBytes: 1 << 20, grpc: refuse, scheduler, log: silentLog });
+    const peerNode = new NamingNode(defaultNodeConfig(self, [self, "127.0.0.2:8848"]), scheduler, layer.transport, silentLog);
+    const app = createHttpApp(nodeContext(peerNode));
+    await layer.attach(peerNode, app);
+    const sync = await app.inject({ method: "PUT", url: "/nacos/v1/ns/distro/datum", payload: "{}" });
+    const report = await app.inject({ method: "POST", url: "/nacos/v1/core/cluster/report", payload: JSON.stringify(encodeMember(peerNode.selfInfo(), 0)) });
+    if (served) {
+      assert.equal(sync.statusCode, 400, "auto: mounted (an empty datum map is refused as 1.4 refuses it)");
+      assert.equal(report.statusCode, 200);
+    } else {
+      assert.deepEqual([sync.statusCode, sync.body], [501, "no such api:PUT:/nacos/v1/ns/distro/datum"]);
+      assert.equal(report.statusCode, 404);
+    }
+    await app.close();
+    layer.close();
+  }
+});
