@@ -14,12 +14,12 @@ import Fastify, {
   type FastifyHttpOptions,
 } from "fastify";
 import type { Logger } from "pino";
-import { NacosError } from "../core/errors.js";
 import { clusterRoutes } from "./cluster-routes.js";
 import { consoleRoutes } from "./console-routes.js";
 import type { NodeContext } from "./context.js";
 import { instanceRoutes } from "./instance-routes.js";
 import { operatorRoutes } from "./operator-routes.js";
+import { CONTEXT_PATHS, isServerFailure, sendError, TEXT } from "../transport/http-common.js";
 import { fromPeer } from "./request-info.js";
 import { serviceRoutes } from "./service-routes.js";
 
@@ -46,9 +46,8 @@ export interface HttpAppOptions {
   readonly trustedProxies?: readonly string[];
 }
 
-export const NAMING_PREFIXES = ["/nacos/v1/ns", "/v1/ns"] as const;
-const CLUSTER_PREFIXES = ["/nacos/v1/core/cluster", "/v1/core/cluster"] as const;
-const TEXT = "text/plain; charset=utf-8";
+export const NAMING_PREFIXES = CONTEXT_PATHS.map((p) => `${p}/v1/ns`);
+const CLUSTER_PREFIXES = CONTEXT_PATHS.map((p) => `${p}/v1/core/cluster`);
 
 const pathOf = (url: string): string => url.split("?")[0] ?? url;
 const isNamingPath = (path: string): boolean => NAMING_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`));
@@ -57,22 +56,15 @@ const isPeerPath = (path: string): boolean => /\/v1\/ns\/(distro\/|service\/stat
 
 function onError(ctx: NodeContext, app: FastifyInstance) {
   return (err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply => {
-    if (err instanceof NacosError) return reply.code(err.status).type(TEXT).send(err.message);
-    if (err.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
-      return reply.code(413).type(TEXT).send(`request body is larger than the limit of ${app.initialConfig.bodyLimit} bytes`);
-    }
-    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
-      return reply.code(err.statusCode).type(TEXT).send(err.message);
-    }
-    req.log.error({ err, node: ctx.cluster.selfAddress }, "request failed");
-    return reply.code(500).type(TEXT).send(`caused: ${err.message};`);
+    if (isServerFailure(err)) req.log.error({ err, node: ctx.node.cluster().selfAddress }, "request failed");
+    return sendError(reply, err, app.initialConfig.bodyLimit ?? 0);
   };
 }
 
 /** 1.4's TrafficReviseFilter: a node whose status is not UP turns clients away (peers still pass). */
 function trafficFilter(ctx: NodeContext) {
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const status = ctx.status.serverStatus();
+    const status = ctx.node.serverStatus;
     if (status === "UP") return;
     const path = pathOf(req.url);
     if (!isNamingPath(path) || isPeerPath(path) || fromPeer(req, ctx.peerSecret)) return;

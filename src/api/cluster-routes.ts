@@ -4,18 +4,17 @@
  */
 import type { FastifyInstance } from "fastify";
 import type { NodeContext } from "./context.js";
-import { memberJson, membersJson } from "./member-view.js";
+import { membersJson, selfJson } from "./member-view.js";
 import { Params } from "./params.js";
 
 const ok = (data: unknown) => ({ code: 200, message: null, data });
 
 export function clusterRoutes(app: FastifyInstance, ctx: NodeContext): void {
-  const self = () => ctx.cluster.members().find((m) => m.address === ctx.cluster.selfAddress)!;
-  app.get("/self", async () => ok(memberJson(ctx, self())));
+  app.get("/self", async () => ok(selfJson(ctx)));
   app.get("/nodes", async (req) => {
     const keyword = Params.of(req.query, undefined).optional("keyword", "");
     return ok(membersJson(ctx).filter((m) => m.address.startsWith(keyword)));
   });
-  app.get("/simple/nodes", async () => ok(ctx.cluster.members().filter((m) => m.state === "UP").map((m) => m.address)));
-  app.get("/health", async () => ok(self().state));
+  app.get("/simple/nodes", async () => ok(ctx.node.cluster().members.filter((m) => m.state === "UP").map((m) => m.address)));
+  app.get("/health", async () => ok(selfJson(ctx).state));
 }

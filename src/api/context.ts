@@ -2,45 +2,50 @@
  * Everything the HTTP layer needs from a node. The API is a thin adapter: it parses and validates
  * parameters, calls into this context and formats the answer the way Nacos 1.4 does.
  */
-import type { Member, MemberInfo } from "../node/cluster/member.js";
 import type { ClientWriter } from "../core/ops.js";
-import type { Registry } from "../core/registry.js";
+import type { RegistryView } from "../core/registry.js";
 import type { Switches } from "../core/switches.js";
+import type { ClusterView, NamingNode, NodeStats } from "../node/naming-node.js";
 import type { PushSubscriptions } from "../push/subscriber.js";
 
-export interface ClusterView {
-  readonly selfAddress: string;
-  /** Every member including this node, sorted by address. */
-  members(): readonly Member[];
-  selfInfo(): MemberInfo;
-  /** The member responsible for a grouped service name. */
-  responsibleFor(groupedName: string): string;
+/** What the API reads of a node (the NamingNode facade is one). */
+export interface NodeView {
+  readonly registry: RegistryView;
+  readonly switches: Switches;
+  /** True once the registry is complete, until a stop begins. */
+  readonly ready: boolean;
+  readonly isStopping: boolean;
+  /** `UP` unless the `overriddenServerStatus` switch says otherwise. */
+  readonly serverStatus: string;
+  readonly scheduler: { now(): number };
+  ownerOf(groupedName: string): string;
   isResponsible(groupedName: string): boolean;
-  /** The peer transport calls to a member use right now; undefined for this node or when standalone. */
-  peerTransportOf(address: string): "grpc" | "http" | undefined;
-  readonly standalone: boolean;
+  cluster(): ClusterView;
+  stats(): NodeStats;
 }
 
-export interface NodeStatus {
-  /** True once the registry is complete (standalone: at start; cluster: after the snapshot load), until a stop begins. */
-  ready(): boolean;
-  /** True once a graceful stop has begun. */
-  stopping(): boolean;
-  /** `UP` unless the `overriddenServerStatus` switch says otherwise (a loading node still serves; readiness tells). */
-  serverStatus(): string;
-  /** Extra lines for /metrics (Prometheus text), e.g. snapshot progress. */
-  metricsText(): string;
+/** Numbers only the process has: UDP push and which transport reaches each peer. */
+export interface ProcessStats {
+  /** UDP push counters (PushStats, and what the socket dropped). */
+  readonly push?: Readonly<Record<string, number>>;
+  readonly peerTransports?: ReadonlyMap<string, "grpc" | "http">;
 }
 
 export interface NodeContext {
-  readonly registry: Registry;
-  readonly switches: Switches;
+  readonly node: NodeView;
+  /** Where client writes go: the node (tests may record them instead). */
   readonly writer: ClientWriter;
   readonly push: PushSubscriptions;
-  readonly cluster: ClusterView;
-  readonly status: NodeStatus;
-  readonly clock: () => number;
   readonly version: string;
   /** The cluster secret: a request claiming to come from a peer must carry it (undefined: an open cluster). */
   readonly peerSecret: string | undefined;
+  readonly processStats?: () => ProcessStats;
+}
+
+/** The API's view of a node, as the process and the simulator build it. */
+export function apiContext(
+  node: NamingNode,
+  options: { push: PushSubscriptions; version: string; peerSecret: string | undefined; processStats?: () => ProcessStats },
+): NodeContext {
+  return { node, writer: node, ...options };
 }

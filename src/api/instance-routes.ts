@@ -34,7 +34,7 @@ function specOf(p: Params, ctx: NodeContext): InstanceSpec {
     weight: parseWeight(p.optional("weight", "1")),
     healthy: optionalBool(p, ["healthy"], true),
     enabled: optionalBool(p, ["enabled", "enable"], true),
-    ephemeral: optionalBool(p, ["ephemeral"], ctx.switches.defaultInstanceEphemeral),
+    ephemeral: optionalBool(p, ["ephemeral"], ctx.node.switches.defaultInstanceEphemeral),
     metadata: parseMetadata(p.optional("metadata", "")),
     app: p.optional("app", "DEFAULT"),
   };
@@ -138,7 +138,7 @@ export function instanceRoutes(app: FastifyInstance, ctx: NodeContext): void {
 
   app.delete("/instance", (req, reply) => {
     const p = paramsOf(req);
-    const ephemeral = optionalBool(p, ["ephemeral"], ctx.switches.defaultInstanceEphemeral);
+    const ephemeral = optionalBool(p, ["ephemeral"], ctx.node.switches.defaultInstanceEphemeral);
     return write(req, reply, { type: "deregister", service: serviceOf(p), address: addressOf(p), ephemeral });
   });
 
@@ -146,7 +146,7 @@ export function instanceRoutes(app: FastifyInstance, ctx: NodeContext): void {
     const p = paramsOf(req);
     const service = serviceOf(p);
     const { ip, port, clusterName } = addressOf(p);
-    const datum = ctx.registry.getLive(serviceKey(service));
+    const datum = ctx.node.registry.getLive(serviceKey(service));
     if (datum === undefined) throw notFound(`no service ${service.groupedName} found!`);
     const inCluster = datum.instances.filter((i) => i.clusterName === clusterName);
     if (inCluster.length === 0) throw notFound(`no ips found for cluster ${clusterName} in service ${service.groupedName}`);
@@ -176,17 +176,17 @@ export function instanceRoutes(app: FastifyInstance, ctx: NodeContext): void {
     if (p.has("clientIP")) parseIp(p.raw("clientIP")!);
     const pushed =
       udpPort > 0 &&
-      acceptsUdpPush(agent, ctx.switches) &&
+      acceptsUdpPush(agent, ctx.node.switches) &&
       ctx.push.subscribe({ service, clusters, ip: remoteIp(req), udpPort, agent, app: p.optional("app", ""), env, healthyOnly });
     return reply.send(
-      buildListView(ctx.registry.get(serviceKey(service)), {
+      buildListView(ctx.node.registry.get(serviceKey(service)), {
         groupedName: service.groupedName,
         clusters,
         healthyOnly,
         env,
         groupedNamesForClient: wantsGroupedNames(agent),
-        cacheMillis: pushed ? ctx.switches.defaultPushCacheMillis : ctx.switches.defaultCacheMillis,
-        lastRefTime: ctx.clock(),
+        cacheMillis: pushed ? ctx.node.switches.defaultPushCacheMillis : ctx.node.switches.defaultCacheMillis,
+        lastRefTime: ctx.node.scheduler.now(),
       }),
     );
   });
@@ -208,7 +208,7 @@ export function instanceRoutes(app: FastifyInstance, ctx: NodeContext): void {
     const p = paramsOf(req);
     const key = p.required("key");
     const ref = key.includes("##") ? parseServiceKey(key) : { namespaceId: DEFAULT_NAMESPACE, groupedName: key };
-    const datum = ctx.registry.getLive(serviceKey(ref));
+    const datum = ctx.node.registry.getLive(serviceKey(ref));
     if (datum === undefined) throw notFound(`service: ${key} not found.`);
     return reply.send({ ips: datum.instances.map((i) => `${i.ip}:${i.port}_${i.healthy}`) });
   });

@@ -1,4 +1,62 @@
-/** Prometheus text exposition, the one format every metric of a node is written in. */
-export function gauge(name: string, help: string, value: number): string {
-  return `# HELP ${name} ${help}\n# TYPE ${name} gauge\n${name} ${value}\n`;
+/**
+ * Prometheus text exposition of a node's numbers, the one place metric names, help texts and formatting live.
+ * The node and the process hand over plain numbers (NodeStats, ProcessStats).
+ */
+import type { NodeStats } from "../node/naming-node.js";
+import type { ProcessStats } from "./context.js";
+
+type Labels = Readonly<Record<string, string>>;
+
+const escape = (value: string): string => value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+const labelText = (labels: Labels): string => {
+  const pairs = Object.entries(labels).map(([k, v]) => `${k}="${escape(v)}"`);
+  return pairs.length === 0 ? "" : `{${pairs.join(",")}}`;
+};
+
+/** One gauge: its HELP and TYPE lines, then one sample per label set (or one unlabelled value). */
+export function gauge(name: string, help: string, samples: number | ReadonlyArray<readonly [Labels, number]>): string {
+  const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`];
+  if (typeof samples === "number") lines.push(`${name} ${samples}`);
+  else for (const [labels, value] of samples) lines.push(`${name}${labelText(labels)} ${value}`);
+  return `${lines.join("\n")}\n`;
+}
+
+const DISTRO: ReadonlyArray<readonly [keyof NonNullable<NodeStats["distro"]>, string, string]> = [
+  ["snapshotKeysLoaded", "nacos_snapshot_keys_loaded", "Keys applied from the startup snapshot"],
+  ["snapshotKeysTotal", "nacos_snapshot_keys_total", "Keys in the startup snapshot"],
+  ["snapshotInstancesLoaded", "nacos_snapshot_instances_loaded", "Instances applied from the startup snapshot"],
+  ["snapshotInstancesTotal", "nacos_snapshot_instances_total", "Instances in the startup snapshot"],
+  ["snapshotResumes", "nacos_snapshot_resumes", "Snapshot streams resumed after a break"],
+  ["syncPending", "nacos_distro_sync_pending", "Replication tasks waiting for their delay or retry"],
+  ["datumsSent", "nacos_distro_datums_sent", "Datums replicated to peers"],
+  ["syncFailedBatches", "nacos_distro_sync_failed_batches", "Replication batches that failed and were re-queued"],
+  ["datumsReceived", "nacos_distro_datums_received", "Newer datums applied from peers' syncs"],
+  ["verifyFetched", "nacos_distro_verify_fetched", "Datums fetched by verify"],
+  ["verifyRemoved", "nacos_distro_verify_removed", "Keys removed by verify"],
+  ["refusedAhead", "nacos_distro_refused_ahead", "Peer datums refused: a version too far ahead of this node's clock"],
+  ["refusedByPeers", "nacos_distro_refused_by_peers", "Datums peers refused: a version too far ahead of their clock"],
+  ["tombstonePurgeLagMs", "nacos_tombstone_purge_lag_ms", "How far the tombstone purge horizon trails the clock (grows while a member has not confirmed)"],
+];
+
+const snake = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+export function prometheusText(stats: NodeStats, process: ProcessStats = {}): string {
+  const out = [
+    gauge("nacos_naming_service_count", "Live services held by this node", stats.services),
+    gauge("nacos_naming_instance_count", "Live instances held by this node", stats.instances),
+    gauge("nacos_node_ready", "1 once the registry is complete (snapshot loaded)", stats.ready ? 1 : 0),
+    gauge("nacos_members_healthy", "Members in state UP or SUSPICIOUS, this node included", stats.membersHealthy),
+    gauge("nacos_heartbeat_expired", "Instances removed for missing heartbeats", stats.heartbeatExpired),
+  ];
+  const distro = stats.distro;
+  if (distro !== undefined) for (const [field, name, help] of DISTRO) out.push(gauge(name, help, distro[field]));
+  for (const [field, value] of Object.entries(process.push ?? {})) out.push(gauge(`nacos_push_${snake(field)}`, `UDP push: ${field}`, value));
+  if (process.peerTransports !== undefined) {
+    const samples: Array<readonly [Labels, number]> = [];
+    for (const [peer, inUse] of process.peerTransports) {
+      for (const kind of ["grpc", "http"] as const) samples.push([{ peer, transport: kind }, inUse === kind ? 1 : 0]);
+    }
+    out.push(gauge("nacos_peer_transport", "Transport used to reach each peer (1 = in use)", samples));
+  }
+  return out.join("");
 }

@@ -12,15 +12,15 @@ import { fromPeer } from "./request-info.js";
 function metrics(ctx: NodeContext): Record<string, unknown> {
   let responsibleServices = 0;
   let responsibleInstances = 0;
-  for (const d of ctx.registry.values()) {
-    if (d.deleted || !ctx.cluster.isResponsible(parseServiceKey(d.key).groupedName)) continue;
+  for (const d of ctx.node.registry.values()) {
+    if (d.deleted || !ctx.node.isResponsible(parseServiceKey(d.key).groupedName)) continue;
     responsibleServices++;
     responsibleInstances += d.instances.length;
   }
   return {
-    status: ctx.status.serverStatus(),
-    serviceCount: ctx.registry.serviceCount,
-    instanceCount: ctx.registry.instanceCount,
+    status: ctx.node.serverStatus,
+    serviceCount: ctx.node.registry.serviceCount,
+    instanceCount: ctx.node.registry.instanceCount,
     raftNotifyTaskCount: 0,
     responsibleServiceCount: responsibleServices,
     responsibleInstanceCount: responsibleInstances,
@@ -33,8 +33,8 @@ function metrics(ctx: NodeContext): Record<string, unknown> {
 /** A fingerprint of the whole registry: equal on two nodes iff they hold identical data. */
 function registryDigest(ctx: NodeContext): { keys: number; instances: number; digest: string } {
   const hash = createHash("sha256");
-  for (const key of ctx.registry.sortedKeys()) hash.update(`${key}\u0000${ctx.registry.get(key)!.digest}\n`);
-  return { keys: ctx.registry.size, instances: ctx.registry.instanceCount, digest: hash.digest("hex") };
+  for (const key of ctx.node.registry.sortedKeys()) hash.update(`${key}\u0000${ctx.node.registry.get(key)!.digest}\n`);
+  return { keys: ctx.node.registry.size, instances: ctx.node.registry.instanceCount, digest: hash.digest("hex") };
 }
 
 export function operatorRoutes(app: FastifyInstance, ctx: NodeContext): void {
@@ -44,13 +44,13 @@ export function operatorRoutes(app: FastifyInstance, ctx: NodeContext): void {
       const healthy = optionalBool(paramsOf(req), ["healthy"], false);
       return { servers: membersJson(ctx).filter((m) => !healthy || m.state === "UP") };
     });
-    app.get(`${base}/switches`, async () => ctx.switches);
+    app.get(`${base}/switches`, async () => ctx.node.switches);
     app.put(`${base}/switches`, async (req, reply) => {
       const p = paramsOf(req);
-      updateSwitch(ctx.switches, p.required("entry"), p.required("value"));
+      updateSwitch(ctx.node.switches, p.required("entry"), p.required("value"));
       return reply.type("text/plain; charset=utf-8").send("ok");
     });
-    app.get(`${base}/distro/server`, async (req) => ({ responsibleServer: ctx.cluster.responsibleFor(serviceOf(paramsOf(req)).groupedName) }));
+    app.get(`${base}/distro/server`, async (req) => ({ responsibleServer: ctx.node.ownerOf(serviceOf(paramsOf(req)).groupedName) }));
     app.get(`${base}/distro/status`, async () => ({ status: membersJson(ctx) }));
     app.get(`${base}/distro/digest`, async () => registryDigest(ctx));
   }
@@ -73,7 +73,7 @@ export function operatorRoutes(app: FastifyInstance, ctx: NodeContext): void {
     });
   }
   app.all("/health/server", async () => ({
-    msg: `Hello! I am Nacos-Naming and healthy! total services: ${ctx.registry.serviceCount}, local address:${ctx.cluster.selfAddress}`,
+    msg: `Hello! I am Nacos-Naming and healthy! total services: ${ctx.node.registry.serviceCount}, local address:${ctx.node.cluster().selfAddress}`,
   }));
   app.get("/health/checkers", async () => ({ NONE: "NoneHealthChecker" }));
 }

@@ -6,6 +6,7 @@
  */
 import { isIPv6 } from "node:net";
 import type { FastifyRequest } from "fastify";
+import { firstValue } from "../transport/http-common.js";
 import { badRequest } from "../core/errors.js";
 import type { Metadata } from "../core/instance.js";
 import {
@@ -21,11 +22,6 @@ import type { Selector } from "../core/service-datum.js";
 
 type RawValue = string | string[] | undefined;
 
-const firstValue = (v: unknown): string | undefined => {
-  if (Array.isArray(v)) return firstValue(v[0]);
-  if (v === undefined || v === null) return undefined;
-  return typeof v === "string" ? v : String(v);
-};
 
 export class Params {
   private constructor(private readonly values: ReadonlyMap<string, string>) {}

@@ -1,6 +1,6 @@
 /** What a request says about who sent it. */
 import type { FastifyRequest } from "fastify";
-import { plainIp } from "../transport/peer-identity.js";
+import { plainIp } from "../core/address.js";
 import { CLUSTER_SECRET_HEADER, secretMatches } from "../transport/peer-secret.js";
 
 /** 1.4 identifies clients by User-Agent, falling back to Client-Version. */

@@ -52,7 +52,7 @@ export function serviceRoutes(app: FastifyInstance, ctx: NodeContext): void {
   app.get("/service", (req, reply) => {
     const p = paramsOf(req);
     const service = serviceOf(p);
-    const datum = ctx.registry.getLive(serviceKey(service));
+    const datum = ctx.node.registry.getLive(serviceKey(service));
     if (datum === undefined) throw notFound(`service ${service.groupedName} is not found!`);
     const { group, name } = splitGroupedName(service.groupedName);
     const clusters = [...new Set(datum.instances.map((i) => i.clusterName))].sort();
@@ -73,7 +73,7 @@ export function serviceRoutes(app: FastifyInstance, ctx: NodeContext): void {
     const pageNo = positive(p, "pageNo");
     const pageSize = positive(p, "pageSize");
     const group = p.optional("groupName", DEFAULT_GROUP);
-    const names = ctx.registry.serviceNames(namespaceOf(p));
+    const names = ctx.node.registry.serviceNames(namespaceOf(p));
     // `*` lists every group; names then stay grouped, since bare names could collide across groups.
     const doms =
       group === "*"
@@ -84,15 +84,15 @@ export function serviceRoutes(app: FastifyInstance, ctx: NodeContext): void {
 
   app.all("/service/names", (req, reply) => {
     const p = paramsOf(req);
-    const namespaces = p.has("namespaceId") ? [namespaceOf(p)] : ctx.registry.namespaces();
+    const namespaces = p.has("namespaceId") ? [namespaceOf(p)] : ctx.node.registry.namespaces();
     const expr = p.optional("expr", "");
     const pattern = expr === "" ? undefined : linearRegExp("expr", expr);
     const responsibleOnly = optionalBool(p, ["responsibleOnly"], false);
     const services: Record<string, string[]> = {};
     for (const ns of namespaces) {
-      const names = ctx.registry
+      const names = ctx.node.registry
         .serviceNames(ns)
-        .filter((n) => (pattern === undefined || pattern.test(n)) && (!responsibleOnly || ctx.cluster.isResponsible(n)));
+        .filter((n) => (pattern === undefined || pattern.test(n)) && (!responsibleOnly || ctx.node.isResponsible(n)));
       if (names.length > 0) services[ns] = names;
     }
     return reply.send({ services, count: Object.keys(services).length });

@@ -1,6 +1,7 @@
 /** MD5 checksums in the forms Nacos 1.4 computes them (lowercase hex over UTF-8). */
 import { createHash } from "node:crypto";
 import type { Instance } from "./instance.js";
+import type { ServiceDatum } from "./service-datum.js";
 
 export const md5Hex = (text: string): string => createHash("md5").update(text, "utf8").digest("hex");
 
@@ -38,4 +39,19 @@ export function datumChecksum(instances: readonly Instance[]): string {
     text += `${i.ip}:${i.port}_${javaDouble(i.weight)}_${i.healthy}_${i.enabled}_${i.clusterName}_${meta},`;
   }
   return md5Hex(text);
+}
+
+/** What a Nacos 1.4 node holds of a datum: its live ephemeral instances (a deleted service lists none). */
+export const nacos14Instances = (d: ServiceDatum): Instance[] => (d.deleted ? [] : d.instances.filter((i) => i.ephemeral));
+
+const nacos14Checksums = new WeakMap<ServiceDatum, string>();
+
+/**
+ * 1.4's datum checksum of what a 1.4 node holds of this datum. Datums are immutable, so it is computed once per
+ * datum, not once per peer and verify period.
+ */
+export function nacos14DatumChecksum(datum: ServiceDatum): string {
+  let checksum = nacos14Checksums.get(datum);
+  if (checksum === undefined) nacos14Checksums.set(datum, (checksum = datumChecksum(nacos14Instances(datum))));
+  return checksum;
 }

@@ -64,7 +64,25 @@ export const EMPTY_SERVICE: ServiceContent = Object.freeze({
   instances: Object.freeze([]),
 });
 
-export class Registry {
+/** What readers of a registry may do: look, list, count and listen; only the node writes. */
+export interface RegistryView {
+  onChange(listener: RegistryListener): void;
+  get(key: string): ServiceDatum | undefined;
+  /** The datum of a service that exists (not deleted). */
+  getLive(key: string): ServiceDatum | undefined;
+  keys(): IterableIterator<string>;
+  values(): IterableIterator<ServiceDatum>;
+  /** Keys in a stable order, for snapshots that resume after a given key. */
+  sortedKeys(): string[];
+  namespaces(): string[];
+  /** Grouped names of the live services of a namespace, sorted. */
+  serviceNames(namespaceId: string): string[];
+  readonly size: number;
+  readonly serviceCount: number;
+  readonly instanceCount: number;
+}
+
+export class Registry implements RegistryView {
   private readonly datums = new Map<string, ServiceDatum>();
   /** namespace → live grouped names, so listing a namespace never scans every key. */
   private readonly byNamespace = new Map<string, Set<string>>();

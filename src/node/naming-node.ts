@@ -1,28 +1,36 @@
 /**
- * The deterministic core of one node, wired together: registry, writes, responsibility, membership, Distro
- * and heartbeat checks. It touches the world only through the Scheduler and PeerTransport it is given, so
- * the real server and the simulator run exactly this object.
+ * One node, as everything outside it sees it: a narrow facade over the deterministic core — registry, writes,
+ * responsibility, membership, Distro, heartbeat checks and, when it speaks the Nacos 1.4 peer protocol, what
+ * 1.4 peers need. It touches the world only through the Scheduler and the ports it is given (node/ports.ts),
+ * so the real process and the simulator run exactly this object (both build it with runtime/assemble.ts).
+ *
+ * Callers get what they need and nothing to reach through: `write` for client writes, the PeerHandler methods
+ * for peers, read-only views (`registry`, `cluster()`), `stats()` as plain numbers, and the lifecycle.
  */
-import type { ClusterView, NodeStatus } from "../api/context.js";
-import type { Abilities, MemberInfo } from "./cluster/member.js";
-import { DEFAULT_MEMBERSHIP_CONFIG, MemberManager, type MembershipConfig } from "./cluster/member-manager.js";
-import { LastBeats } from "../core/last-beats.js";
 import type { Log } from "../core/log.js";
-import { gauge } from "../api/metrics.js";
+import { LastBeats } from "../core/last-beats.js";
 import { NamingService } from "../core/naming-service.js";
-import type { ClientWrite } from "../core/ops.js";
-import { Registry } from "../core/registry.js";
+import type { ClientWrite, WriteResult } from "../core/ops.js";
+import { Registry, type RegistryView } from "../core/registry.js";
 import { every, type Scheduler, type TimerHandle } from "../core/scheduler.js";
 import type { ServiceDatum } from "../core/service-datum.js";
 import { defaultSwitches, type Switches } from "../core/switches.js";
+import type { Abilities, Member, MemberInfo } from "./cluster/member.js";
+import { MemberManager, type MembershipConfig } from "./cluster/member-manager.js";
+import type { MemberTable } from "./cluster/member-table.js";
 import { ClientWriteRouter } from "./distro/client-write-router.js";
+import { Nacos14Compat } from "./distro/compat14/nacos14-compat.js";
 import { DistroMapper } from "./distro/distro-mapper.js";
-import { DEFAULT_DISTRO_CONFIG, DistroProtocol, type DistroConfig } from "./distro/distro-protocol.js";
-import { DEFAULT_HEARTBEAT_CHECK_CONFIG, HeartbeatChecker, type HeartbeatCheckConfig } from "./health/heartbeat-checker.js";
+import { DistroProtocol, type DistroConfig } from "./distro/distro-protocol.js";
+import type { VerifyReceiverConfig } from "./distro/compat14/checksum-verify.js";
+import { HeartbeatChecker, type HeartbeatCheckConfig } from "./health/heartbeat-checker.js";
 import type {
   ForwardOutcome,
-  PeerHandler,
+  Nacos14Peers,
+  OwnerList,
+  Nacos14Handler,
   PeerTransport,
+  ServiceChecksums,
   SnapshotChunk,
   SyncOutcome,
   VerifyDigest,
@@ -40,9 +48,11 @@ export interface NodeConfig {
   readonly distro: DistroConfig;
   readonly membership: MembershipConfig;
   readonly heartbeat: HeartbeatCheckConfig;
+  /** How Nacos 1.4 verify rounds are answered (when the node speaks the 1.4 protocol). */
+  readonly nacos14Verify: VerifyReceiverConfig;
   /**
-   * How long removed instances and deleted services are remembered as tombstones. Longer than any time a
-   * stale copy can survive: within a partition each side's owner expires silent instances in ~35 s.
+   * How long removed instances and deleted services are remembered as tombstones at least. Longer than any
+   * time a stale copy can survive: within a partition each side's owner expires silent instances in ~35 s.
    */
   readonly tombstoneTtlMs: number;
   /** How often expired tombstones are purged (every node on the same schedule keeps digests equal). */
@@ -51,76 +61,108 @@ export interface NodeConfig {
   readonly maxServiceBytes: number;
 }
 
-export function defaultNodeConfig(self: string, members: readonly string[] = []): NodeConfig {
-  return {
-    self,
-    members,
-    version: "0.1.0",
-    grpcPort: 0,
-    abilities: { grpcPeer: true, httpPeer: false },
-    distro: DEFAULT_DISTRO_CONFIG,
-    membership: DEFAULT_MEMBERSHIP_CONFIG,
-    heartbeat: DEFAULT_HEARTBEAT_CHECK_CONFIG,
-    tombstoneTtlMs: 10 * 60_000,
-    purgeIntervalMs: 5_000,
-    maxServiceBytes: 4 * 1024 * 1024 - 64 * 1024,
+/** What a node is given to reach its peers; nothing for a standalone node. */
+export interface NodePorts {
+  readonly transport?: PeerTransport | undefined;
+  /** The calls only Nacos 1.4 peers need; given when the node speaks the 1.4 peer protocol. */
+  readonly nacos14?: Nacos14Peers | undefined;
+  /** Which transport reaches each peer right now. */
+  readonly transportOf?: ((peer: string) => "grpc" | "http") | undefined;
+}
+
+/** The cluster as this node sees it, for the API's member lists and responsibility answers. */
+export interface ClusterView {
+  readonly selfAddress: string;
+  readonly standalone: boolean;
+  /** Every member including this node, sorted by address. */
+  readonly members: readonly Member[];
+  readonly selfInfo: MemberInfo;
+  /** The transport calls to a member use now; undefined for this node or when standalone. */
+  peerTransportOf(address: string): "grpc" | "http" | undefined;
+}
+
+/** Numbers about a node, for metrics; formatting is the API's. */
+export interface NodeStats {
+  readonly ready: boolean;
+  readonly services: number;
+  readonly instances: number;
+  readonly membersHealthy: number;
+  readonly heartbeatExpired: number;
+  /** Present in a cluster. */
+  readonly distro?: {
+    readonly snapshotKeysLoaded: number;
+    readonly snapshotKeysTotal: number;
+    readonly snapshotInstancesLoaded: number;
+    readonly snapshotInstancesTotal: number;
+    readonly snapshotResumes: number;
+    readonly syncPending: number;
+    readonly datumsSent: number;
+    readonly syncFailedBatches: number;
+    readonly datumsReceived: number;
+    readonly verifyFetched: number;
+    readonly verifyRemoved: number;
+    readonly refusedAhead: number;
+    readonly refusedByPeers: number;
+    readonly tombstonePurgeLagMs: number;
   };
 }
 
-export class NamingNode implements PeerHandler {
-  readonly registry: Registry;
+export class NamingNode implements Nacos14Handler {
   readonly switches: Switches = defaultSwitches();
-  readonly lastBeats: LastBeats;
-  readonly naming: NamingService;
-  readonly mapper: DistroMapper;
-  readonly members: MemberManager;
-  readonly distro: DistroProtocol | undefined;
-  readonly router: ClientWriteRouter;
-  readonly checker: HeartbeatChecker;
   readonly standalone: boolean;
+  private readonly store: Registry;
+  private readonly lastBeats: LastBeats;
+  private readonly naming: NamingService;
+  private readonly mapper: DistroMapper;
+  private readonly membership: MemberManager;
+  private readonly distro: DistroProtocol | undefined;
+  private readonly compat14: Nacos14Compat | undefined;
+  private readonly router: ClientWriteRouter;
+  private readonly checker: HeartbeatChecker;
   private purgeTimer: TimerHandle | undefined;
   private stopping = false;
 
   constructor(
     readonly config: NodeConfig,
     readonly scheduler: Scheduler,
-    transport: PeerTransport | undefined,
+    private readonly members: MemberTable,
+    private readonly ports: NodePorts,
     private readonly log: Log,
   ) {
     const { self } = config;
     const clock = (): number => scheduler.now();
+    const transport = ports.transport;
     this.standalone = transport === undefined || config.members.every((m) => m === self);
+    const peerTransport = this.standalone ? undefined : transport;
     const purgeHorizon = (): number => this.purgeHorizon();
-    this.registry = new Registry(self, clock, {
+    this.store = new Registry(self, clock, {
       purgeBefore: purgeHorizon,
       maxAheadMs: config.membership.maxClockSkewMs,
       maxDatumBytes: config.maxServiceBytes,
     });
     this.lastBeats = new LastBeats(clock);
-    this.naming = new NamingService(this.registry, this.lastBeats, this.switches);
+    this.naming = new NamingService(this.store, this.lastBeats, this.switches);
     this.mapper = new DistroMapper(self);
-    const peerTransport = this.standalone ? undefined : transport;
-    this.members = new MemberManager(self, config.members, () => this.selfInfo(), scheduler, peerTransport, config.membership, log);
-    this.distro =
-      peerTransport === undefined
+    this.membership = new MemberManager(members, () => this.selfInfo(), scheduler, peerTransport, config.membership, log);
+    this.compat14 =
+      peerTransport === undefined || ports.nacos14 === undefined
         ? undefined
-        : new DistroProtocol(
-            {
-              self,
-              registry: this.registry,
-              mapper: this.mapper,
-              transport: peerTransport,
-              scheduler,
-              peers: () => this.members.peers(),
-              snapshotSources: () => this.snapshotSources(),
-              purgeHorizon,
-              log,
-            },
-            config.distro,
-          );
+        : new Nacos14Compat({
+            registry: this.store,
+            mapper: this.mapper,
+            members,
+            peers: ports.nacos14,
+            merge: (source, datums) => this.onSync(source, datums),
+            httpPeers: () => members.peers().filter((p) => ports.transportOf?.(p) === "http"),
+            ready: () => this.ready,
+            verify: config.nacos14Verify,
+            scheduler,
+            log,
+          });
+    this.distro = peerTransport === undefined ? undefined : this.distroProtocol(peerTransport, purgeHorizon);
     this.router = new ClientWriteRouter(this.mapper, this.naming, peerTransport);
     this.checker = new HeartbeatChecker(
-      this.registry,
+      this.store,
       this.naming,
       this.lastBeats,
       this.switches,
@@ -129,30 +171,58 @@ export class NamingNode implements PeerHandler {
       config.heartbeat,
       log,
     );
-    this.members.onChange((reason) => {
+    this.membership.onChange((reason) => {
       if (reason === "healthy") this.membershipChanged();
     });
-    this.mapper.update(this.members.healthy());
+    this.mapper.update(members.healthy());
   }
+
+  private distroProtocol(transport: PeerTransport, purgeHorizon: () => number): DistroProtocol {
+    const compat14 = this.compat14;
+    return new DistroProtocol(
+      {
+        self: this.config.self,
+        registry: this.store,
+        mapper: this.mapper,
+        transport,
+        scheduler: this.scheduler,
+        peers: () => this.members.peers(),
+        snapshotSources: () => this.snapshotSources(),
+        purgeHorizon,
+        ...(compat14 === undefined ? {} : { verifyWithoutDigests: (peer, viewHash) => compat14.verifyByChecksums(peer, viewHash) }),
+        log: this.log,
+      },
+      this.config.distro,
+    );
+  }
+
+  // ---- lifecycle ----
 
   /** Starts every periodic task; resolves once the node is ready (its snapshot loaded). */
   async start(): Promise<void> {
-    this.members.start();
+    this.membership.start();
     this.checker.start();
-    this.purgeTimer = every(this.scheduler, this.config.purgeIntervalMs, () => this.registry.purge());
+    this.compat14?.start();
+    this.purgeTimer = every(this.scheduler, this.config.purgeIntervalMs, () => this.store.purge());
     await this.distro?.start(true);
     this.log.info("node ready", { self: this.config.self, standalone: this.standalone });
   }
 
   close(): void {
     this.purgeTimer?.cancel();
-    this.members.close();
+    this.membership.close();
     this.checker.close();
+    this.compat14?.close();
     this.distro?.close();
   }
 
+  /** True once the registry is complete (standalone: at start; cluster: after the snapshot load), until a stop begins. */
   get ready(): boolean {
     return !this.stopping && (this.distro?.isReady ?? true);
+  }
+
+  get isStopping(): boolean {
+    return this.stopping;
   }
 
   /**
@@ -177,6 +247,48 @@ export class NamingNode implements PeerHandler {
     return this.distro.sync.flush(timeoutMs, reachable);
   }
 
+  // ---- what clients and the API use ----
+
+  /** A client write, executed here or forwarded once to the responsible node. */
+  write(op: ClientWrite, options?: { readonly forwarded?: boolean }): Promise<WriteResult> {
+    return this.router.write(op, options);
+  }
+
+  /** Every datum this node holds, read-only. */
+  get registry(): RegistryView {
+    return this.store;
+  }
+
+  /** Forgets the tombstones past the purge horizon now, as the periodic purge does. */
+  purge(): void {
+    this.store.purge();
+  }
+
+  /** `UP` unless the `overriddenServerStatus` switch says otherwise (a loading node still serves; readiness tells). */
+  get serverStatus(): string {
+    return this.switches.overriddenServerStatus ?? "UP";
+  }
+
+  /** The member responsible for a grouped service name (this node when standalone). */
+  ownerOf(groupedName: string): string {
+    return this.standalone ? this.config.self : this.mapper.ownerOf(groupedName);
+  }
+
+  isResponsible(groupedName: string): boolean {
+    return this.standalone || this.mapper.responsible(groupedName);
+  }
+
+  cluster(): ClusterView {
+    const transportOf = this.ports.transportOf;
+    return {
+      selfAddress: this.config.self,
+      standalone: this.standalone,
+      members: this.members.all(),
+      selfInfo: this.selfInfo(),
+      peerTransportOf: (address) => (address === this.config.self || this.standalone ? undefined : transportOf?.(address)),
+    };
+  }
+
   selfInfo(): MemberInfo {
     return {
       address: this.config.self,
@@ -188,6 +300,94 @@ export class NamingNode implements PeerHandler {
       clock: this.scheduler.now(),
       confirmedThrough: this.confirmedThrough(),
     };
+  }
+
+  stats(): NodeStats {
+    const base = {
+      ready: this.ready,
+      services: this.store.serviceCount,
+      instances: this.store.instanceCount,
+      membersHealthy: this.members.healthy().length,
+      heartbeatExpired: this.checker.expired,
+    };
+    const d = this.distro;
+    if (d === undefined) return base;
+    const p = d.loader.progress;
+    return {
+      ...base,
+      distro: {
+        snapshotKeysLoaded: p.keysDone,
+        snapshotKeysTotal: p.keysTotal,
+        snapshotInstancesLoaded: p.instancesDone,
+        snapshotInstancesTotal: p.instancesTotal,
+        snapshotResumes: p.resumes,
+        syncPending: d.sync.pendingTasks,
+        datumsSent: d.sync.sentDatums,
+        syncFailedBatches: d.sync.failedBatches,
+        datumsReceived: d.received,
+        verifyFetched: d.verify.fetched,
+        verifyRemoved: d.verify.removed,
+        refusedAhead: this.store.refusedAhead,
+        refusedByPeers: d.sync.refusedByPeers,
+        tombstonePurgeLagMs: this.scheduler.now() - this.purgeHorizon(),
+      },
+    };
+  }
+
+  // ---- PeerHandler: what peers may ask of this node ----
+
+  onSync(source: string, datums: readonly ServiceDatum[]): SyncOutcome {
+    return this.requireDistro().onSync(source, datums);
+  }
+
+  onVerify(digest: VerifyDigest): VerifyReply {
+    return this.requireDistro().onVerify(digest);
+  }
+
+  onQuery(keys: readonly string[]): ServiceDatum[] {
+    return this.requireDistro().onQuery(keys);
+  }
+
+  onSnapshot(resumeAfter: string): AsyncIterable<SnapshotChunk> {
+    return this.requireDistro().onSnapshot(resumeAfter);
+  }
+
+  onReport(reporter: MemberInfo): MemberInfo {
+    return this.membership.onReport(reporter);
+  }
+
+  onForward(write: ClientWrite): Promise<ForwardOutcome> {
+    return this.router.onForward(write);
+  }
+
+  isMember(address: string): boolean {
+    return this.members.isMember(address);
+  }
+
+  // ---- Nacos14Handler: what Nacos 1.4 peers may ask on top ----
+
+  onOwnerLists(callerIp: string, named: string | undefined, lists: readonly OwnerList[]): SyncOutcome {
+    return this.requireCompat14().onOwnerLists(callerIp, named, lists);
+  }
+
+  onChecksums(source: string, checksums: ReadonlyMap<string, string>, viewHash: string | undefined): void {
+    this.requireCompat14().onChecksums(source, checksums, viewHash);
+  }
+
+  onServiceStatus(source: string, report: ServiceChecksums): void {
+    this.requireCompat14().onServiceStatus(source, report);
+  }
+
+  // ---- inside ----
+
+  private requireDistro(): DistroProtocol {
+    if (this.distro === undefined) throw new Error("standalone node: no peer protocol");
+    return this.distro;
+  }
+
+  private requireCompat14(): Nacos14Compat {
+    if (this.compat14 === undefined) throw new Error("this node does not speak the Nacos 1.4 peer protocol");
+    return this.compat14;
   }
 
   /** Through when every peer confirmed holding what this node owns (verify); standalone: always. */
@@ -212,93 +412,6 @@ export class NamingNode implements PeerHandler {
       if (theirs !== undefined) confirmed = Math.min(confirmed, theirs);
     }
     return Math.min(byTtl, confirmed - this.config.membership.maxClockSkewMs);
-  }
-
-  // ---- PeerHandler: what peers may ask of this node ----
-
-  onSync(source: string, datums: readonly ServiceDatum[]): SyncOutcome {
-    return this.requireDistro().onSync(source, datums);
-  }
-
-  onVerify(digest: VerifyDigest): VerifyReply {
-    return this.requireDistro().onVerify(digest);
-  }
-
-  onQuery(keys: readonly string[]): ServiceDatum[] {
-    return this.requireDistro().onQuery(keys);
-  }
-
-  onSnapshot(resumeAfter: string): AsyncIterable<SnapshotChunk> {
-    return this.requireDistro().onSnapshot(resumeAfter);
-  }
-
-  onReport(reporter: MemberInfo): MemberInfo {
-    return this.members.onReport(reporter);
-  }
-
-  onForward(write: ClientWrite): Promise<ForwardOutcome> {
-    return this.router.onForward(write);
-  }
-
-  isMember(address: string): boolean {
-    return this.members.isMember(address);
-  }
-
-  // ---- views for the HTTP layer ----
-
-  /** @param peerTransportOf which transport reaches each peer (the runtime's per-peer choice). */
-  clusterView(peerTransportOf: ClusterView["peerTransportOf"] = () => undefined): ClusterView {
-    return {
-      selfAddress: this.config.self,
-      standalone: this.standalone,
-      members: () => this.members.all(),
-      selfInfo: () => this.selfInfo(),
-      responsibleFor: (name) => (this.standalone ? this.config.self : this.mapper.ownerOf(name)),
-      isResponsible: (name) => this.standalone || this.mapper.responsible(name),
-      peerTransportOf: (address) => (address === this.config.self ? undefined : peerTransportOf(address)),
-    };
-  }
-
-  nodeStatus(extraMetrics: () => string = () => ""): NodeStatus {
-    return {
-      ready: () => this.ready,
-      stopping: () => this.stopping,
-      serverStatus: () => this.switches.overriddenServerStatus ?? "UP",
-      metricsText: () => this.metricsText() + extraMetrics(),
-    };
-  }
-
-  private metricsText(): string {
-    const d = this.distro;
-    const p = d?.loader.progress;
-    return [
-      gauge("nacos_node_ready", "1 once the registry is complete (snapshot loaded)", this.ready ? 1 : 0),
-      gauge("nacos_members_healthy", "Members in state UP or SUSPICIOUS, this node included", this.members.healthy().length),
-      gauge("nacos_heartbeat_expired", "Instances removed for missing heartbeats", this.checker.expired),
-      ...(d === undefined || p === undefined
-        ? []
-        : [
-            gauge("nacos_snapshot_keys_loaded", "Keys applied from the startup snapshot", p.keysDone),
-            gauge("nacos_snapshot_keys_total", "Keys in the startup snapshot", p.keysTotal),
-            gauge("nacos_snapshot_instances_loaded", "Instances applied from the startup snapshot", p.instancesDone),
-            gauge("nacos_snapshot_instances_total", "Instances in the startup snapshot", p.instancesTotal),
-            gauge("nacos_snapshot_resumes", "Snapshot streams resumed after a break", p.resumes),
-            gauge("nacos_distro_sync_pending", "Replication tasks waiting for their delay or retry", d.sync.pendingTasks),
-            gauge("nacos_distro_datums_sent", "Datums replicated to peers", d.sync.sentDatums),
-            gauge("nacos_distro_sync_failed_batches", "Replication batches that failed and were re-queued", d.sync.failedBatches),
-            gauge("nacos_distro_datums_received", "Newer datums applied from peers' syncs", d.received),
-            gauge("nacos_distro_verify_fetched", "Datums fetched by verify", d.verify.fetched),
-            gauge("nacos_distro_verify_removed", "Keys removed by verify", d.verify.removed),
-            gauge("nacos_distro_refused_ahead", "Peer datums refused: a version too far ahead of this node's clock", this.registry.refusedAhead),
-            gauge("nacos_distro_refused_by_peers", "Datums peers refused: a version too far ahead of their clock", d.sync.refusedByPeers),
-            gauge("nacos_tombstone_purge_lag_ms", "How far the tombstone purge horizon trails the clock (grows while a member has not confirmed)", this.scheduler.now() - this.purgeHorizon()),
-          ]),
-    ].join("");
-  }
-
-  private requireDistro(): DistroProtocol {
-    if (this.distro === undefined) throw new Error("standalone node: no peer protocol");
-    return this.distro;
   }
 
   private snapshotSources(): string[] {

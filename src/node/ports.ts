@@ -1,12 +1,23 @@
 /**
- * The only way the core talks to another node. Every method is a request to one peer, addressed by its
- * member address (`ip:port`); the adapter (gRPC or legacy HTTP) decides how to reach it. Calls either
- * resolve with the peer's answer or reject with a PeerError; none of them retries: retrying is the
- * caller's policy (Distro re-queues, membership counts failures).
+ * The ports of a node: how it calls out to its peers (PeerTransport, and Nacos14Peers for what only Nacos 1.4
+ * peers need), what the transports may ask of it (PeerHandler, one inbound port for every protocol), and where
+ * they look peers up (PeerDirectory). Transports implement and call these and nothing else of the node; the
+ * node never knows which transport carries a call.
+ *
+ * Every outbound call is a request to one peer, addressed by its member address (`ip:port`). Calls either
+ * resolve with the peer's answer or reject with a PeerError; none of them retries: retrying is the caller's
+ * policy (Distro re-queues, membership counts failures).
  */
-import type { MemberInfo } from "./cluster/member.js";
+import type { Instance } from "../core/instance.js";
 import type { ClientWrite, WriteResult } from "../core/ops.js";
 import type { ServiceDatum } from "../core/service-datum.js";
+import type { Abilities, MemberInfo } from "./cluster/member.js";
+
+/**
+ * Which peer protocol a node speaks: the typed gRPC services, Nacos 1.4's HTTP peer API, or per peer by what it
+ * advertises (`auto`).
+ */
+export type PeerTransportMode = "grpc" | "http" | "auto";
 
 export type PeerErrorKind =
   /** Nothing listens at the peer's address: it is down. */
@@ -68,6 +79,8 @@ export type VerifyDigest = VerifySummary | VerifyDetail;
 export interface VerifyReply {
   /** For a summary: buckets that differ here. For a detail: always empty. */
   readonly mismatchedBuckets: readonly number[];
+  /** The peer has no versioned digests (a Nacos 1.4 node): it is verified with 1.4's checksums instead. */
+  readonly digestsUnsupported?: true;
 }
 
 /** One bounded piece of a snapshot stream. */
@@ -98,6 +111,7 @@ export type ForwardOutcome =
   | { readonly ok: true; readonly result: WriteResult }
   | { readonly ok: false; readonly status: number; readonly message: string };
 
+/** The outbound port: everything a node asks of another. */
 export interface PeerTransport {
   /**
    * Replicates datums; resolves once the peer has merged every one (or knowingly ignored it as older), with
@@ -133,7 +147,10 @@ export class BusyError extends Error {
   }
 }
 
-/** What a node serves to its peers; transports' servers call into it after checking the caller. */
+/**
+ * The inbound port: what a node serves to its peers, whichever protocol carried the call. Transports call it
+ * after admitting the caller (secret, membership, identity) and decoding the message completely.
+ */
 export interface PeerHandler {
   onSync(source: string, datums: readonly ServiceDatum[]): SyncOutcome;
   onVerify(digest: VerifyDigest): VerifyReply;
@@ -147,4 +164,57 @@ export interface PeerHandler {
   onForward(write: ClientWrite): Promise<ForwardOutcome>;
   /** Whether `address` is a member this node knows (calls from non-members are refused when secured). */
   isMember(address: string): boolean;
+}
+
+/** What Nacos 1.4 peers may ask on top: their messages carry owner lists and checksums, not versioned datums. */
+export interface Nacos14Handler extends PeerHandler {
+  /**
+   * Owner lists a Nacos 1.4 sync carried. A list that came with our versions (`versioned`) is merged like any
+   * sync; a bare list replaces the ephemeral instances its writer owns. `named` is the sender the request named
+   * (already checked to be the caller), `callerIp` the connection's address (1.4 names no sender).
+   */
+  onOwnerLists(callerIp: string, named: string | undefined, lists: readonly OwnerList[]): SyncOutcome;
+  /** A Nacos 1.4 verify round: the source's checksums of what it owns; repaired in the background. */
+  onChecksums(source: string, checksums: ReadonlyMap<string, string>, viewHash: string | undefined): void;
+  /** A Nacos 1.4 service-status report: the source's service checksums; differing health is fetched. */
+  onServiceStatus(source: string, report: ServiceChecksums): void;
+}
+
+/** Where transports look peers up: who is a member and what each said about itself. */
+export interface PeerDirectory {
+  isMember(address: string): boolean;
+  /** The abilities in the peer's last self-description; undefined until it has been heard from. */
+  abilitiesOf(peer: string): Abilities | undefined;
+  /** Where the peer serves gRPC (`host:port`): the port it advertised, else its HTTP port + 1001. */
+  grpcAddressOf(peer: string): string;
+}
+
+/** The outbound calls only Nacos 1.4 peers need (ts-nacos peers get versioned datums and digests instead). */
+export interface Nacos14Peers {
+  /** `GET /v1/ns/distro/datum`: the peer's owner lists of `keys` (keys it lacks are left out). */
+  fetchLists(peer: string, keys: readonly string[]): Promise<OwnerList[]>;
+  /** `GET /v1/ns/instance/statuses?key=`: health of the service's instances, by `ip:port`. */
+  fetchStatuses(peer: string, key: string): Promise<Map<string, boolean>>;
+  /** `PUT /v1/ns/distro/checksum`: 1.4's verify round, the checksums of what this node owns. */
+  sendChecksums(peer: string, checksums: ReadonlyMap<string, string>, viewHash: string): Promise<void>;
+  /** `POST /v1/ns/service/status`: one namespace's service checksums, so the peer fetches differing health. */
+  sendServiceStatus(peer: string, report: ServiceChecksums): Promise<void>;
+}
+
+/**
+ * A service's list as a Nacos 1.4 peer sends it: its live ephemeral instances, without versions; a ts-nacos
+ * node sending over the 1.4 protocol adds its versioned datum.
+ */
+export interface OwnerList {
+  /** Our service key. */
+  readonly key: string;
+  /** The live ephemeral instances of `instanceList`. */
+  readonly instances: readonly Instance[];
+  readonly versioned: ServiceDatum | undefined;
+}
+
+/** 1.4's `ServiceManager.ServiceChecksum`: service checksums of one namespace, by grouped name. */
+export interface ServiceChecksums {
+  readonly namespaceId: string;
+  readonly serviceName2Checksum: Readonly<Record<string, string>>;
 }

@@ -7,7 +7,7 @@
  */
 import type { Log } from "../core/log.js";
 import { serviceKey, type ServiceRef } from "../core/naming.js";
-import type { Registry } from "../core/registry.js";
+import type { RegistryView } from "../core/registry.js";
 import { every, type Scheduler, type TimerHandle } from "../core/scheduler.js";
 import { buildListView, type ListQuery } from "../core/service-view.js";
 import type { Switches } from "../core/switches.js";
@@ -135,7 +135,7 @@ export class PushService implements PushSubscriptions {
 
   constructor(
     private readonly scheduler: Scheduler,
-    private readonly registry: Registry,
+    private readonly registry: RegistryView,
     private readonly switches: Switches,
     private readonly channel: PushChannel,
     private readonly config: PushConfig,

@@ -1,95 +1,91 @@
 /**
- * The peer side of a cluster node, as both a real process and the simulator build it: the per-peer choice
- * between the gRPC transport and Nacos 1.4's HTTP peer protocol, the 1.4 peer endpoints on the node's HTTP
- * app, and the service-status reports 1.4 peers need. The transports exist before the node (the node is built
- * on them); `attach` completes the layer once the node and its HTTP app exist.
+ * How a node is put together, the one place that wires its parts, for the real process (runtime/server.ts)
+ * and the simulator (sim/sim-cluster.ts) alike: the member table is the directory every transport looks peers
+ * up in; the gRPC transport and the Nacos 1.4 HTTP one are combined per peer; the node gets them through its
+ * ports; and, when HTTP is one of its protocols, its client app serves the 1.4 peer endpoints.
  */
 import type { FastifyInstance } from "fastify";
 import type { Log } from "../core/log.js";
 import type { Scheduler } from "../core/scheduler.js";
-import type { LegacyHttp } from "../transport/nacos14/http.js";
-import { RegistryLegacyIngest } from "../node/distro/compat14/owner-lists.js";
-import { legacyPeerRoutes } from "../transport/nacos14/routes.js";
-import { LegacyPeerTransport } from "../transport/nacos14/client.js";
-import { LegacyStatusReporter } from "../node/distro/compat14/status-reporter.js";
+import { MemberTable } from "../node/cluster/member-table.js";
+import { NamingNode, type NodeConfig } from "../node/naming-node.js";
+import type { PeerDirectory, PeerTransport, PeerTransportMode } from "../node/ports.js";
+import { Nacos14Transport } from "../transport/nacos14/client.js";
+import type { Nacos14Http } from "../transport/nacos14/http.js";
+import { nacos14PeerRoutes } from "../transport/nacos14/routes.js";
 import type { PeerIdentity } from "../transport/peer-identity.js";
-import type { PeerTransport } from "../node/ports.js";
-import { PerPeerTransport, type PeerTransportMode } from "../transport/per-peer-transport.js";
-import type { NamingNode } from "../node/naming-node.js";
+import { PerPeerTransport } from "../transport/per-peer-transport.js";
 
-export interface PeerLayerOptions {
+export interface AssemblyOptions {
+  readonly config: NodeConfig;
+  /** The peer protocols the node speaks (TLS already taken into account). */
   readonly mode: PeerTransportMode;
-  readonly self: string;
-  readonly version: string;
-  readonly timeoutMs: number;
-  readonly secret: string | undefined;
-  readonly snapshotChunkBytes: number;
-  /** The node's `--body-limit`: what its 1.4 peer endpoints accept, and what it sends to theirs. */
-  readonly bodyLimitBytes: number;
-  readonly snapshotStallMs?: number;
-  /** Checks callers of the 1.4 peer endpoints against the member they name (tests may resolve names their way). */
-  readonly identity?: PeerIdentity;
-  readonly grpc: PeerTransport;
-  /** The legacy transport's HTTP; the real client unless a simulated network carries it. */
-  readonly http?: LegacyHttp;
   readonly scheduler: Scheduler;
   readonly log: Log;
+  readonly secret: string | undefined;
+  readonly peerTimeoutMs: number;
+  /** The node's `--body-limit`: what its 1.4 peer endpoints accept, and what it sends to theirs. */
+  readonly bodyLimitBytes: number;
+  readonly snapshotStallMs?: number | undefined;
+  /** The gRPC transport over the member directory; none for a standalone node. */
+  readonly grpc?: ((directory: PeerDirectory) => PeerTransport) | undefined;
+  /** The HTTP the 1.4 protocol runs over; the real client unless a simulated network carries it. */
+  readonly http14?: Nacos14Http | undefined;
+  /** Checks callers of the 1.4 peer endpoints against the member they name (tests may resolve names their way). */
+  readonly identity?: PeerIdentity | undefined;
 }
 
-export class PeerLayer {
-  readonly legacy: LegacyPeerTransport;
-  readonly transport: PerPeerTransport;
-  private node: NamingNode | undefined;
-  private ingest: RegistryLegacyIngest | undefined;
-  private reporter: LegacyStatusReporter | undefined;
+export interface AssembledNode {
+  readonly node: NamingNode;
+  /** The transport that reaches each peer now (for metrics); none standalone. */
+  readonly transportOf: ((peer: string) => "grpc" | "http") | undefined;
+  /** Serves the 1.4 peer endpoints on the node's HTTP app, when HTTP is one of its protocols. */
+  servePeerRoutes(app: FastifyInstance): Promise<void>;
+  /** Releases the transports' connections (after `node.close()`). */
+  closeTransports(): void;
+}
 
-  constructor(private readonly options: PeerLayerOptions) {
-    const { self, version, timeoutMs, secret, snapshotChunkBytes, scheduler } = options;
-    this.legacy = new LegacyPeerTransport(
-      { self, version, timeoutMs, secret, snapshotChunkBytes, maxBodyBytes: options.bodyLimitBytes, clock: () => scheduler.now() },
-      { ownedDatums: () => this.ingest?.ownedDatums() ?? [] },
-      ...(options.http === undefined ? [] : [options.http]),
-    );
-    this.transport = new PerPeerTransport(options.mode, options.grpc, this.legacy, (peer) => this.node?.members.get(peer)?.info?.abilities);
+export function assemble(options: AssemblyOptions): AssembledNode {
+  const { config, mode, scheduler, log } = options;
+  const members = new MemberTable(config.self, config.members, scheduler.now());
+  if (options.grpc === undefined) {
+    const node = new NamingNode(config, scheduler, members, {}, log);
+    return { node, transportOf: undefined, servePeerRoutes: async () => {}, closeTransports: () => {} };
   }
-
-  /**
-   * Serves the 1.4 peer endpoints on the node's HTTP app and prepares the status reports to HTTP peers, unless
-   * the node speaks gRPC only: then the client port serves no peer endpoint at all.
-   */
-  async attach(node: NamingNode, app: FastifyInstance): Promise<void> {
-    const { scheduler, log, secret, bodyLimitBytes, identity, snapshotStallMs } = this.options;
-    this.node = node;
-    if (this.options.mode === "grpc") return;
-    const ingest = new RegistryLegacyIngest(node.registry, node.mapper, node.members);
-    this.ingest = ingest;
-    await app.register(legacyPeerRoutes, {
-      handler: node,
-      ingest,
-      client: this.legacy,
-      scheduler,
-      log,
-      secret,
-      bodyLimitBytes,
-      ...(identity === undefined ? {} : { identity }),
-      ...(snapshotStallMs === undefined ? {} : { snapshotStallMs }),
-    });
-    this.reporter = new LegacyStatusReporter({
-      scheduler,
-      owned: ingest,
-      ready: () => node.ready,
-      peers: () => node.members.peers().filter((p) => this.transport.transportOf(p) === "http"),
-      send: (peer, checksums) => this.legacy.sendServiceStatus(peer, checksums),
-      log,
-    });
-  }
-
-  start(): void {
-    this.reporter?.start();
-  }
-
-  close(): void {
-    this.reporter?.close();
-    this.legacy.close();
-  }
+  const nacos14 = new Nacos14Transport(
+    {
+      self: config.self,
+      version: config.version,
+      timeoutMs: options.peerTimeoutMs,
+      secret: options.secret,
+      snapshotChunkBytes: config.distro.snapshot.chunkBytes,
+      maxBodyBytes: options.bodyLimitBytes,
+      clock: () => scheduler.now(),
+    },
+    options.http14,
+  );
+  const grpc = options.grpc(members);
+  const transport = new PerPeerTransport(mode, grpc, nacos14, members);
+  const speaks14 = mode !== "grpc";
+  const transportOf = (peer: string): "grpc" | "http" => transport.transportOf(peer);
+  const node = new NamingNode(config, scheduler, members, { transport, nacos14: speaks14 ? nacos14 : undefined, transportOf }, log);
+  return {
+    node,
+    transportOf,
+    async servePeerRoutes(app) {
+      if (!speaks14) return;
+      await app.register(nacos14PeerRoutes, {
+        handler: node,
+        clock: () => scheduler.now(),
+        log,
+        secret: options.secret,
+        bodyLimitBytes: options.bodyLimitBytes,
+        ...(options.identity === undefined ? {} : { identity: options.identity }),
+        ...(options.snapshotStallMs === undefined ? {} : { snapshotStallMs: options.snapshotStallMs }),
+      });
+    },
+    closeTransports() {
+      nacos14.close();
+    },
+  };
 }

@@ -1,16 +1,153 @@
 /**
- * Node configuration from flags, environment and cluster.conf, in that order of precedence. Every default
- * matches Nacos; every value is validated here so a bad setting stops the node at start with a clear error.
+ * Every option of a node, declared once: its flag, environment variable, default, range and help. The table
+ * produces `--help`, the runtime configuration (flags win over the environment, which wins over cluster.conf)
+ * and the node configuration. Every default matches Nacos and lives only here; every value is validated here,
+ * so a bad setting stops the node at start with a clear error.
  */
-import { readFileSync, existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { HttpLimits } from "../api/app.js";
-import { joinAddress, normalizeAddress, splitAddress } from "../node/cluster/member.js";
+import { GRPC_PORT_OFFSET, joinAddress, normalizeAddress, splitAddress } from "../core/address.js";
+import type { NodeConfig } from "../node/naming-node.js";
+import type { PeerTransportMode } from "../node/ports.js";
+import { MESSAGE_OVERHEAD_BYTES } from "../transport/grpc/connection-settings.js";
 
-export type PeerTransportChoice = "grpc" | "http" | "auto";
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const MiB = 1024 * 1024;
+const HOUR_MS = 3_600_000;
+
+type Raw = string | boolean | undefined;
+
+interface Option<T> {
+  readonly env: string;
+  readonly help: string;
+  /** Shown in `--help`; a default computed from other options says how. */
+  readonly shown: string;
+  readonly boolean?: true;
+  readonly parse: (raw: Raw, flag: string) => T;
+}
+
+function integer(env: string, fallback: number, min: number, max: number, help: string): Option<number> {
+  return {
+    env,
+    help,
+    shown: String(fallback),
+    parse(raw, flag) {
+      if (raw === undefined || raw === "") return fallback;
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`--${flag} must be an integer in [${min}, ${max}], got '${String(raw)}'`);
+      return n;
+    },
+  };
+}
+
+function flag(env: string, fallback: boolean, help: string): Option<boolean> {
+  return {
+    env,
+    help,
+    shown: String(fallback),
+    boolean: true,
+    parse(raw, name) {
+      if (raw === undefined || raw === "") return fallback;
+      if (typeof raw === "boolean") return raw;
+      if (raw === "true" || raw === "false") return raw === "true";
+      throw new ConfigError(`--${name} must be true or false, got '${raw}'`);
+    },
+  };
+}
+
+function text(env: string, help: string, shown = "—"): Option<string | undefined> {
+  return { env, help, shown, parse: (raw) => (raw === undefined || raw === "" ? undefined : String(raw)) };
+}
+
+function choice<T extends string>(env: string, values: readonly T[], fallback: T, help: string): Option<T> {
+  return {
+    env,
+    help,
+    shown: fallback,
+    parse(raw, name) {
+      if (raw === undefined || raw === "") return fallback;
+      if ((values as readonly string[]).includes(String(raw))) return raw as T;
+      throw new ConfigError(`--${name} must be ${values.slice(0, -1).join(", ")} or ${values.at(-1)}, got '${String(raw)}'`);
+    },
+  };
+}
+
+/** `--trusted-proxies`: comma-separated IPs or CIDR blocks. */
+function proxies(env: string, help: string): Option<string[]> {
+  return {
+    env,
+    help,
+    shown: "—",
+    parse(raw, name) {
+      if (raw === undefined || String(raw).trim() === "") return [];
+      return String(raw)
+        .split(",")
+        .map((entry) => {
+          const value = entry.trim();
+          const [ip, bits, extra] = value.split("/");
+          const family = isIP(ip ?? "");
+          const bitsOk = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+          if (family === 0 || !bitsOk || extra !== undefined) {
+            throw new ConfigError(`--${name} entries must be IP addresses or CIDR blocks, got '${value}'`);
+          }
+          return value;
+        });
+    },
+  };
+}
+
+/** The table. Order is the order of `--help`. */
+const OPTIONS = {
+  port: integer("NACOS_SERVER_PORT", 8848, 1, 65535, "HTTP port (client API, 1.4 peer API)"),
+  "grpc-port": { ...integer("NACOS_GRPC_PORT", 0, 1, 65535, "gRPC peer port"), shown: `port + ${GRPC_PORT_OFFSET}` },
+  host: { ...text("NACOS_BIND_HOST", "address the HTTP, gRPC and UDP sockets bind to"), shown: "0.0.0.0" },
+  ip: { ...text("NACOS_SERVER_IP", "this node's IP in the member list"), shown: "detected" },
+  members: text("NACOS_SERVERS", "comma-separated ip[:port] list of every member"),
+  "cluster-conf": { ...text("NACOS_CLUSTER_CONF", "member file in Nacos 1.4 format"), shown: "$NACOS_HOME/conf/cluster.conf or ./conf/cluster.conf" },
+  standalone: flag("NACOS_STANDALONE", false, "run alone even if members are configured"),
+  "cluster-secret-file": text("NACOS_CLUSTER_SECRET_FILE", "file holding the secret every peer call carries"),
+  "cluster-secret": text("NACOS_CLUSTER_SECRET", "the secret itself (as a flag it shows in ps)"),
+  "peer-transport": choice<PeerTransportMode>("NACOS_PEER_TRANSPORT", ["grpc", "http", "auto"], "auto", "peer protocol: grpc, http (Nacos 1.4) or auto"),
+  "grpc-tls-cert": text("NACOS_GRPC_TLS_CERT", "PEM certificate of the gRPC peer port"),
+  "grpc-tls-key": text("NACOS_GRPC_TLS_KEY", "PEM key of the gRPC peer port"),
+  "grpc-tls-ca": text("NACOS_GRPC_TLS_CA", "PEM CA: mutual TLS on the gRPC peer port"),
+  "log-level": { ...text("NACOS_LOG_LEVEL", "pino level"), shown: "info" },
+  "body-limit": integer("NACOS_BODY_LIMIT", 4 * MiB, 1024, 1 << 30, "largest HTTP body, client and 1.4 peer requests"),
+  "max-message-bytes": integer("NACOS_MAX_MESSAGE_BYTES", 4 * MiB, MiB, 1 << 30, "largest gRPC message, both directions"),
+  "peer-timeout-ms": integer("NACOS_PEER_TIMEOUT_MS", 3000, 100, 600_000, "deadline of every unary peer call"),
+  "sync-delay-ms": integer("NACOS_SYNC_DELAY_MS", 1000, 0, 600_000, "Distro merge window before a write is replicated"),
+  "sync-retry-ms": integer("NACOS_SYNC_RETRY_MS", 3000, 100, HOUR_MS, "first retry delay of a failed sync"),
+  "verify-interval-ms": integer("NACOS_VERIFY_INTERVAL_MS", 5000, 100, HOUR_MS, "Distro verify (anti-entropy) period"),
+  "report-interval-ms": integer("NACOS_REPORT_INTERVAL_MS", 2000, 100, 600_000, "member report period"),
+  "suspicion-timeout-ms": integer("NACOS_SUSPICION_TIMEOUT_MS", 8000, 100, HOUR_MS, "a failing member is DOWN after this long at most"),
+  "fail-threshold": integer("NACOS_FAIL_THRESHOLD", 3, 0, 1000, "... or after more consecutive failed reports than this"),
+  "snapshot-chunk-bytes": integer("NACOS_SNAPSHOT_CHUNK_BYTES", 256 * 1024, 1024, 8 * MiB, "size budget of one snapshot stream message"),
+  "max-snapshot-streams": integer("NACOS_MAX_SNAPSHOT_STREAMS", 4, 1, 1000, "snapshot streams served at once"),
+  "snapshot-stall-ms": integer("NACOS_SNAPSHOT_STALL_MS", 30_000, 100, HOUR_MS, "a snapshot stream whose reader stalls this long is cut"),
+  "expire-instances": flag("NACOS_EXPIRE_INSTANCES", true, "remove instances silent past their delete timeout"),
+  "max-clock-skew-ms": integer("NACOS_MAX_CLOCK_SKEW_MS", 60_000, 1000, HOUR_MS, "versions further ahead of the clock are refused"),
+  "trusted-proxies": proxies("NACOS_TRUSTED_PROXIES", "IPs/CIDRs of proxies whose X-Forwarded-For names the client"),
+  "http-headers-timeout-ms": integer("NACOS_HTTP_HEADERS_TIMEOUT_MS", 10_000, 100, 600_000, "time to send a request's headers"),
+  "http-request-timeout-ms": integer("NACOS_HTTP_REQUEST_TIMEOUT_MS", 30_000, 100, HOUR_MS, "time to send a whole request"),
+  "http-keep-alive-timeout-ms": integer("NACOS_HTTP_KEEP_ALIVE_TIMEOUT_MS", 5_000, 100, 600_000, "idle time of a keep-alive connection"),
+  "http-max-connections": integer("NACOS_HTTP_MAX_CONNECTIONS", 4096, 16, 1_000_000, "open HTTP connections at once"),
+  "shutdown-timeout-ms": integer("NACOS_SHUTDOWN_TIMEOUT_MS", 5_000, 0, 600_000, "time a graceful stop gives each of its steps"),
+} as const;
+
+type Table = typeof OPTIONS;
+type Values = { -readonly [K in keyof Table]: ReturnType<Table[K]["parse"]> };
+
+export const HELP = `Usage: npm start -- [options]   (every option also reads the environment variable shown)
+${Object.entries(OPTIONS)
+  .map(([name, o]) => `  --${name.padEnd(28)} ${o.env.padEnd(34)} ${o.help} (default: ${o.shown})`)
+  .join("\n")}`;
 
 export interface RuntimeConfig {
   /** Address to bind HTTP, gRPC and UDP sockets to. */
@@ -29,7 +166,7 @@ export interface RuntimeConfig {
    * The peer transport asked for. With TLS configured, `auto` never falls back to the plaintext 1.4 HTTP peer
    * API (it would carry the secret in the clear), so it resolves to `grpc`; see `effectivePeerTransport`.
    */
-  readonly peerTransport: PeerTransportChoice;
+  readonly peerTransport: PeerTransportMode;
   readonly tls: { readonly cert: string; readonly key: string; readonly ca: string | undefined } | undefined;
   readonly logLevel: string;
   readonly bodyLimitBytes: number;
@@ -50,96 +187,11 @@ export interface RuntimeConfig {
   /** Addresses (IPs or CIDRs) of reverse proxies whose X-Forwarded-For names the client. */
   readonly trustedProxies: readonly string[];
   readonly http: HttpLimits;
-  /** On SIGTERM, how long pending replication may take to reach peers before the node exits anyway. */
+  /** On SIGTERM, how long each step of a graceful stop may take. */
   readonly shutdownTimeoutMs: number;
   /** Where the members came from, for the start-up log. */
   readonly membersSource: string;
 }
-
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
-
-const OPTIONS = {
-  host: { type: "string" },
-  ip: { type: "string" },
-  port: { type: "string" },
-  "grpc-port": { type: "string" },
-  members: { type: "string" },
-  "cluster-conf": { type: "string" },
-  standalone: { type: "boolean" },
-  "cluster-secret": { type: "string" },
-  "cluster-secret-file": { type: "string" },
-  "peer-transport": { type: "string" },
-  "grpc-tls-cert": { type: "string" },
-  "grpc-tls-key": { type: "string" },
-  "grpc-tls-ca": { type: "string" },
-  "log-level": { type: "string" },
-  "body-limit": { type: "string" },
-  "max-message-bytes": { type: "string" },
-  "peer-timeout-ms": { type: "string" },
-  "sync-delay-ms": { type: "string" },
-  "sync-retry-ms": { type: "string" },
-  "verify-interval-ms": { type: "string" },
-  "report-interval-ms": { type: "string" },
-  "suspicion-timeout-ms": { type: "string" },
-  "fail-threshold": { type: "string" },
-  "snapshot-chunk-bytes": { type: "string" },
-  "max-snapshot-streams": { type: "string" },
-  "snapshot-stall-ms": { type: "string" },
-  "expire-instances": { type: "string" },
-  "max-clock-skew-ms": { type: "string" },
-  "trusted-proxies": { type: "string" },
-  "http-headers-timeout-ms": { type: "string" },
-  "http-request-timeout-ms": { type: "string" },
-  "http-keep-alive-timeout-ms": { type: "string" },
-  "http-max-connections": { type: "string" },
-  "shutdown-timeout-ms": { type: "string" },
-  help: { type: "boolean" },
-} as const;
-
-/** Flag name → environment variable, for the README table and `--help`. */
-export const ENV_NAMES: Record<string, string> = {
-  host: "NACOS_BIND_HOST",
-  ip: "NACOS_SERVER_IP",
-  port: "NACOS_SERVER_PORT",
-  "grpc-port": "NACOS_GRPC_PORT",
-  members: "NACOS_SERVERS",
-  "cluster-conf": "NACOS_CLUSTER_CONF",
-  standalone: "NACOS_STANDALONE",
-  "cluster-secret": "NACOS_CLUSTER_SECRET",
-  "cluster-secret-file": "NACOS_CLUSTER_SECRET_FILE",
-  "peer-transport": "NACOS_PEER_TRANSPORT",
-  "grpc-tls-cert": "NACOS_GRPC_TLS_CERT",
-  "grpc-tls-key": "NACOS_GRPC_TLS_KEY",
-  "grpc-tls-ca": "NACOS_GRPC_TLS_CA",
-  "log-level": "NACOS_LOG_LEVEL",
-  "body-limit": "NACOS_BODY_LIMIT",
-  "max-message-bytes": "NACOS_MAX_MESSAGE_BYTES",
-  "peer-timeout-ms": "NACOS_PEER_TIMEOUT_MS",
-  "sync-delay-ms": "NACOS_SYNC_DELAY_MS",
-  "sync-retry-ms": "NACOS_SYNC_RETRY_MS",
-  "verify-interval-ms": "NACOS_VERIFY_INTERVAL_MS",
-  "report-interval-ms": "NACOS_REPORT_INTERVAL_MS",
-  "suspicion-timeout-ms": "NACOS_SUSPICION_TIMEOUT_MS",
-  "fail-threshold": "NACOS_FAIL_THRESHOLD",
-  "snapshot-chunk-bytes": "NACOS_SNAPSHOT_CHUNK_BYTES",
-  "max-snapshot-streams": "NACOS_MAX_SNAPSHOT_STREAMS",
-  "snapshot-stall-ms": "NACOS_SNAPSHOT_STALL_MS",
-  "expire-instances": "NACOS_EXPIRE_INSTANCES",
-  "max-clock-skew-ms": "NACOS_MAX_CLOCK_SKEW_MS",
-  "trusted-proxies": "NACOS_TRUSTED_PROXIES",
-  "http-headers-timeout-ms": "NACOS_HTTP_HEADERS_TIMEOUT_MS",
-  "http-request-timeout-ms": "NACOS_HTTP_REQUEST_TIMEOUT_MS",
-  "http-keep-alive-timeout-ms": "NACOS_HTTP_KEEP_ALIVE_TIMEOUT_MS",
-  "http-max-connections": "NACOS_HTTP_MAX_CONNECTIONS",
-  "shutdown-timeout-ms": "NACOS_SHUTDOWN_TIMEOUT_MS",
-};
-
-export const HELP = `Usage: npm start -- [options]   (every option also reads the environment variable shown)
-${Object.entries(ENV_NAMES)
-  .map(([flag, env]) => `  --${flag.padEnd(22)} ${env}`)
-  .join("\n")}`;
 
 /**
  * cluster.conf in Nacos 1.4's format: `ip[:port]` per entry (port 8848 by default), several entries per line
@@ -155,31 +207,16 @@ export function parseClusterConf(text: string): string[] {
   return members;
 }
 
-function integer(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new ConfigError(`--${name} must be an integer in [${min}, ${max}], got '${raw}'`);
-  }
-  return n;
-}
-
-function bool(name: string, raw: string | boolean | undefined, fallback: boolean): boolean {
-  if (raw === undefined || raw === "") return fallback;
-  if (typeof raw === "boolean") return raw;
-  if (raw === "true" || raw === "false") return raw === "true";
-  throw new ConfigError(`--${name} must be true or false, got '${raw}'`);
-}
-
-function membersFrom(
-  flags: Record<string, string | undefined>,
-  env: NodeJS.ProcessEnv,
-  cwd: string,
-): { members: string[]; source: string } {
-  const list = (text: string): string[] => text.split(",").filter((s) => s.trim() !== "").map((s) => normalizeAddress(s));
-  if (flags.members !== undefined) return { members: list(flags.members), source: "--members" };
-  const confPath = flags["cluster-conf"] ?? join(env.NACOS_HOME ?? cwd, "conf", "cluster.conf");
-  if (flags["cluster-conf"] !== undefined || existsSync(confPath)) {
+function membersFrom(v: Values, env: NodeJS.ProcessEnv, cwd: string): { members: string[]; source: string } {
+  const list = (value: string): string[] =>
+    value
+      .split(",")
+      .filter((s) => s.trim() !== "")
+      .map((s) => normalizeAddress(s));
+  if (v.members !== undefined) return { members: list(v.members), source: "--members" };
+  const explicit = v["cluster-conf"];
+  const confPath = explicit ?? join(env.NACOS_HOME ?? cwd, "conf", "cluster.conf");
+  if (explicit !== undefined || existsSync(confPath)) {
     try {
       return { members: parseClusterConf(readFileSync(confPath, "utf8")), source: confPath };
     } catch (err) {
@@ -187,46 +224,6 @@ function membersFrom(
     }
   }
   return { members: [], source: "none (standalone)" };
-}
-
-/** The cluster secret from a flag, the environment or a file (whose trailing newline is not part of it). */
-function secretFrom(
-  flags: Record<string, string | undefined>,
-  argv: readonly string[],
-): { secret: string | undefined; source: RuntimeConfig["clusterSecretSource"] } {
-  const file = flags["cluster-secret-file"];
-  const inline = flags["cluster-secret"];
-  if (file !== undefined && inline !== undefined) throw new ConfigError("--cluster-secret and --cluster-secret-file exclude each other");
-  if (file !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(file, "utf8");
-    } catch (err) {
-      throw new ConfigError(`cannot read --cluster-secret-file ${file}: ${(err as Error).message}`);
-    }
-    const secret = text.replace(/\r?\n$/, "");
-    if (secret === "") throw new ConfigError(`--cluster-secret-file ${file} is empty`);
-    return { secret, source: "file" };
-  }
-  if (inline === undefined || inline === "") return { secret: undefined, source: "none" };
-  const onCommandLine = argv.some((a) => a === "--cluster-secret" || a.startsWith("--cluster-secret="));
-  return { secret: inline, source: onCommandLine ? "flag" : "environment" };
-}
-
-/** `--trusted-proxies`: comma-separated IPs or CIDR blocks. */
-function trustedProxies(raw: string | undefined): string[] {
-  if (raw === undefined || raw.trim() === "") return [];
-  return raw.split(",").map((entry) => {
-    const text = entry.trim();
-    const [ip, bits, extra] = text.split("/");
-    const family = isIP(ip ?? "");
-    const maxBits = family === 4 ? 32 : 128;
-    const bitsOk = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= maxBits);
-    if (family === 0 || !bitsOk || extra !== undefined) {
-      throw new ConfigError(`--trusted-proxies entries must be IP addresses or CIDR blocks, got '${text}'`);
-    }
-    return text;
-  });
 }
 
 /** Without --ip, this node is the member entry on our port whose IP belongs to this host (else 127.0.0.1). */
@@ -237,93 +234,197 @@ function detectIp(members: readonly string[], port: number): string {
   return mine.length === 1 ? mine[0]!.host : "127.0.0.1";
 }
 
-export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd = process.cwd()): RuntimeConfig {
+/** The cluster secret from a flag, the environment or a file (whose trailing newline is not part of it). */
+function secretFrom(v: Values, argv: readonly string[]): { secret: string | undefined; source: RuntimeConfig["clusterSecretSource"] } {
+  const file = v["cluster-secret-file"];
+  const inline = v["cluster-secret"];
+  if (file !== undefined && inline !== undefined) throw new ConfigError("--cluster-secret and --cluster-secret-file exclude each other");
+  if (file !== undefined) {
+    let secret: string;
+    try {
+      secret = readFileSync(file, "utf8").replace(/\r?\n$/, "");
+    } catch (err) {
+      throw new ConfigError(`cannot read --cluster-secret-file ${file}: ${(err as Error).message}`);
+    }
+    if (secret === "") throw new ConfigError(`--cluster-secret-file ${file} is empty`);
+    return { secret, source: "file" };
+  }
+  if (inline === undefined) return { secret: undefined, source: "none" };
+  const onCommandLine = argv.some((a) => a === "--cluster-secret" || a.startsWith("--cluster-secret="));
+  return { secret: inline, source: onCommandLine ? "flag" : "environment" };
+}
+
+/** Every option's value: the flag, else the environment variable, else the default. */
+function values(argv: readonly string[], env: NodeJS.ProcessEnv): Values {
+  const spec = Object.fromEntries(
+    Object.entries(OPTIONS).map(([name, o]) => [name, { type: "boolean" in o && o.boolean === true ? "boolean" : "string" }]),
+  ) as Record<string, { type: "string" | "boolean" }>;
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false });
+    parsed = parseArgs({ args: [...argv], options: { ...spec, help: { type: "boolean" } }, strict: true, allowPositionals: false });
   } catch (err) {
     throw new ConfigError(`${(err as Error).message}\n${HELP}`);
   }
   if (parsed.values.help === true) throw new ConfigError(HELP);
-  const flags: Record<string, string | undefined> = {};
-  for (const name of Object.keys(ENV_NAMES)) {
-    const value = (parsed.values as Record<string, string | boolean | undefined>)[name];
-    flags[name] = typeof value === "boolean" ? String(value) : (value ?? env[ENV_NAMES[name]!]);
+  const out: Record<string, unknown> = {};
+  for (const [name, o] of Object.entries(OPTIONS)) {
+    const given = (parsed.values as Record<string, Raw>)[name];
+    out[name] = (o.parse as (raw: Raw, flag: string) => unknown)(given ?? env[o.env], name);
   }
+  return out as Values;
+}
+
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd = process.cwd()): RuntimeConfig {
   try {
-    const port = integer("port", flags.port, 8848, 1, 65535);
-    const { members, source } = membersFrom(flags, env, cwd);
-    const ip = flags.ip ?? detectIp(members, port);
-    const self = normalizeAddress(joinAddress(ip, port));
-    const standalone = bool("standalone", flags.standalone, false) || members.every((m) => m === self);
-    if (!standalone && !members.includes(self)) {
-      throw new ConfigError(`this node (${self}) is not in the member list [${members.join(", ")}]; set --ip/--port to match`);
-    }
-    const peerTransport = flags["peer-transport"] ?? "auto";
-    if (peerTransport !== "grpc" && peerTransport !== "http" && peerTransport !== "auto") {
-      throw new ConfigError(`--peer-transport must be grpc, http or auto, got '${peerTransport}'`);
-    }
-    const maxMessageBytes = integer("max-message-bytes", flags["max-message-bytes"], 4 * 1024 * 1024, 1 << 20, 1 << 30);
-    const snapshotChunkBytes = integer("snapshot-chunk-bytes", flags["snapshot-chunk-bytes"], 256 * 1024, 1024, 8 * 1024 * 1024);
-    if (snapshotChunkBytes > maxMessageBytes / 4) {
-      // A chunk may hold one large service beyond its budget; a quarter of the limit leaves that headroom.
-      throw new ConfigError(`--snapshot-chunk-bytes (${snapshotChunkBytes}) must be at most a quarter of --max-message-bytes (${maxMessageBytes})`);
-    }
-    const cert = flags["grpc-tls-cert"];
-    const key = flags["grpc-tls-key"];
-    if ((cert === undefined) !== (key === undefined)) throw new ConfigError("--grpc-tls-cert and --grpc-tls-key go together");
-    if (cert !== undefined && peerTransport === "http") {
-      throw new ConfigError("--grpc-tls-* secures the gRPC peer port; --peer-transport http would send peer traffic and the secret in plaintext");
-    }
-    const { secret, source: secretSource } = secretFrom(flags, argv);
-    const headersTimeoutMs = integer("http-headers-timeout-ms", flags["http-headers-timeout-ms"], 10_000, 100, 600_000);
-    const requestTimeoutMs = integer("http-request-timeout-ms", flags["http-request-timeout-ms"], 30_000, 100, 3_600_000);
-    if (requestTimeoutMs < headersTimeoutMs) {
-      throw new ConfigError(`--http-request-timeout-ms (${requestTimeoutMs}) must be at least --http-headers-timeout-ms (${headersTimeoutMs})`);
-    }
-    return {
-      host: flags.host ?? "0.0.0.0",
-      ip,
-      port,
-      grpcPort: integer("grpc-port", flags["grpc-port"], port + 1001, 1, 65535),
-      members: standalone ? [self] : members,
-      standalone,
-      clusterSecret: secret,
-      clusterSecretSource: secretSource,
-      peerTransport,
-      tls: cert !== undefined && key !== undefined ? { cert, key, ca: flags["grpc-tls-ca"] } : undefined,
-      logLevel: flags["log-level"] ?? "info",
-      bodyLimitBytes: integer("body-limit", flags["body-limit"], 4 * 1024 * 1024, 1024, 1 << 30),
-      maxMessageBytes,
-      peerTimeoutMs: integer("peer-timeout-ms", flags["peer-timeout-ms"], 3000, 100, 600_000),
-      syncDelayMs: integer("sync-delay-ms", flags["sync-delay-ms"], 1000, 0, 600_000),
-      syncRetryMs: integer("sync-retry-ms", flags["sync-retry-ms"], 3000, 100, 3_600_000),
-      verifyIntervalMs: integer("verify-interval-ms", flags["verify-interval-ms"], 5000, 100, 3_600_000),
-      reportIntervalMs: integer("report-interval-ms", flags["report-interval-ms"], 2000, 100, 600_000),
-      suspicionTimeoutMs: integer("suspicion-timeout-ms", flags["suspicion-timeout-ms"], 8000, 100, 3_600_000),
-      failThreshold: integer("fail-threshold", flags["fail-threshold"], 3, 0, 1000),
-      snapshotChunkBytes,
-      maxSnapshotStreams: integer("max-snapshot-streams", flags["max-snapshot-streams"], 4, 1, 1000),
-      snapshotStallMs: integer("snapshot-stall-ms", flags["snapshot-stall-ms"], 30_000, 100, 3_600_000),
-      expireInstances: bool("expire-instances", flags["expire-instances"], true),
-      maxClockSkewMs: integer("max-clock-skew-ms", flags["max-clock-skew-ms"], 60_000, 1000, 3_600_000),
-      trustedProxies: trustedProxies(flags["trusted-proxies"]),
-      http: {
-        headersTimeoutMs,
-        requestTimeoutMs,
-        keepAliveTimeoutMs: integer("http-keep-alive-timeout-ms", flags["http-keep-alive-timeout-ms"], 5_000, 100, 600_000),
-        maxConnections: integer("http-max-connections", flags["http-max-connections"], 4096, 16, 1_000_000),
-      },
-      shutdownTimeoutMs: integer("shutdown-timeout-ms", flags["shutdown-timeout-ms"], 5_000, 0, 600_000),
-      membersSource: standalone && members.length === 0 ? "none (standalone)" : source,
-    };
+    return configOf(values(argv, env), argv, env, cwd);
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     throw new ConfigError((err as Error).message);
   }
 }
 
+function configOf(v: Values, argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): RuntimeConfig {
+  const port = v.port;
+  const { members, source } = membersFrom(v, env, cwd);
+  const ip = v.ip ?? detectIp(members, port);
+  const self = normalizeAddress(joinAddress(ip, port));
+  const standalone = v.standalone || members.every((m) => m === self);
+  if (!standalone && !members.includes(self)) {
+    throw new ConfigError(`this node (${self}) is not in the member list [${members.join(", ")}]; set --ip/--port to match`);
+  }
+  const maxMessageBytes = v["max-message-bytes"];
+  const snapshotChunkBytes = v["snapshot-chunk-bytes"];
+  if (snapshotChunkBytes > maxMessageBytes / 4) {
+    // A chunk may hold one large service beyond its budget; a quarter of the limit leaves that headroom.
+    throw new ConfigError(`--snapshot-chunk-bytes (${snapshotChunkBytes}) must be at most a quarter of --max-message-bytes (${maxMessageBytes})`);
+  }
+  const cert = v["grpc-tls-cert"];
+  const key = v["grpc-tls-key"];
+  if ((cert === undefined) !== (key === undefined)) throw new ConfigError("--grpc-tls-cert and --grpc-tls-key go together");
+  if (cert !== undefined && v["peer-transport"] === "http") {
+    throw new ConfigError("--grpc-tls-* secures the gRPC peer port; --peer-transport http would send peer traffic and the secret in plaintext");
+  }
+  const { secret, source: secretSource } = secretFrom(v, argv);
+  const headersTimeoutMs = v["http-headers-timeout-ms"];
+  const requestTimeoutMs = v["http-request-timeout-ms"];
+  if (requestTimeoutMs < headersTimeoutMs) {
+    throw new ConfigError(`--http-request-timeout-ms (${requestTimeoutMs}) must be at least --http-headers-timeout-ms (${headersTimeoutMs})`);
+  }
+  return {
+    host: v.host ?? "0.0.0.0",
+    ip,
+    port,
+    // The gRPC port's default is computed, so its table entry's own default (0) means "not given".
+    grpcPort: v["grpc-port"] === 0 ? port + GRPC_PORT_OFFSET : v["grpc-port"],
+    members: standalone ? [self] : members,
+    standalone,
+    clusterSecret: secret,
+    clusterSecretSource: secretSource,
+    peerTransport: v["peer-transport"],
+    tls: cert !== undefined && key !== undefined ? { cert, key, ca: v["grpc-tls-ca"] } : undefined,
+    logLevel: v["log-level"] ?? "info",
+    bodyLimitBytes: v["body-limit"],
+    maxMessageBytes,
+    peerTimeoutMs: v["peer-timeout-ms"],
+    syncDelayMs: v["sync-delay-ms"],
+    syncRetryMs: v["sync-retry-ms"],
+    verifyIntervalMs: v["verify-interval-ms"],
+    reportIntervalMs: v["report-interval-ms"],
+    suspicionTimeoutMs: v["suspicion-timeout-ms"],
+    failThreshold: v["fail-threshold"],
+    snapshotChunkBytes,
+    maxSnapshotStreams: v["max-snapshot-streams"],
+    snapshotStallMs: v["snapshot-stall-ms"],
+    expireInstances: v["expire-instances"],
+    maxClockSkewMs: v["max-clock-skew-ms"],
+    trustedProxies: v["trusted-proxies"],
+    http: {
+      headersTimeoutMs,
+      requestTimeoutMs,
+      keepAliveTimeoutMs: v["http-keep-alive-timeout-ms"],
+      maxConnections: v["http-max-connections"],
+    },
+    shutdownTimeoutMs: v["shutdown-timeout-ms"],
+    membersSource: standalone && members.length === 0 ? "none (standalone)" : source,
+  };
+}
+
 /** The peer transport actually used: `auto` never downgrades to plaintext HTTP when TLS is configured. */
-export function effectivePeerTransport(config: Pick<RuntimeConfig, "peerTransport" | "tls">): PeerTransportChoice {
+export function effectivePeerTransport(config: Pick<RuntimeConfig, "peerTransport" | "tls">): PeerTransportMode {
   return config.tls !== undefined && config.peerTransport === "auto" ? "grpc" : config.peerTransport;
+}
+
+// ---- the node configuration ----
+
+/** Settings of the node that are not options: Nacos's own values, fixed by design. */
+const FIXED = {
+  /** Keys and instances per sync batch (1.4: batchSyncKeyCount 1000). */
+  syncMaxKeys: 1000,
+  syncMaxInstances: 20_000,
+  /** Retries of a failed sync back off up to this (or the first retry delay, if larger). */
+  syncRetryMaxMs: 30_000,
+  verifyBuckets: 64,
+  verifyQueryBatchKeys: 1000,
+  snapshotRetryDelayMs: 3000,
+  /** A starting node whose peers have no snapshot to give for this long starts as the first node. */
+  snapshotGiveUpMs: 10_000,
+  heartbeatCheckPeriodMs: 5000,
+  tombstoneTtlMs: 10 * 60_000,
+  purgeIntervalMs: 5_000,
+  /** A key a 1.4 owner stopped sending is dropped after this (1.4 retries a failed load after 30 s). */
+  nacos14RemoveAfterMs: 30_000,
+  nacos14FetchBatchKeys: 1000,
+} as const;
+
+/** What one peer message may carry: one sync batch, one verify detail, one service. */
+export const messageBudget = (maxMessageBytes: number): number => maxMessageBytes - MESSAGE_OVERHEAD_BYTES;
+
+export function nodeConfigOf(c: RuntimeConfig, version: string): NodeConfig {
+  const budget = messageBudget(c.maxMessageBytes);
+  const mode = effectivePeerTransport(c);
+  return {
+    self: joinAddress(c.ip, c.port),
+    members: c.members,
+    version,
+    grpcPort: c.grpcPort,
+    abilities: { grpcPeer: mode !== "http", httpPeer: mode !== "grpc" },
+    distro: {
+      sync: {
+        delayMs: c.syncDelayMs,
+        retryBaseMs: c.syncRetryMs,
+        retryMaxMs: Math.max(FIXED.syncRetryMaxMs, c.syncRetryMs),
+        maxKeys: FIXED.syncMaxKeys,
+        maxInstances: FIXED.syncMaxInstances,
+        maxBytes: budget,
+      },
+      verify: { intervalMs: c.verifyIntervalMs, bucketCount: FIXED.verifyBuckets, queryBatchKeys: FIXED.verifyQueryBatchKeys, maxDetailBytes: budget },
+      snapshot: {
+        chunkBytes: c.snapshotChunkBytes,
+        maxStreams: c.maxSnapshotStreams,
+        retryDelayMs: FIXED.snapshotRetryDelayMs,
+        giveUpAfterMs: FIXED.snapshotGiveUpMs,
+      },
+    },
+    membership: {
+      reportIntervalMs: c.reportIntervalMs,
+      failThreshold: c.failThreshold,
+      suspicionTimeoutMs: c.suspicionTimeoutMs,
+      maxClockSkewMs: c.maxClockSkewMs,
+    },
+    heartbeat: { periodMs: FIXED.heartbeatCheckPeriodMs, expireInstances: c.expireInstances },
+    nacos14Verify: { removeAfterMs: FIXED.nacos14RemoveAfterMs, fetchBatchKeys: FIXED.nacos14FetchBatchKeys },
+    tombstoneTtlMs: FIXED.tombstoneTtlMs,
+    purgeIntervalMs: FIXED.purgeIntervalMs,
+    maxServiceBytes: budget,
+  };
+}
+
+/** The configuration with every option at its default (tests and the simulator). */
+export const DEFAULTS: RuntimeConfig = configOf(values([], {}), [], {}, "/nonexistent");
+
+/** A node at every default, as `self` among `members` (tests and the simulator). */
+export function defaultNodeConfig(self: string, members: readonly string[] = []): NodeConfig {
+  const { host, port } = splitAddress(self);
+  const all = members.length === 0 ? [self] : members;
+  return nodeConfigOf({ ...DEFAULTS, ip: host, port, members: all, standalone: all.every((m) => m === self) }, "0.1.0");
 }

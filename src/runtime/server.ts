@@ -1,25 +1,21 @@
 /**
- * One ts-nacos node as a process: the deterministic core (NamingNode) on the real clock, wired to its
- * adapters — the fastify client API (and the legacy 1.4 peer endpoints), the gRPC peer server, the peer
- * transports, and UDP push. This is the only module that knows every concrete adapter.
+ * One ts-nacos node as a process: the node (runtime/assemble.ts) on the real clock with its real adapters —
+ * the fastify client API (and the 1.4 peer endpoints), the gRPC peer server and transport, UDP push.
  */
 import { readFileSync } from "node:fs";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { createHttpApp } from "../api/app.js";
-import type { NodeContext } from "../api/context.js";
-import { joinAddress, splitAddress } from "../node/cluster/member.js";
+import { apiContext } from "../api/context.js";
 import type { Log } from "../core/log.js";
-import { gauge } from "../api/metrics.js";
+import type { NamingNode } from "../node/naming-node.js";
 import { DEFAULT_PUSH_CONFIG, PushService } from "../push/push-service.js";
 import { UdpPushChannel } from "../push/udp-push-channel.js";
-import { MESSAGE_OVERHEAD_BYTES } from "../transport/grpc/connection-settings.js";
+import { GrpcPeerTransport } from "../transport/grpc/client.js";
 import { GrpcPeerServer } from "../transport/grpc/server.js";
-import { defaultGrpcAddress, GrpcPeerTransport } from "../transport/grpc/client.js";
-import { effectivePeerTransport, type RuntimeConfig } from "./options.js";
+import { assemble } from "./assemble.js";
 import { pinoLog } from "./logging.js";
-import { PeerLayer } from "./assemble.js";
-import { defaultNodeConfig, NamingNode, type NodeConfig } from "../node/naming-node.js";
+import { effectivePeerTransport, nodeConfigOf, type RuntimeConfig } from "./options.js";
 import { RealScheduler } from "./real-scheduler.js";
 
 export const VERSION: string = (
@@ -37,38 +33,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-function nodeConfig(config: RuntimeConfig): NodeConfig {
-  const base = defaultNodeConfig(joinAddress(config.ip, config.port), config.members);
-  // What one peer message may carry, and so one sync batch, one verify detail and one service.
-  const messageBudget = config.maxMessageBytes - MESSAGE_OVERHEAD_BYTES;
-  return {
-    ...base,
-    version: VERSION,
-    grpcPort: config.grpcPort,
-    abilities: { grpcPeer: effectivePeerTransport(config) !== "http", httpPeer: effectivePeerTransport(config) !== "grpc" },
-    maxServiceBytes: messageBudget,
-    distro: {
-      ...base.distro,
-      sync: {
-        ...base.distro.sync,
-        delayMs: config.syncDelayMs,
-        retryBaseMs: config.syncRetryMs,
-        retryMaxMs: Math.max(base.distro.sync.retryMaxMs, config.syncRetryMs),
-        maxBytes: messageBudget,
-      },
-      verify: { ...base.distro.verify, intervalMs: config.verifyIntervalMs, maxDetailBytes: messageBudget },
-      snapshot: { ...base.distro.snapshot, chunkBytes: config.snapshotChunkBytes, maxStreams: config.maxSnapshotStreams },
-    },
-    membership: {
-      reportIntervalMs: config.reportIntervalMs,
-      failThreshold: config.failThreshold,
-      suspicionTimeoutMs: config.suspicionTimeoutMs,
-      maxClockSkewMs: config.maxClockSkewMs,
-    },
-    heartbeat: { ...base.heartbeat, expireInstances: config.expireInstances },
-  };
-}
-
 function readTls(config: RuntimeConfig): { cert: Buffer; key: Buffer; ca: Buffer | undefined } | undefined {
   const { tls } = config;
   if (tls === undefined) return undefined;
@@ -79,49 +43,47 @@ export async function startServer(config: RuntimeConfig, logger: Logger): Promis
   const log: Log = pinoLog(logger);
   const scheduler = new RealScheduler((err) => log.error("timer task failed", { error: String(err) }));
   const tls = readTls(config);
-  const settings = nodeConfig(config);
   const mode = effectivePeerTransport(config);
-  const grpc = config.standalone ? undefined : grpcTransport(config, settings, tls, () => node);
-  const peers =
-    grpc === undefined
+  let grpc: GrpcPeerTransport | undefined;
+  const nodeConfig = nodeConfigOf(config, VERSION);
+  const assembled = assemble({
+    config: nodeConfig,
+    mode,
+    scheduler,
+    log,
+    secret: config.clusterSecret,
+    peerTimeoutMs: config.peerTimeoutMs,
+    bodyLimitBytes: config.bodyLimitBytes,
+    snapshotStallMs: config.snapshotStallMs,
+    grpc: config.standalone
       ? undefined
-      : new PeerLayer({
-          mode,
-          self: settings.self,
-          version: VERSION,
-          timeoutMs: config.peerTimeoutMs,
-          secret: config.clusterSecret,
-          snapshotChunkBytes: config.snapshotChunkBytes,
-          bodyLimitBytes: config.bodyLimitBytes,
-          snapshotStallMs: config.snapshotStallMs,
-          grpc,
-          scheduler,
-          log,
-        });
-  const node: NamingNode = new NamingNode(settings, scheduler, peers?.transport, log);
+      : (directory) =>
+          (grpc = new GrpcPeerTransport({
+            self: nodeConfig.self,
+            secret: config.clusterSecret,
+            timeoutMs: config.peerTimeoutMs,
+            connection: { maxMessageBytes: config.maxMessageBytes },
+            tls: tls && { ca: tls.ca ?? tls.cert, cert: tls.cert, key: tls.key },
+            directory,
+          })),
+  });
+  const { node } = assembled;
   const channel = await UdpPushChannel.open(log, { host: config.host });
   const push = new PushService(scheduler, node.registry, node.switches, channel, DEFAULT_PUSH_CONFIG, log);
-  const context: NodeContext = {
-    registry: node.registry,
-    switches: node.switches,
-    writer: node.router,
+  const context = apiContext(node, {
     push,
-    cluster: node.clusterView((address) => peers?.transport.transportOf(address)),
-    status: node.nodeStatus(() => pushMetrics(push) + (peers?.transport.metricsText(node.members.peers()) ?? "")),
-    clock: () => scheduler.now(),
     version: VERSION,
     peerSecret: config.clusterSecret,
-  };
-  const app = createHttpApp(context, {
-    logger,
-    bodyLimit: config.bodyLimitBytes,
-    limits: config.http,
-    trustedProxies: config.trustedProxies,
+    processStats: () => {
+      const transports = peerTransports(node, assembled.transportOf);
+      return { push: { ...push.stats(), unsolicitedDatagrams: channel.unsolicited }, ...(transports === undefined ? {} : { peerTransports: transports }) };
+    },
   });
-  await peers?.attach(node, app);
+  const app = createHttpApp(context, { logger, bodyLimit: config.bodyLimitBytes, limits: config.http, trustedProxies: config.trustedProxies });
+  await assembled.servePeerRoutes(app);
   await app.listen({ port: config.port, host: config.host });
   const grpcServer =
-    peers === undefined || mode === "http"
+    grpc === undefined || mode === "http"
       ? undefined
       : await GrpcPeerServer.start(node, {
           host: config.host,
@@ -133,7 +95,6 @@ export async function startServer(config: RuntimeConfig, logger: Logger): Promis
           log,
         });
   announce(config, log);
-  peers?.start();
   void node.start().catch((err: unknown) => log.error("node failed to start", { error: String(err) }));
   return {
     node,
@@ -144,36 +105,19 @@ export async function startServer(config: RuntimeConfig, logger: Logger): Promis
       const flushed = await node.flush(config.shutdownTimeoutMs);
       if (!flushed) log.warn("stopping with replication still pending: some peers were unreachable", { timeoutMs: config.shutdownTimeoutMs });
       node.close();
-      peers?.close();
+      assembled.closeTransports();
+      grpc?.close();
       push.close();
       await channel.close();
-      grpc?.close();
       scheduler.cancelAll();
     },
   };
 }
 
-/** The gRPC peer transport; it reaches the node (made after it) lazily for peers' advertised gRPC ports. */
-function grpcTransport(config: RuntimeConfig, settings: NodeConfig, tls: ReturnType<typeof readTls>, node: () => NamingNode): GrpcPeerTransport {
-  return new GrpcPeerTransport({
-    self: settings.self,
-    secret: config.clusterSecret,
-    timeoutMs: config.peerTimeoutMs,
-    connection: { maxMessageBytes: config.maxMessageBytes },
-    tls: tls && { ca: tls.ca ?? tls.cert, cert: tls.cert, key: tls.key },
-    // A peer may have been started with --grpc-port; its member report says where it listens.
-    grpcAddressOf: (peer) => {
-      const port = node().members.get(peer)?.info?.grpcPort;
-      if (port === undefined || port === 0) return defaultGrpcAddress(peer);
-      return joinAddress(splitAddress(peer).host, port);
-    },
-  });
-}
-
-function pushMetrics(push: PushService): string {
-  return Object.entries(push.stats())
-    .map(([name, value]) => gauge(`nacos_push_${name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`, `UDP push: ${name}`, value))
-    .join("");
+function peerTransports(node: NamingNode, transportOf: ((peer: string) => "grpc" | "http") | undefined): ReadonlyMap<string, "grpc" | "http"> | undefined {
+  if (transportOf === undefined) return undefined;
+  const { members, selfAddress } = node.cluster();
+  return new Map(members.filter((m) => m.address !== selfAddress).map((m) => [m.address, transportOf(m.address)]));
 }
 
 function announce(config: RuntimeConfig, log: Log): void {

@@ -42,7 +42,7 @@ export function checkConverged(nodes: readonly NamingNode[], alive: readonly Exp
   const [first, ...rest] = nodes;
   if (first === undefined) return ["no node is running"];
   // Same clock, same horizon: afterwards no registry differs merely by when it last purged tombstones.
-  for (const node of nodes) node.registry.purge();
+  for (const node of nodes) node.purge();
   for (const other of rest) {
     const diff = firstDifference(first.registry, other.registry);
     if (diff !== undefined) problems.push(`registries differ: ${first.config.self} vs ${other.config.self}:\n${diff}`);

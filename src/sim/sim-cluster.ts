@@ -1,21 +1,23 @@
 /**
- * N real NamingNodes in one process on a virtual clock and a simulated network, each wired like a real
- * process (its peer layer, and an HTTP app serving the 1.4 peer endpoints) with the `--peer-transport` the
- * options give it. Nodes can crash (their state is lost, like a killed process) and restart empty with the
- * same address, then rejoin by snapshot.
+ * N real NamingNodes in one process on a virtual clock and a simulated network, each built by the same
+ * assembly as a real process (runtime/assemble.ts), with an HTTP app serving the 1.4 peer endpoints and the
+ * `--peer-transport` the options give it. Nodes can crash (their state is lost, like a killed process) and
+ * restart empty with the same address, then rejoin by snapshot.
  */
 import type { FastifyInstance } from "fastify";
 import { createHttpApp } from "../api/app.js";
+import { apiContext } from "../api/context.js";
 import { NacosError } from "../core/errors.js";
-import type { PushSubscriptions } from "../push/subscriber.js";
-import { PeerLayer } from "../runtime/assemble.js";
-import { answerLimit } from "../transport/nacos14/client.js";
-import type { PeerTransportMode } from "../transport/per-peer-transport.js";
 import { silentLog, type Log } from "../core/log.js";
 import type { ClientWrite, WriteResult } from "../core/ops.js";
-import { defaultNodeConfig, NamingNode, type NodeConfig } from "../node/naming-node.js";
+import type { NamingNode, NodeConfig } from "../node/naming-node.js";
+import type { PeerTransportMode } from "../node/ports.js";
+import type { PushSubscriptions } from "../push/subscriber.js";
+import { assemble, type AssembledNode } from "../runtime/assemble.js";
+import { DEFAULTS, defaultNodeConfig } from "../runtime/options.js";
+import { answerLimit } from "../transport/nacos14/client.js";
 import { VirtualScheduler } from "./virtual-scheduler.js";
-import { SimLegacyHttp } from "./sim-nacos14-http.js";
+import { SimNacos14Http } from "./sim-nacos14-http.js";
 import { SimNetwork } from "./sim-network.js";
 
 const SIM_VERSION = "sim";
@@ -24,8 +26,7 @@ const SIM_VERSION = "sim";
 const NO_PUSH: PushSubscriptions = { subscribe: () => false, subscribersOf: () => [] };
 
 interface RunningSimNode {
-  readonly node: NamingNode;
-  readonly peers: PeerLayer;
+  readonly assembled: AssembledNode;
   readonly app: FastifyInstance;
 }
 
@@ -64,40 +65,29 @@ export class SimCluster {
     if (this.nodes.has(address)) throw new Error(`${address} is already running`);
     const mode = this.options.transportOf?.(address) ?? "grpc";
     const base = defaultNodeConfig(address, this.addresses);
-    const config = this.options.configure?.(base) ?? base;
-    const log = this.options.log ?? silentLog;
-    const bodyLimitBytes = 4 * 1024 * 1024;
-    const http = { version: SIM_VERSION, timeoutMs: this.network.deadlineMs, maxAnswerBytes: answerLimit(bodyLimitBytes) };
-    const peers = new PeerLayer({
+    const configured = this.options.configure?.(base) ?? base;
+    const config = { ...configured, version: SIM_VERSION, abilities: { grpcPeer: mode !== "http", httpPeer: mode !== "grpc" } };
+    const { bodyLimitBytes } = DEFAULTS;
+    const assembled = assemble({
+      config,
       mode,
-      self: address,
-      version: SIM_VERSION,
-      timeoutMs: this.network.deadlineMs,
-      secret: undefined,
-      snapshotChunkBytes: config.distro.snapshot.chunkBytes,
-      bodyLimitBytes,
-      grpc: this.network.transportFor(address),
-      http: new SimLegacyHttp(address, this.network, http),
       scheduler: this.scheduler,
-      log,
+      log: this.options.log ?? silentLog,
+      secret: undefined,
+      peerTimeoutMs: this.network.deadlineMs,
+      bodyLimitBytes,
+      grpc: () => this.network.transportFor(address),
+      http14: new SimNacos14Http(address, this.network, {
+        version: SIM_VERSION,
+        timeoutMs: this.network.deadlineMs,
+        maxAnswerBytes: answerLimit(bodyLimitBytes),
+      }),
     });
-    const abilities = { grpcPeer: mode !== "http", httpPeer: mode !== "grpc" };
-    const node = new NamingNode({ ...config, abilities }, this.scheduler, peers.transport, log);
-    const context = {
-      registry: node.registry,
-      switches: node.switches,
-      writer: node.router,
-      push: NO_PUSH,
-      cluster: node.clusterView((peer) => peers.transport.transportOf(peer)),
-      status: node.nodeStatus(),
-      clock: () => this.scheduler.now(),
-      version: SIM_VERSION,
-      peerSecret: undefined,
-    };
-    const app = createHttpApp(context, { bodyLimit: bodyLimitBytes });
-    this.nodes.set(address, { node, peers, app });
+    const { node } = assembled;
+    const app = createHttpApp(apiContext(node, { push: NO_PUSH, version: SIM_VERSION, peerSecret: undefined }), { bodyLimit: bodyLimitBytes });
+    this.nodes.set(address, { assembled, app });
     this.network.attach(address, { handler: node, http: app, servesGrpc: mode !== "http" });
-    void peers.attach(node, app).then(() => peers.start());
+    void assembled.servePeerRoutes(app);
     void node.start();
     return node;
   }
@@ -107,8 +97,8 @@ export class SimCluster {
     const running = this.nodes.get(address);
     if (running === undefined) return;
     this.network.detach(address);
-    running.node.close();
-    running.peers.close();
+    running.assembled.node.close();
+    running.assembled.closeTransports();
     void running.app.close();
     this.nodes.delete(address);
   }
@@ -116,11 +106,11 @@ export class SimCluster {
   node(address: string): NamingNode {
     const running = this.nodes.get(address);
     if (running === undefined) throw new Error(`${address} is not running`);
-    return running.node;
+    return running.assembled.node;
   }
 
   running(): NamingNode[] {
-    return this.addresses.flatMap((a) => this.nodes.get(a)?.node ?? []);
+    return this.addresses.flatMap((a) => this.nodes.get(a)?.assembled.node ?? []);
   }
 
   isRunning(address: string): boolean {
@@ -130,7 +120,7 @@ export class SimCluster {
   /** A client write sent to one node, as a client would over HTTP (forwarded to the owner if needed). */
   async write(address: string, op: ClientWrite): Promise<WriteOutcome> {
     try {
-      const pending = this.node(address).router.write(op);
+      const pending = this.node(address).write(op);
       return { ok: true, result: await this.scheduler.runUntilSettled(pending, 10_000) };
     } catch (err) {
       if (err instanceof NacosError) return { ok: false, status: err.status, message: err.message };

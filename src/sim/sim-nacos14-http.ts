@@ -4,23 +4,23 @@
  * simulated node speaking `--peer-transport http` runs exactly the production legacy code on both ends.
  */
 import type { IncomingHttpHeaders } from "node:http";
-import { splitAddress } from "../node/cluster/member.js";
+import { splitAddress } from "../core/address.js";
 import { PeerError } from "../node/ports.js";
 import {
   peerRequestHeaders,
-  type LegacyHttp,
-  type LegacyHttpOptions,
+  type Nacos14Http,
+  type Nacos14HttpOptions,
   type PeerAnswer,
   type PeerCall,
   type PeerStream,
 } from "../transport/nacos14/http.js";
 import type { SimNetwork } from "./sim-network.js";
 
-export class SimLegacyHttp implements LegacyHttp {
+export class SimNacos14Http implements Nacos14Http {
   constructor(
     private readonly self: string,
     private readonly network: SimNetwork,
-    private readonly options: LegacyHttpOptions,
+    private readonly options: Nacos14HttpOptions,
   ) {}
 
   async call(peer: string, call: PeerCall): Promise<PeerAnswer> {

@@ -9,7 +9,7 @@ import type { ClientWrite } from "../core/ops.js";
 import type { NodeConfig } from "../node/naming-node.js";
 import { checkConverged, NoResurrection, VersionMonotonicity, type ExpectedInstance } from "./invariants.js";
 import { seededRandom } from "./virtual-scheduler.js";
-import type { PeerTransportMode } from "../transport/per-peer-transport.js";
+import type { PeerTransportMode } from "../node/ports.js";
 import { SimCluster } from "./sim-cluster.js";
 
 export interface SimulationOptions {
@@ -148,7 +148,7 @@ class Simulation {
     const node = this.pick(running);
     this.stats.writes!++;
     try {
-      await node.router.write(op);
+      await node.write(op);
       return true;
     } catch (err) {
       this.stats.failedWrites!++;

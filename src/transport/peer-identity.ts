@@ -7,15 +7,12 @@
 import { lookup } from "node:dns/promises";
 import { BlockList, isIP } from "node:net";
 import type { PeerCertificate } from "node:tls";
-import { splitAddress } from "../node/cluster/member.js";
+import { plainIp, splitAddress } from "../core/address.js";
 
 /** Resolves a host name to its addresses. */
 export type HostResolver = (host: string) => Promise<string[]>;
 
 const systemResolver: HostResolver = async (host) => (await lookup(host, { all: true })).map((a) => a.address);
-
-/** `::ffff:1.2.3.4` (an IPv4 client on a dual-stack socket) → `1.2.3.4`. */
-export const plainIp = (ip: string): string => ip.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, "");
 
 /** Equal IP addresses, whatever their spelling (`::1` and `0:0:0:0:0:0:0:1` are one address). */
 function sameIp(a: string, b: string): boolean {

@@ -10,12 +10,20 @@
  * or fails on the transport it started on; its caller retries it on whichever is current, and since both
  * carry the same versioned datums, the retry neither loses nor duplicates a change.
  */
-import type { Abilities, MemberInfo } from "../node/cluster/member.js";
 import type { ClientWrite } from "../core/ops.js";
 import type { ServiceDatum } from "../core/service-datum.js";
-import type { ForwardOutcome, PeerTransport, SnapshotChunk, SyncOutcome, VerifyDigest, VerifyReply } from "../node/ports.js";
+import type { MemberInfo } from "../node/cluster/member.js";
+import type {
+  ForwardOutcome,
+  PeerDirectory,
+  PeerTransport,
+  PeerTransportMode,
+  SnapshotChunk,
+  SyncOutcome,
+  VerifyDigest,
+  VerifyReply,
+} from "../node/ports.js";
 
-export type PeerTransportMode = "grpc" | "http" | "auto";
 export type PeerTransportKind = "grpc" | "http";
 
 export class PerPeerTransport implements PeerTransport {
@@ -26,31 +34,15 @@ export class PerPeerTransport implements PeerTransport {
     private readonly mode: PeerTransportMode,
     private readonly grpc: PeerTransport,
     private readonly http: PeerTransport,
-    /** The abilities in the peer's last MemberInfo; undefined until we have heard from it. */
-    private readonly abilitiesOf: (peer: string) => Abilities | undefined,
+    /** Where each peer's last self-description (its abilities) is kept. */
+    private readonly directory: Pick<PeerDirectory, "abilitiesOf">,
   ) {}
 
   /** The transport calls to `peer` use right now (for metrics and the cluster node list). */
   transportOf(peer: string): PeerTransportKind {
     if (this.mode !== "auto") return this.mode;
-    if (this.abilitiesOf(peer)?.grpcPeer === false) return "http";
+    if (this.directory.abilitiesOf(peer)?.grpcPeer === false) return "http";
     return this.reportedVia.get(peer) ?? "grpc";
-  }
-
-  /** Prometheus lines: 1 for the transport each peer uses, 0 for the other. */
-  metricsText(peers: readonly string[]): string {
-    const lines = [
-      "# HELP nacos_peer_transport Transport used to reach each peer (1 = in use)",
-      "# TYPE nacos_peer_transport gauge",
-    ];
-    for (const peer of peers) {
-      const inUse = this.transportOf(peer);
-      const label = peer.replace(/\\/g, "\\\\").replace(/"/g, '\\"');
-      for (const kind of ["grpc", "http"] as const) {
-        lines.push(`nacos_peer_transport{peer="${label}",transport="${kind}"} ${inUse === kind ? 1 : 0}`);
-      }
-    }
-    return lines.join("\n") + "\n";
   }
 
   sync(peer: string, datums: readonly ServiceDatum[]): Promise<SyncOutcome> {
@@ -75,7 +67,7 @@ export class PerPeerTransport implements PeerTransport {
 
   async report(peer: string, self: MemberInfo): Promise<MemberInfo> {
     if (this.mode !== "auto") return this.transport(this.mode).report(peer, self);
-    if (this.abilitiesOf(peer)?.grpcPeer === false) return this.reportVia("http", peer, self);
+    if (this.directory.abilitiesOf(peer)?.grpcPeer === false) return this.reportVia("http", peer, self);
     try {
       return await this.reportVia("grpc", peer, self);
     } catch {

@@ -9,11 +9,10 @@ import { connect, type Socket } from "node:net";
 import { after, test } from "node:test";
 import type { FastifyInstance } from "fastify";
 import { createHttpApp, type HttpLimits } from "../../src/api/app.js";
-import { silentLog } from "../../src/core/log.js";
 import type { ClientWrite, ClientWriter, WriteResult } from "../../src/core/ops.js";
-import { defaultNodeConfig, NamingNode } from "../../src/node/naming-node.js";
+import type { NamingNode } from "../../src/node/naming-node.js";
 import { VirtualScheduler } from "../../src/sim/virtual-scheduler.js";
-import { nodeContext } from "../support/node-context.js";
+import { nodeContext, standaloneNode } from "../support/node-context.js";
 
 const closers: Array<() => unknown> = [];
 after(async () => {
@@ -31,7 +30,7 @@ class RecordingWriter implements ClientWriter {
 
 async function appWith(peerSecret: string | undefined, limits?: HttpLimits): Promise<{ app: FastifyInstance; node: NamingNode; writer: RecordingWriter }> {
   const scheduler = new VirtualScheduler(1);
-  const node = new NamingNode(defaultNodeConfig("127.0.0.1:8848"), scheduler, undefined, silentLog);
+  const node = standaloneNode(scheduler);
   await node.start();
   const writer = new RecordingWriter();
   const app = createHttpApp(nodeContext(node, { writer, peerSecret }), limits === undefined ? {} : { limits });

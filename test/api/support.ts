@@ -1,12 +1,11 @@
 /** A standalone node's HTTP app for `inject()` tests, built from the real core and a recording push fake. */
 import type { FastifyInstance } from "fastify";
 import { createHttpApp } from "../../src/api/app.js";
-import { silentLog } from "../../src/core/log.js";
 import type { ServiceRef } from "../../src/core/naming.js";
 import type { PushSubscriptions, Subscriber } from "../../src/push/subscriber.js";
-import { defaultNodeConfig, NamingNode } from "../../src/node/naming-node.js";
+import type { NamingNode } from "../../src/node/naming-node.js";
 import { VirtualScheduler } from "../../src/sim/virtual-scheduler.js";
-import { nodeContext } from "../support/node-context.js";
+import { nodeContext, standaloneNode } from "../support/node-context.js";
 
 export class RecordingPush implements PushSubscriptions {
   readonly subscribed: Subscriber[] = [];
@@ -30,7 +29,7 @@ export interface TestApp {
 
 export async function testApp(bodyLimit = 64 * 1024): Promise<TestApp> {
   const scheduler = new VirtualScheduler(1);
-  const node = new NamingNode(defaultNodeConfig("127.0.0.1:8848"), scheduler, undefined, silentLog);
+  const node = standaloneNode(scheduler);
   await node.start();
   const push = new RecordingPush();
   const app = createHttpApp(nodeContext(node, { push }), { bodyLimit });

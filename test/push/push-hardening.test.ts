@@ -18,10 +18,9 @@ import { defaultSwitches } from "../../src/core/switches.js";
 import { MAX_ACK_BYTES, parseAckStamp } from "../../src/push/push-packet.js";
 import { DEFAULT_PUSH_CONFIG, PushService, type PushConfig } from "../../src/push/push-service.js";
 import { UdpPushChannel } from "../../src/push/udp-push-channel.js";
-import { defaultNodeConfig, NamingNode } from "../../src/node/naming-node.js";
 import { RealScheduler } from "../../src/runtime/real-scheduler.js";
 import { VirtualScheduler } from "../../src/sim/virtual-scheduler.js";
-import { nodeContext } from "../support/node-context.js";
+import { nodeContext, standaloneNode } from "../support/node-context.js";
 import { FakePushChannel, JAVA_CLIENT_AGENT, SERVICE, instance, subscriber } from "./push-fixtures.js";
 
 const closers: Array<() => unknown> = [];
@@ -88,7 +87,7 @@ test("datagrams from an address no push awaits an ack from are dropped unread; t
 async function pushingApp(trustedProxies: readonly string[] = [], config: Partial<PushConfig> = {}) {
   const scheduler = new RealScheduler();
   closers.push(() => scheduler.cancelAll());
-  const node = new NamingNode(defaultNodeConfig("127.0.0.1:8848"), scheduler, undefined, silentLog);
+  const node = standaloneNode(scheduler);
   await node.start();
   closers.push(() => node.close());
   const channel = await UdpPushChannel.open(silentLog, { host: "127.0.0.1" });

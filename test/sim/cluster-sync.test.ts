@@ -5,6 +5,8 @@ import type { ClientWrite, InstanceSpec } from "../../src/core/ops.js";
 import { serviceKey, type ServiceRef } from "../../src/core/naming.js";
 import { SimCluster } from "../../src/sim/sim-cluster.js";
 import { firstDifference } from "../../src/sim/registry-digest.js";
+import { storeOf } from "../support/node-context.js";
+import { stateSeenBy } from "./support.js";
 
 const svc = (name: string): ServiceRef => ({ namespaceId: "public", groupedName: `DEFAULT_GROUP@@${name}` });
 const spec = (ip: string): InstanceSpec => testSpec(ip);
@@ -17,7 +19,7 @@ const beat = (service: ServiceRef, ip: string): ClientWrite => ({
 });
 
 function assertConverged(cluster: SimCluster): void {
-  for (const node of cluster.running()) node.registry.purge();
+  for (const node of cluster.running()) node.purge();
   const [first, ...rest] = cluster.running();
   for (const other of rest) {
     const diff = firstDifference(first!.registry, other.registry);
@@ -48,7 +50,7 @@ test("writes through any node reach the owner and converge on every node", async
   // each key was written only by its responsible node
   for (const key of node.registry.keys()) {
     const d = node.registry.get(key)!;
-    assert.equal(d.version.writer, node.mapper.ownerOf(d.key.split("##")[1]!));
+    assert.equal(d.version.writer, node.ownerOf(d.key.split("##")[1]!));
   }
   cluster.close();
 });
@@ -72,7 +74,7 @@ test("deregistration converges and replicated data never moves back in version",
     const now = node.registry.get(serviceKey(s))!;
     assert.deepEqual(now.instances.map((i) => i.ip), ["192.0.2.2"]);
     // a stale copy arriving late is refused
-    assert.equal(node.registry.apply(before), "unchanged");
+    node.onSync(cluster.addresses[0]!, [before]);
     assert.deepEqual(node.registry.get(serviceKey(s))!.instances.map((i) => i.ip), ["192.0.2.2"]);
   }
   cluster.close();
@@ -81,7 +83,7 @@ test("deregistration converges and replicated data never moves back in version",
 test("owner crash: it goes DOWN, another node takes over checks, a beating instance stays, an abandoned one expires once", async () => {
   const cluster = await startedCluster(3, 23);
   const s = svc("payments");
-  const owner = cluster.running()[0]!.mapper.ownerOf(s.groupedName);
+  const owner = cluster.running()[0]!.ownerOf(s.groupedName);
   const others = cluster.addresses.filter((a) => a !== owner);
   await cluster.write(others[0]!, register(s, "192.0.2.10")); // kept alive by beats
   await cluster.write(others[0]!, register(s, "192.0.2.11")); // abandoned
@@ -100,12 +102,12 @@ test("owner crash: it goes DOWN, another node takes over checks, a beating insta
   for (let t = 0; t < 60_000; t += 1000) {
     if (t % 5000 === 0) await cluster.write(others[t % 2]!, beat(s, "192.0.2.10"));
     await cluster.advance(1000);
-    if (downAt < 0 && cluster.node(others[0]!).members.get(owner)?.state === "DOWN") downAt = cluster.scheduler.now() - start;
+    if (downAt < 0 && stateSeenBy(cluster, others[0]!, owner) === "DOWN") downAt = cluster.scheduler.now() - start;
   }
   assert.ok(downAt > 0 && downAt <= 12_000, `owner DOWN within bound, took ${downAt} ms`);
-  const newOwner = cluster.node(others[0]!).mapper.ownerOf(s.groupedName);
+  const newOwner = cluster.node(others[0]!).ownerOf(s.groupedName);
   assert.notEqual(newOwner, owner);
-  assert.equal(cluster.node(others[1]!).mapper.ownerOf(s.groupedName), newOwner);
+  assert.equal(cluster.node(others[1]!).ownerOf(s.groupedName), newOwner);
   assertConverged(cluster);
   for (const a of others) {
     const ips = cluster.node(a).registry.get(serviceKey(s))!.instances.map((i) => i.ip);
@@ -132,11 +134,11 @@ test("a restarted node rejoins by snapshot and verify repairs a peer that missed
   assert.equal(restarted.ready, true);
   assertConverged(cluster);
   assert.equal(restarted.registry.instanceCount, 30);
-  assert.ok(restarted.distro!.loader.progress.keysDone >= 30, "the registry came from the snapshot stream");
+  assert.ok(restarted.stats().distro!.snapshotKeysLoaded >= 30, "the registry came from the snapshot stream");
   // verify: drop a key on one node behind Distro's back; the owner's digest brings it back
   const key = serviceKey(svc("r0"));
-  const holder = cluster.running().find((n) => !n.mapper.responsible(svc("r0").groupedName))!;
-  holder.registry.forget(key);
+  const holder = cluster.running().find((n) => !n.isResponsible(svc("r0").groupedName))!;
+  storeOf(holder).forget(key);
   await cluster.advance(12_000);
   assertConverged(cluster);
   assert.ok(holder.registry.get(key) !== undefined);

@@ -41,15 +41,15 @@ test("a joining node is not ready, sends no digests and repairs nobody until its
   // A write reaching the joiner mid-load, for a service the snapshot also carries.
   await cluster.advance(3_000);
   assert.equal(node.ready, false, "still loading");
-  assert.ok(node.distro!.loader.progress.keysDone > 0, "the load is under way");
-  assert.ok(node.distro!.loader.progress.keysDone < 150, "and far from finished (several verify periods to go)");
+  assert.ok(node.stats().distro!.snapshotKeysLoaded > 0, "the load is under way");
+  assert.ok(node.stats().distro!.snapshotKeysLoaded < 150, "and far from finished (several verify periods to go)");
   // Data only the joiner holds, for a service `a` owns: verify repairs `a` with it, but not mid-load.
   let orphan = svc(1000);
-  for (let i = 1000; cluster.node(a).mapper.ownerOf(orphan.groupedName) !== a; i++) orphan = svc(i);
-  node.registry.apply(makeDatum(serviceKey(orphan), false, DEFAULT_SERVICE_META, { counter: cluster.scheduler.now(), writer: a }, []));
+  for (let i = 1000; cluster.node(a).ownerOf(orphan.groupedName) !== a; i++) orphan = svc(i);
+  node.onSync(a, [makeDatum(serviceKey(orphan), false, DEFAULT_SERVICE_META, { counter: cluster.scheduler.now(), writer: a }, [])]);
   const late = svc(299);
   const before = cluster.node(a).registry.get(serviceKey(late))!;
-  node.naming.execute(register(late, "198.51.100.99"));
+  await node.write(register(late, "198.51.100.99"), { forwarded: true }); // executed here, wherever the owner is
   let readyAt = -1;
   for (let t = 0; t < 60_000 && readyAt < 0; t += 500) {
     await cluster.advance(500);
@@ -60,7 +60,7 @@ test("a joining node is not ready, sends no digests and repairs nobody until its
     }
   }
   assert.ok(readyAt >= 0, "the load completes");
-  assert.ok(node.distro!.loader.progress.keysDone >= 300);
+  assert.ok(node.stats().distro!.snapshotKeysLoaded >= 300);
   const merged = node.registry.get(serviceKey(late))!;
   assert.deepEqual(merged.instances.map((i) => i.ip).sort(), ["198.51.100.1", "198.51.100.99"], "the write during the load was not overwritten");
   assert.ok(merged.version.counter > before.version.counter);
@@ -68,7 +68,7 @@ test("a joining node is not ready, sends no digests and repairs nobody until its
   await cluster.advance(15_000);
   assert.ok(digestsFromJoiner.length > 0, "digests start once ready");
   assert.ok(cluster.node(a).registry.get(serviceKey(orphan)) !== undefined, "once ready, verify hands the owner what it lacked");
-  for (const n of cluster.running()) n.registry.purge();
+  for (const n of cluster.running()) n.purge();
   for (const other of [a, b]) assert.equal(firstDifference(cluster.node(other).registry, node.registry), undefined);
   cluster.close();
 });

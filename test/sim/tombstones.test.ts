@@ -32,7 +32,7 @@ test("a member partitioned for longer than the tombstone TTL brings nothing remo
   const cluster = new SimCluster({ size: 3, seed: 5, configure: (c) => ({ ...c, tombstoneTtlMs: TTL }) });
   cluster.startAll();
   await cluster.advance(15_000);
-  const owner = cluster.node(cluster.addresses[0]!).mapper.ownerOf(S.groupedName);
+  const owner = cluster.node(cluster.addresses[0]!).ownerOf(S.groupedName);
   const away = cluster.addresses.find((a) => a !== owner)!;
   const stay = cluster.addresses.filter((a) => a !== away);
   for (const ip of ["192.0.2.50", "192.0.2.51"]) assert.equal((await cluster.write(owner, register(ip))).ok, true);

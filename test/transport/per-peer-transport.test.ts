@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Abilities, MemberInfo } from "../../src/node/cluster/member.js";
 import type { ServiceDatum } from "../../src/core/service-datum.js";
-import { PerPeerTransport, type PeerTransportMode } from "../../src/transport/per-peer-transport.js";
+import type { PeerTransportMode } from "../../src/node/ports.js";
+import { PerPeerTransport } from "../../src/transport/per-peer-transport.js";
 import { PeerError, SYNC_ACCEPTED, type PeerTransport, type SnapshotChunk, type SyncOutcome } from "../../src/node/ports.js";
 
 const PEER = "127.0.0.1:8849";
@@ -58,7 +59,7 @@ function setup(mode: PeerTransportMode, known?: Abilities) {
   const grpc = new FakeTransport(info({ grpcPeer: true, httpPeer: true }));
   const http = new FakeTransport(info({ grpcPeer: false, httpPeer: true }));
   const member: { abilities: Abilities | undefined } = { abilities: known };
-  const transport = new PerPeerTransport(mode, grpc, http, () => member.abilities);
+  const transport = new PerPeerTransport(mode, grpc, http, { abilitiesOf: () => member.abilities });
   /** Reports as the MemberManager does: what the answer says becomes the peer's advertised abilities. */
   const report = async (): Promise<void> => {
     member.abilities = (await transport.report(PEER, info({ grpcPeer: true, httpPeer: true }))).abilities;
@@ -134,7 +135,7 @@ test("auto: a gRPC peer whose gRPC port fails but HTTP answers is reached over H
   const grpcInfo = info({ grpcPeer: true, httpPeer: true });
   // Its HTTP answer still advertises gRPC (a ts-nacos node whose gRPC listener is broken).
   const http = new FakeTransport(grpcInfo);
-  const t = new PerPeerTransport("auto", grpc, http, () => grpcInfo.abilities);
+  const t = new PerPeerTransport("auto", grpc, http, { abilitiesOf: () => grpcInfo.abilities });
   grpc.down = true;
   await t.report(PEER, grpcInfo);
   assert.equal(t.transportOf(PEER), "http");
@@ -165,18 +166,9 @@ test("a switch leaves calls in flight on their transport: each change is carried
   assert.deepEqual(grpc.calls, ["report", "sync:2"]);
 });
 
-test("metrics show the transport of each peer", () => {
-  const known = (peer: string): Abilities | undefined => (peer === PEER ? { grpcPeer: false, httpPeer: true } : undefined);
-  const transport = new PerPeerTransport("auto", new FakeTransport(info(known(PEER)!)), new FakeTransport(info(known(PEER)!)), known);
-  assert.equal(
-    transport.metricsText([PEER, "127.0.0.1:8850"]),
-    [
-      "# HELP nacos_peer_transport Transport used to reach each peer (1 = in use)",
-      "# TYPE nacos_peer_transport gauge",
-      `nacos_peer_transport{peer="${PEER}",transport="grpc"} 0`,
-      `nacos_peer_transport{peer="${PEER}",transport="http"} 1`,
-      `nacos_peer_transport{peer="127.0.0.1:8850",transport="grpc"} 1`,
-      `nacos_peer_transport{peer="127.0.0.1:8850",transport="http"} 0`,
-    ].join("\n") + "\n",
-  );
+test("before a first report, auto reaches a peer by what it advertised, and gRPC when it advertised nothing", () => {
+  const abilitiesOf = (peer: string): Abilities | undefined => (peer === PEER ? { grpcPeer: false, httpPeer: true } : undefined);
+  const transport = new PerPeerTransport("auto", new FakeTransport(info({ grpcPeer: true, httpPeer: true })), new FakeTransport(info({ grpcPeer: false, httpPeer: true })), { abilitiesOf });
+  assert.equal(transport.transportOf(PEER), "http");
+  assert.equal(transport.transportOf("127.0.0.1:8850"), "grpc");
 });

@@ -9,6 +9,7 @@ import type { Log } from "../../core/log.js";
 import { every, type Scheduler, type TimerHandle } from "../../core/scheduler.js";
 import { PeerError, type PeerTransport } from "../ports.js";
 import type { Member, MemberInfo, MemberState } from "./member.js";
+import type { MemberTable } from "./member-table.js";
 
 export interface MembershipConfig {
   readonly reportIntervalMs: number;
@@ -20,17 +21,9 @@ export interface MembershipConfig {
   readonly maxClockSkewMs: number;
 }
 
-export const DEFAULT_MEMBERSHIP_CONFIG: MembershipConfig = {
-  reportIntervalMs: 2000,
-  failThreshold: 3,
-  suspicionTimeoutMs: 8000,
-  maxClockSkewMs: 60_000,
-};
-
 export type MembershipListener = (reason: "healthy" | "info") => void;
 
 export class MemberManager {
-  private readonly members = new Map<string, Member>();
   private readonly listeners: MembershipListener[] = [];
   private readonly probing = new Set<string>();
   private cursor = 0;
@@ -38,26 +31,14 @@ export class MemberManager {
   private healthyKey = "";
 
   constructor(
-    private readonly self: string,
-    addresses: readonly string[],
+    private readonly members: MemberTable,
     private readonly selfInfo: () => MemberInfo,
     private readonly scheduler: Scheduler,
     private readonly transport: PeerTransport | undefined,
     private readonly config: MembershipConfig,
     private readonly log: Log,
   ) {
-    for (const address of new Set([self, ...addresses])) {
-      this.members.set(address, {
-        address,
-        state: address === self ? "UP" : "DOWN",
-        failAccessCnt: 0,
-        failingSince: undefined,
-        lastRefreshTime: address === self ? scheduler.now() : 0,
-        info: undefined,
-        clockSkewMs: undefined,
-      });
-    }
-    this.healthyKey = this.healthy().join(",");
+    this.healthyKey = members.healthy().join(",");
   }
 
   onChange(listener: MembershipListener): void {
@@ -67,43 +48,12 @@ export class MemberManager {
   /** Probes every peer once right away (so a starting node learns the cluster fast), then reports periodically. */
   start(): void {
     if (this.transport === undefined) return;
-    for (const peer of this.peers()) void this.probe(peer);
+    for (const peer of this.members.peers()) void this.probe(peer);
     this.timer = every(this.scheduler, this.config.reportIntervalMs, () => this.tick());
   }
 
   close(): void {
     this.timer?.cancel();
-  }
-
-  get selfAddress(): string {
-    return this.self;
-  }
-
-  /** All members including this node, sorted by address. */
-  all(): Member[] {
-    return [...this.members.values()].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
-  }
-
-  get(address: string): Member | undefined {
-    return this.members.get(address);
-  }
-
-  isMember(address: string): boolean {
-    return this.members.has(address);
-  }
-
-  /** Every member except this node. */
-  peers(): string[] {
-    return this.all()
-      .map((m) => m.address)
-      .filter((a) => a !== this.self);
-  }
-
-  /** Addresses in state UP or SUSPICIOUS (1.4's healthy list), this node included, sorted. */
-  healthy(): string[] {
-    return this.all()
-      .filter((m) => m.state === "UP" || m.state === "SUSPICIOUS")
-      .map((m) => m.address);
   }
 
   /**
@@ -113,7 +63,7 @@ export class MemberManager {
    */
   onReport(reporter: MemberInfo): MemberInfo {
     const member = this.members.get(reporter.address);
-    if (member !== undefined && reporter.address !== this.self) {
+    if (member !== undefined && reporter.address !== this.members.self) {
       if (member.state === "UP") this.markUp(reporter.address, reporter);
       else void this.probe(reporter.address);
     }
@@ -121,7 +71,7 @@ export class MemberManager {
   }
 
   private tick(): void {
-    const peers = this.peers();
+    const peers = this.members.peers();
     if (peers.length === 0) return;
     const target = peers[this.cursor++ % peers.length]!;
     const suspicious = peers.filter((p) => p !== target && this.members.get(p)?.state === "SUSPICIOUS");
@@ -199,7 +149,7 @@ export class MemberManager {
   }
 
   private changed(infoChanged: boolean): void {
-    const key = this.healthy().join(",");
+    const key = this.members.healthy().join(",");
     if (key !== this.healthyKey) {
       this.healthyKey = key;
       for (const l of this.listeners) l("healthy");

@@ -45,26 +45,3 @@ export interface Member {
   /** Its clock minus ours when its description arrived (network delay included); undefined until heard from. */
   clockSkewMs: number | undefined;
 }
-
-/** `ip[:port]` → `ip:port`; IPv6 must be bracketed as in cluster.conf. Throws on anything else. */
-export function normalizeAddress(raw: string, defaultPort = 8848): string {
-  const text = raw.trim();
-  const v6 = /^\[([0-9a-fA-F:.]+)\](?::(\d+))?$/.exec(text);
-  const v4 = /^([0-9A-Za-z.-]+)(?::(\d+))?$/.exec(text);
-  const match = v6 ?? v4;
-  if (match === null) throw new Error(`invalid member address: '${raw}'`);
-  const port = match[2] === undefined ? defaultPort : Number(match[2]);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`invalid port in member address: '${raw}'`);
-  return v6 !== null ? `[${match[1]}]:${port}` : `${match[1]}:${port}`;
-}
-
-/** `host:port`, bracketing an IPv6 host. */
-export function joinAddress(host: string, port: number): string {
-  return `${host.includes(":") ? `[${host}]` : host}:${port}`;
-}
-
-export function splitAddress(address: string): { host: string; port: number } {
-  const at = address.lastIndexOf(":");
-  const host = address.slice(0, at).replace(/^\[(.*)\]$/, "$1");
-  return { host, port: Number(address.slice(at + 1)) };
-}

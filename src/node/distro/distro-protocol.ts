@@ -34,12 +34,6 @@ export interface DistroConfig {
   readonly snapshot: SnapshotLoadConfig & SnapshotServeConfig;
 }
 
-export const DEFAULT_DISTRO_CONFIG: DistroConfig = {
-  sync: { delayMs: 1000, retryBaseMs: 3000, retryMaxMs: 30_000, maxKeys: 1000, maxInstances: 20_000, maxBytes: 2 * 1024 * 1024 },
-  verify: { intervalMs: 5000, bucketCount: 64, queryBatchKeys: 1000, maxDetailBytes: 2 * 1024 * 1024 },
-  snapshot: { chunkBytes: 256 * 1024, maxStreams: 4, retryDelayMs: 3000, giveUpAfterMs: 10_000 },
-};
-
 export interface DistroDeps {
   readonly self: string;
   readonly registry: Registry;
@@ -52,6 +46,8 @@ export interface DistroDeps {
   readonly snapshotSources: () => string[];
   /** Tombstones with versions below this may already be purged (see Registry). */
   readonly purgeHorizon: () => number;
+  /** How a peer without versioned digests (Nacos 1.4) is verified. */
+  readonly verifyWithoutDigests?: (peer: string, viewHash: string) => Promise<void>;
   readonly log: Log;
 }
 
@@ -67,7 +63,7 @@ export class DistroProtocol {
 
   constructor(
     private readonly deps: DistroDeps,
-    private readonly config: DistroConfig = DEFAULT_DISTRO_CONFIG,
+    private readonly config: DistroConfig,
   ) {
     const { registry, scheduler, transport, log } = deps;
     this.refusalLog = new Throttle(() => scheduler.now(), 60_000);
@@ -84,6 +80,7 @@ export class DistroProtocol {
         clock: () => scheduler.now(),
         pushTo: (peer, keys) => this.sync.syncTo(peer, keys),
         merge,
+        ...(deps.verifyWithoutDigests === undefined ? {} : { verifyWithoutDigests: deps.verifyWithoutDigests }),
         log,
       },
       config.verify,

@@ -35,6 +35,8 @@ export interface VerifyDeps {
   readonly pushTo: (peer: string, keys: string[]) => void;
   /** Merges a datum fetched from `source` (the owner) into the registry. */
   readonly merge: (source: string, datum: ServiceDatum) => ApplyOutcome;
+  /** A peer without versioned digests (Nacos 1.4) is verified another way; none: nothing more is sent. */
+  readonly verifyWithoutDigests?: (peer: string, viewHash: string) => Promise<void>;
   readonly log: Log;
 }
 
@@ -101,6 +103,12 @@ export class DistroVerify {
   private async verifyPeer(peer: string, summary: VerifySummary, owned: DigestEntry[], startedAt: number): Promise<void> {
     try {
       const reply = await this.deps.transport.verify(peer, summary);
+      if (reply.digestsUnsupported === true) {
+        // A 1.4 peer keeps no versions, so it can hand no removal back: nothing of it holds tombstones back.
+        this.confirmed.set(peer, Math.max(startedAt, this.confirmed.get(peer) ?? 0));
+        await this.deps.verifyWithoutDigests?.(peer, summary.viewHash);
+        return;
+      }
       if (reply.mismatchedBuckets.length === 0) {
         this.confirmed.set(peer, Math.max(startedAt, this.confirmed.get(peer) ?? 0));
         return;

@@ -19,8 +19,6 @@ export interface HeartbeatCheckConfig {
   readonly expireInstances: boolean;
 }
 
-export const DEFAULT_HEARTBEAT_CHECK_CONFIG: HeartbeatCheckConfig = { periodMs: 5000, expireInstances: true };
-
 export class HeartbeatChecker {
   private timer: TimerHandle | undefined;
   expired = 0;

@@ -4,12 +4,13 @@
  */
 import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
-import { joinAddress, splitAddress, type MemberInfo } from "../../node/cluster/member.js";
+import { type MemberInfo } from "../../node/cluster/member.js";
 import type { ClientWrite } from "../../core/ops.js";
 import type { ServiceDatum } from "../../core/service-datum.js";
 import {
   PeerError,
   type ForwardOutcome,
+  type PeerDirectory,
   type PeerTransport,
   type SnapshotChunk,
   type SyncOutcome,
@@ -35,14 +36,6 @@ import { callMetadata } from "./metadata.js";
 import { makeClientConstructor, unary, type ServiceClient } from "./service-adapter.js";
 import { decodeOutcome, encodeWrite } from "./codecs/write.js";
 
-/** Nacos's convention: a member's cluster gRPC port is its HTTP port + 1001. */
-export const GRPC_PORT_OFFSET = 1001;
-
-export function defaultGrpcAddress(peer: string): string {
-  const { host, port } = splitAddress(peer);
-  return joinAddress(host, port + GRPC_PORT_OFFSET);
-}
-
 export interface ClientTls {
   /** PEM CA that signed the peers' server certificates. */
   readonly ca: Buffer;
@@ -55,8 +48,8 @@ export interface GrpcPeerTransportOptions {
   /** This node's member address, sent as the caller of every call. */
   readonly self: string;
   readonly secret?: string | undefined;
-  /** Where a peer's gRPC server listens (`host:port`); `defaultGrpcAddress` unless the runtime knows better. */
-  readonly grpcAddressOf?: (peer: string) => string;
+  /** Where peers' gRPC servers listen: the member directory. */
+  readonly directory: Pick<PeerDirectory, "grpcAddressOf">;
   /** Deadline of sync, verify, query and report. */
   readonly timeoutMs?: number;
   /** Deadline of a forwarded write (it runs on the responsible node before answering). */
@@ -64,7 +57,8 @@ export interface GrpcPeerTransportOptions {
   /** The longest a snapshot stream may stay silent (first chunk included); there is no total deadline. */
   readonly snapshotIdleMs?: number;
   readonly tls?: ClientTls | undefined;
-  readonly connection?: Partial<ConnectionSettings>;
+  /** The message limit (`--max-message-bytes`), and any connection setting to change. */
+  readonly connection: Pick<ConnectionSettings, "maxMessageBytes"> & Partial<ConnectionSettings>;
 }
 
 const DistroClient = makeClientConstructor(DistroService);
@@ -102,7 +96,6 @@ export class GrpcPeerTransport implements PeerTransport {
   private readonly clients = new Map<string, PeerClients>();
   private readonly credentials: grpc.ChannelCredentials;
   private readonly channelOptions: grpc.ChannelOptions;
-  private readonly grpcAddressOf: (peer: string) => string;
   private readonly timeoutMs: number;
   private readonly forwardTimeoutMs: number;
   private readonly snapshotIdleMs: number;
@@ -119,7 +112,6 @@ export class GrpcPeerTransport implements PeerTransport {
       // grpc-js backs off up to 120 s between reconnects by default; a restarted peer must be reachable sooner.
       "grpc.max_reconnect_backoff_ms": 5_000,
     };
-    this.grpcAddressOf = options.grpcAddressOf ?? defaultGrpcAddress;
     this.timeoutMs = options.timeoutMs ?? 3_000;
     this.forwardTimeoutMs = options.forwardTimeoutMs ?? this.timeoutMs;
     this.snapshotIdleMs = options.snapshotIdleMs ?? 10_000;
@@ -240,7 +232,7 @@ export class GrpcPeerTransport implements PeerTransport {
     if (this.closed) throw new PeerError("unavailable", peer, "transport closed");
     let clients = this.clients.get(peer);
     if (clients === undefined) {
-      const target = this.grpcAddressOf(peer);
+      const target = this.options.directory.grpcAddressOf(peer);
       const channel = new grpc.Channel(target, this.credentials, this.channelOptions);
       const shared = { channelOverride: channel };
       clients = {

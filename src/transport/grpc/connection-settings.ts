@@ -21,8 +21,8 @@ export interface ConnectionSettings {
 /** Room left in a message for what surrounds its datums (framing, counters, tokens). */
 export const MESSAGE_OVERHEAD_BYTES = 64 * 1024;
 
-export const DEFAULT_CONNECTION_SETTINGS: ConnectionSettings = Object.freeze({
-  maxMessageBytes: 4 * 1024 * 1024,
+/** Everything but the message limit, which is an option of the node (`--max-message-bytes`). */
+export const DEFAULT_CONNECTION_SETTINGS: Omit<ConnectionSettings, "maxMessageBytes"> = Object.freeze({
   maxConcurrentStreams: 128,
   keepaliveTimeMs: 30_000,
   keepaliveTimeoutMs: 10_000,

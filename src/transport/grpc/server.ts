@@ -1,6 +1,6 @@
 /**
  * Serves DistroService and MemberService (and server reflection) by calling a PeerHandler. Every call is
- * admitted from its metadata and connection before grpc-js reads a byte of its message (peer-admission.ts),
+ * admitted from its metadata and connection before grpc-js reads a byte of its message (admission.ts),
  * then decoded completely and checked before the handler sees it, so a refused or invalid call changes
  * nothing; a handler failure answers INTERNAL and never takes the server down. What one call may cost is
  * bounded: message sizes, repeated-field counts, the size of answers, and how long a snapshot stream may wait
@@ -10,7 +10,7 @@ import { once } from "node:events";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { create, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
-import { joinAddress } from "../../node/cluster/member.js";
+import { joinAddress } from "../../core/address.js";
 import { estimateBytes } from "../../core/datum-size.js";
 import type { Log } from "../../core/log.js";
 import type { ServiceDatum } from "../../core/service-datum.js";
@@ -57,7 +57,8 @@ export interface GrpcPeerServerOptions {
   /** The cluster secret callers must present; without it the server admits everyone. */
   readonly secret?: string | undefined;
   readonly tls?: ServerTls | undefined;
-  readonly connection?: Partial<ConnectionSettings>;
+  /** The message limit (`--max-message-bytes`), and any connection setting to change. */
+  readonly connection: Pick<ConnectionSettings, "maxMessageBytes"> & Partial<ConnectionSettings>;
   /** Serve gRPC reflection (default true): the schema is public, so it is open even in a secured cluster. */
   readonly reflection?: boolean;
   /** Checks callers against the member they name; the system resolver unless a test says otherwise. */

@@ -6,57 +6,45 @@
  *
  * What travels, and how it maps:
  * - sync → `PUT /v1/ns/distro/datum`: 1.4 reads each service's live ephemeral instances; a ts-nacos receiver
- *   also reads the versioned datum carried alongside (see legacy-datum-codec.ts). Persistent instances and
- *   service metadata reach only ts-nacos receivers, as 1.4 keeps those in its Raft store.
- * - verify → 1.4's checksum round `PUT /v1/ns/distro/checksum?source=`: on each summary, `{key: datumChecksum}`
- *   of the services this node is responsible for; the peer fetches what differs itself, so the reply never
- *   asks for buckets.
+ *   also reads the versioned datum carried alongside (see codecs/datum.ts). Persistent instances and service
+ *   metadata reach only ts-nacos receivers, as 1.4 keeps those in its Raft store.
+ * - verify → `PUT /v1/ns/distro/digest` to a ts-nacos peer; a 1.4 peer (404) is said to have no digests, and
+ *   the node sends it 1.4's checksum round instead (`sendChecksums`, `PUT /v1/ns/distro/checksum?source=`).
  * - query / snapshot → `GET /v1/ns/distro/datum` (keys in a JSON body) / `GET /v1/ns/distro/datums`. A 1.4
  *   snapshot is one body; it is parsed as a stream and handed on in chunks of bounded size.
  * - report → `POST /v1/core/cluster/report` with our Member JSON.
- * - forward → the client API request 1.4's DistroFilter would proxy (legacy-forward.ts).
+ * - forward → the client API request 1.4's DistroFilter would proxy (codecs/forward.ts).
+ * And the calls only 1.4 peers need (Nacos14Peers): datum and status fetches, checksums, service statuses.
  */
-import type { MemberInfo } from "../../node/cluster/member.js";
+import { estimateBytes } from "../../core/datum-size.js";
 import { NacosError } from "../../core/errors.js";
 import type { ClientWrite } from "../../core/ops.js";
 import type { ServiceDatum } from "../../core/service-datum.js";
-import { estimateBytes } from "../../core/datum-size.js";
+import type { MemberInfo } from "../../node/cluster/member.js";
 import {
   PeerError,
   SYNC_ACCEPTED,
   type ForwardOutcome,
+  type Nacos14Peers,
+  type OwnerList,
   type PeerTransport,
+  type ServiceChecksums,
   type SnapshotChunk,
   type SyncOutcome,
   type VerifyDigest,
   type VerifyReply,
 } from "../../node/ports.js";
-import { objectMembers } from "./codecs/object-stream.js";
-import {
-  asServiceDatum,
-  decodeDatum,
-  decodeDatumMap,
-  encodeDatumMap,
-  legacyChecksum,
-  type LegacyDatum,
-} from "./codecs/datum.js";
-import { forwardOutcomeOf, forwardRequestOf } from "./codecs/forward.js";
+import { asServiceDatum, decodeDatum, decodeDatumMap, encodeDatumMap } from "./codecs/datum.js";
 import { decodeVerifyReply, DIGEST_PATH, encodeDigest } from "./codecs/digest.js";
-import { expectSuccess, LegacyHttpClient, statusError, type LegacyHttp, type PeerAnswer } from "./http.js";
-import type { OwnedDatums } from "../../node/distro/compat14/owner-lists.js";
+import { forwardOutcomeOf, forwardRequestOf } from "./codecs/forward.js";
 import { expectObject, parseJson } from "./codecs/json.js";
-import { encodeMember } from "./codecs/member-json.js";
 import { memberFromReportData } from "./codecs/member.js";
-import {
-  decodeStatuses,
-  encodeChecksums,
-  encodeKeysBody,
-  encodeServiceStatus,
-  type ServiceChecksums,
-} from "./codecs/messages.js";
-import type { LegacyPeerClient } from "./peer-client.js";
+import { encodeMember } from "./codecs/member-json.js";
+import { decodeStatuses, encodeChecksums, encodeKeysBody, encodeServiceStatus } from "./codecs/messages.js";
+import { objectMembers } from "./codecs/object-stream.js";
+import { expectSuccess, Nacos14HttpClient, statusError, type Nacos14Http, type PeerAnswer } from "./http.js";
 
-export interface LegacyPeerTransportOptions {
+export interface Nacos14TransportOptions {
   /** This node's member address, sent as the `source` of syncs and verifies. */
   readonly self: string;
   /** Sent as `User-Agent: Nacos-Server:<version>` and `Client-Version`. */
@@ -79,13 +67,12 @@ const NS = "/nacos/v1/ns";
  */
 export const answerLimit = (maxBodyBytes: number): number => 8 * maxBodyBytes;
 
-export class LegacyPeerTransport implements PeerTransport, LegacyPeerClient {
+export class Nacos14Transport implements PeerTransport, Nacos14Peers {
   private readonly clock: () => number;
 
   constructor(
-    private readonly options: LegacyPeerTransportOptions,
-    private readonly owned: OwnedDatums,
-    private readonly http: LegacyHttp = new LegacyHttpClient({
+    private readonly options: Nacos14TransportOptions,
+    private readonly http: Nacos14Http = new Nacos14HttpClient({
       version: options.version,
       timeoutMs: options.timeoutMs,
       secret: options.secret,
@@ -121,36 +108,28 @@ export class LegacyPeerTransport implements PeerTransport, LegacyPeerClient {
   }
 
   /**
-   * A ts-nacos peer gets the versioned digest (and answers with the buckets that differ); a 1.4 peer, which has
-   * no digest endpoint, gets 1.4's checksum map instead.
+   * A ts-nacos peer gets the versioned digest and answers with the buckets that differ; a 1.4 peer has no digest
+   * endpoint (404/501), which the reply says, and is verified with 1.4's checksums instead (`sendChecksums`).
    */
   async verify(peer: string, digest: VerifyDigest): Promise<VerifyReply> {
     const query = { source: digest.source };
     const body = JSON.stringify(encodeDigest(digest));
     const answer = await this.http.call(peer, { method: "PUT", path: NS + DIGEST_PATH, query, body });
-    if (answer.status === 404 || answer.status === 501) return this.verifyByChecksums(peer, digest);
+    if (answer.status === 404 || answer.status === 501) return { mismatchedBuckets: [], digestsUnsupported: true };
     return this.read(peer, "verify reply", answer, decodeVerifyReply);
   }
 
-  private async verifyByChecksums(peer: string, digest: VerifyDigest): Promise<VerifyReply> {
-    if (digest.kind === "summary") {
-      const checksums = encodeChecksums(this.ownedChecksums());
-      // Never send an empty map: a 1.4 receiver drops every key it maps to the sender that the map lacks.
-      if (Object.keys(checksums).length > 0) {
-        const query = { source: digest.source, viewHash: digest.viewHash };
-        const body = JSON.stringify(checksums);
-        const answer = await this.http.call(peer, { method: "PUT", path: `${NS}/distro/checksum`, query, body });
-        expectSuccess(peer, answer, "verify");
-      }
-    }
-    return { mismatchedBuckets: [] };
+  async sendChecksums(peer: string, checksums: ReadonlyMap<string, string>, viewHash: string): Promise<void> {
+    const query = { source: this.options.self, viewHash };
+    const body = JSON.stringify(encodeChecksums(checksums));
+    expectSuccess(peer, await this.http.call(peer, { method: "PUT", path: `${NS}/distro/checksum`, query, body }), "verify");
   }
 
   async query(peer: string, keys: readonly string[]): Promise<ServiceDatum[]> {
-    return (await this.fetchDatums(peer, keys)).map((d) => asServiceDatum(d, peer));
+    return (await this.fetchLists(peer, keys)).map((d) => asServiceDatum(d, peer));
   }
 
-  async fetchDatums(peer: string, keys: readonly string[]): Promise<LegacyDatum[]> {
+  async fetchLists(peer: string, keys: readonly string[]): Promise<OwnerList[]> {
     if (keys.length === 0) return [];
     const answer = await this.http.call(peer, { method: "GET", path: `${NS}/distro/datum`, body: encodeKeysBody(keys) });
     return this.read(peer, "datum answer", answer, (json) => decodeDatumMap(json, true));
@@ -161,9 +140,8 @@ export class LegacyPeerTransport implements PeerTransport, LegacyPeerClient {
     return this.read(peer, "statuses answer", answer, decodeStatuses);
   }
 
-  /** 1.4's health channel: `POST /v1/ns/service/status` with one namespace's service checksums. */
-  async sendServiceStatus(peer: string, checksums: ServiceChecksums): Promise<void> {
-    const body = encodeServiceStatus(checksums, this.options.self);
+  async sendServiceStatus(peer: string, report: ServiceChecksums): Promise<void> {
+    const body = encodeServiceStatus(report, this.options.self);
     expectSuccess(peer, await this.http.call(peer, { method: "POST", path: `${NS}/service/status`, body }), "service status");
   }
 
@@ -238,9 +216,7 @@ export class LegacyPeerTransport implements PeerTransport, LegacyPeerClient {
     return this.decoding(peer, "forward answer", () => forwardOutcomeOf(write, answer.status, answer.body));
   }
 
-  private *ownedChecksums(): Iterable<readonly [string, string]> {
-    for (const datum of this.owned.ownedDatums()) yield [datum.key, legacyChecksum(datum)];
-  }
+
 
   /** A successful answer's JSON body, decoded; a malformed one is the peer's failure, not a refusal. */
   private read<T>(peer: string, what: string, answer: PeerAnswer, decode: (json: unknown) => T): T {

@@ -6,11 +6,11 @@
  * by specification ("Request with GET/HEAD method cannot have body"); one client keeps one error mapping.
  */
 import http, { type IncomingHttpHeaders, type IncomingMessage } from "node:http";
-import { splitAddress } from "../../node/cluster/member.js";
+import { splitAddress } from "../../core/address.js";
 import { PeerError } from "../../node/ports.js";
 import { CLUSTER_SECRET_HEADER } from "../peer-secret.js";
 
-export interface LegacyHttpOptions {
+export interface Nacos14HttpOptions {
   /** Our version, sent as `User-Agent: Nacos-Server:<version>` (so no peer ever forwards our requests again). */
   readonly version: string;
   /** Deadline of a call; for a streamed answer, of its start and of every silence after. */
@@ -42,14 +42,14 @@ export interface PeerAnswer {
 }
 
 /** What the legacy transport needs of HTTP; the real client below, or a simulated network's. */
-export interface LegacyHttp {
+export interface Nacos14Http {
   call(peer: string, call: PeerCall): Promise<PeerAnswer>;
   open(peer: string, call: PeerCall): Promise<PeerStream>;
   close(): void;
 }
 
 /** The headers of every peer call: 1.4's identification, our secret, and explicit framing of any body. */
-export function peerRequestHeaders(options: LegacyHttpOptions, call: PeerCall): Record<string, string> {
+export function peerRequestHeaders(options: Nacos14HttpOptions, call: PeerCall): Record<string, string> {
   const { version, secret } = options;
   const headers: Record<string, string> = {
     "User-Agent": `Nacos-Server:${version}`,
@@ -66,10 +66,10 @@ export function peerRequestHeaders(options: LegacyHttpOptions, call: PeerCall): 
   return headers;
 }
 
-export class LegacyHttpClient implements LegacyHttp {
+export class Nacos14HttpClient implements Nacos14Http {
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
 
-  constructor(private readonly options: LegacyHttpOptions) {}
+  constructor(private readonly options: Nacos14HttpOptions) {}
 
   /** One call and its whole answer. Rejects (with a PeerError) only when no complete answer came. */
   async call(peer: string, call: PeerCall): Promise<PeerAnswer> {

@@ -1,6 +1,6 @@
 /**
- * Nacos 1.4's peer endpoints, served from a PeerHandler and a LegacyIngest, so 1.4 nodes (and ts-nacos nodes
- * talking HTTP) can replicate to, verify against, load from and report to this node. Register the plugin
+ * Nacos 1.4's peer endpoints, served from the node's Nacos14Handler, so 1.4 nodes (and
+ * ts-nacos nodes talking HTTP) can replicate to, verify against, load from and report to this node. Register the plugin
  * once, without a prefix: it serves every route under both `/nacos/v1/...` (1.4's context path, which 1.4
  * peers call) and `/v1/...`.
  *
@@ -11,51 +11,31 @@
 import { Readable } from "node:stream";
 import { gunzipSync } from "node:zlib";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
-import { splitAddress, type MemberInfo } from "../../node/cluster/member.js";
 import { NacosError, badRequest } from "../../core/errors.js";
 import type { Log } from "../../core/log.js";
-import { parseServiceKey } from "../../core/naming.js";
-import type { Scheduler } from "../../core/scheduler.js";
-import { BusyError, type PeerHandler, type SnapshotChunk } from "../../node/ports.js";
-import { PeerIdentity, plainIp } from "../peer-identity.js";
+import type { MemberInfo } from "../../node/cluster/member.js";
+import { BusyError, type Nacos14Handler, type SnapshotChunk } from "../../node/ports.js";
+import { CONTEXT_PATHS, isServerFailure, JSON_TYPE, queryParam as param, sendError, socketIp, TEXT } from "../http-common.js";
+import { PeerIdentity } from "../peer-identity.js";
+import { CLUSTER_SECRET_HEADER, secretMatches } from "../peer-secret.js";
+import { decodeDatumMap, encodeDatumMap } from "./codecs/datum.js";
 import { decodeDigest, DIGEST_PATH, encodeVerifyReply } from "./codecs/digest.js";
-import { decodeDatumMap, encodeDatumMap, type LegacyDatum } from "./codecs/datum.js";
-import type { LegacyIngest } from "../../node/distro/compat14/owner-lists.js";
 import { expectObject, parseJson } from "./codecs/json.js";
 import { decodeMember, reportAccepted, reportRefused } from "./codecs/member.js";
 import { decodeChecksums, decodeKeysBody, decodeServiceStatus } from "./codecs/messages.js";
-import type { LegacyPeerClient } from "./peer-client.js";
-import { LegacyStatusReceiver } from "../../node/distro/compat14/status-receiver.js";
-import { DEFAULT_VERIFY_RECEIVER_CONFIG, LegacyVerifyReceiver, type VerifyReceiverConfig } from "../../node/distro/compat14/checksum-verify.js";
-import { CLUSTER_SECRET_HEADER, secretMatches } from "../peer-secret.js";
 
-export interface LegacyPeerRoutesOptions {
-  readonly handler: PeerHandler;
-  readonly ingest: LegacyIngest;
-  /** Calls back the peer that sent checksums or statuses, to fetch what differs. */
-  readonly client: LegacyPeerClient;
-  readonly scheduler: Scheduler;
+export interface Nacos14RoutesOptions {
+  readonly handler: Nacos14Handler;
+  /** Time stamped on what is sent (`lastBeat`, `lastRefreshTime`). */
+  readonly clock: () => number;
   readonly log: Log;
   readonly secret?: string | undefined;
   /** Largest accepted body (the node's `--body-limit`). */
   readonly bodyLimitBytes: number;
-  readonly verify?: VerifyReceiverConfig;
   /** Checks that a caller speaks only for itself; the system resolver unless a test says otherwise. */
   readonly identity?: PeerIdentity;
   /** A snapshot answer whose reader takes nothing for this long is cut (default 30 s). */
   readonly snapshotStallMs?: number;
-}
-
-const TEXT = "text/plain; charset=utf-8";
-const JSON_TYPE = "application/json; charset=utf-8";
-
-type Query = Readonly<Record<string, string | string[] | undefined>>;
-
-/** A query parameter as 1.4 reads it: the first value, trimmed; undefined when absent or blank. */
-function param(req: FastifyRequest, name: string): string | undefined {
-  const raw = (req.query as Query)[name];
-  const value = (Array.isArray(raw) ? raw[0] : raw)?.trim();
-  return value === undefined || value === "" ? undefined : value;
 }
 
 function textBody(req: FastifyRequest): string {
@@ -87,9 +67,6 @@ async function getBody(req: FastifyRequest, limit: number): Promise<string> {
   return bodyText(Buffer.concat(pieces), limit);
 }
 
-/** The connection's own address: never a forwarded-for header, which a client can write. */
-const socketIp = (req: FastifyRequest): string => plainIp(req.socket.remoteAddress ?? "");
-
 /** The snapshot as one JSON object, written chunk by chunk: memory stays at one chunk whatever the registry's size. */
 async function* snapshotJson(
   chunks: AsyncIterator<SnapshotChunk>,
@@ -107,8 +84,8 @@ async function* snapshotJson(
   yield "}";
 }
 
-export const legacyPeerRoutes: FastifyPluginAsync<LegacyPeerRoutesOptions> = async (app, options) => {
-  const { handler, ingest, client, scheduler, log, secret } = options;
+export const nacos14PeerRoutes: FastifyPluginAsync<Nacos14RoutesOptions> = async (app, options) => {
+  const { handler, clock, log, secret } = options;
   const bodyLimit = options.bodyLimitBytes;
   const identity = options.identity ?? new PeerIdentity();
   const stallMs = options.snapshotStallMs ?? 30_000;
@@ -119,28 +96,6 @@ export const legacyPeerRoutes: FastifyPluginAsync<LegacyPeerRoutesOptions> = asy
     if (mismatch === undefined) return;
     log.warn("peer call refused: the caller does not speak for itself", { from: socketIp(req), url: req.url, reason: mismatch });
     throw new NacosError(403, `a member may only speak for itself: ${mismatch}`);
-  };
-
-  /** A datum from a ts-nacos node merges with its versions; a 1.4 list replaces the ephemeral instances. */
-  const apply = (datum: LegacyDatum, writer: string): void => {
-    if (datum.versioned !== undefined) handler.onSync(writer, [datum.versioned]);
-    else ingest.applyOwnerList(datum.key, datum.instances, writer);
-  };
-  const verifyConfig = options.verify ?? DEFAULT_VERIFY_RECEIVER_CONFIG;
-  const verifier = new LegacyVerifyReceiver({ ingest, client, apply, scheduler, log }, verifyConfig);
-  const statuses = new LegacyStatusReceiver(ingest, client, log);
-
-  /**
-   * Who wrote a synced datum: the `source` a ts-nacos sender names, else the member at the caller's IP (the
-   * key's owner when several members share that IP), else the bare IP. 1.4's sync names no sender.
-   */
-  const senderOf = (req: FastifyRequest, key: string): string => {
-    const named = param(req, "source");
-    if (named !== undefined) return named;
-    const ip = socketIp(req);
-    const here = ingest.members().filter((m) => m !== ingest.self && splitAddress(m).host === ip);
-    const owner = ingest.ownerOf(parseServiceKey(key).groupedName);
-    return here.includes(owner) ? owner : (here[0] ?? ip);
   };
 
   const requireMember = (address: string): void => {
@@ -156,13 +111,9 @@ export const legacyPeerRoutes: FastifyPluginAsync<LegacyPeerRoutesOptions> = asy
     }
   });
 
-  app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
-    if (err instanceof NacosError) return reply.code(err.status).type(TEXT).send(err.message);
-    if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
-      return reply.code(err.statusCode).type(TEXT).send(err.message);
-    }
-    log.warn("legacy peer request failed", { error: String(err) });
-    return reply.code(500).type(TEXT).send(`caused: ${err.message};`);
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+    if (isServerFailure(err)) log.warn("1.4 peer request failed", { error: String(err) });
+    return sendError(reply, err, bodyLimit);
   });
 
   if (secret !== undefined) {
@@ -183,7 +134,7 @@ export const legacyPeerRoutes: FastifyPluginAsync<LegacyPeerRoutesOptions> = asy
     const raw = textBody(req).trim();
     const map = raw === "" ? {} : expectObject(parseJson(raw, "datum map"), "datum map");
     if (Object.keys(map).length === 0) throw badRequest("receive empty entity!");
-    for (const datum of decodeDatumMap(map, false)) apply(datum, senderOf(req, datum.key));
+    handler.onOwnerLists(socketIp(req), named, decodeDatumMap(map, false));
     return reply.type(TEXT).send("ok");
   };
 
@@ -191,7 +142,7 @@ export const legacyPeerRoutes: FastifyPluginAsync<LegacyPeerRoutesOptions> = asy
     const raw = (await getBody(req, bodyLimit)).trim();
     if (raw === "") throw badRequest(`the keys to query go in the body, as {"keys":"k1,k2"}`);
     const keys = decodeKeysBody(parseJson(raw, "body"));
-    return reply.type(JSON_TYPE).send(JSON.stringify(encodeDatumMap(handler.onQuery(keys), scheduler.now())));
+    return reply.type(JSON_TYPE).send(JSON.stringify(encodeDatumMap(handler.onQuery(keys), clock())));
   };
 
   const onSnapshot = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
@@ -215,7 +166,7 @@ export const legacyPeerRoutes: FastifyPluginAsync<LegacyPeerRoutesOptions> = asy
       reply.header("x-snapshot-total-keys", String(first.value.totalKeys));
       reply.header("x-snapshot-total-instances", String(first.value.totalInstances));
     }
-    return reply.type(JSON_TYPE).send(Readable.from(snapshotJson(chunks, first, scheduler.now())));
+    return reply.type(JSON_TYPE).send(Readable.from(snapshotJson(chunks, first, clock())));
   };
 
   const onChecksums = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
@@ -223,9 +174,7 @@ export const legacyPeerRoutes: FastifyPluginAsync<LegacyPeerRoutesOptions> = asy
     if (source === undefined) throw badRequest("Parameter 'source' is missing");
     requireMember(source);
     await requireCaller(req, source);
-    const checksums = decodeChecksums(parseJson(textBody(req), "checksum map"));
-    // Answered at once, repaired in the background (1.4 does the same); a round still running skips this one.
-    void verifier.receive(source, checksums, param(req, "viewHash"));
+    handler.onChecksums(source, decodeChecksums(parseJson(textBody(req), "checksum map")), param(req, "viewHash"));
     return reply.type(TEXT).send("ok");
   };
 
@@ -242,7 +191,7 @@ export const legacyPeerRoutes: FastifyPluginAsync<LegacyPeerRoutesOptions> = asy
     const { clientIP, checksums } = decodeServiceStatus(textBody(req));
     requireMember(clientIP);
     await requireCaller(req, clientIP);
-    void statuses.receive(clientIP, checksums);
+    handler.onServiceStatus(clientIP, checksums);
     return reply.type(TEXT).send("ok");
   };
 
@@ -256,10 +205,10 @@ export const legacyPeerRoutes: FastifyPluginAsync<LegacyPeerRoutesOptions> = asy
       return reply.type(JSON_TYPE).send(reportRefused);
     }
     await requireCaller(req, reporter.address);
-    return reply.type(JSON_TYPE).send(reportAccepted(handler.onReport(reporter), scheduler.now()));
+    return reply.type(JSON_TYPE).send(reportAccepted(handler.onReport(reporter), clock()));
   };
 
-  for (const prefix of ["/nacos", ""]) {
+  for (const prefix of CONTEXT_PATHS) {
     app.put(`${prefix}/v1/ns/distro/datum`, onSyncDatum);
     app.get(`${prefix}/v1/ns/distro/datum`, onQueryDatum);
     app.get(`${prefix}/v1/ns/distro/datums`, onSnapshot);

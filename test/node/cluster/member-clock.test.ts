@@ -5,10 +5,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { MemberInfo } from "../../../src/node/cluster/member.js";
-import { DEFAULT_MEMBERSHIP_CONFIG, MemberManager } from "../../../src/node/cluster/member-manager.js";
+import { MemberManager } from "../../../src/node/cluster/member-manager.js";
+import { MemberTable } from "../../../src/node/cluster/member-table.js";
 import type { Log } from "../../../src/core/log.js";
 import { VirtualScheduler } from "../../../src/sim/virtual-scheduler.js";
 import type { PeerTransport } from "../../../src/node/ports.js";
+import { defaultNodeConfig } from "../../../src/runtime/options.js";
 
 const SELF = "127.0.0.1:8848";
 const PEER = "127.0.0.2:8848";
@@ -35,12 +37,14 @@ test("a member whose clock is off by more than the allowed skew is warned about 
   const lines: Array<[string, string]> = [];
   const log: Log = { debug() {}, info: (m) => lines.push(["info", m]), warn: (m) => lines.push(["warn", m]), error() {} };
   const self = (): MemberInfo => ({ ...info(), address: SELF, clock: scheduler.now() });
-  const members = new MemberManager(SELF, [PEER], self, scheduler, transport, { ...DEFAULT_MEMBERSHIP_CONFIG, maxClockSkewMs: 60_000 }, log);
+  const table = new MemberTable(SELF, [PEER], scheduler.now());
+  const config = { ...defaultNodeConfig(SELF).membership, maxClockSkewMs: 60_000 };
+  const members = new MemberManager(table, self, scheduler, transport, config, log);
   members.start();
   await scheduler.advance(10);
   skew = 24 * 3600_000; // a day ahead
   await scheduler.advance(10_000);
-  assert.equal(members.get(PEER)!.clockSkewMs, skew);
+  assert.equal(table.get(PEER)!.clockSkewMs, skew);
   const warnings = () => lines.filter(([level, m]) => level === "warn" && m.includes("clock is off"));
   assert.equal(warnings().length, 1, "warned once, not once per report");
   skew = 1_000;

@@ -8,9 +8,12 @@ import { test } from "node:test";
 import { silentLog } from "../../../src/core/log.js";
 import { Registry } from "../../../src/core/registry.js";
 import { DistroMapper } from "../../../src/node/distro/distro-mapper.js";
-import { DEFAULT_DISTRO_CONFIG, DistroProtocol } from "../../../src/node/distro/distro-protocol.js";
+import { DistroProtocol } from "../../../src/node/distro/distro-protocol.js";
 import { VirtualScheduler } from "../../../src/sim/virtual-scheduler.js";
 import { BusyError, type PeerTransport } from "../../../src/node/ports.js";
+import { defaultNodeConfig } from "../../../src/runtime/options.js";
+
+const DISTRO = defaultNodeConfig("127.0.0.1:8848").distro;
 
 const SELF = "127.0.0.1:8848";
 
@@ -30,7 +33,7 @@ async function readyNode(maxStreams: number): Promise<DistroProtocol> {
       purgeHorizon: () => 0,
       log: silentLog,
     },
-    { ...DEFAULT_DISTRO_CONFIG, snapshot: { ...DEFAULT_DISTRO_CONFIG.snapshot, maxStreams } },
+    { ...DISTRO, snapshot: { ...DISTRO.snapshot, maxStreams } },
   );
   await distro.start(false);
   return distro;

@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { serviceKey, type ServiceRef } from "../../../src/core/naming.js";
-import type { InstanceSpec } from "../../../src/core/ops.js";
-import { defaultNodeConfig, NamingNode } from "../../../src/node/naming-node.js";
+import type { ClientWrite, InstanceSpec } from "../../../src/core/ops.js";
 import { VirtualScheduler } from "../../../src/sim/virtual-scheduler.js";
-import { silentLog } from "../../../src/core/log.js";
+import { standaloneNode } from "../../support/node-context.js";
 
 const svc: ServiceRef = { namespaceId: "public", groupedName: "DEFAULT_GROUP@@hb" };
 const key = serviceKey(svc);
@@ -14,9 +13,9 @@ const spec = (ip: string, over: Partial<InstanceSpec> = {}): InstanceSpec => ({
 
 async function standalone() {
   const scheduler = new VirtualScheduler(1);
-  const node = new NamingNode(defaultNodeConfig("127.0.0.1:8848"), scheduler, undefined, silentLog);
+  const node = standaloneNode(scheduler);
   await node.start();
-  const write = (op: Parameters<NamingNode["router"]["write"]>[0]) => node.router.write(op);
+  const write = (op: ClientWrite) => node.write(op);
   const state = (ip: string) => node.registry.getLive(key)?.instances.find((i) => i.ip === ip);
   return { scheduler, node, write, state };
 }
@@ -39,7 +38,7 @@ test("no beat for 15 s → unhealthy, 30 s → removed; beats keep an instance a
   assert.ok(healthyAt > 15_000 && healthyAt <= 20_000, `unhealthy between 15 and 20 s, was ${healthyAt}`);
   assert.ok(removedAt > 30_000 && removedAt <= 35_000, `removed between 30 and 35 s, was ${removedAt}`);
   assert.equal(state("192.0.2.1")?.healthy, true, "the beating instance stays healthy");
-  assert.equal(node.checker.expired, 1);
+  assert.equal(node.stats().heartbeatExpired, 1);
   node.close();
 });
 

@@ -10,7 +10,7 @@ import { createServer } from "node:net";
 import { after, test } from "node:test";
 import { GrpcPeerTransport } from "../../../src/transport/grpc/client.js";
 import { PeerError, type PeerErrorKind } from "../../../src/node/ports.js";
-import { ORDERS, PEER, SELF, SELF_INFO, WRITES, instance, loopback, rejectsWith, type Loopback } from "./fixtures.js";
+import { LIMITS, ORDERS, PEER, SELF, SELF_INFO, WRITES, directoryAt, instance, loopback, rejectsWith, type Loopback } from "./fixtures.js";
 import { identityOf } from "../../../src/core/instance.js";
 import { makeDatum, type ServiceDatum } from "../../../src/core/service-datum.js";
 
@@ -45,7 +45,7 @@ async function closedPort(): Promise<number> {
 
 test("nothing listening at the peer's gRPC port: refused, for unary calls and the snapshot", async () => {
   const port = await closedPort();
-  const transport = new GrpcPeerTransport({ self: SELF, grpcAddressOf: () => `127.0.0.1:${port}`, timeoutMs: 2000 });
+  const transport = new GrpcPeerTransport({ self: SELF, directory: directoryAt(() => `127.0.0.1:${port}`), connection: LIMITS, timeoutMs: 2000 });
   try {
     await rejectsWith(transport.report(PEER, SELF_INFO), kindIs("refused"), "report");
     await rejectsWith(transport.sync(PEER, [ORDERS]), kindIs("refused"), "sync");
@@ -111,7 +111,7 @@ test("an answer that is not a valid domain value: unavailable, naming what was w
 test("forget drops a peer's channel, so the next call resolves its address anew; close refuses every later call", async () => {
   const first = await start();
   let target = first.target;
-  const transport = new GrpcPeerTransport({ self: SELF, grpcAddressOf: () => target, timeoutMs: 2000 });
+  const transport = new GrpcPeerTransport({ self: SELF, directory: directoryAt(() => target), connection: LIMITS, timeoutMs: 2000 });
   try {
     await transport.report(PEER, SELF_INFO);
     // The peer comes back on another port: the open channel still points at the old one.

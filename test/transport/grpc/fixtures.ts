@@ -9,6 +9,7 @@ import type { ClientWrite } from "../../../src/core/ops.js";
 import { makeDatum, type ServiceDatum } from "../../../src/core/service-datum.js";
 import { GrpcPeerServer, type GrpcPeerServerOptions } from "../../../src/transport/grpc/server.js";
 import { GrpcPeerTransport, type GrpcPeerTransportOptions } from "../../../src/transport/grpc/client.js";
+import { DEFAULTS } from "../../../src/runtime/options.js";
 import {
   SYNC_ACCEPTED,
   type ForwardOutcome,
@@ -156,6 +157,12 @@ export type Call =
   | { readonly method: "onReport"; readonly reporter: MemberInfo }
   | { readonly method: "onForward"; readonly write: ClientWrite };
 
+/** The message limit loopback servers and transports get unless a test sets its own: the CLI default, 4 MiB. */
+export const LIMITS = { maxMessageBytes: DEFAULTS.maxMessageBytes };
+
+/** A member directory where every peer's gRPC server is at `target()`. */
+export const directoryAt = (target: () => string) => ({ grpcAddressOf: target });
+
 /** A PeerHandler that records every call; tests set what it answers. */
 export class RecordingHandler implements PeerHandler {
   readonly calls: Call[] = [];
@@ -220,9 +227,9 @@ export async function loopback(
   transport: Partial<GrpcPeerTransportOptions> = {},
   handler = new RecordingHandler(),
 ): Promise<Loopback> {
-  const peerServer = await GrpcPeerServer.start(handler, { host: "127.0.0.1", port: 0, ...server });
+  const peerServer = await GrpcPeerServer.start(handler, { host: "127.0.0.1", port: 0, connection: LIMITS, ...server });
   const target = `127.0.0.1:${peerServer.port}`;
-  const peerTransport = new GrpcPeerTransport({ self: SELF, grpcAddressOf: () => target, ...transport });
+  const peerTransport = new GrpcPeerTransport({ self: SELF, directory: directoryAt(() => target), connection: LIMITS, ...transport });
   return {
     handler,
     server: peerServer,

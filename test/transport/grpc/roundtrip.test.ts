@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { PeerError } from "../../../src/node/ports.js";
-import { defaultGrpcAddress } from "../../../src/transport/grpc/client.js";
 import {
   DATUMS,
   DETAIL,
@@ -103,7 +102,3 @@ test("a handler failure answers INTERNAL with its message; the caller sees an un
   await net.transport.sync(PEER, []); // the server is still serving
 });
 
-test("a peer's gRPC address defaults to its HTTP port + 1001 on the same host", () => {
-  assert.equal(defaultGrpcAddress("10.1.2.3:8848"), "10.1.2.3:9849");
-  assert.equal(defaultGrpcAddress("[::1]:8848"), "[::1]:9849");
-});

@@ -1,4 +1,4 @@
-/** LegacyPeerTransport against a recording stub: every request pinned to the 1.4 shapes, every failure to its kind. */
+/** Nacos14Transport against a recording stub: every request pinned to the 1.4 shapes, every failure to its kind. */
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -6,8 +6,9 @@ import { after, test } from "node:test";
 import type { MemberInfo } from "../../../src/node/cluster/member.js";
 import { identityOf } from "../../../src/core/instance.js";
 import { DEFAULT_SERVICE_META, makeDatum, type ServiceDatum } from "../../../src/core/service-datum.js";
+import { nacos14DatumChecksum } from "../../../src/core/checksum.js";
 import { UNVERSIONED_COUNTER } from "../../../src/transport/nacos14/codecs/datum.js";
-import { LegacyPeerTransport } from "../../../src/transport/nacos14/client.js";
+import { Nacos14Transport } from "../../../src/transport/nacos14/client.js";
 import { PeerError, type SnapshotChunk, type VerifySummary } from "../../../src/node/ports.js";
 import { fixture, fixtureText, freePort, instance, stubServer, type StubAnswer } from "./support.js";
 
@@ -45,8 +46,8 @@ after(async () => {
   for (const close of closers) await close();
 });
 
-function transport(owned: readonly ServiceDatum[] = datums, options: { secret?: string; timeoutMs?: number; chunkBytes?: number } = {}): LegacyPeerTransport {
-  const t = new LegacyPeerTransport(
+function transport(options: { secret?: string; timeoutMs?: number; chunkBytes?: number } = {}): Nacos14Transport {
+  const t = new Nacos14Transport(
     {
       self: SELF,
       version: "0.1.0",
@@ -56,7 +57,6 @@ function transport(owned: readonly ServiceDatum[] = datums, options: { secret?: 
       maxBodyBytes: 4 << 20,
       clock: () => NOW,
     },
-    { ownedDatums: () => owned },
   );
   closers.push(() => t.close());
   return t;
@@ -95,22 +95,18 @@ test("sync PUTs the 1.4 Datum map with the peer headers, naming us as the source
 const nacos14: StubAnswer = (req) =>
   req.path.endsWith("/distro/digest") ? { status: 501, body: `no such api:PUT:${req.path}` } : { body: "ok" };
 
-test("verify to a 1.4 node falls back to 1.4's checksum round for the services we own and asks for no buckets", async () => {
+test("verify to a 1.4 node answers that it keeps no digests; 1.4's checksum round goes on 1.4's path", async () => {
   const peer = await stub(nacos14);
   const summary: VerifySummary = { kind: "summary", source: SELF, viewHash: "abc", purgeHorizon: 0, bucketCount: 64, bucketHashes: [] };
-  assert.deepEqual(await transport().verify(peer.address, summary), { mismatchedBuckets: [] });
-  const [probe, req] = peer.requests;
-  assert.equal(probe!.path, "/nacos/v1/ns/distro/digest");
-  assert.equal(req!.method, "PUT");
-  assert.equal(req!.path, "/nacos/v1/ns/distro/checksum");
-  assert.deepEqual(req!.query, { source: SELF, viewHash: "abc" });
+  assert.deepEqual(await transport().verify(peer.address, summary), { mismatchedBuckets: [], digestsUnsupported: true });
+  assert.equal(peer.requests[0]!.path, "/nacos/v1/ns/distro/digest");
+  await transport().sendChecksums(peer.address, new Map(datums.map((d) => [d.key, nacos14DatumChecksum(d)])), "abc");
+  const req = peer.requests[1]!;
+  assert.equal(req.method, "PUT");
+  assert.equal(req.path, "/nacos/v1/ns/distro/checksum");
+  assert.deepEqual(req.query, { source: SELF, viewHash: "abc" });
   // The checksums are 1.4's Instances.getChecksum, computed by hand for the fixture.
-  assert.deepEqual(JSON.parse(req!.body), fixture("checksum-map.json"));
-
-  await transport([]).verify(peer.address, summary);
-  await transport().verify(peer.address, { ...summary, kind: "detail", buckets: [1], entries: [] });
-  const checksumRounds = peer.requests.filter((r) => r.path.endsWith("/distro/checksum"));
-  assert.equal(checksumRounds.length, 1, "nothing owned, or a detail round: no checksums to send");
+  assert.deepEqual(JSON.parse(req.body), fixture("checksum-map.json"));
 });
 
 test("verify to a ts-nacos node carries the versioned digest and returns its answer", async () => {
@@ -156,7 +152,7 @@ test("a snapshot body is read as a stream and handed on in chunks of bounded siz
     many[key] = { key, value: template.value, timestamp: 1 };
   }
   const peer = await stub((req) => ({ body: req.query.resumeAfter === undefined ? JSON.stringify(many) : "{}", type: "application/json" }));
-  const chunks = await collect(transport(datums, { chunkBytes: 2000 }).snapshot(peer.address, ""));
+  const chunks = await collect(transport({ chunkBytes: 2000 }).snapshot(peer.address, ""));
   assert.ok(chunks.length > 3, `several chunks (${chunks.length})`);
   assert.equal(chunks.flatMap((c) => c.datums).length, 50);
   assert.equal(chunks.at(-1)!.totalKeys, 50);
@@ -201,10 +197,10 @@ test("report POSTs our Member JSON; 1.4's answer makes an HTTP-only Nacos node, 
 
 test("service status and instance statuses use 1.4's paths and bodies", async () => {
   const peer = await stub((req) => (req.path.endsWith("/statuses") ? { body: fixtureText("instance-statuses.json"), type: "application/json" } : { body: "ok" }));
-  const t = new LegacyPeerTransport({ self: "127.0.0.1:8848", version: "0.1.0", timeoutMs: 2000, snapshotChunkBytes: 1024, maxBodyBytes: 1 << 20 }, { ownedDatums: () => [] });
+  const t = new Nacos14Transport({ self: "127.0.0.1:8848", version: "0.1.0", timeoutMs: 2000, snapshotChunkBytes: 1024, maxBodyBytes: 1 << 20 });
   closers.push(() => t.close());
   const { statuses } = fixture("service-status-body.json") as { statuses: string };
-  await t.sendServiceStatus(peer.address, JSON.parse(statuses) as Parameters<LegacyPeerTransport["sendServiceStatus"]>[1]);
+  await t.sendServiceStatus(peer.address, JSON.parse(statuses) as Parameters<Nacos14Transport["sendServiceStatus"]>[1]);
   assert.equal(peer.requests[0]!.method, "POST");
   assert.equal(peer.requests[0]!.path, "/nacos/v1/ns/service/status");
   assert.deepEqual(JSON.parse(peer.requests[0]!.body), fixture("service-status-body.json"));
@@ -221,7 +217,7 @@ test("service status and instance statuses use 1.4's paths and bodies", async ()
 
 test("the cluster secret travels in X-Nacos-Cluster-Secret", async () => {
   const peer = await stub(ok);
-  await transport(datums, { secret: "s3cret" }).sync(peer.address, datums);
+  await transport({ secret: "s3cret" }).sync(peer.address, datums);
   assert.equal(peer.requests[0]!.headers["x-nacos-cluster-secret"], "s3cret");
 });
 
@@ -245,8 +241,8 @@ test("failures map to PeerError kinds: refused, timeout, rejected, unavailable",
     silent.close();
   });
   const silentPeer = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
-  assert.equal(await kindOf(transport(datums, { timeoutMs: 200 }).sync(silentPeer, datums)), "timeout");
-  assert.equal(await kindOf(collect(transport(datums, { timeoutMs: 200 }).snapshot(silentPeer, ""))), "timeout");
+  assert.equal(await kindOf(transport({ timeoutMs: 200 }).sync(silentPeer, datums)), "timeout");
+  assert.equal(await kindOf(collect(transport({ timeoutMs: 200 }).snapshot(silentPeer, ""))), "timeout");
 
   const stalling = createServer((_req, res) => {
     res.writeHead(200, { "content-type": "application/json" });
@@ -260,7 +256,7 @@ test("failures map to PeerError kinds: refused, timeout, rejected, unavailable",
   });
   const stallingPeer = `127.0.0.1:${(stalling.address() as AddressInfo).port}`;
   const stalledAt = Date.now();
-  assert.equal(await kindOf(collect(transport(datums, { timeoutMs: 200 }).snapshot(stallingPeer, ""))), "timeout", "a stream that stalls midway");
+  assert.equal(await kindOf(collect(transport({ timeoutMs: 200 }).snapshot(stallingPeer, ""))), "timeout", "a stream that stalls midway");
   assert.ok(Date.now() - stalledAt < 1500, "broken after one silent deadline, not later");
 
   const forbidden = await stub(() => ({ status: 403, body: "missing or wrong X-Nacos-Cluster-Secret" }));

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import type { ServiceRef } from "../../../src/core/naming.js";
 import type { ClientWrite, InstanceSpec } from "../../../src/core/ops.js";
-import { LegacyPeerTransport } from "../../../src/transport/nacos14/client.js";
+import { Nacos14Transport } from "../../../src/transport/nacos14/client.js";
 import { PeerError } from "../../../src/node/ports.js";
 import { stubServer, type RecordedRequest, type StubAnswer } from "./support.js";
 
@@ -94,7 +94,7 @@ async function owner(answer: StubAnswer): Promise<{ address: string; requests: R
   return s;
 }
 
-const transport = new LegacyPeerTransport({ self: "127.0.0.1:8850", version: "0.1.0", timeoutMs: 2000, snapshotChunkBytes: 1024, maxBodyBytes: 1 << 20 }, { ownedDatums: () => [] });
+const transport = new Nacos14Transport({ self: "127.0.0.1:8850", version: "0.1.0", timeoutMs: 2000, snapshotChunkBytes: 1024, maxBodyBytes: 1 << 20 });
 closers.push(() => transport.close());
 
 const answerFor = (req: RecordedRequest): ReturnType<StubAnswer> => {

@@ -6,21 +6,20 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { createHttpApp } from "../../../src/api/app.js";
 import { silentLog } from "../../../src/core/log.js";
-import { defaultNodeConfig, NamingNode } from "../../../src/node/naming-node.js";
-import { PeerLayer } from "../../../src/runtime/assemble.js";
+import { assemble } from "../../../src/runtime/assemble.js";
+import { defaultNodeConfig } from "../../../src/runtime/options.js";
 import { VirtualScheduler } from "../../../src/sim/virtual-scheduler.js";
 import { encodeMember } from "../../../src/transport/nacos14/codecs/member-json.js";
-import { LegacyHttpClient, type PeerCall } from "../../../src/transport/nacos14/http.js";
+import { Nacos14HttpClient, type PeerCall } from "../../../src/transport/nacos14/http.js";
 import { encodeChecksums, encodeServiceStatus } from "../../../src/transport/nacos14/codecs/messages.js";
-import { PeerError, type PeerTransport } from "../../../src/node/ports.js";
-import { nodeContext } from "../../support/node-context.js";
-import { fixture, freePort, startLegacyNode, stubServer, type LegacyNode } from "./support.js";
+import { memberState, nodeContext } from "../../support/node-context.js";
+import { fixture, freePort, NO_GRPC, startLegacyNode, stubServer, type LegacyNode } from "./support.js";
 
 let node: LegacyNode;
 let stub: Awaited<ReturnType<typeof stubServer>>;
 /** A member configured at another loopback address, so calls from 127.0.0.1 cannot come from it. */
 let elsewhere: string;
-const client = new LegacyHttpClient({ version: "1.4.6", timeoutMs: 3000, maxAnswerBytes: 1 << 20 });
+const client = new Nacos14HttpClient({ version: "1.4.6", timeoutMs: 3000, maxAnswerBytes: 1 << 20 });
 
 before(async () => {
   stub = await stubServer(() => ({ body: "ok" }));
@@ -59,7 +58,7 @@ test("a caller may speak only for the member at its own address: claiming anothe
     assert.equal(answer.status, 403, `${what}: ${answer.status} ${answer.body}`);
     assert.match(answer.body, /a member may only speak for itself: member 127\.0\.0\.3:\d+ is at 127\.0\.0\.3, but the call came from 127\.0\.0\.1/);
   }
-  assert.equal(node.node.members.get(elsewhere)?.state, "DOWN", "no report in its name was taken");
+  assert.equal(memberState(node.node, elsewhere), "DOWN", "no report in its name was taken");
   assert.equal(node.node.registry.size, before);
   // The member really at 127.0.0.1 is heard (its calls fail later, on their made-up bodies, not on identity).
   for (const [what, call] of claims(stub.address)) {
@@ -75,22 +74,13 @@ test("a body over the node's body limit is refused with 413", async () => {
 
 test("a node speaking gRPC only serves no 1.4 peer endpoint on its client port", async () => {
   const self = "127.0.0.1:8848";
-  const refuse: PeerTransport = {
-    sync: (peer) => Promise.reject(new PeerError("refused", peer, "test")),
-    verify: (peer) => Promise.reject(new PeerError("refused", peer, "test")),
-    query: (peer) => Promise.reject(new PeerError("refused", peer, "test")),
-    report: (peer) => Promise.reject(new PeerError("refused", peer, "test")),
-    forward: (peer) => Promise.reject(new PeerError("refused", peer, "test")),
-    snapshot: (peer) => {
-      throw new PeerError("refused", peer, "test");
-    },
-  };
   for (const [mode, served] of [["grpc", false], ["auto", true]] as const) {
     const scheduler = new VirtualScheduler();
-    const layer = new PeerLayer({ mode, self, version: "t", timeoutMs: 1000, secret: undefined, snapshotChunkBytes: 4096, bodyLimitBytes: 1 << 20, grpc: refuse, scheduler, log: silentLog });
-    const peerNode = new NamingNode(defaultNodeConfig(self, [self, "127.0.0.2:8848"]), scheduler, layer.transport, silentLog);
+    const config = defaultNodeConfig(self, [self, "127.0.0.2:8848"]);
+    const assembled = assemble({ config, mode, scheduler, log: silentLog, secret: undefined, peerTimeoutMs: 1000, bodyLimitBytes: 1 << 20, grpc: () => NO_GRPC });
+    const peerNode = assembled.node;
     const app = createHttpApp(nodeContext(peerNode));
-    await layer.attach(peerNode, app);
+    await assembled.servePeerRoutes(app);
     const sync = await app.inject({ method: "PUT", url: "/nacos/v1/ns/distro/datum", payload: "{}" });
     const report = await app.inject({ method: "POST", url: "/nacos/v1/core/cluster/report", payload: JSON.stringify(encodeMember(peerNode.selfInfo(), 0)) });
     if (served) {
@@ -101,6 +91,6 @@ test("a node speaking gRPC only serves no 1.4 peer endpoint on its client port",
       assert.equal(report.statusCode, 404);
     }
     await app.close();
-    layer.close();
+    assembled.closeTransports();
   }
 });

@@ -8,9 +8,10 @@ import { after, before, test } from "node:test";
 import { identityOf } from "../../../src/core/instance.js";
 import { serviceKey } from "../../../src/core/naming.js";
 import { encodeDatum } from "../../../src/transport/nacos14/codecs/datum.js";
-import { LegacyHttpClient, type PeerAnswer, type PeerCall } from "../../../src/transport/nacos14/http.js";
+import { Nacos14HttpClient, type PeerAnswer, type PeerCall } from "../../../src/transport/nacos14/http.js";
 import { toLegacyKey } from "../../../src/transport/nacos14/codecs/keys.js";
 import { eventually, fixture, fixtureText, freePort, instance, startLegacyNode, stubServer, type LegacyNode, type RecordedRequest } from "./support.js";
+import { memberState, storeOf } from "../../support/node-context.js";
 
 /** What the stub 1.4 node holds, by legacy key, and the statuses it reports. */
 const stubData: Record<string, unknown> = {};
@@ -29,7 +30,7 @@ const answer1x = (req: RecordedRequest): { body: string; type?: string; status?:
 
 let stub: Awaited<ReturnType<typeof stubServer>>;
 let node: LegacyNode;
-const peer = new LegacyHttpClient({ version: "1.4.6", timeoutMs: 3000, maxAnswerBytes: 64 << 20 });
+const peer = new Nacos14HttpClient({ version: "1.4.6", timeoutMs: 3000, maxAnswerBytes: 64 << 20 });
 
 /** Grouped names owned by the stub and by the node under test. */
 let stubOwned: (n: number) => string;
@@ -41,13 +42,13 @@ before(async () => {
   node = await startLegacyNode({
     port,
     members: [`127.0.0.1:${port}`, stub.address],
-    verify: { removeAfterMs: 400, fetchBatchKeys: 1000 },
+    config: { nacos14Verify: { removeAfterMs: 400, fetchBatchKeys: 1000 } },
   });
   await node.node.start();
-  await eventually(() => node.node.members.get(stub.address)?.state === "UP", "the stub to be UP");
+  await eventually(() => memberState(node.node, stub.address) === "UP", "the stub to be UP");
   const owned = (owner: string) => (n: number): string => {
     const names: string[] = [];
-    for (let i = 0; names.length <= n; i++) if (node.node.mapper.ownerOf(`DEFAULT_GROUP@@svc${i}`) === owner) names.push(`DEFAULT_GROUP@@svc${i}`);
+    for (let i = 0; names.length <= n; i++) if (node.node.ownerOf(`DEFAULT_GROUP@@svc${i}`) === owner) names.push(`DEFAULT_GROUP@@svc${i}`);
     return names[n]!;
   };
   stubOwned = owned(stub.address);
@@ -87,7 +88,7 @@ test("PUT /distro/datum applies a 1.4 owner's list in its name, under both prefi
   assert.deepEqual(ips(a), ["192.0.2.1", "192.0.2.2"]);
   const d = node.node.registry.get(key(a))!;
   assert.ok(d.entries.every((e) => e.version.writer === stub.address), "recorded as the sending member's write");
-  assert.equal(node.node.distro!.sync.pendingTasks, 0, "not replicated again from here");
+  assert.equal(node.node.stats().distro!.syncPending, 0, "not replicated again from here");
 
   assert.equal((await syncFrom1x({ [toLegacyKey(key(b))]: datum1x(b, ["192.0.2.3"]) }, "")).status, 200);
   assert.deepEqual(ips(b), ["192.0.2.3"]);
@@ -110,7 +111,7 @@ test("a 1.4 list replaces only ephemeral instances: persistent ones and service 
   const grouped = stubOwned(2);
   const persistent = instance("192.0.2.50", 80, grouped, { ephemeral: false });
   const meta = { protectThreshold: 0.3, metadata: { team: "a" }, selector: { type: "none" as const } };
-  node.node.registry.commit(key(grouped), { deleted: false, meta, instances: [persistent, instance("192.0.2.51", 80, grouped)] });
+  storeOf(node.node).commit(key(grouped), { deleted: false, meta, instances: [persistent, instance("192.0.2.51", 80, grouped)] });
   await syncFrom1x({ [toLegacyKey(key(grouped))]: datum1x(grouped, ["192.0.2.52"]) });
   const d = node.node.registry.getLive(key(grouped))!;
   assert.deepEqual(d.meta, meta);
@@ -135,11 +136,11 @@ test("empty and malformed syncs are refused with 400 and apply nothing", async (
 
 test("GET /distro/datum answers the keys of its JSON body; GET /distro/datums streams everything", async () => {
   const grouped = nodeOwned(0);
-  node.node.naming.execute({
+  await node.node.write({
     type: "register",
     service: { namespaceId: "public", groupedName: grouped },
     instance: { ip: "192.0.2.60", port: 8080, clusterName: "DEFAULT", weight: 1, healthy: true, enabled: true, ephemeral: true, metadata: { zone: "a" }, app: "DEFAULT" },
-  });
+  }, { forwarded: true });
   const legacyKey = toLegacyKey(key(grouped));
   const body = JSON.stringify({ keys: `${legacyKey},${toLegacyKey("public##DEFAULT_GROUP@@absent")}` });
   const answer = await call({ method: "GET", path: "/nacos/v1/ns/distro/datum", body });
@@ -210,7 +211,7 @@ test("a key its owner stopped sending loses the owner's instances only after rem
   // An instance of `mixed` another member wrote (say, its previous owner) is not the stub's to remove.
   const other = instance("192.0.2.83", 8080, mixed);
   const current = node.node.registry.getLive(key(mixed))!;
-  node.node.registry.commit(key(mixed), { ...current, instances: [...current.instances, other] }, "127.0.0.1:1");
+  storeOf(node.node).commit(key(mixed), { ...current, instances: [...current.instances, other] }, "127.0.0.1:1");
 
   await checksumRound([anchor]);
   await new Promise((resolve) => setTimeout(resolve, 100));
@@ -287,8 +288,8 @@ test("POST /core/cluster/report answers with our Member JSON; an illegal member 
 test("with a cluster secret, calls without it get 403 and change nothing", async () => {
   const port = await freePort();
   const secured = await startLegacyNode({ port, members: [`127.0.0.1:${port}`, stub.address], secret: "s3cret" });
-  const insider = new LegacyHttpClient({ version: "1.4.6", timeoutMs: 3000, secret: "s3cret", maxAnswerBytes: 64 << 20 });
-  const outsider = new LegacyHttpClient({ version: "1.4.6", timeoutMs: 3000, secret: "wrong", maxAnswerBytes: 64 << 20 });
+  const insider = new Nacos14HttpClient({ version: "1.4.6", timeoutMs: 3000, secret: "s3cret", maxAnswerBytes: 64 << 20 });
+  const outsider = new Nacos14HttpClient({ version: "1.4.6", timeoutMs: 3000, secret: "wrong", maxAnswerBytes: 64 << 20 });
   try {
     const grouped = "DEFAULT_GROUP@@secured";
     const sync: PeerCall = { method: "PUT", path: "/nacos/v1/ns/distro/datum", body: JSON.stringify({ [toLegacyKey(key(grouped))]: datum1x(grouped, ["192.0.2.99"]) }) };

@@ -6,12 +6,10 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Instance } from "../../../src/core/instance.js";
 import { silentLog } from "../../../src/core/log.js";
 import { RealScheduler } from "../../../src/runtime/real-scheduler.js";
-import { defaultNodeConfig, NamingNode, type NodeConfig } from "../../../src/node/naming-node.js";
-import type { PeerTransport } from "../../../src/node/ports.js";
-import { RegistryLegacyIngest } from "../../../src/node/distro/compat14/owner-lists.js";
-import { legacyPeerRoutes } from "../../../src/transport/nacos14/routes.js";
-import { LegacyPeerTransport } from "../../../src/transport/nacos14/client.js";
-import type { VerifyReceiverConfig } from "../../../src/node/distro/compat14/checksum-verify.js";
+import type { NamingNode, NodeConfig } from "../../../src/node/naming-node.js";
+import { PeerError, type PeerTransport, type PeerTransportMode } from "../../../src/node/ports.js";
+import { assemble } from "../../../src/runtime/assemble.js";
+import { defaultNodeConfig } from "../../../src/runtime/options.js";
 
 export function fixtureText(name: string): string {
   return readFileSync(new URL(`fixtures/${name}`, import.meta.url), "utf8");
@@ -80,12 +78,25 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** A gRPC transport to peers that have no gRPC port: every call is refused. */
+const refuse = (peer: string): Promise<never> => Promise.reject(new PeerError("refused", peer, "connection refused"));
+export const NO_GRPC: PeerTransport = {
+  sync: refuse,
+  verify: refuse,
+  query: refuse,
+  report: refuse,
+  forward: refuse,
+  async *snapshot(peer) {
+    await refuse(peer);
+  },
+};
+
 export interface LegacyNode {
   readonly address: string;
   readonly node: NamingNode;
   readonly app: FastifyInstance;
-  readonly transport: LegacyPeerTransport;
-  readonly ingest: RegistryLegacyIngest;
+  /** Which transport reaches each peer now. */
+  transportOf(peer: string): "grpc" | "http";
   close(): Promise<void>;
 }
 
@@ -95,53 +106,46 @@ export interface LegacyNodeOptions {
   readonly secret?: string;
   /** The node's body limit (4 MiB unless given). */
   readonly bodyLimitBytes?: number;
-  readonly verify?: VerifyReceiverConfig;
   readonly config?: Partial<NodeConfig>;
-  /** The transport the node uses; the legacy one when absent. */
-  readonly transport?: (legacy: LegacyPeerTransport) => PeerTransport;
+  /** `http` (the default) speaks only the 1.4 protocol; `auto` also tries gRPC, which every peer here refuses. */
+  readonly mode?: PeerTransportMode;
 }
 
 /**
- * A real core node on 127.0.0.1:`port` that serves the legacy peer routes and reaches its peers with the
- * legacy transport, wired the way the runtime wires it.
+ * A real node on 127.0.0.1:`port` that serves the 1.4 peer routes and reaches its peers over 1.4's HTTP,
+ * assembled the way the runtime assembles it.
  */
 export async function startLegacyNode(options: LegacyNodeOptions): Promise<LegacyNode> {
   const address = `127.0.0.1:${options.port}`;
   const scheduler = new RealScheduler();
-  let ingest: RegistryLegacyIngest | undefined;
-  const transport = new LegacyPeerTransport(
-    { self: address, version: "0.1.0", timeoutMs: 2000, secret: options.secret, snapshotChunkBytes: 4096, maxBodyBytes: 4 << 20 },
-    { ownedDatums: () => ingest?.ownedDatums() ?? [] },
-  );
+  const mode = options.mode ?? "http";
   const config: NodeConfig = {
     ...defaultNodeConfig(address, options.members),
-    abilities: { grpcPeer: false, httpPeer: true },
+    abilities: { grpcPeer: mode !== "http", httpPeer: true },
     ...options.config,
   };
-  const node = new NamingNode(config, scheduler, options.transport?.(transport) ?? transport, silentLog);
-  ingest = new RegistryLegacyIngest(node.registry, node.mapper, node.members);
-  const app = Fastify();
-  await app.register(legacyPeerRoutes, {
-    handler: node,
-    ingest,
-    client: transport,
+  const assembled = assemble({
+    config,
+    mode,
     scheduler,
     log: silentLog,
     secret: options.secret,
+    peerTimeoutMs: 2000,
     bodyLimitBytes: options.bodyLimitBytes ?? 4 << 20,
-    ...(options.verify === undefined ? {} : { verify: options.verify }),
+    grpc: () => NO_GRPC,
   });
+  const app = Fastify();
+  await assembled.servePeerRoutes(app);
   await app.listen({ host: "127.0.0.1", port: options.port });
   return {
     address,
-    node,
+    node: assembled.node,
     app,
-    transport,
-    ingest,
+    transportOf: assembled.transportOf!,
     async close() {
-      node.close();
+      assembled.node.close();
       scheduler.cancelAll();
-      transport.close();
+      assembled.closeTransports();
       await app.close();
     },
   };

@@ -15,9 +15,9 @@
 import type { Log } from "../../../core/log.js";
 import { parseServiceKey } from "../../../core/naming.js";
 import type { Scheduler } from "../../../core/scheduler.js";
-import { legacyChecksum, type LegacyDatum } from "../../../transport/nacos14/codecs/datum.js";
-import type { LegacyIngest } from "./owner-lists.js";
-import type { LegacyPeerClient } from "../../../transport/nacos14/peer-client.js";
+import { nacos14DatumChecksum } from "../../../core/checksum.js";
+import type { Nacos14Peers, OwnerList } from "../../ports.js";
+import type { Nacos14Ingest } from "./owner-lists.js";
 
 export interface VerifyReceiverConfig {
   readonly removeAfterMs: number;
@@ -25,20 +25,18 @@ export interface VerifyReceiverConfig {
   readonly fetchBatchKeys: number;
 }
 
-export const DEFAULT_VERIFY_RECEIVER_CONFIG: VerifyReceiverConfig = { removeAfterMs: 30_000, fetchBatchKeys: 1000 };
-
 export interface VerifyReceiverDeps {
-  readonly ingest: LegacyIngest;
-  readonly client: LegacyPeerClient;
+  readonly ingest: Nacos14Ingest;
+  readonly client: Pick<Nacos14Peers, "fetchLists">;
   /** Applies a fetched datum as `writer`'s. */
-  readonly apply: (datum: LegacyDatum, writer: string) => void;
+  readonly apply: (datum: OwnerList, writer: string) => void;
   readonly scheduler: Scheduler;
   readonly log: Log;
 }
 
 const groupedOf = (key: string): string => parseServiceKey(key).groupedName;
 
-export class LegacyVerifyReceiver {
+export class ChecksumVerifyReceiver {
   private readonly running = new Set<string>();
   /** source → key → when the key was first seen missing from that source's agreeing rounds. */
   private readonly missingSince = new Map<string, Map<string, number>>();
@@ -47,7 +45,7 @@ export class LegacyVerifyReceiver {
 
   constructor(
     private readonly deps: VerifyReceiverDeps,
-    private readonly config: VerifyReceiverConfig = DEFAULT_VERIFY_RECEIVER_CONFIG,
+    private readonly config: VerifyReceiverConfig,
   ) {}
 
   /**
@@ -72,7 +70,7 @@ export class LegacyVerifyReceiver {
         continue;
       }
       const local = ingest.datum(key);
-      if (local === undefined || legacyChecksum(local) !== checksum) differing.push(key);
+      if (local === undefined || nacos14DatumChecksum(local) !== checksum) differing.push(key);
     }
     this.removeMissing(source, checksums, agree && ingest.memberState(source) === "UP");
     await this.fetch(source, differing);
@@ -106,7 +104,7 @@ export class LegacyVerifyReceiver {
       const asked = new Set(batch);
       try {
         // Only what was asked for: the answer is applied in the source's name.
-        const datums = (await this.deps.client.fetchDatums(source, batch)).filter((d) => asked.has(d.key));
+        const datums = (await this.deps.client.fetchLists(source, batch)).filter((d) => asked.has(d.key));
         for (const d of datums) this.deps.apply(d, source);
         this.fetched += datums.length;
       } catch (err) {

@@ -1,11 +1,12 @@
 /**
- * What the legacy HTTP transport needs from its node, and the registry-backed implementation the runtime
- * wires in. A 1.4 peer sends whole ephemeral lists and health maps without versions; each is committed as a
- * write *in the sending member's name* (`Registry.commit(key, content, writer)`): the registry versions it,
- * keeps it (origin "remote") and does not replicate it, because the 1.4 owner sends it to every member itself.
+ * What a Nacos 1.4 peer's data does to the registry. A 1.4 peer sends whole ephemeral lists and health maps
+ * without versions; each is committed as a write *in the sending member's name* (`Registry.commit(key,
+ * content, writer)`): the registry versions it, keeps it (origin "remote") and does not replicate it, because
+ * the 1.4 owner sends it to every member itself.
  */
+import { splitAddress } from "../../../core/address.js";
 import type { MemberState } from "../../cluster/member.js";
-import type { MemberManager } from "../../cluster/member-manager.js";
+import type { MemberTable } from "../../cluster/member-table.js";
 import type { Instance } from "../../../core/instance.js";
 import { parseServiceKey } from "../../../core/naming.js";
 import type { Registry } from "../../../core/registry.js";
@@ -18,7 +19,7 @@ export interface OwnedDatums {
   ownedDatums(): Iterable<ServiceDatum>;
 }
 
-export interface LegacyIngest extends OwnedDatums {
+export interface Nacos14Ingest extends OwnedDatums {
   readonly self: string;
   /** The live datum of a service held here. */
   datum(key: string): ServiceDatum | undefined;
@@ -39,15 +40,26 @@ export interface LegacyIngest extends OwnedDatums {
   removeWrittenBy(key: string, writer: string): void;
 }
 
-export class RegistryLegacyIngest implements LegacyIngest {
+export class OwnerLists implements Nacos14Ingest {
   constructor(
     private readonly registry: Registry,
     private readonly mapper: DistroMapper,
-    private readonly membership: MemberManager,
+    private readonly membership: MemberTable,
   ) {}
 
   get self(): string {
-    return this.membership.selfAddress;
+    return this.membership.self;
+  }
+
+  /**
+   * Who wrote a list a peer synced: the sender it named (a ts-nacos sender does), else the member at the
+   * caller's IP (the key's owner when several members share that IP), else the bare IP. 1.4 names no sender.
+   */
+  writerOf(callerIp: string, named: string | undefined, key: string): string {
+    if (named !== undefined) return named;
+    const here = this.members().filter((m) => m !== this.self && splitAddress(m).host === callerIp);
+    const owner = this.ownerOf(parseServiceKey(key).groupedName);
+    return here.includes(owner) ? owner : (here[0] ?? callerIp);
   }
 
   *ownedDatums(): Iterable<ServiceDatum> {

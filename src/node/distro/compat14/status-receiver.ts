@@ -12,9 +12,8 @@
 import { serviceChecksum } from "../../../core/checksum.js";
 import type { Log } from "../../../core/log.js";
 import { serviceKey } from "../../../core/naming.js";
-import type { LegacyIngest } from "./owner-lists.js";
-import type { ServiceChecksums } from "../../../transport/nacos14/codecs/messages.js";
-import type { LegacyPeerClient } from "../../../transport/nacos14/peer-client.js";
+import type { Nacos14Peers, ServiceChecksums } from "../../ports.js";
+import type { Nacos14Ingest } from "./owner-lists.js";
 
 interface Pending {
   readonly source: string;
@@ -26,15 +25,15 @@ interface Settled {
   readonly digest: string | undefined;
 }
 
-export class LegacyStatusReceiver {
+export class StatusReceiver {
   private readonly queue = new Map<string, Pending>();
   private readonly settled = new Map<string, Settled>();
   private draining: Promise<void> | undefined;
   fetched = 0;
 
   constructor(
-    private readonly ingest: LegacyIngest,
-    private readonly client: LegacyPeerClient,
+    private readonly ingest: Nacos14Ingest,
+    private readonly client: Pick<Nacos14Peers, "fetchStatuses">,
     private readonly log: Log,
     private readonly maxQueue = 100_000,
   ) {}

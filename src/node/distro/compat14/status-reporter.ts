@@ -12,7 +12,7 @@ import type { Log } from "../../../core/log.js";
 import { parseServiceKey } from "../../../core/naming.js";
 import { every, type Scheduler, type TimerHandle } from "../../../core/scheduler.js";
 import type { OwnedDatums } from "./owner-lists.js";
-import type { ServiceChecksums } from "../../../transport/nacos14/codecs/messages.js";
+import type { ServiceChecksums } from "../../ports.js";
 
 export interface StatusReporterDeps {
   readonly scheduler: Scheduler;
@@ -31,7 +31,7 @@ export interface StatusReporterDeps {
 /** 1.4's `serviceStatusSynchronizationPeriodMillis`. */
 export const DEFAULT_STATUS_REPORT_PERIOD_MS = 5000;
 
-export class LegacyStatusReporter {
+export class StatusReporter {
   private timer: TimerHandle | undefined;
 
   constructor(

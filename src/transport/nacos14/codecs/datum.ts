@@ -9,7 +9,7 @@
  * straight from the ts-nacos node that wrote it, and two ts-nacos nodes talking over HTTP replicate exactly
  * what they would over gRPC.
  */
-import { datumChecksum } from "../../../core/checksum.js";
+import { nacos14Instances } from "../../../core/checksum.js";
 import { badRequest } from "../../../core/errors.js";
 import {
   PRESERVED_ID_GENERATOR,
@@ -43,6 +43,7 @@ import {
   stringMap,
 } from "./json.js";
 import { fromLegacyKey, toLegacyKey } from "./keys.js";
+import type { OwnerList } from "../../../node/ports.js";
 
 /** An Instance as 1.4 serialises it inside a Datum (Jackson, nulls dropped; the last four are derived getters). */
 export interface InstanceJson {
@@ -93,15 +94,6 @@ export interface DatumJson {
   readonly value: { readonly instanceList: readonly InstanceJson[] };
   readonly timestamp: number;
   readonly tsNacos?: VersionedJson;
-}
-
-/** A datum as it arrived: the 1.4 list, and the full datum when a ts-nacos node sent it. */
-export interface LegacyDatum {
-  /** Our service key. */
-  readonly key: string;
-  /** The live ephemeral instances of `instanceList`. */
-  readonly instances: readonly Instance[];
-  readonly versioned: ServiceDatum | undefined;
 }
 
 /**
@@ -164,21 +156,6 @@ function decodeInstance(value: unknown, groupedName: string, where: string, forc
 
 const versionJson = (v: Version): VersionJson => ({ counter: v.counter, writer: v.writer });
 
-/** What a 1.4 node reads from a datum: its live ephemeral instances. A deleted service lists none. */
-const listedInstances = (d: ServiceDatum): Instance[] => (d.deleted ? [] : d.instances.filter((i) => i.ephemeral));
-
-const checksums = new WeakMap<ServiceDatum, string>();
-
-/**
- * 1.4's datum checksum (`Instances.getChecksum`) of what a 1.4 node holds of this datum. Datums are
- * immutable, so it is computed once per datum, not once per peer and verify period.
- */
-export function legacyChecksum(datum: ServiceDatum): string {
-  let checksum = checksums.get(datum);
-  if (checksum === undefined) checksums.set(datum, (checksum = datumChecksum(listedInstances(datum))));
-  return checksum;
-}
-
 function encodeEntry(datum: ServiceDatum, e: InstanceEntry, now: number): EntryJson {
   const version = versionJson(e.version);
   if (e.instance === undefined) return { id: e.id, version, removed: true };
@@ -189,7 +166,7 @@ function encodeEntry(datum: ServiceDatum, e: InstanceEntry, now: number): EntryJ
 export function encodeDatum(datum: ServiceDatum, now: number): DatumJson {
   return {
     key: toLegacyKey(datum.key),
-    value: { instanceList: listedInstances(datum).map((i) => encodeInstance(i, now)) },
+    value: { instanceList: nacos14Instances(datum).map((i) => encodeInstance(i, now)) },
     // 1.4 stamps every local put with 1 and never compares it.
     timestamp: 1,
     tsNacos: {
@@ -258,7 +235,7 @@ function decodeVersioned(key: string, value: unknown, listed: readonly Instance[
 }
 
 /** Reads one Datum of an ephemeral key; undefined for keys 1.4 keeps outside Distro. */
-export function decodeDatum(legacyKey: string, value: unknown): LegacyDatum | undefined {
+export function decodeDatum(legacyKey: string, value: unknown): OwnerList | undefined {
   const key = fromLegacyKey(legacyKey);
   if (key === undefined) return undefined;
   const where = `datum '${legacyKey}'`;
@@ -281,8 +258,8 @@ export function decodeDatum(legacyKey: string, value: unknown): LegacyDatum | un
  * Reads a `{legacyKey: Datum}` map. `null` values (1.4 answers a query for a key it lacks with one) are
  * skipped when `skipNulls`, refused otherwise. Validates everything before returning anything.
  */
-export function decodeDatumMap(value: unknown, skipNulls: boolean): LegacyDatum[] {
-  const out: LegacyDatum[] = [];
+export function decodeDatumMap(value: unknown, skipNulls: boolean): OwnerList[] {
+  const out: OwnerList[] = [];
   for (const [legacyKey, raw] of Object.entries(expectObject(value, "datum map"))) {
     if (raw === null && skipNulls) continue;
     const datum = decodeDatum(legacyKey, raw);
@@ -292,7 +269,7 @@ export function decodeDatumMap(value: unknown, skipNulls: boolean): LegacyDatum[
 }
 
 /** The datum to merge: the sender's own when it sent versions, else its list as an unversioned datum by `writer`. */
-export function asServiceDatum(d: LegacyDatum, writer: string): ServiceDatum {
+export function asServiceDatum(d: OwnerList, writer: string): ServiceDatum {
   if (d.versioned !== undefined) return d.versioned;
   const version: Version = { counter: UNVERSIONED_COUNTER, writer };
   const entries = d.instances.map((instance) => ({ id: identityOf(instance), version, instance }));

@@ -6,7 +6,8 @@
  * protocol and not ours over gRPC.
  */
 import { badRequest } from "../../../core/errors.js";
-import { normalizeAddress, type MemberInfo } from "../../../node/cluster/member.js";
+import { type MemberInfo } from "../../../node/cluster/member.js";
+import { normalizeAddress } from "../../../core/address.js";
 import { encodeMember } from "./member-json.js";
 import {
   expectObject,

@@ -6,6 +6,7 @@ import { badRequest } from "../../../core/errors.js";
 import { DEFAULT_NAMESPACE } from "../../../core/naming.js";
 import { expectArray, expectObject, expectString, optionalString, parseJson, stringMap } from "./json.js";
 import { fromLegacyKey, toLegacyKey } from "./keys.js";
+import type { ServiceChecksums } from "../../../node/ports.js";
 
 /** `{legacyKey: datumChecksum}`, the body of `PUT /distro/checksum?source=`. */
 export function encodeChecksums(checksums: Iterable<readonly [string, string]>): Record<string, string> {
@@ -48,12 +49,6 @@ export function decodeStatuses(value: unknown): Map<string, boolean> {
     out.set(entry.slice(0, at), entry.slice(at + 1).toLowerCase() === "true");
   });
   return out;
-}
-
-/** 1.4's `ServiceManager.ServiceChecksum`: service checksums of one namespace, by grouped name. */
-export interface ServiceChecksums {
-  readonly namespaceId: string;
-  readonly serviceName2Checksum: Readonly<Record<string, string>>;
 }
 
 /** `{"statuses":"<ServiceChecksum JSON as a string>","clientIP":"<ip:port>"}`, the body of `POST /service/status`. */

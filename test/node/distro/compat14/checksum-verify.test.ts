@@ -1,17 +1,15 @@
 /** The conservative remove-on-absence of 1.4's verify, case by case, on a virtual clock. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { MemberInfo } from "../../../../src/node/cluster/member.js";
-import { DEFAULT_MEMBERSHIP_CONFIG, MemberManager } from "../../../../src/node/cluster/member-manager.js";
+import { MemberTable } from "../../../../src/node/cluster/member-table.js";
 import { silentLog } from "../../../../src/core/log.js";
 import { Registry } from "../../../../src/core/registry.js";
 import { DEFAULT_SERVICE_META } from "../../../../src/core/service-datum.js";
 import { DistroMapper } from "../../../../src/node/distro/distro-mapper.js";
 import { VirtualScheduler } from "../../../../src/sim/virtual-scheduler.js";
-import type { LegacyDatum } from "../../../../src/transport/nacos14/codecs/datum.js";
-import { RegistryLegacyIngest } from "../../../../src/node/distro/compat14/owner-lists.js";
-import type { LegacyPeerClient } from "../../../../src/transport/nacos14/peer-client.js";
-import { LegacyVerifyReceiver } from "../../../../src/node/distro/compat14/checksum-verify.js";
+import type { Nacos14Peers, OwnerList } from "../../../../src/node/ports.js";
+import { OwnerLists } from "../../../../src/node/distro/compat14/owner-lists.js";
+import { ChecksumVerifyReceiver } from "../../../../src/node/distro/compat14/checksum-verify.js";
 import { instance } from "../../../transport/nacos14/support.js";
 
 const SELF = "127.0.0.1:8848";
@@ -22,31 +20,23 @@ function setup() {
   const registry = new Registry(SELF, () => scheduler.now());
   const mapper = new DistroMapper(SELF);
   mapper.update([SELF, SOURCE]);
-  const selfInfo = (): MemberInfo => ({
-    address: SELF,
-    version: "",
-    grpcPort: 0,
-    abilities: { grpcPeer: false, httpPeer: true },
-    ready: true,
-    viewHash: "",
-    clock: scheduler.now(),
-    confirmedThrough: 0,
-  });
-  const members = new MemberManager(SELF, [SOURCE], selfInfo, scheduler, undefined, DEFAULT_MEMBERSHIP_CONFIG, silentLog);
+  const members = new MemberTable(SELF, [SOURCE], scheduler.now());
   members.get(SOURCE)!.state = "UP";
-  const ingest = new RegistryLegacyIngest(registry, mapper, members);
+  const ingest = new OwnerLists(registry, mapper, members);
   const fetched: string[][] = [];
   let gate: Promise<void> = Promise.resolve();
-  const client: LegacyPeerClient = {
-    async fetchDatums(_peer, keys) {
+  const client: Nacos14Peers = {
+    async fetchLists(_peer, keys) {
       fetched.push([...keys]);
       await gate;
-      return keys.map((key): LegacyDatum => ({ key, instances: [instance("192.0.2.200", 80, key.split("##")[1]!)], versioned: undefined }));
+      return keys.map((key): OwnerList => ({ key, instances: [instance("192.0.2.200", 80, key.split("##")[1]!)], versioned: undefined }));
     },
     fetchStatuses: () => Promise.reject(new Error("not used")),
+    sendChecksums: () => Promise.reject(new Error("not used")),
+    sendServiceStatus: () => Promise.reject(new Error("not used")),
   };
-  const apply = (d: LegacyDatum, writer: string): void => ingest.applyOwnerList(d.key, d.instances, writer);
-  const receiver = new LegacyVerifyReceiver({ ingest, client, apply, scheduler, log: silentLog }, { removeAfterMs: 30_000, fetchBatchKeys: 2 });
+  const apply = (d: OwnerList, writer: string): void => ingest.applyOwnerList(d.key, d.instances, writer);
+  const receiver = new ChecksumVerifyReceiver({ ingest, client, apply, scheduler, log: silentLog }, { removeAfterMs: 30_000, fetchBatchKeys: 2 });
   const owned = (owner: string, n: number): string => {
     const keys: string[] = [];
     for (let i = 0; keys.length <= n; i++) if (mapper.ownerOf(`DEFAULT_GROUP@@s${i}`) === owner) keys.push(`public##DEFAULT_GROUP@@s${i}`);

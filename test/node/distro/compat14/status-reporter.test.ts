@@ -5,8 +5,8 @@ import { identityOf, type Instance } from "../../../../src/core/instance.js";
 import { silentLog } from "../../../../src/core/log.js";
 import { DEFAULT_SERVICE_META, makeDatum, type ServiceDatum } from "../../../../src/core/service-datum.js";
 import { VirtualScheduler } from "../../../../src/sim/virtual-scheduler.js";
-import type { ServiceChecksums } from "../../../../src/transport/nacos14/codecs/messages.js";
-import { LegacyStatusReporter } from "../../../../src/node/distro/compat14/status-reporter.js";
+import type { ServiceChecksums } from "../../../../src/node/ports.js";
+import { StatusReporter } from "../../../../src/node/distro/compat14/status-reporter.js";
 import { PeerError } from "../../../../src/node/ports.js";
 import { instance } from "../../../transport/nacos14/support.js";
 
@@ -28,7 +28,7 @@ test("every 5 s, each legacy peer gets one ServiceChecksum per namespace of the 
   const sent: Array<[string, ServiceChecksums]> = [];
   let peers = ["127.0.0.1:8849", "127.0.0.1:8850"];
   let ready = false;
-  const reporter = new LegacyStatusReporter({
+  const reporter = new StatusReporter({
     scheduler,
     owned: { ownedDatums: () => owned },
     ready: () => ready,

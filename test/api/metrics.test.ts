@@ -1,0 +1,37 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { prometheusText } from "../../src/api/metrics.js";
+import type { NodeStats } from "../../src/node/naming-node.js";
+
+const STANDALONE: NodeStats = { ready: true, services: 2, instances: 5, membersHealthy: 1, heartbeatExpired: 0 };
+
+test("a standalone node's numbers: one gauge each, no cluster or process gauges", () => {
+  const text = prometheusText(STANDALONE);
+  assert.match(text, /^# HELP nacos_naming_service_count .+\n# TYPE nacos_naming_service_count gauge\nnacos_naming_service_count 2\n/);
+  assert.match(text, /\nnacos_naming_instance_count 5\n/);
+  assert.match(text, /\nnacos_node_ready 1\n/);
+  assert.doesNotMatch(text, /nacos_distro_|nacos_peer_transport|nacos_push_/);
+});
+
+test("the transport of each peer is a labelled gauge, 1 for the one in use; push counters are snake_case", () => {
+  const text = prometheusText(STANDALONE, {
+    push: { sentPackets: 3 },
+    peerTransports: new Map([
+      ["127.0.0.1:8849", "http"],
+      ["127.0.0.1:8850", "grpc"],
+    ]),
+  });
+  assert.ok(
+    text.endsWith(
+      [
+        "# HELP nacos_peer_transport Transport used to reach each peer (1 = in use)",
+        "# TYPE nacos_peer_transport gauge",
+        'nacos_peer_transport{peer="127.0.0.1:8849",transport="grpc"} 0',
+        'nacos_peer_transport{peer="127.0.0.1:8849",transport="http"} 1',
+        'nacos_peer_transport{peer="127.0.0.1:8850",transport="grpc"} 1',
+        'nacos_peer_transport{peer="127.0.0.1:8850",transport="http"} 0',
+      ].join("\n") + "\n",
+    ),
+  );
+  assert.match(text, /\nnacos_push_sent_packets 3\n/);
+});
