@@ -52,7 +52,6 @@ const MiB = 1024 * 1024;
 // small utilities
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const now = () => performance.now();
 const trunc = (s: string, n = 160) => (s.length > n ? `${s.slice(0, n)}…` : s);
 const oneLine = (s: string) => s.replace(/\s+/g, " ").trim();
 
@@ -182,7 +181,7 @@ function requestBytes(method: string, url: string, headers: Record<string, strin
   let text = `${method} ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nConnection: keep-alive\r\n`;
   for (const [k, v] of Object.entries(headers)) text += `${k}: ${v}\r\n`;
   if (body !== "") text += `Content-Length: ${Buffer.byteLength(body)}\r\n`;
-  return Buffer.byteLength(text + "\r\n") + Buffer.byteLength(body);
+  return Buffer.byteLength(`${text}\r\n`) + Buffer.byteLength(body);
 }
 
 const qs = (params: Record<string, string | number>) =>
@@ -409,13 +408,6 @@ async function waitMembersUp(node: NodeProc, n: number, timeoutMs: number): Prom
     return r.status === 200 && Array.isArray(r.json().data) && r.json().data.length >= n;
   }, timeoutMs, 200);
   if (!ok) throw new Error(`${node.label}: fewer than ${n} members UP after ${timeoutMs} ms`);
-}
-
-async function memberState(node: NodeProc, address: string): Promise<string> {
-  const r = await request("GET", `${node.url}/nacos/v1/core/cluster/nodes`, { timeoutMs: 5_000 });
-  if (r.status !== 200) return `HTTP ${r.status}`;
-  const m = (r.json().data as Array<{ address: string; state: string }>).find((x) => x.address === address);
-  return m?.state ?? "absent";
 }
 
 async function ownerOf(node: NodeProc, serviceName: string): Promise<string> {
@@ -947,7 +939,9 @@ const slowloris: Attack = async (s, row) => {
   // 2000 idle connections
   const N = 2000;
   const socks: net.Socket[] = [];
-  s.defer(() => socks.forEach((x) => x.destroy()));
+  s.defer(() => {
+    for (const x of socks) x.destroy();
+  });
   let connected = 0;
   let failed = 0;
   const started = Date.now();
@@ -1058,7 +1052,9 @@ const snapshotStreams: Attack = async (s, row) => {
   const ended: boolean[] = [];
   const errors = new Map<string, number>();
   const streams: grpc.ClientReadableStream<Buffer>[] = [];
-  s.defer(() => streams.forEach((c) => c.cancel()));
+  s.defer(() => {
+    for (const c of streams) c.cancel();
+  });
   for (let i = 0; i < 300; i++) {
     const call = client.makeServerStreamRequest(`${DISTRO}/Snapshot`, identity, identity, buf, md(), {});
     call.pause();

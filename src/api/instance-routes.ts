@@ -16,7 +16,7 @@ import {
   parseWeight,
   serviceOf,
   paramsOf,
-  Params,
+  type Params,
 } from "./params.js";
 import { agentOf, fromPeer, remoteIp } from "./request-info.js";
 

@@ -7,9 +7,9 @@ import type { ProcessStats } from "./context.js";
 
 type Labels = Readonly<Record<string, string>>;
 
-const escape = (value: string): string => value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+const escapeLabel = (value: string): string => value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 const labelText = (labels: Labels): string => {
-  const pairs = Object.entries(labels).map(([k, v]) => `${k}="${escape(v)}"`);
+  const pairs = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`);
   return pairs.length === 0 ? "" : `{${pairs.join(",")}}`;
 };
 

@@ -8,7 +8,7 @@ import { isIPv6 } from "node:net";
 import type { FastifyRequest } from "fastify";
 import { firstValue } from "../transport/http-common.js";
 import { badRequest } from "../core/errors.js";
-import type { Metadata } from "../core/instance.js";
+import { isPort, isWeight, MAX_PORT, type Metadata } from "../core/instance.js";
 import {
   checkClusterName,
   checkGroupedName,
@@ -101,7 +101,7 @@ export const optionalBool = (p: Params, names: readonly string[], fallback: bool
 
 export function parsePort(text: string): number {
   const port = parseInteger(text.trim());
-  if (port < 0 || port > 65535) throw badRequest(`Param 'port' must be an integer in [0, 65535], current: ${text}`);
+  if (!isPort(port)) throw badRequest(`Param 'port' must be an integer in [0, ${MAX_PORT}], current: ${text}`);
   return port;
 }
 
@@ -124,7 +124,7 @@ export function parseIp(text: string): string {
 
 export function parseWeight(text: string): number {
   const w = parseFloatParam(text);
-  if (!(w >= 0 && w <= 10_000)) throw badRequest("instance format invalid: The weights range from 0.0 to 10000.0");
+  if (!isWeight(w)) throw badRequest("instance format invalid: The weights range from 0.0 to 10000.0");
   return w;
 }
 

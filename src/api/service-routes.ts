@@ -5,7 +5,7 @@ import { DEFAULT_GROUP, serviceKey, splitGroupedName } from "../core/naming.js";
 import type { ClientWrite, ServiceSpec } from "../core/ops.js";
 import type { NodeContext } from "./context.js";
 import { linearRegExp } from "./linear-regexp.js";
-import { namespaceOf, optionalBool, parseFloatParam, parseInteger, parseMetadata, parseSelector, serviceOf, paramsOf, Params } from "./params.js";
+import { namespaceOf, optionalBool, parseFloatParam, parseInteger, parseMetadata, parseSelector, serviceOf, paramsOf, type Params } from "./params.js";
 import { fromPeer } from "./request-info.js";
 
 function specOf(p: Params, threshold: string): ServiceSpec {

@@ -1,4 +1,5 @@
 /** Member addresses (`ip:port`, IPv6 bracketed) and client IPs, as every layer writes and reads them. */
+import { isPort } from "./instance.js";
 
 /** Nacos's convention: a member's cluster gRPC port is its HTTP port + 1001. */
 export const GRPC_PORT_OFFSET = 1001;
@@ -11,7 +12,7 @@ export function normalizeAddress(raw: string, defaultPort = 8848): string {
   const match = v6 ?? v4;
   if (match === null) throw new Error(`invalid member address: '${raw}'`);
   const port = match[2] === undefined ? defaultPort : Number(match[2]);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`invalid port in member address: '${raw}'`);
+  if (!isPort(port) || port === 0) throw new Error(`invalid port in member address: '${raw}'`);
   return v6 !== null ? `[${match[1]}]:${port}` : `${match[1]}:${port}`;
 }
 

@@ -2,6 +2,7 @@
 import { createHash } from "node:crypto";
 import type { Instance } from "./instance.js";
 import type { ServiceDatum } from "./service-datum.js";
+import { getOrCreate } from "./memo.js";
 
 export const md5Hex = (text: string): string => createHash("md5").update(text, "utf8").digest("hex");
 
@@ -51,7 +52,5 @@ const nacos14Checksums = new WeakMap<ServiceDatum, string>();
  * datum, not once per peer and verify period.
  */
 export function nacos14DatumChecksum(datum: ServiceDatum): string {
-  let checksum = nacos14Checksums.get(datum);
-  if (checksum === undefined) nacos14Checksums.set(datum, (checksum = datumChecksum(nacos14Instances(datum))));
-  return checksum;
+  return getOrCreate(nacos14Checksums, datum, () => datumChecksum(nacos14Instances(datum)));
 }

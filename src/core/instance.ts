@@ -67,9 +67,22 @@ export const beatTimeoutOf = (i: Instance): number =>
 export const deleteTimeoutOf = (i: Instance): number =>
   metadataMillis(i, PRESERVED_DELETE_TIMEOUT, DEFAULT_DELETE_TIMEOUT_MS);
 
+/** The ranges every way in (client API, gRPC peers, 1.4 peers) checks: one definition, so they cannot drift. */
+export const MAX_PORT = 65535;
+/** Nacos's `MAX_WEIGHT_VALUE`; weights run from 0 to it. */
+export const MAX_WEIGHT = 10_000;
+/** Nacos's `MIN_POSITIVE_WEIGHT_VALUE`: what a positive weight below it is raised to. */
+const MIN_POSITIVE_WEIGHT = 0.01;
+
+/** An instance port: an integer in 0..65535 (0 is legal for an instance, not for a member). */
+export const isPort = (port: number): boolean => Number.isInteger(port) && port >= 0 && port <= MAX_PORT;
+
+/** A weight clients may set: 0..10000; NaN and infinities are not. */
+export const isWeight = (weight: number): boolean => weight >= 0 && weight <= MAX_WEIGHT;
+
 /** Weight rule applied to data from peers (1.4 clamps rather than rejects). */
 export function clampWeight(weight: number): number {
   if (!Number.isFinite(weight) || weight <= 0) return 0;
-  if (weight > 10_000) return 10_000;
-  return weight < 0.01 ? 0.01 : weight;
+  if (weight > MAX_WEIGHT) return MAX_WEIGHT;
+  return Math.max(weight , MIN_POSITIVE_WEIGHT);
 }

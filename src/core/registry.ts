@@ -14,6 +14,7 @@ import {
   type ServiceDatum,
 } from "./service-datum.js";
 import { compareVersions, type Version } from "./version.js";
+import { getOrCreate } from "./memo.js";
 
 export type ChangeOrigin = "local" | "remote";
 
@@ -250,9 +251,7 @@ export class Registry implements RegistryView {
     const live = (d: ServiceDatum | undefined): d is ServiceDatum => d !== undefined && !d.deleted;
     this.liveInstances += (live(current) ? current.instances.length : 0) - (live(previous) ? previous.instances.length : 0);
     if (live(current)) {
-      let names = this.byNamespace.get(namespaceId);
-      if (names === undefined) this.byNamespace.set(namespaceId, (names = new Set()));
-      names.add(groupedName);
+      getOrCreate(this.byNamespace, namespaceId, () => new Set<string>()).add(groupedName);
     } else {
       const names = this.byNamespace.get(namespaceId);
       names?.delete(groupedName);

@@ -15,6 +15,7 @@ import { acceptsUdpPush, wantsGroupedNames } from "./client-agent.js";
 import type { PushAck, PushChannel } from "./push-channel.js";
 import { encodePushPacket } from "./push-packet.js";
 import type { PushSubscriptions, Subscriber } from "./subscriber.js";
+import { getOrCreate } from "../core/memo.js";
 
 export interface PushConfig {
   /** Changes to one service within this window leave as one push (1.4: 1000 ms). */
@@ -173,9 +174,7 @@ export class PushService implements PushSubscriptions {
       this.refusedSubscriptions++;
       return false;
     }
-    let subscriptions = this.subscriptions.get(key);
-    if (subscriptions === undefined) this.subscriptions.set(key, (subscriptions = new Map()));
-    subscriptions.set(id, { subscriber, refreshedAt: now, awaiting: undefined });
+    getOrCreate(this.subscriptions, key, () => new Map()).set(id, { subscriber, refreshedAt: now, awaiting: undefined });
     this.perClient.set(subscriber.ip, (this.perClient.get(subscriber.ip) ?? 0) + 1);
     return true;
   }
@@ -237,9 +236,7 @@ export class PushService implements PushSubscriptions {
     for (const subscription of this.liveSubscriptions(key)) {
       const query = this.pushQuery(subscription.subscriber, now);
       const queryKey = JSON.stringify([query.clusters, query.healthyOnly, query.env, query.groupedNamesForClient]);
-      let data = dataByQuery.get(queryKey);
-      if (data === undefined) dataByQuery.set(queryKey, (data = JSON.stringify(buildListView(datum, query))));
-      this.startPush(subscription, data);
+      this.startPush(subscription, getOrCreate(dataByQuery, queryKey, () => JSON.stringify(buildListView(datum, query))));
     }
   }
 

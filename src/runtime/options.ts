@@ -259,7 +259,7 @@ function values(argv: readonly string[], env: NodeJS.ProcessEnv): Values {
   const spec = Object.fromEntries(
     Object.entries(OPTIONS).map(([name, o]) => [name, { type: "boolean" in o && o.boolean === true ? "boolean" : "string" }]),
   ) as Record<string, { type: "string" | "boolean" }>;
-  let parsed;
+  let parsed: { values: Record<string, Raw> };
   try {
     parsed = parseArgs({ args: [...argv], options: { ...spec, help: { type: "boolean" } }, strict: true, allowPositionals: false });
   } catch (err) {
@@ -268,7 +268,7 @@ function values(argv: readonly string[], env: NodeJS.ProcessEnv): Values {
   if (parsed.values.help === true) throw new ConfigError(HELP);
   const out: Record<string, unknown> = {};
   for (const [name, o] of Object.entries(OPTIONS)) {
-    const given = (parsed.values as Record<string, Raw>)[name];
+    const given = parsed.values[name];
     out[name] = (o.parse as (raw: Raw, flag: string) => unknown)(given ?? env[o.env], name);
   }
   return out as Values;

@@ -71,7 +71,12 @@ export class SimNetwork {
 
   /** Cuts every link between the two groups, both directions. */
   partition(a: readonly string[], b: readonly string[]): void {
-    for (const x of a) for (const y of b) (this.block(x, y), this.block(y, x));
+    for (const x of a) {
+      for (const y of b) {
+        this.block(x, y);
+        this.block(y, x);
+      }
+    }
   }
 
   heal(): void {
@@ -105,8 +110,12 @@ export class SimNetwork {
   call<T>(from: string, to: string, invoke: (e: SimEndpoint) => T | Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let settled = false;
+      // The first outcome wins: an answer, a refusal or the deadline.
       const settle = (fn: () => void): void => {
-        if (!settled) (settled = true), fn();
+        if (settled) return;
+        settled = true;
+        deadline.cancel();
+        fn();
       };
       const deadline = this.scheduler.schedule(this.deadlineMs, () =>
         settle(() => reject(new PeerError("timeout", to, "deadline exceeded"))),
@@ -114,7 +123,6 @@ export class SimNetwork {
       const deliver = (): void => {
         const endpoint = this.endpoints.get(to);
         if (endpoint === undefined) {
-          deadline.cancel();
           settle(() => reject(new PeerError("refused", to, "connection refused")));
           return;
         }
@@ -125,10 +133,10 @@ export class SimNetwork {
           answer = Promise.reject(err);
         }
         answer.then(
-          (value) => this.reply(to, from, () => (deadline.cancel(), settle(() => resolve(value)))),
+          (value) => this.reply(to, from, () => settle(() => resolve(value))),
           (err: unknown) => {
             const failure = err instanceof PeerError ? err : new PeerError("rejected", to, String(err));
-            this.reply(to, from, () => (deadline.cancel(), settle(() => reject(failure))));
+            this.reply(to, from, () => settle(() => reject(failure)));
           },
         );
       };

@@ -23,14 +23,14 @@ test("the transport of each peer is a labelled gauge, 1 for the one in use; push
   });
   assert.ok(
     text.endsWith(
-      [
+      `${[
         "# HELP nacos_peer_transport Transport used to reach each peer (1 = in use)",
         "# TYPE nacos_peer_transport gauge",
         'nacos_peer_transport{peer="127.0.0.1:8849",transport="grpc"} 0',
         'nacos_peer_transport{peer="127.0.0.1:8849",transport="http"} 1',
         'nacos_peer_transport{peer="127.0.0.1:8850",transport="grpc"} 1',
         'nacos_peer_transport{peer="127.0.0.1:8850",transport="http"} 0',
-      ].join("\n") + "\n",
+      ].join("\n")}\n`,
     ),
   );
   assert.match(text, /\nnacos_push_sent_packets 3\n/);

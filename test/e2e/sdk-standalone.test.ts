@@ -94,7 +94,7 @@ test("the SDK's heartbeats keep its instance alive while an abandoned one expire
   const deadline = Date.now() + 12_000;
   while (Date.now() < deadline) {
     const live = (await list()).find((h) => h.ip === "192.0.2.30");
-    assert.ok(live !== undefined && live.healthy, "the beating instance is never lost");
+    assert.ok(live?.healthy, "the beating instance is never lost");
     await new Promise((r) => setTimeout(r, 500));
   }
 });

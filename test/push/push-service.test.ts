@@ -68,10 +68,7 @@ test("changes inside the window leave as one push per subscriber, carrying the l
 });
 
 test("a push leaves when the window closes, not before", async () => {
-  const { scheduler, channel, push, write } = setup();
-  push.subscribe(subscriber(5001));
-  write(instance("192.0.2.101", 80));
-  await scheduler.advance(999);
+  const { scheduler, channel, push, write } = await oneWrite(999);
   assert.equal(channel.sent.length, 0);
   await scheduler.advance(1);
   assert.equal(channel.sent.length, 1);
@@ -83,27 +80,40 @@ test("a push leaves when the window closes, not before", async () => {
   push.close();
 });
 
-test("an ack settles the push: no resend, counted as acked", async () => {
-  const { scheduler, channel, push, write } = setup();
-  push.subscribe(subscriber(5001));
-  write(instance("192.0.2.101", 80));
-  await scheduler.advance(1_000);
-  channel.ack(channel.sent[0]!);
-  assert.equal(push.stats().awaitingAck, 0);
-  await scheduler.advance(20_000);
-  assert.equal(channel.sent.length, 1);
-  assert.deepEqual(
-    push.stats(),
-    { subscribers: 1, sent: 1, acked: 1, retried: 0, failed: 0, superseded: 0, sendErrors: 0, awaitingAck: 0, refusedSubscriptions: 0, mutedTargets: 0 },
-  );
-  push.close();
+/** One subscriber (port 5001) and one write; resolves `ms` later. */
+async function oneWrite(ms: number, prepare: (ctx: ReturnType<typeof setup>) => void = () => {}) {
+  const ctx = setup();
+  prepare(ctx);
+  ctx.push.subscribe(subscriber(5001));
+  ctx.write(instance("192.0.2.101", 80));
+  await ctx.scheduler.advance(ms);
+  return ctx;
+}
+
+test("how one push ends, by what the subscriber and the network do", async () => {
+  type Channel = ReturnType<typeof setup>["channel"];
+  const cases: Array<{ what: string; failing?: boolean; ackAt?: number; ack?: (c: Channel) => void; expect: Record<string, number> }> = [
+    { what: "acked: settled, never resent", ackAt: 1_000, ack: (c) => c.ack(c.sent[0]!), expect: { sent: 1, acked: 1, retried: 0, failed: 0, sendErrors: 0 } },
+    { what: "the resend acked: settled", ackAt: 11_000, ack: (c) => c.ack(c.sent[1]!), expect: { sent: 2, acked: 1, retried: 1, failed: 0, sendErrors: 0 } },
+    { what: "never acked: resent once, then failed", expect: { sent: 2, acked: 0, retried: 1, failed: 1, sendErrors: 0 } },
+    { what: "refused by the network: an error, treated as lost", failing: true, expect: { sent: 2, acked: 0, retried: 1, failed: 1, sendErrors: 2 } },
+  ];
+  for (const c of cases) {
+    const { scheduler, channel, push } = await oneWrite(c.ackAt ?? 0, (ctx) => {
+      if (c.failing === true) ctx.channel.failing.add("127.0.0.1:5001");
+    });
+    c.ack?.(channel);
+    await scheduler.advance(60_000 - (c.ackAt ?? 0));
+    const stats = push.stats();
+    const got = Object.fromEntries(Object.keys(c.expect).filter((k) => k !== "sent").map((k) => [k, stats[k as keyof typeof stats]]));
+    assert.deepEqual({ sent: channel.sent.length, ...got }, c.expect, c.what);
+    assert.equal(stats.awaitingAck, 0, c.what);
+    push.close();
+  }
 });
 
 test("an unacknowledged push is resent exactly once after the ack timeout, then counted as failed", async () => {
-  const { scheduler, channel, push, write } = setup();
-  push.subscribe(subscriber(5001));
-  write(instance("192.0.2.101", 80));
-  await scheduler.advance(1_000);
+  const { scheduler, channel, push } = await oneWrite(1_000);
   assert.equal(channel.sent.length, 1);
   await scheduler.advance(9_999);
   assert.equal(channel.sent.length, 1, "no resend before the ack timeout");
@@ -120,19 +130,6 @@ test("an unacknowledged push is resent exactly once after the ack timeout, then 
   assert.equal(channel.sent.length, 2, "never a third send");
   channel.ack(first!);
   assert.equal(push.stats().acked, 0, "a late ack after failure matches nothing");
-  push.close();
-});
-
-test("an ack of the resend settles it", async () => {
-  const { scheduler, channel, push, write } = setup();
-  push.subscribe(subscriber(5001));
-  write(instance("192.0.2.101", 80));
-  await scheduler.advance(11_000);
-  assert.equal(channel.sent.length, 2);
-  channel.ack(channel.sent[1]!);
-  await scheduler.advance(30_000);
-  assert.equal(push.stats().acked, 1);
-  assert.equal(push.stats().failed, 0);
   push.close();
 });
 
@@ -337,11 +334,7 @@ test("subscribers are keyed by clusters, address and agent; a repeat only refres
 });
 
 test("a newer push replaces an unacknowledged older one, whose resend would roll the client back", async () => {
-  const { scheduler, channel, push, write } = setup();
-  push.subscribe(subscriber(5001));
-  write(instance("192.0.2.101", 80));
-  await scheduler.advance(1_000);
-  await scheduler.advance(5_000);
+  const { scheduler, channel, push, write } = await oneWrite(6_000);
   write(instance("192.0.2.102", 80));
   await scheduler.advance(1_000);
   assert.equal(channel.sent.length, 2);
@@ -353,18 +346,6 @@ test("a newer push replaces an unacknowledged older one, whose resend would roll
   channel.ack(channel.sent[0]!);
   assert.equal(push.stats().acked, 0, "the superseded push's ack matches nothing");
   assert.equal(push.stats().superseded, 1);
-  push.close();
-});
-
-test("a send the network refuses counts as an error and is treated as lost (resent once)", async () => {
-  const { scheduler, channel, push, write } = setup();
-  channel.failing.add("127.0.0.1:5001");
-  push.subscribe(subscriber(5001));
-  write(instance("192.0.2.101", 80));
-  await scheduler.advance(21_000);
-  assert.equal(channel.sent.length, 2);
-  assert.equal(push.stats().sendErrors, 2);
-  assert.equal(push.stats().failed, 1);
   push.close();
 });
 

@@ -10,6 +10,7 @@ import { Throttle } from "../../core/throttle.js";
 import type { PeerTransport, SyncOutcome } from "../ports.js";
 import { DelayTaskEngine } from "./delay-task-engine.js";
 import { PeerSyncQueue, type BatchLimits } from "./peer-sync-queue.js";
+import { getOrCreate } from "../../core/memo.js";
 
 export interface SyncConfig extends BatchLimits {
   /** Delay before a write is sent, merging bursts (1.4: taskDispatchPeriod / 2 = 1000 ms). */
@@ -99,9 +100,7 @@ export class DistroSync {
     for (const task of due) {
       const at = task.indexOf(SEP);
       const peer = task.slice(0, at);
-      let keys = byPeer.get(peer);
-      if (keys === undefined) byPeer.set(peer, (keys = []));
-      keys.push(task.slice(at + 1));
+      getOrCreate(byPeer, peer, () => []).push(task.slice(at + 1));
     }
     for (const [peer, keys] of byPeer) this.queueOf(peer)?.enqueue(keys);
   }

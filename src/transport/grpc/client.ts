@@ -4,7 +4,7 @@
  */
 import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
-import { type MemberInfo } from "../../node/cluster/member.js";
+import type { MemberInfo } from "../../node/cluster/member.js";
 import type { ClientWrite } from "../../core/ops.js";
 import type { ServiceDatum } from "../../core/service-datum.js";
 import {
@@ -35,6 +35,7 @@ import { decodeMember, encodeMember } from "./codecs/member.js";
 import { callMetadata } from "./metadata.js";
 import { makeClientConstructor, unary, type ServiceClient } from "./service-adapter.js";
 import { decodeOutcome, encodeWrite } from "./codecs/write.js";
+import { withIdleTimeout } from "../idle-timeout.js";
 
 export interface ClientTls {
   /** PEM CA that signed the peers' server certificates. */
@@ -177,21 +178,12 @@ export class GrpcPeerTransport implements PeerTransport {
     if (signal?.aborted === true) cancel();
     const messages: AsyncIterator<SnapshotResponse> = call[Symbol.asyncIterator]();
     let stalled = false;
+    const silence = (): void => {
+      stalled = true;
+      call.cancel();
+    };
     try {
-      for (;;) {
-        const watchdog = setTimeout(() => {
-          stalled = true;
-          call.cancel();
-        }, this.snapshotIdleMs);
-        let next: IteratorResult<SnapshotResponse>;
-        try {
-          next = await messages.next();
-        } finally {
-          clearTimeout(watchdog);
-        }
-        if (next.done === true) return;
-        yield decodeChunk(next.value, "chunk");
-      }
+      for await (const message of withIdleTimeout(messages, this.snapshotIdleMs, silence)) yield decodeChunk(message, "chunk");
     } catch (err) {
       if (stalled) throw new PeerError("timeout", peer, `snapshot stream silent for ${this.snapshotIdleMs} ms`);
       throw toPeerError(peer, err);

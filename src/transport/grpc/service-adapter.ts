@@ -106,8 +106,8 @@ export function toGrpcServiceDefinition<S extends GenServiceMethods>(
 }
 
 export function makeClientConstructor<S extends GenServiceMethods>(service: GenService<S>): ServiceClientConstructor<S> {
-  const constructor = grpc.makeGenericClientConstructor(toGrpcServiceDefinition(service), service.typeName);
-  return constructor as unknown as ServiceClientConstructor<S>;
+  const make = grpc.makeGenericClientConstructor(toGrpcServiceDefinition(service), service.typeName);
+  return make as unknown as ServiceClientConstructor<S>;
 }
 
 /** Runs a unary call as a promise; rejects with the grpc-js ServiceError. */

@@ -9,6 +9,7 @@ import http, { type IncomingHttpHeaders, type IncomingMessage } from "node:http"
 import { splitAddress } from "../../core/address.js";
 import { PeerError } from "../../node/ports.js";
 import { CLUSTER_SECRET_HEADER } from "../peer-secret.js";
+import { withIdleTimeout } from "../idle-timeout.js";
 
 export interface Nacos14HttpOptions {
   /** Our version, sent as `User-Agent: Nacos-Server:<version>` (so no peer ever forwards our requests again). */
@@ -126,22 +127,10 @@ export class Nacos14HttpClient implements Nacos14Http {
   /** The body as text; only the time spent waiting for the peer counts against the deadline, not the reader's. */
   private async *pieces(peer: string, res: IncomingMessage): AsyncGenerator<string> {
     res.setEncoding("utf8");
-    const body = res[Symbol.asyncIterator]();
+    const body: AsyncIterator<string> = res[Symbol.asyncIterator]();
+    const silence = (): void => void res.destroy(new PeerError("timeout", peer, `stream silent for ${this.options.timeoutMs} ms`));
     try {
-      for (;;) {
-        const watchdog = setTimeout(
-          () => res.destroy(new PeerError("timeout", peer, `stream silent for ${this.options.timeoutMs} ms`)),
-          this.options.timeoutMs,
-        );
-        let next: IteratorResult<unknown>;
-        try {
-          next = await body.next();
-        } finally {
-          clearTimeout(watchdog);
-        }
-        if (next.done === true) return;
-        yield next.value as string;
-      }
+      yield* withIdleTimeout(body, this.options.timeoutMs, silence);
     } catch (err) {
       throw err instanceof PeerError ? err : this.failure(peer, err, false);
     } finally {

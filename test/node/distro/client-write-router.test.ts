@@ -29,7 +29,10 @@ function setup(forward: (peer: string, op: ClientWrite) => Promise<ForwardOutcom
   const transport: PeerTransport = {
     sync: unused, verify: unused, query: unused, report: unused,
     snapshot: () => { throw new Error("unused"); },
-    forward: (peer, op) => (calls.push([peer, op]), forward(peer, op)),
+    forward: (peer, op) => {
+      calls.push([peer, op]);
+      return forward(peer, op);
+    },
   };
   return { router: new ClientWriteRouter(mapper, naming, transport), registry, calls };
 }

@@ -10,7 +10,7 @@ import { createServer } from "node:net";
 import { after, test } from "node:test";
 import { GrpcPeerTransport } from "../../../src/transport/grpc/client.js";
 import { PeerError, type PeerErrorKind } from "../../../src/node/ports.js";
-import { LIMITS, ORDERS, PEER, SELF, SELF_INFO, WRITES, directoryAt, instance, loopback, rejectsWith, type Loopback } from "./fixtures.js";
+import { LIMITS, ORDERS, PEER, SELF, SELF_INFO, WRITES, directoryAt, loopback, rejectsWith, type Loopback } from "./fixtures.js";
 import { identityOf } from "../../../src/core/instance.js";
 import { makeDatum, type ServiceDatum } from "../../../src/core/service-datum.js";
 

@@ -144,7 +144,10 @@ test("a broken stream resumes with the last chunk's token", async () => {
   let token = "";
   await rejectsWith(
     (async () => {
-      for await (const chunk of net!.transport.snapshot(PEER, token)) (keys.push(chunk.datums[0]!.key), (token = chunk.resumeToken));
+      for await (const chunk of net!.transport.snapshot(PEER, token)) {
+        keys.push(chunk.datums[0]!.key);
+        token = chunk.resumeToken;
+      }
     })(),
     (err) => err instanceof PeerError && err.kind === "unavailable" && /registry went away/.test(err.message),
     "broken stream",
@@ -192,7 +195,10 @@ test("the reader's deadline covers each wait for the peer, not the whole stream 
   try {
     // A reader slower than the deadline is fine: only silence from the peer counts.
     let read = 0;
-    for await (const _ of net.transport.snapshot(PEER, "")) (read++, await sleep(500));
+    for await (const _ of net.transport.snapshot(PEER, "")) {
+      read++;
+      await sleep(500);
+    }
     assert.equal(read, 2);
     const started = Date.now();
     await rejectsWith(

@@ -41,7 +41,7 @@ const selfInfo: MemberInfo = {
   confirmedThrough: NOW - 1_000_000,
 };
 
-const closers: Array<() => Promise<unknown> | void> = [];
+const closers: Array<() => unknown> = [];
 after(async () => {
   for (const close of closers) await close();
 });
@@ -120,7 +120,7 @@ test("verify to a ts-nacos node carries the versioned digest and returns its ans
 });
 
 test("query GETs with the keys in a JSON body; keys the peer lacks are left out", async () => {
-  const answer = { ...(fixture("datum-map.json") as object), [`com.alibaba.nacos.naming.iplist.ephemeral.public##DEFAULT_GROUP@@gone`]: null };
+  const answer = { ...(fixture("datum-map.json") as object), "com.alibaba.nacos.naming.iplist.ephemeral.public##DEFAULT_GROUP@@gone": null };
   const peer = await stub(() => ({ body: JSON.stringify(answer), type: "application/json" }));
   const got = await transport().query(peer.address, [ORDERS, PAYMENTS, "public##DEFAULT_GROUP@@gone"]);
   const [req] = peer.requests;

@@ -83,7 +83,7 @@ const cases: ReadonlyArray<{ write: ClientWrite; method: string; path: string; q
   { write: { type: "deleteService", service }, method: "DELETE", path: "/nacos/v1/ns/service", query: base },
 ];
 
-const closers: Array<() => Promise<unknown> | void> = [];
+const closers: Array<() => unknown> = [];
 after(async () => {
   for (const close of closers) await close();
 });

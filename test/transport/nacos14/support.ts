@@ -3,7 +3,6 @@ import { testInstance } from "../../support/fixtures.js";
 import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
-import type { Instance } from "../../../src/core/instance.js";
 import { silentLog } from "../../../src/core/log.js";
 import { RealScheduler } from "../../../src/runtime/real-scheduler.js";
 import type { NamingNode, NodeConfig } from "../../../src/node/naming-node.js";
@@ -86,6 +85,7 @@ export const NO_GRPC: PeerTransport = {
   query: refuse,
   report: refuse,
   forward: refuse,
+  // biome-ignore lint/correctness/useYield: a stream that fails before its first chunk
   async *snapshot(peer) {
     await refuse(peer);
   },

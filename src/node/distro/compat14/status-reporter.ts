@@ -13,6 +13,7 @@ import { parseServiceKey } from "../../../core/naming.js";
 import { every, type Scheduler, type TimerHandle } from "../../../core/scheduler.js";
 import type { OwnedDatums } from "./owner-lists.js";
 import type { ServiceChecksums } from "../../ports.js";
+import { getOrCreate } from "../../../core/memo.js";
 
 export interface StatusReporterDeps {
   readonly scheduler: Scheduler;
@@ -68,9 +69,7 @@ export class StatusReporter {
     for (const datum of this.deps.owned.ownedDatums()) {
       if (datum.instances.length === 0) continue;
       const { namespaceId, groupedName } = parseServiceKey(datum.key);
-      let checksums = byNamespace.get(namespaceId);
-      if (checksums === undefined) byNamespace.set(namespaceId, (checksums = {}));
-      checksums[groupedName] = serviceChecksum(groupedName, datum.instances);
+      getOrCreate(byNamespace, namespaceId, (): Record<string, string> => ({}))[groupedName] = serviceChecksum(groupedName, datum.instances);
     }
     return [...byNamespace].map(([namespaceId, serviceName2Checksum]) => ({ namespaceId, serviceName2Checksum }));
   }

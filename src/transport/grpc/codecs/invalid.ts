@@ -4,6 +4,8 @@
  * answers it with INVALID_ARGUMENT before calling anything, so an invalid message never changes anything.
  */
 
+import { MAX_PORT, MAX_WEIGHT } from "../../../core/instance.js";
+
 export class InvalidMessageError extends Error {
   constructor(
     /** Where in the message, e.g. `datums[3].entries[0].version.counter`. */
@@ -61,10 +63,10 @@ export function finite(value: number, path: string): number {
   return value;
 }
 
-export const port = (value: number, path: string): number => inRange(value, 0, 65535, path);
+export const port = (value: number, path: string): number => inRange(value, 0, MAX_PORT, path);
 
-/** Nacos's weight domain (`MIN_WEIGHT_VALUE`..`MAX_WEIGHT_VALUE`); NaN and infinities are refused too. */
-export const weight = (value: number, path: string): number => inRange(value, 0, 10_000, path);
+/** Nacos's weight domain (0..`MAX_WEIGHT_VALUE`); NaN and infinities are refused too. */
+export const weight = (value: number, path: string): number => inRange(value, 0, MAX_WEIGHT, path);
 
 /** A oneof with no case: unset, or set to a case added by a newer schema (it arrives as an unknown field). */
 export function unknownCase(path: string): InvalidMessageError {

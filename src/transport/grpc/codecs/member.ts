@@ -1,6 +1,6 @@
 /** MemberInfo ↔ nacos.cluster.v1.MemberInfo. */
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { type MemberInfo } from "../../../node/cluster/member.js";
+import type { MemberInfo } from "../../../node/cluster/member.js";
 import { normalizeAddress } from "../../../core/address.js";
 import type { MemberInfoSchema, MemberInfo as MemberInfoMessage } from "../../../../gen/nacos/cluster/v1/member_pb.js";
 import { InvalidMessageError, port, present, safeInteger } from "./invalid.js";

@@ -228,9 +228,10 @@ export function decodeOutcome(m: ForwardResponse, path: string): ForwardOutcome 
   switch (outcome.case) {
     case "result":
       return { ok: true, result: decodeResult(outcome.value, `${path}.result`) };
-    case "refusal":
+    case "refusal": {
       const status = inRange(outcome.value.status, 100, 599, `${path}.refusal.status`);
       return { ok: false, status, message: outcome.value.message };
+    }
     default:
       throw unknownCase(`${path}.outcome`);
   }

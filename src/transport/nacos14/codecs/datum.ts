@@ -12,6 +12,7 @@
 import { nacos14Instances } from "../../../core/checksum.js";
 import { badRequest } from "../../../core/errors.js";
 import {
+  MAX_PORT,
   PRESERVED_ID_GENERATOR,
   beatIntervalOf,
   beatTimeoutOf,
@@ -136,7 +137,7 @@ function encodeInstance(i: Instance, lastBeat: number): InstanceJson {
 function decodeInstance(value: unknown, groupedName: string, where: string, forceEphemeral: boolean): Instance {
   const o = expectObject(value, where);
   const ip = requiredString(o, "ip", where).trim();
-  const port = requiredInteger(o, "port", where, 0, 65535);
+  const port = requiredInteger(o, "port", where, 0, MAX_PORT);
   const clusterName = optionalString(o, "clusterName", where, DEFAULT_CLUSTER) || DEFAULT_CLUSTER;
   return {
     instanceId: optionalString(o, "instanceId", where, "") || simpleInstanceId(ip, port, clusterName, groupedName),

@@ -3,7 +3,7 @@
  * What ts-nacos knows about a member and Nacos has no field for travels in `extendInfo.tsNacos`; Nacos keeps
  * extendInfo as an opaque map, so a ts-nacos peer reading it learns our MemberInfo and Nacos is unaffected.
  */
-import { type MemberInfo, type MemberState } from "../../../node/cluster/member.js";
+import type { MemberInfo, MemberState } from "../../../node/cluster/member.js";
 import { splitAddress } from "../../../core/address.js";
 
 interface TsNacosMarker {

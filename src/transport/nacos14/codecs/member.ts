@@ -6,7 +6,8 @@
  * protocol and not ours over gRPC.
  */
 import { badRequest } from "../../../core/errors.js";
-import { type MemberInfo } from "../../../node/cluster/member.js";
+import { MAX_PORT } from "../../../core/instance.js";
+import type { MemberInfo } from "../../../node/cluster/member.js";
 import { normalizeAddress } from "../../../core/address.js";
 import { encodeMember } from "./member-json.js";
 import {
@@ -37,7 +38,7 @@ function nacosMemberInfo(address: string, version: string): MemberInfo {
 export function decodeMember(value: unknown): MemberInfo {
   const o = expectObject(value, "member");
   const ip = requiredString(o, "ip", "member");
-  const port = requiredInteger(o, "port", "member", 1, 65535);
+  const port = requiredInteger(o, "port", "member", 1, MAX_PORT);
   const fallback = ip.includes(":") && !ip.startsWith("[") ? `[${ip}]:${port}` : `${ip}:${port}`;
   let address: string;
   try {
