@@ -33,8 +33,18 @@ function registry(): Registry {
       const ip = `198.51.100.${i + 1}`; // documentation addresses; services differ by port
       const port = 10_000 + (s % 50_000);
       instances.push({
-        instanceId: `${ip}#${port}#DEFAULT#${svc}`, ip, port, weight: 1, healthy: true, enabled: true, ephemeral: true,
-        clusterName: "DEFAULT", serviceName: svc, metadata: { version: "1.0.0", zone: `zone-${i % 3}` }, app: "DEFAULT", marked: false,
+        instanceId: `${ip}#${port}#DEFAULT#${svc}`,
+        ip,
+        port,
+        weight: 1,
+        healthy: true,
+        enabled: true,
+        ephemeral: true,
+        clusterName: "DEFAULT",
+        serviceName: svc,
+        metadata: { version: "1.0.0", zone: `zone-${i % 3}` },
+        app: "DEFAULT",
+        marked: false,
       });
     }
     r.commit(`public##${svc}`, { deleted: false, meta: { protectThreshold: 0, metadata: {}, selector: { type: "none" } }, instances });
@@ -46,14 +56,26 @@ function verifyTraffic(r: Registry): { ours: number; nacos14: number } {
   const mapper = new DistroMapper(MEMBERS[0]!);
   mapper.update(MEMBERS);
   const owned = [...r.values()].filter((d) => mapper.responsible(parseServiceKey(d.key).groupedName));
-  const bucketHashesOwned = bucketHashes(owned.map((d) => ({ key: d.key, digest: d.digest })), 64);
-  const summary = { kind: "summary" as const, source: MEMBERS[0]!, viewHash: mapper.viewHash, purgeHorizon: 0, bucketCount: 64, bucketHashes: bucketHashesOwned };
+  const bucketHashesOwned = bucketHashes(
+    owned.map((d) => ({ key: d.key, digest: d.digest })),
+    64,
+  );
+  const summary = {
+    kind: "summary" as const,
+    source: MEMBERS[0]!,
+    viewHash: mapper.viewHash,
+    purgeHorizon: 0,
+    bucketCount: 64,
+    bucketHashes: bucketHashesOwned,
+  };
   const ours = toBinary(VerifyRequestSchema, create(VerifyRequestSchema, encodeVerify(summary))).length;
   const nacos14 = Buffer.byteLength(JSON.stringify(Object.fromEntries(owned.map((d) => [toLegacyKey(d.key), datumChecksum(d.instances)]))));
   return { ours, nacos14 };
 }
 
-async function snapshotCosts(r: Registry): Promise<{ streamedPeak: number; singleBytes: number; streamedRate: number; singleRate: number }> {
+async function snapshotCosts(
+  r: Registry,
+): Promise<{ streamedPeak: number; singleBytes: number; streamedRate: number; singleRate: number }> {
   let instances = 0;
   for (const d of r.values()) instances += d.instances.length;
   let started = performance.now();
@@ -75,9 +97,13 @@ const v = verifyTraffic(r);
 const s = await snapshotCosts(r);
 const mib = (n: number): string => `${(n / 1024 / 1024).toFixed(2)} MiB`;
 console.log(`registry: ${SERVICES} services × ${PER_SERVICE} instances, 3 members`);
-console.log(`verify bytes per peer per period (converged): ts-nacos ${v.ours} B, Nacos 1.4 checksum map ${v.nacos14} B → ratio ${(v.nacos14 / v.ours).toFixed(1)}× less`);
+console.log(
+  `verify bytes per peer per period (converged): ts-nacos ${v.ours} B, Nacos 1.4 checksum map ${v.nacos14} B → ratio ${(v.nacos14 / v.ours).toFixed(1)}× less`,
+);
 console.log(
   `snapshot sender, largest message alive: streamed ${mib(s.streamedPeak)}, single message ${mib(s.singleBytes)} → ratio ${(s.singleBytes / s.streamedPeak).toFixed(1)}× less; ` +
     `single message ${s.singleBytes > 10 * 1024 * 1024 ? "EXCEEDS" : "fits"} Nacos 2.x's 10 MiB default limit`,
 );
-console.log(`snapshot encoding: streamed ${Math.round(s.streamedRate)} instances/s, single ${Math.round(s.singleRate)} instances/s → ratio ${(s.streamedRate / s.singleRate).toFixed(2)}`);
+console.log(
+  `snapshot encoding: streamed ${Math.round(s.streamedRate)} instances/s, single ${Math.round(s.singleRate)} instances/s → ratio ${(s.streamedRate / s.singleRate).toFixed(2)}`,
+);

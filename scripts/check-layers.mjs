@@ -64,7 +64,8 @@ for (const file of sources) {
   const edges = [];
   for (const spec of importsOf(readFileSync(file, "utf8"))) {
     if (!spec.startsWith(".")) {
-      if ((layer === "core" || layer === "node") && WIRE_PACKAGES.test(spec)) problems.push(`${rel(file)}: the ${layer} layer uses ${spec}`);
+      if ((layer === "core" || layer === "node") && WIRE_PACKAGES.test(spec))
+        problems.push(`${rel(file)}: the ${layer} layer uses ${spec}`);
       continue;
     }
     const target = resolve(file, spec);
@@ -76,7 +77,8 @@ for (const file of sources) {
     const targetLayer = layerOf(target);
     if (targetLayer === undefined) continue;
     edges.push(target);
-    if (LAYERS.indexOf(targetLayer) > LAYERS.indexOf(layer)) problems.push(`${rel(file)} (${layer}) imports ${targetRel} (${targetLayer}), a layer above`);
+    if (LAYERS.indexOf(targetLayer) > LAYERS.indexOf(layer))
+      problems.push(`${rel(file)} (${layer}) imports ${targetRel} (${targetLayer}), a layer above`);
     if (layer === "transport" && targetLayer === "node" && !TRANSPORT_MAY_USE.includes(targetRel)) {
       problems.push(`${rel(file)} imports ${targetRel}: transport reaches the node only through ${TRANSPORT_MAY_USE.join(" and ")}`);
     }
@@ -108,4 +110,6 @@ if (problems.length > 0) {
   console.error(`layering: ${problems.length} problem(s)\n${problems.map((p) => `  ${p}`).join("\n")}`);
   process.exit(1);
 }
-console.log(`layering: ${sources.length} modules, ${[...graph.values()].reduce((n, e) => n + e.length, 0)} imports, no violation, no cycle`);
+console.log(
+  `layering: ${sources.length} modules, ${[...graph.values()].reduce((n, e) => n + e.length, 0)} imports, no violation, no cycle`,
+);

@@ -41,7 +41,10 @@ const argOf = (name: string): string | undefined => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 const ROOT = path.resolve(argOf("--root") ?? path.join(HERE, "..", ".."));
-const ONLY = argOf("--only")?.split(",").map((s) => s.trim()).filter((s) => s !== "");
+const ONLY = argOf("--only")
+  ?.split(",")
+  .map((s) => s.trim())
+  .filter((s) => s !== "");
 const JSON_OUT = argOf("--json");
 const MAIN = path.join(ROOT, "dist", "src", "main.js");
 const SECRET = "s3cret";
@@ -157,7 +160,15 @@ function request(
     const headers: Record<string, string | number> = { ...options.headers };
     if (options.body !== undefined) headers["Content-Length"] = Buffer.byteLength(options.body);
     const req = http.request(
-      { method, host: u.hostname, port: u.port, path: u.pathname + u.search, headers, agent: options.agent ?? agent, timeout: options.timeoutMs ?? 15_000 },
+      {
+        method,
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname + u.search,
+        headers,
+        agent: options.agent ?? agent,
+        timeout: options.timeoutMs ?? 15_000,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
@@ -217,7 +228,9 @@ process.stdin.on("end", () => { stopped = true; });
 function livenessProbe(base: string): { stop(): Promise<{ worstMs: number; samples: number; failures: number }> } {
   const u = new URL(base);
   assertLoopback(u.hostname);
-  const child = spawn(process.execPath, ["-e", PROBE_SCRIPT, `${base}/nacos/v1/console/health/liveness`], { stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["-e", PROBE_SCRIPT, `${base}/nacos/v1/console/health/liveness`], {
+    stdio: ["pipe", "pipe", "pipe"],
+  });
   allChildren.add(child);
   child.once("exit", () => allChildren.delete(child));
   let out = "";
@@ -300,7 +313,11 @@ function spawnTracked(command: string, args: string[], cwd: string, env: NodeJS.
   return { child, output: () => out };
 }
 
-async function stopChild(child: ChildProcess, signal: NodeJS.Signals, timeoutMs: number): Promise<{ code: number | null; signal: string | null }> {
+async function stopChild(
+  child: ChildProcess,
+  signal: NodeJS.Signals,
+  timeoutMs: number,
+): Promise<{ code: number | null; signal: string | null }> {
   if (child.exitCode !== null || child.signalCode !== null) return { code: child.exitCode, signal: child.signalCode };
   const exited = once(child, "exit") as Promise<[number | null, string | null]>;
   killGroup(child, signal);
@@ -335,7 +352,14 @@ class Scope {
     }
   }
 
-  async node(options: { label: string; port?: number; host?: string; args?: string[]; waitFor?: "ready" | "listening" | "nothing"; timeoutMs?: number }): Promise<NodeProc> {
+  async node(options: {
+    label: string;
+    port?: number;
+    host?: string;
+    args?: string[];
+    waitFor?: "ready" | "listening" | "nothing";
+    timeoutMs?: number;
+  }): Promise<NodeProc> {
     if (!existsSync(MAIN)) throw new Error(`${MAIN} does not exist: build the checkout first (npm run build)`);
     const port = options.port ?? (await freePort());
     const host = options.host ?? "127.0.0.1";
@@ -373,18 +397,26 @@ class Scope {
       return (await request("GET", proc.url + p, { timeoutMs: 2_000 })).status === 200;
     }, timeoutMs);
     if (!ok || proc.exited()) {
-      throw new Error(`${proc.label} (port ${proc.port}) not ${what} after ${timeoutMs} ms; exited=${proc.exited()}; output tail: ${trunc(oneLine(proc.output().slice(-600)), 600)}`);
+      throw new Error(
+        `${proc.label} (port ${proc.port}) not ${what} after ${timeoutMs} ms; exited=${proc.exited()}; output tail: ${trunc(oneLine(proc.output().slice(-600)), 600)}`,
+      );
     }
   }
 
   /** `n` nodes forming one cluster, started together; resolves once every one is ready and sees all UP. */
   /** Two nodes that are members of each other (and of `extraMembers`). */
-  async cluster(labels: [string, string], extraArgs: string[], options: { extraMembers?: string[]; waitUp?: boolean } = {}): Promise<[NodeProc, NodeProc]> {
+  async cluster(
+    labels: [string, string],
+    extraArgs: string[],
+    options: { extraMembers?: string[]; waitUp?: boolean } = {},
+  ): Promise<[NodeProc, NodeProc]> {
     const ports: number[] = [];
     for (const _ of labels) ports.push(await freePort());
     const members = [...ports.map((p) => `127.0.0.1:${p}`), ...(options.extraMembers ?? [])].join(",");
     const nodes = await Promise.all(
-      labels.map((label, i) => this.node({ label, port: ports[i]!, args: ["--members", members, ...extraArgs], waitFor: "ready", timeoutMs: 45_000 })),
+      labels.map((label, i) =>
+        this.node({ label, port: ports[i]!, args: ["--members", members, ...extraArgs], waitFor: "ready", timeoutMs: 45_000 }),
+      ),
     );
     if (options.waitUp !== false) for (const n of nodes) await waitMembersUp(n, labels.length, 20_000);
     return [nodes[0]!, nodes[1]!];
@@ -403,10 +435,14 @@ class Scope {
 }
 
 async function waitMembersUp(node: NodeProc, n: number, timeoutMs: number): Promise<void> {
-  const ok = await poll(async () => {
-    const r = await request("GET", `${node.url}/nacos/v1/core/cluster/simple/nodes`, { timeoutMs: 2_000 });
-    return r.status === 200 && Array.isArray(r.json().data) && r.json().data.length >= n;
-  }, timeoutMs, 200);
+  const ok = await poll(
+    async () => {
+      const r = await request("GET", `${node.url}/nacos/v1/core/cluster/simple/nodes`, { timeoutMs: 2_000 });
+      return r.status === 200 && Array.isArray(r.json().data) && r.json().data.length >= n;
+    },
+    timeoutMs,
+    200,
+  );
   if (!ok) throw new Error(`${node.label}: fewer than ${n} members UP after ${timeoutMs} ms`);
 }
 
@@ -424,7 +460,11 @@ async function serviceOwnedBy(node: NodeProc, owner: string, prefix: string): Pr
   throw new Error(`no service ${prefix}-0..199 is owned by ${owner} according to ${node.label}`);
 }
 
-async function register(node: NodeProc, params: Record<string, string | number>, headers: Record<string, string> = {}): Promise<HttpAnswer> {
+async function register(
+  node: NodeProc,
+  params: Record<string, string | number>,
+  headers: Record<string, string> = {},
+): Promise<HttpAnswer> {
   return request("POST", `${node.url}/nacos/v1/ns/instance?${qs(params)}`, { headers });
 }
 
@@ -448,7 +488,12 @@ const identity = (b: Buffer): Buffer => b;
 const DISTRO = "/nacos.cluster.v1.DistroService";
 const MEMBER = "/nacos.cluster.v1.MemberService";
 
-function rawClient(scope: Scope, target: string, credentials = grpc.credentials.createInsecure(), options: grpc.ClientOptions = {}): grpc.Client {
+function rawClient(
+  scope: Scope,
+  target: string,
+  credentials = grpc.credentials.createInsecure(),
+  options: grpc.ClientOptions = {},
+): grpc.Client {
   assertLoopback(target.split(":")[0]!);
   const client = new grpc.Client(target, credentials, {
     "grpc.max_send_message_length": 64 * MiB,
@@ -519,10 +564,18 @@ function datumInit(d: DatumSpec) {
   };
 }
 
-const syncBytes = (datums: DatumSpec[]): Uint8Array => toBinary(SyncRequestSchema, create(SyncRequestSchema, { datums: datums.map(datumInit) }));
+const syncBytes = (datums: DatumSpec[]): Uint8Array =>
+  toBinary(SyncRequestSchema, create(SyncRequestSchema, { datums: datums.map(datumInit) }));
 
 /** Datums of `perDatum` entries each for `count` services `prefix-i` (documentation addresses). */
-function manyDatums(prefix: string, count: number, perDatum: number, writer: string, counter: bigint, meta: (i: number, j: number) => Record<string, string>): DatumSpec[] {
+function manyDatums(
+  prefix: string,
+  count: number,
+  perDatum: number,
+  writer: string,
+  counter: bigint,
+  meta: (i: number, j: number) => Record<string, string>,
+): DatumSpec[] {
   const out: DatumSpec[] = [];
   for (let i = 0; i < count; i++) {
     const entries = [];
@@ -553,7 +606,12 @@ type Attack = (scope: Scope, row: (figure: string, value: unknown) => void) => P
 const grpcUnauthDecode: Attack = async (s, row) => {
   const p1 = await freePort();
   const p2 = await freePort(); // configured member with nothing listening
-  const a = await s.node({ label: "A", port: p1, args: ["--members", `127.0.0.1:${p1},127.0.0.1:${p2}`, "--cluster-secret", SECRET], waitFor: "listening" });
+  const a = await s.node({
+    label: "A",
+    port: p1,
+    args: ["--members", `127.0.0.1:${p1},127.0.0.1:${p2}`, "--cluster-secret", SECRET],
+    waitFor: "listening",
+  });
   const grpcUp = await poll(() => portOpen("127.0.0.1", a.grpcPort), 10_000);
   if (!grpcUp) throw new Error("gRPC port never opened");
   const client = rawClient(s, `127.0.0.1:${a.grpcPort}`);
@@ -637,8 +695,15 @@ const hlcPoison: Attack = async (s, row) => {
   {
     const [a, b] = await s.cluster(["A", "B"], ["--cluster-secret", SECRET, "--sync-delay-ms", "100"]);
     const client = rawClient(s, `127.0.0.1:${a.grpcPort}`);
-    const bytes = syncBytes([{ key: "public##DEFAULT_GROUP@@poison-grpc", counter: BigInt(POISON), writer: b.address, entries: [{ ip: "192.0.2.99", port: 80 }] }]);
-    const answer = await unaryRaw(client, `${DISTRO}/Sync`, bytes, metadata({ "x-nacos-cluster-secret": SECRET, "x-nacos-source": b.address }));
+    const bytes = syncBytes([
+      { key: "public##DEFAULT_GROUP@@poison-grpc", counter: BigInt(POISON), writer: b.address, entries: [{ ip: "192.0.2.99", port: 80 }] },
+    ]);
+    const answer = await unaryRaw(
+      client,
+      `${DISTRO}/Sync`,
+      bytes,
+      metadata({ "x-nacos-cluster-secret": SECRET, "x-nacos-source": b.address }),
+    );
     row("grpc: poison Sync (counter 2^53-10, as B) status", statusText(answer));
     await replicationAfterPoison(a, b, "grpc", row);
     await a.stop(); // stop this pair before the next
@@ -649,7 +714,18 @@ const hlcPoison: Attack = async (s, row) => {
     const [a, b] = await s.cluster(["C", "D"], ["--sync-delay-ms", "100"]);
     const service = "DEFAULT_GROUP@@poison-http";
     const legacyKey = `com.alibaba.nacos.naming.iplist.ephemeral.public##${service}`;
-    const instance = { instanceId: `192.0.2.98#80#DEFAULT#${service}`, ip: "192.0.2.98", port: 80, weight: 1, healthy: true, enabled: true, ephemeral: true, clusterName: "DEFAULT", serviceName: service, metadata: {} };
+    const instance = {
+      instanceId: `192.0.2.98#80#DEFAULT#${service}`,
+      ip: "192.0.2.98",
+      port: 80,
+      weight: 1,
+      healthy: true,
+      enabled: true,
+      ephemeral: true,
+      clusterName: "DEFAULT",
+      serviceName: service,
+      metadata: {},
+    };
     const version = { counter: POISON, writer: b.address };
     const body = JSON.stringify({
       [legacyKey]: {
@@ -664,7 +740,10 @@ const hlcPoison: Attack = async (s, row) => {
         },
       },
     });
-    const r = await request("PUT", `${a.url}/nacos/v1/ns/distro/datum?${qs({ source: b.address })}`, { headers: { "Content-Type": "application/json" }, body });
+    const r = await request("PUT", `${a.url}/nacos/v1/ns/distro/datum?${qs({ source: b.address })}`, {
+      headers: { "Content-Type": "application/json" },
+      body,
+    });
     row("http: poison PUT /nacos/v1/ns/distro/datum (no secret) status", `HTTP ${r.status} ${trunc(oneLine(r.text), 80)}`);
     await replicationAfterPoison(a, b, "http", row);
   }
@@ -680,7 +759,10 @@ const udpGzipBomb: Attack = async (s, row) => {
   listener.on("message", (_msg, rinfo) => pushes.push({ port: rinfo.port, address: rinfo.address }));
   const udpPort = listener.address().port;
   const service = "bomb-s";
-  const list = () => request("GET", `${a.url}/nacos/v1/ns/instance/list?${qs({ serviceName: service, udpPort, clientIP: "127.0.0.1" })}`, { headers: { "User-Agent": JAVA_UA } });
+  const list = () =>
+    request("GET", `${a.url}/nacos/v1/ns/instance/list?${qs({ serviceName: service, udpPort, clientIP: "127.0.0.1" })}`, {
+      headers: { "User-Agent": JAVA_UA },
+    });
   await list();
   const reg = await register(a, { serviceName: service, ip: "192.0.2.30", port: 80 });
   if (reg.status !== 200) throw new Error(`register failed: ${reg.status} ${reg.text}`);
@@ -737,7 +819,10 @@ const udpAmplification: Attack = async (s, row) => {
   const setupDeadline = Date.now() + 120_000;
   for (let i = 0; i < SERVICES && Date.now() < setupDeadline; i++) {
     const batch = [];
-    for (let j = 0; j < PER; j++) batch.push(register(a, { serviceName: names[i]!, ip: `198.51.100.${j + 1}`, port: 8080, metadata: metas[i]![j]! }).then((r) => r.status));
+    for (let j = 0; j < PER; j++)
+      batch.push(
+        register(a, { serviceName: names[i]!, ip: `198.51.100.${j + 1}`, port: 8080, metadata: metas[i]![j]! }).then((r) => r.status),
+      );
     setupStatuses = setupStatuses.concat(await Promise.all(batch));
   }
   row("setup registers", `${summarizeStatuses(setupStatuses)} (${SERVICES} services × ${PER} instances, ~330 B metadata each)`);
@@ -767,10 +852,19 @@ const udpAmplification: Attack = async (s, row) => {
   await sleep(Math.max(0, lastChange + 13_000 - Date.now()));
   const within13 = { bytes: udpBytes, datagrams: udpDatagrams };
   const sent = sentPolls + sentChanges;
-  row("HTTP bytes sent (100 polls + 400 changes)", `${sent} B (polls ${sentPolls} B, changes ${sentChanges} B; changes ${summarizeStatuses(changeStatuses)})`);
+  row(
+    "HTTP bytes sent (100 polls + 400 changes)",
+    `${sent} B (polls ${sentPolls} B, changes ${sentChanges} B; changes ${summarizeStatuses(changeStatuses)})`,
+  );
   row("UDP bytes at 127.0.0.2 within 5 s", `${within5.bytes} B in ${within5.datagrams} datagrams`);
-  row("amplification within 5 s (UDP/HTTP)", `${(within5.bytes / sent).toFixed(2)}× (vs polls only ${(within5.bytes / sentPolls).toFixed(1)}×)`);
-  row("UDP bytes within 13 s (incl. unacked resends)", `${within13.bytes} B in ${within13.datagrams} datagrams → ${(within13.bytes / sent).toFixed(2)}×`);
+  row(
+    "amplification within 5 s (UDP/HTTP)",
+    `${(within5.bytes / sent).toFixed(2)}× (vs polls only ${(within5.bytes / sentPolls).toFixed(1)}×)`,
+  );
+  row(
+    "UDP bytes within 13 s (incl. unacked resends)",
+    `${within13.bytes} B in ${within13.datagrams} datagrams → ${(within13.bytes / sent).toFixed(2)}×`,
+  );
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -783,7 +877,13 @@ const sigtermLoss: Attack = async (s, row) => {
   const notes: string[] = [];
   for (let round = 1; round <= 5; round++) {
     if (a.exited()) {
-      a = await s.node({ label: `A#${round}`, port: a.port, args: ["--members", `${a.address},${b.address}`], waitFor: "ready", timeoutMs: 40_000 });
+      a = await s.node({
+        label: `A#${round}`,
+        port: a.port,
+        args: ["--members", `${a.address},${b.address}`],
+        waitFor: "ready",
+        timeoutMs: 40_000,
+      });
       await waitMembersUp(a, 2, 20_000);
       await waitMembersUp(b, 2, 20_000);
     }
@@ -805,7 +905,11 @@ const sigtermLoss: Attack = async (s, row) => {
 // 6. with gRPC TLS configured, does anything still go to a peer in plaintext HTTP?
 
 function certDir(): string {
-  for (const dir of [path.join(ROOT, "test/transport/grpc-tls"), path.join(HERE, "../../test/transport/grpc-tls"), "/work/before/test/transport/grpc-tls"]) {
+  for (const dir of [
+    path.join(ROOT, "test/transport/grpc-tls"),
+    path.join(HERE, "../../test/transport/grpc-tls"),
+    "/work/before/test/transport/grpc-tls",
+  ]) {
     if (existsSync(path.join(dir, "server.pem"))) return dir;
   }
   throw new Error("test certificates (test/transport/grpc-tls) not found");
@@ -835,18 +939,31 @@ const tlsDowngrade: Attack = async (s, row) => {
     label: "A",
     port: pa,
     args: [
-      "--members", `127.0.0.1:${pa},127.0.0.1:${pp}`,
-      "--cluster-secret", SECRET,
-      "--grpc-tls-cert", path.join(certs, "server.pem"),
-      "--grpc-tls-key", path.join(certs, "server.key"),
-      "--grpc-tls-ca", path.join(certs, "ca.pem"),
+      "--members",
+      `127.0.0.1:${pa},127.0.0.1:${pp}`,
+      "--cluster-secret",
+      SECRET,
+      "--grpc-tls-cert",
+      path.join(certs, "server.pem"),
+      "--grpc-tls-key",
+      path.join(certs, "server.key"),
+      "--grpc-tls-ca",
+      path.join(certs, "ca.pem"),
     ],
     waitFor: "listening",
   });
   await sleep(10_000); // everything A sends P in its first 10 s
   const withSecret = seen.filter((r) => r.secret);
-  row("plaintext HTTP requests from A to peer P within 10 s", seen.length === 0 ? "none" : `${seen.length}: ${trunc([...new Set(seen.map((r) => `${r.method} ${r.url.split("?")[0]}`))].join(", "), 120)}`);
-  row("…carrying X-Nacos-Cluster-Secret", seen.length === 0 ? "n/a" : `${withSecret.length}/${seen.length}${withSecret.length > 0 ? " (secret sent in cleartext)" : ""}`);
+  row(
+    "plaintext HTTP requests from A to peer P within 10 s",
+    seen.length === 0
+      ? "none"
+      : `${seen.length}: ${trunc([...new Set(seen.map((r) => `${r.method} ${r.url.split("?")[0]}`))].join(", "), 120)}`,
+  );
+  row(
+    "…carrying X-Nacos-Cluster-Secret",
+    seen.length === 0 ? "n/a" : `${withSecret.length}/${seen.length}${withSecret.length > 0 ? " (secret sent in cleartext)" : ""}`,
+  );
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -855,10 +972,26 @@ const tlsDowngrade: Attack = async (s, row) => {
 const legacyRoutesExposed: Attack = async (s, row) => {
   const pa = await freePort();
   const pp = await freePort();
-  const a = await s.node({ label: "A", port: pa, args: ["--members", `127.0.0.1:${pa},127.0.0.1:${pp}`, "--peer-transport", "grpc", "--body-limit", "1048576"], waitFor: "ready" });
+  const a = await s.node({
+    label: "A",
+    port: pa,
+    args: ["--members", `127.0.0.1:${pa},127.0.0.1:${pp}`, "--peer-transport", "grpc", "--body-limit", "1048576"],
+    waitFor: "ready",
+  });
   const service = "DEFAULT_GROUP@@legacy-inject";
   const legacyKey = `com.alibaba.nacos.naming.iplist.ephemeral.public##${service}`;
-  const inst = { instanceId: `203.0.113.7#80#DEFAULT#${service}`, ip: "203.0.113.7", port: 80, weight: 1, healthy: true, enabled: true, ephemeral: true, clusterName: "DEFAULT", serviceName: service, metadata: {} };
+  const inst = {
+    instanceId: `203.0.113.7#80#DEFAULT#${service}`,
+    ip: "203.0.113.7",
+    port: 80,
+    weight: 1,
+    healthy: true,
+    enabled: true,
+    ephemeral: true,
+    clusterName: "DEFAULT",
+    serviceName: service,
+    metadata: {},
+  };
   const body = JSON.stringify({ [legacyKey]: { key: legacyKey, value: { instanceList: [inst] }, timestamp: 1 } });
   const r = await request("PUT", `${a.url}/nacos/v1/ns/distro/datum`, { headers: { "Content-Type": "application/json" }, body });
   row("PUT /nacos/v1/ns/distro/datum (1.4 body, no secret)", `HTTP ${r.status} ${trunc(oneLine(r.text), 80)}`);
@@ -869,9 +1002,17 @@ const legacyRoutesExposed: Attack = async (s, row) => {
   const bigKey = `com.alibaba.nacos.naming.iplist.ephemeral.public##${bigService}`;
   const bigInst = { ...inst, instanceId: `203.0.113.8#80#DEFAULT#${bigService}`, ip: "203.0.113.8", serviceName: bigService };
   const big = JSON.stringify({ [bigKey]: { key: bigKey, value: { instanceList: [bigInst] }, timestamp: 1, padding: "x".repeat(5 * MiB) } });
-  const rb = await request("PUT", `${a.url}/nacos/v1/ns/distro/datum`, { headers: { "Content-Type": "application/json" }, body: big, timeoutMs: 30_000 });
+  const rb = await request("PUT", `${a.url}/nacos/v1/ns/distro/datum`, {
+    headers: { "Content-Type": "application/json" },
+    body: big,
+    timeoutMs: 30_000,
+  });
   row(`${(big.length / MiB).toFixed(1)} MiB body with --body-limit 1048576`, `HTTP ${rb.status} ${trunc(oneLine(rb.text), 80)}`);
-  const control = await request("POST", `${a.url}/nacos/v1/ns/instance?${qs({ serviceName: "body-control", ip: "203.0.113.9", port: 80 })}`, { headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: `pad=${"x".repeat(2 * MiB)}` });
+  const control = await request(
+    "POST",
+    `${a.url}/nacos/v1/ns/instance?${qs({ serviceName: "body-control", ip: "203.0.113.9", port: 80 })}`,
+    { headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: `pad=${"x".repeat(2 * MiB)}` },
+  );
   row("control: 2 MiB form body to POST /nacos/v1/ns/instance", `HTTP ${control.status} ${trunc(oneLine(control.text), 60)}`);
 };
 
@@ -913,7 +1054,9 @@ const identitySpoof: Attack = async (s, row) => {
   const client = rawClient(s, `127.0.0.1:${a.grpcPort}`);
   const report = toBinary(
     ReportRequestSchema,
-    create(ReportRequestSchema, { member: { address: c, version: "0.1.0", grpcPort: 1, abilities: { grpcPeer: true, httpPeer: true }, ready: true, viewHash: "" } }),
+    create(ReportRequestSchema, {
+      member: { address: c, version: "0.1.0", grpcPort: 1, abilities: { grpcPeer: true, httpPeer: true }, ready: true, viewHash: "" },
+    }),
   );
   const g = await unaryRaw(client, `${MEMBER}/Report`, report, metadata({ "x-nacos-cluster-secret": SECRET, "x-nacos-source": c }));
   row("gRPC Report source=C member=C (grpcPort 1) from 127.0.0.1", statusText(g));
@@ -946,26 +1089,28 @@ const slowloris: Attack = async (s, row) => {
   let failed = 0;
   const started = Date.now();
   await Promise.all(
-    Array.from({ length: N }, () =>
-      new Promise<void>((resolve) => {
-        const x = net.connect({ host: "127.0.0.1", port: a.port });
-        x.resume(); // so a close by the server is seen
-        socks.push(x);
-        x.setTimeout(10_000, () => {
-          failed++;
-          x.destroy();
-          resolve();
-        });
-        x.on("connect", () => {
-          connected++;
-          x.setTimeout(0);
-          resolve();
-        });
-        x.on("error", () => {
-          failed++;
-          resolve();
-        });
-      }),
+    Array.from(
+      { length: N },
+      () =>
+        new Promise<void>((resolve) => {
+          const x = net.connect({ host: "127.0.0.1", port: a.port });
+          x.resume(); // so a close by the server is seen
+          socks.push(x);
+          x.setTimeout(10_000, () => {
+            failed++;
+            x.destroy();
+            resolve();
+          });
+          x.on("connect", () => {
+            connected++;
+            x.setTimeout(0);
+            resolve();
+          });
+          x.on("error", () => {
+            failed++;
+            resolve();
+          });
+        }),
     ),
   );
   row(`idle connections accepted (of ${N})`, `${connected} (${failed} failed, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
@@ -994,7 +1139,10 @@ const switchBounds: Attack = async (s, row) => {
     const r = await put(entry, value);
     const b = await beat();
     const interval = b.status === 200 ? String(b.json().clientBeatInterval) : `beat HTTP ${b.status}`;
-    row(`PUT switches ${entry}=${value}`, `HTTP ${r.status} ${trunc(oneLine(r.text), 60)}; beat then answers clientBeatInterval=${interval}`);
+    row(
+      `PUT switches ${entry}=${value}`,
+      `HTTP ${r.status} ${trunc(oneLine(r.text), 60)}; beat then answers clientBeatInterval=${interval}`,
+    );
   }
   const sw = await request("GET", `${a.url}/nacos/v1/ns/operator/switches`);
   const parsed = sw.status === 200 ? sw.json() : {};
@@ -1019,7 +1167,10 @@ const forgedUa: Attack = async (s, row) => {
   const onNonOwner = await lists(a, service, "192.0.2.61", 80);
   row("forged UA register to non-owner (no secret header)", `HTTP ${r.status} ${trunc(oneLine(r.text), 40)}`);
   row("owner lists it at once / non-owner lists it at once", `${onOwner ? "yes" : "no"} / ${onNonOwner ? "yes" : "no"}`);
-  row("verdict", onOwner ? "forwarded" : onNonOwner ? "executed locally on the non-owner (forward skipped, no secret needed)" : "not applied anywhere");
+  row(
+    "verdict",
+    onOwner ? "forwarded" : onNonOwner ? "executed locally on the non-owner (forward skipped, no secret needed)" : "not applied anywhere",
+  );
   const later = await poll(() => lists(b, service, "192.0.2.61", 80), 7_000, 200);
   row("owner lists it within 7 s", later ? "yes" : "no");
   row("digests A / B after", `${await digest(a)} / ${await digest(b)}`);
@@ -1032,7 +1183,13 @@ const snapshotStreams: Attack = async (s, row) => {
   const pa = await freePort();
   const pb = await freePort(); // configured member with nothing listening; we speak as it
   const other = `127.0.0.1:${pb}`;
-  const a = await s.node({ label: "A", port: pa, args: ["--members", `127.0.0.1:${pa},${other}`, "--cluster-secret", SECRET, "--expire-instances", "false"], waitFor: "ready", timeoutMs: 45_000 });
+  const a = await s.node({
+    label: "A",
+    port: pa,
+    args: ["--members", `127.0.0.1:${pa},${other}`, "--cluster-secret", SECRET, "--expire-instances", "false"],
+    waitFor: "ready",
+    timeoutMs: 45_000,
+  });
   const client = rawClient(s, `127.0.0.1:${a.grpcPort}`);
   const md = () => metadata({ "x-nacos-cluster-secret": SECRET, "x-nacos-source": other });
   const meta = (i: number, j: number) => ({ zone: `zone-${j % 3}`, version: `1.0.${i % 100}` });
@@ -1074,7 +1231,10 @@ const snapshotStreams: Attack = async (s, row) => {
   await sleep(20_000);
   const l = await live.stop();
   const open = ended.filter((e) => !e).length;
-  row("streams still open after 30 s", `${open}/300${errors.size > 0 ? ` (ended: ${[...errors].map(([k, v]) => `${v}× ${k}`).join(", ")})` : ""}`);
+  row(
+    "streams still open after 30 s",
+    `${open}/300${errors.size > 0 ? ` (ended: ${[...errors].map(([k, v]) => `${v}× ${k}`).join(", ")})` : ""}`,
+  );
   row("worst liveness during the 30 s", liveText(l));
   const after30 = memOf(a.pid);
   row("RSS growth after 30 s", memGrowth(before, after30).rss);
@@ -1106,19 +1266,29 @@ const npmStartRace: Attack = async (s, row) => {
   for (let trial = 1; trial <= TRIALS; trial++) {
     const ports = [await freePort(), await freePort(), await freePort()];
     const procs = ports.map((port) => {
-      const { child, output } = spawnTracked("npm", ["start", "--", "--port", String(port), "--host", "127.0.0.1"], ROOT, { ...process.env, NACOS_LOG_LEVEL: "info" });
+      const { child, output } = spawnTracked("npm", ["start", "--", "--port", String(port), "--host", "127.0.0.1"], ROOT, {
+        ...process.env,
+        NACOS_LOG_LEVEL: "info",
+      });
       s.defer(() => stopChild(child, "SIGKILL", 5_000));
       return { port, child, output };
     });
     const ready = new Set<number>();
-    await poll(async () => {
-      for (const p of procs) {
-        if (ready.has(p.port)) continue;
-        const r = await request("GET", `http://127.0.0.1:${p.port}/nacos/v1/console/health/readiness`, { timeoutMs: 2_000, agent: false });
-        if (r.status === 200) ready.add(p.port);
-      }
-      return procs.every((p) => ready.has(p.port) || p.child.exitCode !== null);
-    }, 60_000, 300);
+    await poll(
+      async () => {
+        for (const p of procs) {
+          if (ready.has(p.port)) continue;
+          const r = await request("GET", `http://127.0.0.1:${p.port}/nacos/v1/console/health/readiness`, {
+            timeoutMs: 2_000,
+            agent: false,
+          });
+          if (r.status === 200) ready.add(p.port);
+        }
+        return procs.every((p) => ready.has(p.port) || p.child.exitCode !== null);
+      },
+      60_000,
+      300,
+    );
     const all = procs.map((p) => p.output()).join("\n");
     const exportError = /does not provide an export named/.test(all);
     const crash = /(SyntaxError|ReferenceError|TypeError|Cannot find module|ERR_MODULE_NOT_FOUND|error TS\d+)[^\n]*/.exec(all);

@@ -78,7 +78,9 @@ function trafficFilter(ctx: NodeContext) {
  * Server settings that bound what one connection may hold: the time to send headers and a whole request (a
  * slowloris client is cut), the idle time of a keep-alive connection, and socket inactivity.
  */
-function serverOptions(limits: HttpLimits | undefined): Pick<FastifyHttpOptions<Server>, "requestTimeout" | "keepAliveTimeout" | "connectionTimeout" | "http"> {
+function serverOptions(
+  limits: HttpLimits | undefined,
+): Pick<FastifyHttpOptions<Server>, "requestTimeout" | "keepAliveTimeout" | "connectionTimeout" | "http"> {
   if (limits === undefined) return {};
   return {
     requestTimeout: limits.requestTimeoutMs,

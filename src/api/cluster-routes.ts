@@ -15,6 +15,13 @@ export function clusterRoutes(app: FastifyInstance, ctx: NodeContext): void {
     const keyword = Params.of(req.query, undefined).optional("keyword", "");
     return ok(membersJson(ctx).filter((m) => m.address.startsWith(keyword)));
   });
-  app.get("/simple/nodes", async () => ok(ctx.node.cluster().members.filter((m) => m.state === "UP").map((m) => m.address)));
+  app.get("/simple/nodes", async () =>
+    ok(
+      ctx.node
+        .cluster()
+        .members.filter((m) => m.state === "UP")
+        .map((m) => m.address),
+    ),
+  );
   app.get("/health", async () => ok(selfJson(ctx).state));
 }

@@ -84,7 +84,8 @@ function metadataTargetsOf(p: Params): readonly MetadataTarget[] | "ephemeral" |
     } catch {
       list = undefined;
     }
-    if (!Array.isArray(list)) throw badRequest(`Param 'instances' must be a JSON list of {ip, port, clusterName, ephemeral}, current: ${p.raw("instances")}`);
+    if (!Array.isArray(list))
+      throw badRequest(`Param 'instances' must be a JSON list of {ip, port, clusterName, ephemeral}, current: ${p.raw("instances")}`);
     return list.map((item: unknown, i): MetadataTarget => {
       if (item === null || typeof item !== "object") throw badRequest(`Param 'instances'[${i}] must be an object`);
       const o = item as Record<string, unknown>;
@@ -127,7 +128,12 @@ export function instanceRoutes(app: FastifyInstance, ctx: NodeContext): void {
 
   app.put("/instance", (req, reply) => {
     const p = paramsOf(req);
-    const op: ClientWrite = { type: "update", service: serviceOf(p), instance: specOf(p, ctx), mustExist: isModernJavaClient(agentOf(req)) };
+    const op: ClientWrite = {
+      type: "update",
+      service: serviceOf(p),
+      instance: specOf(p, ctx),
+      mustExist: isModernJavaClient(agentOf(req)),
+    };
     return write(req, reply, op);
   });
 
@@ -222,4 +228,3 @@ export function instanceRoutes(app: FastifyInstance, ctx: NodeContext): void {
   app.put("/instance/metadata/batch", metadataBatch(false));
   app.delete("/instance/metadata/batch", metadataBatch(true));
 }
-

@@ -19,6 +19,8 @@ export function linearRegExp(name: string, source: string): RegExp {
   try {
     return new RegExp(source, "l");
   } catch {
-    throw badRequest(`Param '${name}' is not a valid regular expression that can be matched in linear time (no back-references or look-arounds), current: ${source}`);
+    throw badRequest(
+      `Param '${name}' is not a valid regular expression that can be matched in linear time (no back-references or look-arounds), current: ${source}`,
+    );
   }
 }

@@ -35,7 +35,11 @@ const DISTRO: ReadonlyArray<readonly [keyof NonNullable<NodeStats["distro"]>, st
   ["verifyRemoved", "nacos_distro_verify_removed", "Keys removed by verify"],
   ["refusedAhead", "nacos_distro_refused_ahead", "Peer datums refused: a version too far ahead of this node's clock"],
   ["refusedByPeers", "nacos_distro_refused_by_peers", "Datums peers refused: a version too far ahead of their clock"],
-  ["tombstonePurgeLagMs", "nacos_tombstone_purge_lag_ms", "How far the tombstone purge horizon trails the clock (grows while a member has not confirmed)"],
+  [
+    "tombstonePurgeLagMs",
+    "nacos_tombstone_purge_lag_ms",
+    "How far the tombstone purge horizon trails the clock (grows while a member has not confirmed)",
+  ],
 ];
 
 const snake = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -50,7 +54,8 @@ export function prometheusText(stats: NodeStats, process: ProcessStats = {}): st
   ];
   const distro = stats.distro;
   if (distro !== undefined) for (const [field, name, help] of DISTRO) out.push(gauge(name, help, distro[field]));
-  for (const [field, value] of Object.entries(process.push ?? {})) out.push(gauge(`nacos_push_${snake(field)}`, `UDP push: ${field}`, value));
+  for (const [field, value] of Object.entries(process.push ?? {}))
+    out.push(gauge(`nacos_push_${snake(field)}`, `UDP push: ${field}`, value));
   if (process.peerTransports !== undefined) {
     const samples: Array<readonly [Labels, number]> = [];
     for (const [peer, inUse] of process.peerTransports) {

@@ -22,7 +22,6 @@ import type { Selector } from "../core/service-datum.js";
 
 type RawValue = string | string[] | undefined;
 
-
 export class Params {
   private constructor(private readonly values: ReadonlyMap<string, string>) {}
 

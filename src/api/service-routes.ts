@@ -5,7 +5,17 @@ import { DEFAULT_GROUP, serviceKey, splitGroupedName } from "../core/naming.js";
 import type { ClientWrite, ServiceSpec } from "../core/ops.js";
 import type { NodeContext } from "./context.js";
 import { linearRegExp } from "./linear-regexp.js";
-import { namespaceOf, optionalBool, parseFloatParam, parseInteger, parseMetadata, parseSelector, serviceOf, paramsOf, type Params } from "./params.js";
+import {
+  namespaceOf,
+  optionalBool,
+  parseFloatParam,
+  parseInteger,
+  parseMetadata,
+  parseSelector,
+  serviceOf,
+  paramsOf,
+  type Params,
+} from "./params.js";
 import { fromPeer } from "./request-info.js";
 
 function specOf(p: Params, threshold: string): ServiceSpec {
@@ -75,10 +85,7 @@ export function serviceRoutes(app: FastifyInstance, ctx: NodeContext): void {
     const group = p.optional("groupName", DEFAULT_GROUP);
     const names = ctx.node.registry.serviceNames(namespaceOf(p));
     // `*` lists every group; names then stay grouped, since bare names could collide across groups.
-    const doms =
-      group === "*"
-        ? names
-        : names.filter((n) => splitGroupedName(n).group === group).map((n) => splitGroupedName(n).name);
+    const doms = group === "*" ? names : names.filter((n) => splitGroupedName(n).group === group).map((n) => splitGroupedName(n).name);
     return reply.send({ doms: page(doms, pageNo, pageSize), count: doms.length });
   });
 

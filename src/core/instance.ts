@@ -62,10 +62,8 @@ function metadataMillis(instance: Instance, key: string, fallback: number): numb
 
 export const beatIntervalOf = (i: Instance, fallback = DEFAULT_BEAT_INTERVAL_MS): number =>
   metadataMillis(i, PRESERVED_BEAT_INTERVAL, fallback);
-export const beatTimeoutOf = (i: Instance): number =>
-  metadataMillis(i, PRESERVED_BEAT_TIMEOUT, DEFAULT_BEAT_TIMEOUT_MS);
-export const deleteTimeoutOf = (i: Instance): number =>
-  metadataMillis(i, PRESERVED_DELETE_TIMEOUT, DEFAULT_DELETE_TIMEOUT_MS);
+export const beatTimeoutOf = (i: Instance): number => metadataMillis(i, PRESERVED_BEAT_TIMEOUT, DEFAULT_BEAT_TIMEOUT_MS);
+export const deleteTimeoutOf = (i: Instance): number => metadataMillis(i, PRESERVED_DELETE_TIMEOUT, DEFAULT_DELETE_TIMEOUT_MS);
 
 /** The ranges every way in (client API, gRPC peers, 1.4 peers) checks: one definition, so they cannot drift. */
 export const MAX_PORT = 65535;
@@ -84,5 +82,5 @@ export const isWeight = (weight: number): boolean => weight >= 0 && weight <= MA
 export function clampWeight(weight: number): number {
   if (!Number.isFinite(weight) || weight <= 0) return 0;
   if (weight > MAX_WEIGHT) return MAX_WEIGHT;
-  return Math.max(weight , MIN_POSITIVE_WEIGHT);
+  return Math.max(weight, MIN_POSITIVE_WEIGHT);
 }

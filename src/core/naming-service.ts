@@ -33,8 +33,7 @@ import type { Switches } from "./switches.js";
 
 const OK: WriteResult = Object.freeze({ type: "ok" });
 
-const sameAddress = (i: Instance, a: InstanceAddress): boolean =>
-  i.ip === a.ip && i.port === a.port && i.clusterName === a.clusterName;
+const sameAddress = (i: Instance, a: InstanceAddress): boolean => i.ip === a.ip && i.port === a.port && i.clusterName === a.clusterName;
 
 export class NamingService {
   constructor(
@@ -116,9 +115,7 @@ export class NamingService {
       marked: existing?.marked ?? false,
     };
     const instances =
-      existing === undefined
-        ? [...current.instances, instance]
-        : current.instances.map((i) => (i === existing ? instance : i));
+      existing === undefined ? [...current.instances, instance] : current.instances.map((i) => (i === existing ? instance : i));
     this.registry.commit(key, { ...current, deleted: false, instances });
     if (instance.ephemeral) this.lastBeats.touch(key, instanceKey(instance));
     return instance;
@@ -137,7 +134,9 @@ export class NamingService {
       throw badRequest(`service not found, namespace: ${ref.namespaceId}, service: ${ref.groupedName}`);
     }
     if (!datum.instances.some((i) => identityOf(i) === identityOf(spec))) {
-      throw badRequest(`instance not exist: ${JSON.stringify({ ip: spec.ip, port: spec.port, clusterName: spec.clusterName, ephemeral: spec.ephemeral })}`);
+      throw badRequest(
+        `instance not exist: ${JSON.stringify({ ip: spec.ip, port: spec.port, clusterName: spec.clusterName, ephemeral: spec.ephemeral })}`,
+      );
     }
   }
 

@@ -5,14 +5,7 @@
 import { estimateBytes } from "./datum-size.js";
 import { badRequest } from "./errors.js";
 import { parseServiceKey } from "./naming.js";
-import {
-  DEFAULT_SERVICE_META,
-  mergeDatums,
-  purgeTombstones,
-  writeDatum,
-  type ServiceContent,
-  type ServiceDatum,
-} from "./service-datum.js";
+import { DEFAULT_SERVICE_META, mergeDatums, purgeTombstones, writeDatum, type ServiceContent, type ServiceDatum } from "./service-datum.js";
 import { compareVersions, type Version } from "./version.js";
 import { getOrCreate } from "./memo.js";
 

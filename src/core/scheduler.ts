@@ -19,12 +19,7 @@ export interface Scheduler {
  * Runs `task` every `periodMs` with a fixed delay between the end of one run and the start of the next
  * (Nacos schedules its periodic work the same way), so a slow async run never overlaps the next one.
  */
-export function every(
-  scheduler: Scheduler,
-  periodMs: number,
-  task: () => void | Promise<void>,
-  initialDelayMs = periodMs,
-): TimerHandle {
+export function every(scheduler: Scheduler, periodMs: number, task: () => void | Promise<void>, initialDelayMs = periodMs): TimerHandle {
   let stopped = false;
   let current: TimerHandle | undefined;
   const run = async (): Promise<void> => {

@@ -88,9 +88,7 @@ export function makeDatum(
   entries: Iterable<InstanceEntry>,
 ): ServiceDatum {
   const sorted = [...entries]
-    .map((e) =>
-      deleted && e.instance !== undefined && compareVersions(e.version, metaVersion) < 0 ? { ...e, instance: undefined } : e,
-    )
+    .map((e) => (deleted && e.instance !== undefined && compareVersions(e.version, metaVersion) < 0 ? { ...e, instance: undefined } : e))
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   let version = metaVersion;
   const instances: Instance[] = [];
@@ -101,8 +99,7 @@ export function makeDatum(
   return { key, deleted, meta, metaVersion, entries: sorted, instances, version, digest: digestOf(metaVersion, sorted) };
 }
 
-export const emptyDatum = (key: string): ServiceDatum =>
-  makeDatum(key, false, DEFAULT_SERVICE_META, ZERO_VERSION, []);
+export const emptyDatum = (key: string): ServiceDatum => makeDatum(key, false, DEFAULT_SERVICE_META, ZERO_VERSION, []);
 
 /**
  * Merges a peer's copy into ours: per entry and for the meta, the higher version wins; tombstones older than
@@ -131,7 +128,13 @@ export function mergeDatums(ours: ServiceDatum | undefined, theirs: ServiceDatum
 export function purgeTombstones(datum: ServiceDatum, before: number): ServiceDatum {
   const stale = (e: InstanceEntry): boolean => e.instance === undefined && e.version.counter < before;
   if (!datum.entries.some(stale)) return datum;
-  return makeDatum(datum.key, datum.deleted, datum.meta, datum.metaVersion, datum.entries.filter((e) => !stale(e)));
+  return makeDatum(
+    datum.key,
+    datum.deleted,
+    datum.meta,
+    datum.metaVersion,
+    datum.entries.filter((e) => !stale(e)),
+  );
 }
 
 function sameMetadata(a: Metadata, b: Metadata): boolean {
@@ -173,12 +176,7 @@ export function sameInstance(a: Instance, b: Instance): boolean {
  * never saw and cannot bring the instance back, while a genuine re-registration (a creation) still wins.
  * Returns `previous` itself when the write changes nothing.
  */
-export function writeDatum(
-  key: string,
-  previous: ServiceDatum | undefined,
-  content: ServiceContent,
-  version: Version,
-): ServiceDatum {
+export function writeDatum(key: string, previous: ServiceDatum | undefined, content: ServiceContent, version: Version): ServiceDatum {
   const before = previous ?? emptyDatum(key);
   const bump = (v: Version): Version => ({ counter: v.counter + 1, writer: version.writer });
   const entries = new Map(before.entries.map((e) => [e.id, e]));

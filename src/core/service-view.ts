@@ -3,14 +3,7 @@
  * UDP push so a pushed payload and a polled one can never differ.
  */
 import { serviceChecksum } from "./checksum.js";
-import {
-  beatIntervalOf,
-  beatTimeoutOf,
-  deleteTimeoutOf,
-  PRESERVED_ID_GENERATOR,
-  type Instance,
-  type Metadata,
-} from "./instance.js";
+import { beatIntervalOf, beatTimeoutOf, deleteTimeoutOf, PRESERVED_ID_GENERATOR, type Instance, type Metadata } from "./instance.js";
 import { splitGroupedName } from "./naming.js";
 import type { ServiceDatum } from "./service-datum.js";
 

@@ -126,8 +126,18 @@ const number =
     s[key] = integerIn(e, v, min, max, bits, tooSmall);
   };
 const flag =
-  (key: "pushEnabled" | "healthCheckEnabled" | "distroEnabled" | "disableAddIP" | "sendBeatOnly" | "enableStandalone" |
-    "defaultInstanceEphemeral" | "lightBeatEnabled" | "autoChangeHealthCheckEnabled"): Setter =>
+  (
+    key:
+      | "pushEnabled"
+      | "healthCheckEnabled"
+      | "distroEnabled"
+      | "disableAddIP"
+      | "sendBeatOnly"
+      | "enableStandalone"
+      | "defaultInstanceEphemeral"
+      | "lightBeatEnabled"
+      | "autoChangeHealthCheckEnabled",
+  ): Setter =>
   (s, v, e) => {
     s[key] = parseBool(e, v);
   };

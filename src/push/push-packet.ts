@@ -31,7 +31,9 @@ const isGzip = (bytes: Uint8Array): boolean => bytes.length >= 2 && bytes[0] ===
 /** JSON text of a datagram, gzipped or not; throws when it is (or unpacks to) more than MAX_ACK_BYTES. */
 function datagramText(bytes: Uint8Array): string {
   if (bytes.length > MAX_ACK_BYTES) throw new RangeError(`datagram of ${bytes.length} bytes is no ack`);
-  const raw = isGzip(bytes) ? gunzipSync(bytes, { maxOutputLength: MAX_ACK_BYTES }) : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const raw = isGzip(bytes)
+    ? gunzipSync(bytes, { maxOutputLength: MAX_ACK_BYTES })
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return raw.toString("utf8");
 }
 

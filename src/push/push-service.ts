@@ -223,7 +223,10 @@ export class PushService implements PushSubscriptions {
 
   private serviceChanged(key: string): void {
     if (this.closed || !this.subscriptions.has(key) || this.scheduledPushes.has(key)) return;
-    this.scheduledPushes.set(key, this.scheduler.schedule(this.config.coalesceWindowMs, () => this.pushService(key)));
+    this.scheduledPushes.set(
+      key,
+      this.scheduler.schedule(this.config.coalesceWindowMs, () => this.pushService(key)),
+    );
   }
 
   private pushService(key: string): void {
@@ -236,7 +239,10 @@ export class PushService implements PushSubscriptions {
     for (const subscription of this.liveSubscriptions(key)) {
       const query = this.pushQuery(subscription.subscriber, now);
       const queryKey = JSON.stringify([query.clusters, query.healthyOnly, query.env, query.groupedNamesForClient]);
-      this.startPush(subscription, getOrCreate(dataByQuery, queryKey, () => JSON.stringify(buildListView(datum, query))));
+      this.startPush(
+        subscription,
+        getOrCreate(dataByQuery, queryKey, () => JSON.stringify(buildListView(datum, query))),
+      );
     }
   }
 

@@ -41,7 +41,8 @@ function integer(env: string, fallback: number, min: number, max: number, help: 
     parse(raw, flag) {
       if (raw === undefined || raw === "") return fallback;
       const n = Number(raw);
-      if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`--${flag} must be an integer in [${min}, ${max}], got '${String(raw)}'`);
+      if (!Number.isInteger(n) || n < min || n > max)
+        throw new ConfigError(`--${flag} must be an integer in [${min}, ${max}], got '${String(raw)}'`);
       return n;
     },
   };
@@ -110,11 +111,19 @@ const OPTIONS = {
   host: { ...text("NACOS_BIND_HOST", "address the HTTP, gRPC and UDP sockets bind to"), shown: "0.0.0.0" },
   ip: { ...text("NACOS_SERVER_IP", "this node's IP in the member list"), shown: "detected" },
   members: text("NACOS_SERVERS", "comma-separated ip[:port] list of every member"),
-  "cluster-conf": { ...text("NACOS_CLUSTER_CONF", "member file in Nacos 1.4 format"), shown: "$NACOS_HOME/conf/cluster.conf or ./conf/cluster.conf" },
+  "cluster-conf": {
+    ...text("NACOS_CLUSTER_CONF", "member file in Nacos 1.4 format"),
+    shown: "$NACOS_HOME/conf/cluster.conf or ./conf/cluster.conf",
+  },
   standalone: flag("NACOS_STANDALONE", false, "run alone even if members are configured"),
   "cluster-secret-file": text("NACOS_CLUSTER_SECRET_FILE", "file holding the secret every peer call carries"),
   "cluster-secret": text("NACOS_CLUSTER_SECRET", "the secret itself (as a flag it shows in ps)"),
-  "peer-transport": choice<PeerTransportMode>("NACOS_PEER_TRANSPORT", ["grpc", "http", "auto"], "auto", "peer protocol: grpc, http (Nacos 1.4) or auto"),
+  "peer-transport": choice<PeerTransportMode>(
+    "NACOS_PEER_TRANSPORT",
+    ["grpc", "http", "auto"],
+    "auto",
+    "peer protocol: grpc, http (Nacos 1.4) or auto",
+  ),
   "grpc-tls-cert": text("NACOS_GRPC_TLS_CERT", "PEM certificate of the gRPC peer port"),
   "grpc-tls-key": text("NACOS_GRPC_TLS_KEY", "PEM key of the gRPC peer port"),
   "grpc-tls-ca": text("NACOS_GRPC_TLS_CA", "PEM CA: mutual TLS on the gRPC peer port"),
@@ -296,19 +305,25 @@ function configOf(v: Values, argv: readonly string[], env: NodeJS.ProcessEnv, cw
   const snapshotChunkBytes = v["snapshot-chunk-bytes"];
   if (snapshotChunkBytes > maxMessageBytes / 4) {
     // A chunk may hold one large service beyond its budget; a quarter of the limit leaves that headroom.
-    throw new ConfigError(`--snapshot-chunk-bytes (${snapshotChunkBytes}) must be at most a quarter of --max-message-bytes (${maxMessageBytes})`);
+    throw new ConfigError(
+      `--snapshot-chunk-bytes (${snapshotChunkBytes}) must be at most a quarter of --max-message-bytes (${maxMessageBytes})`,
+    );
   }
   const cert = v["grpc-tls-cert"];
   const key = v["grpc-tls-key"];
   if ((cert === undefined) !== (key === undefined)) throw new ConfigError("--grpc-tls-cert and --grpc-tls-key go together");
   if (cert !== undefined && v["peer-transport"] === "http") {
-    throw new ConfigError("--grpc-tls-* secures the gRPC peer port; --peer-transport http would send peer traffic and the secret in plaintext");
+    throw new ConfigError(
+      "--grpc-tls-* secures the gRPC peer port; --peer-transport http would send peer traffic and the secret in plaintext",
+    );
   }
   const { secret, source: secretSource } = secretFrom(v, argv);
   const headersTimeoutMs = v["http-headers-timeout-ms"];
   const requestTimeoutMs = v["http-request-timeout-ms"];
   if (requestTimeoutMs < headersTimeoutMs) {
-    throw new ConfigError(`--http-request-timeout-ms (${requestTimeoutMs}) must be at least --http-headers-timeout-ms (${headersTimeoutMs})`);
+    throw new ConfigError(
+      `--http-request-timeout-ms (${requestTimeoutMs}) must be at least --http-headers-timeout-ms (${headersTimeoutMs})`,
+    );
   }
   return {
     host: v.host ?? "0.0.0.0",
@@ -397,7 +412,12 @@ export function nodeConfigOf(c: RuntimeConfig, version: string): NodeConfig {
         maxInstances: FIXED.syncMaxInstances,
         maxBytes: budget,
       },
-      verify: { intervalMs: c.verifyIntervalMs, bucketCount: FIXED.verifyBuckets, queryBatchKeys: FIXED.verifyQueryBatchKeys, maxDetailBytes: budget },
+      verify: {
+        intervalMs: c.verifyIntervalMs,
+        bucketCount: FIXED.verifyBuckets,
+        queryBatchKeys: FIXED.verifyQueryBatchKeys,
+        maxDetailBytes: budget,
+      },
       snapshot: {
         chunkBytes: c.snapshotChunkBytes,
         maxStreams: c.maxSnapshotStreams,

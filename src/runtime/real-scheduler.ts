@@ -11,14 +11,17 @@ export class RealScheduler implements Scheduler {
   }
 
   schedule(delayMs: number, fn: () => void): TimerHandle {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      try {
-        fn();
-      } catch (err) {
-        this.onError(err);
-      }
-    }, Math.max(0, delayMs));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        try {
+          fn();
+        } catch (err) {
+          this.onError(err);
+        }
+      },
+      Math.max(0, delayMs),
+    );
     this.timers.add(timer);
     return {
       cancel: () => {

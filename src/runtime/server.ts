@@ -18,9 +18,8 @@ import { pinoLog } from "./logging.js";
 import { effectivePeerTransport, nodeConfigOf, type RuntimeConfig } from "./options.js";
 import { RealScheduler } from "./real-scheduler.js";
 
-export const VERSION: string = (
-  JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }
-).version;
+export const VERSION: string = (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string })
+  .version;
 
 export interface RunningServer {
   readonly node: NamingNode;
@@ -76,10 +75,18 @@ export async function startServer(config: RuntimeConfig, logger: Logger): Promis
     peerSecret: config.clusterSecret,
     processStats: () => {
       const transports = peerTransports(node, assembled.transportOf);
-      return { push: { ...push.stats(), unsolicitedDatagrams: channel.unsolicited }, ...(transports === undefined ? {} : { peerTransports: transports }) };
+      return {
+        push: { ...push.stats(), unsolicitedDatagrams: channel.unsolicited },
+        ...(transports === undefined ? {} : { peerTransports: transports }),
+      };
     },
   });
-  const app = createHttpApp(context, { logger, bodyLimit: config.bodyLimitBytes, limits: config.http, trustedProxies: config.trustedProxies });
+  const app = createHttpApp(context, {
+    logger,
+    bodyLimit: config.bodyLimitBytes,
+    limits: config.http,
+    trustedProxies: config.trustedProxies,
+  });
   await assembled.servePeerRoutes(app);
   await app.listen({ port: config.port, host: config.host });
   const grpcServer =
@@ -103,7 +110,8 @@ export async function startServer(config: RuntimeConfig, logger: Logger): Promis
       node.beginStop();
       await Promise.all([app.close(), grpcServer?.close(config.shutdownTimeoutMs)]);
       const flushed = await node.flush(config.shutdownTimeoutMs);
-      if (!flushed) log.warn("stopping with replication still pending: some peers were unreachable", { timeoutMs: config.shutdownTimeoutMs });
+      if (!flushed)
+        log.warn("stopping with replication still pending: some peers were unreachable", { timeoutMs: config.shutdownTimeoutMs });
       node.close();
       assembled.closeTransports();
       grpc?.close();
@@ -114,7 +122,10 @@ export async function startServer(config: RuntimeConfig, logger: Logger): Promis
   };
 }
 
-function peerTransports(node: NamingNode, transportOf: ((peer: string) => "grpc" | "http") | undefined): ReadonlyMap<string, "grpc" | "http"> | undefined {
+function peerTransports(
+  node: NamingNode,
+  transportOf: ((peer: string) => "grpc" | "http") | undefined,
+): ReadonlyMap<string, "grpc" | "http"> | undefined {
   if (transportOf === undefined) return undefined;
   const { members, selfAddress } = node.cluster();
   return new Map(members.filter((m) => m.address !== selfAddress).map((m) => [m.address, transportOf(m.address)]));
@@ -130,13 +141,18 @@ function announce(config: RuntimeConfig, log: Log): void {
     effectivePeerTransport: mode,
   });
   if (config.clusterSecretSource === "flag") {
-    log.warn("the cluster secret was given as --cluster-secret: every local user can read it in the process list; prefer --cluster-secret-file or NACOS_CLUSTER_SECRET");
+    log.warn(
+      "the cluster secret was given as --cluster-secret: every local user can read it in the process list; prefer --cluster-secret-file or NACOS_CLUSTER_SECRET",
+    );
   }
   if (config.peerTransport === "auto" && mode === "grpc") {
     log.info("TLS is configured: peers are reached over gRPC only, never over the plaintext 1.4 HTTP peer API");
   }
   if (!config.standalone && clusterSecret === undefined) {
-    const ports = mode === "grpc" ? `the gRPC peer port ${config.grpcPort}` : `the client port ${config.port} (1.4 peer API)${mode === "auto" ? ` and the gRPC peer port ${config.grpcPort}` : ""}`;
+    const ports =
+      mode === "grpc"
+        ? `the gRPC peer port ${config.grpcPort}`
+        : `the client port ${config.port} (1.4 peer API)${mode === "auto" ? ` and the gRPC peer port ${config.grpcPort}` : ""}`;
     log.warn(`no cluster secret configured: any host that can reach ${ports} can act as a member (set --cluster-secret-file)`);
   }
 }

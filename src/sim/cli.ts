@@ -26,15 +26,22 @@ const started = Date.now();
 for (let seed = first; seed < first + count; seed++) {
   const result = await runSimulation(nodes === undefined ? { seed, transports } : { seed, nodes, transports });
   if (result.ok) {
-    if (values.verbose) console.log(`seed ${seed}: ok (${result.nodes} nodes, ${Object.values(result.transports).join("/")}) ${JSON.stringify(result.stats)}`);
+    if (values.verbose)
+      console.log(
+        `seed ${seed}: ok (${result.nodes} nodes, ${Object.values(result.transports).join("/")}) ${JSON.stringify(result.stats)}`,
+      );
     continue;
   }
   failed++;
-  console.log(`seed ${seed}: FAILED (${result.nodes} nodes, ${Object.values(result.transports).join("/")}) ${JSON.stringify(result.stats)}`);
+  console.log(
+    `seed ${seed}: FAILED (${result.nodes} nodes, ${Object.values(result.transports).join("/")}) ${JSON.stringify(result.stats)}`,
+  );
   for (const p of result.problems.slice(0, 10)) console.log(`  problem: ${p}`);
   console.log("  trace (last events):");
   for (const line of result.trace) console.log(`    ${line}`);
-  console.log(`  replay: npm run sim -- --seeds 1 --seed ${seed} --transports ${transports}${nodes === undefined ? "" : ` --nodes ${nodes}`}`);
+  console.log(
+    `  replay: npm run sim -- --seeds 1 --seed ${seed} --transports ${transports}${nodes === undefined ? "" : ` --nodes ${nodes}`}`,
+  );
 }
 console.log(`${count - failed}/${count} seeds passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 process.exitCode = failed === 0 ? 0 : 1;

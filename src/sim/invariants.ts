@@ -37,7 +37,11 @@ const holds = (node: NamingNode, e: ExpectedInstance): boolean =>
   node.registry.getLive(e.key)?.instances.some((i) => i.ip === e.ip && i.port === e.port && i.ephemeral) ?? false;
 
 /** The end-of-run checks: identical registries, live clients present everywhere, dead ones gone. */
-export function checkConverged(nodes: readonly NamingNode[], alive: readonly ExpectedInstance[], dead: readonly ExpectedInstance[]): string[] {
+export function checkConverged(
+  nodes: readonly NamingNode[],
+  alive: readonly ExpectedInstance[],
+  dead: readonly ExpectedInstance[],
+): string[] {
   const problems: string[] = [];
   const [first, ...rest] = nodes;
   if (first === undefined) return ["no node is running"];
@@ -69,11 +73,14 @@ export class NoResurrection {
     node.registry.onChange((change) => {
       const had = new Set((change.previous?.instances ?? []).map((i) => `${change.key}|${i.ip}:${i.port}`));
       const has = new Set(
-        change.current === undefined || change.current.deleted ? [] : change.current.instances.map((i) => `${change.key}|${i.ip}:${i.port}`),
+        change.current === undefined || change.current.deleted
+          ? []
+          : change.current.instances.map((i) => `${change.key}|${i.ip}:${i.port}`),
       );
       for (const id of had) if (!has.has(id) && this.dead.has(id)) gone.add(id);
       for (const id of has) {
-        if (gone.has(id)) this.violations.push(`${incarnation}: dead instance ${id} came back (version ${formatVersion(change.current!.version)})`);
+        if (gone.has(id))
+          this.violations.push(`${incarnation}: dead instance ${id} came back (version ${formatVersion(change.current!.version)})`);
       }
     });
   }

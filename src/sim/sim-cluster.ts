@@ -84,7 +84,9 @@ export class SimCluster {
       }),
     });
     const { node } = assembled;
-    const app = createHttpApp(apiContext(node, { push: NO_PUSH, version: SIM_VERSION, peerSecret: undefined }), { bodyLimit: bodyLimitBytes });
+    const app = createHttpApp(apiContext(node, { push: NO_PUSH, version: SIM_VERSION, peerSecret: undefined }), {
+      bodyLimit: bodyLimitBytes,
+    });
     this.nodes.set(address, { assembled, app });
     this.network.attach(address, { handler: node, http: app, servesGrpc: mode !== "http" });
     void assembled.servePeerRoutes(app);

@@ -125,10 +125,13 @@ class Simulation {
   }
 
   private createClients(): void {
-    const services = Array.from({ length: 8 }, (_, i): ServiceRef => ({
-      namespaceId: i % 4 === 3 ? "dev" : "public",
-      groupedName: `DEFAULT_GROUP@@svc-${i}`,
-    }));
+    const services = Array.from(
+      { length: 8 },
+      (_, i): ServiceRef => ({
+        namespaceId: i % 4 === 3 ? "dev" : "public",
+        groupedName: `DEFAULT_GROUP@@svc-${i}`,
+      }),
+    );
     const count = this.options.clients ?? 40;
     for (let id = 0; id < count; id++) {
       this.clients.push({
@@ -161,13 +164,28 @@ class Simulation {
     return {
       type: "register",
       service: c.service,
-      instance: { ip: c.ip, port: c.port, clusterName: "DEFAULT", weight: 1, healthy: true, enabled: true, ephemeral: true, metadata: { client: String(c.id) }, app: "DEFAULT" },
+      instance: {
+        ip: c.ip,
+        port: c.port,
+        clusterName: "DEFAULT",
+        weight: 1,
+        healthy: true,
+        enabled: true,
+        ephemeral: true,
+        metadata: { client: String(c.id) },
+        app: "DEFAULT",
+      },
     };
   }
 
   private beat(c: SimClient): ClientWrite {
     const address = { ip: c.ip, port: c.port, clusterName: "DEFAULT" };
-    return { type: "beat", service: c.service, address, beat: { ...address, weight: 1, ephemeral: true, metadata: { client: String(c.id) } } };
+    return {
+      type: "beat",
+      service: c.service,
+      address,
+      beat: { ...address, weight: 1, ephemeral: true, metadata: { client: String(c.id) } },
+    };
   }
 
   private scheduleWorkload(): void {
@@ -212,7 +230,12 @@ class Simulation {
     this.resurrection.markDead({ key: serviceKey(c.service), ip: c.ip, port: c.port });
     this.log(`client ${c.id} ${how}`);
     if (how === "abandoned") return;
-    const op: ClientWrite = { type: "deregister", service: c.service, address: { ip: c.ip, port: c.port, clusterName: "DEFAULT" }, ephemeral: true };
+    const op: ClientWrite = {
+      type: "deregister",
+      service: c.service,
+      address: { ip: c.ip, port: c.port, clusterName: "DEFAULT" },
+      ephemeral: true,
+    };
     // Like a real client, retry a failed deregistration a few times; if all fail, the instance expires.
     for (let attempt = 0; attempt < 3; attempt++) {
       if (await this.send(c, op, "deregister")) return;
@@ -268,7 +291,9 @@ class Simulation {
         minLatencyMs: 1,
         maxLatencyMs: 5 + Math.floor(this.rand() * 400),
       };
-      this.log(`network drop=${network.faults.drop.toFixed(2)} dup=${network.faults.duplicate.toFixed(2)} latency≤${network.faults.maxLatencyMs}ms`);
+      this.log(
+        `network drop=${network.faults.drop.toFixed(2)} dup=${network.faults.duplicate.toFixed(2)} latency≤${network.faults.maxLatencyMs}ms`,
+      );
     }
   }
 

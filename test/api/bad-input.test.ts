@@ -20,9 +20,16 @@ interface Case {
   readonly headers?: Record<string, string>;
 }
 
-const without = (o: Record<string, string>, k: string): Record<string, string> => Object.fromEntries(Object.entries(o).filter(([x]) => x !== k));
-const c = (method: string, path: string, params: Record<string, string>, status: number, message: string | RegExp, headers?: Record<string, string>): Case =>
-  headers === undefined ? { method, path, params, status, message } : { method, path, params, status, message, headers };
+const without = (o: Record<string, string>, k: string): Record<string, string> =>
+  Object.fromEntries(Object.entries(o).filter(([x]) => x !== k));
+const c = (
+  method: string,
+  path: string,
+  params: Record<string, string>,
+  status: number,
+  message: string | RegExp,
+  headers?: Record<string, string>,
+): Case => (headers === undefined ? { method, path, params, status, message } : { method, path, params, status, message, headers });
 
 const instanceWrites: Case[] = ["POST", "PUT"].flatMap((m) => [
   c(m, "/instance", without(GOOD, "serviceName"), 400, "Param 'serviceName' is required."),
@@ -45,22 +52,60 @@ const instanceWrites: Case[] = ["POST", "PUT"].flatMap((m) => [
   c(m, "/instance", { ...GOOD, metadata: "a=1,b=" }, 400, "metadata format incorrect:a=1,b="),
   c(m, "/instance", { ...GOOD, metadata: "a==" }, 400, "metadata format incorrect:a=="),
   c(m, "/instance", { ...GOOD, metadata: '{"nested":{"x":1}}' }, 400, 'metadata format incorrect:{"nested":{"x":1}}'),
-  c(m, "/instance", { ...GOOD, clusterName: "bad_name" }, 400, "cluster name can only have these characters: 0-9a-zA-Z-, current: bad_name"),
+  c(
+    m,
+    "/instance",
+    { ...GOOD, clusterName: "bad_name" },
+    400,
+    "cluster name can only have these characters: 0-9a-zA-Z-, current: bad_name",
+  ),
   c(m, "/instance", { ...GOOD, cluster: "a b" }, 400, "cluster name can only have these characters: 0-9a-zA-Z-, current: a b"),
   c(m, "/instance", { ...GOOD, healthy: "yes" }, 400, "Param 'healthy' must be true or false, current: yes"),
   c(m, "/instance", { ...GOOD, enable: "maybe" }, 400, "Param 'enable' must be true or false, current: maybe"),
   c(m, "/instance", { ...GOOD, ephemeral: "1" }, 400, "Param 'ephemeral' must be true or false, current: 1"),
   c(m, "/instance", { ...GOOD, serviceName: "@@svc" }, 400, "Param 'serviceName' is illegal, groupName can't be empty"),
-  c(m, "/instance", { ...GOOD, serviceName: "g@@" }, 400, "Param 'serviceName' is illegal, it should be format as 'groupName@@serviceName'"),
-  c(m, "/instance", { ...GOOD, serviceName: "bad name" }, 400, "dom name can only have these characters: 0-9a-zA-Z-._:, current: DEFAULT_GROUP@@bad name"),
-  c(m, "/instance", { ...GOOD, serviceName: "服务" }, 400, "dom name can only have these characters: 0-9a-zA-Z-._:, current: DEFAULT_GROUP@@服务"),
+  c(
+    m,
+    "/instance",
+    { ...GOOD, serviceName: "g@@" },
+    400,
+    "Param 'serviceName' is illegal, it should be format as 'groupName@@serviceName'",
+  ),
+  c(
+    m,
+    "/instance",
+    { ...GOOD, serviceName: "bad name" },
+    400,
+    "dom name can only have these characters: 0-9a-zA-Z-._:, current: DEFAULT_GROUP@@bad name",
+  ),
+  c(
+    m,
+    "/instance",
+    { ...GOOD, serviceName: "服务" },
+    400,
+    "dom name can only have these characters: 0-9a-zA-Z-._:, current: DEFAULT_GROUP@@服务",
+  ),
   c(m, "/instance", { ...GOOD, namespaceId: "n".repeat(200) }, 400, "Param 'namespaceId' is longer than 128 characters"),
 ]);
 
 const CASES: Case[] = [
   ...instanceWrites,
-  c("PUT", "/instance", { ...GOOD, port: "9999" }, 400, 'instance not exist: {"ip":"192.0.2.1","port":9999,"clusterName":"DEFAULT","ephemeral":true}', JAVA_CLIENT),
-  c("PUT", "/instance", { ...GOOD, serviceName: "nope" }, 400, "service not found, namespace: public, service: DEFAULT_GROUP@@nope", JAVA_CLIENT),
+  c(
+    "PUT",
+    "/instance",
+    { ...GOOD, port: "9999" },
+    400,
+    'instance not exist: {"ip":"192.0.2.1","port":9999,"clusterName":"DEFAULT","ephemeral":true}',
+    JAVA_CLIENT,
+  ),
+  c(
+    "PUT",
+    "/instance",
+    { ...GOOD, serviceName: "nope" },
+    400,
+    "service not found, namespace: public, service: DEFAULT_GROUP@@nope",
+    JAVA_CLIENT,
+  ),
   c("DELETE", "/instance", without(GOOD, "ip"), 400, "Param 'ip' is required."),
   c("DELETE", "/instance", { ...GOOD, port: "x" }, 400, 'For input string: "x"'),
   c("DELETE", "/instance", { ...GOOD, ephemeral: "nah" }, 400, "Param 'ephemeral' must be true or false, current: nah"),
@@ -73,24 +118,72 @@ const CASES: Case[] = [
   c("GET", "/instance", { ...GOOD, ip: "192.0.2.99" }, 404, "no matched ip found!"),
   c("GET", "/instance/list", {}, 400, "Param 'serviceName' is required."),
   c("GET", "/instance/list", { serviceName: "existing", udpPort: "abc" }, 400, 'For input string: "abc"'),
-  c("GET", "/instance/list", { serviceName: "existing", healthyOnly: "sure" }, 400, "Param 'healthyOnly' must be true or false, current: sure"),
+  c(
+    "GET",
+    "/instance/list",
+    { serviceName: "existing", healthyOnly: "sure" },
+    400,
+    "Param 'healthyOnly' must be true or false, current: sure",
+  ),
   c("GET", "/instance/list", { serviceName: "existing", udpPort: "5000", clientIP: "not an ip!" }, 400, IP, JAVA_CLIENT),
   c("PUT", "/instance/beat", { serviceName: "existing", beat: "{bad" }, 400, "Param 'beat' must be a JSON object (RsInfo), current: {bad"),
-  c("PUT", "/instance/beat", { serviceName: "existing", beat: '{"ip":"192.0.2.1","port":99999}' }, 400, "Param 'port' must be an integer in [0, 65535], current: 99999"),
+  c(
+    "PUT",
+    "/instance/beat",
+    { serviceName: "existing", beat: '{"ip":"192.0.2.1","port":99999}' },
+    400,
+    "Param 'port' must be an integer in [0, 65535], current: 99999",
+  ),
   c("PUT", "/instance/beat", { serviceName: "existing", beat: '{"port":1}' }, 400, IP),
   c("PUT", "/instance/beat", { serviceName: "existing", beat: '{"ip":"192.0.2.1","port":1,"weight":-2}' }, 400, WEIGHT),
-  c("PUT", "/instance/beat", { serviceName: "existing", beat: '{"ip":"192.0.2.1","port":1,"cluster":"x_y"}' }, 400, "cluster name can only have these characters: 0-9a-zA-Z-, current: x_y"),
+  c(
+    "PUT",
+    "/instance/beat",
+    { serviceName: "existing", beat: '{"ip":"192.0.2.1","port":1,"cluster":"x_y"}' },
+    400,
+    "cluster name can only have these characters: 0-9a-zA-Z-, current: x_y",
+  ),
   c("PUT", "/instance/beat", { serviceName: "existing", port: "1" }, 400, "Param 'ip' is required."),
   c("PUT", "/instance/beat", { ...GOOD, port: "p" }, 400, 'For input string: "p"'),
   c("GET", "/instance/statuses", {}, 400, "Param 'key' is required."),
   c("GET", "/instance/statuses", { key: "public##DEFAULT_GROUP@@nope" }, 404, "service: public##DEFAULT_GROUP@@nope not found."),
   ...["PUT", "DELETE"].flatMap((m) => [
     c(m, "/instance/metadata/batch", { serviceName: "existing", consistencyType: "ephemeral" }, 400, "Param 'metadata' is required."),
-    c(m, "/instance/metadata/batch", { serviceName: "existing", metadata: "k=v" }, 400, "Param 'instances' or 'consistencyType' is required."),
-    c(m, "/instance/metadata/batch", { serviceName: "existing", metadata: "k=v", instances: "nope" }, 400, "Param 'instances' must be a JSON list of {ip, port, clusterName, ephemeral}, current: nope"),
-    c(m, "/instance/metadata/batch", { serviceName: "existing", metadata: "k=v", instances: '[{"ip":"192.0.2.1","port":"x"}]' }, 400, 'For input string: "x"'),
-    c(m, "/instance/metadata/batch", { serviceName: "existing", metadata: "k=v", consistencyType: "sometimes" }, 400, "Param 'consistencyType' must be ephemeral or persist, current: sometimes"),
-    c(m, "/instance/metadata/batch", { serviceName: "nope", metadata: "k=v", consistencyType: "ephemeral" }, 400, "service not found, namespace: public, service: DEFAULT_GROUP@@nope"),
+    c(
+      m,
+      "/instance/metadata/batch",
+      { serviceName: "existing", metadata: "k=v" },
+      400,
+      "Param 'instances' or 'consistencyType' is required.",
+    ),
+    c(
+      m,
+      "/instance/metadata/batch",
+      { serviceName: "existing", metadata: "k=v", instances: "nope" },
+      400,
+      "Param 'instances' must be a JSON list of {ip, port, clusterName, ephemeral}, current: nope",
+    ),
+    c(
+      m,
+      "/instance/metadata/batch",
+      { serviceName: "existing", metadata: "k=v", instances: '[{"ip":"192.0.2.1","port":"x"}]' },
+      400,
+      'For input string: "x"',
+    ),
+    c(
+      m,
+      "/instance/metadata/batch",
+      { serviceName: "existing", metadata: "k=v", consistencyType: "sometimes" },
+      400,
+      "Param 'consistencyType' must be ephemeral or persist, current: sometimes",
+    ),
+    c(
+      m,
+      "/instance/metadata/batch",
+      { serviceName: "nope", metadata: "k=v", consistencyType: "ephemeral" },
+      400,
+      "service not found, namespace: public, service: DEFAULT_GROUP@@nope",
+    ),
   ]),
   c("POST", "/service", { serviceName: "existing" }, 400, "specified service already exists, serviceName : DEFAULT_GROUP@@existing"),
   c("POST", "/service", {}, 400, "Param 'serviceName' is required."),
@@ -105,25 +198,79 @@ const CASES: Case[] = [
   c("GET", "/service/list", { pageSize: "10" }, 400, "Param 'pageNo' is required."),
   c("GET", "/service/list", { pageNo: "0", pageSize: "10" }, 400, "Param 'pageNo' must be a positive integer, current: 0"),
   c("GET", "/service/list", { pageNo: "1", pageSize: "ten" }, 400, 'For input string: "ten"'),
-  c("GET", "/service/names", { expr: "(" }, 400, /^Param 'expr' is not a valid regular expression that can be matched in linear time .*, current: \($/),
+  c(
+    "GET",
+    "/service/names",
+    { expr: "(" },
+    400,
+    /^Param 'expr' is not a valid regular expression that can be matched in linear time .*, current: \($/,
+  ),
   c("GET", "/service/names", { expr: "(a)\\1" }, 400, /^Param 'expr' is not a valid regular expression that can be matched in linear time/),
   c("GET", "/service/names", { expr: "a".repeat(257) }, 400, "Param 'expr' is longer than 256 characters"),
-  c("GET", "/service/subscribers", { serviceName: "existing", pageSize: "0" }, 400, "Param 'pageSize' must be a positive integer, current: 0"),
+  c(
+    "GET",
+    "/service/subscribers",
+    { serviceName: "existing", pageSize: "0" },
+    400,
+    "Param 'pageSize' must be a positive integer, current: 0",
+  ),
   c("PUT", "/operator/switches", { value: "1" }, 400, "Param 'entry' is required."),
   c("PUT", "/operator/switches", { entry: "pushEnabled" }, 400, "Param 'value' is required."),
   c("PUT", "/operator/switches", { entry: "nope", value: "1" }, 400, /^update entry not found: nope, allowed: clientBeatInterval, /),
-  c("PUT", "/operator/switches", { entry: "pushEnabled", value: "yes" }, 400, "Param 'value' of entry 'pushEnabled' must be true or false, got: yes"),
-  c("PUT", "/operator/switches", { entry: "clientBeatInterval", value: "-5" }, 400, "Param 'value' of entry 'clientBeatInterval' must be in [1000, 10000], got: -5"),
+  c(
+    "PUT",
+    "/operator/switches",
+    { entry: "pushEnabled", value: "yes" },
+    400,
+    "Param 'value' of entry 'pushEnabled' must be true or false, got: yes",
+  ),
+  c(
+    "PUT",
+    "/operator/switches",
+    { entry: "clientBeatInterval", value: "-5" },
+    400,
+    "Param 'value' of entry 'clientBeatInterval' must be in [1000, 10000], got: -5",
+  ),
   // Validated as 1.4's SwitchManager does (a long where it parses one, its minimums and messages), plus sane maximums.
-  c("PUT", "/operator/switches", { entry: "clientBeatInterval", value: "1000000000000" }, 400, "Param 'value' of entry 'clientBeatInterval' must be in [1000, 10000], got: 1000000000000"),
+  c(
+    "PUT",
+    "/operator/switches",
+    { entry: "clientBeatInterval", value: "1000000000000" },
+    400,
+    "Param 'value' of entry 'clientBeatInterval' must be in [1000, 10000], got: 1000000000000",
+  ),
   c("PUT", "/operator/switches", { entry: "clientBeatInterval", value: "1e12" }, 400, 'For input string: "1e12"'),
   c("PUT", "/operator/switches", { entry: "clientBeatInterval", value: "1.5" }, 400, 'For input string: "1.5"'),
-  c("PUT", "/operator/switches", { entry: "clientBeatInterval", value: "99999999999999999999" }, 400, 'For input string: "99999999999999999999"'),
+  c(
+    "PUT",
+    "/operator/switches",
+    { entry: "clientBeatInterval", value: "99999999999999999999" },
+    400,
+    'For input string: "99999999999999999999"',
+  ),
   c("PUT", "/operator/switches", { entry: "pushCacheMillis", value: "5" }, 400, "min cache time for http or tcp is too small(<10000)"),
   c("PUT", "/operator/switches", { entry: "defaultCacheMillis", value: "5" }, 400, "min default cache time  is too small(<1000)"),
-  c("PUT", "/operator/switches", { entry: "serviceStatusSynchronizationPeriodMillis", value: "1" }, 400, "serviceStatusSynchronizationPeriodMillis is too small(<5000)"),
-  c("PUT", "/operator/switches", { entry: "serverStatusSynchronizationPeriodMillis", value: "1" }, 400, "serverStatusSynchronizationPeriodMillis is too small(<15000)"),
-  c("PUT", "/operator/switches", { entry: "pushCacheMillis", value: "86400000" }, 400, "Param 'value' of entry 'pushCacheMillis' must be in [10000, 3600000], got: 86400000"),
+  c(
+    "PUT",
+    "/operator/switches",
+    { entry: "serviceStatusSynchronizationPeriodMillis", value: "1" },
+    400,
+    "serviceStatusSynchronizationPeriodMillis is too small(<5000)",
+  ),
+  c(
+    "PUT",
+    "/operator/switches",
+    { entry: "serverStatusSynchronizationPeriodMillis", value: "1" },
+    400,
+    "serverStatusSynchronizationPeriodMillis is too small(<15000)",
+  ),
+  c(
+    "PUT",
+    "/operator/switches",
+    { entry: "pushCacheMillis", value: "86400000" },
+    400,
+    "Param 'value' of entry 'pushCacheMillis' must be in [10000, 3600000], got: 86400000",
+  ),
   c("PUT", "/operator/switches", { entry: "healthCheckTimes", value: "3000000000" }, 400, 'For input string: "3000000000"'),
   c("PUT", "/operator/switches", { entry: "distroThreshold", value: "0" }, 400, "distroThreshold can not be zero or negative: 0"),
   c("PUT", "/operator/switches", { entry: "overriddenServerStatus", value: "SLEEPY" }, 400, /^Param 'value' must be one of UP, DOWN/),
@@ -156,10 +303,13 @@ test(`${CASES.length} bad requests: status, message, nothing changed, still serv
     const res = await call(t.app, k.method, `${NS}${k.path}`, k.params, k.headers ?? {});
     const messageOk = typeof k.message === "string" ? res.text === k.message : k.message.test(res.text);
     if (res.status !== k.status || !messageOk) {
-      failures.push(`${k.method} ${k.path} ${JSON.stringify(k.params)}: got ${res.status} ${JSON.stringify(res.text)}, want ${k.status} ${String(k.message)}`);
+      failures.push(
+        `${k.method} ${k.path} ${JSON.stringify(k.params)}: got ${res.status} ${JSON.stringify(res.text)}, want ${k.status} ${String(k.message)}`,
+      );
     }
     if (t.digests() !== before) failures.push(`${k.method} ${k.path} ${JSON.stringify(k.params)} changed the registry`);
-    if (JSON.stringify(t.node.switches) !== switchesBefore) failures.push(`${k.method} ${k.path} ${JSON.stringify(k.params)} changed the switches`);
+    if (JSON.stringify(t.node.switches) !== switchesBefore)
+      failures.push(`${k.method} ${k.path} ${JSON.stringify(k.params)} changed the switches`);
     await stillServing();
   }
   assert.deepEqual(failures, []);
@@ -189,6 +339,11 @@ test("oversized bodies get 413, unknown paths outside the naming API 404, odd co
   assert.match(big.body, /request body is larger than the limit of 65536 bytes/);
   assert.equal(t.digests(), before);
   assert.equal((await call(t.app, "GET", "/nope")).status, 404);
-  const odd = await t.app.inject({ method: "POST", url: `${NS}/instance?serviceName=odd&ip=192.0.2.5&port=1`, headers: { "content-type": "application/octet-stream" }, payload: Buffer.from([0, 1, 2]) });
+  const odd = await t.app.inject({
+    method: "POST",
+    url: `${NS}/instance?serviceName=odd&ip=192.0.2.5&port=1`,
+    headers: { "content-type": "application/octet-stream" },
+    payload: Buffer.from([0, 1, 2]),
+  });
   assert.deepEqual([odd.statusCode, odd.body], [200, "ok"]);
 });

@@ -28,7 +28,10 @@ class RecordingWriter implements ClientWriter {
   }
 }
 
-async function appWith(peerSecret: string | undefined, limits?: HttpLimits): Promise<{ app: FastifyInstance; node: NamingNode; writer: RecordingWriter }> {
+async function appWith(
+  peerSecret: string | undefined,
+  limits?: HttpLimits,
+): Promise<{ app: FastifyInstance; node: NamingNode; writer: RecordingWriter }> {
   const scheduler = new VirtualScheduler(1);
   const node = standaloneNode(scheduler);
   await node.start();
@@ -48,7 +51,11 @@ test("with a cluster secret, a request counts as a peer's only when it carries t
   await register(app, { "user-agent": "Nacos-Server:1.4.1", "x-nacos-cluster-secret": "s3cret" });
   assert.deepEqual(writer.forwarded, [false, false, true], "only the one with the secret skips routing");
   node.switches.overriddenServerStatus = "DOWN";
-  assert.equal((await register(app, { "user-agent": "Nacos-Server:1.4.1" })).statusCode, 503, "a forged agent does not pass the status filter");
+  assert.equal(
+    (await register(app, { "user-agent": "Nacos-Server:1.4.1" })).statusCode,
+    503,
+    "a forged agent does not pass the status filter",
+  );
   assert.equal((await register(app, { "user-agent": "Nacos-Server:1.4.1", "x-nacos-cluster-secret": "s3cret" })).statusCode, 200);
 });
 

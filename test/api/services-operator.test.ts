@@ -6,26 +6,54 @@ const NS = "/nacos/v1/ns";
 
 test("services: create, detail, update replaces, list paging by group and *, names, delete", async () => {
   const { app } = await testApp();
-  assert.equal((await call(app, "POST", `${NS}/service`, { serviceName: "s1", protectThreshold: "0.5", metadata: "owner=a", selector: '{"type":"none"}' })).text, "ok");
+  assert.equal(
+    (
+      await call(app, "POST", `${NS}/service`, {
+        serviceName: "s1",
+        protectThreshold: "0.5",
+        metadata: "owner=a",
+        selector: '{"type":"none"}',
+      })
+    ).text,
+    "ok",
+  );
   for (const name of ["s2", "s3"]) await call(app, "POST", `${NS}/instance`, { serviceName: name, ip: "192.0.2.1", port: "1" });
   await call(app, "POST", `${NS}/instance`, { serviceName: "other", groupName: "G2", ip: "192.0.2.1", port: "1", clusterName: "C1" });
   const detail = (await call(app, "GET", `${NS}/service`, { serviceName: "s1" })).json();
-  assert.deepEqual(detail, { name: "s1", groupName: "DEFAULT_GROUP", namespaceId: "public", protectThreshold: 0.5, metadata: { owner: "a" }, selector: { type: "none" }, clusters: [] });
+  assert.deepEqual(detail, {
+    name: "s1",
+    groupName: "DEFAULT_GROUP",
+    namespaceId: "public",
+    protectThreshold: 0.5,
+    metadata: { owner: "a" },
+    selector: { type: "none" },
+    clusters: [],
+  });
   await call(app, "PUT", `${NS}/service`, { serviceName: "s1", protectThreshold: "0.1" });
   assert.deepEqual((await call(app, "GET", `${NS}/service`, { serviceName: "s1" })).json().metadata, {}, "update replaces metadata");
-  assert.deepEqual((await call(app, "GET", `${NS}/service`, { serviceName: "other", groupName: "G2" })).json().clusters, [{ name: "C1", healthChecker: { type: "NONE" }, metadata: {} }]);
+  assert.deepEqual((await call(app, "GET", `${NS}/service`, { serviceName: "other", groupName: "G2" })).json().clusters, [
+    { name: "C1", healthChecker: { type: "NONE" }, metadata: {} },
+  ]);
   assert.deepEqual((await call(app, "GET", `${NS}/service/list`, { pageNo: "1", pageSize: "2" })).json(), { doms: ["s1", "s2"], count: 3 });
   assert.deepEqual((await call(app, "GET", `${NS}/service/list`, { pageNo: "2", pageSize: "2" })).json(), { doms: ["s3"], count: 3 });
-  assert.deepEqual((await call(app, "GET", `${NS}/service/list`, { pageNo: "1", pageSize: "10", groupName: "G2" })).json(), { doms: ["other"], count: 1 });
+  assert.deepEqual((await call(app, "GET", `${NS}/service/list`, { pageNo: "1", pageSize: "10", groupName: "G2" })).json(), {
+    doms: ["other"],
+    count: 1,
+  });
   assert.equal((await call(app, "GET", `${NS}/service/list`, { pageNo: "1", pageSize: "10", groupName: "*" })).json().count, 4);
-  assert.deepEqual((await call(app, "GET", `${NS}/service/list`, { pageNo: "1", pageSize: "10", namespaceId: "empty" })).json(), { doms: [], count: 0 });
+  assert.deepEqual((await call(app, "GET", `${NS}/service/list`, { pageNo: "1", pageSize: "10", namespaceId: "empty" })).json(), {
+    doms: [],
+    count: 0,
+  });
   const names = (await call(app, "GET", `${NS}/service/names`, { expr: "s[12]" })).json();
   assert.deepEqual(names, { services: { public: ["DEFAULT_GROUP@@s1", "DEFAULT_GROUP@@s2"] }, count: 1 });
   assert.equal((await call(app, "DELETE", `${NS}/service`, { serviceName: "s1" })).text, "ok");
   assert.equal((await call(app, "GET", `${NS}/service`, { serviceName: "s1" })).status, 404);
 });
 
-test("a pattern that backtracks exponentially is matched in linear time: one request cannot stall the node", { timeout: 20_000 }, async () => {
+test("a pattern that backtracks exponentially is matched in linear time: one request cannot stall the node", {
+  timeout: 20_000,
+}, async () => {
   const { app } = await testApp();
   const long = "a".repeat(60);
   assert.equal((await call(app, "POST", `${NS}/instance`, { serviceName: long, ip: "192.0.2.1", port: "1" })).text, "ok");
@@ -41,7 +69,15 @@ test("subscribers of a service come from UDP push registrations", async () => {
   await call(app, "GET", `${NS}/instance/list`, { serviceName: "sub", udpPort: "41000", clientIP: "127.0.0.1", app: "shop" }, JAVA_CLIENT);
   const res = (await call(app, "GET", `${NS}/service/subscribers`, { serviceName: "sub" })).json();
   assert.equal(res.count, 1);
-  assert.deepEqual(res.subscribers[0], { addrStr: "127.0.0.1:41000", agent: "Nacos-Java-Client:v1.0.0", app: "shop", ip: "127.0.0.1", port: 41000, namespaceId: "public", serviceName: "DEFAULT_GROUP@@sub" });
+  assert.deepEqual(res.subscribers[0], {
+    addrStr: "127.0.0.1:41000",
+    agent: "Nacos-Java-Client:v1.0.0",
+    app: "shop",
+    ip: "127.0.0.1",
+    port: 41000,
+    namespaceId: "public",
+    serviceName: "DEFAULT_GROUP@@sub",
+  });
 });
 
 test("operator: metrics status, servers, switches round trip, responsible server, digest", async () => {
@@ -53,11 +89,16 @@ test("operator: metrics status, servers, switches round trip, responsible server
   assert.equal(metrics.instanceCount, 1);
   assert.equal(metrics.responsibleInstanceCount, 1);
   const servers = (await call(app, "GET", `${NS}/operator/servers`)).json().servers;
-  assert.deepEqual(servers.map((s: { address: string; state: string }) => [s.address, s.state]), [["127.0.0.1:8848", "UP"]]);
+  assert.deepEqual(
+    servers.map((s: { address: string; state: string }) => [s.address, s.state]),
+    [["127.0.0.1:8848", "UP"]],
+  );
   assert.equal((await call(app, "GET", `/v1/ns/ops/switches`)).json().clientBeatInterval, 5000);
   assert.equal((await call(app, "PUT", `${NS}/operator/switches`, { entry: "clientBeatInterval", value: "7000" })).text, "ok");
   assert.equal((await call(app, "GET", `${NS}/operator/switches`)).json().clientBeatInterval, 7000);
-  assert.deepEqual((await call(app, "GET", `${NS}/operator/distro/server`, { serviceName: "m" })).json(), { responsibleServer: "127.0.0.1:8848" });
+  assert.deepEqual((await call(app, "GET", `${NS}/operator/distro/server`, { serviceName: "m" })).json(), {
+    responsibleServer: "127.0.0.1:8848",
+  });
   const d1 = (await call(app, "GET", `${NS}/operator/distro/digest`)).json();
   assert.equal(d1.keys, 1);
   await call(app, "POST", `${NS}/instance`, { serviceName: "m", ip: "192.0.2.2", port: "1" });
@@ -77,7 +118,13 @@ test("probes, cluster RestResults, prometheus, and the traffic filter", async ()
   node.switches.overriddenServerStatus = "DOWN";
   const refused = await call(app, "POST", `${NS}/instance`, { serviceName: "t", ip: "192.0.2.1", port: "1" });
   assert.deepEqual([refused.status, refused.text], [503, "server is DOWNnow, please try again later!"]);
-  const peer = await call(app, "POST", `${NS}/instance`, { serviceName: "t", ip: "192.0.2.1", port: "1" }, { "user-agent": "Nacos-Server:1.4.6" });
+  const peer = await call(
+    app,
+    "POST",
+    `${NS}/instance`,
+    { serviceName: "t", ip: "192.0.2.1", port: "1" },
+    { "user-agent": "Nacos-Server:1.4.6" },
+  );
   assert.equal(peer.text, "ok", "peers pass");
   assert.equal((await call(app, "GET", `${NS}/operator/metrics`)).status, 503);
   node.switches.overriddenServerStatus = "READ_ONLY";

@@ -34,14 +34,24 @@ export async function testApp(bodyLimit = 64 * 1024): Promise<TestApp> {
   const push = new RecordingPush();
   const app = createHttpApp(nodeContext(node, { push }), { bodyLimit });
   await app.ready();
-  const digests = (): string => node.registry.sortedKeys().map((k) => `${k}=${node.registry.get(k)!.digest}`).join("\n");
+  const digests = (): string =>
+    node.registry
+      .sortedKeys()
+      .map((k) => `${k}=${node.registry.get(k)!.digest}`)
+      .join("\n");
   return { app, node, push, scheduler, digests };
 }
 
 export const JAVA_CLIENT = { "user-agent": "Nacos-Java-Client:v1.0.0" };
 
 /** A request the way the nacos npm SDK sends it: every parameter in the query string, no body. */
-export async function call(app: FastifyInstance, method: string, path: string, params: Record<string, string> = {}, headers: Record<string, string> = {}) {
+export async function call(
+  app: FastifyInstance,
+  method: string,
+  path: string,
+  params: Record<string, string> = {},
+  headers: Record<string, string> = {},
+) {
   const qs = new URLSearchParams(params).toString();
   const res = await app.inject({ method: method as "GET", url: `${path}${qs === "" ? "" : `?${qs}`}`, headers });
   return { status: res.statusCode, text: res.body, json: () => JSON.parse(res.body) };

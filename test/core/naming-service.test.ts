@@ -43,7 +43,13 @@ test("snowflake generator picks the smallest unused integer id", () => {
   naming.execute({ type: "register", service: svc, instance: spec({ ip: "192.0.2.2", metadata: snow }) });
   naming.execute({ type: "deregister", service: svc, address: { ip: "192.0.2.1", port: 8080, clusterName: "DEFAULT" }, ephemeral: true });
   naming.execute({ type: "register", service: svc, instance: spec({ ip: "192.0.2.3", metadata: snow }) });
-  assert.deepEqual(registry.getLive(key)!.instances.map((i) => [i.ip, i.instanceId]), [["192.0.2.2", "1"], ["192.0.2.3", "0"]]);
+  assert.deepEqual(
+    registry.getLive(key)!.instances.map((i) => [i.ip, i.instanceId]),
+    [
+      ["192.0.2.2", "1"],
+      ["192.0.2.3", "0"],
+    ],
+  );
 });
 
 test("re-registration keeps the node's health decision and instanceId; persistent and ephemeral are distinct", () => {
@@ -57,7 +63,10 @@ test("re-registration keeps the node's health decision and instanceId; persisten
   naming.execute({ type: "register", service: svc, instance: spec({ ephemeral: false, healthy: false }) });
   assert.equal(registry.getLive(key)!.instances.length, 2);
   naming.execute({ type: "deregister", service: svc, address: { ip: "192.0.2.1", port: 8080, clusterName: "DEFAULT" }, ephemeral: false });
-  assert.deepEqual(registry.getLive(key)!.instances.map((x) => x.ephemeral), [true]);
+  assert.deepEqual(
+    registry.getLive(key)!.instances.map((x) => x.ephemeral),
+    [true],
+  );
 });
 
 test("beats: light beat for unknown → 20404; full beat re-creates; beat heals; interval from metadata", () => {
@@ -103,10 +112,7 @@ test("update needs an existing instance for Java clients; patch changes only giv
   naming.execute({ type: "update", service: svc, instance: spec(), mustExist: false });
   assert.equal(registry.getLive(key)!.instances.length, 1, "non-Java update is an upsert");
   const before = registry.getLive(key)!;
-  assert.throws(
-    () => naming.execute({ type: "update", service: svc, instance: spec({ port: 1 }), mustExist: true }),
-    /instance not exist/,
-  );
+  assert.throws(() => naming.execute({ type: "update", service: svc, instance: spec({ port: 1 }), mustExist: true }), /instance not exist/);
   assert.throws(
     () => naming.execute({ type: "patch", service: svc, address: { ip: "192.0.2.1", port: 1, clusterName: "DEFAULT" }, patch: {} }),
     /instance not found/,
@@ -122,12 +128,21 @@ test("metadata batch update/delete and service lifecycle messages", () => {
   const { registry, naming } = setup();
   const meta = { protectThreshold: 0.5, metadata: { owner: "team-a" }, selector: { type: "none" as const } };
   naming.execute({ type: "createService", service: svc, spec: meta });
-  assert.throws(() => naming.execute({ type: "createService", service: svc, spec: meta }), /specified service already exists, serviceName : DEFAULT_GROUP@@orders/);
+  assert.throws(
+    () => naming.execute({ type: "createService", service: svc, spec: meta }),
+    /specified service already exists, serviceName : DEFAULT_GROUP@@orders/,
+  );
   naming.execute({ type: "register", service: svc, instance: spec({ metadata: { a: "1" } }) });
   naming.execute({ type: "register", service: svc, instance: spec({ ip: "192.0.2.2", ephemeral: false }) });
   const res = naming.execute({ type: "updateMetadata", service: svc, remove: false, metadata: { b: "2" }, targets: "ephemeral" });
   assert.deepEqual(res, { type: "updated", updated: ["192.0.2.1:8080:unknown:DEFAULT:ephemeral"] });
-  naming.execute({ type: "updateMetadata", service: svc, remove: true, metadata: { a: "" }, targets: [{ ip: "192.0.2.1", port: 8080, clusterName: "DEFAULT", ephemeral: true }] });
+  naming.execute({
+    type: "updateMetadata",
+    service: svc,
+    remove: true,
+    metadata: { a: "" },
+    targets: [{ ip: "192.0.2.1", port: 8080, clusterName: "DEFAULT", ephemeral: true }],
+  });
   assert.deepEqual(registry.getLive(key)!.instances[0]!.metadata, { b: "2" });
   naming.execute({ type: "deleteService", service: svc });
   assert.equal(registry.getLive(key), undefined);
@@ -135,7 +150,8 @@ test("metadata batch update/delete and service lifecycle messages", () => {
   assert.throws(() => naming.execute({ type: "deleteService", service: svc }), /specified service not exist/);
   assert.throws(() => naming.execute({ type: "updateService", service: svc, spec: meta }), /service DEFAULT_GROUP@@orders not found!/);
   assert.throws(
-    () => naming.execute({ type: "register", service: { namespaceId: "public", groupedName: "DEFAULT_GROUP@@bad name" }, instance: spec() }),
+    () =>
+      naming.execute({ type: "register", service: { namespaceId: "public", groupedName: "DEFAULT_GROUP@@bad name" }, instance: spec() }),
     /dom name can only have these characters/,
   );
 });

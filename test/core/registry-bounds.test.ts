@@ -43,7 +43,10 @@ test("a write that would grow a service beyond the datum limit is refused and ch
   const ips = Array.from({ length: 6 }, (_, n) => `192.0.2.${n + 1}`);
   r.commit(KEY, content(...ips.slice(0, 5)));
   const before = r.get(KEY)!;
-  assert.throws(() => r.commit(KEY, content(...ips)), /would hold about \d+ bytes of data, more than the 1600 bytes a peer message carries/);
+  assert.throws(
+    () => r.commit(KEY, content(...ips)),
+    /would hold about \d+ bytes of data, more than the 1600 bytes a peer message carries/,
+  );
   assert.equal(r.get(KEY), before, "the refused write left the datum as it was");
   assert.equal(r.commit(KEY, content(...ips.slice(0, 4))).instances.length, 4);
 });

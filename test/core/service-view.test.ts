@@ -34,7 +34,13 @@ test("healthy hosts first, disabled hidden, valid mirrors healthy, names echo th
     datum([inst("192.0.2.1", { healthy: false }), inst("192.0.2.2"), inst("192.0.2.3", { enabled: false })], -1),
     query({ clusters: "DEFAULT" }),
   );
-  assert.deepEqual(view.hosts.map((h) => [h.ip, h.healthy, h.valid]), [["192.0.2.2", true, true], ["192.0.2.1", false, false]]);
+  assert.deepEqual(
+    view.hosts.map((h) => [h.ip, h.healthy, h.valid]),
+    [
+      ["192.0.2.2", true, true],
+      ["192.0.2.1", false, false],
+    ],
+  );
   assert.equal(view.name, "DEFAULT_GROUP@@svc");
   assert.equal(view.dom, "DEFAULT_GROUP@@svc");
   assert.equal(view.clusters, "DEFAULT");
@@ -50,19 +56,32 @@ test("protect threshold exactly as 1.4: default 0 fires at zero healthy, negativ
   assert.equal(protectThresholdReached(allDown, 0), true);
   assert.equal(protectThresholdReached(allDown, -1), false);
   const view = buildListView(datum(allDown, 0), query({ healthyOnly: true }));
-  assert.deepEqual(view.hosts.map((h) => h.healthy), [true, true], "threshold reached: all listed as healthy");
+  assert.deepEqual(
+    view.hosts.map((h) => h.healthy),
+    [true, true],
+    "threshold reached: all listed as healthy",
+  );
   assert.equal(view.reachProtectionThreshold, true);
   const disabledDown = [inst("192.0.2.1"), inst("192.0.2.2", { enabled: false, healthy: false }), inst("192.0.2.3", { healthy: false })];
   assert.equal(protectThresholdReached(disabledDown, 0.34), true, "1/3 <= 0.34");
   assert.equal(protectThresholdReached(disabledDown, 0.33), false, "1/3 > 0.33");
   const healthyOnly = buildListView(datum(disabledDown, 0.2), query({ healthyOnly: true }));
-  assert.deepEqual(healthyOnly.hosts.map((h) => h.ip), ["192.0.2.1"]);
+  assert.deepEqual(
+    healthyOnly.hosts.map((h) => h.ip),
+    ["192.0.2.1"],
+  );
 });
 
 test("cluster filter and empty/missing service", () => {
   const d = datum([inst("192.0.2.1"), inst("192.0.2.2", { clusterName: "B" })]);
-  assert.deepEqual(buildListView(d, query({ clusters: "B" })).hosts.map((h) => h.ip), ["192.0.2.2"]);
-  assert.deepEqual(buildListView(d, query({ clusters: "A,B" })).hosts.map((h) => h.ip), ["192.0.2.2"]);
+  assert.deepEqual(
+    buildListView(d, query({ clusters: "B" })).hosts.map((h) => h.ip),
+    ["192.0.2.2"],
+  );
+  assert.deepEqual(
+    buildListView(d, query({ clusters: "A,B" })).hosts.map((h) => h.ip),
+    ["192.0.2.2"],
+  );
   const missing = buildListView(undefined, query());
   assert.deepEqual(missing.hosts, []);
   assert.equal(missing.name, "DEFAULT_GROUP@@svc");

@@ -13,14 +13,19 @@ const quiet = { ...console, info() {}, debug() {}, log() {}, warn() {}, error() 
 let nodes: NodeProcess[] = [];
 const clients: Array<{ close(): Promise<void> }> = [];
 
-interface Host { ip: string; port: number; healthy: boolean }
+interface Host {
+  ip: string;
+  port: number;
+  healthy: boolean;
+}
 
 const list = async (node: NodeProcess, serviceName: string): Promise<Host[]> => {
   const res = await nacos(node.url, "GET", "/nacos/v1/ns/instance/list", { serviceName });
   assert.equal(res.status, 200, res.text);
   return res.json().hosts;
 };
-const ips = async (node: NodeProcess, serviceName: string): Promise<string[]> => (await list(node, serviceName)).map((h) => `${h.ip}:${h.port}`).sort();
+const ips = async (node: NodeProcess, serviceName: string): Promise<string[]> =>
+  (await list(node, serviceName)).map((h) => `${h.ip}:${h.port}`).sort();
 
 async function metric(node: NodeProcess, name: string): Promise<number> {
   const text = (await nacos(node.url, "GET", "/nacos/actuator/prometheus")).text;
@@ -47,10 +52,14 @@ after(async () => {
 
 test("members see each other UP and agree on every owner", async () => {
   for (const observer of nodes) {
-    await waitUntil(async () => {
-      for (const n of nodes) if ((await memberState(observer, n.address)) !== "UP") return false;
-      return true;
-    }, 15_000, () => `all UP as seen by ${observer.address}`);
+    await waitUntil(
+      async () => {
+        for (const n of nodes) if ((await memberState(observer, n.address)) !== "UP") return false;
+        return true;
+      },
+      15_000,
+      () => `all UP as seen by ${observer.address}`,
+    );
   }
   const sorted = nodes.map((n) => n.address).sort();
   for (const name of ["a", "b", "c", "orders"]) {
@@ -69,28 +78,48 @@ test("register through A, read through B and C (HTTP and the SDK), a subscriber 
     assert.equal(res.text, "ok");
   }
   for (const reader of [b, c]) {
-    await waitUntil(async () => {
-      for (let i = 0; i < 5; i++) if ((await ips(reader, `conv-${i}`)).length !== 1) return false;
-      return true;
-    }, 10_000, () => `replicated to ${reader.address}`);
+    await waitUntil(
+      async () => {
+        for (let i = 0; i < 5; i++) if ((await ips(reader, `conv-${i}`)).length !== 1) return false;
+        return true;
+      },
+      10_000,
+      () => `replicated to ${reader.address}`,
+    );
   }
   const sdk = new nacosNaming.NacosNamingClient({ logger: quiet, serverList: c.address, namespace: "public" });
   clients.push(sdk as never);
   await sdk.ready();
   const hosts = (await sdk.getAllInstances("conv-3", "DEFAULT_GROUP", "", false)) as Host[];
-  assert.deepEqual(hosts.map((h) => `${h.ip}:${h.port}`), ["192.0.2.50:9003"]);
+  assert.deepEqual(
+    hosts.map((h) => `${h.ip}:${h.port}`),
+    ["192.0.2.50:9003"],
+  );
   // A subscriber on C hears, by UDP push from C, about a write made through A and replicated to C.
   const seen: string[][] = [];
   sdk.subscribe("conv-4", (hs: Host[]) => seen.push(hs.map((h) => h.ip).sort()));
-  await waitUntil(() => seen.length > 0, 5_000, () => "initial subscribe callback");
+  await waitUntil(
+    () => seen.length > 0,
+    5_000,
+    () => "initial subscribe callback",
+  );
   await new Promise((r) => setTimeout(r, 1_500)); // past the SDK's first refresh; its next poll is 10 s away
   const writtenAt = Date.now();
   await nacos(a.url, "POST", "/nacos/v1/ns/instance", { serviceName: "conv-4", ip: "192.0.2.51", port: "9004" });
-  await waitUntil(() => seen.some((ips) => ips.includes("192.0.2.51")), 8_000, () => `push from C, seen ${JSON.stringify(seen)}`);
+  await waitUntil(
+    () => seen.some((ips) => ips.includes("192.0.2.51")),
+    8_000,
+    () => `push from C, seen ${JSON.stringify(seen)}`,
+  );
   assert.ok(Date.now() - writtenAt < 8_000, "pushed, not polled");
   const res = await nacos(b.url, "DELETE", "/nacos/v1/ns/instance", { serviceName: "conv-3", ip: "192.0.2.50", port: "9003" });
   assert.equal(res.text, "ok");
-  for (const reader of nodes) await waitUntil(async () => (await ips(reader, "conv-3")).length === 0, 10_000, () => `deregistered on ${reader.address}`);
+  for (const reader of nodes)
+    await waitUntil(
+      async () => (await ips(reader, "conv-3")).length === 0,
+      10_000,
+      () => `deregistered on ${reader.address}`,
+    );
   await (sdk as unknown as { close(): Promise<void> }).close(); // C may be the node killed next
 });
 
@@ -107,20 +136,38 @@ test("kill the owner: DOWN within the bound, another node checks heartbeats, the
   await sdk.ready();
   await sdk.registerInstance(svc, { ip: "192.0.2.60", port: 8080, metadata: fast } as never);
   const abandoned = await nacos(survivors[0]!.url, "POST", "/nacos/v1/ns/instance", {
-    serviceName: svc, ip: "192.0.2.61", port: "8080", metadata: JSON.stringify(fast),
+    serviceName: svc,
+    ip: "192.0.2.61",
+    port: "8080",
+    metadata: JSON.stringify(fast),
   });
   assert.equal(abandoned.text, "ok");
-  for (const s of survivors) await waitUntil(async () => (await ips(s, svc)).length === 2, 10_000, () => "both replicated");
+  for (const s of survivors)
+    await waitUntil(
+      async () => (await ips(s, svc)).length === 2,
+      10_000,
+      () => "both replicated",
+    );
   const expiredBefore = (await Promise.all(survivors.map((s) => metric(s, "nacos_heartbeat_expired")))).reduce((x, y) => x + y, 0);
 
   const killedAt = Date.now();
   await owner.stop("SIGKILL");
-  await waitUntil(async () => (await memberState(survivors[0]!, ownerAddress)) === "DOWN", 15_000, () => "owner DOWN");
+  await waitUntil(
+    async () => (await memberState(survivors[0]!, ownerAddress)) === "DOWN",
+    15_000,
+    () => "owner DOWN",
+  );
   const downAfter = Date.now() - killedAt;
   assert.ok(downAfter <= 12_000, `DOWN within the bound, took ${downAfter} ms`);
-  await waitUntil(async () => (await memberState(survivors[1]!, ownerAddress)) === "DOWN", 15_000, () => "owner DOWN on both");
+  await waitUntil(
+    async () => (await memberState(survivors[1]!, ownerAddress)) === "DOWN",
+    15_000,
+    () => "owner DOWN on both",
+  );
   const newOwners = await Promise.all(
-    survivors.map(async (s) => (await nacos(s.url, "GET", "/nacos/v1/ns/operator/distro/server", { serviceName: svc })).json().responsibleServer),
+    survivors.map(
+      async (s) => (await nacos(s.url, "GET", "/nacos/v1/ns/operator/distro/server", { serviceName: svc })).json().responsibleServer,
+    ),
   );
   assert.equal(newOwners[0], newOwners[1]);
   assert.notEqual(newOwners[0], ownerAddress);

@@ -37,14 +37,22 @@ after(async () => {
   for (const close of closers) await close();
 });
 
-async function cluster(size: number, args: readonly string[] = [], perNode: (i: number) => { args?: string[]; env?: NodeJS.ProcessEnv } = () => ({})): Promise<NodeProcess[]> {
+async function cluster(
+  size: number,
+  args: readonly string[] = [],
+  perNode: (i: number) => { args?: string[]; env?: NodeJS.ProcessEnv } = () => ({}),
+): Promise<NodeProcess[]> {
   const ports: number[] = [];
   for (let i = 0; i < size; i++) ports.push(await freePort());
   const members = ports.map((p) => `127.0.0.1:${p}`).join(",");
   const nodes = await Promise.all(
     ports.map((port, i) => {
       const extra = perNode(i);
-      return startNode({ port, args: ["--members", members, "--report-interval-ms", "500", ...args, ...(extra.args ?? [])], ...(extra.env === undefined ? {} : { env: extra.env }) });
+      return startNode({
+        port,
+        args: ["--members", members, "--report-interval-ms", "500", ...args, ...(extra.args ?? [])],
+        ...(extra.env === undefined ? {} : { env: extra.env }),
+      });
     }),
   );
   running.push(...nodes);
@@ -95,14 +103,19 @@ test("a version far in the future from a holder of the secret is refused over gR
     const grouped = `DEFAULT_GROUP@@${name}`;
     const i = testInstance("192.0.2.66", 80, grouped);
     const version = { counter: 2 ** 53 - 10, writer: b!.address };
-    return makeDatum(`public##${grouped}`, false, { protectThreshold: 0, metadata: {}, selector: { type: "none" } }, version, [{ id: identityOf(i), version, instance: i }]);
+    return makeDatum(`public##${grouped}`, false, { protectThreshold: 0, metadata: {}, selector: { type: "none" } }, version, [
+      { id: identityOf(i), version, instance: i },
+    ]);
   };
   const Distro = makeClientConstructor(DistroService);
   const client = new Distro(`127.0.0.1:${a!.port + 1001}`, grpc.credentials.createInsecure());
   closers.push(() => client.close());
   const request = create(SyncRequestSchema, { datums: [encodeDatum(poisoned("poison-grpc"))] });
   const answer = await unary(client.sync, client, request, callMetadata(b!.address, SECRET), { deadline: Date.now() + 5000 });
-  assert.deepEqual(answer.refused.map((r) => r.key), ["public##DEFAULT_GROUP@@poison-grpc"]);
+  assert.deepEqual(
+    answer.refused.map((r) => r.key),
+    ["public##DEFAULT_GROUP@@poison-grpc"],
+  );
   assert.match(answer.refused[0]!.reason, /ahead of the receiver's clock/);
 
   const body = JSON.stringify(encodeDatumMap([poisoned("poison-http")], Date.now()));
@@ -118,7 +131,11 @@ test("a version far in the future from a holder of the secret is refused over gR
   // A's clock did not jump: its own writes still replicate.
   const name = ownedBy(a!, [a!, b!], "after-poison");
   assert.equal((await nacos(a!.url, "POST", "/nacos/v1/ns/instance", { serviceName: name, ip: "192.0.2.10", port: "80" })).text, "ok");
-  await waitUntil(async () => (await hostsOf(b!, name)).length === 1, 8_000, () => `${name} replicated to B`);
+  await waitUntil(
+    async () => (await hostsOf(b!, name)).length === 1,
+    8_000,
+    () => `${name} replicated to B`,
+  );
 });
 
 test("a write acknowledged just before SIGTERM reaches the peer: the stopping node flushes what waits in its merge window", async () => {
@@ -128,7 +145,11 @@ test("a write acknowledged just before SIGTERM reaches the peer: the stopping no
   const code = await a.stop("SIGTERM");
   assert.equal(code, 0, a.output());
   assert.match(a.output(), /"signal":"SIGTERM".*shutting down/);
-  await waitUntil(async () => (await hostsOf(b, name)).includes("192.0.2.20"), 3_000, () => `${name} on B after A stopped`);
+  await waitUntil(
+    async () => (await hostsOf(b, name)).includes("192.0.2.20"),
+    3_000,
+    () => `${name} on B after A stopped`,
+  );
 });
 
 test("with TLS configured, a peer whose gRPC port does not answer is never reached over the plaintext 1.4 HTTP API", async () => {
@@ -146,15 +167,27 @@ test("with TLS configured, a peer whose gRPC port does not answer is never reach
   const node = await startNode({
     port,
     args: [
-      "--members", `127.0.0.1:${port},127.0.0.1:${fakePort}`,
-      "--cluster-secret", SECRET,
-      "--report-interval-ms", "300",
-      "--grpc-tls-cert", tls("server.pem"), "--grpc-tls-key", tls("server.key"), "--grpc-tls-ca", tls("ca.pem"),
+      "--members",
+      `127.0.0.1:${port},127.0.0.1:${fakePort}`,
+      "--cluster-secret",
+      SECRET,
+      "--report-interval-ms",
+      "300",
+      "--grpc-tls-cert",
+      tls("server.pem"),
+      "--grpc-tls-key",
+      tls("server.key"),
+      "--grpc-tls-ca",
+      tls("ca.pem"),
     ],
     waitFor: "listening",
   });
   running.push(node);
-  await waitUntil(() => /"error":"[^"]*UNAVAILABLE[^"]*","msg":"member is unreachable"/.test(node.output()), 10_000, () => `why the peer is unreachable is logged:\n${node.output()}`);
+  await waitUntil(
+    () => /"error":"[^"]*UNAVAILABLE[^"]*","msg":"member is unreachable"/.test(node.output()),
+    10_000,
+    () => `why the peer is unreachable is logged:\n${node.output()}`,
+  );
   await new Promise((resolve) => setTimeout(resolve, 1500)); // several more report rounds
   assert.deepEqual(requests, [], "no plaintext request (and so no secret) reached the peer's HTTP port");
   assert.match(node.output(), /TLS is configured: peers are reached over gRPC only/);

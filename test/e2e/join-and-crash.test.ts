@@ -16,12 +16,18 @@ let ports: number[] = [];
 let members = "";
 const running = new Map<number, NodeProcess>();
 
-interface Digest { keys: number; instances: number; digest: string }
+interface Digest {
+  keys: number;
+  instances: number;
+  digest: string;
+}
 const digestOf = async (n: NodeProcess): Promise<Digest> => (await nacos(n.url, "GET", "/nacos/v1/ns/operator/distro/digest")).json();
 
 async function identical(nodes: NodeProcess[], instances?: number): Promise<boolean> {
   const ds = await Promise.all(nodes.map(digestOf));
-  return ds.every((d) => d.digest === ds[0]!.digest && d.keys === ds[0]!.keys) && (instances === undefined || ds[0]!.instances === instances);
+  return (
+    ds.every((d) => d.digest === ds[0]!.digest && d.keys === ds[0]!.keys) && (instances === undefined || ds[0]!.instances === instances)
+  );
 }
 
 /** Runs `task` over `items` with `concurrency` requests in flight. */
@@ -49,7 +55,9 @@ after(async () => {
   await Promise.all([...running.values()].map((n) => n.stop("SIGKILL")));
 });
 
-test("a third node joins a 50k-instance cluster by streaming snapshot and converges to the identical registry", { timeout: 300_000 }, async () => {
+test("a third node joins a 50k-instance cluster by streaming snapshot and converges to the identical registry", {
+  timeout: 300_000,
+}, async () => {
   const [a, b] = await Promise.all([start(ports[0]!), start(ports[1]!)]);
   const work = Array.from({ length: SERVICES * PER_SERVICE }, (_, i) => i);
   await pool(work, 48, async (i) => {
@@ -62,12 +70,20 @@ test("a third node joins a 50k-instance cluster by streaming snapshot and conver
     });
     assert.equal(res.text, "ok", `register ${i}: ${res.status} ${res.text}`);
   });
-  await waitUntil(() => identical([a, b], SERVICES * PER_SERVICE), 60_000, () => "the two nodes agree");
+  await waitUntil(
+    () => identical([a, b], SERVICES * PER_SERVICE),
+    60_000,
+    () => "the two nodes agree",
+  );
   const c = await start(ports[2]!);
   const prom = (await nacos(c.url, "GET", "/nacos/actuator/prometheus")).text;
   const loaded = /^nacos_snapshot_instances_loaded (\d+)/m.exec(prom);
   assert.ok(loaded !== null && Number(loaded[1]) >= SERVICES * PER_SERVICE, `the joiner loaded the registry by snapshot:\n${prom}`);
-  await waitUntil(() => identical([a, b, c], SERVICES * PER_SERVICE), 60_000, () => "the joiner is identical");
+  await waitUntil(
+    () => identical([a, b, c], SERVICES * PER_SERVICE),
+    60_000,
+    () => "the joiner is identical",
+  );
 });
 
 test("SIGKILL a node under write and beat load, restart it: convergence with no lost live instance", { timeout: 300_000 }, async () => {
@@ -84,7 +100,14 @@ test("SIGKILL a node under write and beat load, restart it: convergence with no 
   const beatAll = async (): Promise<void> => {
     for (const id of [...live]) {
       const [svc, port] = id.split("|") as [string, string];
-      const beat = JSON.stringify({ serviceName: `DEFAULT_GROUP@@${svc}`, ip: "203.0.113.7", port: Number(port), cluster: "DEFAULT", weight: 1, metadata: {} });
+      const beat = JSON.stringify({
+        serviceName: `DEFAULT_GROUP@@${svc}`,
+        ip: "203.0.113.7",
+        port: Number(port),
+        cluster: "DEFAULT",
+        weight: 1,
+        metadata: {},
+      });
       await nacos(pick().url, "PUT", "/nacos/v1/ns/instance/beat", { serviceName: `DEFAULT_GROUP@@${svc}`, beat }).catch(() => undefined);
     }
   };
@@ -92,7 +115,11 @@ test("SIGKILL a node under write and beat load, restart it: convergence with no 
     while (!stop) {
       const n = seq++;
       const svc = `load-${n % 50}`;
-      const res = await nacos(pick().url, "POST", "/nacos/v1/ns/instance", { serviceName: svc, ip: "203.0.113.7", port: String(20_000 + n) }).catch(() => undefined);
+      const res = await nacos(pick().url, "POST", "/nacos/v1/ns/instance", {
+        serviceName: svc,
+        ip: "203.0.113.7",
+        port: String(20_000 + n),
+      }).catch(() => undefined);
       if (res?.text === "ok") live.add(`${svc}|${20_000 + n}`);
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -114,7 +141,11 @@ test("SIGKILL a node under write and beat load, restart it: convergence with no 
   await Promise.all([writer, beater]);
   await beatAll(); // one last round so every live instance exists on its current owner
   assert.ok(live.size > 50, `the load registered instances (${live.size})`);
-  await waitUntil(() => identical(nodes()), 60_000, () => "all three identical after the crash");
+  await waitUntil(
+    () => identical(nodes()),
+    60_000,
+    () => "all three identical after the crash",
+  );
   const services = new Set([...live].map((id) => id.split("|")[0]!));
   for (const n of nodes()) {
     const present = new Set<string>();
@@ -122,6 +153,10 @@ test("SIGKILL a node under write and beat load, restart it: convergence with no 
       const hosts: Array<{ port: number }> = (await nacos(n.url, "GET", "/nacos/v1/ns/instance/list", { serviceName: svc })).json().hosts;
       for (const h of hosts) present.add(`${svc}|${h.port}`);
     }
-    assert.deepEqual([...live].filter((id) => !present.has(id)), [], `no live instance lost on ${n.address}`);
+    assert.deepEqual(
+      [...live].filter((id) => !present.has(id)),
+      [],
+      `no live instance lost on ${n.address}`,
+    );
   }
 });

@@ -30,13 +30,19 @@ async function stop(port: number): Promise<void> {
 
 const node = (port: number): NodeProcess => running.get(addressOf(port))!;
 
-interface MemberJson { address: string; state: string; peerTransport?: string }
+interface MemberJson {
+  address: string;
+  state: string;
+  peerTransport?: string;
+}
 async function membersSeenBy(n: NodeProcess): Promise<MemberJson[]> {
   return (await nacos(n.url, "GET", "/nacos/v1/core/cluster/nodes")).json().data;
 }
 
 async function digests(): Promise<string[]> {
-  return Promise.all([...running.values()].map(async (n) => (await nacos(n.url, "GET", "/nacos/v1/ns/operator/distro/digest")).json().digest));
+  return Promise.all(
+    [...running.values()].map(async (n) => (await nacos(n.url, "GET", "/nacos/v1/ns/operator/distro/digest")).json().digest),
+  );
 }
 const converged = async (): Promise<boolean> => new Set(await digests()).size === 1;
 
@@ -46,7 +52,10 @@ async function register(via: NodeProcess, service: string, ip: string): Promise<
 }
 
 const hosts = async (n: NodeProcess, service: string): Promise<string[]> =>
-  (await nacos(n.url, "GET", "/nacos/v1/ns/instance/list", { serviceName: service })).json().hosts.map((h: { ip: string }) => h.ip).sort();
+  (await nacos(n.url, "GET", "/nacos/v1/ns/instance/list", { serviceName: service }))
+    .json()
+    .hosts.map((h: { ip: string }) => h.ip)
+    .sort();
 
 /** A service name owned by the given member (1.4's hash over the sorted member list). */
 function serviceOwnedBy(port: number, prefix: string): string {
@@ -56,16 +65,20 @@ function serviceOwnedBy(port: number, prefix: string): string {
 }
 
 async function allUpWithTransports(expect: Record<string, Record<string, string>>): Promise<void> {
-  await waitUntil(async () => {
-    for (const [observer, peers] of Object.entries(expect)) {
-      const seen = await membersSeenBy(running.get(observer)!);
-      for (const [peer, transport] of Object.entries(peers)) {
-        const m = seen.find((x) => x.address === peer);
-        if (m?.state !== "UP" || m.peerTransport !== transport) return false;
+  await waitUntil(
+    async () => {
+      for (const [observer, peers] of Object.entries(expect)) {
+        const seen = await membersSeenBy(running.get(observer)!);
+        for (const [peer, transport] of Object.entries(peers)) {
+          const m = seen.find((x) => x.address === peer);
+          if (m?.state !== "UP" || m.peerTransport !== transport) return false;
+        }
       }
-    }
-    return true;
-  }, 30_000, () => `members UP with transports ${JSON.stringify(expect)}`);
+      return true;
+    },
+    30_000,
+    () => `members UP with transports ${JSON.stringify(expect)}`,
+  );
 }
 
 before(async () => {
@@ -104,7 +117,11 @@ test("verify over HTTP repairs what the HTTP-only node missed", async () => {
   } finally {
     c.child.kill("SIGCONT");
   }
-  await waitUntil(async () => (await hosts(c, onA)).includes("198.51.100.1") && (await hosts(c, onB)).includes("198.51.100.2"), 30_000, () => "C repaired by verify");
+  await waitUntil(
+    async () => (await hosts(c, onA)).includes("198.51.100.1") && (await hosts(c, onB)).includes("198.51.100.2"),
+    30_000,
+    () => "C repaired by verify",
+  );
   await waitUntil(converged, 20_000, () => "all three identical after the repair");
 });
 
@@ -127,7 +144,11 @@ test("snapshot joins work in both directions", async () => {
   await stop(pa);
   await stop(pb);
   // Until C sees them DOWN, writes for their services are forwarded to them and fail (503) by design.
-  await waitUntil(async () => (await membersSeenBy(c)).filter((m) => m.state === "DOWN").length === 2, 20_000, () => "A and B DOWN on C");
+  await waitUntil(
+    async () => (await membersSeenBy(c)).filter((m) => m.state === "DOWN").length === 2,
+    20_000,
+    () => "A and B DOWN on C",
+  );
   await register(c, "only-c", "203.0.113.2");
   const a = await start(pa, "auto");
   assert.ok((await loaded(a)) >= 20, "A loaded its registry from C's snapshot");

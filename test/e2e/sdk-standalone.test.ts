@@ -42,7 +42,12 @@ after(async () => {
 test("register with metadata and weight, getAllInstances, selectInstances healthy-only, deregister", async () => {
   const client = newClient();
   await client.ready();
-  await client.registerInstance("sdk-orders", { ip: "192.0.2.10", port: 8080, weight: 2.5, metadata: { zone: "a", version: "1" } } as never);
+  await client.registerInstance("sdk-orders", {
+    ip: "192.0.2.10",
+    port: 8080,
+    weight: 2.5,
+    metadata: { zone: "a", version: "1" },
+  } as never);
   await client.registerInstance("sdk-orders", { ip: "192.0.2.11", port: 8080, healthy: false } as never);
   const all = (await client.getAllInstances("sdk-orders", "DEFAULT_GROUP", "", false)) as Host[];
   const byIp = new Map(all.map((h) => [h.ip, h]));
@@ -52,11 +57,18 @@ test("register with metadata and weight, getAllInstances, selectInstances health
   assert.equal(byIp.get("192.0.2.10")!.instanceId, "192.0.2.10#8080#DEFAULT#DEFAULT_GROUP@@sdk-orders");
   assert.equal(byIp.get("192.0.2.10")!.serviceName, "DEFAULT_GROUP@@sdk-orders");
   const healthy = (await client.selectInstances("sdk-orders", "DEFAULT_GROUP", "", true, false)) as Host[];
-  assert.deepEqual(healthy.map((h) => h.ip), ["192.0.2.10"], "only healthy, enabled, weighted hosts");
+  assert.deepEqual(
+    healthy.map((h) => h.ip),
+    ["192.0.2.10"],
+    "only healthy, enabled, weighted hosts",
+  );
   assert.equal(await client.getServerStatus(), "UP");
   await client.deregisterInstance("sdk-orders", { ip: "192.0.2.11", port: 8080 } as never);
   const res = await nacos(server.url, "GET", "/nacos/v1/ns/instance/list", { serviceName: "sdk-orders" });
-  assert.deepEqual(res.json().hosts.map((h: Host) => h.ip), ["192.0.2.10"]);
+  assert.deepEqual(
+    res.json().hosts.map((h: Host) => h.ip),
+    ["192.0.2.10"],
+  );
 });
 
 test("subscribe receives a change pushed over UDP (well before the SDK's next poll)", async () => {
@@ -65,11 +77,19 @@ test("subscribe receives a change pushed over UDP (well before the SDK's next po
   await nacos(server.url, "POST", "/nacos/v1/ns/instance", { serviceName: "sdk-pushed", ip: "192.0.2.20", port: "80" });
   const seen: string[][] = [];
   client.subscribe("sdk-pushed", (hosts: Host[]) => seen.push(hosts.map((h) => h.ip).sort()));
-  await waitUntil(() => seen.length > 0, 5_000, () => "initial subscribe callback");
+  await waitUntil(
+    () => seen.length > 0,
+    5_000,
+    () => "initial subscribe callback",
+  );
   await new Promise((r) => setTimeout(r, 1_500)); // past the SDK's 1 s first refresh; its next poll is 10 s later
   const changedAt = Date.now();
   await nacos(server.url, "POST", "/nacos/v1/ns/instance", { serviceName: "sdk-pushed", ip: "192.0.2.21", port: "80" });
-  await waitUntil(() => seen.some((ips) => ips.includes("192.0.2.21")), 8_000, () => `push of the change, seen ${JSON.stringify(seen)}`);
+  await waitUntil(
+    () => seen.some((ips) => ips.includes("192.0.2.21")),
+    8_000,
+    () => `push of the change, seen ${JSON.stringify(seen)}`,
+  );
   assert.ok(Date.now() - changedAt < 8_000, "arrived by push, not by the 10 s poll");
   const metrics = await nacos(server.url, "GET", "/nacos/actuator/prometheus");
   const acked = /nacos_push_acked(?:_total)? (\d+)/.exec(metrics.text);
@@ -81,7 +101,11 @@ test("the SDK's heartbeats keep its instance alive while an abandoned one expire
   await client.ready();
   // The SDK's first beat may come 10 s after it starts, inside the default 15 s timeout; the server's answer
   // then sets its interval to 1 s. The abandoned instance times out fast.
-  await client.registerInstance("sdk-beats", { ip: "192.0.2.30", port: 9000, metadata: { "preserved.heart.beat.interval": "1000" } } as never);
+  await client.registerInstance("sdk-beats", {
+    ip: "192.0.2.30",
+    port: 9000,
+    metadata: { "preserved.heart.beat.interval": "1000" },
+  } as never);
   const fast = { "preserved.heart.beat.timeout": "3000", "preserved.ip.delete.timeout": "6000" };
   await nacos(server.url, "POST", "/nacos/v1/ns/instance", {
     serviceName: "sdk-beats",
@@ -89,8 +113,13 @@ test("the SDK's heartbeats keep its instance alive while an abandoned one expire
     port: "9000",
     metadata: JSON.stringify(fast),
   });
-  const list = async (): Promise<Host[]> => (await nacos(server.url, "GET", "/nacos/v1/ns/instance/list", { serviceName: "sdk-beats" })).json().hosts;
-  await waitUntil(async () => !(await list()).some((h) => h.ip === "192.0.2.31"), 25_000, () => "abandoned instance expiry");
+  const list = async (): Promise<Host[]> =>
+    (await nacos(server.url, "GET", "/nacos/v1/ns/instance/list", { serviceName: "sdk-beats" })).json().hosts;
+  await waitUntil(
+    async () => !(await list()).some((h) => h.ip === "192.0.2.31"),
+    25_000,
+    () => "abandoned instance expiry",
+  );
   const deadline = Date.now() + 12_000;
   while (Date.now() < deadline) {
     const live = (await list()).find((h) => h.ip === "192.0.2.30");
@@ -102,9 +131,18 @@ test("the SDK's heartbeats keep its instance alive while an abandoned one expire
 test("a full beat after a server-side removal re-creates the instance (the SDK ignores beat replies)", async () => {
   const client = newClient();
   await client.ready();
-  await client.registerInstance("sdk-revive", { ip: "192.0.2.40", port: 7000, metadata: { "preserved.heart.beat.interval": "1000" } } as never);
+  await client.registerInstance("sdk-revive", {
+    ip: "192.0.2.40",
+    port: 7000,
+    metadata: { "preserved.heart.beat.interval": "1000" },
+  } as never);
   // An operator (or another node's expiry) removes it; the client keeps beating.
   await nacos(server.url, "DELETE", "/nacos/v1/ns/instance", { serviceName: "sdk-revive", ip: "192.0.2.40", port: "7000" });
-  const list = async (): Promise<Host[]> => (await nacos(server.url, "GET", "/nacos/v1/ns/instance/list", { serviceName: "sdk-revive" })).json().hosts;
-  await waitUntil(async () => (await list()).some((h) => h.ip === "192.0.2.40"), 15_000, () => "re-created by a full beat");
+  const list = async (): Promise<Host[]> =>
+    (await nacos(server.url, "GET", "/nacos/v1/ns/instance/list", { serviceName: "sdk-revive" })).json().hosts;
+  await waitUntil(
+    async () => (await list()).some((h) => h.ip === "192.0.2.40"),
+    15_000,
+    () => "re-created by a full beat",
+  );
 });

@@ -20,10 +20,15 @@ interface CurlResult {
 
 function bufCurl(args: readonly string[]): Promise<CurlResult> {
   return new Promise((resolve) => {
-    execFile(BUF, ["curl", "--protocol", "grpc", "--http2-prior-knowledge", ...args], { cwd: ROOT, timeout: 20_000 }, (err, stdout, stderr) => {
-      const exitCode = err === null ? 0 : typeof err.code === "number" ? err.code : -1;
-      resolve({ exitCode, stdout, stderr });
-    });
+    execFile(
+      BUF,
+      ["curl", "--protocol", "grpc", "--http2-prior-knowledge", ...args],
+      { cwd: ROOT, timeout: 20_000 },
+      (err, stdout, stderr) => {
+        const exitCode = err === null ? 0 : typeof err.code === "number" ? err.code : -1;
+        resolve({ exitCode, stdout, stderr });
+      },
+    );
   });
 }
 

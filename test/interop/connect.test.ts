@@ -39,7 +39,10 @@ after(async () => {
   await net.close();
 });
 
-const options = (secret: string): CallOptions => ({ headers: { "x-nacos-cluster-secret": secret, "x-nacos-source": SELF }, timeoutMs: 5000 });
+const options = (secret: string): CallOptions => ({
+  headers: { "x-nacos-cluster-secret": secret, "x-nacos-source": SELF },
+  timeoutMs: 5000,
+});
 
 /** Calls one RPC; resolves with every response as protobuf JSON. */
 async function invoke(c: Pick<RpcCase, "service" | "method">, json: JsonObject, secret: string): Promise<unknown[]> {

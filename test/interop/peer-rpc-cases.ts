@@ -76,7 +76,16 @@ const SELF_JSON = {
   abilities: { grpcPeer: true },
   viewHash: "v1",
 };
-const SELF_MEMBER: MemberInfo = { address: SELF, version: "0.1.0", grpcPort: 9849, abilities: { grpcPeer: true, httpPeer: false }, ready: false, viewHash: "v1", clock: 0, confirmedThrough: 0 };
+const SELF_MEMBER: MemberInfo = {
+  address: SELF,
+  version: "0.1.0",
+  grpcPort: 9849,
+  abilities: { grpcPeer: true, httpPeer: false },
+  ready: false,
+  viewHash: "v1",
+  clock: 0,
+  confirmedThrough: 0,
+};
 
 export interface RpcCase {
   readonly service: "nacos.cluster.v1.DistroService" | "nacos.cluster.v1.MemberService";
@@ -100,14 +109,28 @@ export const RPC_CASES: readonly RpcCase[] = [
     service: "nacos.cluster.v1.DistroService",
     method: "Verify",
     request: { viewHash: "v1", purgeHorizon: "-5", bucketCount: 2, summary: { bucketHashes: ["aa", "bb"] } },
-    call: { method: "onVerify", digest: { kind: "summary", source: SELF, viewHash: "v1", purgeHorizon: -5, bucketCount: 2, bucketHashes: ["aa", "bb"] } },
+    call: {
+      method: "onVerify",
+      digest: { kind: "summary", source: SELF, viewHash: "v1", purgeHorizon: -5, bucketCount: 2, bucketHashes: ["aa", "bb"] },
+    },
     responses: [{ mismatchedBuckets: [0, 2] }],
   },
   {
     service: "nacos.cluster.v1.DistroService",
     method: "Verify",
     request: { viewHash: "v1", purgeHorizon: "7", bucketCount: 2, detail: { buckets: [1], entries: [{ key: KEY, digest: "d" }] } },
-    call: { method: "onVerify", digest: { kind: "detail", source: SELF, viewHash: "v1", purgeHorizon: 7, bucketCount: 2, buckets: [1], entries: [{ key: KEY, digest: "d" }] } },
+    call: {
+      method: "onVerify",
+      digest: {
+        kind: "detail",
+        source: SELF,
+        viewHash: "v1",
+        purgeHorizon: 7,
+        bucketCount: 2,
+        buckets: [1],
+        entries: [{ key: KEY, digest: "d" }],
+      },
+    },
     responses: [{ mismatchedBuckets: [0, 2] }],
   },
   {
@@ -138,7 +161,13 @@ export const RPC_CASES: readonly RpcCase[] = [
     },
     call: {
       method: "onForward",
-      write: { type: "updateMetadata", service: { namespaceId: "public", groupedName: "DEFAULT_GROUP@@interop" }, remove: false, metadata: { k: "v" }, targets: "persist" },
+      write: {
+        type: "updateMetadata",
+        service: { namespaceId: "public", groupedName: "DEFAULT_GROUP@@interop" },
+        remove: false,
+        metadata: { k: "v" },
+        targets: "persist",
+      },
     },
     responses: [{ result: { beat: { code: 10200, clientBeatInterval: "5000", lightBeatEnabled: true } } }],
   },
@@ -176,7 +205,10 @@ export const INVALID_FORWARD: JsonObject = {
 export async function interopServer(): Promise<Loopback> {
   const net = await loopback({ secret: SECRET });
   net.handler.queryAnswer = [DATUM];
-  net.handler.forwardAnswer = async () => ({ ok: true, result: { type: "beat", code: 10200, clientBeatInterval: 5000, lightBeatEnabled: true } });
+  net.handler.forwardAnswer = async () => ({
+    ok: true,
+    result: { type: "beat", code: 10200, clientBeatInterval: 5000, lightBeatEnabled: true },
+  });
   net.handler.snapshotChunks = async function* () {
     yield { datums: [DATUM], totalKeys: 1, totalInstances: 1, resumeToken: KEY };
     yield { datums: [], totalKeys: 1, totalInstances: 1, resumeToken: KEY };
@@ -201,4 +233,5 @@ export function assertResponses(c: RpcCase, received: readonly unknown[]): void 
   });
 }
 
-export const label = (c: RpcCase): string => `${c.method}${c.method === "Verify" ? ` (${"summary" in c.request ? "summary" : "detail"})` : ""}`;
+export const label = (c: RpcCase): string =>
+  `${c.method}${c.method === "Verify" ? ` (${"summary" in c.request ? "summary" : "detail"})` : ""}`;

@@ -25,7 +25,9 @@ before(async () => {
     enums: String,
     json: true,
   });
-  const pkg = grpc.loadPackageDefinition(definition) as unknown as { nacos: { cluster: { v1: Record<string, grpc.ServiceClientConstructor> } } };
+  const pkg = grpc.loadPackageDefinition(definition) as unknown as {
+    nacos: { cluster: { v1: Record<string, grpc.ServiceClientConstructor> } };
+  };
   for (const name of ["DistroService", "MemberService"]) {
     const Client = pkg.nacos.cluster.v1[name]!;
     clients.set(`nacos.cluster.v1.${name}`, new Client(net.target, grpc.credentials.createInsecure()) as unknown as DynamicClient);
@@ -58,7 +60,9 @@ function invoke(c: Pick<RpcCase, "service" | "method">, request: object, secret:
     });
   }
   return new Promise((resolve, reject) => {
-    method(request, metadata(secret), (err: grpc.ServiceError | null, response: unknown) => (err === null ? resolve([response]) : reject(err)));
+    method(request, metadata(secret), (err: grpc.ServiceError | null, response: unknown) =>
+      err === null ? resolve([response]) : reject(err),
+    );
   });
 }
 

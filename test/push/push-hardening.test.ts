@@ -63,7 +63,14 @@ test("datagrams from an address no push awaits an ack from are dropped unread; t
   const registry = new Registry("127.0.0.1:8848", () => scheduler.now());
   const channel = await UdpPushChannel.open(silentLog, { host: "127.0.0.1" });
   closers.push(() => channel.close());
-  const push = new PushService(scheduler, registry, defaultSwitches(), channel, { ...DEFAULT_PUSH_CONFIG, coalesceWindowMs: 10 }, silentLog);
+  const push = new PushService(
+    scheduler,
+    registry,
+    defaultSwitches(),
+    channel,
+    { ...DEFAULT_PUSH_CONFIG, coalesceWindowMs: 10 },
+    silentLog,
+  );
   closers.push(() => push.close());
   const client = await udp("127.0.0.1");
   client.socket.on("message", (msg, from) => {
@@ -92,7 +99,14 @@ async function pushingApp(trustedProxies: readonly string[] = [], config: Partia
   closers.push(() => node.close());
   const channel = await UdpPushChannel.open(silentLog, { host: "127.0.0.1" });
   closers.push(() => channel.close());
-  const push = new PushService(scheduler, node.registry, node.switches, channel, { ...DEFAULT_PUSH_CONFIG, coalesceWindowMs: 10, ...config }, silentLog);
+  const push = new PushService(
+    scheduler,
+    node.registry,
+    node.switches,
+    channel,
+    { ...DEFAULT_PUSH_CONFIG, coalesceWindowMs: 10, ...config },
+    silentLog,
+  );
   closers.push(() => push.close());
   const app = createHttpApp(nodeContext(node, { push }), { trustedProxies });
   closers.push(() => app.close());
@@ -133,7 +147,10 @@ test("X-Forwarded-For from a proxy nobody trusts is ignored", async () => {
   const client = await udp("127.0.0.3");
   const { poll, push } = await pushingApp();
   await poll({ udpPort: String(client.port) }, { "x-forwarded-for": "127.0.0.3" });
-  assert.deepEqual(push.subscribersOf({ namespaceId: "public", groupedName: "DEFAULT_GROUP@@orders" }).map((s) => s.ip), ["127.0.0.1"]);
+  assert.deepEqual(
+    push.subscribersOf({ namespaceId: "public", groupedName: "DEFAULT_GROUP@@orders" }).map((s) => s.ip),
+    ["127.0.0.1"],
+  );
 });
 
 test("subscriptions are capped per client and per service; a refused one is told to poll at the normal rate", async () => {

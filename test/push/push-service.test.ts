@@ -20,8 +20,7 @@ function setup(config: Partial<PushConfig> = {}) {
   const switches = defaultSwitches();
   const channel = new FakePushChannel();
   const push = new PushService(scheduler, registry, switches, channel, { ...DEFAULT_PUSH_CONFIG, ...config }, silentLog);
-  const write = (...instances: Instance[]): ServiceDatum =>
-    registry.commit(KEY, { deleted: false, meta: DEFAULT_SERVICE_META, instances });
+  const write = (...instances: Instance[]): ServiceDatum => registry.commit(KEY, { deleted: false, meta: DEFAULT_SERVICE_META, instances });
   return { scheduler, registry, switches, channel, push, write };
 }
 
@@ -93,10 +92,24 @@ async function oneWrite(ms: number, prepare: (ctx: ReturnType<typeof setup>) => 
 test("how one push ends, by what the subscriber and the network do", async () => {
   type Channel = ReturnType<typeof setup>["channel"];
   const cases: Array<{ what: string; failing?: boolean; ackAt?: number; ack?: (c: Channel) => void; expect: Record<string, number> }> = [
-    { what: "acked: settled, never resent", ackAt: 1_000, ack: (c) => c.ack(c.sent[0]!), expect: { sent: 1, acked: 1, retried: 0, failed: 0, sendErrors: 0 } },
-    { what: "the resend acked: settled", ackAt: 11_000, ack: (c) => c.ack(c.sent[1]!), expect: { sent: 2, acked: 1, retried: 1, failed: 0, sendErrors: 0 } },
+    {
+      what: "acked: settled, never resent",
+      ackAt: 1_000,
+      ack: (c) => c.ack(c.sent[0]!),
+      expect: { sent: 1, acked: 1, retried: 0, failed: 0, sendErrors: 0 },
+    },
+    {
+      what: "the resend acked: settled",
+      ackAt: 11_000,
+      ack: (c) => c.ack(c.sent[1]!),
+      expect: { sent: 2, acked: 1, retried: 1, failed: 0, sendErrors: 0 },
+    },
     { what: "never acked: resent once, then failed", expect: { sent: 2, acked: 0, retried: 1, failed: 1, sendErrors: 0 } },
-    { what: "refused by the network: an error, treated as lost", failing: true, expect: { sent: 2, acked: 0, retried: 1, failed: 1, sendErrors: 2 } },
+    {
+      what: "refused by the network: an error, treated as lost",
+      failing: true,
+      expect: { sent: 2, acked: 0, retried: 1, failed: 1, sendErrors: 2 },
+    },
   ];
   for (const c of cases) {
     const { scheduler, channel, push } = await oneWrite(c.ackAt ?? 0, (ctx) => {
@@ -105,7 +118,11 @@ test("how one push ends, by what the subscriber and the network do", async () =>
     c.ack?.(channel);
     await scheduler.advance(60_000 - (c.ackAt ?? 0));
     const stats = push.stats();
-    const got = Object.fromEntries(Object.keys(c.expect).filter((k) => k !== "sent").map((k) => [k, stats[k as keyof typeof stats]]));
+    const got = Object.fromEntries(
+      Object.keys(c.expect)
+        .filter((k) => k !== "sent")
+        .map((k) => [k, stats[k as keyof typeof stats]]),
+    );
     assert.deepEqual({ sent: channel.sent.length, ...got }, c.expect, c.what);
     assert.equal(stats.awaitingAck, 0, c.what);
     push.close();

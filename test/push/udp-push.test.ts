@@ -10,15 +10,7 @@ import { defaultSwitches } from "../../src/core/switches.js";
 import { DEFAULT_PUSH_CONFIG, PushService } from "../../src/push/push-service.js";
 import { UdpPushChannel } from "../../src/push/udp-push-channel.js";
 import { RealScheduler } from "../../src/runtime/real-scheduler.js";
-import {
-  ackLikeNacosClient,
-  decodeLikeNacosClient,
-  instance,
-  isGzip,
-  SERVICE,
-  subscriber,
-  type ReceivedPush,
-} from "./push-fixtures.js";
+import { ackLikeNacosClient, decodeLikeNacosClient, instance, isGzip, SERVICE, subscriber, type ReceivedPush } from "./push-fixtures.js";
 
 const KEY = serviceKey(SERVICE);
 

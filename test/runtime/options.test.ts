@@ -6,13 +6,7 @@ import { test } from "node:test";
 import { ConfigError, effectivePeerTransport, loadConfig, parseClusterConf } from "../../src/runtime/options.js";
 
 test("cluster.conf: comments, several entries per line, default port, IPv6", () => {
-  const text = [
-    "#2026-11-22 header written by nacos",
-    "127.0.0.1:8848  # first",
-    "127.0.0.2, 127.0.0.3:9000",
-    "",
-    "[::1]:8850",
-  ].join("\n");
+  const text = ["#2026-11-22 header written by nacos", "127.0.0.1:8848  # first", "127.0.0.2, 127.0.0.3:9000", "", "[::1]:8850"].join("\n");
   assert.deepEqual(parseClusterConf(text), ["127.0.0.1:8848", "127.0.0.2:8848", "127.0.0.3:9000", "[::1]:8850"]);
   assert.throws(() => parseClusterConf("127.0.0.1:99999"), /invalid port/);
   assert.throws(() => parseClusterConf("not an address!"), /invalid member address/);
@@ -59,7 +53,10 @@ test("bad settings stop the node with a clear error", () => {
     [["--max-message-bytes", "1048576", "--snapshot-chunk-bytes", "524288"], /at most a quarter of --max-message-bytes/],
     [["--no-such-flag"], /Unknown option/],
     [["--cluster-conf", "/nonexistent/cluster.conf", "--port", "8848"], /cannot read cluster.conf/],
-    [["--grpc-tls-cert", "c.pem", "--grpc-tls-key", "k.pem", "--peer-transport", "http"], /would send peer traffic and the secret in plaintext/],
+    [
+      ["--grpc-tls-cert", "c.pem", "--grpc-tls-key", "k.pem", "--peer-transport", "http"],
+      /would send peer traffic and the secret in plaintext/,
+    ],
     [["--cluster-secret", "a", "--cluster-secret-file", "/x"], /exclude each other/],
     [["--cluster-secret-file", "/nonexistent/secret"], /cannot read --cluster-secret-file/],
     [["--trusted-proxies", "10.0.0.0/33"], /--trusted-proxies entries must be IP addresses or CIDR blocks, got '10.0.0.0\/33'/],
@@ -68,7 +65,11 @@ test("bad settings stop the node with a clear error", () => {
     [["--max-clock-skew-ms", "10"], /--max-clock-skew-ms must be an integer in \[1000, 3600000\]/],
   ];
   for (const [argv, message] of cases) {
-    assert.throws(() => loadConfig(argv, {}, tmpdir()), (err: unknown) => err instanceof ConfigError && message.test(err.message), argv.join(" "));
+    assert.throws(
+      () => loadConfig(argv, {}, tmpdir()),
+      (err: unknown) => err instanceof ConfigError && message.test(err.message),
+      argv.join(" "),
+    );
   }
 });
 

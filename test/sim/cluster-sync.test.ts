@@ -72,10 +72,16 @@ test("deregistration converges and replicated data never moves back in version",
   assertConverged(cluster);
   for (const node of cluster.running()) {
     const now = node.registry.get(serviceKey(s))!;
-    assert.deepEqual(now.instances.map((i) => i.ip), ["192.0.2.2"]);
+    assert.deepEqual(
+      now.instances.map((i) => i.ip),
+      ["192.0.2.2"],
+    );
     // a stale copy arriving late is refused
     node.onSync(cluster.addresses[0]!, [before]);
-    assert.deepEqual(node.registry.get(serviceKey(s))!.instances.map((i) => i.ip), ["192.0.2.2"]);
+    assert.deepEqual(
+      node.registry.get(serviceKey(s))!.instances.map((i) => i.ip),
+      ["192.0.2.2"],
+    );
   }
   cluster.close();
 });
@@ -92,7 +98,8 @@ test("owner crash: it goes DOWN, another node takes over checks, a beating insta
   let removals = 0;
   for (const a of others) {
     cluster.node(a).registry.onChange((c) => {
-      const gone = (c.previous?.instances ?? []).filter((i) => i.ip === "192.0.2.11").length > 0 &&
+      const gone =
+        (c.previous?.instances ?? []).filter((i) => i.ip === "192.0.2.11").length > 0 &&
         !(c.current?.instances ?? []).some((i) => i.ip === "192.0.2.11");
       if (gone && c.origin === "local") removals++;
     });
@@ -110,7 +117,10 @@ test("owner crash: it goes DOWN, another node takes over checks, a beating insta
   assert.equal(cluster.node(others[1]!).ownerOf(s.groupedName), newOwner);
   assertConverged(cluster);
   for (const a of others) {
-    const ips = cluster.node(a).registry.get(serviceKey(s))!.instances.map((i) => i.ip);
+    const ips = cluster
+      .node(a)
+      .registry.get(serviceKey(s))!
+      .instances.map((i) => i.ip);
     assert.deepEqual(ips, ["192.0.2.10"], `${a} holds only the beating instance`);
   }
   assert.equal(removals, 1, "the abandoned instance was removed exactly once, by the new owner");

@@ -12,7 +12,17 @@ const svc = (i: number): ServiceRef => ({ namespaceId: "public", groupedName: `D
 const register = (service: ServiceRef, ip: string): ClientWrite => ({
   type: "register",
   service,
-  instance: { ip, port: 80, clusterName: "DEFAULT", weight: 1, healthy: true, enabled: true, ephemeral: false, metadata: {}, app: "DEFAULT" },
+  instance: {
+    ip,
+    port: 80,
+    clusterName: "DEFAULT",
+    weight: 1,
+    healthy: true,
+    enabled: true,
+    ephemeral: false,
+    metadata: {},
+    app: "DEFAULT",
+  },
 });
 /** Tiny snapshot chunks, so a join takes many messages (and some virtual seconds). */
 const smallChunks = (c: NodeConfig): NodeConfig => ({ ...c, distro: { ...c.distro, snapshot: { ...c.distro.snapshot, chunkBytes: 600 } } });
@@ -62,7 +72,11 @@ test("a joining node is not ready, sends no digests and repairs nobody until its
   assert.ok(readyAt >= 0, "the load completes");
   assert.ok(node.stats().distro!.snapshotKeysLoaded >= 300);
   const merged = node.registry.get(serviceKey(late))!;
-  assert.deepEqual(merged.instances.map((i) => i.ip).sort(), ["198.51.100.1", "198.51.100.99"], "the write during the load was not overwritten");
+  assert.deepEqual(
+    merged.instances.map((i) => i.ip).sort(),
+    ["198.51.100.1", "198.51.100.99"],
+    "the write during the load was not overwritten",
+  );
   assert.ok(merged.version.counter > before.version.counter);
   cluster.network.faults = { drop: 0, duplicate: 0, minLatencyMs: 1, maxLatencyMs: 5 };
   await cluster.advance(15_000);

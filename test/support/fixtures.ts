@@ -24,5 +24,16 @@ export function testInstance(ip: string, port: number, groupedName = "DEFAULT_GR
 
 /** What a client registers: the same defaults as a register request without optional parameters. */
 export function testSpec(ip: string, port = 8080, overrides: Partial<InstanceSpec> = {}): InstanceSpec {
-  return { ip, port, clusterName: "DEFAULT", weight: 1, healthy: true, enabled: true, ephemeral: true, metadata: {}, app: "DEFAULT", ...overrides };
+  return {
+    ip,
+    port,
+    clusterName: "DEFAULT",
+    weight: 1,
+    healthy: true,
+    enabled: true,
+    ephemeral: true,
+    metadata: {},
+    app: "DEFAULT",
+    ...overrides,
+  };
 }

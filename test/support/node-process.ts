@@ -107,7 +107,12 @@ export async function waitUntil(check: () => Promise<boolean> | boolean, timeout
 }
 
 /** A Nacos HTTP call with every parameter in the query string, as the SDKs send them. */
-export async function nacos(base: string, method: string, path: string, params: Record<string, string> = {}): Promise<{ status: number; text: string; json: () => any }> {
+export async function nacos(
+  base: string,
+  method: string,
+  path: string,
+  params: Record<string, string> = {},
+): Promise<{ status: number; text: string; json: () => any }> {
   const qs = new URLSearchParams(params).toString();
   const res = await fetch(`${base}${path}${qs === "" ? "" : `?${qs}`}`, { method });
   const text = await res.text();

@@ -8,7 +8,16 @@ import { PeerError, SYNC_ACCEPTED, type PeerTransport, type SnapshotChunk, type 
 
 const PEER = "127.0.0.1:8849";
 
-const info = (abilities: Abilities): MemberInfo => ({ address: PEER, version: "x", grpcPort: 9850, abilities, ready: true, viewHash: "", clock: 0, confirmedThrough: 0 });
+const info = (abilities: Abilities): MemberInfo => ({
+  address: PEER,
+  version: "x",
+  grpcPort: 9850,
+  abilities,
+  ready: true,
+  viewHash: "",
+  clock: 0,
+  confirmedThrough: 0,
+});
 
 /** A PeerTransport that records what it carried and refuses everything while `down`. */
 class FakeTransport implements PeerTransport {
@@ -149,7 +158,10 @@ test("auto: when neither answers, the report fails with HTTP's error (refused: t
   const { grpc, http, transport } = setup("auto");
   grpc.down = true;
   http.down = true;
-  await assert.rejects(transport.report(PEER, info({ grpcPeer: true, httpPeer: true })), (err: unknown) => err instanceof PeerError && err.kind === "refused");
+  await assert.rejects(
+    transport.report(PEER, info({ grpcPeer: true, httpPeer: true })),
+    (err: unknown) => err instanceof PeerError && err.kind === "refused",
+  );
 });
 
 test("a switch leaves calls in flight on their transport: each change is carried exactly once", async () => {
@@ -169,7 +181,12 @@ test("a switch leaves calls in flight on their transport: each change is carried
 
 test("before a first report, auto reaches a peer by what it advertised, and gRPC when it advertised nothing", () => {
   const abilitiesOf = (peer: string): Abilities | undefined => (peer === PEER ? { grpcPeer: false, httpPeer: true } : undefined);
-  const transport = new PerPeerTransport("auto", new FakeTransport(info({ grpcPeer: true, httpPeer: true })), new FakeTransport(info({ grpcPeer: false, httpPeer: true })), { abilitiesOf });
+  const transport = new PerPeerTransport(
+    "auto",
+    new FakeTransport(info({ grpcPeer: true, httpPeer: true })),
+    new FakeTransport(info({ grpcPeer: false, httpPeer: true })),
+    { abilitiesOf },
+  );
   assert.equal(transport.transportOf(PEER), "http");
   assert.equal(transport.transportOf("127.0.0.1:8850"), "grpc");
 });

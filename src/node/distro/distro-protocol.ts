@@ -177,7 +177,6 @@ export class DistroProtocol {
   get servingSnapshots(): number {
     return this.snapshotStreams;
   }
-
 }
 
 /**

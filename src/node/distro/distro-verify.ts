@@ -176,9 +176,7 @@ export class DistroVerify {
     if (differing.length > 0) void this.fetch(detail.source, differing);
     if (!this.deps.ready() || detail.viewHash !== mapper.viewHash) return;
     const theirs = new Set(detail.entries.map((e) => e.key));
-    const missingThere = this.entriesOwnedBy(detail.source, detail.bucketCount, new Set(detail.buckets)).filter(
-      (e) => !theirs.has(e.key),
-    );
+    const missingThere = this.entriesOwnedBy(detail.source, detail.bucketCount, new Set(detail.buckets)).filter((e) => !theirs.has(e.key));
     const pushUp: string[] = [];
     for (const { key } of missingThere) {
       const datum = registry.get(key)!;

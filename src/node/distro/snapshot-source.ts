@@ -20,11 +20,7 @@ function firstAfter(keys: readonly string[], after: string): number {
   return lo;
 }
 
-export async function* snapshotChunks(
-  registry: Registry,
-  resumeAfter: string,
-  chunkBytes: number,
-): AsyncGenerator<SnapshotChunk> {
+export async function* snapshotChunks(registry: Registry, resumeAfter: string, chunkBytes: number): AsyncGenerator<SnapshotChunk> {
   const keys = registry.sortedKeys();
   let totalInstances = 0;
   for (const d of registry.values()) totalInstances += d.instances.length;

@@ -27,7 +27,11 @@ const admitted = new WeakMap<grpc.Metadata, string | undefined>();
 /** The member address an admitted call came from (undefined in an open cluster when the caller named none). */
 export const admittedSource = (metadata: grpc.Metadata): string | undefined => admitted.get(metadata);
 
-async function admitCall(policy: AdmissionPolicy, metadata: grpc.Metadata, call: grpc.ServerInterceptingCallInterface): Promise<string | undefined> {
+async function admitCall(
+  policy: AdmissionPolicy,
+  metadata: grpc.Metadata,
+  call: grpc.ServerInterceptingCallInterface,
+): Promise<string | undefined> {
   const source = admit(metadata, policy.secret, policy.isMember);
   if (source === undefined) return undefined;
   const remote = call.getConnectionInfo().remoteAddress ?? "";

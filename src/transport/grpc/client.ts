@@ -105,9 +105,7 @@ export class GrpcPeerTransport implements PeerTransport {
   constructor(private readonly options: GrpcPeerTransportOptions) {
     const { tls } = options;
     this.credentials =
-      tls === undefined
-        ? grpc.credentials.createInsecure()
-        : grpc.credentials.createSsl(tls.ca, tls.key ?? null, tls.cert ?? null);
+      tls === undefined ? grpc.credentials.createInsecure() : grpc.credentials.createSsl(tls.ca, tls.key ?? null, tls.cert ?? null);
     this.channelOptions = {
       ...channelOptions({ ...DEFAULT_CONNECTION_SETTINGS, ...options.connection }),
       // grpc-js backs off up to 120 s between reconnects by default; a restarted peer must be reachable sooner.

@@ -35,11 +35,7 @@ function single(metadata: grpc.Metadata, key: string): string | undefined {
  * The caller's member address, once admitted. Without a secret every call is admitted (the cluster is open,
  * which the runtime warns about) and the source is whatever the caller says, possibly nothing.
  */
-export function admit(
-  metadata: grpc.Metadata,
-  secret: string | undefined,
-  isMember: (address: string) => boolean,
-): string | undefined {
+export function admit(metadata: grpc.Metadata, secret: string | undefined, isMember: (address: string) => boolean): string | undefined {
   const source = single(metadata, SOURCE_KEY);
   if (secret === undefined) return source;
   if (!secretMatches(single(metadata, SECRET_KEY), secret)) {

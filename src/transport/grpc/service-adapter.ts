@@ -67,10 +67,12 @@ export interface DefinitionOptions {
   readonly tolerateUndecodable?: boolean;
 }
 
-const encoder = (desc: DescMessage) => (message: MessageShape<DescMessage>): Buffer => {
-  const bytes = toBinary(desc, message);
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-};
+const encoder =
+  (desc: DescMessage) =>
+  (message: MessageShape<DescMessage>): Buffer => {
+    const bytes = toBinary(desc, message);
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  };
 
 function decoder(desc: DescMessage, tolerant: boolean): (bytes: Buffer) => MessageShape<DescMessage> {
   if (!tolerant) return (bytes) => fromBinary(desc, bytes);

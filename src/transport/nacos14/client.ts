@@ -216,8 +216,6 @@ export class Nacos14Transport implements PeerTransport, Nacos14Peers {
     return this.decoding(peer, "forward answer", () => forwardOutcomeOf(write, answer.status, answer.body));
   }
 
-
-
   /** A successful answer's JSON body, decoded; a malformed one is the peer's failure, not a refusal. */
   private read<T>(peer: string, what: string, answer: PeerAnswer, decode: (json: unknown) => T): T {
     const body = expectSuccess(peer, answer, what);

@@ -153,7 +153,10 @@ export const nacos14PeerRoutes: FastifyPluginAsync<Nacos14RoutesOptions> = async
       // Not ready (or no peer protocol at all), or busy: a 1.4 loader then tries the next member, and never
       // copies a half-loaded node (#8436).
       if (err instanceof BusyError) log.warn("snapshot refused: busy", { from: socketIp(req), reason: err.message });
-      return reply.code(503).type(TEXT).send((err as Error).message);
+      return reply
+        .code(503)
+        .type(TEXT)
+        .send((err as Error).message);
     }
     // However the answer ends (done, client gone, reader stalled), the stream's slot is freed.
     reply.raw.once("close", () => void chunks.return?.().catch(() => undefined));

@@ -31,8 +31,13 @@ test("a member whose clock is off by more than the allowed skew is warned about 
   const unused = () => Promise.reject(new Error("unused"));
   const transport: PeerTransport = {
     report: async () => info(),
-    sync: unused, verify: unused, query: unused, forward: unused,
-    snapshot: () => { throw new Error("unused"); },
+    sync: unused,
+    verify: unused,
+    query: unused,
+    forward: unused,
+    snapshot: () => {
+      throw new Error("unused");
+    },
   };
   const lines: Array<[string, string]> = [];
   const log: Log = { debug() {}, info: (m) => lines.push(["info", m]), warn: (m) => lines.push(["warn", m]), error() {} };

@@ -26,11 +26,14 @@ test("a peer's gRPC address is its HTTP port + 1001 on the same host until it ad
 
 test("members start DOWN except this node; healthy and peers are sorted and leave out what they should", () => {
   const table = new MemberTable("127.0.0.2:8848", ["127.0.0.3:8848", "127.0.0.1:8848", "127.0.0.2:8848"], 5);
-  assert.deepEqual(table.all().map((m) => [m.address, m.state]), [
-    ["127.0.0.1:8848", "DOWN"],
-    ["127.0.0.2:8848", "UP"],
-    ["127.0.0.3:8848", "DOWN"],
-  ]);
+  assert.deepEqual(
+    table.all().map((m) => [m.address, m.state]),
+    [
+      ["127.0.0.1:8848", "DOWN"],
+      ["127.0.0.2:8848", "UP"],
+      ["127.0.0.3:8848", "DOWN"],
+    ],
+  );
   assert.deepEqual(table.peers(), ["127.0.0.1:8848", "127.0.0.3:8848"]);
   table.get("127.0.0.3:8848")!.state = "SUSPICIOUS";
   assert.deepEqual(table.healthy(), ["127.0.0.2:8848", "127.0.0.3:8848"]);

@@ -27,8 +27,13 @@ function setup(forward: (peer: string, op: ClientWrite) => Promise<ForwardOutcom
   const calls: Array<[string, ClientWrite]> = [];
   const unused = () => Promise.reject(new Error("unused"));
   const transport: PeerTransport = {
-    sync: unused, verify: unused, query: unused, report: unused,
-    snapshot: () => { throw new Error("unused"); },
+    sync: unused,
+    verify: unused,
+    query: unused,
+    report: unused,
+    snapshot: () => {
+      throw new Error("unused");
+    },
     forward: (peer, op) => {
       calls.push([peer, op]);
       return forward(peer, op);
@@ -40,14 +45,30 @@ function setup(forward: (peer: string, op: ClientWrite) => Promise<ForwardOutcom
 const op = (groupedName: string): ClientWrite => ({
   type: "register",
   service: { namespaceId: "public", groupedName },
-  instance: { ip: "192.0.2.1", port: 80, clusterName: "DEFAULT", weight: 1, healthy: true, enabled: true, ephemeral: true, metadata: {}, app: "DEFAULT" },
+  instance: {
+    ip: "192.0.2.1",
+    port: 80,
+    clusterName: "DEFAULT",
+    weight: 1,
+    healthy: true,
+    enabled: true,
+    ephemeral: true,
+    metadata: {},
+    app: "DEFAULT",
+  },
 });
 
 test("a write for another owner is forwarded once, and its answer (or refusal) comes back as is", async () => {
   const name = ownedByOther();
   const { router, registry, calls } = setup(async () => ({ ok: false, status: 400, message: "refused there" }));
-  await assert.rejects(router.write(op(name)), (e: unknown) => e instanceof NacosError && e.status === 400 && e.message === "refused there");
-  assert.deepEqual(calls.map(([peer]) => peer), [OTHER]);
+  await assert.rejects(
+    router.write(op(name)),
+    (e: unknown) => e instanceof NacosError && e.status === 400 && e.message === "refused there",
+  );
+  assert.deepEqual(
+    calls.map(([peer]) => peer),
+    [OTHER],
+  );
   assert.equal(registry.size, 0, "nothing applied locally");
 });
 

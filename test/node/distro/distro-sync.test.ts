@@ -19,10 +19,17 @@ test("DelayTaskEngine merges a burst into one task due at the first add's time",
   engine.add("a", 1000);
   engine.add("b", 1000);
   await s.advance(2000);
-  assert.deepEqual(fired, [[1000, ["a"]], [1300, ["b"]]]);
+  assert.deepEqual(fired, [
+    [1000, ["a"]],
+    [1300, ["b"]],
+  ]);
 });
 
-interface SentBatch { peer: string; at: number; keys: string[] }
+interface SentBatch {
+  peer: string;
+  at: number;
+  keys: string[];
+}
 
 function fakeTransport(s: VirtualScheduler, behaviour: (peer: string) => "ok" | "fail" | number): { t: PeerTransport; sent: SentBatch[] } {
   const sent: SentBatch[] = [];
@@ -35,8 +42,13 @@ function fakeTransport(s: VirtualScheduler, behaviour: (peer: string) => "ok" | 
       sent.push({ peer, at: s.now(), keys: datums.map((d) => d.key) });
       return SYNC_ACCEPTED;
     },
-    verify: unused, query: unused, report: unused, forward: unused,
-    snapshot: () => { throw new Error("unused"); },
+    verify: unused,
+    query: unused,
+    report: unused,
+    forward: unused,
+    snapshot: () => {
+      throw new Error("unused");
+    },
   };
   return { t, sent };
 }
@@ -58,11 +70,18 @@ test("sync batches keys per peer, sends current datums, and a slow peer never de
   for (const k of ["k1", "k2", "k3", "k1"]) sync.syncToAll(k);
   await s.advance(1500);
   const fast = sent.filter((b) => b.peer === "fast");
-  assert.deepEqual(fast.map((b) => b.keys), [["k1", "k2"], ["k3"]], "batches of at most 2 keys, k1 merged");
+  assert.deepEqual(
+    fast.map((b) => b.keys),
+    [["k1", "k2"], ["k3"]],
+    "batches of at most 2 keys, k1 merged",
+  );
   assert.ok(fast.every((b) => b.at === 1000));
   assert.equal(sent.filter((b) => b.peer === "slow").length, 0);
   await s.advance(120_000);
-  assert.deepEqual(sent.filter((b) => b.peer === "slow").map((b) => b.keys), [["k1", "k2"], ["k3"]]);
+  assert.deepEqual(
+    sent.filter((b) => b.peer === "slow").map((b) => b.keys),
+    [["k1", "k2"], ["k3"]],
+  );
   sync.close();
 });
 
@@ -78,7 +97,11 @@ test("failed keys retry with back-off while the peer is a member, and stop when 
   assert.equal(sync.failedBatches, 3);
   down = false;
   await s.advance(12_000);
-  assert.deepEqual(sent.map((b) => b.keys), [["k1"]], "delivered once the peer answers");
+  assert.deepEqual(
+    sent.map((b) => b.keys),
+    [["k1"]],
+    "delivered once the peer answers",
+  );
   down = true;
   sync.syncToAll("k1");
   await s.advance(1100);
@@ -99,7 +122,13 @@ test("batches stay within their byte budget, so one sync message stays within th
   sync.setPeers(["p"]);
   for (const k of ["k1", "k2", "k3", "k4"]) sync.syncToAll(k);
   await s.advance(1500);
-  assert.deepEqual(sent.map((b) => b.keys), [["k1", "k2"], ["k3", "k4"]]);
+  assert.deepEqual(
+    sent.map((b) => b.keys),
+    [
+      ["k1", "k2"],
+      ["k3", "k4"],
+    ],
+  );
   sync.close();
 });
 
@@ -112,8 +141,13 @@ test("a datum the peer refuses is counted and not retried", async () => {
       calls++;
       return { refused: datums.map((d) => ({ key: d.key, reason: "version ahead of the receiver's clock" })) };
     },
-    verify: unused, query: unused, report: unused, forward: unused,
-    snapshot: () => { throw new Error("unused"); },
+    verify: unused,
+    query: unused,
+    report: unused,
+    forward: unused,
+    snapshot: () => {
+      throw new Error("unused");
+    },
   };
   const reg = registryWith(s, ["k1"]);
   const sync = new DistroSync(s, t, (k) => reg.get(k), config, silentLog);
@@ -136,15 +170,32 @@ test("flush sends what waits in the merge window at once, retries failures until
   sync.setPeers(["up", "flaky", "down"]);
   sync.syncToAll("k1");
   sync.syncToAll("k2");
-  const flushed = await s.runUntilSettled(sync.flush(5_000, (peer) => peer !== "down"), 10_000);
+  const flushed = await s.runUntilSettled(
+    sync.flush(5_000, (peer) => peer !== "down"),
+    10_000,
+  );
   assert.equal(flushed, true);
   assert.ok(s.now() < 1_000, `flushed within ${s.now()} ms, not after the 60 s window`);
-  for (const peer of ["up", "flaky"]) assert.deepEqual(sent.filter((b) => b.peer === peer).flatMap((b) => b.keys).sort(), ["k1", "k2"]);
+  for (const peer of ["up", "flaky"])
+    assert.deepEqual(
+      sent
+        .filter((b) => b.peer === peer)
+        .flatMap((b) => b.keys)
+        .sort(),
+      ["k1", "k2"],
+    );
   const stuck = new DistroSync(s, fakeTransport(s, () => "fail").t, (k) => reg.get(k), config, silentLog);
   stuck.setPeers(["p"]);
   stuck.syncToAll("k1");
   const start = s.now();
-  assert.equal(await s.runUntilSettled(stuck.flush(2_000, () => true), 10_000), false, "an unreachable peer that is waited for times out");
+  assert.equal(
+    await s.runUntilSettled(
+      stuck.flush(2_000, () => true),
+      10_000,
+    ),
+    false,
+    "an unreachable peer that is waited for times out",
+  );
   assert.ok(s.now() - start >= 2_000);
   sync.close();
   stuck.close();

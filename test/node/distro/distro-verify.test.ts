@@ -29,8 +29,13 @@ function setup(answer: (digest: VerifyDigest) => VerifyReply, maxDetailBytes = 1
       sent.push(digest);
       return answer(digest);
     },
-    sync: unused, query: unused, report: unused, forward: unused,
-    snapshot: () => { throw new Error("unused"); },
+    sync: unused,
+    query: unused,
+    report: unused,
+    forward: unused,
+    snapshot: () => {
+      throw new Error("unused");
+    },
   };
   let horizon = 0;
   const verify = new DistroVerify(
@@ -52,7 +57,11 @@ function setup(answer: (digest: VerifyDigest) => VerifyReply, maxDetailBytes = 1
     const keys: string[] = [];
     for (let i = 0; keys.length < n; i++) {
       const key = `public##DEFAULT_GROUP@@s${i}`;
-      registry.commit(key, { deleted: false, meta: DEFAULT_SERVICE_META, instances: [testInstance("192.0.2.1", 80, `DEFAULT_GROUP@@s${i}`)] });
+      registry.commit(key, {
+        deleted: false,
+        meta: DEFAULT_SERVICE_META,
+        instances: [testInstance("192.0.2.1", 80, `DEFAULT_GROUP@@s${i}`)],
+      });
       keys.push(key);
     }
     return keys;
@@ -67,11 +76,18 @@ test("detail rounds hold whole buckets and stay within their byte budget; togeth
   await verify.round([PEER]);
   const details = sent.filter((d): d is VerifyDetail => d.kind === "detail");
   assert.ok(details.length > 1, `split into ${details.length} rounds`);
-  assert.deepEqual(details.flatMap((d) => d.buckets).sort((a, b) => a - b), all, "every bucket once");
+  assert.deepEqual(
+    details.flatMap((d) => d.buckets).sort((a, b) => a - b),
+    all,
+    "every bucket once",
+  );
   assert.deepEqual(details.flatMap((d) => d.entries.map((e) => e.key)).sort(), [...keys].sort(), "every owned key once");
   for (const d of details) {
     const buckets = new Set(d.buckets);
-    assert.ok(d.entries.every((e) => buckets.has(digestBucket(e.key, BUCKETS))), "entries only of the round's own buckets");
+    assert.ok(
+      d.entries.every((e) => buckets.has(digestBucket(e.key, BUCKETS))),
+      "entries only of the round's own buckets",
+    );
   }
 });
 

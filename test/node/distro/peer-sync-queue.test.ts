@@ -18,10 +18,17 @@ function heldTransport() {
   const transport: PeerTransport = {
     sync(peer, datums) {
       batches.push([...datums]);
-      return new Promise((resolve, reject) => waiting.push((fail) => (fail ? reject(new PeerError("refused", peer, "down")) : resolve(SYNC_ACCEPTED))));
+      return new Promise((resolve, reject) =>
+        waiting.push((fail) => (fail ? reject(new PeerError("refused", peer, "down")) : resolve(SYNC_ACCEPTED))),
+      );
     },
-    verify: unused, query: unused, report: unused, forward: unused,
-    snapshot: () => { throw new Error("unused"); },
+    verify: unused,
+    query: unused,
+    report: unused,
+    forward: unused,
+    snapshot: () => {
+      throw new Error("unused");
+    },
   };
   /** Settles the oldest call still waiting, then lets the queue go on. */
   const settle = async (fail = false): Promise<void> => {
@@ -47,7 +54,14 @@ function lane(r: Registry, limits: Partial<BatchLimits> = {}) {
   const held = heldTransport();
   const failures: Array<{ keys: string[]; failures: number }> = [];
   const sent: number[] = [];
-  const queue = new PeerSyncQueue(PEER, held.transport, (key) => r.get(key), { ...WIDE, ...limits }, (keys, n) => failures.push({ keys, failures: n }), (n) => sent.push(n));
+  const queue = new PeerSyncQueue(
+    PEER,
+    held.transport,
+    (key) => r.get(key),
+    { ...WIDE, ...limits },
+    (keys, n) => failures.push({ keys, failures: n }),
+    (n) => sent.push(n),
+  );
   return { ...held, queue, failures, sent };
 }
 
@@ -63,7 +77,11 @@ test("a batch closes at whichever limit comes first: keys, instances or estimate
     l.queue.enqueue([k("a"), k("b"), k("c"), k("d")]);
     await l.settle();
     await l.settle();
-    assert.deepEqual(l.batches.map((b) => b.length), sizes, JSON.stringify(limits));
+    assert.deepEqual(
+      l.batches.map((b) => b.length),
+      sizes,
+      JSON.stringify(limits),
+    );
     assert.deepEqual(l.sent, sizes);
     assert.equal(l.queue.idle, true);
   }

@@ -15,7 +15,11 @@ function sourceRegistry(services: number): Registry {
   const r = new Registry("127.0.0.1:8848", () => 1_000);
   for (let s = 0; s < services; s++) {
     const svc = `DEFAULT_GROUP@@s${String(s).padStart(3, "0")}`;
-    r.commit(`public##${svc}`, { deleted: false, meta: { protectThreshold: 0, metadata: {}, selector: { type: "none" } }, instances: [1, 2, 3].map((n) => inst(svc, n)) });
+    r.commit(`public##${svc}`, {
+      deleted: false,
+      meta: { protectThreshold: 0, metadata: {}, selector: { type: "none" } },
+      instances: [1, 2, 3].map((n) => inst(svc, n)),
+    });
   }
   return r;
 }
@@ -25,7 +29,11 @@ function transportOver(sources: Record<string, Registry>, breakAfter: number, ca
   let broken = false;
   const fail = () => Promise.reject(new Error("unused"));
   return {
-    sync: fail, verify: fail, query: fail, report: fail, forward: fail,
+    sync: fail,
+    verify: fail,
+    query: fail,
+    report: fail,
+    forward: fail,
     snapshot(peer: string, resumeAfter: string): AsyncIterable<SnapshotChunk> {
       calls.push([peer, resumeAfter]);
       const source = sources[peer];
@@ -52,8 +60,14 @@ test("a broken snapshot stream resumes after its last key on the next peer: noth
   const applied = new Map<string, number>();
   target.onChange((c) => applied.set(c.key, (applied.get(c.key) ?? 0) + 1));
   const calls: Array<[string, string]> = [];
-  const loader = new SnapshotLoader(scheduler, transportOver({ "127.0.0.1:8848": a, "127.0.0.2:8848": b }, 5, calls), (_, d) => target.apply(d),
-    () => ["127.0.0.1:8848", "127.0.0.2:8848"], { retryDelayMs: 1000, giveUpAfterMs: 10_000 }, silentLog);
+  const loader = new SnapshotLoader(
+    scheduler,
+    transportOver({ "127.0.0.1:8848": a, "127.0.0.2:8848": b }, 5, calls),
+    (_, d) => target.apply(d),
+    () => ["127.0.0.1:8848", "127.0.0.2:8848"],
+    { retryDelayMs: 1000, giveUpAfterMs: 10_000 },
+    silentLog,
+  );
   await scheduler.runUntilSettled(loader.load(), 60_000);
   assert.equal(loader.progress.state, "done");
   assert.equal(loader.progress.resumes, 1);
@@ -65,14 +79,24 @@ test("a broken snapshot stream resumes after its last key on the next peer: noth
   assert.equal(loader.progress.keysDone, 100, "every key counted once");
   assert.equal(loader.progress.keysTotal, 100);
   assert.equal(loader.progress.instancesDone, 300);
-  assert.ok([...applied.values()].every((n) => n === 1), "no key applied twice");
+  assert.ok(
+    [...applied.values()].every((n) => n === 1),
+    "no key applied twice",
+  );
 });
 
 test("with no peer able to serve, a starting node becomes ready after the give-up delay (first node of a cluster)", async () => {
   const scheduler = new VirtualScheduler(1, 0);
   const target = new Registry("127.0.0.3:8848", () => scheduler.now());
   const calls: Array<[string, string]> = [];
-  const loader = new SnapshotLoader(scheduler, transportOver({}, 0, calls), (_, d) => target.apply(d), () => ["127.0.0.1:8848"], { retryDelayMs: 1000, giveUpAfterMs: 10_000 }, silentLog);
+  const loader = new SnapshotLoader(
+    scheduler,
+    transportOver({}, 0, calls),
+    (_, d) => target.apply(d),
+    () => ["127.0.0.1:8848"],
+    { retryDelayMs: 1000, giveUpAfterMs: 10_000 },
+    silentLog,
+  );
   await scheduler.runUntilSettled(loader.load(), 60_000);
   assert.equal(loader.progress.state, "done");
   assert.ok(scheduler.now() >= 10_000);
@@ -89,5 +113,8 @@ test("snapshot chunks respect their byte budget and end with a resume token; an 
   assert.equal(chunks.at(-1)!.resumeToken, source.sortedKeys().at(-1));
   const empty: SnapshotChunk[] = [];
   for await (const c of snapshotChunks(new Registry("x", () => 0), "", 1024)) empty.push(c);
-  assert.deepEqual(empty.map((c) => [c.datums.length, c.totalKeys]), [[0, 0]]);
+  assert.deepEqual(
+    empty.map((c) => [c.datums.length, c.totalKeys]),
+    [[0, 0]],
+  );
 });

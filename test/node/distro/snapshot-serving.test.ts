@@ -20,7 +20,16 @@ const SELF = "127.0.0.1:8848";
 async function readyNode(maxStreams: number): Promise<DistroProtocol> {
   const scheduler = new VirtualScheduler(1, 0);
   const unused = () => Promise.reject(new Error("unused"));
-  const transport: PeerTransport = { sync: unused, verify: unused, query: unused, report: unused, forward: unused, snapshot: () => { throw new Error("unused"); } };
+  const transport: PeerTransport = {
+    sync: unused,
+    verify: unused,
+    query: unused,
+    report: unused,
+    forward: unused,
+    snapshot: () => {
+      throw new Error("unused");
+    },
+  };
   const distro = new DistroProtocol(
     {
       self: SELF,

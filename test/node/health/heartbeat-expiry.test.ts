@@ -8,7 +8,16 @@ import { standaloneNode } from "../../support/node-context.js";
 const svc: ServiceRef = { namespaceId: "public", groupedName: "DEFAULT_GROUP@@hb" };
 const key = serviceKey(svc);
 const spec = (ip: string, over: Partial<InstanceSpec> = {}): InstanceSpec => ({
-  ip, port: 8080, clusterName: "DEFAULT", weight: 1, healthy: true, enabled: true, ephemeral: true, metadata: {}, app: "DEFAULT", ...over,
+  ip,
+  port: 8080,
+  clusterName: "DEFAULT",
+  weight: 1,
+  healthy: true,
+  enabled: true,
+  ephemeral: true,
+  metadata: {},
+  app: "DEFAULT",
+  ...over,
 });
 
 async function standalone() {
@@ -29,7 +38,8 @@ test("no beat for 15 s → unhealthy, 30 s → removed; beats keep an instance a
   let healthyAt = -1;
   let removedAt = -1;
   for (let t = 14_000; t <= 40_000; t += 1000) {
-    if (t % 5000 === 0) await write({ type: "beat", service: svc, address: { ip: "192.0.2.1", port: 8080, clusterName: "DEFAULT" }, beat: undefined });
+    if (t % 5000 === 0)
+      await write({ type: "beat", service: svc, address: { ip: "192.0.2.1", port: 8080, clusterName: "DEFAULT" }, beat: undefined });
     await scheduler.advance(1000);
     const s = state("192.0.2.2");
     if (healthyAt < 0 && s?.healthy === false) healthyAt = t + 1000;
@@ -47,7 +57,11 @@ test("per-instance timeouts from preserved.* metadata; persistent instances neve
   const fast = { "preserved.heart.beat.timeout": "3000", "preserved.ip.delete.timeout": "6000" };
   await write({ type: "register", service: svc, instance: spec("192.0.2.3", { metadata: fast }) });
   await write({ type: "register", service: svc, instance: spec("192.0.2.4", { ephemeral: false, healthy: false }) });
-  await write({ type: "register", service: svc, instance: spec("192.0.2.5", { metadata: { "preserved.ip.delete.timeout": "not-a-number" } }) });
+  await write({
+    type: "register",
+    service: svc,
+    instance: spec("192.0.2.5", { metadata: { "preserved.ip.delete.timeout": "not-a-number" } }),
+  });
   await scheduler.advance(5_000);
   assert.equal(state("192.0.2.3")?.healthy, false);
   await scheduler.advance(5_000);

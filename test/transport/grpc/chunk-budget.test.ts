@@ -9,7 +9,12 @@ import { estimateBytes } from "../../../src/core/datum-size.js";
 import { encodeDatum } from "../../../src/transport/grpc/codecs/datum.js";
 
 const instance = (n: number, metadata: Record<string, string>): Instance =>
-  testInstance(`198.51.100.${n % 250}`, 8000 + n, "DEFAULT_GROUP@@budget", { weight: 1.5, healthy: n % 3 !== 0, ephemeral: n % 2 === 0, metadata });
+  testInstance(`198.51.100.${n % 250}`, 8000 + n, "DEFAULT_GROUP@@budget", {
+    weight: 1.5,
+    healthy: n % 3 !== 0,
+    ephemeral: n % 2 === 0,
+    metadata,
+  });
 
 function datum(metadata: Record<string, string>, tombstones: number) {
   const writer = "127.0.0.1:8848";

@@ -25,13 +25,17 @@ after(async () => {
   for (const net of open) await net.close();
 });
 
-const kindIs = (kind: PeerErrorKind, pattern = /./) => (err: unknown) =>
-  err instanceof PeerError && err.kind === kind && err.peer === PEER && pattern.test(err.message);
+const kindIs =
+  (kind: PeerErrorKind, pattern = /./) =>
+  (err: unknown) =>
+    err instanceof PeerError && err.kind === kind && err.peer === PEER && pattern.test(err.message);
 
 /** A one-instance datum whose metadata holds `bytes` characters. */
 function datumOf(bytes: number, name = "big"): ServiceDatum {
   const big = testInstance("10.9.9.9", 1, `G@@${name}`, { metadata: { blob: "x".repeat(bytes) } });
-  return makeDatum(`public##G@@${name}`, false, ORDERS.meta, ORDERS.metaVersion, [{ id: identityOf(big), version: ORDERS.version, instance: big }]);
+  return makeDatum(`public##G@@${name}`, false, ORDERS.meta, ORDERS.metaVersion, [
+    { id: identityOf(big), version: ORDERS.version, instance: big },
+  ]);
 }
 
 async function closedPort(): Promise<number> {
@@ -45,7 +49,12 @@ async function closedPort(): Promise<number> {
 
 test("nothing listening at the peer's gRPC port: refused, for unary calls and the snapshot", async () => {
   const port = await closedPort();
-  const transport = new GrpcPeerTransport({ self: SELF, directory: directoryAt(() => `127.0.0.1:${port}`), connection: LIMITS, timeoutMs: 2000 });
+  const transport = new GrpcPeerTransport({
+    self: SELF,
+    directory: directoryAt(() => `127.0.0.1:${port}`),
+    connection: LIMITS,
+    timeoutMs: 2000,
+  });
   try {
     await rejectsWith(transport.report(PEER, SELF_INFO), kindIs("refused"), "report");
     await rejectsWith(transport.sync(PEER, [ORDERS]), kindIs("refused"), "sync");
@@ -90,7 +99,13 @@ test("a query answer larger than one message comes in several, each within the l
   const net = await start();
   const datums = ["a", "b", "c"].map((name) => datumOf(2560 * 1024, name));
   net.handler.queryAnswer = datums;
-  assert.deepEqual(await net.transport.query(PEER, datums.map((d) => d.key)), datums);
+  assert.deepEqual(
+    await net.transport.query(
+      PEER,
+      datums.map((d) => d.key),
+    ),
+    datums,
+  );
   const asked = net.handler.calls.flatMap((c) => (c.method === "onQuery" ? [c.keys] : []));
   assert.deepEqual(asked, [["public##G@@a", "public##G@@b", "public##G@@c"], ["public##G@@b", "public##G@@c"], ["public##G@@c"]]);
 });

@@ -35,12 +35,27 @@ const live = (i: Instance, counter: number, writer = SELF) => ({ id: identityOf(
 export const ORDERS: ServiceDatum = makeDatum(
   "public##DEFAULT_GROUP@@orders",
   false,
-  { protectThreshold: 0.5, metadata: { team: "checkout", "zone.a": "1" }, selector: { type: "label", expression: "CONSUMER.label.a = PROVIDER.label.a" } },
+  {
+    protectThreshold: 0.5,
+    metadata: { team: "checkout", "zone.a": "1" },
+    selector: { type: "label", expression: "CONSUMER.label.a = PROVIDER.label.a" },
+  },
   { counter: 1_700_000_000_000, writer: SELF },
   [
-    live(instance("192.0.2.1", 8080, { weight: 2.5, metadata: { version: "v1", "preserved.heart.beat.timeout": "20000" } }), 1_700_000_000_001),
     live(
-      instance("192.0.2.2", 0, { healthy: false, enabled: false, ephemeral: false, clusterName: "EU-1", marked: true, app: "shop", weight: 10_000 }),
+      instance("192.0.2.1", 8080, { weight: 2.5, metadata: { version: "v1", "preserved.heart.beat.timeout": "20000" } }),
+      1_700_000_000_001,
+    ),
+    live(
+      instance("192.0.2.2", 0, {
+        healthy: false,
+        enabled: false,
+        ephemeral: false,
+        clusterName: "EU-1",
+        marked: true,
+        app: "shop",
+        weight: 10_000,
+      }),
       1_700_000_000_002,
       PEER,
     ),
@@ -70,7 +85,17 @@ export const DATUMS: readonly ServiceDatum[] = [ORDERS, DELETED, EMPTY];
 
 const service = { namespaceId: "public", groupedName: "DEFAULT_GROUP@@orders" };
 const address = { ip: "192.0.2.1", port: 8080, clusterName: "DEFAULT" };
-const spec = { ip: "192.0.2.1", port: 8080, clusterName: "DEFAULT", weight: 0.5, healthy: true, enabled: false, ephemeral: true, metadata: { k: "v" }, app: "shop" };
+const spec = {
+  ip: "192.0.2.1",
+  port: 8080,
+  clusterName: "DEFAULT",
+  weight: 0.5,
+  healthy: true,
+  enabled: false,
+  ephemeral: true,
+  metadata: { k: "v" },
+  app: "shop",
+};
 
 /** One of every ClientWrite variant (and of every optional shape inside them). */
 export const WRITES: readonly ClientWrite[] = [
@@ -84,7 +109,16 @@ export const WRITES: readonly ClientWrite[] = [
   { type: "beat", service, address, beat: undefined },
   { type: "beat", service, address, beat: { ...address, weight: 1, ephemeral: true, metadata: { m: "1" } } },
   { type: "setHealth", service, address, healthy: false },
-  { type: "updateMetadata", service, remove: false, metadata: { a: "1" }, targets: [{ ...address, ephemeral: true }, { ip: "192.0.2.2", port: 0, clusterName: "EU-1", ephemeral: false }] },
+  {
+    type: "updateMetadata",
+    service,
+    remove: false,
+    metadata: { a: "1" },
+    targets: [
+      { ...address, ephemeral: true },
+      { ip: "192.0.2.2", port: 0, clusterName: "EU-1", ephemeral: false },
+    ],
+  },
   { type: "updateMetadata", service, remove: true, metadata: { a: "" }, targets: [] },
   { type: "updateMetadata", service, remove: false, metadata: {}, targets: "ephemeral" },
   { type: "updateMetadata", service, remove: true, metadata: { z: "9" }, targets: "persist" },

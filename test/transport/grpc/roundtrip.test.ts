@@ -101,4 +101,3 @@ test("a handler failure answers INTERNAL with its message; the caller sees an un
   }
   await net.transport.sync(PEER, []); // the server is still serving
 });
-

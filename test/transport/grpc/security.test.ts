@@ -84,10 +84,16 @@ describe("a secured server", () => {
     const net = await secured({ secret: SECRET });
     await net.transport.sync(PEER, [ORDERS]);
     assert.deepEqual(await net.transport.report(PEER, SELF_INFO), net.handler.reportAnswer);
-    assert.deepEqual(net.handler.calls.map((c) => c.method), ["onSync", "onReport"]);
+    assert.deepEqual(
+      net.handler.calls.map((c) => c.method),
+      ["onSync", "onReport"],
+    );
   });
 
-  for (const [name, secret] of [["no", undefined], ["a wrong", "guess"]] as const) {
+  for (const [name, secret] of [
+    ["no", undefined],
+    ["a wrong", "guess"],
+  ] as const) {
     test(`refuses every call with ${name} secret as UNAUTHENTICATED, without calling the handler`, async () => {
       const net = await secured({ secret });
       for (const [rpc, call] of everyCall(net)) await rejectsWith(call(), isPeerError("rejected", "UNAUTHENTICATED"), rpc);
@@ -108,7 +114,10 @@ describe("a secured server", () => {
   });
 
   test("authenticates before reading the message: an unauthenticated one over the size limit is UNAUTHENTICATED, never read", async () => {
-    const net = await loopback({ secret: SECRET, connection: { maxMessageBytes: 1024 * 1024 } }, { connection: { maxMessageBytes: 8 * 1024 * 1024 } });
+    const net = await loopback(
+      { secret: SECRET, connection: { maxMessageBytes: 1024 * 1024 } },
+      { connection: { maxMessageBytes: 8 * 1024 * 1024 } },
+    );
     open.push(net);
     const big = bigDatum(2 * 1024 * 1024);
     await rejectsWith(net.transport.sync(PEER, [big]), isPeerError("rejected", "UNAUTHENTICATED"), "unauthenticated 2 MiB sync");
@@ -125,7 +134,10 @@ describe("a secured server", () => {
 
   test("a member named by host name is admitted from an address the name resolves to, and only from there", async () => {
     const identity = new PeerIdentity(async (host) => (host === "node-a.nacos" ? ["127.0.0.1"] : ["192.0.2.200"]));
-    for (const [self, admitted] of [["node-a.nacos:8848", true], ["node-b.nacos:8848", false]] as const) {
+    for (const [self, admitted] of [
+      ["node-a.nacos:8848", true],
+      ["node-b.nacos:8848", false],
+    ] as const) {
       const net = await loopback({ secret: SECRET, identity }, { secret: SECRET, self });
       open.push(net);
       net.handler.members.add(self);
@@ -173,30 +185,95 @@ describe("invalid messages", () => {
   /** [what, where the server must say the problem is, how to send it] */
   const domainCases: Array<[string, string, (n: Loopback) => Promise<unknown>]> = [
     ["a datum without key", "datums[0].key", (n) => n.transport.sync(PEER, [datumWith({ key: "" })])],
-    ["a key that is no service key", "datums[0].key", (n) => n.transport.sync(PEER, [makeDatum("no-namespace", false, ORDERS.meta, ORDERS.metaVersion, [])])],
-    ["an instance of another service", "datums[0].entries[0].instance.serviceName", (n) => n.transport.sync(PEER, [orders({ serviceName: "DEFAULT_GROUP@@other" })])],
-    ["an instance with a cluster name 1.4 refuses", "datums[0].entries[0].instance.clusterName", (n) => n.transport.sync(PEER, [makeDatum(ORDERS.key, false, ORDERS.meta, ORDERS.metaVersion, [{ id: "192.0.2.1:8080:unknown:a b:ephemeral", version: ORDERS.version, instance: instance("192.0.2.1", 8080, { clusterName: "a b" }) }])])],
-    ["a version counter above 2^53", "datums[0].metaVersion.counter", (n) => n.transport.sync(PEER, [datumWith({ metaVersion: { counter: 2 ** 60, writer: SELF } })])],
+    [
+      "a key that is no service key",
+      "datums[0].key",
+      (n) => n.transport.sync(PEER, [makeDatum("no-namespace", false, ORDERS.meta, ORDERS.metaVersion, [])]),
+    ],
+    [
+      "an instance of another service",
+      "datums[0].entries[0].instance.serviceName",
+      (n) => n.transport.sync(PEER, [orders({ serviceName: "DEFAULT_GROUP@@other" })]),
+    ],
+    [
+      "an instance with a cluster name 1.4 refuses",
+      "datums[0].entries[0].instance.clusterName",
+      (n) =>
+        n.transport.sync(PEER, [
+          makeDatum(ORDERS.key, false, ORDERS.meta, ORDERS.metaVersion, [
+            {
+              id: "192.0.2.1:8080:unknown:a b:ephemeral",
+              version: ORDERS.version,
+              instance: instance("192.0.2.1", 8080, { clusterName: "a b" }),
+            },
+          ]),
+        ]),
+    ],
+    [
+      "a version counter above 2^53",
+      "datums[0].metaVersion.counter",
+      (n) => n.transport.sync(PEER, [datumWith({ metaVersion: { counter: 2 ** 60, writer: SELF } })]),
+    ],
     ["a port above 65535", "datums[0].entries[0].instance.port", (n) => n.transport.sync(PEER, [orders({ port: 70_000 })])],
     ["a weight above 10000", "datums[0].entries[0].instance.weight", (n) => n.transport.sync(PEER, [orders({ weight: 10_001 })])],
     ["a negative weight", "datums[0].entries[0].instance.weight", (n) => n.transport.sync(PEER, [orders({ weight: -1 })])],
     ["an instance without ip", "datums[0].entries[0].instance.ip", (n) => n.transport.sync(PEER, [orders({ ip: "" })])],
-    ["an entry id that is not its instance's", "datums[0].entries[0].id", (n) => n.transport.sync(PEER, [orders({ clusterName: "OTHER" })])],
+    [
+      "an entry id that is not its instance's",
+      "datums[0].entries[0].id",
+      (n) => n.transport.sync(PEER, [orders({ clusterName: "OTHER" })]),
+    ],
     ["the same key twice", "datums[1].key", (n) => n.transport.sync(PEER, [ORDERS, ORDERS])],
-    ["a NaN protect threshold", "datums[0].meta.protectThreshold", (n) => n.transport.sync(PEER, [datumWith({ meta: { ...ORDERS.meta, protectThreshold: Number.NaN } })])],
-    ["a summary with too few bucket hashes", "request.summary.bucketHashes", (n) => n.transport.verify(PEER, { ...SUMMARY, bucketHashes: ["00"] })],
-    ["a detail asking for a bucket out of range", "request.detail.buckets[0]", (n) => n.transport.verify(PEER, { ...DETAIL, buckets: [4] })],
+    [
+      "a NaN protect threshold",
+      "datums[0].meta.protectThreshold",
+      (n) => n.transport.sync(PEER, [datumWith({ meta: { ...ORDERS.meta, protectThreshold: Number.NaN } })]),
+    ],
+    [
+      "a summary with too few bucket hashes",
+      "request.summary.bucketHashes",
+      (n) => n.transport.verify(PEER, { ...SUMMARY, bucketHashes: ["00"] }),
+    ],
+    [
+      "a detail asking for a bucket out of range",
+      "request.detail.buckets[0]",
+      (n) => n.transport.verify(PEER, { ...DETAIL, buckets: [4] }),
+    ],
     ["zero buckets", "request.bucketCount", (n) => n.transport.verify(PEER, { ...SUMMARY, bucketCount: 0, bucketHashes: [] })],
     ["a reporter address without port", "member.address", (n) => n.transport.report(PEER, { ...SELF_INFO, address: "127.0.0.1" })],
     ["a grpc port above 65535", "member.grpcPort", (n) => n.transport.report(PEER, { ...SELF_INFO, grpcPort: 65_536 })],
-    ["a write without namespace", "write.service.namespaceId", (n) => n.transport.forward(PEER, write({ type: "deleteService", service: { ...service, namespaceId: "" } }))],
-    ["a write with port 70000", "write.setHealth.address.port", (n) => n.transport.forward(PEER, write({ type: "setHealth", service, address: { ip: "1.1.1.1", port: 70_000, clusterName: "DEFAULT" }, healthy: true }))],
-    ["a patch with an infinite weight", "write.patch.patch.weight", (n) => n.transport.forward(PEER, write({ type: "patch", service, address: { ip: "1.1.1.1", port: 1, clusterName: "DEFAULT" }, patch: { weight: Infinity } }))],
+    [
+      "a write without namespace",
+      "write.service.namespaceId",
+      (n) => n.transport.forward(PEER, write({ type: "deleteService", service: { ...service, namespaceId: "" } })),
+    ],
+    [
+      "a write with port 70000",
+      "write.setHealth.address.port",
+      (n) =>
+        n.transport.forward(
+          PEER,
+          write({ type: "setHealth", service, address: { ip: "1.1.1.1", port: 70_000, clusterName: "DEFAULT" }, healthy: true }),
+        ),
+    ],
+    [
+      "a patch with an infinite weight",
+      "write.patch.patch.weight",
+      (n) =>
+        n.transport.forward(
+          PEER,
+          write({ type: "patch", service, address: { ip: "1.1.1.1", port: 1, clusterName: "DEFAULT" }, patch: { weight: Infinity } }),
+        ),
+    ],
   ];
 
   for (const [what, where, send] of domainCases) {
     test(`${what} is refused as INVALID_ARGUMENT and changes nothing`, async () => {
-      await rejectsWith(send(net), (err) => isPeerError("rejected", "INVALID_ARGUMENT")(err) && (err as Error).message.includes(`${where}:`), what);
+      await rejectsWith(
+        send(net),
+        (err) => isPeerError("rejected", "INVALID_ARGUMENT")(err) && (err as Error).message.includes(`${where}:`),
+        what,
+      );
       assert.deepEqual(net.handler.calls, []);
     });
   }
@@ -241,14 +318,21 @@ describe("invalid messages", () => {
         return unary(distro.sync, distro, create(SyncRequestSchema, { datums }), md, {});
       },
     ],
-    ["a query of more than 10,000 keys", (md) => unary(distro.query, distro, create(QueryRequestSchema, { keys: Array.from({ length: 10_001 }, (_, n) => `k${n}`) }), md, {})],
+    [
+      "a query of more than 10,000 keys",
+      (md) => unary(distro.query, distro, create(QueryRequestSchema, { keys: Array.from({ length: 10_001 }, (_, n) => `k${n}`) }), md, {}),
+    ],
     ["a verify without round", (md) => unary(distro.verify, distro, create(VerifyRequestSchema, { bucketCount: 1 }), md, {})],
     ["a sync without x-nacos-source", () => unary(distro.sync, distro, create(SyncRequestSchema), new grpc.Metadata(), {})],
   ];
 
   for (const [what, send] of rawCases) {
     test(`${what} is refused as INVALID_ARGUMENT and changes nothing`, async () => {
-      await rejectsWith(send(callMetadata(SELF, undefined)), (err) => (err as grpc.ServiceError).code === grpc.status.INVALID_ARGUMENT, what);
+      await rejectsWith(
+        send(callMetadata(SELF, undefined)),
+        (err) => (err as grpc.ServiceError).code === grpc.status.INVALID_ARGUMENT,
+        what,
+      );
       assert.deepEqual(net.handler.calls, []);
     });
   }
@@ -308,7 +392,11 @@ describe("TLS", () => {
     assert.equal(anonymous.handler.calls.length, 0);
     // Signed by the CA, but it names no host: it may not speak for member 127.0.0.1:8848.
     const nameless = await start(mutual, { tls: { ca: pem("ca.pem"), cert: pem("client.pem"), key: pem("client.key") }, timeoutMs: 2000 });
-    await rejectsWith(nameless.transport.sync(PEER, [ORDERS]), isPeerError("rejected", "PERMISSION_DENIED"), "a certificate naming no member");
+    await rejectsWith(
+      nameless.transport.sync(PEER, [ORDERS]),
+      isPeerError("rejected", "PERMISSION_DENIED"),
+      "a certificate naming no member",
+    );
     assert.equal(nameless.handler.calls.length, 0);
     // Each member presents its own certificate, which names its address.
     const member = await start(mutual, { tls: { ca: pem("ca.pem"), cert: pem("server.pem"), key: pem("server.key") }, timeoutMs: 2000 });

@@ -153,7 +153,10 @@ test("a broken stream resumes with the last chunk's token", async () => {
     "broken stream",
   );
   for await (const chunk of net.transport.snapshot(PEER, token)) keys.push(chunk.datums[0]!.key);
-  assert.deepEqual(keys, [0, 1, 2].map((n) => bulkyDatum(n, 10).key));
+  assert.deepEqual(
+    keys,
+    [0, 1, 2].map((n) => bulkyDatum(n, 10).key),
+  );
   assert.deepEqual(
     net.handler.calls.map((c) => (c.method === "onSnapshot" ? c.resumeAfter : c.method)),
     ["", bulkyDatum(1, 10).key],

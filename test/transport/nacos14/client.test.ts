@@ -19,7 +19,13 @@ const PAYMENTS = "dev##g1@@payments";
 
 function datumOf(key: string, instances: ServiceDatum["instances"]): ServiceDatum {
   const version = { counter: 5, writer: SELF };
-  return makeDatum(key, false, DEFAULT_SERVICE_META, version, instances.map((i) => ({ id: identityOf(i), version, instance: i })));
+  return makeDatum(
+    key,
+    false,
+    DEFAULT_SERVICE_META,
+    version,
+    instances.map((i) => ({ id: identityOf(i), version, instance: i })),
+  );
 }
 
 const datums = [
@@ -27,7 +33,9 @@ const datums = [
     instance("192.0.2.10", 8080, "DEFAULT_GROUP@@orders", { metadata: { zone: "a" } }),
     instance("192.0.2.11", 8081, "DEFAULT_GROUP@@orders", { clusterName: "c1", weight: 2.5, healthy: false }),
   ]),
-  datumOf(PAYMENTS, [instance("198.51.100.7", 9090, "g1@@payments", { metadata: { "preserved.heart.beat.interval": "3000", version: "2" } })]),
+  datumOf(PAYMENTS, [
+    instance("198.51.100.7", 9090, "g1@@payments", { metadata: { "preserved.heart.beat.interval": "3000", version: "2" } }),
+  ]),
 ];
 
 const selfInfo: MemberInfo = {
@@ -47,17 +55,15 @@ after(async () => {
 });
 
 function transport(options: { secret?: string; timeoutMs?: number; chunkBytes?: number } = {}): Nacos14Transport {
-  const t = new Nacos14Transport(
-    {
-      self: SELF,
-      version: "0.1.0",
-      timeoutMs: options.timeoutMs ?? 2000,
-      secret: options.secret,
-      snapshotChunkBytes: options.chunkBytes ?? 256 * 1024,
-      maxBodyBytes: 4 << 20,
-      clock: () => NOW,
-    },
-  );
+  const t = new Nacos14Transport({
+    self: SELF,
+    version: "0.1.0",
+    timeoutMs: options.timeoutMs ?? 2000,
+    secret: options.secret,
+    snapshotChunkBytes: options.chunkBytes ?? 256 * 1024,
+    maxBodyBytes: 4 << 20,
+    clock: () => NOW,
+  });
   closers.push(() => t.close());
   return t;
 }
@@ -111,7 +117,14 @@ test("verify to a 1.4 node answers that it keeps no digests; 1.4's checksum roun
 
 test("verify to a ts-nacos node carries the versioned digest and returns its answer", async () => {
   const peer = await stub(() => ({ body: JSON.stringify({ mismatchedBuckets: [3, 7] }), type: "application/json" }));
-  const summary: VerifySummary = { kind: "summary", source: SELF, viewHash: "abc", purgeHorizon: 5, bucketCount: 8, bucketHashes: Array.from({ length: 8 }, (_, i) => `h${i}`) };
+  const summary: VerifySummary = {
+    kind: "summary",
+    source: SELF,
+    viewHash: "abc",
+    purgeHorizon: 5,
+    bucketCount: 8,
+    bucketHashes: Array.from({ length: 8 }, (_, i) => `h${i}`),
+  };
   assert.deepEqual(await transport().verify(peer.address, summary), { mismatchedBuckets: [3, 7] });
   const [req] = peer.requests;
   assert.deepEqual([req!.method, req!.path, req!.query], ["PUT", "/nacos/v1/ns/distro/digest", { source: SELF }]);
@@ -120,7 +133,10 @@ test("verify to a ts-nacos node carries the versioned digest and returns its ans
 });
 
 test("query GETs with the keys in a JSON body; keys the peer lacks are left out", async () => {
-  const answer = { ...(fixture("datum-map.json") as object), "com.alibaba.nacos.naming.iplist.ephemeral.public##DEFAULT_GROUP@@gone": null };
+  const answer = {
+    ...(fixture("datum-map.json") as object),
+    "com.alibaba.nacos.naming.iplist.ephemeral.public##DEFAULT_GROUP@@gone": null,
+  };
   const peer = await stub(() => ({ body: JSON.stringify(answer), type: "application/json" }));
   const got = await transport().query(peer.address, [ORDERS, PAYMENTS, "public##DEFAULT_GROUP@@gone"]);
   const [req] = peer.requests;
@@ -146,7 +162,9 @@ async function collect(chunks: AsyncIterable<SnapshotChunk>): Promise<SnapshotCh
 
 test("a snapshot body is read as a stream and handed on in chunks of bounded size", async () => {
   const many: Record<string, unknown> = {};
-  const template = (fixture("datum-map.json") as Record<string, { value: unknown }>)["com.alibaba.nacos.naming.iplist.ephemeral.public##DEFAULT_GROUP@@orders"]!;
+  const template = (fixture("datum-map.json") as Record<string, { value: unknown }>)[
+    "com.alibaba.nacos.naming.iplist.ephemeral.public##DEFAULT_GROUP@@orders"
+  ]!;
   for (let i = 0; i < 50; i++) {
     const key = `com.alibaba.nacos.naming.iplist.ephemeral.public##DEFAULT_GROUP@@s${i}`;
     many[key] = { key, value: template.value, timestamp: 1 };
@@ -171,9 +189,15 @@ test("a snapshot body is read as a stream and handed on in chunks of bounded siz
 
 test("a snapshot that is refused or breaks off fails with a PeerError", async () => {
   const busy = await stub(() => ({ status: 503, body: "node is still loading its registry" }));
-  await assert.rejects(collect(transport().snapshot(busy.address, "")), (err: unknown) => err instanceof PeerError && err.kind === "unavailable");
+  await assert.rejects(
+    collect(transport().snapshot(busy.address, "")),
+    (err: unknown) => err instanceof PeerError && err.kind === "unavailable",
+  );
   const truncated = await stub(() => ({ body: fixtureText("datum-map.json").slice(0, 500), type: "application/json" }));
-  await assert.rejects(collect(transport().snapshot(truncated.address, "")), (err: unknown) => err instanceof PeerError && /malformed snapshot/.test(err.message));
+  await assert.rejects(
+    collect(transport().snapshot(truncated.address, "")),
+    (err: unknown) => err instanceof PeerError && /malformed snapshot/.test(err.message),
+  );
 });
 
 test("report POSTs our Member JSON; 1.4's answer makes an HTTP-only Nacos node, a refusal a rejection", async () => {
@@ -196,8 +220,16 @@ test("report POSTs our Member JSON; 1.4's answer makes an HTTP-only Nacos node, 
 });
 
 test("service status and instance statuses use 1.4's paths and bodies", async () => {
-  const peer = await stub((req) => (req.path.endsWith("/statuses") ? { body: fixtureText("instance-statuses.json"), type: "application/json" } : { body: "ok" }));
-  const t = new Nacos14Transport({ self: "127.0.0.1:8848", version: "0.1.0", timeoutMs: 2000, snapshotChunkBytes: 1024, maxBodyBytes: 1 << 20 });
+  const peer = await stub((req) =>
+    req.path.endsWith("/statuses") ? { body: fixtureText("instance-statuses.json"), type: "application/json" } : { body: "ok" },
+  );
+  const t = new Nacos14Transport({
+    self: "127.0.0.1:8848",
+    version: "0.1.0",
+    timeoutMs: 2000,
+    snapshotChunkBytes: 1024,
+    maxBodyBytes: 1 << 20,
+  });
   closers.push(() => t.close());
   const { statuses } = fixture("service-status-body.json") as { statuses: string };
   await t.sendServiceStatus(peer.address, JSON.parse(statuses) as Parameters<Nacos14Transport["sendServiceStatus"]>[1]);
@@ -209,10 +241,13 @@ test("service status and instance statuses use 1.4's paths and bodies", async ()
   assert.equal(peer.requests[1]!.method, "GET");
   assert.equal(peer.requests[1]!.path, "/nacos/v1/ns/instance/statuses");
   assert.deepEqual(peer.requests[1]!.query, { key: ORDERS });
-  assert.deepEqual([...health], [
-    ["192.0.2.10:8080", false],
-    ["192.0.2.11:8081", true],
-  ]);
+  assert.deepEqual(
+    [...health],
+    [
+      ["192.0.2.10:8080", false],
+      ["192.0.2.11:8081", true],
+    ],
+  );
 });
 
 test("the cluster secret travels in X-Nacos-Cluster-Secret", async () => {

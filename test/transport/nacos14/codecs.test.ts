@@ -32,7 +32,12 @@ const NOW = 1690000000000;
 
 const ordersInstances = [
   instance("192.0.2.10", 8080, "DEFAULT_GROUP@@orders", { metadata: { zone: "a" } }),
-  instance("192.0.2.11", 8081, "DEFAULT_GROUP@@orders", { clusterName: "c1", instanceId: "192.0.2.11#8081#c1#DEFAULT_GROUP@@orders", weight: 2.5, healthy: false }),
+  instance("192.0.2.11", 8081, "DEFAULT_GROUP@@orders", {
+    clusterName: "c1",
+    instanceId: "192.0.2.11#8081#c1#DEFAULT_GROUP@@orders",
+    weight: 2.5,
+    healthy: false,
+  }),
 ];
 const paymentsInstances = [
   instance("198.51.100.7", 9090, "g1@@payments", { metadata: { "preserved.heart.beat.interval": "3000", version: "2" } }),
@@ -40,7 +45,13 @@ const paymentsInstances = [
 
 function datumOf(key: string, instances: ServiceDatum["instances"], counter = 5): ServiceDatum {
   const version = { counter, writer: "127.0.0.1:8848" };
-  return makeDatum(key, false, DEFAULT_SERVICE_META, version, instances.map((i) => ({ id: identityOf(i), version, instance: i })));
+  return makeDatum(
+    key,
+    false,
+    DEFAULT_SERVICE_META,
+    version,
+    instances.map((i) => ({ id: identityOf(i), version, instance: i })),
+  );
 }
 
 function rejects400(fn: () => unknown, message: RegExp): void {
@@ -59,10 +70,9 @@ test("a 1.4 Datum map reads as each service's ephemeral instances", () => {
 });
 
 test("our Datum map is, field for field, what a 1.4 node sends, plus the tsNacos extension", () => {
-  const encoded = JSON.parse(JSON.stringify(encodeDatumMap([datumOf(ORDERS, ordersInstances), datumOf(PAYMENTS, paymentsInstances)], NOW))) as Record<
-    string,
-    Record<string, unknown>
-  >;
+  const encoded = JSON.parse(
+    JSON.stringify(encodeDatumMap([datumOf(ORDERS, ordersInstances), datumOf(PAYMENTS, paymentsInstances)], NOW)),
+  ) as Record<string, Record<string, unknown>>;
   const expected = fixture("datum-map.json") as Record<string, unknown>;
   assert.deepEqual(Object.keys(encoded), Object.keys(expected));
   for (const [key, datum] of Object.entries(encoded)) {
@@ -77,7 +87,11 @@ test("only live ephemeral instances are listed for 1.4; the rest travels in the 
   const live = instance("192.0.2.20", 80, grouped);
   const persistent = instance("192.0.2.21", 81, grouped, { ephemeral: false });
   const removed = instance("192.0.2.22", 82, grouped);
-  const meta = { protectThreshold: 0.5, metadata: { owner: "team-a" }, selector: { type: "label" as const, expression: "CONSUMER.label.a = PROVIDER.label.a" } };
+  const meta = {
+    protectThreshold: 0.5,
+    metadata: { owner: "team-a" },
+    selector: { type: "label" as const, expression: "CONSUMER.label.a = PROVIDER.label.a" },
+  };
   const datum = makeDatum(ORDERS, false, meta, { counter: 7, writer: "127.0.0.1:8849" }, [
     { id: identityOf(live), version: { counter: 10, writer: "127.0.0.1:8848" }, instance: live },
     { id: identityOf(persistent), version: { counter: 11, writer: "127.0.0.1:8848" }, instance: persistent },
@@ -112,7 +126,10 @@ test("keys: full and brief ephemeral prefixes map to service keys; 1.4's Raft ke
   assert.equal(fromLegacyKey("com.alibaba.nacos.naming.iplist.public##DEFAULT_GROUP@@orders"), undefined);
   assert.equal(fromLegacyKey("iplist.public##DEFAULT_GROUP@@orders"), undefined);
   assert.equal(fromLegacyKey("com.alibaba.nacos.naming.domains.meta.public##DEFAULT_GROUP@@orders"), undefined);
-  rejects400(() => fromLegacyKey("com.alibaba.nacos.naming.iplist.ephemeral.orders"), /must look like \{namespace\}##\{group\}@@\{service\}/);
+  rejects400(
+    () => fromLegacyKey("com.alibaba.nacos.naming.iplist.ephemeral.orders"),
+    /must look like \{namespace\}##\{group\}@@\{service\}/,
+  );
   rejects400(() => fromLegacyKey("com.alibaba.nacos.naming.iplist.ephemeral.public##orders"), /groupName@@serviceName/);
   // Raft keys in a sync are skipped, as 1.4's own endpoint skips them.
   assert.deepEqual(decodeDatumMap({ "com.alibaba.nacos.naming.domains.meta.public##DEFAULT_GROUP@@orders": { anything: 1 } }, false), []);
@@ -124,7 +141,10 @@ test("malformed datums are refused with the path of what is wrong", () => {
   rejects400(() => decodeDatumMap(withInstance({ ip: "192.0.2.1", port: "80" }), false), /instanceList\[0\]\.port must be an integer/);
   rejects400(() => decodeDatumMap(withInstance({ port: 80 }), false), /instanceList\[0\]\.ip is required/);
   rejects400(() => decodeDatumMap(withInstance({ ip: "192.0.2.1", port: 80, healthy: "yes" }), false), /healthy must be true or false/);
-  rejects400(() => decodeDatumMap(withInstance({ ip: "192.0.2.1", port: 80, metadata: { a: { b: 1 } } }), false), /metadata\.a must be a string/);
+  rejects400(
+    () => decodeDatumMap(withInstance({ ip: "192.0.2.1", port: 80, metadata: { a: { b: 1 } } }), false),
+    /metadata\.a must be a string/,
+  );
   rejects400(() => decodeDatumMap({ [key]: { key, value: {} } }, false), /value\.instanceList must be a JSON array/);
   rejects400(() => decodeDatumMap({ [key]: { key: "other", value: { instanceList: [] } } }, false), /not its map key/);
   rejects400(() => decodeDatumMap({ [key]: null }, false), /must be a JSON object/);

@@ -22,11 +22,25 @@ const spec: InstanceSpec = {
 const address = { ip: "192.0.2.10", port: 8080, clusterName: "c1" };
 const base = { namespaceId: "dev", serviceName: "g1@@orders" };
 const where = { ip: "192.0.2.10", port: "8080", clusterName: "c1" };
-const instanceParams = { ...base, ...where, weight: "2.5", healthy: "true", enabled: "false", ephemeral: "true", metadata: '{"zone":"a"}', app: "shop" };
+const instanceParams = {
+  ...base,
+  ...where,
+  weight: "2.5",
+  healthy: "true",
+  enabled: "false",
+  ephemeral: "true",
+  metadata: '{"zone":"a"}',
+  app: "shop",
+};
 
 const cases: ReadonlyArray<{ write: ClientWrite; method: string; path: string; query: Record<string, string> }> = [
   { write: { type: "register", service, instance: spec }, method: "POST", path: "/nacos/v1/ns/instance", query: instanceParams },
-  { write: { type: "update", service, instance: spec, mustExist: true }, method: "PUT", path: "/nacos/v1/ns/instance", query: instanceParams },
+  {
+    write: { type: "update", service, instance: spec, mustExist: true },
+    method: "PUT",
+    path: "/nacos/v1/ns/instance",
+    query: instanceParams,
+  },
   {
     write: { type: "patch", service, address, patch: { weight: 3, metadata: { zone: "b" } } },
     method: "PATCH",
@@ -39,7 +53,12 @@ const cases: ReadonlyArray<{ write: ClientWrite; method: string; path: string; q
     path: "/nacos/v1/ns/instance",
     query: { ...base, ...where, ephemeral: "false" },
   },
-  { write: { type: "beat", service, address, beat: undefined }, method: "PUT", path: "/nacos/v1/ns/instance/beat", query: { ...base, ...where } },
+  {
+    write: { type: "beat", service, address, beat: undefined },
+    method: "PUT",
+    path: "/nacos/v1/ns/instance/beat",
+    query: { ...base, ...where },
+  },
   {
     write: { type: "beat", service, address, beat: { ...address, weight: 2.5, ephemeral: true, metadata: { zone: "a" } } },
     method: "PUT",
@@ -69,7 +88,11 @@ const cases: ReadonlyArray<{ write: ClientWrite; method: string; path: string; q
     query: { ...base, metadata: '{"k":""}', consistencyType: "persist" },
   },
   {
-    write: { type: "createService", service, spec: { protectThreshold: 0.5, metadata: { a: "1" }, selector: { type: "label", expression: "x = y" } } },
+    write: {
+      type: "createService",
+      service,
+      spec: { protectThreshold: 0.5, metadata: { a: "1" }, selector: { type: "label", expression: "x = y" } },
+    },
     method: "POST",
     path: "/nacos/v1/ns/service",
     query: { ...base, protectThreshold: "0.5", metadata: '{"a":"1"}', selector: '{"type":"label","expression":"x = y"}' },
@@ -94,12 +117,20 @@ async function owner(answer: StubAnswer): Promise<{ address: string; requests: R
   return s;
 }
 
-const transport = new Nacos14Transport({ self: "127.0.0.1:8850", version: "0.1.0", timeoutMs: 2000, snapshotChunkBytes: 1024, maxBodyBytes: 1 << 20 });
+const transport = new Nacos14Transport({
+  self: "127.0.0.1:8850",
+  version: "0.1.0",
+  timeoutMs: 2000,
+  snapshotChunkBytes: 1024,
+  maxBodyBytes: 1 << 20,
+});
 closers.push(() => transport.close());
 
 const answerFor = (req: RecordedRequest): ReturnType<StubAnswer> => {
-  if (req.path.endsWith("/beat")) return { body: '{"clientBeatInterval":5000,"code":10200,"lightBeatEnabled":true}', type: "application/json" };
-  if (req.path.endsWith("/metadata/batch")) return { body: '{"updated":["192.0.2.10:8080:unknown:c1:ephemeral"]}', type: "application/json" };
+  if (req.path.endsWith("/beat"))
+    return { body: '{"clientBeatInterval":5000,"code":10200,"lightBeatEnabled":true}', type: "application/json" };
+  if (req.path.endsWith("/metadata/batch"))
+    return { body: '{"updated":["192.0.2.10:8080:unknown:c1:ephemeral"]}', type: "application/json" };
   return { body: "ok" };
 };
 
@@ -143,8 +174,15 @@ test("answers become outcomes: ok, beat result, updated list, and relayed refusa
     message: "receive invalid redirect request from peer 127.0.0.1",
   });
   const down = await owner(() => ({ status: 503, body: "server is DOWNnow, please try again later!" }));
-  assert.deepEqual(await transport.forward(down.address, cases[3]!.write), { ok: false, status: 503, message: "server is DOWNnow, please try again later!" });
+  assert.deepEqual(await transport.forward(down.address, cases[3]!.write), {
+    ok: false,
+    status: 503,
+    message: "server is DOWNnow, please try again later!",
+  });
 
   const confused = await owner(() => ({ body: "<html>" }));
-  await assert.rejects(transport.forward(confused.address, cases[0]!.write), (err: unknown) => err instanceof PeerError && err.kind === "unavailable");
+  await assert.rejects(
+    transport.forward(confused.address, cases[0]!.write),
+    (err: unknown) => err instanceof PeerError && err.kind === "unavailable",
+  );
 });

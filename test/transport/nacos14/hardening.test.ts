@@ -47,7 +47,14 @@ function claims(member: string): Array<[string, PeerCall]> {
     ["sync", { method: "PUT", path: "/nacos/v1/ns/distro/datum", query: { source: member }, body: "{}" }],
     ["checksum", { method: "PUT", path: "/nacos/v1/ns/distro/checksum", query: { source: member }, body: checksums }],
     ["digest", { method: "PUT", path: "/nacos/v1/ns/distro/digest", query: { source: member }, body: "{}" }],
-    ["service status", { method: "POST", path: "/nacos/v1/ns/service/status", body: encodeServiceStatus({ namespaceId: "public", serviceName2Checksum: {} }, member) }],
+    [
+      "service status",
+      {
+        method: "POST",
+        path: "/nacos/v1/ns/service/status",
+        body: encodeServiceStatus({ namespaceId: "public", serviceName2Checksum: {} }, member),
+      },
+    ],
   ];
 }
 
@@ -56,7 +63,10 @@ test("a caller may speak only for the member at its own address: claiming anothe
   for (const [what, call] of claims(elsewhere)) {
     const answer = await client.call(node.address, call);
     assert.equal(answer.status, 403, `${what}: ${answer.status} ${answer.body}`);
-    assert.match(answer.body, /a member may only speak for itself: member 127\.0\.0\.3:\d+ is at 127\.0\.0\.3, but the call came from 127\.0\.0\.1/);
+    assert.match(
+      answer.body,
+      /a member may only speak for itself: member 127\.0\.0\.3:\d+ is at 127\.0\.0\.3, but the call came from 127\.0\.0\.1/,
+    );
   }
   assert.equal(memberState(node.node, elsewhere), "DOWN", "no report in its name was taken");
   assert.equal(node.node.registry.size, before);
@@ -68,21 +78,41 @@ test("a caller may speak only for the member at its own address: claiming anothe
 });
 
 test("a body over the node's body limit is refused with 413", async () => {
-  const answer = await client.call(node.address, { method: "PUT", path: "/nacos/v1/ns/distro/datum", body: JSON.stringify({ pad: "x".repeat(65 * 1024) }) });
+  const answer = await client.call(node.address, {
+    method: "PUT",
+    path: "/nacos/v1/ns/distro/datum",
+    body: JSON.stringify({ pad: "x".repeat(65 * 1024) }),
+  });
   assert.equal(answer.status, 413);
 });
 
 test("a node speaking gRPC only serves no 1.4 peer endpoint on its client port", async () => {
   const self = "127.0.0.1:8848";
-  for (const [mode, served] of [["grpc", false], ["auto", true]] as const) {
+  for (const [mode, served] of [
+    ["grpc", false],
+    ["auto", true],
+  ] as const) {
     const scheduler = new VirtualScheduler();
     const config = defaultNodeConfig(self, [self, "127.0.0.2:8848"]);
-    const assembled = assemble({ config, mode, scheduler, log: silentLog, secret: undefined, peerTimeoutMs: 1000, bodyLimitBytes: 1 << 20, grpc: () => NO_GRPC });
+    const assembled = assemble({
+      config,
+      mode,
+      scheduler,
+      log: silentLog,
+      secret: undefined,
+      peerTimeoutMs: 1000,
+      bodyLimitBytes: 1 << 20,
+      grpc: () => NO_GRPC,
+    });
     const peerNode = assembled.node;
     const app = createHttpApp(nodeContext(peerNode));
     await assembled.servePeerRoutes(app);
     const sync = await app.inject({ method: "PUT", url: "/nacos/v1/ns/distro/datum", payload: "{}" });
-    const report = await app.inject({ method: "POST", url: "/nacos/v1/core/cluster/report", payload: JSON.stringify(encodeMember(peerNode.selfInfo(), 0)) });
+    const report = await app.inject({
+      method: "POST",
+      url: "/nacos/v1/core/cluster/report",
+      payload: JSON.stringify(encodeMember(peerNode.selfInfo(), 0)),
+    });
     if (served) {
       assert.equal(sync.statusCode, 400, "auto: mounted (an empty datum map is refused as 1.4 refuses it)");
       assert.equal(report.statusCode, 200);

@@ -21,7 +21,7 @@ test("members come out whole however the text is cut", async () => {
 
 test("strings holding braces, quotes, escapes and commas do not end a member", async () => {
   const value = { a: 'x}{,"\\', b: ["]", { c: "}" }], d: null };
-  const text = JSON.stringify({ "k\"ey,}": value, second: 2, third: "3", fourth: null, fifth: [1, [2]] });
+  const text = JSON.stringify({ 'k"ey,}': value, second: 2, third: "3", fourth: null, fifth: [1, [2]] });
   for (const size of [1, 5, text.length]) {
     assert.deepEqual(await members(text, size), Object.entries(JSON.parse(text) as Record<string, unknown>));
   }

@@ -43,7 +43,10 @@ before(async () => {
   b = await startLegacyNode({ port: pb, members, config: fast });
   nodes.push(a, b);
   await Promise.all([a.node.start(), b.node.start()]);
-  await eventually(() => memberState(a.node, b.address) === "UP" && memberState(b.node, a.address) === "UP", "A and B to see each other UP");
+  await eventually(
+    () => memberState(a.node, b.address) === "UP" && memberState(b.node, a.address) === "UP",
+    "A and B to see each other UP",
+  );
 });
 
 after(async () => {
@@ -60,7 +63,17 @@ function ownedBy(owner: LegacyNode, tag: string): ServiceRef {
 const register = (service: ServiceRef, ip: string, ephemeral = true): ClientWrite => ({
   type: "register",
   service,
-  instance: { ip, port: 8080, clusterName: "DEFAULT", weight: 1, healthy: true, enabled: true, ephemeral, metadata: { zone: "a" }, app: "DEFAULT" },
+  instance: {
+    ip,
+    port: 8080,
+    clusterName: "DEFAULT",
+    weight: 1,
+    healthy: true,
+    enabled: true,
+    ephemeral,
+    metadata: { zone: "a" },
+    app: "DEFAULT",
+  },
 });
 
 const converged = (): boolean => firstDifference(a.node.registry, b.node.registry) === undefined;
@@ -79,10 +92,19 @@ test("writes on each owner replicate, versions, persistent instances, metadata a
   await a.node.write(register(onA, "192.0.2.2", false));
   await b.node.write(register(onB, "192.0.2.3"));
   const doomed = ownedBy(a, "doomed");
-  await a.node.write({ type: "createService", service: doomed, spec: { protectThreshold: 0.4, metadata: { team: "x" }, selector: { type: "none" } } });
+  await a.node.write({
+    type: "createService",
+    service: doomed,
+    spec: { protectThreshold: 0.4, metadata: { team: "x" }, selector: { type: "none" } },
+  });
   await eventually(() => b.node.registry.getLive(serviceKey(doomed)) !== undefined, "the created service on B");
   await a.node.write({ type: "deleteService", service: doomed });
-  await a.node.write({ type: "deregister", service: onA, address: { ip: "192.0.2.1", port: 8080, clusterName: "DEFAULT" }, ephemeral: true });
+  await a.node.write({
+    type: "deregister",
+    service: onA,
+    address: { ip: "192.0.2.1", port: 8080, clusterName: "DEFAULT" },
+    ephemeral: true,
+  });
   await eventually(converged, "identical registries");
   assert.equal(b.node.registry.get(serviceKey(doomed))?.deleted, true, "the deletion reached B as a tombstone");
   assert.deepEqual(

@@ -10,7 +10,17 @@ import { serviceKey } from "../../../src/core/naming.js";
 import { encodeDatum } from "../../../src/transport/nacos14/codecs/datum.js";
 import { Nacos14HttpClient, type PeerAnswer, type PeerCall } from "../../../src/transport/nacos14/http.js";
 import { toLegacyKey } from "../../../src/transport/nacos14/codecs/keys.js";
-import { eventually, fixture, fixtureText, freePort, instance, startLegacyNode, stubServer, type LegacyNode, type RecordedRequest } from "./support.js";
+import {
+  eventually,
+  fixture,
+  fixtureText,
+  freePort,
+  instance,
+  startLegacyNode,
+  stubServer,
+  type LegacyNode,
+  type RecordedRequest,
+} from "./support.js";
 import { memberState, storeOf } from "../../support/node-context.js";
 
 /** What the stub 1.4 node holds, by legacy key, and the statuses it reports. */
@@ -46,11 +56,14 @@ before(async () => {
   });
   await node.node.start();
   await eventually(() => memberState(node.node, stub.address) === "UP", "the stub to be UP");
-  const owned = (owner: string) => (n: number): string => {
-    const names: string[] = [];
-    for (let i = 0; names.length <= n; i++) if (node.node.ownerOf(`DEFAULT_GROUP@@svc${i}`) === owner) names.push(`DEFAULT_GROUP@@svc${i}`);
-    return names[n]!;
-  };
+  const owned =
+    (owner: string) =>
+    (n: number): string => {
+      const names: string[] = [];
+      for (let i = 0; names.length <= n; i++)
+        if (node.node.ownerOf(`DEFAULT_GROUP@@svc${i}`) === owner) names.push(`DEFAULT_GROUP@@svc${i}`);
+      return names[n]!;
+    };
   stubOwned = owned(stub.address);
   nodeOwned = owned(node.address);
 });
@@ -87,7 +100,10 @@ test("PUT /distro/datum applies a 1.4 owner's list in its name, under both prefi
   assert.deepEqual(answer, { status: 200, body: "ok" });
   assert.deepEqual(ips(a), ["192.0.2.1", "192.0.2.2"]);
   const d = node.node.registry.get(key(a))!;
-  assert.ok(d.entries.every((e) => e.version.writer === stub.address), "recorded as the sending member's write");
+  assert.ok(
+    d.entries.every((e) => e.version.writer === stub.address),
+    "recorded as the sending member's write",
+  );
   assert.equal(node.node.stats().distro!.syncPending, 0, "not replicated again from here");
 
   assert.equal((await syncFrom1x({ [toLegacyKey(key(b))]: datum1x(b, ["192.0.2.3"]) }, "")).status, 200);
@@ -120,11 +136,14 @@ test("a 1.4 list replaces only ephemeral instances: persistent ones and service 
 
 test("empty and malformed syncs are refused with 400 and apply nothing", async () => {
   assert.deepEqual(await syncFrom1x({}), { status: 400, body: "receive empty entity!" });
-  assert.deepEqual(await call({ method: "PUT", path: "/nacos/v1/ns/distro/datum", body: "" }), { status: 400, body: "receive empty entity!" });
+  assert.deepEqual(await call({ method: "PUT", path: "/nacos/v1/ns/distro/datum", body: "" }), {
+    status: 400,
+    body: "receive empty entity!",
+  });
   const good = stubOwned(3);
   const bad = stubOwned(4);
   const badDatum = datum1x(bad, ["192.0.2.9"]);
-  ((badDatum.value as { instanceList: Array<Record<string, unknown>> }).instanceList[0]!).port = "eighty";
+  (badDatum.value as { instanceList: Array<Record<string, unknown>> }).instanceList[0]!.port = "eighty";
   const answer = await syncFrom1x({ [toLegacyKey(key(good))]: datum1x(good, ["192.0.2.8"]), [toLegacyKey(key(bad))]: badDatum });
   assert.equal(answer.status, 400);
   assert.match(answer.body, /instanceList\[0\]\.port must be an integer in \[0, 65535\]/);
@@ -136,11 +155,24 @@ test("empty and malformed syncs are refused with 400 and apply nothing", async (
 
 test("GET /distro/datum answers the keys of its JSON body; GET /distro/datums streams everything", async () => {
   const grouped = nodeOwned(0);
-  await node.node.write({
-    type: "register",
-    service: { namespaceId: "public", groupedName: grouped },
-    instance: { ip: "192.0.2.60", port: 8080, clusterName: "DEFAULT", weight: 1, healthy: true, enabled: true, ephemeral: true, metadata: { zone: "a" }, app: "DEFAULT" },
-  }, { forwarded: true });
+  await node.node.write(
+    {
+      type: "register",
+      service: { namespaceId: "public", groupedName: grouped },
+      instance: {
+        ip: "192.0.2.60",
+        port: 8080,
+        clusterName: "DEFAULT",
+        weight: 1,
+        healthy: true,
+        enabled: true,
+        ephemeral: true,
+        metadata: { zone: "a" },
+        app: "DEFAULT",
+      },
+    },
+    { forwarded: true },
+  );
   const legacyKey = toLegacyKey(key(grouped));
   const body = JSON.stringify({ keys: `${legacyKey},${toLegacyKey("public##DEFAULT_GROUP@@absent")}` });
   const answer = await call({ method: "GET", path: "/nacos/v1/ns/distro/datum", body });
@@ -151,7 +183,9 @@ test("GET /distro/datum answers the keys of its JSON body; GET /distro/datums st
     map[legacyKey]!.value.instanceList.map((i) => i.ip),
     ["192.0.2.60"],
   );
-  const expected = JSON.parse(JSON.stringify(encodeDatum(node.node.registry.get(key(grouped))!, map[legacyKey]!.value.instanceList[0]!.lastBeat)));
+  const expected = JSON.parse(
+    JSON.stringify(encodeDatum(node.node.registry.get(key(grouped))!, map[legacyKey]!.value.instanceList[0]!.lastBeat)),
+  );
   assert.deepEqual(map[legacyKey], expected);
   assert.equal((await call({ method: "GET", path: "/v1/ns/distro/datum" })).status, 400);
 
@@ -179,7 +213,12 @@ test("PUT /distro/checksum fetches what differs from the source and applies it",
   stubData[legacyKey] = datum1x(grouped, ["192.0.2.70", "192.0.2.71"]);
   const fetches = (): RecordedRequest[] => stub.requests.filter((r) => r.method === "GET" && r.path === "/nacos/v1/ns/distro/datum");
   const before = fetches().length;
-  const answer = await call({ method: "PUT", path: "/nacos/v1/ns/distro/checksum", query: { source: stub.address }, body: JSON.stringify({ [legacyKey]: "0123" }) });
+  const answer = await call({
+    method: "PUT",
+    path: "/nacos/v1/ns/distro/checksum",
+    query: { source: stub.address },
+    body: JSON.stringify({ [legacyKey]: "0123" }),
+  });
   assert.deepEqual(answer, { status: 200, body: "ok" });
   await eventually(() => ips(grouped).length === 2, "the differing key to be fetched");
   assert.deepEqual(ips(grouped), ["192.0.2.70", "192.0.2.71"]);
@@ -245,7 +284,10 @@ test("POST /service/status fetches the owner's statuses for what differs and app
     statuses: JSON.stringify({ namespaceId: "public", serviceName2Checksum: { [grouped]: "5d2c5e3a7b0f4a6c9e1d2b3a4c5d6e7f" } }),
     clientIP: stub.address,
   });
-  assert.deepEqual(await call({ method: "POST", path: "/nacos/v1/ns/service/status", body: encodeURIComponent(body) }), { status: 200, body: "ok" });
+  assert.deepEqual(await call({ method: "POST", path: "/nacos/v1/ns/service/status", body: encodeURIComponent(body) }), {
+    status: 200,
+    body: "ok",
+  });
   await eventually(() => ips(grouped).every((ip) => ip.endsWith("(down)")), "health from the owner's statuses");
   const statusCalls = stub.requests.filter((r) => r.path === "/nacos/v1/ns/instance/statuses");
   assert.deepEqual(statusCalls.at(-1)!.query, { key: key(grouped) });
@@ -257,15 +299,28 @@ test("POST /service/status fetches the owner's statuses for what differs and app
   const count = stub.requests.filter((r) => r.path === "/nacos/v1/ns/instance/statuses").length;
   await call({ method: "POST", path: "/v1/ns/service/status", body: changed });
   await new Promise((resolve) => setTimeout(resolve, 200));
-  assert.equal(stub.requests.filter((r) => r.path === "/nacos/v1/ns/instance/statuses").length, count, "an unchanged report fetches nothing");
+  assert.equal(
+    stub.requests.filter((r) => r.path === "/nacos/v1/ns/instance/statuses").length,
+    count,
+    "an unchanged report fetches nothing",
+  );
 
-  const stranger = await call({ method: "POST", path: "/nacos/v1/ns/service/status", body: body.replace(stub.address, "203.0.113.9:8848") });
+  const stranger = await call({
+    method: "POST",
+    path: "/nacos/v1/ns/service/status",
+    body: body.replace(stub.address, "203.0.113.9:8848"),
+  });
   assert.deepEqual(stranger, { status: 400, body: "ip: 203.0.113.9:8848 is not in serverlist" });
 });
 
 test("POST /core/cluster/report answers with our Member JSON; an illegal member gets 1.4's refusal", async () => {
   for (const path of ["/nacos/v1/core/cluster/report", "/v1/core/cluster/report"]) {
-    const member = { ...(fixture("member-nacos-1.4.json") as object), ip: "127.0.0.1", port: Number(stub.address.split(":")[1]), address: stub.address };
+    const member = {
+      ...(fixture("member-nacos-1.4.json") as object),
+      ip: "127.0.0.1",
+      port: Number(stub.address.split(":")[1]),
+      address: stub.address,
+    };
     const answer = await call({ method: "POST", path, body: JSON.stringify(member) });
     assert.equal(answer.status, 200);
     const result = JSON.parse(answer.body) as { code: number; message: null; data: string };
@@ -274,11 +329,14 @@ test("POST /core/cluster/report answers with our Member JSON; an illegal member 
     const self = JSON.parse(result.data) as { address: string; extendInfo: { tsNacos: { httpPeer: boolean; grpcPeer: boolean } } };
     assert.equal(self.address, node.address);
     const varying = { viewHash: undefined, ready: undefined, grpcPort: undefined, clock: undefined, confirmedThrough: undefined };
-    assert.deepEqual({ ...self.extendInfo.tsNacos, ...varying }, {
-      grpcPeer: false,
-      httpPeer: true,
-      ...varying,
-    });
+    assert.deepEqual(
+      { ...self.extendInfo.tsNacos, ...varying },
+      {
+        grpcPeer: false,
+        httpPeer: true,
+        ...varying,
+      },
+    );
   }
   const illegal = await call({ method: "POST", path: "/nacos/v1/core/cluster/report", body: JSON.stringify({ ip: "", port: -1 }) });
   assert.equal(illegal.status, 200);
@@ -292,12 +350,20 @@ test("with a cluster secret, calls without it get 403 and change nothing", async
   const outsider = new Nacos14HttpClient({ version: "1.4.6", timeoutMs: 3000, secret: "wrong", maxAnswerBytes: 64 << 20 });
   try {
     const grouped = "DEFAULT_GROUP@@secured";
-    const sync: PeerCall = { method: "PUT", path: "/nacos/v1/ns/distro/datum", body: JSON.stringify({ [toLegacyKey(key(grouped))]: datum1x(grouped, ["192.0.2.99"]) }) };
+    const sync: PeerCall = {
+      method: "PUT",
+      path: "/nacos/v1/ns/distro/datum",
+      body: JSON.stringify({ [toLegacyKey(key(grouped))]: datum1x(grouped, ["192.0.2.99"]) }),
+    };
     for (const client of [peer, outsider]) {
       const answer = await client.call(secured.address, sync);
       assert.equal(answer.status, 403);
       assert.match(answer.body, /X-Nacos-Cluster-Secret/);
-      const report = await client.call(secured.address, { method: "POST", path: "/nacos/v1/core/cluster/report", body: fixtureText("member-nacos-1.4.json") });
+      const report = await client.call(secured.address, {
+        method: "POST",
+        path: "/nacos/v1/core/cluster/report",
+        body: fixtureText("member-nacos-1.4.json"),
+      });
       assert.equal(report.status, 403);
     }
     assert.equal(secured.node.registry.get(key(grouped)), undefined);

@@ -61,7 +61,10 @@ export async function stubServer(answer: StubAnswer): Promise<{ app: FastifyInst
     };
     requests.push(recorded);
     const out = answer(recorded);
-    return reply.code(out.status ?? 200).type(out.type ?? "text/plain").send(out.body);
+    return reply
+      .code(out.status ?? 200)
+      .type(out.type ?? "text/plain")
+      .send(out.body);
   };
   app.all("/*", handle);
   await app.listen({ host: "127.0.0.1", port: 0 });

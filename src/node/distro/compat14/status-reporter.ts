@@ -69,7 +69,10 @@ export class StatusReporter {
     for (const datum of this.deps.owned.ownedDatums()) {
       if (datum.instances.length === 0) continue;
       const { namespaceId, groupedName } = parseServiceKey(datum.key);
-      getOrCreate(byNamespace, namespaceId, (): Record<string, string> => ({}))[groupedName] = serviceChecksum(groupedName, datum.instances);
+      getOrCreate(byNamespace, namespaceId, (): Record<string, string> => ({}))[groupedName] = serviceChecksum(
+        groupedName,
+        datum.instances,
+      );
     }
     return [...byNamespace].map(([namespaceId, serviceName2Checksum]) => ({ namespaceId, serviceName2Checksum }));
   }

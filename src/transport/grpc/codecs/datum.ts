@@ -18,18 +18,7 @@ import type {
   ServiceMetaSchema,
   VersionSchema,
 } from "../../../../gen/nacos/cluster/v1/datum_pb.js";
-import {
-  atMost,
-  finite,
-  InvalidMessageError,
-  LIMITS,
-  nonEmpty,
-  port,
-  present,
-  safeInteger,
-  unknownCase,
-  weight,
-} from "./invalid.js";
+import { atMost, finite, InvalidMessageError, LIMITS, nonEmpty, port, present, safeInteger, unknownCase, weight } from "./invalid.js";
 
 function encodeVersion(v: Version): MessageInitShape<typeof VersionSchema> {
   return { counter: BigInt(v.counter), writer: v.writer };
@@ -77,9 +66,7 @@ function decodeInstance(m: pb.Instance, groupedName: string, path: string): Inst
 }
 
 function encodeSelector(s: Selector): MessageInitShape<typeof SelectorSchema> {
-  return s.type === "none"
-    ? { kind: { case: "none", value: {} } }
-    : { kind: { case: "label", value: { expression: s.expression } } };
+  return s.type === "none" ? { kind: { case: "none", value: {} } } : { kind: { case: "label", value: { expression: s.expression } } };
 }
 
 function decodeSelector(m: pb.Selector | undefined, path: string): Selector {

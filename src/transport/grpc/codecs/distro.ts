@@ -39,7 +39,9 @@ export function decodeVerify(m: VerifyRequest, source: string, path: string): Ve
     }
     case "detail": {
       const at = `${path}.detail`;
-      const buckets = atMost(round.value.buckets, bucketCount, `${at}.buckets`).map((b, n) => inRange(b, 0, bucketCount - 1, `${at}.buckets[${n}]`));
+      const buckets = atMost(round.value.buckets, bucketCount, `${at}.buckets`).map((b, n) =>
+        inRange(b, 0, bucketCount - 1, `${at}.buckets[${n}]`),
+      );
       const entries = atMost(round.value.entries, LIMITS.digestEntriesPerDetail, `${at}.entries`).map((e, n) => ({
         key: nonEmpty(e.key, `${at}.entries[${n}].key`),
         digest: e.digest,

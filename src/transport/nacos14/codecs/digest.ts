@@ -16,7 +16,8 @@ export function encodeDigest(d: VerifyDigest): Record<string, unknown> {
 
 const integers = (value: unknown, where: string, max: number): number[] =>
   expectArray(value, where).map((v, i) => {
-    if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v >= max) throw badRequest(`${where}[${i}] must be an integer in [0, ${max})`);
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v >= max)
+      throw badRequest(`${where}[${i}] must be an integer in [0, ${max})`);
     return v;
   });
 

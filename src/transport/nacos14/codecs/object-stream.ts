@@ -12,7 +12,10 @@ const isSpace = (c: string): boolean => c === " " || c === "\n" || c === "\r" ||
  * @param maxMemberChars the longest key or value accepted: a peer cannot make the reader hold one member of
  *   unbounded size (the whole point of streaming the object).
  */
-export async function* objectMembers(pieces: AsyncIterable<string>, maxMemberChars = Number.POSITIVE_INFINITY): AsyncGenerator<readonly [string, string]> {
+export async function* objectMembers(
+  pieces: AsyncIterable<string>,
+  maxMemberChars = Number.POSITIVE_INFINITY,
+): AsyncGenerator<readonly [string, string]> {
   let phase = "open" as Phase;
   let firstMember = true;
   /** The current key's or value's text from earlier pieces. */

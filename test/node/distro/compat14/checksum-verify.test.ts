@@ -36,7 +36,10 @@ function setup() {
     sendServiceStatus: () => Promise.reject(new Error("not used")),
   };
   const apply = (d: OwnerList, writer: string): void => ingest.applyOwnerList(d.key, d.instances, writer);
-  const receiver = new ChecksumVerifyReceiver({ ingest, client, apply, scheduler, log: silentLog }, { removeAfterMs: 30_000, fetchBatchKeys: 2 });
+  const receiver = new ChecksumVerifyReceiver(
+    { ingest, client, apply, scheduler, log: silentLog },
+    { removeAfterMs: 30_000, fetchBatchKeys: 2 },
+  );
   const owned = (owner: string, n: number): string => {
     const keys: string[] = [];
     for (let i = 0; keys.length <= n; i++) if (mapper.ownerOf(`DEFAULT_GROUP@@s${i}`) === owner) keys.push(`public##DEFAULT_GROUP@@s${i}`);
@@ -44,7 +47,11 @@ function setup() {
   };
   const seed = (key: string, ip: string, writer = SOURCE): void => {
     const current = registry.getLive(key);
-    registry.commit(key, { deleted: false, meta: DEFAULT_SERVICE_META, instances: [...(current?.instances ?? []), instance(ip, 80, key.split("##")[1]!)] }, writer);
+    registry.commit(
+      key,
+      { deleted: false, meta: DEFAULT_SERVICE_META, instances: [...(current?.instances ?? []), instance(ip, 80, key.split("##")[1]!)] },
+      writer,
+    );
   };
   const ips = (key: string): string[] => (registry.getLive(key)?.instances ?? []).map((i) => i.ip).sort();
   return { scheduler, registry, mapper, members, receiver, fetched, owned, seed, ips, release: (p: Promise<void>) => (gate = p) };

@@ -12,16 +12,18 @@ import { instance } from "../../../transport/nacos14/support.js";
 
 function datumOf(key: string, instances: readonly Instance[], deleted = false): ServiceDatum {
   const version = { counter: 3, writer: "127.0.0.1:8848" };
-  return makeDatum(key, deleted, DEFAULT_SERVICE_META, version, instances.map((i) => ({ id: identityOf(i), version, instance: i })));
+  return makeDatum(
+    key,
+    deleted,
+    DEFAULT_SERVICE_META,
+    version,
+    instances.map((i) => ({ id: identityOf(i), version, instance: i })),
+  );
 }
 
 const orders = [instance("192.0.2.1", 80, "DEFAULT_GROUP@@orders"), instance("192.0.2.2", 80, "DEFAULT_GROUP@@orders", { healthy: false })];
 const pay = [instance("198.51.100.1", 80, "g1@@pay")];
-const owned = [
-  datumOf("public##DEFAULT_GROUP@@orders", orders),
-  datumOf("public##DEFAULT_GROUP@@empty", []),
-  datumOf("dev##g1@@pay", pay),
-];
+const owned = [datumOf("public##DEFAULT_GROUP@@orders", orders), datumOf("public##DEFAULT_GROUP@@empty", []), datumOf("dev##g1@@pay", pay)];
 
 test("every 5 s, each legacy peer gets one ServiceChecksum per namespace of the non-empty services we own", async () => {
   const scheduler = new VirtualScheduler();
