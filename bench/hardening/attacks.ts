@@ -84,6 +84,23 @@ async function poll(check: () => Promise<boolean> | boolean, timeoutMs: number, 
   }
 }
 
+/** An instance as a Nacos 1.4 peer sends it inside a datum (port 80, cluster DEFAULT). */
+function legacyInstance(ip: string, service: string): Record<string, unknown> {
+  const instanceId = `${ip}#80#DEFAULT#${service}`;
+  return {
+    instanceId,
+    ip,
+    port: 80,
+    weight: 1,
+    healthy: true,
+    enabled: true,
+    ephemeral: true,
+    clusterName: "DEFAULT",
+    serviceName: service,
+    metadata: {},
+  };
+}
+
 function assertLoopback(host: string): void {
   if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)) throw new Error(`refusing non-loopback target ${host}`);
 }
@@ -714,18 +731,7 @@ const hlcPoison: Attack = async (s, row) => {
     const [a, b] = await s.cluster(["C", "D"], ["--sync-delay-ms", "100"]);
     const service = "DEFAULT_GROUP@@poison-http";
     const legacyKey = `com.alibaba.nacos.naming.iplist.ephemeral.public##${service}`;
-    const instance = {
-      instanceId: `192.0.2.98#80#DEFAULT#${service}`,
-      ip: "192.0.2.98",
-      port: 80,
-      weight: 1,
-      healthy: true,
-      enabled: true,
-      ephemeral: true,
-      clusterName: "DEFAULT",
-      serviceName: service,
-      metadata: {},
-    };
+    const instance = legacyInstance("192.0.2.98", service);
     const version = { counter: POISON, writer: b.address };
     const body = JSON.stringify({
       [legacyKey]: {
@@ -980,18 +986,7 @@ const legacyRoutesExposed: Attack = async (s, row) => {
   });
   const service = "DEFAULT_GROUP@@legacy-inject";
   const legacyKey = `com.alibaba.nacos.naming.iplist.ephemeral.public##${service}`;
-  const inst = {
-    instanceId: `203.0.113.7#80#DEFAULT#${service}`,
-    ip: "203.0.113.7",
-    port: 80,
-    weight: 1,
-    healthy: true,
-    enabled: true,
-    ephemeral: true,
-    clusterName: "DEFAULT",
-    serviceName: service,
-    metadata: {},
-  };
+  const inst = legacyInstance("203.0.113.7", service);
   const body = JSON.stringify({ [legacyKey]: { key: legacyKey, value: { instanceList: [inst] }, timestamp: 1 } });
   const r = await request("PUT", `${a.url}/nacos/v1/ns/distro/datum`, { headers: { "Content-Type": "application/json" }, body });
   row("PUT /nacos/v1/ns/distro/datum (1.4 body, no secret)", `HTTP ${r.status} ${trunc(oneLine(r.text), 80)}`);

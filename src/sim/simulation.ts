@@ -11,6 +11,7 @@ import { checkConverged, NoResurrection, VersionMonotonicity, type ExpectedInsta
 import { seededRandom } from "./virtual-scheduler.js";
 import type { PeerTransportMode } from "../node/ports.js";
 import { SimCluster } from "./sim-cluster.js";
+import { CALM_NETWORK } from "./sim-network.js";
 
 export interface SimulationOptions {
   readonly seed: number;
@@ -301,7 +302,7 @@ class Simulation {
     this.faultsOn = false;
     const { cluster } = this;
     cluster.network.heal();
-    cluster.network.faults = { drop: 0, duplicate: 0, minLatencyMs: 1, maxLatencyMs: 5 };
+    cluster.network.faults = CALM_NETWORK;
     for (const address of cluster.addresses) if (!cluster.isRunning(address)) this.startNode(address);
     this.log("faults stop; network healed; every node running");
   }

@@ -1,6 +1,9 @@
 /** Domain objects for tests: one builder each, so every test describes only what matters to it. */
-import { simpleInstanceId, type Instance } from "../../src/core/instance.js";
+import { identityOf, simpleInstanceId, type Instance } from "../../src/core/instance.js";
+import { DEFAULT_SERVICE_META, makeDatum, type ServiceDatum } from "../../src/core/service-datum.js";
+import type { Version } from "../../src/core/version.js";
 import type { InstanceSpec } from "../../src/core/ops.js";
+import type { PeerTransport } from "../../src/node/ports.js";
 
 /** A healthy, enabled, ephemeral instance of `groupedName` in cluster DEFAULT (unless overridden). */
 export function testInstance(ip: string, port: number, groupedName = "DEFAULT_GROUP@@orders", overrides: Partial<Instance> = {}): Instance {
@@ -36,4 +39,30 @@ export function testSpec(ip: string, port = 8080, overrides: Partial<InstanceSpe
     app: "DEFAULT",
     ...overrides,
   };
+}
+
+/** A PeerTransport whose every call fails with "unused" except those the test gives. */
+export function stubTransport(calls: Partial<PeerTransport>): PeerTransport {
+  const unused = (): Promise<never> => Promise.reject(new Error("unused"));
+  return {
+    sync: unused,
+    verify: unused,
+    query: unused,
+    report: unused,
+    forward: unused,
+    snapshot: () => {
+      throw new Error("unused");
+    },
+    ...calls,
+  };
+}
+
+/** A live datum holding `instances`, every entry at `version`. */
+export function testDatum(
+  key: string,
+  instances: readonly Instance[],
+  version: Version = { counter: 5, writer: "127.0.0.1:8848" },
+): ServiceDatum {
+  const entries = instances.map((i) => ({ id: identityOf(i), version, instance: i }));
+  return makeDatum(key, false, DEFAULT_SERVICE_META, version, entries);
 }

@@ -9,8 +9,8 @@ import { MemberManager } from "../../../src/node/cluster/member-manager.js";
 import { MemberTable } from "../../../src/node/cluster/member-table.js";
 import type { Log } from "../../../src/core/log.js";
 import { VirtualScheduler } from "../../../src/sim/virtual-scheduler.js";
-import type { PeerTransport } from "../../../src/node/ports.js";
 import { defaultNodeConfig } from "../../../src/runtime/options.js";
+import { stubTransport } from "../../support/fixtures.js";
 
 const SELF = "127.0.0.1:8848";
 const PEER = "127.0.0.2:8848";
@@ -28,17 +28,9 @@ test("a member whose clock is off by more than the allowed skew is warned about 
     clock: scheduler.now() + skew,
     confirmedThrough: 0,
   });
-  const unused = () => Promise.reject(new Error("unused"));
-  const transport: PeerTransport = {
+  const transport = stubTransport({
     report: async () => info(),
-    sync: unused,
-    verify: unused,
-    query: unused,
-    forward: unused,
-    snapshot: () => {
-      throw new Error("unused");
-    },
-  };
+  });
   const lines: Array<[string, string]> = [];
   const log: Log = { debug() {}, info: (m) => lines.push(["info", m]), warn: (m) => lines.push(["warn", m]), error() {} };
   const self = (): MemberInfo => ({ ...info(), address: SELF, clock: scheduler.now() });

@@ -8,7 +8,8 @@ import { Registry } from "../../../src/core/registry.js";
 import { defaultSwitches } from "../../../src/core/switches.js";
 import { ClientWriteRouter } from "../../../src/node/distro/client-write-router.js";
 import { DistroMapper, distroHash } from "../../../src/node/distro/distro-mapper.js";
-import { PeerError, type ForwardOutcome, type PeerTransport } from "../../../src/node/ports.js";
+import { PeerError, type ForwardOutcome } from "../../../src/node/ports.js";
+import { stubTransport, testSpec } from "../../support/fixtures.js";
 
 const SELF = "127.0.0.1:8848";
 const OTHER = "127.0.0.2:8848";
@@ -25,37 +26,19 @@ function setup(forward: (peer: string, op: ClientWrite) => Promise<ForwardOutcom
   const mapper = new DistroMapper(SELF);
   mapper.update([SELF, OTHER]);
   const calls: Array<[string, ClientWrite]> = [];
-  const unused = () => Promise.reject(new Error("unused"));
-  const transport: PeerTransport = {
-    sync: unused,
-    verify: unused,
-    query: unused,
-    report: unused,
-    snapshot: () => {
-      throw new Error("unused");
-    },
+  const transport = stubTransport({
     forward: (peer, op) => {
       calls.push([peer, op]);
       return forward(peer, op);
     },
-  };
+  });
   return { router: new ClientWriteRouter(mapper, naming, transport), registry, calls };
 }
 
 const op = (groupedName: string): ClientWrite => ({
   type: "register",
   service: { namespaceId: "public", groupedName },
-  instance: {
-    ip: "192.0.2.1",
-    port: 80,
-    clusterName: "DEFAULT",
-    weight: 1,
-    healthy: true,
-    enabled: true,
-    ephemeral: true,
-    metadata: {},
-    app: "DEFAULT",
-  },
+  instance: testSpec("192.0.2.1", 80),
 });
 
 test("a write for another owner is forwarded once, and its answer (or refusal) comes back as is", async () => {

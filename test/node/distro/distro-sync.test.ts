@@ -9,6 +9,7 @@ import { DistroSync } from "../../../src/node/distro/distro-sync.js";
 import { VirtualScheduler } from "../../../src/sim/virtual-scheduler.js";
 import { PeerError, SYNC_ACCEPTED, type PeerTransport } from "../../../src/node/ports.js";
 import type { ServiceDatum } from "../../../src/core/service-datum.js";
+import { stubTransport } from "../../support/fixtures.js";
 
 test("DelayTaskEngine merges a burst into one task due at the first add's time", async () => {
   const s = new VirtualScheduler(1, 0);
@@ -33,8 +34,7 @@ interface SentBatch {
 
 function fakeTransport(s: VirtualScheduler, behaviour: (peer: string) => "ok" | "fail" | number): { t: PeerTransport; sent: SentBatch[] } {
   const sent: SentBatch[] = [];
-  const unused = () => Promise.reject(new Error("unused"));
-  const t: PeerTransport = {
+  const t = stubTransport({
     async sync(peer: string, datums: readonly ServiceDatum[]) {
       const b = behaviour(peer);
       if (b === "fail") throw new PeerError("refused", peer, "down");
@@ -42,14 +42,7 @@ function fakeTransport(s: VirtualScheduler, behaviour: (peer: string) => "ok" | 
       sent.push({ peer, at: s.now(), keys: datums.map((d) => d.key) });
       return SYNC_ACCEPTED;
     },
-    verify: unused,
-    query: unused,
-    report: unused,
-    forward: unused,
-    snapshot: () => {
-      throw new Error("unused");
-    },
-  };
+  });
   return { t, sent };
 }
 
@@ -135,20 +128,12 @@ test("batches stay within their byte budget, so one sync message stays within th
 test("a datum the peer refuses is counted and not retried", async () => {
   const s = new VirtualScheduler(1, 0);
   let calls = 0;
-  const unused = () => Promise.reject(new Error("unused"));
-  const t: PeerTransport = {
+  const t = stubTransport({
     async sync(_peer, datums) {
       calls++;
       return { refused: datums.map((d) => ({ key: d.key, reason: "version ahead of the receiver's clock" })) };
     },
-    verify: unused,
-    query: unused,
-    report: unused,
-    forward: unused,
-    snapshot: () => {
-      throw new Error("unused");
-    },
-  };
+  });
   const reg = registryWith(s, ["k1"]);
   const sync = new DistroSync(s, t, (k) => reg.get(k), config, silentLog);
   sync.setPeers(["p"]);

@@ -11,8 +11,8 @@ import { digestBucket } from "../../../src/node/distro/digest.js";
 import { DistroMapper } from "../../../src/node/distro/distro-mapper.js";
 import { DistroVerify } from "../../../src/node/distro/distro-verify.js";
 import { VirtualScheduler } from "../../../src/sim/virtual-scheduler.js";
-import type { PeerTransport, VerifyDetail, VerifyDigest, VerifyReply } from "../../../src/node/ports.js";
-import { testInstance } from "../../support/fixtures.js";
+import type { VerifyDetail, VerifyDigest, VerifyReply } from "../../../src/node/ports.js";
+import { stubTransport, testInstance } from "../../support/fixtures.js";
 
 const SELF = "127.0.0.1:8848";
 const PEER = "127.0.0.2:8848";
@@ -23,20 +23,12 @@ function setup(answer: (digest: VerifyDigest) => VerifyReply, maxDetailBytes = 1
   const registry = new Registry(SELF, () => scheduler.now());
   const mapper = new DistroMapper(SELF);
   const sent: VerifyDigest[] = [];
-  const unused = () => Promise.reject(new Error("unused"));
-  const transport: PeerTransport = {
+  const transport = stubTransport({
     async verify(_peer, digest) {
       sent.push(digest);
       return answer(digest);
     },
-    sync: unused,
-    query: unused,
-    report: unused,
-    forward: unused,
-    snapshot: () => {
-      throw new Error("unused");
-    },
-  };
+  });
   let horizon = 0;
   const verify = new DistroVerify(
     {

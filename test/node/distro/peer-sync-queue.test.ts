@@ -5,8 +5,8 @@ import { estimateBytes } from "../../../src/core/datum-size.js";
 import { Registry } from "../../../src/core/registry.js";
 import { DEFAULT_SERVICE_META, type ServiceDatum } from "../../../src/core/service-datum.js";
 import { PeerSyncQueue, type BatchLimits } from "../../../src/node/distro/peer-sync-queue.js";
-import { PeerError, SYNC_ACCEPTED, type PeerTransport } from "../../../src/node/ports.js";
-import { testInstance } from "../../support/fixtures.js";
+import { PeerError, SYNC_ACCEPTED } from "../../../src/node/ports.js";
+import { stubTransport, testInstance } from "../../support/fixtures.js";
 
 const PEER = "127.0.0.2:8848";
 
@@ -14,22 +14,14 @@ const PEER = "127.0.0.2:8848";
 function heldTransport() {
   const batches: ServiceDatum[][] = [];
   const waiting: Array<(fail: boolean) => void> = [];
-  const unused = () => Promise.reject(new Error("unused"));
-  const transport: PeerTransport = {
+  const transport = stubTransport({
     sync(peer, datums) {
       batches.push([...datums]);
       return new Promise((resolve, reject) =>
         waiting.push((fail) => (fail ? reject(new PeerError("refused", peer, "down")) : resolve(SYNC_ACCEPTED))),
       );
     },
-    verify: unused,
-    query: unused,
-    report: unused,
-    forward: unused,
-    snapshot: () => {
-      throw new Error("unused");
-    },
-  };
+  });
   /** Settles the oldest call still waiting, then lets the queue go on. */
   const settle = async (fail = false): Promise<void> => {
     waiting.shift()!(fail);

@@ -8,6 +8,7 @@ import { snapshotChunks } from "../../../src/node/distro/snapshot-source.js";
 import { SnapshotLoader } from "../../../src/node/distro/snapshot-loader.js";
 import { VirtualScheduler } from "../../../src/sim/virtual-scheduler.js";
 import { PeerError, type PeerTransport, type SnapshotChunk } from "../../../src/node/ports.js";
+import { stubTransport } from "../../support/fixtures.js";
 
 const inst = (svc: string, n: number): Instance => testInstance(`192.0.2.${n}`, 80, svc, { metadata: { pad: "x".repeat(200) } });
 
@@ -27,13 +28,7 @@ function sourceRegistry(services: number): Registry {
 /** A transport whose streams come from real registries; `breakAfter` chunks into the first stream, it resets. */
 function transportOver(sources: Record<string, Registry>, breakAfter: number, calls: Array<[string, string]>): PeerTransport {
   let broken = false;
-  const fail = () => Promise.reject(new Error("unused"));
-  return {
-    sync: fail,
-    verify: fail,
-    query: fail,
-    report: fail,
-    forward: fail,
+  return stubTransport({
     snapshot(peer: string, resumeAfter: string): AsyncIterable<SnapshotChunk> {
       calls.push([peer, resumeAfter]);
       const source = sources[peer];
@@ -49,7 +44,7 @@ function transportOver(sources: Record<string, Registry>, breakAfter: number, ca
         }
       })();
     },
-  };
+  });
 }
 
 test("a broken snapshot stream resumes after its last key on the next peer: nothing twice, nothing missed", async () => {

@@ -10,8 +10,9 @@ import { Registry } from "../../../src/core/registry.js";
 import { DistroMapper } from "../../../src/node/distro/distro-mapper.js";
 import { DistroProtocol } from "../../../src/node/distro/distro-protocol.js";
 import { VirtualScheduler } from "../../../src/sim/virtual-scheduler.js";
-import { BusyError, type PeerTransport } from "../../../src/node/ports.js";
+import { BusyError } from "../../../src/node/ports.js";
 import { defaultNodeConfig } from "../../../src/runtime/options.js";
+import { stubTransport } from "../../support/fixtures.js";
 
 const DISTRO = defaultNodeConfig("127.0.0.1:8848").distro;
 
@@ -19,17 +20,7 @@ const SELF = "127.0.0.1:8848";
 
 async function readyNode(maxStreams: number): Promise<DistroProtocol> {
   const scheduler = new VirtualScheduler(1, 0);
-  const unused = () => Promise.reject(new Error("unused"));
-  const transport: PeerTransport = {
-    sync: unused,
-    verify: unused,
-    query: unused,
-    report: unused,
-    forward: unused,
-    snapshot: () => {
-      throw new Error("unused");
-    },
-  };
+  const transport = stubTransport({});
   const distro = new DistroProtocol(
     {
       self: SELF,

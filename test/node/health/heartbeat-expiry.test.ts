@@ -4,21 +4,11 @@ import { serviceKey, type ServiceRef } from "../../../src/core/naming.js";
 import type { ClientWrite, InstanceSpec } from "../../../src/core/ops.js";
 import { VirtualScheduler } from "../../../src/sim/virtual-scheduler.js";
 import { standaloneNode } from "../../support/node-context.js";
+import { testSpec } from "../../support/fixtures.js";
 
 const svc: ServiceRef = { namespaceId: "public", groupedName: "DEFAULT_GROUP@@hb" };
 const key = serviceKey(svc);
-const spec = (ip: string, over: Partial<InstanceSpec> = {}): InstanceSpec => ({
-  ip,
-  port: 8080,
-  clusterName: "DEFAULT",
-  weight: 1,
-  healthy: true,
-  enabled: true,
-  ephemeral: true,
-  metadata: {},
-  app: "DEFAULT",
-  ...over,
-});
+const spec = (ip: string, over: Partial<InstanceSpec> = {}): InstanceSpec => testSpec(ip, 8080, over);
 
 async function standalone() {
   const scheduler = new VirtualScheduler(1);

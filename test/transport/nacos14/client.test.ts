@@ -4,38 +4,33 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, test } from "node:test";
 import type { MemberInfo } from "../../../src/node/cluster/member.js";
-import { identityOf } from "../../../src/core/instance.js";
-import { DEFAULT_SERVICE_META, makeDatum, type ServiceDatum } from "../../../src/core/service-datum.js";
 import { nacos14DatumChecksum } from "../../../src/core/checksum.js";
 import { UNVERSIONED_COUNTER } from "../../../src/transport/nacos14/codecs/datum.js";
 import { Nacos14Transport } from "../../../src/transport/nacos14/client.js";
 import { PeerError, type SnapshotChunk, type VerifySummary } from "../../../src/node/ports.js";
 import { fixture, fixtureText, freePort, instance, stubServer, type StubAnswer } from "./support.js";
+import { testDatum } from "../../support/fixtures.js";
 
 const NOW = 1690000000000;
 const SELF = "127.0.0.1:8850";
+const OURS = { counter: 5, writer: SELF };
 const ORDERS = "public##DEFAULT_GROUP@@orders";
 const PAYMENTS = "dev##g1@@payments";
 
-function datumOf(key: string, instances: ServiceDatum["instances"]): ServiceDatum {
-  const version = { counter: 5, writer: SELF };
-  return makeDatum(
-    key,
-    false,
-    DEFAULT_SERVICE_META,
-    version,
-    instances.map((i) => ({ id: identityOf(i), version, instance: i })),
-  );
-}
-
 const datums = [
-  datumOf(ORDERS, [
-    instance("192.0.2.10", 8080, "DEFAULT_GROUP@@orders", { metadata: { zone: "a" } }),
-    instance("192.0.2.11", 8081, "DEFAULT_GROUP@@orders", { clusterName: "c1", weight: 2.5, healthy: false }),
-  ]),
-  datumOf(PAYMENTS, [
-    instance("198.51.100.7", 9090, "g1@@payments", { metadata: { "preserved.heart.beat.interval": "3000", version: "2" } }),
-  ]),
+  testDatum(
+    ORDERS,
+    [
+      instance("192.0.2.10", 8080, "DEFAULT_GROUP@@orders", { metadata: { zone: "a" } }),
+      instance("192.0.2.11", 8081, "DEFAULT_GROUP@@orders", { clusterName: "c1", weight: 2.5, healthy: false }),
+    ],
+    OURS,
+  ),
+  testDatum(
+    PAYMENTS,
+    [instance("198.51.100.7", 9090, "g1@@payments", { metadata: { "preserved.heart.beat.interval": "3000", version: "2" } })],
+    OURS,
+  ),
 ];
 
 const selfInfo: MemberInfo = {

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import type { MemberInfo } from "../../../src/node/cluster/member.js";
 import { NacosError } from "../../../src/core/errors.js";
 import { identityOf } from "../../../src/core/instance.js";
-import { DEFAULT_SERVICE_META, makeDatum, type ServiceDatum } from "../../../src/core/service-datum.js";
+import { DEFAULT_SERVICE_META, makeDatum } from "../../../src/core/service-datum.js";
 import {
   asServiceDatum,
   decodeDatumMap,
@@ -25,6 +25,7 @@ import {
   encodeServiceStatus,
 } from "../../../src/transport/nacos14/codecs/messages.js";
 import { fixture, fixtureText, instance } from "./support.js";
+import { testDatum } from "../../support/fixtures.js";
 
 const ORDERS = "public##DEFAULT_GROUP@@orders";
 const PAYMENTS = "dev##g1@@payments";
@@ -43,17 +44,6 @@ const paymentsInstances = [
   instance("198.51.100.7", 9090, "g1@@payments", { metadata: { "preserved.heart.beat.interval": "3000", version: "2" } }),
 ];
 
-function datumOf(key: string, instances: ServiceDatum["instances"], counter = 5): ServiceDatum {
-  const version = { counter, writer: "127.0.0.1:8848" };
-  return makeDatum(
-    key,
-    false,
-    DEFAULT_SERVICE_META,
-    version,
-    instances.map((i) => ({ id: identityOf(i), version, instance: i })),
-  );
-}
-
 function rejects400(fn: () => unknown, message: RegExp): void {
   assert.throws(fn, (err: unknown) => err instanceof NacosError && err.status === 400 && message.test(err.message));
 }
@@ -71,7 +61,7 @@ test("a 1.4 Datum map reads as each service's ephemeral instances", () => {
 
 test("our Datum map is, field for field, what a 1.4 node sends, plus the tsNacos extension", () => {
   const encoded = JSON.parse(
-    JSON.stringify(encodeDatumMap([datumOf(ORDERS, ordersInstances), datumOf(PAYMENTS, paymentsInstances)], NOW)),
+    JSON.stringify(encodeDatumMap([testDatum(ORDERS, ordersInstances), testDatum(PAYMENTS, paymentsInstances)], NOW)),
   ) as Record<string, Record<string, unknown>>;
   const expected = fixture("datum-map.json") as Record<string, unknown>;
   assert.deepEqual(Object.keys(encoded), Object.keys(expected));
@@ -149,7 +139,7 @@ test("malformed datums are refused with the path of what is wrong", () => {
   rejects400(() => decodeDatumMap({ [key]: { key: "other", value: { instanceList: [] } } }, false), /not its map key/);
   rejects400(() => decodeDatumMap({ [key]: null }, false), /must be a JSON object/);
   rejects400(() => decodeDatumMap([], false), /datum map must be a JSON object/);
-  const wire = JSON.parse(JSON.stringify(encodeDatum(datumOf(ORDERS, ordersInstances), NOW))) as { tsNacos: { entries: unknown[] } };
+  const wire = JSON.parse(JSON.stringify(encodeDatum(testDatum(ORDERS, ordersInstances), NOW))) as { tsNacos: { entries: unknown[] } };
   wire.tsNacos.entries.pop();
   rejects400(() => decodeDatumMap({ [key]: wire }, false), /no entry for listed instance/);
 });

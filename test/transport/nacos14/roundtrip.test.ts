@@ -12,6 +12,7 @@ import type { NodeConfig } from "../../../src/node/naming-node.js";
 import { defaultNodeConfig } from "../../../src/runtime/options.js";
 import { firstDifference } from "../../../src/sim/registry-digest.js";
 import { memberState, storeOf } from "../../support/node-context.js";
+import { testSpec } from "../../support/fixtures.js";
 import { eventually, freePort, startLegacyNode, type LegacyNode } from "./support.js";
 
 const DEFAULT = defaultNodeConfig("127.0.0.1:8848");
@@ -63,17 +64,7 @@ function ownedBy(owner: LegacyNode, tag: string): ServiceRef {
 const register = (service: ServiceRef, ip: string, ephemeral = true): ClientWrite => ({
   type: "register",
   service,
-  instance: {
-    ip,
-    port: 8080,
-    clusterName: "DEFAULT",
-    weight: 1,
-    healthy: true,
-    enabled: true,
-    ephemeral,
-    metadata: { zone: "a" },
-    app: "DEFAULT",
-  },
+  instance: testSpec(ip, 8080, { ephemeral, metadata: { zone: "a" } }),
 });
 
 const converged = (): boolean => firstDifference(a.node.registry, b.node.registry) === undefined;

@@ -21,6 +21,7 @@ import {
   type LegacyNode,
   type RecordedRequest,
 } from "./support.js";
+import { testSpec } from "../../support/fixtures.js";
 import { memberState, storeOf } from "../../support/node-context.js";
 
 /** What the stub 1.4 node holds, by legacy key, and the statuses it reports. */
@@ -159,17 +160,7 @@ test("GET /distro/datum answers the keys of its JSON body; GET /distro/datums st
     {
       type: "register",
       service: { namespaceId: "public", groupedName: grouped },
-      instance: {
-        ip: "192.0.2.60",
-        port: 8080,
-        clusterName: "DEFAULT",
-        weight: 1,
-        healthy: true,
-        enabled: true,
-        ephemeral: true,
-        metadata: { zone: "a" },
-        app: "DEFAULT",
-      },
+      instance: testSpec("192.0.2.60", 8080, { metadata: { zone: "a" } }),
     },
     { forwarded: true },
   );

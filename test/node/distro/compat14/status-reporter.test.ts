@@ -1,29 +1,21 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { serviceChecksum } from "../../../../src/core/checksum.js";
-import { identityOf, type Instance } from "../../../../src/core/instance.js";
 import { silentLog } from "../../../../src/core/log.js";
-import { DEFAULT_SERVICE_META, makeDatum, type ServiceDatum } from "../../../../src/core/service-datum.js";
 import { VirtualScheduler } from "../../../../src/sim/virtual-scheduler.js";
 import type { ServiceChecksums } from "../../../../src/node/ports.js";
 import { StatusReporter } from "../../../../src/node/distro/compat14/status-reporter.js";
 import { PeerError } from "../../../../src/node/ports.js";
 import { instance } from "../../../transport/nacos14/support.js";
-
-function datumOf(key: string, instances: readonly Instance[], deleted = false): ServiceDatum {
-  const version = { counter: 3, writer: "127.0.0.1:8848" };
-  return makeDatum(
-    key,
-    deleted,
-    DEFAULT_SERVICE_META,
-    version,
-    instances.map((i) => ({ id: identityOf(i), version, instance: i })),
-  );
-}
+import { testDatum } from "../../../support/fixtures.js";
 
 const orders = [instance("192.0.2.1", 80, "DEFAULT_GROUP@@orders"), instance("192.0.2.2", 80, "DEFAULT_GROUP@@orders", { healthy: false })];
 const pay = [instance("198.51.100.1", 80, "g1@@pay")];
-const owned = [datumOf("public##DEFAULT_GROUP@@orders", orders), datumOf("public##DEFAULT_GROUP@@empty", []), datumOf("dev##g1@@pay", pay)];
+const owned = [
+  testDatum("public##DEFAULT_GROUP@@orders", orders),
+  testDatum("public##DEFAULT_GROUP@@empty", []),
+  testDatum("dev##g1@@pay", pay),
+];
 
 test("every 5 s, each legacy peer gets one ServiceChecksum per namespace of the non-empty services we own", async () => {
   const scheduler = new VirtualScheduler();
