@@ -19,10 +19,9 @@ import type { Abilities, Member, MemberInfo } from "./cluster/member.js";
 import { MemberManager, type MembershipConfig } from "./cluster/member-manager.js";
 import type { MemberTable } from "./cluster/member-table.js";
 import { ClientWriteRouter } from "./distro/client-write-router.js";
-import { Nacos14Compat } from "./distro/compat14/nacos14-compat.js";
+import { Nacos14Compat, type Nacos14Config } from "./distro/compat14/nacos14-compat.js";
 import { DistroMapper } from "./distro/distro-mapper.js";
 import { DistroProtocol, type DistroConfig } from "./distro/distro-protocol.js";
-import type { VerifyReceiverConfig } from "./distro/compat14/checksum-verify.js";
 import { HeartbeatChecker, type HeartbeatCheckConfig } from "./health/heartbeat-checker.js";
 import type {
   ForwardOutcome,
@@ -48,8 +47,8 @@ export interface NodeConfig {
   readonly distro: DistroConfig;
   readonly membership: MembershipConfig;
   readonly heartbeat: HeartbeatCheckConfig;
-  /** How Nacos 1.4 verify rounds are answered (when the node speaks the 1.4 protocol). */
-  readonly nacos14Verify: VerifyReceiverConfig;
+  /** How the node treats Nacos 1.4 peers (when it speaks the 1.4 protocol). */
+  readonly nacos14: Nacos14Config;
   /**
    * How long removed instances and deleted services are remembered as tombstones at least. Longer than any
    * time a stale copy can survive: within a partition each side's owner expires silent instances in ~35 s.
@@ -155,7 +154,7 @@ export class NamingNode implements Nacos14Handler {
             merge: (source, datums) => this.onSync(source, datums),
             httpPeers: () => members.peers().filter((p) => ports.transportOf?.(p) === "http"),
             ready: () => this.ready,
-            verify: config.nacos14Verify,
+            config: config.nacos14,
             scheduler,
             log,
           });

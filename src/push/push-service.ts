@@ -46,18 +46,6 @@ export interface PushConfig {
 
 export const ZOMBIE_POLL_PERIODS = 3;
 
-export const DEFAULT_PUSH_CONFIG: PushConfig = {
-  coalesceWindowMs: 1_000,
-  ackTimeoutMs: 10_000,
-  maxRetries: 1,
-  zombieTimeoutMs: undefined,
-  sweepPeriodMs: 20_000,
-  maxSubscriptionsPerClient: 4096,
-  maxSubscriptionsPerService: 10_000,
-  maxFailedPushes: 3,
-  mutedForMs: 5 * 60_000,
-};
-
 export interface PushStats {
   /** Subscribers held, zombies not yet swept included. */
   readonly subscribers: number;

@@ -13,6 +13,7 @@ import type { HttpLimits } from "../api/app.js";
 import { GRPC_PORT_OFFSET, joinAddress, normalizeAddress, splitAddress } from "../core/address.js";
 import type { NodeConfig } from "../node/naming-node.js";
 import type { PeerTransportMode } from "../node/ports.js";
+import type { PushConfig } from "../push/push-service.js";
 import { MESSAGE_OVERHEAD_BYTES } from "../transport/grpc/connection-settings.js";
 
 export class ConfigError extends Error {
@@ -389,7 +390,22 @@ const FIXED = {
   /** A key a 1.4 owner stopped sending is dropped after this (1.4 retries a failed load after 30 s). */
   nacos14RemoveAfterMs: 30_000,
   nacos14FetchBatchKeys: 1000,
+  /** 1.4's `serviceStatusSynchronizationPeriodMillis`. */
+  nacos14StatusReportMs: 5000,
 } as const;
+
+/** UDP push to 1.x subscribers (what each setting means: PushConfig). */
+export const PUSH_CONFIG: PushConfig = Object.freeze({
+  coalesceWindowMs: 1_000,
+  ackTimeoutMs: 10_000,
+  maxRetries: 1,
+  zombieTimeoutMs: undefined,
+  sweepPeriodMs: 20_000,
+  maxSubscriptionsPerClient: 4096,
+  maxSubscriptionsPerService: 10_000,
+  maxFailedPushes: 3,
+  mutedForMs: 5 * 60_000,
+});
 
 /** What one peer message may carry: one sync batch, one verify detail, one service. */
 export const messageBudget = (maxMessageBytes: number): number => maxMessageBytes - MESSAGE_OVERHEAD_BYTES;
@@ -432,7 +448,11 @@ export function nodeConfigOf(c: RuntimeConfig, version: string): NodeConfig {
       maxClockSkewMs: c.maxClockSkewMs,
     },
     heartbeat: { periodMs: FIXED.heartbeatCheckPeriodMs, expireInstances: c.expireInstances },
-    nacos14Verify: { removeAfterMs: FIXED.nacos14RemoveAfterMs, fetchBatchKeys: FIXED.nacos14FetchBatchKeys },
+    nacos14: {
+      removeAfterMs: FIXED.nacos14RemoveAfterMs,
+      fetchBatchKeys: FIXED.nacos14FetchBatchKeys,
+      statusReportMs: FIXED.nacos14StatusReportMs,
+    },
     tombstoneTtlMs: FIXED.tombstoneTtlMs,
     purgeIntervalMs: FIXED.purgeIntervalMs,
     maxServiceBytes: budget,

@@ -9,13 +9,13 @@ import { createHttpApp } from "../api/app.js";
 import { apiContext } from "../api/context.js";
 import type { Log } from "../core/log.js";
 import type { NamingNode } from "../node/naming-node.js";
-import { DEFAULT_PUSH_CONFIG, PushService } from "../push/push-service.js";
+import { PushService } from "../push/push-service.js";
 import { UdpPushChannel } from "../push/udp-push-channel.js";
 import { GrpcPeerTransport } from "../transport/grpc/client.js";
 import { GrpcPeerServer } from "../transport/grpc/server.js";
 import { assemble } from "./assemble.js";
 import { pinoLog } from "./logging.js";
-import { effectivePeerTransport, nodeConfigOf, type RuntimeConfig } from "./options.js";
+import { effectivePeerTransport, nodeConfigOf, PUSH_CONFIG, type RuntimeConfig } from "./options.js";
 import { RealScheduler } from "./real-scheduler.js";
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string })
@@ -68,7 +68,7 @@ export async function startServer(config: RuntimeConfig, logger: Logger): Promis
   });
   const { node } = assembled;
   const channel = await UdpPushChannel.open(log, { host: config.host });
-  const push = new PushService(scheduler, node.registry, node.switches, channel, DEFAULT_PUSH_CONFIG, log);
+  const push = new PushService(scheduler, node.registry, node.switches, channel, PUSH_CONFIG, log);
   const context = apiContext(node, {
     push,
     version: VERSION,

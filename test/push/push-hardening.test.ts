@@ -16,12 +16,13 @@ import { serviceKey } from "../../src/core/naming.js";
 import { Registry } from "../../src/core/registry.js";
 import { defaultSwitches } from "../../src/core/switches.js";
 import { MAX_ACK_BYTES, parseAckStamp } from "../../src/push/push-packet.js";
-import { DEFAULT_PUSH_CONFIG, PushService, type PushConfig } from "../../src/push/push-service.js";
+import { PushService, type PushConfig } from "../../src/push/push-service.js";
 import { UdpPushChannel } from "../../src/push/udp-push-channel.js";
 import { RealScheduler } from "../../src/runtime/real-scheduler.js";
 import { VirtualScheduler } from "../../src/sim/virtual-scheduler.js";
 import { nodeContext, standaloneNode } from "../support/node-context.js";
 import { FakePushChannel, JAVA_CLIENT_AGENT, SERVICE, instance, subscriber } from "./push-fixtures.js";
+import { PUSH_CONFIG } from "../../src/runtime/options.js";
 
 const closers: Array<() => unknown> = [];
 after(async () => {
@@ -63,14 +64,7 @@ test("datagrams from an address no push awaits an ack from are dropped unread; t
   const registry = new Registry("127.0.0.1:8848", () => scheduler.now());
   const channel = await UdpPushChannel.open(silentLog, { host: "127.0.0.1" });
   closers.push(() => channel.close());
-  const push = new PushService(
-    scheduler,
-    registry,
-    defaultSwitches(),
-    channel,
-    { ...DEFAULT_PUSH_CONFIG, coalesceWindowMs: 10 },
-    silentLog,
-  );
+  const push = new PushService(scheduler, registry, defaultSwitches(), channel, { ...PUSH_CONFIG, coalesceWindowMs: 10 }, silentLog);
   closers.push(() => push.close());
   const client = await udp("127.0.0.1");
   client.socket.on("message", (msg, from) => {
@@ -104,7 +98,7 @@ async function pushingApp(trustedProxies: readonly string[] = [], config: Partia
     node.registry,
     node.switches,
     channel,
-    { ...DEFAULT_PUSH_CONFIG, coalesceWindowMs: 10, ...config },
+    { ...PUSH_CONFIG, coalesceWindowMs: 10, ...config },
     silentLog,
   );
   closers.push(() => push.close());
@@ -167,7 +161,7 @@ test("a target that never acks is dropped after a few failed pushes and may not 
   const scheduler = new VirtualScheduler();
   const registry = new Registry("127.0.0.1:8848", () => scheduler.now());
   const channel = new FakePushChannel();
-  const config = { ...DEFAULT_PUSH_CONFIG, maxFailedPushes: 3, mutedForMs: 60_000 };
+  const config = { ...PUSH_CONFIG, maxFailedPushes: 3, mutedForMs: 60_000 };
   const push = new PushService(scheduler, registry, defaultSwitches(), channel, config, silentLog);
   const silent = subscriber(5001);
   assert.equal(push.subscribe(silent), true);

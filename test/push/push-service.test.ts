@@ -7,10 +7,11 @@ import { Registry } from "../../src/core/registry.js";
 import { DEFAULT_SERVICE_META, type ServiceDatum } from "../../src/core/service-datum.js";
 import { buildListView, type ListQuery } from "../../src/core/service-view.js";
 import { defaultSwitches } from "../../src/core/switches.js";
-import { DEFAULT_PUSH_CONFIG, PushService, type PushConfig } from "../../src/push/push-service.js";
+import { PushService, type PushConfig } from "../../src/push/push-service.js";
 import type { Subscriber } from "../../src/push/subscriber.js";
 import { VirtualScheduler } from "../../src/sim/virtual-scheduler.js";
 import { FakePushChannel, instance, isGzip, SERVICE, subscriber } from "./push-fixtures.js";
+import { PUSH_CONFIG } from "../../src/runtime/options.js";
 
 const KEY = serviceKey(SERVICE);
 
@@ -19,7 +20,7 @@ function setup(config: Partial<PushConfig> = {}) {
   const registry = new Registry("127.0.0.1:8848", () => scheduler.now());
   const switches = defaultSwitches();
   const channel = new FakePushChannel();
-  const push = new PushService(scheduler, registry, switches, channel, { ...DEFAULT_PUSH_CONFIG, ...config }, silentLog);
+  const push = new PushService(scheduler, registry, switches, channel, { ...PUSH_CONFIG, ...config }, silentLog);
   const write = (...instances: Instance[]): ServiceDatum => registry.commit(KEY, { deleted: false, meta: DEFAULT_SERVICE_META, instances });
   return { scheduler, registry, switches, channel, push, write };
 }

@@ -7,10 +7,11 @@ import { serviceKey } from "../../src/core/naming.js";
 import { Registry } from "../../src/core/registry.js";
 import { DEFAULT_SERVICE_META } from "../../src/core/service-datum.js";
 import { defaultSwitches } from "../../src/core/switches.js";
-import { DEFAULT_PUSH_CONFIG, PushService } from "../../src/push/push-service.js";
+import { PushService } from "../../src/push/push-service.js";
 import { UdpPushChannel } from "../../src/push/udp-push-channel.js";
 import { RealScheduler } from "../../src/runtime/real-scheduler.js";
 import { ackLikeNacosClient, decodeLikeNacosClient, instance, isGzip, SERVICE, subscriber, type ReceivedPush } from "./push-fixtures.js";
+import { PUSH_CONFIG } from "../../src/runtime/options.js";
 
 const KEY = serviceKey(SERVICE);
 
@@ -64,7 +65,7 @@ async function setup() {
   const scheduler = new RealScheduler();
   const registry = new Registry("127.0.0.1:8848", () => scheduler.now());
   const channel = await UdpPushChannel.open(silentLog, { host: "127.0.0.1" });
-  const config = { ...DEFAULT_PUSH_CONFIG, coalesceWindowMs: 20, ackTimeoutMs: 3_000 };
+  const config = { ...PUSH_CONFIG, coalesceWindowMs: 20, ackTimeoutMs: 3_000 };
   const push = new PushService(scheduler, registry, defaultSwitches(), channel, config, silentLog);
   const client = await NpmClientReceiver.open();
   const write = (count: number): void => {

@@ -53,7 +53,7 @@ before(async () => {
   node = await startLegacyNode({
     port,
     members: [`127.0.0.1:${port}`, stub.address],
-    config: { nacos14Verify: { removeAfterMs: 400, fetchBatchKeys: 1000 } },
+    config: { nacos14: { removeAfterMs: 400, fetchBatchKeys: 1000, statusReportMs: 5000 } },
   });
   await node.node.start();
   await eventually(() => memberState(node.node, stub.address) === "UP", "the stub to be UP");

@@ -30,7 +30,12 @@ export interface Nacos14CompatDeps {
   readonly ready: () => boolean;
   readonly scheduler: Scheduler;
   readonly log: Log;
-  readonly verify: VerifyReceiverConfig;
+  readonly config: Nacos14Config;
+}
+
+export interface Nacos14Config extends VerifyReceiverConfig {
+  /** How often service checksums are reported to 1.4 peers. */
+  readonly statusReportMs: number;
 }
 
 export class Nacos14Compat {
@@ -43,16 +48,19 @@ export class Nacos14Compat {
     const { registry, mapper, members, peers, scheduler, log } = deps;
     this.lists = new OwnerLists(registry, mapper, members);
     const apply = (list: OwnerList, writer: string): void => void this.take(list, writer);
-    this.checksums = new ChecksumVerifyReceiver({ ingest: this.lists, client: peers, apply, scheduler, log }, deps.verify);
+    this.checksums = new ChecksumVerifyReceiver({ ingest: this.lists, client: peers, apply, scheduler, log }, deps.config);
     this.statuses = new StatusReceiver(this.lists, peers, log);
-    this.reporter = new StatusReporter({
-      scheduler,
-      owned: this.lists,
-      ready: deps.ready,
-      peers: deps.httpPeers,
-      send: (peer, report) => peers.sendServiceStatus(peer, report),
-      log,
-    });
+    this.reporter = new StatusReporter(
+      {
+        scheduler,
+        owned: this.lists,
+        ready: deps.ready,
+        peers: deps.httpPeers,
+        send: (peer, report) => peers.sendServiceStatus(peer, report),
+        log,
+      },
+      deps.config.statusReportMs,
+    );
   }
 
   start(): void {

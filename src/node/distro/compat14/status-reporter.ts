@@ -29,15 +29,12 @@ export interface StatusReporterDeps {
   readonly log: Log;
 }
 
-/** 1.4's `serviceStatusSynchronizationPeriodMillis`. */
-export const DEFAULT_STATUS_REPORT_PERIOD_MS = 5000;
-
 export class StatusReporter {
   private timer: TimerHandle | undefined;
 
   constructor(
     private readonly deps: StatusReporterDeps,
-    private readonly periodMs = DEFAULT_STATUS_REPORT_PERIOD_MS,
+    private readonly periodMs: number,
   ) {}
 
   start(): void {

@@ -22,17 +22,20 @@ test("every 5 s, each legacy peer gets one ServiceChecksum per namespace of the 
   const sent: Array<[string, ServiceChecksums]> = [];
   let peers = ["127.0.0.1:8849", "127.0.0.1:8850"];
   let ready = false;
-  const reporter = new StatusReporter({
-    scheduler,
-    owned: { ownedDatums: () => owned },
-    ready: () => ready,
-    peers: () => peers,
-    send: async (peer, checksums) => {
-      if (peer === "127.0.0.1:8850") throw new PeerError("refused", peer, "connection refused");
-      sent.push([peer, checksums]);
+  const reporter = new StatusReporter(
+    {
+      scheduler,
+      owned: { ownedDatums: () => owned },
+      ready: () => ready,
+      peers: () => peers,
+      send: async (peer, checksums) => {
+        if (peer === "127.0.0.1:8850") throw new PeerError("refused", peer, "connection refused");
+        sent.push([peer, checksums]);
+      },
+      log: silentLog,
     },
-    log: silentLog,
-  });
+    5_000,
+  );
   reporter.start();
   await scheduler.advance(5_000);
   assert.deepEqual(sent, [], "nothing while the registry is still loading");
