@@ -29,6 +29,8 @@ export interface ProcessStats {
   /** UDP push counters (PushStats, and what the socket dropped). */
   readonly push?: Readonly<Record<string, number>>;
   readonly peerTransports?: ReadonlyMap<string, "grpc" | "http">;
+  /** The longest event-loop delay since the previous reading, and its 99th percentile. */
+  readonly eventLoop?: { readonly maxMs: number; readonly p99Ms: number };
 }
 
 export interface NodeContext {

@@ -56,6 +56,12 @@ export function prometheusText(stats: NodeStats, process: ProcessStats = {}): st
   if (distro !== undefined) for (const [field, name, help] of DISTRO) out.push(gauge(name, help, distro[field]));
   for (const [field, value] of Object.entries(process.push ?? {}))
     out.push(gauge(`nacos_push_${snake(field)}`, `UDP push: ${field}`, value));
+  if (process.eventLoop !== undefined) {
+    out.push(gauge("nacos_event_loop_delay_max_ms", "Longest event-loop delay since the previous scrape", process.eventLoop.maxMs));
+    out.push(
+      gauge("nacos_event_loop_delay_p99_ms", "99th percentile of event-loop delay since the previous scrape", process.eventLoop.p99Ms),
+    );
+  }
   if (process.peerTransports !== undefined) {
     const samples: Array<readonly [Labels, number]> = [];
     for (const [peer, inUse] of process.peerTransports) {

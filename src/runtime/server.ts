@@ -14,6 +14,7 @@ import { UdpPushChannel } from "../push/udp-push-channel.js";
 import { GrpcPeerTransport } from "../transport/grpc/client.js";
 import { GrpcPeerServer } from "../transport/grpc/server.js";
 import { assemble } from "./assemble.js";
+import { LoopDelay } from "./loop-delay.js";
 import { pinoLog } from "./logging.js";
 import { effectivePeerTransport, nodeConfigOf, PUSH_CONFIG, type RuntimeConfig } from "./options.js";
 import { RealScheduler } from "./real-scheduler.js";
@@ -69,6 +70,7 @@ export async function startServer(config: RuntimeConfig, logger: Logger): Promis
   const { node } = assembled;
   const channel = await UdpPushChannel.open(log, { host: config.host });
   const push = new PushService(scheduler, node.registry, node.switches, channel, PUSH_CONFIG, log);
+  const loopDelay = new LoopDelay();
   const context = apiContext(node, {
     push,
     version: VERSION,
@@ -77,6 +79,7 @@ export async function startServer(config: RuntimeConfig, logger: Logger): Promis
       const transports = peerTransports(node, assembled.transportOf);
       return {
         push: { ...push.stats(), unsolicitedDatagrams: channel.unsolicited },
+        eventLoop: loopDelay.take(),
         ...(transports === undefined ? {} : { peerTransports: transports }),
       };
     },
@@ -116,6 +119,7 @@ export async function startServer(config: RuntimeConfig, logger: Logger): Promis
       assembled.closeTransports();
       grpc?.close();
       push.close();
+      loopDelay.close();
       await channel.close();
       scheduler.cancelAll();
     },

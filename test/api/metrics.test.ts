@@ -16,6 +16,7 @@ test("a standalone node's numbers: one gauge each, no cluster or process gauges"
 test("the transport of each peer is a labelled gauge, 1 for the one in use; push counters are snake_case", () => {
   const text = prometheusText(STANDALONE, {
     push: { sentPackets: 3 },
+    eventLoop: { maxMs: 42.5, p99Ms: 11 },
     peerTransports: new Map([
       ["127.0.0.1:8849", "http"],
       ["127.0.0.1:8850", "grpc"],
@@ -34,4 +35,5 @@ test("the transport of each peer is a labelled gauge, 1 for the one in use; push
     ),
   );
   assert.match(text, /\nnacos_push_sent_packets 3\n/);
+  assert.match(text, /\nnacos_event_loop_delay_max_ms 42.5\n/);
 });
