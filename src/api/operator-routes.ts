@@ -12,10 +12,10 @@ import { fromPeer } from "./request-info.js";
 function metrics(ctx: NodeContext): Record<string, unknown> {
   let responsibleServices = 0;
   let responsibleInstances = 0;
-  for (const d of ctx.node.registry.values()) {
-    if (d.deleted || !ctx.node.isResponsible(parseServiceKey(d.key).groupedName)) continue;
+  for (const s of ctx.node.registry.services()) {
+    if (s.deleted || !ctx.node.isResponsible(parseServiceKey(s.key).groupedName)) continue;
     responsibleServices++;
-    responsibleInstances += d.instances.length;
+    responsibleInstances += s.size;
   }
   return {
     status: ctx.node.serverStatus,
@@ -33,7 +33,7 @@ function metrics(ctx: NodeContext): Record<string, unknown> {
 /** A fingerprint of the whole registry: equal on two nodes iff they hold identical data. */
 function registryDigest(ctx: NodeContext): { keys: number; instances: number; digest: string } {
   const hash = createHash("sha256");
-  for (const key of ctx.node.registry.sortedKeys()) hash.update(`${key}\u0000${ctx.node.registry.get(key)!.digest}\n`);
+  for (const key of ctx.node.registry.sortedKeys()) hash.update(`${key}\u0000${ctx.node.registry.service(key)!.digest}\n`);
   return { keys: ctx.node.registry.size, instances: ctx.node.registry.instanceCount, digest: hash.digest("hex") };
 }
 

@@ -1,8 +1,9 @@
 /** MD5 checksums in the forms Nacos 1.4 computes them (lowercase hex over UTF-8). */
 import { createHash } from "node:crypto";
 import type { Instance } from "./instance.js";
+import { RevisionCache } from "./revision-cache.js";
 import type { ServiceDatum } from "./service-datum.js";
-import { getOrCreate } from "./memo.js";
+import type { ServiceState } from "./service-record.js";
 
 export const md5Hex = (text: string): string => createHash("md5").update(text, "utf8").digest("hex");
 
@@ -45,12 +46,15 @@ export function datumChecksum(instances: readonly Instance[]): string {
 /** What a Nacos 1.4 node holds of a datum: its live ephemeral instances (a deleted service lists none). */
 export const nacos14Instances = (d: ServiceDatum): Instance[] => (d.deleted ? [] : d.instances.filter((i) => i.ephemeral));
 
-const nacos14Checksums = new WeakMap<ServiceDatum, string>();
+const nacos14Checksums = new RevisionCache<string>();
+const listChecksums = new RevisionCache<string>();
 
-/**
- * 1.4's datum checksum of what a 1.4 node holds of this datum. Datums are immutable, so it is computed once per
- * datum, not once per peer and verify period.
- */
-export function nacos14DatumChecksum(datum: ServiceDatum): string {
-  return getOrCreate(nacos14Checksums, datum, () => datumChecksum(nacos14Instances(datum)));
+/** 1.4's datum checksum of what a 1.4 node holds of this service, computed once per change, not per peer and period. */
+export function nacos14Checksum(service: ServiceState): string {
+  return nacos14Checksums.get(service, () => datumChecksum(service.deleted ? [] : [...service.instances()].filter((i) => i.ephemeral)));
+}
+
+/** `serviceChecksum` of a service held here, computed once per change. */
+export function serviceChecksumOf(service: ServiceState, groupedName: string): string {
+  return listChecksums.get(service, () => serviceChecksum(groupedName, [...service.instances()]));
 }

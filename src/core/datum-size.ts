@@ -7,11 +7,11 @@
 import type { Instance } from "./instance.js";
 import type { ServiceDatum, ServiceMeta } from "./service-datum.js";
 
-const utf8 = (text: string): number => Buffer.byteLength(text, "utf8");
+export const utf8Bytes = (text: string): number => Buffer.byteLength(text, "utf8");
 
 function metadataBytes(metadata: Readonly<Record<string, string>>): number {
   let bytes = 0;
-  for (const k in metadata) bytes += 8 + utf8(k) + utf8(metadata[k] ?? "");
+  for (const k in metadata) bytes += 8 + utf8Bytes(k) + utf8Bytes(metadata[k] ?? "");
   return bytes;
 }
 
@@ -19,15 +19,15 @@ export const metaBytes = (meta: ServiceMeta): number => metadataBytes(meta.metad
 
 /** One instance entry: its id and version, plus the instance when live. */
 export function entryBytes(id: string, writer: string, instance: Instance | undefined): number {
-  let bytes = 48 + utf8(id) + utf8(writer);
+  let bytes = 48 + utf8Bytes(id) + utf8Bytes(writer);
   if (instance === undefined) return bytes;
   const i = instance;
-  bytes += 96 + utf8(i.instanceId) + utf8(i.ip) + utf8(i.clusterName) + utf8(i.serviceName) + utf8(i.app);
+  bytes += 96 + utf8Bytes(i.instanceId) + utf8Bytes(i.ip) + utf8Bytes(i.clusterName) + utf8Bytes(i.serviceName) + utf8Bytes(i.app);
   return bytes + metadataBytes(i.metadata);
 }
 
 export function estimateBytes(datum: ServiceDatum): number {
-  let bytes = 64 + utf8(datum.key) + utf8(datum.metaVersion.writer) + metaBytes(datum.meta);
+  let bytes = 64 + utf8Bytes(datum.key) + utf8Bytes(datum.metaVersion.writer) + metaBytes(datum.meta);
   for (const e of datum.entries) bytes += entryBytes(e.id, e.version.writer, e.instance);
   return bytes;
 }

@@ -1,32 +1,32 @@
 /**
- * When this node last heard from each ephemeral instance. Local state, never replicated: only the
+ * When this node last heard from each ephemeral instance, by service key and entry id (the id strings the
+ * registry already holds, so a record costs no new string). Local state, never replicated: only the
  * responsible node acts on it, and a node that becomes responsible grants every instance a fresh grace
  * period (`graceFrom`) instead of trusting a peer's stale record, so a takeover never expires live clients.
  */
 export class LastBeats {
-  private readonly beats = new Map<string, number>();
+  private readonly beats = new Map<string, Map<string, number>>();
   private graceFrom: number;
+  private count = 0;
 
   constructor(private readonly clock: () => number) {
     this.graceFrom = clock();
   }
 
-  private static id(serviceKey: string, instanceKey: string): string {
-    return `${serviceKey}|${instanceKey}`;
-  }
-
-  touch(serviceKey: string, instanceKey: string): void {
-    this.beats.set(LastBeats.id(serviceKey, instanceKey), this.clock());
+  touch(serviceKey: string, id: string): void {
+    this.set(serviceKey, id, false);
   }
 
   /** Records a first sighting without refreshing an existing record. */
-  seen(serviceKey: string, instanceKey: string): void {
-    const id = LastBeats.id(serviceKey, instanceKey);
-    if (!this.beats.has(id)) this.beats.set(id, this.clock());
+  seen(serviceKey: string, id: string): void {
+    this.set(serviceKey, id, true);
   }
 
-  forget(serviceKey: string, instanceKey: string): void {
-    this.beats.delete(LastBeats.id(serviceKey, instanceKey));
+  forget(serviceKey: string, id: string): void {
+    const service = this.beats.get(serviceKey);
+    if (service?.delete(id) !== true) return;
+    this.count--;
+    if (service.size === 0) this.beats.delete(serviceKey);
   }
 
   /** Called whenever this node's share of responsibility may have changed. */
@@ -35,16 +35,28 @@ export class LastBeats {
   }
 
   /** Milliseconds since the instance last beat, counting from the grace start at most. */
-  silenceOf(serviceKey: string, instanceKey: string): number {
-    const last = this.beats.get(LastBeats.id(serviceKey, instanceKey)) ?? this.graceFrom;
+  silenceOf(serviceKey: string, id: string): number {
+    const last = this.beats.get(serviceKey)?.get(id) ?? this.graceFrom;
     return this.clock() - Math.max(last, this.graceFrom);
   }
 
-  lastBeat(serviceKey: string, instanceKey: string): number | undefined {
-    return this.beats.get(LastBeats.id(serviceKey, instanceKey));
+  lastBeat(serviceKey: string, id: string): number | undefined {
+    return this.beats.get(serviceKey)?.get(id);
   }
 
   get size(): number {
-    return this.beats.size;
+    return this.count;
+  }
+
+  private set(serviceKey: string, id: string, onlyIfNew: boolean): void {
+    let service = this.beats.get(serviceKey);
+    if (service === undefined) {
+      service = new Map();
+      this.beats.set(serviceKey, service);
+    }
+    const had = service.has(id);
+    if (had && onlyIfNew) return;
+    service.set(id, this.clock());
+    if (!had) this.count++;
   }
 }

@@ -1,12 +1,12 @@
 /**
  * Executes client writes on the node responsible for the service: the one place where instance lists
- * change. Every method reads the current datum, builds the next one and commits it as a single new version,
- * so a refused request never leaves a half-applied change behind.
+ * change. Each write names the instances it touches (by their entry id) and hands them to the registry as one
+ * change, planned before anything is applied, so a refused request never leaves a half-applied change behind
+ * and a write costs the same whatever the size of its service.
  */
 import { badRequest, NacosError } from "./errors.js";
 import {
   identityOf,
-  instanceKey,
   PRESERVED_ID_GENERATOR,
   beatIntervalOf,
   simpleInstanceId,
@@ -27,13 +27,15 @@ import {
   type ServiceSpec,
   type WriteResult,
 } from "./ops.js";
-import { EMPTY_SERVICE, type Registry, type RegistryChange } from "./registry.js";
-import { TOMBSTONE_CONTENT, type ServiceContent } from "./service-datum.js";
+import type { Registry, RegistryChange } from "./registry.js";
+import { DEFAULT_SERVICE_META } from "./service-datum.js";
+import type { ServiceState } from "./service-record.js";
 import type { Switches } from "./switches.js";
 
 const OK: WriteResult = Object.freeze({ type: "ok" });
 
-const sameAddress = (i: Instance, a: InstanceAddress): boolean => i.ip === a.ip && i.port === a.port && i.clusterName === a.clusterName;
+/** The ids an instance at `address` may have: ephemeral first (as 1.4 looks there first), then persistent. */
+const idsAt = (a: InstanceAddress): [string, string] => [identityOf({ ...a, ephemeral: true }), identityOf({ ...a, ephemeral: false })];
 
 export class NamingService {
   constructor(
@@ -57,12 +59,12 @@ export class NamingService {
         this.patch(op.service, op.address, op.patch);
         return OK;
       case "deregister":
-        this.removeInstances(serviceKey(op.service), (i) => sameAddress(i, op.address) && i.ephemeral === op.ephemeral);
+        this.removeInstances(serviceKey(op.service), [identityOf({ ...op.address, ephemeral: op.ephemeral })]);
         return OK;
       case "beat":
         return this.beat(op.service, op.address, op.beat);
       case "setHealth":
-        this.setHealth(serviceKey(op.service), (i) => sameAddress(i, op.address), op.healthy);
+        this.setHealth(serviceKey(op.service), idsAt(op.address), op.healthy);
         return OK;
       case "updateMetadata":
         return { type: "updated", updated: this.updateMetadata(op.service, op.targets, op.metadata, op.remove) };
@@ -78,29 +80,30 @@ export class NamingService {
     }
   }
 
-  /** Health flips decided by the heartbeat checker; marked instances never change. */
-  setHealth(key: string, match: (i: Instance) => boolean, healthy: boolean): void {
-    this.mutate(key, (list) => list.map((i) => (match(i) && !i.marked && i.healthy !== healthy ? { ...i, healthy } : i)));
+  /** Health flips (by entry id) decided here or by the heartbeat checker; marked instances never change. */
+  setHealth(key: string, ids: Iterable<string>, healthy: boolean): void {
+    const service = this.registry.liveService(key);
+    if (service === undefined) return;
+    const put: Instance[] = [];
+    for (const id of ids) {
+      const i = service.entry(id)?.instance;
+      if (i !== undefined && !i.marked && i.healthy !== healthy) put.push({ ...i, healthy });
+    }
+    this.registry.update(key, { put });
   }
 
-  removeInstances(key: string, match: (i: Instance) => boolean): void {
-    this.mutate(key, (list) => list.filter((i) => !match(i)));
-  }
-
-  private mutate(key: string, next: (list: readonly Instance[]) => readonly Instance[]): void {
-    const current = this.registry.getLive(key);
-    if (current === undefined) return;
-    this.registry.commit(key, { ...current, instances: next(current.instances) });
+  removeInstances(key: string, ids: readonly string[]): void {
+    this.registry.update(key, { remove: ids });
   }
 
   private upsert(ref: ServiceRef, spec: InstanceSpec): Instance {
     checkGroupedName(ref.groupedName);
     const key = serviceKey(ref);
-    const current: ServiceContent = this.registry.getLive(key) ?? EMPTY_SERVICE;
-    const identity = identityOf(spec);
-    const existing = current.instances.find((i) => identityOf(i) === identity);
+    const service = this.registry.liveService(key);
+    const id = identityOf(spec);
+    const existing = service?.entry(id)?.instance;
     const instance: Instance = {
-      instanceId: existing?.instanceId ?? this.newInstanceId(ref, spec, current.instances),
+      instanceId: existing?.instanceId ?? this.newInstanceId(ref, spec, service),
       ip: spec.ip,
       port: spec.port,
       weight: spec.weight,
@@ -114,48 +117,50 @@ export class NamingService {
       app: spec.app,
       marked: existing?.marked ?? false,
     };
-    const instances =
-      existing === undefined ? [...current.instances, instance] : current.instances.map((i) => (i === existing ? instance : i));
-    this.registry.commit(key, { ...current, deleted: false, instances });
-    if (instance.ephemeral) this.lastBeats.touch(key, instanceKey(instance));
+    this.registry.update(key, { put: [instance] });
+    if (instance.ephemeral) this.lastBeats.touch(key, id);
     return instance;
   }
 
-  private newInstanceId(ref: ServiceRef, spec: InstanceSpec, list: readonly Instance[]): string {
+  private newInstanceId(ref: ServiceRef, spec: InstanceSpec, service: ServiceState | undefined): string {
     if (spec.metadata[PRESERVED_ID_GENERATOR] === "snowflake") {
-      return snowflakeInstanceId(list.filter((i) => i.ephemeral === spec.ephemeral));
+      return snowflakeInstanceId([...(service?.instances() ?? [])].filter((i) => i.ephemeral === spec.ephemeral));
     }
     return simpleInstanceId(spec.ip, spec.port, spec.clusterName, ref.groupedName);
   }
 
   private requireInstance(ref: ServiceRef, spec: InstanceSpec): void {
-    const datum = this.registry.getLive(serviceKey(ref));
-    if (datum === undefined) {
+    const service = this.registry.liveService(serviceKey(ref));
+    if (service === undefined) {
       throw badRequest(`service not found, namespace: ${ref.namespaceId}, service: ${ref.groupedName}`);
     }
-    if (!datum.instances.some((i) => identityOf(i) === identityOf(spec))) {
+    if (service.entry(identityOf(spec))?.instance === undefined) {
       throw badRequest(
         `instance not exist: ${JSON.stringify({ ip: spec.ip, port: spec.port, clusterName: spec.clusterName, ephemeral: spec.ephemeral })}`,
       );
     }
   }
 
+  /** The instance at an address, ephemeral first. */
+  private instanceAt(service: ServiceState | undefined, address: InstanceAddress): Instance | undefined {
+    if (service === undefined) return undefined;
+    const [ephemeral, persistent] = idsAt(address);
+    return service.entry(ephemeral)?.instance ?? service.entry(persistent)?.instance;
+  }
+
   private patch(ref: ServiceRef, address: InstanceAddress, patch: InstancePatch): void {
     const key = serviceKey(ref);
-    const datum = this.registry.getLive(key);
-    const target = datum?.instances.find((i) => sameAddress(i, address));
-    if (datum === undefined || target === undefined) throw badRequest("instance not found");
+    const target = this.instanceAt(this.registry.liveService(key), address);
+    if (target === undefined) throw badRequest("instance not found");
     const changed: Instance = { ...target, ...definedFields(patch) };
-    this.registry.commit(key, { ...datum, instances: datum.instances.map((i) => (i === target ? changed : i)) });
-    if (changed.ephemeral) this.lastBeats.touch(key, instanceKey(changed));
+    this.registry.update(key, { put: [changed] });
+    if (changed.ephemeral) this.lastBeats.touch(key, identityOf(changed));
   }
 
   private beat(ref: ServiceRef, address: InstanceAddress, beat: InstanceSpecFromBeat | undefined): WriteResult {
     const key = serviceKey(ref);
-    const where: InstanceAddress = beat ?? address;
-    const atAddress = this.registry.getLive(key)?.instances.filter((i) => sameAddress(i, where)) ?? [];
     // A persistent instance at that address is found (as 1.4's getInstance finds it) but beats never touch it.
-    let instance = atAddress.find((i) => i.ephemeral) ?? atAddress[0];
+    let instance = this.instanceAt(this.registry.liveService(key), beat ?? address);
     if (instance === undefined) {
       if (beat === undefined) {
         return { type: "beat", code: BEAT_NOT_FOUND, clientBeatInterval: this.switches.clientBeatInterval };
@@ -164,14 +169,13 @@ export class NamingService {
       // nacos npm SDK rely on it after a server restart because they ignore the beat's reply code.
       instance = this.upsert(ref, { ...beat, healthy: true, enabled: true, app: "DEFAULT" });
     }
-    if (this.registry.getLive(key) === undefined) {
+    if (this.registry.liveService(key) === undefined) {
       throw new NacosError(500, `service not found: ${ref.groupedName}@${ref.namespaceId}`);
     }
     if (!instance.ephemeral) return this.beatAnswer(instance);
-    this.lastBeats.touch(key, instanceKey(instance));
-    if (!instance.healthy && !instance.marked) {
-      this.setHealth(key, (i) => i.ephemeral && identityOf(i) === identityOf(instance), true);
-    }
+    const id = identityOf(instance);
+    this.lastBeats.touch(key, id);
+    if (!instance.healthy && !instance.marked) this.setHealth(key, [id], true);
     return this.beatAnswer(instance);
   }
 
@@ -191,52 +195,55 @@ export class NamingService {
     remove: boolean,
   ): string[] {
     const key = serviceKey(ref);
-    const datum = this.registry.getLive(key);
-    if (datum === undefined) throw badRequest(`service not found, namespace: ${ref.namespaceId}, service: ${ref.groupedName}`);
-    const selected =
-      typeof targets === "string"
-        ? (i: Instance) => i.ephemeral === (targets === "ephemeral")
-        : (i: Instance) => targets.some((t) => sameAddress(i, t) && t.ephemeral === i.ephemeral);
-    const updated: string[] = [];
-    const instances = datum.instances.map((i) => {
-      if (!selected(i)) return i;
-      updated.push(identityOf(i));
-      return { ...i, metadata: remove ? withoutKeys(i.metadata, metadata) : { ...i.metadata, ...metadata } };
-    });
-    this.registry.commit(key, { ...datum, instances });
-    return updated;
+    const service = this.registry.liveService(key);
+    if (service === undefined) throw badRequest(`service not found, namespace: ${ref.namespaceId}, service: ${ref.groupedName}`);
+    const selected = new Map<string, Instance>();
+    if (typeof targets === "string") {
+      for (const e of service.entries()) if (e.instance?.ephemeral === (targets === "ephemeral")) selected.set(e.id, e.instance);
+    } else {
+      for (const t of targets) {
+        const id = identityOf(t);
+        const i = service.entry(id)?.instance;
+        if (i !== undefined) selected.set(id, i);
+      }
+    }
+    const put = [...selected.values()].map((i) => ({
+      ...i,
+      metadata: remove ? withoutKeys(i.metadata, metadata) : { ...i.metadata, ...metadata },
+    }));
+    this.registry.update(key, { put });
+    return [...selected.keys()].sort();
   }
 
   private createService(ref: ServiceRef, spec: ServiceSpec): void {
     checkGroupedName(ref.groupedName);
     const key = serviceKey(ref);
-    if (this.registry.getLive(key) !== undefined) {
+    if (this.registry.liveService(key) !== undefined) {
       throw badRequest(`specified service already exists, serviceName : ${ref.groupedName}`);
     }
-    this.registry.commit(key, { deleted: false, meta: spec, instances: [] });
+    this.registry.writeMeta(key, false, spec);
   }
 
   private updateService(ref: ServiceRef, spec: ServiceSpec): void {
     const key = serviceKey(ref);
-    const datum = this.registry.getLive(key);
-    if (datum === undefined) throw badRequest(`service ${ref.groupedName} not found!`);
-    this.registry.commit(key, { ...datum, meta: spec });
+    if (this.registry.liveService(key) === undefined) throw badRequest(`service ${ref.groupedName} not found!`);
+    this.registry.writeMeta(key, false, spec);
   }
 
   private deleteService(ref: ServiceRef): void {
     const key = serviceKey(ref);
-    if (this.registry.getLive(key) === undefined) {
+    if (this.registry.liveService(key) === undefined) {
       throw badRequest(`specified service not exist, serviceName : ${ref.groupedName}`);
     }
-    this.registry.commit(key, TOMBSTONE_CONTENT);
+    this.registry.writeMeta(key, true, DEFAULT_SERVICE_META);
   }
 
-  /** Keeps last-beat records in step with the instances this node holds, whoever wrote them. */
+  /** Keeps last-beat records in step with the ephemeral instances this node holds, whoever wrote them. */
   private trackBeats(change: RegistryChange): void {
-    const before = change.previous?.instances ?? [];
-    const after = new Set((change.current?.instances ?? []).filter((i) => i.ephemeral).map(instanceKey));
-    for (const i of before) if (i.ephemeral && !after.has(instanceKey(i))) this.lastBeats.forget(change.key, instanceKey(i));
-    for (const k of after) this.lastBeats.seen(change.key, k);
+    for (const { before, after } of change.entries) {
+      if (after?.instance?.ephemeral === true) this.lastBeats.seen(change.key, after.id);
+      else if (before?.instance?.ephemeral === true) this.lastBeats.forget(change.key, before.id);
+    }
   }
 }
 

@@ -52,12 +52,6 @@ export interface ServiceDatum extends ServiceContent {
   readonly digest: string;
 }
 
-export const TOMBSTONE_CONTENT: ServiceContent = Object.freeze({
-  deleted: true,
-  meta: DEFAULT_SERVICE_META,
-  instances: Object.freeze([]) as readonly Instance[],
-});
-
 const maxVersion = (a: Version, b: Version): Version => (compareVersions(a, b) >= 0 ? a : b);
 
 /** FNV-1a, 32 bits, over UTF-16 code units: cheap and stable, for digests (not security). */
@@ -70,15 +64,53 @@ export function fnv1a(text: string, basis = 0x811c9dc5): number {
   return h;
 }
 
+/**
+ * The digest of a datum is a sum (mod 2^32, two independent hashes) of one hash per entry plus one for the
+ * meta version. A sum does not depend on order, so the registry keeps it up to date in O(1) per changed entry
+ * (subtract the old entry's hash, add the new one's) instead of re-hashing a whole service on every write.
+ */
+export type DigestSums = readonly [number, number];
+
+const HASH_B = 0x050c5d1f;
+
+export function entryHash(id: string, version: Version, live: boolean): DigestSums {
+  const text = `${id}=${version.counter}@${version.writer}${live ? "" : "x"}`;
+  return [fnv1a(text), fnv1a(text, HASH_B)];
+}
+
+export function metaHash(metaVersion: Version): DigestSums {
+  const text = `${metaVersion.counter}@${metaVersion.writer}`;
+  return [fnv1a(text), fnv1a(text, HASH_B)];
+}
+
+export function formatDigest(metaVersion: Version, sumA: number, sumB: number): string {
+  const [ma, mb] = metaHash(metaVersion);
+  const hex = (n: number): string => n.toString(16).padStart(8, "0");
+  return hex((ma + sumA) >>> 0) + hex((mb + sumB) >>> 0);
+}
+
 function digestOf(metaVersion: Version, entries: readonly InstanceEntry[]): string {
-  let text = `${metaVersion.counter}@${metaVersion.writer}`;
-  for (const e of entries) text += `|${e.id}=${e.version.counter}@${e.version.writer}${e.instance === undefined ? "x" : ""}`;
-  return fnv1a(text).toString(16).padStart(8, "0") + fnv1a(text, 0x050c5d1f).toString(16).padStart(8, "0");
+  let a = 0;
+  let b = 0;
+  for (const e of entries) {
+    const [ea, eb] = entryHash(e.id, e.version, e.instance !== undefined);
+    a = (a + ea) >>> 0;
+    b = (b + eb) >>> 0;
+  }
+  return formatDigest(metaVersion, a, b);
+}
+
+/** An entry as a deleted service holds it: a deletion removes every instance older than itself. */
+export function underDeletion(e: InstanceEntry, deleted: boolean, metaVersion: Version): InstanceEntry {
+  return deleted && e.instance !== undefined && compareVersions(e.version, metaVersion) < 0
+    ? { id: e.id, version: e.version, instance: undefined }
+    : e;
 }
 
 /**
  * Builds a datum from its parts (entries in any order). A deleted service keeps no live instance older
- * than its deletion, whichever copy it came from.
+ * than its deletion, whichever copy it came from. `atLeast` raises the datum's version (a registry keeps the
+ * highest version a service ever had, tombstones since purged included).
  */
 export function makeDatum(
   key: string,
@@ -86,55 +118,16 @@ export function makeDatum(
   meta: ServiceMeta,
   metaVersion: Version,
   entries: Iterable<InstanceEntry>,
+  atLeast: Version = metaVersion,
 ): ServiceDatum {
-  const sorted = [...entries]
-    .map((e) => (deleted && e.instance !== undefined && compareVersions(e.version, metaVersion) < 0 ? { ...e, instance: undefined } : e))
-    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  let version = metaVersion;
+  const sorted = [...entries].map((e) => underDeletion(e, deleted, metaVersion)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  let version = maxVersion(metaVersion, atLeast);
   const instances: Instance[] = [];
   for (const e of sorted) {
     version = maxVersion(version, e.version);
     if (e.instance !== undefined) instances.push(e.instance);
   }
   return { key, deleted, meta, metaVersion, entries: sorted, instances, version, digest: digestOf(metaVersion, sorted) };
-}
-
-export const emptyDatum = (key: string): ServiceDatum => makeDatum(key, false, DEFAULT_SERVICE_META, ZERO_VERSION, []);
-
-/**
- * Merges a peer's copy into ours: per entry and for the meta, the higher version wins; tombstones older than
- * `purgeBefore` are dropped (every node forgets them on the same schedule). Returns `ours` itself when the
- * peer's copy adds nothing, so callers can tell a no-op by identity.
- */
-export function mergeDatums(ours: ServiceDatum | undefined, theirs: ServiceDatum, purgeBefore = 0): ServiceDatum {
-  if (ours === undefined) return purgeTombstones(theirs, purgeBefore);
-  if (ours.digest === theirs.digest) return ours;
-  const entries = new Map(ours.entries.map((e) => [e.id, e]));
-  let changed = false;
-  for (const e of theirs.entries) {
-    const mine = entries.get(e.id);
-    if (mine !== undefined && compareVersions(e.version, mine.version) <= 0) continue;
-    if (mine === undefined && e.instance === undefined && e.version.counter < purgeBefore) continue;
-    entries.set(e.id, e);
-    changed = true;
-  }
-  const theirMeta = compareVersions(theirs.metaVersion, ours.metaVersion) > 0;
-  if (!changed && !theirMeta) return ours;
-  const metaSide = theirMeta ? theirs : ours;
-  return makeDatum(ours.key, metaSide.deleted, metaSide.meta, metaSide.metaVersion, entries.values());
-}
-
-/** Drops tombstones older than `before`; returns the datum itself when there are none. */
-export function purgeTombstones(datum: ServiceDatum, before: number): ServiceDatum {
-  const stale = (e: InstanceEntry): boolean => e.instance === undefined && e.version.counter < before;
-  if (!datum.entries.some(stale)) return datum;
-  return makeDatum(
-    datum.key,
-    datum.deleted,
-    datum.meta,
-    datum.metaVersion,
-    datum.entries.filter((e) => !stale(e)),
-  );
 }
 
 function sameMetadata(a: Metadata, b: Metadata): boolean {
@@ -167,37 +160,4 @@ export function sameInstance(a: Instance, b: Instance): boolean {
     a.marked === b.marked &&
     sameMetadata(a.metadata, b.metadata)
   );
-}
-
-/**
- * The datum a local write produces. Creations and removals take the writer's clock (`version`); a change to
- * an instance or metadata that exists takes its own version plus one. So a change made from a stale copy —
- * say a health check on a node that has not yet heard of a deregistration — orders *before* the removal it
- * never saw and cannot bring the instance back, while a genuine re-registration (a creation) still wins.
- * Returns `previous` itself when the write changes nothing.
- */
-export function writeDatum(key: string, previous: ServiceDatum | undefined, content: ServiceContent, version: Version): ServiceDatum {
-  const before = previous ?? emptyDatum(key);
-  const bump = (v: Version): Version => ({ counter: v.counter + 1, writer: version.writer });
-  const entries = new Map(before.entries.map((e) => [e.id, e]));
-  let changed = false;
-  const live = new Set<string>();
-  for (const instance of content.deleted ? [] : content.instances) {
-    const id = identityOf(instance);
-    live.add(id);
-    const old = entries.get(id);
-    if (old?.instance !== undefined && sameInstance(old.instance, instance)) continue;
-    entries.set(id, { id, version: old?.instance !== undefined ? bump(old.version) : version, instance });
-    changed = true;
-  }
-  for (const e of before.entries) {
-    if (e.instance === undefined || live.has(e.id)) continue;
-    entries.set(e.id, { id: e.id, version, instance: undefined });
-    changed = true;
-  }
-  const created = previous === undefined || before.deleted !== content.deleted;
-  const metaChanged = created || !sameMeta(before.meta, content.meta);
-  if (!changed && !metaChanged) return before;
-  const metaVersion = created ? version : metaChanged ? bump(before.metaVersion) : before.metaVersion;
-  return makeDatum(key, content.deleted, content.meta, metaVersion, entries.values());
 }

@@ -3,6 +3,7 @@
  * service's metadata or any instance entry to an older version (checked on every registry change, per node
  * incarnation; an entry may only disappear by tombstone purge).
  */
+import type { Instance } from "../core/instance.js";
 import type { NamingNode } from "../node/naming-node.js";
 import { compareVersions, formatVersion, type Version } from "../core/version.js";
 import { firstDifference } from "./registry-digest.js";
@@ -19,10 +20,10 @@ export class VersionMonotonicity {
       }
       if (seen === undefined || compareVersions(version, seen) > 0) highest.set(id, version);
     };
-    node.registry.onChange(({ key, current }) => {
-      if (current === undefined) return;
-      check(`${key} meta`, current.metaVersion);
-      for (const e of current.entries) check(`${key} ${e.id}`, e.version);
+    node.registry.onChange(({ key, service, entries }) => {
+      if (service === undefined) return;
+      check(`${key} meta`, service.metaVersion);
+      for (const { after } of entries) if (after !== undefined) check(`${key} ${after.id}`, after.version);
     });
   }
 }
@@ -33,8 +34,10 @@ export interface ExpectedInstance {
   readonly port: number;
 }
 
-const holds = (node: NamingNode, e: ExpectedInstance): boolean =>
-  node.registry.getLive(e.key)?.instances.some((i) => i.ip === e.ip && i.port === e.port && i.ephemeral) ?? false;
+function holds(node: NamingNode, e: ExpectedInstance): boolean {
+  for (const i of node.registry.liveService(e.key)?.instances() ?? []) if (i.ip === e.ip && i.port === e.port && i.ephemeral) return true;
+  return false;
+}
 
 /** The end-of-run checks: identical registries, live clients present everywhere, dead ones gone. */
 export function checkConverged(
@@ -70,17 +73,18 @@ export class NoResurrection {
 
   watch(node: NamingNode, incarnation: string): void {
     const gone = new Set<string>();
-    node.registry.onChange((change) => {
-      const had = new Set((change.previous?.instances ?? []).map((i) => `${change.key}|${i.ip}:${i.port}`));
-      const has = new Set(
-        change.current === undefined || change.current.deleted
-          ? []
-          : change.current.instances.map((i) => `${change.key}|${i.ip}:${i.port}`),
-      );
-      for (const id of had) if (!has.has(id) && this.dead.has(id)) gone.add(id);
-      for (const id of has) {
-        if (gone.has(id))
-          this.violations.push(`${incarnation}: dead instance ${id} came back (version ${formatVersion(change.current!.version)})`);
+    node.registry.onChange(({ key, service, entries, metaChanged }) => {
+      const id = (i: Instance): string => `${key}|${i.ip}:${i.port}`;
+      const live = service !== undefined && !service.deleted;
+      // A change of `deleted` hides or shows every instance of the service, not only the entries it changed.
+      const had = entries.flatMap(({ before }) => (before?.instance === undefined ? [] : [before.instance]));
+      const has = !live ? [] : metaChanged ? [...service.instances()] : entries.flatMap(({ after }) => after?.instance ?? []);
+      const hasIds = new Set(has.map(id));
+      if (!live && service !== undefined) for (const i of service.instances()) had.push(i);
+      for (const i of had) if (!hasIds.has(id(i)) && this.dead.has(id(i))) gone.add(id(i));
+      for (const i of has) {
+        if (gone.has(id(i)))
+          this.violations.push(`${incarnation}: dead instance ${id(i)} came back (version ${formatVersion(service!.version)})`);
       }
     });
   }

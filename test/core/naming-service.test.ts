@@ -55,7 +55,7 @@ test("snowflake generator picks the smallest unused integer id", () => {
 test("re-registration keeps the node's health decision and instanceId; persistent and ephemeral are distinct", () => {
   const { registry, naming } = setup();
   naming.execute({ type: "register", service: svc, instance: spec() });
-  naming.setHealth(key, () => true, false);
+  naming.setHealth(key, ["192.0.2.1:8080:unknown:DEFAULT:ephemeral"], false);
   naming.execute({ type: "register", service: svc, instance: spec({ weight: 5 }) });
   const i = registry.getLive(key)!.instances[0]!;
   assert.equal(i.healthy, false);
@@ -88,7 +88,7 @@ test("beats: light beat for unknown → 20404; full beat re-creates; beat heals;
   const created = registry.getLive(key)!.instances[0]!;
   assert.equal(created.weight, 2);
   assert.equal(created.healthy, true);
-  naming.setHealth(key, () => true, false);
+  naming.setHealth(key, ["192.0.2.9:9000:unknown:DEFAULT:ephemeral"], false);
   naming.execute({ type: "beat", service: svc, address, beat: undefined });
   assert.equal(registry.getLive(key)!.instances[0]!.healthy, true, "a beat makes an unhealthy instance healthy");
 });
@@ -100,7 +100,7 @@ test("a beat for a persistent instance answers 10200 and changes nothing (no eph
   const address = { ip: "192.0.2.1", port: 8080, clusterName: "DEFAULT" };
   const beat = { ...address, weight: 1, ephemeral: true, metadata: {} };
   assert.equal((naming.execute({ type: "beat", service: svc, address, beat }) as { code: number }).code, 10200);
-  assert.equal(registry.getLive(key), before);
+  assert.deepEqual(registry.getLive(key), before);
 });
 
 test("update needs an existing instance for Java clients; patch changes only given fields; refusals change nothing", () => {
@@ -117,7 +117,7 @@ test("update needs an existing instance for Java clients; patch changes only giv
     () => naming.execute({ type: "patch", service: svc, address: { ip: "192.0.2.1", port: 1, clusterName: "DEFAULT" }, patch: {} }),
     /instance not found/,
   );
-  assert.equal(registry.getLive(key), before);
+  assert.deepEqual(registry.getLive(key), before);
   naming.execute({ type: "patch", service: svc, address: { ip: "192.0.2.1", port: 8080, clusterName: "DEFAULT" }, patch: { weight: 7 } });
   const patched = registry.getLive(key)!.instances[0]!;
   assert.equal(patched.weight, 7);

@@ -21,7 +21,7 @@ function setup(config: Partial<PushConfig> = {}) {
   const switches = defaultSwitches();
   const channel = new FakePushChannel();
   const push = new PushService(scheduler, registry, switches, channel, { ...PUSH_CONFIG, ...config }, silentLog);
-  const write = (...instances: Instance[]): ServiceDatum => registry.commit(KEY, { deleted: false, meta: DEFAULT_SERVICE_META, instances });
+  const write = (...instances: Instance[]): boolean => registry.commit(KEY, { deleted: false, meta: DEFAULT_SERVICE_META, instances });
   return { scheduler, registry, switches, channel, push, write };
 }
 
@@ -270,8 +270,8 @@ test("replicated changes (registry.apply from a peer) are pushed too", async () 
   const s = subscriber(5001);
   push.subscribe(s);
   const peer = new Registry("127.0.0.2:8848", () => scheduler.now());
-  const remote = peer.commit(KEY, { deleted: false, meta: DEFAULT_SERVICE_META, instances: [instance("198.51.100.91", 80)] });
-  assert.equal(registry.apply(remote), "applied");
+  peer.commit(KEY, { deleted: false, meta: DEFAULT_SERVICE_META, instances: [instance("198.51.100.91", 80)] });
+  assert.equal(registry.apply(peer.get(KEY)!), "applied");
   await scheduler.advance(1_000);
   assert.equal(channel.sent.length, 1);
   assert.equal(channel.sent[0]!.push.data, expectedData(registry.get(KEY), s, scheduler.now()));

@@ -98,9 +98,7 @@ test("owner crash: it goes DOWN, another node takes over checks, a beating insta
   let removals = 0;
   for (const a of others) {
     cluster.node(a).registry.onChange((c) => {
-      const gone =
-        (c.previous?.instances ?? []).filter((i) => i.ip === "192.0.2.11").length > 0 &&
-        !(c.current?.instances ?? []).some((i) => i.ip === "192.0.2.11");
+      const gone = c.entries.some(({ before, after }) => before?.instance?.ip === "192.0.2.11" && after?.instance === undefined);
       if (gone && c.origin === "local") removals++;
     });
   }

@@ -155,10 +155,10 @@ export class DistroVerify {
   private entriesOwnedBy(owner: string, bucketCount = this.config.bucketCount, buckets?: ReadonlySet<number>): DigestEntry[] {
     const { mapper, registry } = this.deps;
     const entries: DigestEntry[] = [];
-    for (const datum of registry.values()) {
-      if (buckets !== undefined && !buckets.has(digestBucket(datum.key, bucketCount))) continue;
-      if (mapper.ownerOf(parseServiceKey(datum.key).groupedName) !== owner) continue;
-      entries.push({ key: datum.key, digest: datum.digest });
+    for (const service of registry.services()) {
+      if (buckets !== undefined && !buckets.has(digestBucket(service.key, bucketCount))) continue;
+      if (mapper.ownerOf(parseServiceKey(service.key).groupedName) !== owner) continue;
+      entries.push({ key: service.key, digest: service.digest });
     }
     return entries;
   }
@@ -172,14 +172,14 @@ export class DistroVerify {
 
   private repair(detail: VerifyDetail): void {
     const { registry, mapper } = this.deps;
-    const differing = detail.entries.filter((e) => registry.get(e.key)?.digest !== e.digest).map((e) => e.key);
+    const differing = detail.entries.filter((e) => registry.service(e.key)?.digest !== e.digest).map((e) => e.key);
     if (differing.length > 0) void this.fetch(detail.source, differing);
     if (!this.deps.ready() || detail.viewHash !== mapper.viewHash) return;
     const theirs = new Set(detail.entries.map((e) => e.key));
     const missingThere = this.entriesOwnedBy(detail.source, detail.bucketCount, new Set(detail.buckets)).filter((e) => !theirs.has(e.key));
     const pushUp: string[] = [];
     for (const { key } of missingThere) {
-      const datum = registry.get(key)!;
+      const datum = registry.service(key)!;
       // The owner's horizon is honoured only as far as ours goes: a peer cannot make this node forget early.
       if (datum.deleted && datum.version.counter < Math.min(detail.purgeHorizon, this.deps.purgeHorizon())) {
         // A deleted service older than anything the owner still remembers: the owner forgot it long ago.
@@ -208,7 +208,7 @@ export class DistroVerify {
           const outcome = this.deps.merge(source, datum);
           if (outcome === "applied") this.fetched++;
           // A refused copy is not answered with ours: the owner's clock is wrong, not its data short.
-          if (outcome !== "ahead" && registry.get(datum.key)?.digest !== datum.digest) richer.push(datum.key);
+          if (outcome !== "ahead" && registry.service(datum.key)?.digest !== datum.digest) richer.push(datum.key);
         }
         if (richer.length > 0) {
           this.pushedUp += richer.length;

@@ -3,8 +3,7 @@
  * Datums are read as each chunk is built, so memory stays at one chunk whatever the registry's size, and a
  * stream resumed after a key continues with the next one, never repeating or skipping a key.
  */
-import { estimateBytes } from "../../core/datum-size.js";
-import type { Registry } from "../../core/registry.js";
+import type { RegistryView } from "../../core/registry.js";
 import type { ServiceDatum } from "../../core/service-datum.js";
 import type { SnapshotChunk } from "../ports.js";
 
@@ -20,20 +19,20 @@ function firstAfter(keys: readonly string[], after: string): number {
   return lo;
 }
 
-export async function* snapshotChunks(registry: Registry, resumeAfter: string, chunkBytes: number): AsyncGenerator<SnapshotChunk> {
+export async function* snapshotChunks(registry: RegistryView, resumeAfter: string, chunkBytes: number): AsyncGenerator<SnapshotChunk> {
   const keys = registry.sortedKeys();
   let totalInstances = 0;
-  for (const d of registry.values()) totalInstances += d.instances.length;
+  for (const service of registry.services()) totalInstances += service.size;
   const totals = { totalKeys: keys.length, totalInstances };
   let datums: ServiceDatum[] = [];
   let bytes = 0;
   let lastKey = resumeAfter;
   for (let i = resumeAfter === "" ? 0 : firstAfter(keys, resumeAfter); i < keys.length; i++) {
     const key = keys[i]!;
-    const datum = registry.get(key);
-    if (datum === undefined) continue; // forgotten since the stream started
-    datums.push(datum);
-    bytes += estimateBytes(datum);
+    const service = registry.service(key);
+    if (service === undefined) continue; // forgotten since the stream started
+    datums.push(service.snapshot());
+    bytes += service.bytes;
     lastKey = key;
     if (bytes >= chunkBytes) {
       yield { datums, ...totals, resumeToken: lastKey };

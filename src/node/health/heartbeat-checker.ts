@@ -4,7 +4,7 @@
  * delete timeout (30 s) is removed. Each is an ordinary write (new version, replicated like any change), so
  * the decision of one node reaches all. Marked instances and persistent ones are never touched.
  */
-import { beatTimeoutOf, deleteTimeoutOf, instanceKey, type Instance } from "../../core/instance.js";
+import { beatTimeoutOf, deleteTimeoutOf } from "../../core/instance.js";
 import type { LastBeats } from "../../core/last-beats.js";
 import type { Log } from "../../core/log.js";
 import type { NamingService } from "../../core/naming-service.js";
@@ -46,34 +46,32 @@ export class HeartbeatChecker {
   /** One pass over every service this node is responsible for. */
   check(): void {
     if (!this.switches.healthCheckEnabled) return;
-    const due: Array<{ key: string; silent: Instance[]; dead: Instance[] }> = [];
-    for (const datum of this.registry.values()) {
-      if (datum.deleted || !this.isResponsible(parseServiceKey(datum.key).groupedName)) continue;
-      const silent: Instance[] = [];
-      const dead: Instance[] = [];
-      for (const i of datum.instances) {
-        if (!i.ephemeral || i.marked) continue;
-        const silence = this.lastBeats.silenceOf(datum.key, instanceKey(i));
-        if (this.config.expireInstances && silence > deleteTimeoutOf(i)) dead.push(i);
-        else if (i.healthy && silence > beatTimeoutOf(i)) silent.push(i);
+    const due: Array<{ key: string; silent: string[]; dead: string[] }> = [];
+    for (const service of this.registry.services()) {
+      if (service.deleted || service.size === 0 || !this.isResponsible(parseServiceKey(service.key).groupedName)) continue;
+      const silent: string[] = [];
+      const dead: string[] = [];
+      for (const { id, instance: i } of service.entries()) {
+        if (i === undefined || !i.ephemeral || i.marked) continue;
+        const silence = this.lastBeats.silenceOf(service.key, id);
+        if (this.config.expireInstances && silence > deleteTimeoutOf(i)) dead.push(id);
+        else if (i.healthy && silence > beatTimeoutOf(i)) silent.push(id);
       }
-      if (silent.length > 0 || dead.length > 0) due.push({ key: datum.key, silent, dead });
+      if (silent.length > 0 || dead.length > 0) due.push({ key: service.key, silent, dead });
     }
     for (const { key, silent, dead } of due) this.apply(key, silent, dead);
   }
 
-  private apply(key: string, silent: Instance[], dead: Instance[]): void {
+  private apply(key: string, silent: string[], dead: string[]): void {
     if (silent.length > 0) {
-      const ids = new Set(silent.map((i) => i.instanceId));
-      this.naming.setHealth(key, (i) => i.ephemeral && ids.has(i.instanceId), false);
+      this.naming.setHealth(key, silent, false);
       this.markedUnhealthy += silent.length;
-      this.log.info("instances missed their heartbeats; marked unhealthy", { service: key, instances: [...ids] });
+      this.log.info("instances missed their heartbeats; marked unhealthy", { service: key, instances: silent });
     }
     if (dead.length > 0) {
-      const ids = new Set(dead.map((i) => i.instanceId));
-      this.naming.removeInstances(key, (i) => i.ephemeral && ids.has(i.instanceId));
+      this.naming.removeInstances(key, dead);
       this.expired += dead.length;
-      this.log.info("instances expired without heartbeats; removed", { service: key, instances: [...ids] });
+      this.log.info("instances expired without heartbeats; removed", { service: key, instances: dead });
     }
   }
 }

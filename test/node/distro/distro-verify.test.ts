@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { silentLog } from "../../../src/core/log.js";
 import { Registry } from "../../../src/core/registry.js";
-import { DEFAULT_SERVICE_META, TOMBSTONE_CONTENT } from "../../../src/core/service-datum.js";
+import { DEFAULT_SERVICE_META } from "../../../src/core/service-datum.js";
 import { digestBucket } from "../../../src/node/distro/digest.js";
 import { DistroMapper } from "../../../src/node/distro/distro-mapper.js";
 import { DistroVerify } from "../../../src/node/distro/distro-verify.js";
@@ -107,7 +107,7 @@ test("a peer's purge horizon cannot make this node forget a deleted service befo
     if (mapper.ownerOf(candidate) === PEER) key = `public##${candidate}`;
   }
   registry.commit(key, { deleted: false, meta: DEFAULT_SERVICE_META, instances: [] });
-  registry.commit(key, TOMBSTONE_CONTENT);
+  registry.writeMeta(key, true, DEFAULT_SERVICE_META);
   const deletedAt = registry.get(key)!.version.counter;
   const detail = (purgeHorizon: number): VerifyDetail => ({
     kind: "detail",

@@ -4,7 +4,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, test } from "node:test";
 import type { MemberInfo } from "../../../src/node/cluster/member.js";
-import { nacos14DatumChecksum } from "../../../src/core/checksum.js";
+import { datumChecksum, nacos14Instances } from "../../../src/core/checksum.js";
 import { UNVERSIONED_COUNTER } from "../../../src/transport/nacos14/codecs/datum.js";
 import { Nacos14Transport } from "../../../src/transport/nacos14/client.js";
 import { PeerError, type SnapshotChunk, type VerifySummary } from "../../../src/node/ports.js";
@@ -101,7 +101,7 @@ test("verify to a 1.4 node answers that it keeps no digests; 1.4's checksum roun
   const summary: VerifySummary = { kind: "summary", source: SELF, viewHash: "abc", purgeHorizon: 0, bucketCount: 64, bucketHashes: [] };
   assert.deepEqual(await transport().verify(peer.address, summary), { mismatchedBuckets: [], digestsUnsupported: true });
   assert.equal(peer.requests[0]!.path, "/nacos/v1/ns/distro/digest");
-  await transport().sendChecksums(peer.address, new Map(datums.map((d) => [d.key, nacos14DatumChecksum(d)])), "abc");
+  await transport().sendChecksums(peer.address, new Map(datums.map((d) => [d.key, datumChecksum(nacos14Instances(d))])), "abc");
   const req = peer.requests[1]!;
   assert.equal(req.method, "PUT");
   assert.equal(req.path, "/nacos/v1/ns/distro/checksum");

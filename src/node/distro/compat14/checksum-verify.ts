@@ -15,7 +15,8 @@
 import type { Log } from "../../../core/log.js";
 import { parseServiceKey } from "../../../core/naming.js";
 import type { Scheduler } from "../../../core/scheduler.js";
-import { nacos14DatumChecksum } from "../../../core/checksum.js";
+import { nacos14Checksum } from "../../../core/checksum.js";
+import type { ServiceState } from "../../../core/service-record.js";
 import type { Nacos14Peers, OwnerList } from "../../ports.js";
 import type { Nacos14Ingest } from "./owner-lists.js";
 
@@ -35,6 +36,11 @@ export interface VerifyReceiverDeps {
 }
 
 const groupedOf = (key: string): string => parseServiceKey(key).groupedName;
+
+function hasEphemeral(service: ServiceState | undefined): boolean {
+  for (const i of service?.instances() ?? []) if (i.ephemeral) return true;
+  return false;
+}
 
 export class ChecksumVerifyReceiver {
   private readonly running = new Set<string>();
@@ -69,8 +75,8 @@ export class ChecksumVerifyReceiver {
         agree = false;
         continue;
       }
-      const local = ingest.datum(key);
-      if (local === undefined || nacos14DatumChecksum(local) !== checksum) differing.push(key);
+      const local = ingest.service(key);
+      if (local === undefined || nacos14Checksum(local) !== checksum) differing.push(key);
     }
     this.removeMissing(source, checksums, agree && ingest.memberState(source) === "UP");
     await this.fetch(source, differing);
@@ -84,7 +90,7 @@ export class ChecksumVerifyReceiver {
       const now = scheduler.now();
       for (const key of ingest.keys()) {
         if (checksums.has(key) || ingest.ownerOf(groupedOf(key)) !== source) continue;
-        if (!(ingest.datum(key)?.instances.some((i) => i.ephemeral) ?? false)) continue;
+        if (!hasEphemeral(ingest.service(key))) continue;
         const first = since?.get(key) ?? now;
         if (now - first < this.config.removeAfterMs) {
           next.set(key, first);

@@ -5,7 +5,7 @@
  * checksums and service statuses in turn (a 1.4 peer has no versioned digests). The node hands the 1.4 parts
  * of its inbound port here; the calls out go through the Nacos14Peers port.
  */
-import { nacos14DatumChecksum } from "../../../core/checksum.js";
+import { nacos14Checksum } from "../../../core/checksum.js";
 import type { Log } from "../../../core/log.js";
 import type { Registry } from "../../../core/registry.js";
 import type { Scheduler } from "../../../core/scheduler.js";
@@ -92,7 +92,7 @@ export class Nacos14Compat {
    */
   async verifyByChecksums(peer: string, viewHash: string): Promise<void> {
     const checksums = new Map<string, string>();
-    for (const datum of this.lists.ownedDatums()) checksums.set(datum.key, nacos14DatumChecksum(datum));
+    for (const service of this.lists.ownedServices()) checksums.set(service.key, nacos14Checksum(service));
     if (checksums.size > 0) await this.deps.peers.sendChecksums(peer, checksums, viewHash);
   }
 

@@ -10,19 +10,20 @@ import type { MemberTable } from "../../cluster/member-table.js";
 import type { Instance } from "../../../core/instance.js";
 import { parseServiceKey } from "../../../core/naming.js";
 import type { Registry } from "../../../core/registry.js";
-import { DEFAULT_SERVICE_META, type ServiceDatum } from "../../../core/service-datum.js";
+import { DEFAULT_SERVICE_META } from "../../../core/service-datum.js";
+import type { ServiceState } from "../../../core/service-record.js";
 import type { DistroMapper } from "../distro-mapper.js";
 
 /** The services this node is responsible for, as verify and the status report send them. */
-export interface OwnedDatums {
-  /** Live (not deleted) datums whose service this node is responsible for. */
-  ownedDatums(): Iterable<ServiceDatum>;
+export interface OwnedServices {
+  /** Live (not deleted) services this node is responsible for. */
+  ownedServices(): Iterable<ServiceState>;
 }
 
-export interface Nacos14Ingest extends OwnedDatums {
+export interface Nacos14Ingest extends OwnedServices {
   readonly self: string;
-  /** The live datum of a service held here. */
-  datum(key: string): ServiceDatum | undefined;
+  /** A live service held here. */
+  service(key: string): ServiceState | undefined;
   /** Every key held here. */
   keys(): Iterable<string>;
   /** The member responsible for a grouped name in this node's view. */
@@ -62,14 +63,14 @@ export class OwnerLists implements Nacos14Ingest {
     return here.includes(owner) ? owner : (here[0] ?? callerIp);
   }
 
-  *ownedDatums(): Iterable<ServiceDatum> {
-    for (const d of this.registry.values()) {
-      if (!d.deleted && this.mapper.responsible(parseServiceKey(d.key).groupedName)) yield d;
+  *ownedServices(): Iterable<ServiceState> {
+    for (const s of this.registry.services()) {
+      if (!s.deleted && this.mapper.responsible(parseServiceKey(s.key).groupedName)) yield s;
     }
   }
 
-  datum(key: string): ServiceDatum | undefined {
-    return this.registry.getLive(key);
+  service(key: string): ServiceState | undefined {
+    return this.registry.liveService(key);
   }
 
   keys(): Iterable<string> {
@@ -93,32 +94,31 @@ export class OwnerLists implements Nacos14Ingest {
   }
 
   applyOwnerList(key: string, instances: readonly Instance[], writer: string): void {
-    const current = this.registry.getLive(key);
+    const current = this.registry.liveService(key);
     // An empty list never brings back a service deleted here; a non-empty one is a registration at its owner.
-    if (current === undefined && instances.length === 0 && this.registry.get(key) !== undefined) return;
-    const persistent = current?.instances.filter((i) => !i.ephemeral) ?? [];
+    if (current === undefined && instances.length === 0 && this.registry.service(key) !== undefined) return;
+    const persistent = [...(current?.instances() ?? [])].filter((i) => !i.ephemeral);
     const meta = current?.meta ?? DEFAULT_SERVICE_META;
     this.registry.commit(key, { deleted: false, meta, instances: [...persistent, ...instances] }, writer);
   }
 
   applyHealth(key: string, healthy: ReadonlyMap<string, boolean>, writer: string): void {
-    const current = this.registry.getLive(key);
+    const current = this.registry.liveService(key);
     if (current === undefined) return;
-    const instances = current.instances.map((i) => {
-      if (!i.ephemeral || i.marked) return i;
+    const put: Instance[] = [];
+    for (const i of current.instances()) {
+      if (!i.ephemeral || i.marked) continue;
       const next = healthy.get(`${i.ip}:${i.port}`) ?? false;
-      return next === i.healthy ? i : { ...i, healthy: next };
-    });
-    this.registry.commit(key, { ...current, instances }, writer);
+      if (next !== i.healthy) put.push({ ...i, healthy: next });
+    }
+    this.registry.update(key, { put }, writer);
   }
 
   removeWrittenBy(key: string, writer: string): void {
-    const current = this.registry.getLive(key);
+    const current = this.registry.liveService(key);
     if (current === undefined) return;
-    const doomed = new Set(
-      current.entries.filter((e) => e.instance?.ephemeral === true && e.version.writer === writer).map((e) => e.instance),
-    );
-    if (doomed.size === 0) return;
-    this.registry.commit(key, { ...current, instances: current.instances.filter((i) => !doomed.has(i)) }, writer);
+    const remove: string[] = [];
+    for (const e of current.entries()) if (e.instance?.ephemeral === true && e.version.writer === writer) remove.push(e.id);
+    this.registry.update(key, { remove }, writer);
   }
 }

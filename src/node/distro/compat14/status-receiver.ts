@@ -9,7 +9,7 @@
  * unchanged service is not fetched again every period. Fetches are queued (one entry per key, the oldest
  * dropped beyond `maxQueue`, like 1.4's queue) and run one at a time.
  */
-import { serviceChecksum } from "../../../core/checksum.js";
+import { serviceChecksumOf } from "../../../core/checksum.js";
 import type { Log } from "../../../core/log.js";
 import { serviceKey } from "../../../core/naming.js";
 import type { Nacos14Peers, ServiceChecksums } from "../../ports.js";
@@ -53,11 +53,11 @@ export class StatusReceiver {
   }
 
   private inStep(key: string, groupedName: string, source: string, checksum: string): boolean {
-    const datum = this.ingest.datum(key);
-    if (datum === undefined || this.ingest.ownerOf(groupedName) !== source) return true;
-    if (serviceChecksum(groupedName, datum.instances) === checksum) return true;
+    const service = this.ingest.service(key);
+    if (service === undefined || this.ingest.ownerOf(groupedName) !== source) return true;
+    if (serviceChecksumOf(service, groupedName) === checksum) return true;
     const last = this.settled.get(key);
-    return last !== undefined && last.checksum === checksum && last.digest === datum.digest;
+    return last !== undefined && last.checksum === checksum && last.digest === service.digest;
   }
 
   private async drain(): Promise<void> {
@@ -66,7 +66,7 @@ export class StatusReceiver {
       try {
         const healthy = await this.client.fetchStatuses(source, key);
         this.ingest.applyHealth(key, healthy, source);
-        this.settled.set(key, { checksum, digest: this.ingest.datum(key)?.digest });
+        this.settled.set(key, { checksum, digest: this.ingest.service(key)?.digest });
         this.fetched++;
       } catch (err) {
         this.log.debug("service status fetch failed; the next report retries", { source, key, error: String(err) });

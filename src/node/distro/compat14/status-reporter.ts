@@ -7,17 +7,17 @@
  * fetches its statuses every period: health converges, at the price of one statuses request per reported
  * service and peer and period. A ts-nacos peer computes the same checksum and fetches nothing while in step.
  */
-import { serviceChecksum } from "../../../core/checksum.js";
+import { serviceChecksumOf } from "../../../core/checksum.js";
 import type { Log } from "../../../core/log.js";
 import { parseServiceKey } from "../../../core/naming.js";
 import { every, type Scheduler, type TimerHandle } from "../../../core/scheduler.js";
-import type { OwnedDatums } from "./owner-lists.js";
+import type { OwnedServices } from "./owner-lists.js";
 import type { ServiceChecksums } from "../../ports.js";
 import { getOrCreate } from "../../../core/memo.js";
 
 export interface StatusReporterDeps {
   readonly scheduler: Scheduler;
-  readonly owned: OwnedDatums;
+  readonly owned: OwnedServices;
   /**
    * Whether this node holds a complete registry. Until then nothing is reported: a 1.4 peer would fetch our
    * statuses and mark every instance we have not loaded yet unhealthy.
@@ -63,13 +63,10 @@ export class StatusReporter {
   /** Per namespace, the checksums of the non-empty services this node is responsible for (as 1.4 sends them). */
   private checksums(): ServiceChecksums[] {
     const byNamespace = new Map<string, Record<string, string>>();
-    for (const datum of this.deps.owned.ownedDatums()) {
-      if (datum.instances.length === 0) continue;
-      const { namespaceId, groupedName } = parseServiceKey(datum.key);
-      getOrCreate(byNamespace, namespaceId, (): Record<string, string> => ({}))[groupedName] = serviceChecksum(
-        groupedName,
-        datum.instances,
-      );
+    for (const service of this.deps.owned.ownedServices()) {
+      if (service.size === 0) continue;
+      const { namespaceId, groupedName } = parseServiceKey(service.key);
+      getOrCreate(byNamespace, namespaceId, (): Record<string, string> => ({}))[groupedName] = serviceChecksumOf(service, groupedName);
     }
     return [...byNamespace].map(([namespaceId, serviceName2Checksum]) => ({ namespaceId, serviceName2Checksum }));
   }

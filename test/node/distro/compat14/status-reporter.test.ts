@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { serviceChecksum } from "../../../../src/core/checksum.js";
 import { silentLog } from "../../../../src/core/log.js";
+import { Registry } from "../../../../src/core/registry.js";
 import { VirtualScheduler } from "../../../../src/sim/virtual-scheduler.js";
 import type { ServiceChecksums } from "../../../../src/node/ports.js";
 import { StatusReporter } from "../../../../src/node/distro/compat14/status-reporter.js";
@@ -11,11 +12,14 @@ import { testDatum } from "../../../support/fixtures.js";
 
 const orders = [instance("192.0.2.1", 80, "DEFAULT_GROUP@@orders"), instance("192.0.2.2", 80, "DEFAULT_GROUP@@orders", { healthy: false })];
 const pay = [instance("198.51.100.1", 80, "g1@@pay")];
-const owned = [
+const registry = new Registry("127.0.0.1:8848", () => 1);
+for (const d of [
   testDatum("public##DEFAULT_GROUP@@orders", orders),
   testDatum("public##DEFAULT_GROUP@@empty", []),
   testDatum("dev##g1@@pay", pay),
-];
+]) {
+  registry.apply(d);
+}
 
 test("every 5 s, each legacy peer gets one ServiceChecksum per namespace of the non-empty services we own", async () => {
   const scheduler = new VirtualScheduler();
@@ -25,7 +29,7 @@ test("every 5 s, each legacy peer gets one ServiceChecksum per namespace of the 
   const reporter = new StatusReporter(
     {
       scheduler,
-      owned: { ownedDatums: () => owned },
+      owned: { ownedServices: () => registry.services() },
       ready: () => ready,
       peers: () => peers,
       send: async (peer, checksums) => {
