@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { badRequest, notFound } from "../core/errors.js";
 import { DEFAULT_CLUSTER, parseServiceKey, serviceKey, DEFAULT_NAMESPACE } from "../core/naming.js";
 import type { BeatInfo, ClientWrite, InstanceAddress, InstancePatch, InstanceSpec, MetadataTarget, WriteResult } from "../core/ops.js";
-import { buildListView } from "../core/service-view.js";
+import { listAnswer } from "../core/service-view.js";
 import { acceptsUdpPush, isModernJavaClient, wantsGroupedNames } from "../push/client-agent.js";
 import type { NodeContext } from "./context.js";
 import {
@@ -19,6 +19,7 @@ import {
   type Params,
 } from "./params.js";
 import { agentOf, fromPeer, remoteIp } from "./request-info.js";
+import { JSON_TYPE } from "../transport/http-common.js";
 
 function clusterOf(p: Params): string {
   return parseClusterName(p.either(["clusterName", "cluster"], DEFAULT_CLUSTER));
@@ -184,17 +185,16 @@ export function instanceRoutes(app: FastifyInstance, ctx: NodeContext): void {
       udpPort > 0 &&
       acceptsUdpPush(agent, ctx.node.switches) &&
       ctx.push.subscribe({ service, clusters, ip: remoteIp(req), udpPort, agent, app: p.optional("app", ""), env, healthyOnly });
-    return reply.send(
-      buildListView(ctx.node.registry.get(serviceKey(service)), {
-        groupedName: service.groupedName,
-        clusters,
-        healthyOnly,
-        env,
-        groupedNamesForClient: wantsGroupedNames(agent),
-        cacheMillis: pushed ? ctx.node.switches.defaultPushCacheMillis : ctx.node.switches.defaultCacheMillis,
-        lastRefTime: ctx.node.scheduler.now(),
-      }),
-    );
+    const answer = listAnswer(ctx.node.registry.service(serviceKey(service)), {
+      groupedName: service.groupedName,
+      clusters,
+      healthyOnly,
+      env,
+      groupedNamesForClient: wantsGroupedNames(agent),
+      cacheMillis: pushed ? ctx.node.switches.defaultPushCacheMillis : ctx.node.switches.defaultCacheMillis,
+      lastRefTime: ctx.node.scheduler.now(),
+    });
+    return reply.type(JSON_TYPE).send(answer);
   });
 
   app.put("/instance/beat", (req, reply) => {

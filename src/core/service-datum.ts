@@ -5,8 +5,8 @@
  * the newer side of every entry, so merges are commutative, idempotent and never move anything back: two
  * writers on opposite sides of a partition cannot undo each other's changes or bring back what was removed.
  */
-import { identityOf, type Instance, type Metadata } from "./instance.js";
-import { compareVersions, ZERO_VERSION, type Version } from "./version.js";
+import type { Instance, Metadata } from "./instance.js";
+import { compareVersions, type Version } from "./version.js";
 
 export type Selector = { readonly type: "none" } | { readonly type: "label"; readonly expression: string };
 
@@ -50,6 +50,11 @@ export interface ServiceDatum extends ServiceContent {
   readonly version: Version;
   /** A hash of every (id, version) and the meta version: equal digests mean equal datums. */
   readonly digest: string;
+  /**
+   * Only some of the service's entries (a delta): what it lacks is not removed, entries merge one by one.
+   * Peers that take whole lists (Nacos 1.4) never get one.
+   */
+  readonly partial?: true;
 }
 
 const maxVersion = (a: Version, b: Version): Version => (compareVersions(a, b) >= 0 ? a : b);

@@ -5,7 +5,9 @@
 import { serviceChecksum } from "./checksum.js";
 import { beatIntervalOf, beatTimeoutOf, deleteTimeoutOf, PRESERVED_ID_GENERATOR, type Instance, type Metadata } from "./instance.js";
 import { splitGroupedName } from "./naming.js";
+import { RevisionCache } from "./revision-cache.js";
 import type { ServiceDatum } from "./service-datum.js";
+import type { ServiceState } from "./service-record.js";
 
 export interface ListQuery {
   /** Grouped name, echoed as `name` (clients file the answer under it). */
@@ -113,4 +115,33 @@ export function buildListView(datum: ServiceDatum | undefined, q: ListQuery): Li
     reachProtectionThreshold: protect,
     hosts: [...healthyHosts, ...unhealthyHosts],
   };
+}
+
+/** The part of a list answer that depends on the service and the query's shape, not on who asks when. */
+function answerTail(view: ListView): string {
+  const { checksum, useSpecifiedURL, metadata, reachProtectionThreshold, hosts } = view;
+  const tail = JSON.stringify({ checksum, useSpecifiedURL, metadata, reachProtectionThreshold, hosts });
+  return tail.slice(1);
+}
+
+const tails = new RevisionCache<Map<string, string>>();
+/** Query shapes cached per service: the common ones; a client varying `clusters` endlessly gets answers built afresh. */
+const MAX_SHAPES = 16;
+
+/**
+ * `JSON.stringify(buildListView(service, q))`, built from a tail cached per service and query shape until the
+ * service changes: repeated polls and pushes of an unchanged service serialize nothing but the few fields that
+ * echo the query and the time.
+ */
+export function listAnswer(service: ServiceState | undefined, q: ListQuery): string {
+  const head = `{"name":${JSON.stringify(q.groupedName)},"dom":${JSON.stringify(q.groupedNamesForClient ? q.groupedName : splitGroupedName(q.groupedName).name)},"clusters":${JSON.stringify(q.clusters)},"env":${JSON.stringify(q.env)},"cacheMillis":${q.cacheMillis},"lastRefTime":${q.lastRefTime},`;
+  if (service === undefined || service.deleted) return head + answerTail(buildListView(undefined, q));
+  const shape = `${q.groupedName}\u0000${q.clusters}\u0000${q.healthyOnly}\u0000${q.groupedNamesForClient}`;
+  const byShape = tails.get(service, () => new Map());
+  let tail = byShape.get(shape);
+  if (tail === undefined) {
+    tail = answerTail(buildListView(service.snapshot(), q));
+    if (byShape.size < MAX_SHAPES) byShape.set(shape, tail);
+  }
+  return head + tail;
 }

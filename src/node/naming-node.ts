@@ -189,6 +189,7 @@ export class NamingNode implements Nacos14Handler {
         snapshotSources: () => this.snapshotSources(),
         purgeHorizon,
         ...(compat14 === undefined ? {} : { verifyWithoutDigests: (peer, viewHash) => compat14.verifyByChecksums(peer, viewHash) }),
+        wholeOnly: (peer) => this.ports.transportOf?.(peer) === "http",
         log: this.log,
       },
       this.config.distro,

@@ -9,7 +9,7 @@ import type { Log } from "../core/log.js";
 import { serviceKey, type ServiceRef } from "../core/naming.js";
 import type { RegistryView } from "../core/registry.js";
 import { every, type Scheduler, type TimerHandle } from "../core/scheduler.js";
-import { buildListView, type ListQuery } from "../core/service-view.js";
+import { listAnswer, type ListQuery } from "../core/service-view.js";
 import type { Switches } from "../core/switches.js";
 import { acceptsUdpPush, wantsGroupedNames } from "./client-agent.js";
 import type { PushAck, PushChannel } from "./push-channel.js";
@@ -220,7 +220,7 @@ export class PushService implements PushSubscriptions {
   private pushService(key: string): void {
     this.scheduledPushes.delete(key);
     if (!this.switches.pushEnabled) return;
-    const datum = this.registry.get(key);
+    const service = this.registry.service(key);
     const now = this.scheduler.now();
     // Subscribers asking the same question share one answer: build (and checksum) each distinct view once.
     const dataByQuery = new Map<string, string>();
@@ -229,7 +229,7 @@ export class PushService implements PushSubscriptions {
       const queryKey = JSON.stringify([query.clusters, query.healthyOnly, query.env, query.groupedNamesForClient]);
       this.startPush(
         subscription,
-        getOrCreate(dataByQuery, queryKey, () => JSON.stringify(buildListView(datum, query))),
+        getOrCreate(dataByQuery, queryKey, () => listAnswer(service, query)),
       );
     }
   }

@@ -4,7 +4,8 @@ import { test } from "node:test";
 import { datumChecksum, serviceChecksum } from "../../src/core/checksum.js";
 import { identityOf, type Instance } from "../../src/core/instance.js";
 import { DEFAULT_SERVICE_META, makeDatum, type ServiceDatum } from "../../src/core/service-datum.js";
-import { buildListView, protectThresholdReached, type ListQuery } from "../../src/core/service-view.js";
+import { Registry } from "../../src/core/registry.js";
+import { buildListView, listAnswer, protectThresholdReached, type ListQuery } from "../../src/core/service-view.js";
 
 const inst = (ip: string, over: Partial<Instance> = {}): Instance => testInstance(ip, 8080, "DEFAULT_GROUP@@svc", over);
 
@@ -93,4 +94,27 @@ test("checksums change with any listed field and ignore order", () => {
   assert.notEqual(serviceChecksum("g@@s", a), serviceChecksum("g@@s", [inst("192.0.2.1", { weight: 2 }), a[1]!]));
   assert.match(datumChecksum(a), /^[0-9a-f]{32}$/);
   assert.notEqual(datumChecksum(a), datumChecksum([inst("192.0.2.1", { metadata: { k: "v" } }), a[1]!]));
+});
+
+test("the list answer built from cached parts is exactly the serialized view, and follows every change", () => {
+  const registry = new Registry("127.0.0.1:8848", () => 1);
+  const key = "public##DEFAULT_GROUP@@svc";
+  const shapes = [query(), query({ healthyOnly: true }), query({ clusters: "B" }), query({ groupedNamesForClient: false, env: "x" })];
+  const same = (): void => {
+    for (const q of shapes) {
+      for (const lastRefTime of [5, 6]) {
+        const asked = { ...q, lastRefTime };
+        assert.equal(listAnswer(registry.service(key), asked), JSON.stringify(buildListView(registry.get(key), asked)));
+      }
+    }
+  };
+  same();
+  registry.update(key, { put: [inst("192.0.2.1"), inst("192.0.2.2", { clusterName: "B", healthy: false })] });
+  same();
+  registry.update(key, { put: [inst("192.0.2.2", { clusterName: "B" })] });
+  same();
+  registry.writeMeta(key, false, { ...DEFAULT_SERVICE_META, metadata: { team: "a" }, protectThreshold: 0.9 });
+  same();
+  registry.writeMeta(key, true, DEFAULT_SERVICE_META);
+  same();
 });

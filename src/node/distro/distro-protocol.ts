@@ -2,7 +2,7 @@
  * Distro for one node: replicate local writes, merge peers' writes, verify, serve and load snapshots. It implements the data half of PeerHandler; the transports call into it.
  */
 import type { Log } from "../../core/log.js";
-import type { ApplyOutcome, Registry } from "../../core/registry.js";
+import type { ApplyOutcome, Registry, RegistryChange } from "../../core/registry.js";
 import { every, type Scheduler, type TimerHandle } from "../../core/scheduler.js";
 import type { ServiceDatum } from "../../core/service-datum.js";
 import { Throttle } from "../../core/throttle.js";
@@ -21,6 +21,8 @@ import { DistroSync, type SyncConfig } from "./distro-sync.js";
 import { DistroVerify, type VerifyConfig } from "./distro-verify.js";
 import { snapshotChunks } from "./snapshot-source.js";
 import { SnapshotLoader, type SnapshotLoadConfig } from "./snapshot-loader.js";
+
+const changedIds = (change: RegistryChange): string[] => change.entries.map(({ before, after }) => (after ?? before)!.id);
 
 export interface SnapshotServeConfig {
   readonly chunkBytes: number;
@@ -48,6 +50,8 @@ export interface DistroDeps {
   readonly purgeHorizon: () => number;
   /** How a peer without versioned digests (Nacos 1.4) is verified. */
   readonly verifyWithoutDigests?: (peer: string, viewHash: string) => Promise<void>;
+  /** Whether a peer takes whole lists only (reached over the Nacos 1.4 protocol right now); none: no peer does. */
+  readonly wholeOnly?: (peer: string) => boolean;
   readonly log: Log;
 }
 
@@ -67,7 +71,8 @@ export class DistroProtocol {
   ) {
     const { registry, scheduler, transport, log } = deps;
     this.refusalLog = new Throttle(() => scheduler.now(), 60_000);
-    this.sync = new DistroSync(scheduler, transport, (key) => registry.get(key), config.sync, log);
+    const wholeOnly = deps.wholeOnly ?? (() => false);
+    this.sync = new DistroSync({ scheduler, transport, read: (key) => registry.service(key), wholeOnly, log }, config.sync);
     const merge = (source: string, datum: ServiceDatum): ApplyOutcome => this.merge(source, datum);
     this.verify = new DistroVerify(
       {
@@ -87,7 +92,7 @@ export class DistroProtocol {
     );
     this.loader = new SnapshotLoader(scheduler, transport, merge, deps.snapshotSources, config.snapshot, log);
     registry.onChange((change) => {
-      if (change.origin === "local") this.sync.syncToAll(change.key);
+      if (change.origin === "local") this.sync.syncToAll(change.key, changedIds(change));
     });
   }
 

@@ -1,99 +1,216 @@
 /**
- * The worker queue of one peer (Nacos's ExecuteEngine, one lane per target). It sends the *current* datums
- * of the keys handed to it in batches, one batch in flight at a time, so a slow or dead peer only ever
- * holds up its own lane. A failed batch goes back to the caller for a delayed retry.
+ * The worker queue of one peer (Nacos's ExecuteEngine, one lane per target). It holds what the peer has not
+ * yet acknowledged — per service, the entries that changed, or the whole service — and sends it in batches:
+ *
+ * - **An adaptive merge window.** An idle lane sends a change at once (within the same turn of the event loop,
+ *   so a burst still leaves as one batch); while a batch is in flight, changes merge into the next one, so a
+ *   busy lane sends one batch per round trip. A batch in flight for longer than `maxDelayMs` lets a second
+ *   one go, so no change waits longer than that behind a slow peer.
+ * - **Deltas.** Only the entries that changed since the peer last acknowledged go, read at send time (so a
+ *   key written many times is sent once, as it is now); whole services only when asked (verify repairs) or
+ *   when the peer takes whole lists only (Nacos 1.4).
+ * - **Retry.** A failed batch goes back into the lane, which pauses with exponential back-off: a peer that is
+ *   down gets one attempt per back-off period, not one per change.
  */
 import { estimateBytes } from "../../core/datum-size.js";
-import type { ServiceDatum } from "../../core/service-datum.js";
+import type { Scheduler, TimerHandle } from "../../core/scheduler.js";
+import { makeDatum, type InstanceEntry, type ServiceDatum } from "../../core/service-datum.js";
+import type { ServiceState } from "../../core/service-record.js";
 import type { PeerTransport, SyncOutcome } from "../ports.js";
 
 export interface BatchLimits {
   readonly maxKeys: number;
   /** Instances per batch, so applying one batch stays a short piece of work for the receiver. */
   readonly maxInstances: number;
-  /** Estimated encoded bytes per batch (`estimateBytes`), so one sync message stays within the message limit. */
+  /** Estimated encoded bytes per batch (see datum-size.ts), so one sync message stays within the message limit. */
   readonly maxBytes: number;
 }
 
+export interface LaneConfig extends BatchLimits {
+  /** The longest a change waits behind a batch in flight before another batch may go. */
+  readonly maxDelayMs: number;
+  /** First retry delay after a failed batch, doubled per failure up to `retryMaxMs`. */
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+}
+
+/** What a peer still lacks of a service: the ids of changed entries (none: only its meta), or all of it. */
+export type Pending = Set<string> | "whole";
+
+export interface LaneDeps {
+  readonly peer: string;
+  readonly transport: PeerTransport;
+  readonly scheduler: Scheduler;
+  /** The service as it is now; undefined once forgotten. */
+  readonly read: (key: string) => ServiceState | undefined;
+  /** Whether the peer takes whole lists only (it speaks Nacos 1.4), asked when a batch is built. */
+  readonly wholeOnly: () => boolean;
+  readonly onSent: (datums: number, outcome: SyncOutcome) => void;
+  readonly onFailure: (keys: number, failures: number, err: unknown) => void;
+}
+
+interface Batch {
+  readonly datums: ServiceDatum[];
+  /** What the batch carried, handed back into the lane if it fails. */
+  readonly carried: Map<string, Pending>;
+}
+
+const MAX_IN_FLIGHT = 2;
+
+function merge(into: Map<string, Pending>, key: string, what: Pending | Iterable<string>): void {
+  const held = into.get(key);
+  if (held === "whole") return;
+  if (what === "whole") {
+    into.set(key, "whole");
+    return;
+  }
+  const ids = held ?? new Set<string>();
+  for (const id of what) ids.add(id);
+  into.set(key, ids);
+}
+
 export class PeerSyncQueue {
-  private readonly pending = new Set<string>();
-  private sending = false;
+  private pending = new Map<string, Pending>();
+  private inFlight = 0;
+  private lastSentAt = 0;
+  private timer: TimerHandle | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private pausedUntil = 0;
   private closed = false;
-  /** Consecutive failed batches; drives the caller's back-off. */
+  /** Consecutive failed batches; drives the back-off. */
   failures = 0;
 
   constructor(
-    readonly peer: string,
-    private readonly transport: PeerTransport,
-    private readonly read: (key: string) => ServiceDatum | undefined,
-    private readonly limits: BatchLimits,
-    private readonly onFailure: (keys: string[], failures: number, err: unknown) => void,
-    private readonly onSent: (count: number, outcome: SyncOutcome) => void = () => {},
+    private readonly deps: LaneDeps,
+    private readonly config: LaneConfig,
   ) {}
 
-  enqueue(keys: Iterable<string>): void {
-    for (const key of keys) this.pending.add(key);
-    void this.drain();
+  /** Entries of `key` changed (`ids`; empty: only its meta), or the peer needs all of it (`"whole"`). */
+  add(key: string, what: Pending | Iterable<string>): void {
+    if (this.closed) return;
+    merge(this.pending, key, what);
+    this.kick();
   }
 
+  /** Services waiting to be sent. */
   get backlog(): number {
     return this.pending.size;
   }
 
-  /** Nothing queued and nothing in flight. */
+  /** Nothing waiting and nothing in flight. */
   get idle(): boolean {
-    return this.pending.size === 0 && !this.sending;
+    return this.pending.size === 0 && this.inFlight === 0;
+  }
+
+  /** Ends any back-off and sends what waits now (a stopping node's last try). */
+  flushNow(): void {
+    this.pausedUntil = 0;
+    this.kick();
   }
 
   close(): void {
     this.closed = true;
     this.pending.clear();
+    this.timer?.cancel();
   }
 
-  private async drain(): Promise<void> {
-    if (this.sending) return;
-    this.sending = true;
-    try {
-      while (!this.closed && this.pending.size > 0) {
-        const batch = this.takeBatch();
-        if (batch.datums.length === 0) continue;
-        try {
-          const outcome = await this.transport.sync(this.peer, batch.datums);
-          this.failures = 0;
-          this.onSent(batch.datums.length, outcome);
-        } catch (err) {
-          // The peer is unreachable or refused: everything still queued would fail the same way, so all of
-          // it is handed back for one delayed retry instead of hammering the peer key by key.
-          this.failures++;
-          const keys = [...batch.keys, ...this.pending];
-          this.pending.clear();
-          if (!this.closed) this.onFailure(keys, this.failures, err);
-        }
-      }
-    } finally {
-      this.sending = false;
+  /** Sends a batch when the lane may: idle, or its batch in flight for `maxDelayMs` already; else arms a timer. */
+  private kick(): void {
+    if (this.closed || this.pending.size === 0 || this.inFlight >= MAX_IN_FLIGHT) return;
+    const now = this.deps.scheduler.now();
+    const at = Math.max(this.pausedUntil, this.inFlight === 0 ? now : this.lastSentAt + this.config.maxDelayMs);
+    if (at > now) {
+      this.arm(at - now);
+      return;
     }
+    if (this.inFlight === 0) {
+      // Let the rest of this turn's changes join the batch.
+      this.arm(0);
+      return;
+    }
+    this.send();
   }
 
-  private takeBatch(): { keys: string[]; datums: ServiceDatum[] } {
-    const keys: string[] = [];
+  /** One timer per lane, at the earliest time something may be sent. */
+  private arm(delayMs: number): void {
+    const at = this.deps.scheduler.now() + delayMs;
+    if (at >= this.timerAt) return;
+    this.timer?.cancel();
+    this.timerAt = at;
+    this.timer = this.deps.scheduler.schedule(delayMs, () => {
+      this.timer = undefined;
+      this.timerAt = Number.POSITIVE_INFINITY;
+      if (this.deps.scheduler.now() >= this.pausedUntil && this.inFlight < MAX_IN_FLIGHT && this.pending.size > 0) this.send();
+      else this.kick();
+    });
+  }
+
+  private send(): void {
+    const batch = this.takeBatch();
+    if (batch.datums.length === 0) {
+      this.kick();
+      return;
+    }
+    this.inFlight++;
+    this.lastSentAt = this.deps.scheduler.now();
+    void this.deps.transport.sync(this.deps.peer, batch.datums).then(
+      (outcome) => this.settled(batch, outcome, undefined),
+      (err: unknown) => this.settled(batch, undefined, err),
+    );
+    // A burst larger than one batch keeps going while this one is in flight, up to the in-flight limit.
+    if (this.pending.size > 0 && this.inFlight < MAX_IN_FLIGHT) this.kick();
+  }
+
+  private settled(batch: Batch, outcome: SyncOutcome | undefined, err: unknown): void {
+    this.inFlight--;
+    if (this.closed) return;
+    if (outcome !== undefined) {
+      this.failures = 0;
+      this.deps.onSent(batch.datums.length, outcome);
+    } else {
+      // Everything still waiting would fail the same way: the lane pauses, and the batch waits with it.
+      this.failures++;
+      for (const [key, what] of batch.carried) merge(this.pending, key, what);
+      const backoff = Math.min(this.config.retryMaxMs, this.config.retryBaseMs * 2 ** Math.min(this.failures - 1, 16));
+      this.pausedUntil = this.deps.scheduler.now() + backoff;
+      this.deps.onFailure(batch.carried.size, this.failures, err);
+    }
+    this.kick();
+  }
+
+  private takeBatch(): Batch {
     const datums: ServiceDatum[] = [];
+    const carried = new Map<string, Pending>();
     let instances = 0;
     let bytes = 0;
-    const { maxKeys, maxInstances, maxBytes } = this.limits;
-    for (const key of this.pending) {
-      const datum = this.read(key);
-      const size = datum?.instances.length ?? 0;
-      const weight = datum === undefined ? 0 : estimateBytes(datum);
-      const full = datums.length >= maxKeys || instances + size > maxInstances || bytes + weight > maxBytes;
-      if (datums.length > 0 && full) break;
+    const whole = this.deps.wholeOnly();
+    const { maxKeys, maxInstances, maxBytes } = this.config;
+    for (const [key, what] of this.pending) {
+      const service = this.deps.read(key);
+      if (service === undefined) {
+        this.pending.delete(key); // forgotten since it changed: nothing to send
+        continue;
+      }
+      const datum = whole || what === "whole" ? service.snapshot() : delta(service, what);
+      const size = datum.instances.length;
+      const weight = datum.partial === true ? estimateBytes(datum) : service.bytes;
+      if (datums.length > 0 && (datums.length >= maxKeys || instances + size > maxInstances || bytes + weight > maxBytes)) break;
       this.pending.delete(key);
-      keys.push(key);
-      if (datum === undefined) continue; // forgotten since it was queued: nothing to send
+      carried.set(key, what);
       datums.push(datum);
       instances += size;
       bytes += weight;
     }
-    return { keys, datums };
+    return { datums, carried };
   }
+}
+
+/** The entries named, as they are now, with the service's meta: what a peer merges entry by entry. */
+function delta(service: ServiceState, ids: ReadonlySet<string>): ServiceDatum {
+  const entries: InstanceEntry[] = [];
+  for (const id of ids) {
+    const e = service.entry(id);
+    if (e !== undefined) entries.push(e);
+  }
+  return { ...makeDatum(service.key, service.deleted, service.meta, service.metaVersion, entries), partial: true };
 }

@@ -89,6 +89,8 @@ export class Nacos14Transport implements PeerTransport, Nacos14Peers {
   /** One request per batch that fits the peer's body limit; a single datum too large for it is refused. */
   async sync(peer: string, datums: readonly ServiceDatum[]): Promise<SyncOutcome> {
     if (datums.length === 0) return SYNC_ACCEPTED; // 1.4 refuses an empty map
+    // 1.4 takes a list as the whole list: a delta would remove every instance it lacks.
+    if (datums.some((d) => d.partial === true)) throw new PeerError("rejected", peer, "a delta cannot go over the Nacos 1.4 protocol");
     const body = JSON.stringify(encodeDatumMap(datums, this.clock()));
     const bytes = Buffer.byteLength(body);
     if (bytes > this.options.maxBodyBytes) {

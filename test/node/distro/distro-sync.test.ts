@@ -4,27 +4,11 @@ import { estimateBytes } from "../../../src/core/datum-size.js";
 import { silentLog } from "../../../src/core/log.js";
 import { Registry } from "../../../src/core/registry.js";
 import { DEFAULT_SERVICE_META } from "../../../src/core/service-datum.js";
-import { DelayTaskEngine } from "../../../src/node/distro/delay-task-engine.js";
 import { DistroSync } from "../../../src/node/distro/distro-sync.js";
 import { VirtualScheduler } from "../../../src/sim/virtual-scheduler.js";
 import { PeerError, SYNC_ACCEPTED, type PeerTransport } from "../../../src/node/ports.js";
 import type { ServiceDatum } from "../../../src/core/service-datum.js";
 import { stubTransport } from "../../support/fixtures.js";
-
-test("DelayTaskEngine merges a burst into one task due at the first add's time", async () => {
-  const s = new VirtualScheduler(1, 0);
-  const fired: Array<[number, string[]]> = [];
-  const engine = new DelayTaskEngine<string>(s, (keys) => fired.push([s.now(), keys]));
-  engine.add("a", 1000);
-  await s.advance(300);
-  engine.add("a", 1000);
-  engine.add("b", 1000);
-  await s.advance(2000);
-  assert.deepEqual(fired, [
-    [1000, ["a"]],
-    [1300, ["b"]],
-  ]);
-});
 
 interface SentBatch {
   peer: string;
@@ -54,21 +38,31 @@ function registryWith(s: VirtualScheduler, keys: string[]): Registry {
 
 const config = { delayMs: 1000, retryBaseMs: 3000, retryMaxMs: 30_000, maxKeys: 2, maxInstances: 1000, maxBytes: 1 << 20 };
 
-test("sync batches keys per peer, sends current datums, and a slow peer never delays another", async () => {
+function distroSync(s: VirtualScheduler, t: PeerTransport, reg: Registry, over: Partial<typeof config> = {}): DistroSync {
+  return new DistroSync(
+    { scheduler: s, transport: t, read: (k) => reg.service(k), wholeOnly: () => false, log: silentLog },
+    { ...config, ...over },
+  );
+}
+
+test("changes go to every peer at once, in batches; a slow peer never delays another", async () => {
   const s = new VirtualScheduler(1, 0);
   const { t, sent } = fakeTransport(s, (peer) => (peer === "slow" ? 60_000 : "ok"));
   const reg = registryWith(s, ["k1", "k2", "k3"]);
-  const sync = new DistroSync(s, t, (k) => reg.get(k), config, silentLog);
+  const sync = distroSync(s, t, reg);
   sync.setPeers(["fast", "slow"]);
-  for (const k of ["k1", "k2", "k3", "k1"]) sync.syncToAll(k);
-  await s.advance(1500);
+  for (const k of ["k1", "k2", "k3", "k1"]) sync.syncToAll(k, []);
+  await s.advance(100);
   const fast = sent.filter((b) => b.peer === "fast");
   assert.deepEqual(
     fast.map((b) => b.keys),
     [["k1", "k2"], ["k3"]],
     "batches of at most 2 keys, k1 merged",
   );
-  assert.ok(fast.every((b) => b.at === 1000));
+  assert.ok(
+    fast.every((b) => b.at <= 1),
+    "no merge window for an idle peer",
+  );
   assert.equal(sent.filter((b) => b.peer === "slow").length, 0);
   await s.advance(120_000);
   assert.deepEqual(
@@ -83,10 +77,10 @@ test("failed keys retry with back-off while the peer is a member, and stop when 
   let down = true;
   const { t, sent } = fakeTransport(s, () => (down ? "fail" : "ok"));
   const reg = registryWith(s, ["k1"]);
-  const sync = new DistroSync(s, t, (k) => reg.get(k), config, silentLog);
+  const sync = distroSync(s, t, reg);
   sync.setPeers(["p"]);
-  sync.syncToAll("k1");
-  await s.advance(1000 + 3000 + 6000 + 100); // first try, retry after 3 s, then 6 s
+  sync.syncToAll("k1", []);
+  await s.advance(3000 + 6000 + 100); // first try at once, retry after 3 s, then 6 s
   assert.equal(sync.failedBatches, 3);
   down = false;
   await s.advance(12_000);
@@ -96,7 +90,7 @@ test("failed keys retry with back-off while the peer is a member, and stop when 
     "delivered once the peer answers",
   );
   down = true;
-  sync.syncToAll("k1");
+  sync.syncToAll("k1", []);
   await s.advance(1100);
   const failuresBefore = sync.failedBatches;
   sync.setPeers([]);
@@ -111,10 +105,10 @@ test("batches stay within their byte budget, so one sync message stays within th
   const { t, sent } = fakeTransport(s, () => "ok");
   const reg = registryWith(s, ["k1", "k2", "k3", "k4"]);
   const oneDatum = estimateBytes(reg.get("k1")!);
-  const sync = new DistroSync(s, t, (k) => reg.get(k), { ...config, maxKeys: 100, maxBytes: 2 * oneDatum }, silentLog);
+  const sync = distroSync(s, t, reg, { maxKeys: 100, maxBytes: 2 * oneDatum });
   sync.setPeers(["p"]);
-  for (const k of ["k1", "k2", "k3", "k4"]) sync.syncToAll(k);
-  await s.advance(1500);
+  for (const k of ["k1", "k2", "k3", "k4"]) sync.syncToAll(k, []);
+  await s.advance(100);
   assert.deepEqual(
     sent.map((b) => b.keys),
     [
@@ -135,9 +129,9 @@ test("a datum the peer refuses is counted and not retried", async () => {
     },
   });
   const reg = registryWith(s, ["k1"]);
-  const sync = new DistroSync(s, t, (k) => reg.get(k), config, silentLog);
+  const sync = distroSync(s, t, reg);
   sync.setPeers(["p"]);
-  sync.syncToAll("k1");
+  sync.syncToAll("k1", []);
   await s.advance(60_000);
   assert.equal(calls, 1);
   assert.equal(sync.refusedByPeers, 1);
@@ -151,10 +145,10 @@ test("flush sends what waits in the merge window at once, retries failures until
   let flaky = 2;
   const { t, sent } = fakeTransport(s, (peer) => (peer === "down" ? "fail" : peer === "flaky" && flaky-- > 0 ? "fail" : "ok"));
   const reg = registryWith(s, ["k1", "k2"]);
-  const sync = new DistroSync(s, t, (k) => reg.get(k), { ...config, delayMs: 60_000 }, silentLog);
+  const sync = distroSync(s, t, reg, { delayMs: 60_000 });
   sync.setPeers(["up", "flaky", "down"]);
-  sync.syncToAll("k1");
-  sync.syncToAll("k2");
+  sync.syncToAll("k1", []);
+  sync.syncToAll("k2", []);
   const flushed = await s.runUntilSettled(
     sync.flush(5_000, (peer) => peer !== "down"),
     10_000,
@@ -169,9 +163,9 @@ test("flush sends what waits in the merge window at once, retries failures until
         .sort(),
       ["k1", "k2"],
     );
-  const stuck = new DistroSync(s, fakeTransport(s, () => "fail").t, (k) => reg.get(k), config, silentLog);
+  const stuck = distroSync(s, fakeTransport(s, () => "fail").t, reg);
   stuck.setPeers(["p"]);
-  stuck.syncToAll("k1");
+  stuck.syncToAll("k1", []);
   const start = s.now();
   assert.equal(
     await s.runUntilSettled(

@@ -1,131 +1,188 @@
-/** One peer's lane: batches within every limit, one batch in flight, current datums, failures handed back whole. */
+/**
+ * One peer's lane: sends at once when idle and merges while busy, carries only changed entries (whole services
+ * when asked or to a 1.4 peer), keeps every batch within its limits, and pauses with back-off after a failure.
+ */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { estimateBytes } from "../../../src/core/datum-size.js";
+import { identityOf } from "../../../src/core/instance.js";
 import { Registry } from "../../../src/core/registry.js";
-import { DEFAULT_SERVICE_META, type ServiceDatum } from "../../../src/core/service-datum.js";
-import { PeerSyncQueue, type BatchLimits } from "../../../src/node/distro/peer-sync-queue.js";
+import type { ServiceDatum } from "../../../src/core/service-datum.js";
+import { type LaneConfig, PeerSyncQueue } from "../../../src/node/distro/peer-sync-queue.js";
 import { PeerError, SYNC_ACCEPTED } from "../../../src/node/ports.js";
+import { VirtualScheduler } from "../../../src/sim/virtual-scheduler.js";
 import { stubTransport, testInstance } from "../../support/fixtures.js";
 
 const PEER = "127.0.0.2:8848";
+const WIDE: LaneConfig = {
+  maxKeys: 1000,
+  maxInstances: 1_000_000,
+  maxBytes: 1 << 30,
+  maxDelayMs: 1000,
+  retryBaseMs: 3000,
+  retryMaxMs: 30_000,
+};
+const k = (name: string): string => `public##DEFAULT_GROUP@@${name}`;
 
-/** A transport whose sync calls wait until the test releases them, recording what each carried. */
-function heldTransport() {
-  const batches: ServiceDatum[][] = [];
-  const waiting: Array<(fail: boolean) => void> = [];
+interface Sent {
+  readonly at: number;
+  readonly datums: ServiceDatum[];
+}
+
+/** A lane over a real registry and a transport whose calls take `rttMs` of virtual time (or fail). */
+function lane(config: Partial<LaneConfig> = {}, options: { rttMs?: number; wholeOnly?: boolean } = {}) {
+  const scheduler = new VirtualScheduler(1, 0);
+  const registry = new Registry("127.0.0.1:8848", () => scheduler.now());
+  const sent: Sent[] = [];
+  const failures: number[] = [];
+  let failing = false;
   const transport = stubTransport({
-    sync(peer, datums) {
-      batches.push([...datums]);
-      return new Promise((resolve, reject) =>
-        waiting.push((fail) => (fail ? reject(new PeerError("refused", peer, "down")) : resolve(SYNC_ACCEPTED))),
-      );
+    async sync(peer, datums) {
+      sent.push({ at: scheduler.now(), datums: [...datums] });
+      await new Promise<void>((resolve) => scheduler.schedule(options.rttMs ?? 5, resolve));
+      if (failing) throw new PeerError("refused", peer, "down");
+      return SYNC_ACCEPTED;
     },
   });
-  /** Settles the oldest call still waiting, then lets the queue go on. */
-  const settle = async (fail = false): Promise<void> => {
-    waiting.shift()!(fail);
-    for (let i = 0; i < 5; i++) await Promise.resolve();
-  };
-  return { transport, batches, settle, keysOf: (n: number) => batches[n]!.map((d) => d.key) };
-}
-
-function registry(keys: Record<string, number>): Registry {
-  const r = new Registry("self", () => 1_700_000_000_000);
-  for (const [key, instances] of Object.entries(keys)) {
-    const list = Array.from({ length: instances }, (_, i) => testInstance(`192.0.2.${i + 1}`, 80, key.split("##")[1]));
-    r.commit(key, { deleted: false, meta: DEFAULT_SERVICE_META, instances: list });
-  }
-  return r;
-}
-
-const k = (name: string): string => `public##DEFAULT_GROUP@@${name}`;
-const WIDE: BatchLimits = { maxKeys: 1000, maxInstances: 1_000_000, maxBytes: 1 << 30 };
-
-function lane(r: Registry, limits: Partial<BatchLimits> = {}) {
-  const held = heldTransport();
-  const failures: Array<{ keys: string[]; failures: number }> = [];
-  const sent: number[] = [];
   const queue = new PeerSyncQueue(
-    PEER,
-    held.transport,
-    (key) => r.get(key),
-    { ...WIDE, ...limits },
-    (keys, n) => failures.push({ keys, failures: n }),
-    (n) => sent.push(n),
+    {
+      peer: PEER,
+      transport,
+      scheduler,
+      read: (key) => registry.service(key),
+      wholeOnly: () => options.wholeOnly ?? false,
+      onSent: () => {},
+      onFailure: (_keys, n) => failures.push(n),
+    },
+    { ...WIDE, ...config },
   );
-  return { ...held, queue, failures, sent };
+  /** Registers `count` instances into `name` and hands the change to the lane, as the node does. */
+  const write = (name: string, ...ips: string[]): void => {
+    const put = ips.map((ip) => testInstance(ip, 80, `DEFAULT_GROUP@@${name}`));
+    registry.update(k(name), { put });
+    queue.add(
+      k(name),
+      put.map((i) => identityOf(i)),
+    );
+  };
+  return { scheduler, registry, queue, sent, failures, write, fail: (on: boolean) => (failing = on) };
 }
 
-test("a batch closes at whichever limit comes first: keys, instances or estimated bytes", async () => {
-  const r = registry({ [k("a")]: 3, [k("b")]: 3, [k("c")]: 3, [k("d")]: 3 });
-  const bytesOfTwo = estimateBytes(r.get(k("a"))!) * 2;
-  for (const [limits, sizes] of [
-    [{ maxKeys: 3 }, [3, 1]],
-    [{ maxInstances: 7 }, [2, 2]],
-    [{ maxBytes: bytesOfTwo + 1 }, [2, 2]],
-  ] as const) {
-    const l = lane(r, limits);
-    l.queue.enqueue([k("a"), k("b"), k("c"), k("d")]);
-    await l.settle();
-    await l.settle();
-    assert.deepEqual(
-      l.batches.map((b) => b.length),
-      sizes,
-      JSON.stringify(limits),
-    );
-    assert.deepEqual(l.sent, sizes);
-    assert.equal(l.queue.idle, true);
-  }
-});
+const keysOf = (s: Sent): string[] => s.datums.map((d) => d.key);
 
-test("a datum larger than the byte budget on its own still goes, alone", async () => {
-  const r = registry({ [k("big")]: 50, [k("small")]: 1 });
-  const l = lane(r, { maxBytes: 100 });
-  l.queue.enqueue([k("big"), k("small")]);
-  await l.settle();
-  await l.settle();
-  assert.deepEqual([l.keysOf(0), l.keysOf(1)], [[k("big")], [k("small")]]);
-});
-
-test("one batch in flight: keys queued meanwhile (repeats merged) go next, with the datum as it is then", async () => {
-  const r = registry({ [k("a")]: 1, [k("b")]: 1 });
-  const l = lane(r);
-  l.queue.enqueue([k("a")]);
-  l.queue.enqueue([k("a"), k("b"), k("a")]);
-  assert.equal(l.batches.length, 1, "the second enqueue waits for the first batch");
-  assert.equal(l.queue.backlog, 2);
-  r.commit(k("a"), { deleted: false, meta: DEFAULT_SERVICE_META, instances: [] });
-  await l.settle();
-  assert.deepEqual(l.keysOf(1), [k("a"), k("b")]);
-  assert.equal(l.batches[1]![0]!.instances.length, 0, "the current datum, not the one at enqueue time");
-  await l.settle();
+test("an idle lane sends at once, one batch for a burst; a busy lane merges until its batch is answered", async () => {
+  const l = lane({}, { rttMs: 50 });
+  l.write("a", "192.0.2.1");
+  l.write("b", "192.0.2.1");
+  await l.scheduler.advance(1);
+  assert.deepEqual(l.sent.map(keysOf), [[k("a"), k("b")]], "the burst left as one batch, without a merge window");
+  assert.equal(l.sent[0]!.at, 0);
+  l.write("a", "192.0.2.2");
+  l.write("a", "192.0.2.3");
+  l.write("c", "192.0.2.1");
+  await l.scheduler.advance(10);
+  assert.equal(l.sent.length, 1, "nothing more while the first batch is in flight");
+  await l.scheduler.advance(50);
+  assert.deepEqual(l.sent.map(keysOf)[1], [k("a"), k("c")]);
+  assert.equal(l.sent[1]!.at, 50, "the merged batch left when the first was answered");
+  assert.equal(l.queue.idle, false);
+  await l.scheduler.advance(50);
   assert.equal(l.queue.idle, true);
 });
 
-test("a failed batch hands back its keys and everything queued behind it, counting consecutive failures", async () => {
-  const r = registry({ [k("a")]: 1, [k("b")]: 1, [k("c")]: 1 });
-  const l = lane(r, { maxKeys: 1 });
-  l.queue.enqueue([k("a"), k("b"), k("c")]);
-  await l.settle(true);
-  assert.deepEqual(l.failures, [{ keys: [k("a"), k("b"), k("c")], failures: 1 }]);
-  assert.equal(l.queue.idle, true, "nothing left to hammer the peer with");
-  l.queue.enqueue([k("a")]);
-  await l.settle(true);
-  assert.equal(l.failures[1]!.failures, 2);
-  l.queue.enqueue([k("a")]);
-  await l.settle();
-  assert.equal(l.queue.failures, 0, "a success resets the count");
+test("a delta carries only the entries that changed, as they are when sent, with the service's meta", async () => {
+  const l = lane();
+  l.write("a", "192.0.2.1", "192.0.2.2", "192.0.2.3");
+  await l.scheduler.advance(10);
+  l.write("a", "192.0.2.4");
+  l.registry.update(k("a"), { remove: [identityOf(testInstance("192.0.2.4", 80, "DEFAULT_GROUP@@a"))] });
+  await l.scheduler.advance(10);
+  const d = l.sent[1]!.datums[0]!;
+  assert.equal(d.partial, true);
+  assert.deepEqual(
+    d.entries.map((e) => [e.id.split(":")[0], e.instance === undefined]),
+    [["192.0.2.4", true]],
+    "one entry, as it is at send time: removed",
+  );
+  assert.deepEqual(d.metaVersion, l.registry.service(k("a"))!.metaVersion);
 });
 
-test("a key forgotten since it was queued is skipped; a closed lane sends nothing more and reports no failure", async () => {
-  const r = registry({ [k("a")]: 1, [k("b")]: 1 });
-  const l = lane(r);
-  l.queue.enqueue([k("gone"), k("a")]);
-  assert.deepEqual(l.keysOf(0), [k("a")]);
-  l.queue.enqueue([k("b")]);
+test("whole services go when asked, and always to a peer that takes whole lists only", async () => {
+  const asked = lane();
+  asked.write("a", "192.0.2.1", "192.0.2.2");
+  await asked.scheduler.advance(10);
+  asked.queue.add(k("a"), "whole");
+  await asked.scheduler.advance(10);
+  assert.equal(asked.sent[1]!.datums[0]!.partial, undefined);
+  assert.equal(asked.sent[1]!.datums[0]!.entries.length, 2);
+  const legacy = lane({}, { wholeOnly: true });
+  legacy.write("a", "192.0.2.1", "192.0.2.2");
+  await legacy.scheduler.advance(10);
+  legacy.write("a", "192.0.2.3");
+  await legacy.scheduler.advance(10);
+  assert.ok(legacy.sent.every((s) => s.datums.every((d) => d.partial === undefined)));
+  assert.equal(legacy.sent[1]!.datums[0]!.entries.length, 3);
+});
+
+test("a batch closes at whichever limit comes first: services, instances or estimated bytes", async () => {
+  const sizes = async (config: Partial<LaneConfig>): Promise<number[]> => {
+    const l = lane(config);
+    for (const name of ["a", "b", "c", "d"]) l.write(name, "192.0.2.1", "192.0.2.2", "192.0.2.3");
+    await l.scheduler.advance(100);
+    return l.sent.map((s) => s.datums.length);
+  };
+  const probe = lane();
+  probe.write("a", "192.0.2.1", "192.0.2.2", "192.0.2.3");
+  await probe.scheduler.advance(10);
+  const one = estimateBytes(probe.sent[0]!.datums[0]!);
+  assert.deepEqual(await sizes({ maxKeys: 3 }), [3, 1]);
+  assert.deepEqual(await sizes({ maxInstances: 7 }), [2, 2]);
+  assert.deepEqual(await sizes({ maxBytes: 2 * one + 1 }), [2, 2]);
+  assert.deepEqual(await sizes({ maxBytes: 10 }), [1, 1, 1, 1], "a service larger than the budget still goes, alone");
+});
+
+test("a batch in flight longer than the merge window lets a second one go, never more", async () => {
+  const l = lane({ maxDelayMs: 100 }, { rttMs: 10_000 });
+  l.write("a", "192.0.2.1");
+  await l.scheduler.advance(1);
+  l.write("b", "192.0.2.1");
+  await l.scheduler.advance(98);
+  assert.equal(l.sent.length, 1);
+  await l.scheduler.advance(2);
+  assert.equal(l.sent.length, 2, "b waited one merge window, not the whole round trip");
+  l.write("c", "192.0.2.1");
+  await l.scheduler.advance(5_000);
+  assert.equal(l.sent.length, 2, "two in flight at most");
+});
+
+test("a failure keeps the batch in the lane and pauses it with doubling back-off; a success resets it", async () => {
+  const l = lane({ retryBaseMs: 1000 });
+  l.fail(true);
+  l.write("a", "192.0.2.1");
+  await l.scheduler.advance(10);
+  l.write("b", "192.0.2.1");
+  await l.scheduler.advance(900);
+  assert.equal(l.sent.length, 1, "paused: b waits with a");
+  await l.scheduler.advance(200);
+  assert.deepEqual(l.sent.map(keysOf)[1], [k("a"), k("b")], "the retry carries what failed and what came since");
+  await l.scheduler.advance(1_800);
+  assert.equal(l.sent.length, 2, "the second pause is twice as long");
+  l.fail(false);
+  await l.scheduler.advance(200);
+  assert.deepEqual(l.failures, [1, 2]);
+  assert.equal(l.queue.idle, true);
+  assert.equal(l.queue.failures, 0);
+});
+
+test("a forgotten service is skipped; a closed lane sends nothing more", async () => {
+  const l = lane();
+  l.write("a", "192.0.2.1");
+  l.registry.forget(k("a"));
+  l.write("b", "192.0.2.1");
+  await l.scheduler.advance(10);
+  assert.deepEqual(l.sent.map(keysOf), [[k("b")]]);
+  l.write("c", "192.0.2.1");
   l.queue.close();
-  await l.settle(true);
-  assert.equal(l.batches.length, 1);
-  assert.deepEqual(l.failures, []);
+  await l.scheduler.advance(100);
+  assert.equal(l.sent.length, 1);
 });
