@@ -1,6 +1,6 @@
 /**
  * UDP push to Nacos 1.x subscribers, as 1.4's PushService: every registry change of a service (local or
- * replicated) leaves, after a short coalescing window, as one datagram per subscriber carrying the same
+ * replicated) leaves at once, or merged with the others of a burst, as one datagram per subscriber carrying the same
  * `instance/list` answer a poll would get; each push waits for its ack, is resent once, then counts as
  * failed. Subscribers that stop polling are dropped. Sends never wait for a receiver, so a slow or dead
  * subscriber cannot delay anyone else. All timing comes from the Scheduler; the network is a PushChannel.
@@ -18,7 +18,10 @@ import type { PushSubscriptions, Subscriber } from "./subscriber.js";
 import { getOrCreate } from "../core/memo.js";
 
 export interface PushConfig {
-  /** Changes to one service within this window leave as one push (1.4: 1000 ms). */
+  /**
+   * A change to a service not pushed within this window leaves at once; changes inside the window after a
+   * push leave together when it closes, so a burst costs one push per window (1.4 always waits 1000 ms).
+   */
   readonly coalesceWindowMs: number;
   /** How long a push waits for its ack before it is resent (1.4: 10 s). */
   readonly ackTimeoutMs: number;
@@ -102,6 +105,8 @@ export class PushService implements PushSubscriptions {
   private readonly subscriptions = new Map<string, Map<string, Subscription>>();
   /** At most one scheduled push per service key: that is what coalesces changes. */
   private readonly scheduledPushes = new Map<string, TimerHandle>();
+  /** When each service was last pushed, while that is within the coalescing window. */
+  private readonly lastPushedAt = new Map<string, number>();
   private readonly awaitingAck = new Map<string, PendingAck>();
   /** Unacknowledged pushes per target (ip,port): acks from anywhere else are not even read. */
   private readonly awaitingFrom = new Map<string, number>();
@@ -203,6 +208,7 @@ export class PushService implements PushSubscriptions {
     for (const timer of this.scheduledPushes.values()) timer.cancel();
     for (const pending of this.awaitingAck.values()) pending.timer?.cancel();
     this.scheduledPushes.clear();
+    this.lastPushedAt.clear();
     this.awaitingAck.clear();
     this.awaitingFrom.clear();
     this.subscriptions.clear();
@@ -211,15 +217,19 @@ export class PushService implements PushSubscriptions {
 
   private serviceChanged(key: string): void {
     if (this.closed || !this.subscriptions.has(key) || this.scheduledPushes.has(key)) return;
+    const last = this.lastPushedAt.get(key);
+    const delay = last === undefined ? 0 : Math.max(0, last + this.config.coalesceWindowMs - this.scheduler.now());
+    // Even "at once" waits for the end of this turn, so the changes of one burst leave as one push.
     this.scheduledPushes.set(
       key,
-      this.scheduler.schedule(this.config.coalesceWindowMs, () => this.pushService(key)),
+      this.scheduler.schedule(delay, () => this.pushService(key)),
     );
   }
 
   private pushService(key: string): void {
     this.scheduledPushes.delete(key);
     if (!this.switches.pushEnabled) return;
+    this.lastPushedAt.set(key, this.scheduler.now());
     const service = this.registry.service(key);
     const now = this.scheduler.now();
     // Subscribers asking the same question share one answer: build (and checksum) each distinct view once.
@@ -366,5 +376,6 @@ export class PushService implements PushSubscriptions {
     for (const key of [...this.subscriptions.keys()]) this.liveSubscriptions(key);
     const now = this.scheduler.now();
     for (const [target, until] of this.mutedUntil) if (until <= now) this.mutedUntil.delete(target);
+    for (const [key, at] of this.lastPushedAt) if (at + this.config.coalesceWindowMs <= now) this.lastPushedAt.delete(key);
   }
 }

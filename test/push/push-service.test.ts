@@ -25,6 +25,9 @@ function setup(config: Partial<PushConfig> = {}) {
   return { scheduler, registry, switches, channel, push, write };
 }
 
+/** When a pushed answer was built: its own `lastRefTime`. */
+const builtAt = (data: string): number => (JSON.parse(data) as { lastRefTime: number }).lastRefTime;
+
 /** What a poll by `s` at `now` would have answered, with the push poll period. */
 function expectedData(datum: ServiceDatum | undefined, s: Subscriber, now: number, groupedNames = true): string {
   const query: ListQuery = {
@@ -39,44 +42,37 @@ function expectedData(datum: ServiceDatum | undefined, s: Subscriber, now: numbe
   return JSON.stringify(buildListView(datum, query));
 }
 
-test("changes inside the window leave as one push per subscriber, carrying the latest data", async () => {
+test("a change to a quiet service is pushed at once; a burst after it leaves as one push when the window closes", async () => {
   const { scheduler, registry, channel, push, write } = setup();
   const a = subscriber(5001);
   const b = subscriber(5002, { clusters: "DEFAULT" });
-  write(instance("192.0.2.101", 80));
   push.subscribe(a);
   push.subscribe(b);
+  write(instance("192.0.2.101", 80));
   write(instance("192.0.2.101", 80), instance("192.0.2.102", 80));
+  await scheduler.advance(0);
+  assert.equal(channel.sent.length, 2, "one push per subscriber for the changes of one turn, with no wait");
   await scheduler.advance(300);
   write(instance("192.0.2.102", 80));
   await scheduler.advance(300);
   write(instance("192.0.2.103", 80));
-  await scheduler.advance(400);
-  assert.equal(channel.sent.length, 2);
-  assert.equal(channel.sentTo("127.0.0.1", 5001).length, 1);
-  assert.equal(channel.sentTo("127.0.0.1", 5002).length, 1);
-  const toA = channel.sentTo("127.0.0.1", 5001)[0]!.push;
+  await scheduler.advance(399);
+  assert.equal(channel.sent.length, 2, "changes after a push wait for the window");
+  await scheduler.advance(1);
+  assert.equal(channel.sent.length, 4);
+  const toA = channel.sentTo("127.0.0.1", 5001)[1]!.push;
   assert.equal(toA.type, "dom");
-  assert.equal(toA.data, expectedData(registry.get(KEY), a, scheduler.now()));
+  assert.equal(toA.data, expectedData(registry.get(KEY), a, builtAt(toA.data)));
   assert.deepEqual(
     (JSON.parse(toA.data) as { hosts: Array<{ ip: string }> }).hosts.map((h) => h.ip),
     ["192.0.2.103"],
+    "the burst left as one push carrying the latest data",
   );
   await scheduler.advance(5_000);
-  assert.equal(channel.sent.length, 2, "nothing changed after the push, so nothing more is sent");
-  push.close();
-});
-
-test("a push leaves when the window closes, not before", async () => {
-  const { scheduler, channel, push, write } = await oneWrite(999);
-  assert.equal(channel.sent.length, 0);
-  await scheduler.advance(1);
-  assert.equal(channel.sent.length, 1);
-  write(instance("192.0.2.102", 80));
-  await scheduler.advance(999);
-  assert.equal(channel.sent.length, 1, "a second change opens a new window");
-  await scheduler.advance(1);
-  assert.equal(channel.sent.length, 2);
+  assert.equal(channel.sent.length, 4, "nothing changed after the push, so nothing more is sent");
+  write(instance("192.0.2.104", 80));
+  await scheduler.advance(0);
+  assert.equal(channel.sent.length, 6, "quiet again: the next change leaves at once");
   push.close();
 });
 
@@ -101,7 +97,7 @@ test("how one push ends, by what the subscriber and the network do", async () =>
     },
     {
       what: "the resend acked: settled",
-      ackAt: 11_000,
+      ackAt: 10_000,
       ack: (c) => c.ack(c.sent[1]!),
       expect: { sent: 2, acked: 1, retried: 1, failed: 0, sendErrors: 0 },
     },
@@ -131,7 +127,7 @@ test("how one push ends, by what the subscriber and the network do", async () =>
 });
 
 test("an unacknowledged push is resent exactly once after the ack timeout, then counted as failed", async () => {
-  const { scheduler, channel, push } = await oneWrite(1_000);
+  const { scheduler, channel, push } = await oneWrite(0);
   assert.equal(channel.sent.length, 1);
   await scheduler.advance(9_999);
   assert.equal(channel.sent.length, 1, "no resend before the ack timeout");
@@ -221,7 +217,7 @@ test("small answers go out as plain JSON, answers of 1 KB or more gzipped; data 
   const small = channel.sent[0]!;
   assert.equal(isGzip(small.datagram), false);
   assert.ok(small.datagram.length < 1024);
-  assert.equal(small.push.data, expectedData(registry.get(KEY), s, scheduler.now()));
+  assert.equal(small.push.data, expectedData(registry.get(KEY), s, builtAt(small.push.data)));
 
   const many = Array.from({ length: 40 }, (_, i) => instance(`10.2.0.${i}`, 8080, { metadata: { zone: `z${i % 3}` } }));
   write(...many);
@@ -229,7 +225,7 @@ test("small answers go out as plain JSON, answers of 1 KB or more gzipped; data 
   const large = channel.sent[1]!;
   assert.equal(isGzip(large.datagram), true);
   assert.ok(Buffer.from(JSON.stringify(large.push)).length >= 1024);
-  assert.equal(large.push.data, expectedData(registry.get(KEY), s, scheduler.now()));
+  assert.equal(large.push.data, expectedData(registry.get(KEY), s, builtAt(large.push.data)));
   push.close();
 });
 
@@ -274,7 +270,7 @@ test("replicated changes (registry.apply from a peer) are pushed too", async () 
   assert.equal(registry.apply(peer.get(KEY)!), "applied");
   await scheduler.advance(1_000);
   assert.equal(channel.sent.length, 1);
-  assert.equal(channel.sent[0]!.push.data, expectedData(registry.get(KEY), s, scheduler.now()));
+  assert.equal(channel.sent[0]!.push.data, expectedData(registry.get(KEY), s, builtAt(channel.sent[0]!.push.data)));
   assert.equal((JSON.parse(channel.sent[0]!.push.data) as { hosts: unknown[] }).hosts.length, 1);
   registry.forget(KEY);
   await scheduler.advance(1_000);
@@ -322,7 +318,10 @@ test("agents: grouped names for Java ≥ 1.0.0, bare names for others, no push b
   const dom = (port: number): string => (JSON.parse(channel.sentTo("127.0.0.1", port)[0]!.push.data) as { dom: string }).dom;
   assert.equal(dom(5001), "DEFAULT_GROUP@@orders");
   assert.equal(dom(5002), "orders");
-  assert.equal(channel.sentTo("127.0.0.1", 5002)[0]!.push.data, expectedData(registry.get(KEY), go, scheduler.now(), false));
+  assert.equal(
+    channel.sentTo("127.0.0.1", 5002)[0]!.push.data,
+    expectedData(registry.get(KEY), go, builtAt(channel.sentTo("127.0.0.1", 5002)[0]!.push.data), false),
+  );
   push.close();
 });
 
@@ -354,10 +353,10 @@ test("subscribers are keyed by clusters, address and agent; a repeat only refres
 test("a newer push replaces an unacknowledged older one, whose resend would roll the client back", async () => {
   const { scheduler, channel, push, write } = await oneWrite(6_000);
   write(instance("192.0.2.102", 80));
-  await scheduler.advance(1_000);
+  await scheduler.advance(0);
   assert.equal(channel.sent.length, 2);
   await scheduler.advance(9_999);
-  assert.equal(channel.sent.length, 2, "the older push's resend (due at 11 s) was cancelled");
+  assert.equal(channel.sent.length, 2, "the older push's resend (due at 10 s) was cancelled");
   await scheduler.advance(1);
   assert.equal(channel.sent.length, 3, "only the newer push is resent, 10 s after it was sent");
   assert.deepEqual(channel.sent[2]!.datagram, channel.sent[1]!.datagram);
