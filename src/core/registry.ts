@@ -5,6 +5,7 @@
 import { entryBytes, metaBytes } from "./datum-size.js";
 import { badRequest } from "./errors.js";
 import { identityOf, type Instance } from "./instance.js";
+import { Interner } from "./interner.js";
 import { getOrCreate } from "./memo.js";
 import { parseServiceKey } from "./naming.js";
 import {
@@ -112,6 +113,7 @@ export class Registry implements RegistryView {
   /** Keys whose service holds tombstones: the only ones a purge visits. */
   private readonly withTombstones = new Set<string>();
   private readonly listeners: RegistryListener[] = [];
+  private readonly interner = new Interner();
   private liveInstances = 0;
   /** Highest version counter issued or seen: the hybrid logical clock. */
   private hlc = 0;
@@ -370,7 +372,10 @@ export class Registry implements RegistryView {
     const sizeBefore = record.size;
     const entries: EntryChange[] = [];
     if (plan.meta !== undefined) record.setMeta(plan.meta.deleted, plan.meta.meta, plan.meta.metaVersion);
-    for (const after of plan.entries) entries.push({ before: record.put(after), after });
+    for (const planned of plan.entries) {
+      const after = this.interner.entry(planned);
+      entries.push({ before: record.put(after), after });
+    }
     if (record.tombstones > 0) this.withTombstones.add(key);
     else this.withTombstones.delete(key);
     this.index(key, wasLive, sizeBefore, !record.deleted, record.size);

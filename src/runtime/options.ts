@@ -377,6 +377,8 @@ const FIXED = {
   /** Keys and instances per sync batch (1.4: batchSyncKeyCount 1000). */
   syncMaxKeys: 1000,
   syncMaxInstances: 20_000,
+  /** The least time between two sync batches to one quiet peer: at most 200 calls a second per peer. */
+  syncMinIntervalMs: 5,
   /** Retries of a failed sync back off up to this (or the first retry delay, if larger). */
   syncRetryMaxMs: 30_000,
   verifyBuckets: 64,
@@ -424,6 +426,7 @@ export function nodeConfigOf(c: RuntimeConfig, version: string): NodeConfig {
         delayMs: c.syncDelayMs,
         retryBaseMs: c.syncRetryMs,
         retryMaxMs: Math.max(FIXED.syncRetryMaxMs, c.syncRetryMs),
+        minIntervalMs: Math.min(FIXED.syncMinIntervalMs, c.syncDelayMs),
         maxKeys: FIXED.syncMaxKeys,
         maxInstances: FIXED.syncMaxInstances,
         maxBytes: budget,

@@ -18,6 +18,7 @@ const systemResolver: HostResolver = async (host) => (await lookup(host, { all: 
 function sameIp(a: string, b: string): boolean {
   const x = plainIp(a);
   const y = plainIp(b);
+  if (x === y) return isIP(x) !== 0;
   const family = isIP(x);
   if (family === 0 || family !== isIP(y)) return false;
   const list = new BlockList();

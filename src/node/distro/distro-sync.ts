@@ -16,6 +16,8 @@ export interface SyncConfig extends BatchLimits {
    * lane sends at once; a busy one merges changes for one round trip, at most this long.
    */
   readonly delayMs: number;
+  /** The least time between two batches to one quiet peer. */
+  readonly minIntervalMs: number;
   /** First retry delay after a failed batch (1.4: 5000 ms fixed; here doubled per failure up to the max). */
   readonly retryBaseMs: number;
   readonly retryMaxMs: number;
@@ -103,7 +105,7 @@ export class DistroSync {
     let lane = this.lanes.get(peer);
     if (lane === undefined) {
       const { scheduler, transport, read, wholeOnly } = this.deps;
-      const { delayMs, retryBaseMs, retryMaxMs, maxKeys, maxInstances, maxBytes } = this.config;
+      const { delayMs, minIntervalMs, retryBaseMs, retryMaxMs, maxKeys, maxInstances, maxBytes } = this.config;
       lane = new PeerSyncQueue(
         {
           peer,
@@ -114,7 +116,7 @@ export class DistroSync {
           onSent: (n, outcome) => this.sent(peer, n, outcome),
           onFailure: (keys, failures, err) => this.failed(peer, keys, failures, err),
         },
-        { maxDelayMs: delayMs, retryBaseMs, retryMaxMs, maxKeys, maxInstances, maxBytes },
+        { maxDelayMs: delayMs, minIntervalMs, retryBaseMs, retryMaxMs, maxKeys, maxInstances, maxBytes },
       );
       this.lanes.set(peer, lane);
     }

@@ -2,10 +2,10 @@
  * The worker queue of one peer (Nacos's ExecuteEngine, one lane per target). It holds what the peer has not
  * yet acknowledged — per service, the entries that changed, or the whole service — and sends it in batches:
  *
- * - **An adaptive merge window.** An idle lane sends a change at once (within the same turn of the event loop,
- *   so a burst still leaves as one batch); while a batch is in flight, changes merge into the next one, so a
- *   busy lane sends one batch per round trip. A batch in flight for longer than `maxDelayMs` lets a second
- *   one go, so no change waits longer than that behind a slow peer.
+ * - **An adaptive merge window.** An idle lane sends a change at once (at the end of the current turn, so a
+ *   burst still leaves as one batch, and at most one batch per `minIntervalMs`); while a batch is in flight,
+ *   changes merge into the next one, so a busy lane sends one batch per round trip. A batch in flight for
+ *   longer than `maxDelayMs` lets a second one go, so no change waits longer than that behind a slow peer.
  * - **Deltas.** Only the entries that changed since the peer last acknowledged go, read at send time (so a
  *   key written many times is sent once, as it is now); whole services only when asked (verify repairs) or
  *   when the peer takes whole lists only (Nacos 1.4).
@@ -27,6 +27,8 @@ export interface BatchLimits {
 }
 
 export interface LaneConfig extends BatchLimits {
+  /** The least time between two batches an idle lane starts: what bounds calls per second to a quiet peer. */
+  readonly minIntervalMs: number;
   /** The longest a change waits behind a batch in flight before another batch may go. */
   readonly maxDelayMs: number;
   /** First retry delay after a failed batch, doubled per failure up to `retryMaxMs`. */
@@ -72,7 +74,7 @@ function merge(into: Map<string, Pending>, key: string, what: Pending | Iterable
 export class PeerSyncQueue {
   private pending = new Map<string, Pending>();
   private inFlight = 0;
-  private lastSentAt = 0;
+  private lastSentAt = Number.NEGATIVE_INFINITY;
   private timer: TimerHandle | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   private pausedUntil = 0;
@@ -124,8 +126,8 @@ export class PeerSyncQueue {
       return;
     }
     if (this.inFlight === 0) {
-      // Let the rest of this turn's changes join the batch.
-      this.arm(0);
+      // Let the rest of this turn's changes (and of the minimum interval) join the batch.
+      this.arm(Math.max(0, this.lastSentAt + this.config.minIntervalMs - now));
       return;
     }
     this.send();

@@ -19,6 +19,7 @@ import {
 } from "../../node/ports.js";
 import {
   DistroService,
+  ForwardBatchRequestSchema,
   ForwardRequestSchema,
   QueryRequestSchema,
   SnapshotRequestSchema,
@@ -27,7 +28,7 @@ import {
   type SnapshotResponse,
 } from "../../../gen/nacos/cluster/v1/distro_pb.js";
 import { MemberService, ReportRequestSchema } from "../../../gen/nacos/cluster/v1/member_pb.js";
-import { channelOptions, DEFAULT_CONNECTION_SETTINGS, type ConnectionSettings } from "./connection-settings.js";
+import { channelOptions, DEFAULT_CONNECTION_SETTINGS, MESSAGE_OVERHEAD_BYTES, type ConnectionSettings } from "./connection-settings.js";
 import { decodeDatums, encodeDatum } from "./codecs/datum.js";
 import { decodeChunk, decodeVerifyReply, encodeVerify } from "./codecs/distro.js";
 import { InvalidMessageError } from "./codecs/invalid.js";
@@ -36,6 +37,13 @@ import { callMetadata } from "./metadata.js";
 import { makeClientConstructor, unary, type ServiceClient } from "./service-adapter.js";
 import { decodeOutcome, encodeWrite } from "./codecs/write.js";
 import { withIdleTimeout } from "../idle-timeout.js";
+import { ForwardBatcher } from "./forward-batcher.js";
+
+/** Writes per ForwardBatch call: enough to carry a busy member's round trip, few enough to answer quickly. */
+const FORWARD_BATCH_WRITES = 256;
+
+/** An upper bound on a write's encoded size: its JSON, which is longer than its protobuf. */
+const estimateWriteBytes = (write: ClientWrite): number => Buffer.byteLength(JSON.stringify(write)) + 16;
 
 export interface ClientTls {
   /** PEM CA that signed the peers' server certificates. */
@@ -95,11 +103,14 @@ function toPeerError(peer: string, err: unknown): PeerError {
 
 export class GrpcPeerTransport implements PeerTransport {
   private readonly clients = new Map<string, PeerClients>();
+  private readonly batchers = new Map<string, ForwardBatcher>();
+  private readonly unbatched = new Set<string>();
   private readonly credentials: grpc.ChannelCredentials;
   private readonly channelOptions: grpc.ChannelOptions;
   private readonly timeoutMs: number;
   private readonly forwardTimeoutMs: number;
   private readonly snapshotIdleMs: number;
+  private readonly messageBudget: number;
   private closed = false;
 
   constructor(private readonly options: GrpcPeerTransportOptions) {
@@ -114,6 +125,7 @@ export class GrpcPeerTransport implements PeerTransport {
     this.timeoutMs = options.timeoutMs ?? 3_000;
     this.forwardTimeoutMs = options.forwardTimeoutMs ?? this.timeoutMs;
     this.snapshotIdleMs = options.snapshotIdleMs ?? 10_000;
+    this.messageBudget = options.connection.maxMessageBytes - MESSAGE_OVERHEAD_BYTES;
   }
 
   async sync(peer: string, datums: readonly ServiceDatum[]): Promise<SyncOutcome> {
@@ -155,7 +167,38 @@ export class GrpcPeerTransport implements PeerTransport {
     );
   }
 
-  async forward(peer: string, write: ClientWrite): Promise<ForwardOutcome> {
+  /** Forwards go in batches per member (ForwardBatch); to a member without it, one call per write. */
+  forward(peer: string, write: ClientWrite): Promise<ForwardOutcome> {
+    if (this.unbatched.has(peer)) return this.forwardOne(peer, write);
+    let batcher = this.batchers.get(peer);
+    if (batcher === undefined) {
+      const limits = { maxWrites: FORWARD_BATCH_WRITES, maxInFlight: 2, maxBytes: this.messageBudget / 2 };
+      batcher = new ForwardBatcher((writes) => this.forwardBatch(peer, writes), limits, estimateWriteBytes);
+      this.batchers.set(peer, batcher);
+    }
+    return batcher.submit(write);
+  }
+
+  private async forwardBatch(peer: string, writes: readonly ClientWrite[]): Promise<ForwardOutcome[]> {
+    const request = create(ForwardBatchRequestSchema, { writes: writes.map((w) => ({ write: encodeWrite(w) })) });
+    const outcomes = await this.call(peer, this.forwardTimeoutMs, async ({ distro }, metadata, options) => {
+      const response = await unary(distro.forwardBatch, distro, request, metadata, options).catch((err: unknown) => {
+        if ((err as Partial<grpc.ServiceError>).code === grpc.status.UNIMPLEMENTED) return undefined;
+        throw err;
+      });
+      if (response === undefined) return undefined;
+      if (response.outcomes.length !== writes.length) {
+        throw new InvalidMessageError("outcomes", `holds ${response.outcomes.length} answers for ${writes.length} writes`);
+      }
+      return response.outcomes.map((o, i) => decodeOutcome(o, `outcomes[${i}]`));
+    });
+    if (outcomes !== undefined) return outcomes;
+    // A member running an older ts-nacos: one Forward per write from now on.
+    this.unbatched.add(peer);
+    return Promise.all(writes.map((w) => this.forwardOne(peer, w)));
+  }
+
+  private async forwardOne(peer: string, write: ClientWrite): Promise<ForwardOutcome> {
     const request = create(ForwardRequestSchema, { write: encodeWrite(write) });
     return this.call(peer, this.forwardTimeoutMs, async ({ distro }, metadata, options) =>
       decodeOutcome(await unary(distro.forward, distro, request, metadata, options), "response"),
@@ -195,6 +238,7 @@ export class GrpcPeerTransport implements PeerTransport {
   forget(peer: string): void {
     this.clients.get(peer)?.channel.close();
     this.clients.delete(peer);
+    this.unbatched.delete(peer);
   }
 
   close(): void {

@@ -18,6 +18,7 @@ import { BusyError, NotReadyError, type PeerHandler, type SnapshotChunk } from "
 import { PeerIdentity } from "../peer-identity.js";
 import {
   DistroService,
+  ForwardBatchResponseSchema,
   ForwardResponseSchema,
   QueryResponseSchema,
   SnapshotResponseSchema,
@@ -227,6 +228,15 @@ export class GrpcPeerServer {
       forward: this.unary("forward", async (request) => {
         const write = decodeWrite(request.write, "write");
         return create(ForwardResponseSchema, encodeOutcome(await h.onForward(write)));
+      }),
+      forwardBatch: this.unary("forwardBatch", async (request) => {
+        // Every write is decoded before any runs: an invalid one refuses the whole call and changes nothing.
+        const writes = atMost(request.writes, LIMITS.writesPerForwardBatch, "writes").map((w, n) =>
+          decodeWrite(w.write, `writes[${n}].write`),
+        );
+        const outcomes = [];
+        for (const write of writes) outcomes.push(encodeOutcome(await h.onForward(write)));
+        return create(ForwardBatchResponseSchema, { outcomes });
       }),
       snapshot: (call) => void this.streamSnapshot(call),
     };

@@ -19,6 +19,7 @@ const WIDE: LaneConfig = {
   maxInstances: 1_000_000,
   maxBytes: 1 << 30,
   maxDelayMs: 1000,
+  minIntervalMs: 0,
   retryBaseMs: 3000,
   retryMaxMs: 30_000,
 };
@@ -185,4 +186,18 @@ test("a forgotten service is skipped; a closed lane sends nothing more", async (
   l.queue.close();
   await l.scheduler.advance(100);
   assert.equal(l.sent.length, 1);
+});
+
+test("a quiet lane starts at most one batch per minimum interval", async () => {
+  const l = lane({ minIntervalMs: 20 }, { rttMs: 1 });
+  l.write("a", "192.0.2.1");
+  await l.scheduler.advance(5);
+  l.write("b", "192.0.2.1");
+  await l.scheduler.advance(10);
+  assert.equal(l.sent.length, 1, "answered at 1 ms, but the next batch waits for the interval");
+  await l.scheduler.advance(5);
+  assert.deepEqual(
+    l.sent.map((s) => s.at),
+    [0, 20],
+  );
 });

@@ -22,7 +22,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file nacos/cluster/v1/distro.proto.
  */
 export const file_nacos_cluster_v1_distro: GenFile = /*@__PURE__*/
-  fileDesc("Ch1uYWNvcy9jbHVzdGVyL3YxL2Rpc3Ryby5wcm90bxIQbmFjb3MuY2x1c3Rlci52MSI9CgtTeW5jUmVxdWVzdBIuCgZkYXR1bXMYASADKAsyHi5uYWNvcy5jbHVzdGVyLnYxLlNlcnZpY2VEYXR1bSI/CgxTeW5jUmVzcG9uc2USLwoHcmVmdXNlZBgBIAMoCzIeLm5hY29zLmNsdXN0ZXIudjEuUmVmdXNlZERhdHVtIisKDFJlZnVzZWREYXR1bRILCgNrZXkYASABKAkSDgoGcmVhc29uGAIgASgJIioKC0RpZ2VzdEVudHJ5EgsKA2tleRgBIAEoCRIOCgZkaWdlc3QYAiABKAkiJgoNVmVyaWZ5U3VtbWFyeRIVCg1idWNrZXRfaGFzaGVzGAEgAygJIk8KDFZlcmlmeURldGFpbBIPCgdidWNrZXRzGAEgAygNEi4KB2VudHJpZXMYAiADKAsyHS5uYWNvcy5jbHVzdGVyLnYxLkRpZ2VzdEVudHJ5Ir4BCg1WZXJpZnlSZXF1ZXN0EhEKCXZpZXdfaGFzaBgBIAEoCRIVCg1wdXJnZV9ob3Jpem9uGAIgASgDEhQKDGJ1Y2tldF9jb3VudBgDIAEoDRIyCgdzdW1tYXJ5GAQgASgLMh8ubmFjb3MuY2x1c3Rlci52MS5WZXJpZnlTdW1tYXJ5SAASMAoGZGV0YWlsGAUgASgLMh4ubmFjb3MuY2x1c3Rlci52MS5WZXJpZnlEZXRhaWxIAEIHCgVyb3VuZCIsCg5WZXJpZnlSZXNwb25zZRIaChJtaXNtYXRjaGVkX2J1Y2tldHMYASADKA0iHAoMUXVlcnlSZXF1ZXN0EgwKBGtleXMYASADKAkiVAoNUXVlcnlSZXNwb25zZRIuCgZkYXR1bXMYASADKAsyHi5uYWNvcy5jbHVzdGVyLnYxLlNlcnZpY2VEYXR1bRITCgt1bnNlbnRfa2V5cxgCIAMoCSInCg9TbmFwc2hvdFJlcXVlc3QSFAoMcmVzdW1lX2FmdGVyGAEgASgJIoUBChBTbmFwc2hvdFJlc3BvbnNlEi4KBmRhdHVtcxgBIAMoCzIeLm5hY29zLmNsdXN0ZXIudjEuU2VydmljZURhdHVtEhIKCnRvdGFsX2tleXMYAiABKAQSFwoPdG90YWxfaW5zdGFuY2VzGAMgASgEEhQKDHJlc3VtZV90b2tlbhgEIAEoCSI+Cg5Gb3J3YXJkUmVxdWVzdBIsCgV3cml0ZRgBIAEoCzIdLm5hY29zLmNsdXN0ZXIudjEuQ2xpZW50V3JpdGUigAEKD0ZvcndhcmRSZXNwb25zZRIvCgZyZXN1bHQYASABKAsyHS5uYWNvcy5jbHVzdGVyLnYxLldyaXRlUmVzdWx0SAASMQoHcmVmdXNhbBgCIAEoCzIeLm5hY29zLmNsdXN0ZXIudjEuV3JpdGVSZWZ1c2FsSABCCQoHb3V0Y29tZTKSAwoNRGlzdHJvU2VydmljZRJFCgRTeW5jEh0ubmFjb3MuY2x1c3Rlci52MS5TeW5jUmVxdWVzdBoeLm5hY29zLmNsdXN0ZXIudjEuU3luY1Jlc3BvbnNlEksKBlZlcmlmeRIfLm5hY29zLmNsdXN0ZXIudjEuVmVyaWZ5UmVxdWVzdBogLm5hY29zLmNsdXN0ZXIudjEuVmVyaWZ5UmVzcG9uc2USSAoFUXVlcnkSHi5uYWNvcy5jbHVzdGVyLnYxLlF1ZXJ5UmVxdWVzdBofLm5hY29zLmNsdXN0ZXIudjEuUXVlcnlSZXNwb25zZRJTCghTbmFwc2hvdBIhLm5hY29zLmNsdXN0ZXIudjEuU25hcHNob3RSZXF1ZXN0GiIubmFjb3MuY2x1c3Rlci52MS5TbmFwc2hvdFJlc3BvbnNlMAESTgoHRm9yd2FyZBIgLm5hY29zLmNsdXN0ZXIudjEuRm9yd2FyZFJlcXVlc3QaIS5uYWNvcy5jbHVzdGVyLnYxLkZvcndhcmRSZXNwb25zZWIGcHJvdG8z", [file_nacos_cluster_v1_datum, file_nacos_cluster_v1_write]);
+  fileDesc("Ch1uYWNvcy9jbHVzdGVyL3YxL2Rpc3Ryby5wcm90bxIQbmFjb3MuY2x1c3Rlci52MSI9CgtTeW5jUmVxdWVzdBIuCgZkYXR1bXMYASADKAsyHi5uYWNvcy5jbHVzdGVyLnYxLlNlcnZpY2VEYXR1bSI/CgxTeW5jUmVzcG9uc2USLwoHcmVmdXNlZBgBIAMoCzIeLm5hY29zLmNsdXN0ZXIudjEuUmVmdXNlZERhdHVtIisKDFJlZnVzZWREYXR1bRILCgNrZXkYASABKAkSDgoGcmVhc29uGAIgASgJIioKC0RpZ2VzdEVudHJ5EgsKA2tleRgBIAEoCRIOCgZkaWdlc3QYAiABKAkiJgoNVmVyaWZ5U3VtbWFyeRIVCg1idWNrZXRfaGFzaGVzGAEgAygJIk8KDFZlcmlmeURldGFpbBIPCgdidWNrZXRzGAEgAygNEi4KB2VudHJpZXMYAiADKAsyHS5uYWNvcy5jbHVzdGVyLnYxLkRpZ2VzdEVudHJ5Ir4BCg1WZXJpZnlSZXF1ZXN0EhEKCXZpZXdfaGFzaBgBIAEoCRIVCg1wdXJnZV9ob3Jpem9uGAIgASgDEhQKDGJ1Y2tldF9jb3VudBgDIAEoDRIyCgdzdW1tYXJ5GAQgASgLMh8ubmFjb3MuY2x1c3Rlci52MS5WZXJpZnlTdW1tYXJ5SAASMAoGZGV0YWlsGAUgASgLMh4ubmFjb3MuY2x1c3Rlci52MS5WZXJpZnlEZXRhaWxIAEIHCgVyb3VuZCIsCg5WZXJpZnlSZXNwb25zZRIaChJtaXNtYXRjaGVkX2J1Y2tldHMYASADKA0iHAoMUXVlcnlSZXF1ZXN0EgwKBGtleXMYASADKAkiVAoNUXVlcnlSZXNwb25zZRIuCgZkYXR1bXMYASADKAsyHi5uYWNvcy5jbHVzdGVyLnYxLlNlcnZpY2VEYXR1bRITCgt1bnNlbnRfa2V5cxgCIAMoCSInCg9TbmFwc2hvdFJlcXVlc3QSFAoMcmVzdW1lX2FmdGVyGAEgASgJIoUBChBTbmFwc2hvdFJlc3BvbnNlEi4KBmRhdHVtcxgBIAMoCzIeLm5hY29zLmNsdXN0ZXIudjEuU2VydmljZURhdHVtEhIKCnRvdGFsX2tleXMYAiABKAQSFwoPdG90YWxfaW5zdGFuY2VzGAMgASgEEhQKDHJlc3VtZV90b2tlbhgEIAEoCSI+Cg5Gb3J3YXJkUmVxdWVzdBIsCgV3cml0ZRgBIAEoCzIdLm5hY29zLmNsdXN0ZXIudjEuQ2xpZW50V3JpdGUiRwoTRm9yd2FyZEJhdGNoUmVxdWVzdBIwCgZ3cml0ZXMYASADKAsyIC5uYWNvcy5jbHVzdGVyLnYxLkZvcndhcmRSZXF1ZXN0IksKFEZvcndhcmRCYXRjaFJlc3BvbnNlEjMKCG91dGNvbWVzGAEgAygLMiEubmFjb3MuY2x1c3Rlci52MS5Gb3J3YXJkUmVzcG9uc2UigAEKD0ZvcndhcmRSZXNwb25zZRIvCgZyZXN1bHQYASABKAsyHS5uYWNvcy5jbHVzdGVyLnYxLldyaXRlUmVzdWx0SAASMQoHcmVmdXNhbBgCIAEoCzIeLm5hY29zLmNsdXN0ZXIudjEuV3JpdGVSZWZ1c2FsSABCCQoHb3V0Y29tZTLxAwoNRGlzdHJvU2VydmljZRJFCgRTeW5jEh0ubmFjb3MuY2x1c3Rlci52MS5TeW5jUmVxdWVzdBoeLm5hY29zLmNsdXN0ZXIudjEuU3luY1Jlc3BvbnNlEksKBlZlcmlmeRIfLm5hY29zLmNsdXN0ZXIudjEuVmVyaWZ5UmVxdWVzdBogLm5hY29zLmNsdXN0ZXIudjEuVmVyaWZ5UmVzcG9uc2USSAoFUXVlcnkSHi5uYWNvcy5jbHVzdGVyLnYxLlF1ZXJ5UmVxdWVzdBofLm5hY29zLmNsdXN0ZXIudjEuUXVlcnlSZXNwb25zZRJTCghTbmFwc2hvdBIhLm5hY29zLmNsdXN0ZXIudjEuU25hcHNob3RSZXF1ZXN0GiIubmFjb3MuY2x1c3Rlci52MS5TbmFwc2hvdFJlc3BvbnNlMAESTgoHRm9yd2FyZBIgLm5hY29zLmNsdXN0ZXIudjEuRm9yd2FyZFJlcXVlc3QaIS5uYWNvcy5jbHVzdGVyLnYxLkZvcndhcmRSZXNwb25zZRJdCgxGb3J3YXJkQmF0Y2gSJS5uYWNvcy5jbHVzdGVyLnYxLkZvcndhcmRCYXRjaFJlcXVlc3QaJi5uYWNvcy5jbHVzdGVyLnYxLkZvcndhcmRCYXRjaFJlc3BvbnNlYgZwcm90bzM", [file_nacos_cluster_v1_datum, file_nacos_cluster_v1_write]);
 
 /**
  * A batch of datums to merge.
@@ -385,6 +385,48 @@ export const ForwardRequestSchema: GenMessage<ForwardRequest> = /*@__PURE__*/
   messageDesc(file_nacos_cluster_v1_distro, 12);
 
 /**
+ * Several writes to execute, each as a Forward would.
+ *
+ * @generated from message nacos.cluster.v1.ForwardBatchRequest
+ */
+export type ForwardBatchRequest = Message<"nacos.cluster.v1.ForwardBatchRequest"> & {
+  /**
+   * The writes, in the order they are executed.
+   *
+   * @generated from field: repeated nacos.cluster.v1.ForwardRequest writes = 1;
+   */
+  writes: ForwardRequest[];
+};
+
+/**
+ * Describes the message nacos.cluster.v1.ForwardBatchRequest.
+ * Use `create(ForwardBatchRequestSchema)` to create a new message.
+ */
+export const ForwardBatchRequestSchema: GenMessage<ForwardBatchRequest> = /*@__PURE__*/
+  messageDesc(file_nacos_cluster_v1_distro, 13);
+
+/**
+ * One outcome per write of the request, in the same order.
+ *
+ * @generated from message nacos.cluster.v1.ForwardBatchResponse
+ */
+export type ForwardBatchResponse = Message<"nacos.cluster.v1.ForwardBatchResponse"> & {
+  /**
+   * The outcomes.
+   *
+   * @generated from field: repeated nacos.cluster.v1.ForwardResponse outcomes = 1;
+   */
+  outcomes: ForwardResponse[];
+};
+
+/**
+ * Describes the message nacos.cluster.v1.ForwardBatchResponse.
+ * Use `create(ForwardBatchResponseSchema)` to create a new message.
+ */
+export const ForwardBatchResponseSchema: GenMessage<ForwardBatchResponse> = /*@__PURE__*/
+  messageDesc(file_nacos_cluster_v1_distro, 14);
+
+/**
  * What the write produced on the responsible member; exactly one is set.
  *
  * @generated from message nacos.cluster.v1.ForwardResponse
@@ -419,7 +461,7 @@ export type ForwardResponse = Message<"nacos.cluster.v1.ForwardResponse"> & {
  * Use `create(ForwardResponseSchema)` to create a new message.
  */
 export const ForwardResponseSchema: GenMessage<ForwardResponse> = /*@__PURE__*/
-  messageDesc(file_nacos_cluster_v1_distro, 13);
+  messageDesc(file_nacos_cluster_v1_distro, 15);
 
 /**
  * The peer operations of the Distro protocol.
@@ -476,6 +518,18 @@ export const DistroService: GenService<{
     methodKind: "unary";
     input: typeof ForwardRequestSchema;
     output: typeof ForwardResponseSchema;
+  },
+  /**
+   * Executes several client writes on the member responsible for their services, in order; one answer per
+   * write, in the same order. A caller batches the writes it forwards to one member while a batch is in
+   * flight, so a busy member gets one call per round trip instead of one per write.
+   *
+   * @generated from rpc nacos.cluster.v1.DistroService.ForwardBatch
+   */
+  forwardBatch: {
+    methodKind: "unary";
+    input: typeof ForwardBatchRequestSchema;
+    output: typeof ForwardBatchResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_nacos_cluster_v1_distro, 0);

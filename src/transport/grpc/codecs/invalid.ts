@@ -27,6 +27,7 @@ export const LIMITS = Object.freeze({
   keysPerQuery: 10_000,
   entriesPerDatum: 200_000,
   digestEntriesPerDetail: 1_000_000,
+  writesPerForwardBatch: 10_000,
 });
 
 /** A repeated field within its count limit. */
