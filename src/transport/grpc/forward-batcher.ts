@@ -67,7 +67,9 @@ export class ForwardBatcher {
       this.inFlight++;
       this.send(batch.map((w) => w.write))
         .then(
-          (outcomes) => batch.forEach((w, i) => w.resolve(outcomes[i]!)),
+          (outcomes) => {
+            for (const [i, w] of batch.entries()) w.resolve(outcomes[i]!);
+          },
           (err: unknown) => {
             for (const w of batch) w.reject(err);
           },

@@ -8,7 +8,7 @@
  */
 import { once } from "node:events";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { joinAddress } from "../../core/address.js";
 import { estimateBytes } from "../../core/datum-size.js";
@@ -21,7 +21,6 @@ import {
   ForwardBatchResponseSchema,
   ForwardResponseSchema,
   QueryResponseSchema,
-  SnapshotResponseSchema,
   SyncResponseSchema,
   VerifyResponseSchema,
   type SnapshotRequest,
@@ -30,7 +29,8 @@ import { MemberService, ReportResponseSchema } from "../../../gen/nacos/cluster/
 import { ServerReflection } from "../../../gen/grpc/reflection/v1/reflection_pb.js";
 import { channelOptions, DEFAULT_CONNECTION_SETTINGS, MESSAGE_OVERHEAD_BYTES, type ConnectionSettings } from "./connection-settings.js";
 import { decodeDatums, encodeDatum } from "./codecs/datum.js";
-import { decodeVerify, encodeChunk, encodeVerifyReply } from "./codecs/distro.js";
+import { decodeVerify, encodeVerifyReply } from "./codecs/distro.js";
+import { writeSnapshotChunk } from "./codecs/datum-writer.js";
 import { InvalidMessageError, LIMITS, atMost } from "./codecs/invalid.js";
 import { decodeMember, encodeMember } from "./codecs/member.js";
 import { admissionInterceptor, admittedSource } from "./admission.js";
@@ -287,7 +287,7 @@ export class GrpcPeerServer {
   }
 
   private encodeChunk(chunk: SnapshotChunk): Uint8Array {
-    const bytes = toBinary(SnapshotResponseSchema, create(SnapshotResponseSchema, encodeChunk(chunk)));
+    const bytes = writeSnapshotChunk(chunk);
     const max = this.settings.maxMessageBytes;
     if (bytes.length > max) {
       throw new ChunkTooLarge(
