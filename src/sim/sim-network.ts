@@ -27,9 +27,22 @@ export interface NetworkFaults {
   duplicate: number;
   minLatencyMs: number;
   maxLatencyMs: number;
+  /**
+   * Probability that the deltas (partial datums) of a sync are acknowledged but never merged — lost after the
+   * receiver answered: only verify can bring those changes back.
+   */
+  deltaLoss?: number;
+  /**
+   * Probability that the deltas of a sync are acknowledged at once but merged seconds later, after the changes
+   * sent behind them: deltas arrive out of order, and before the datum they apply to.
+   */
+  deltaDelay?: number;
 }
 
 export const CALM_NETWORK: NetworkFaults = { drop: 0, duplicate: 0, minLatencyMs: 1, maxLatencyMs: 5 };
+
+/** How late a delayed delta arrives. */
+const DELTA_DELAY_MS = { min: 1_000, max: 8_000 };
 
 /** What a simulated node offers the network. */
 export interface SimEndpoint {
@@ -46,6 +59,8 @@ export class SimNetwork {
   private readonly blocked = new Set<string>();
   faults: NetworkFaults = { ...CALM_NETWORK };
   messages = 0;
+  /** Syncs whose deltas were lost or delayed by the delta faults. */
+  deltaFaults = 0;
 
   constructor(
     private readonly scheduler: Scheduler,
@@ -89,6 +104,25 @@ export class SimNetwork {
 
   transportFor(self: string): PeerTransport {
     return new SimTransport(self, this);
+  }
+
+  /** A sync, with the delta faults applied to what it carries (the rest of the message travels as any call). */
+  sync(from: string, to: string, datums: readonly ServiceDatum[]): Promise<SyncOutcome> {
+    const { deltaLoss = 0, deltaDelay = 0 } = this.faults;
+    const deltas = datums.filter((d) => d.partial === true);
+    if (deltas.length === 0 || deltaLoss + deltaDelay === 0) return this.call(from, to, (e) => grpcOf(e, to).onSync(from, datums));
+    const roll = this.scheduler.random();
+    if (roll >= deltaLoss + deltaDelay) return this.call(from, to, (e) => grpcOf(e, to).onSync(from, datums));
+    this.deltaFaults++;
+    if (roll >= deltaLoss) {
+      const late = DELTA_DELAY_MS.min + Math.floor(this.scheduler.random() * (DELTA_DELAY_MS.max - DELTA_DELAY_MS.min));
+      this.scheduler.schedule(late, () => {
+        const endpoint = this.endpoints.get(to);
+        if (endpoint?.servesGrpc === true) endpoint.handler.onSync(from, deltas);
+      });
+    }
+    const rest = datums.filter((d) => d.partial !== true);
+    return this.call(from, to, (e) => grpcOf(e, to).onSync(from, rest));
   }
 
   /** Would a message from→to get through right now (drawing the drop dice)? */
@@ -189,7 +223,7 @@ class SimTransport implements PeerTransport {
   ) {}
 
   sync(peer: string, datums: readonly ServiceDatum[]): Promise<SyncOutcome> {
-    return this.net.call(this.self, peer, (e) => grpcOf(e, peer).onSync(this.self, datums));
+    return this.net.sync(this.self, peer, datums);
   }
 
   verify(peer: string, digest: VerifyDigest): Promise<VerifyReply> {

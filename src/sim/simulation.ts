@@ -291,9 +291,13 @@ class Simulation {
         duplicate: this.rand() * 0.2,
         minLatencyMs: 1,
         maxLatencyMs: 5 + Math.floor(this.rand() * 400),
+        deltaLoss: this.rand() * 0.2,
+        deltaDelay: this.rand() * 0.2,
       };
+      const f = network.faults;
       this.log(
-        `network drop=${network.faults.drop.toFixed(2)} dup=${network.faults.duplicate.toFixed(2)} latency≤${network.faults.maxLatencyMs}ms`,
+        `network drop=${f.drop.toFixed(2)} dup=${f.duplicate.toFixed(2)} latency≤${f.maxLatencyMs}ms ` +
+          `deltaLoss=${f.deltaLoss!.toFixed(2)} deltaDelay=${f.deltaDelay!.toFixed(2)}`,
       );
     }
   }
@@ -323,7 +327,13 @@ class Simulation {
       ok: problems.length === 0,
       problems,
       trace: this.trace.slice(-TRACE_LINES),
-      stats: { ...this.stats, alive: alive.length, dead: dead.length, messages: this.cluster.network.messages },
+      stats: {
+        ...this.stats,
+        alive: alive.length,
+        dead: dead.length,
+        messages: this.cluster.network.messages,
+        deltaFaults: this.cluster.network.deltaFaults,
+      },
       transports: { ...this.transports },
     };
   }
