@@ -45,8 +45,13 @@ export class DistroMapper {
   }
 
   ownerOf(groupedName: string): string {
+    return this.ownerOfHash(distroHash(groupedName));
+  }
+
+  /** The owner of a grouped name whose `distroHash` is known (it does not change with the view). */
+  ownerOfHash(hash: number): string {
     if (this.healthy.length === 0) return this.self;
-    return this.healthy[distroHash(groupedName) % this.healthy.length] as string;
+    return this.healthy[hash % this.healthy.length] as string;
   }
 
   /** 1.4 rule: a node missing from its own healthy list treats itself as responsible for everything. */

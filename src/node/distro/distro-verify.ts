@@ -7,12 +7,12 @@
  * live data (alibaba/nacos#7734, #8436) is detected by comparing `viewHash`, not guessed.
  */
 import type { Log } from "../../core/log.js";
-import { parseServiceKey } from "../../core/naming.js";
 import type { ApplyOutcome, Registry } from "../../core/registry.js";
 import type { ServiceDatum } from "../../core/service-datum.js";
 import type { DigestEntry, PeerTransport, VerifyDetail, VerifyDigest, VerifyReply, VerifySummary } from "../ports.js";
-import { bucketHashes, digestBucket } from "./digest.js";
+import { digestBucket } from "./digest.js";
 import type { DistroMapper } from "./distro-mapper.js";
+import { Placements } from "./placements.js";
 
 export interface VerifyConfig {
   readonly bucketCount: number;
@@ -50,23 +50,21 @@ export class DistroVerify {
    */
   private readonly confirmed = new Map<string, number>();
 
+  private readonly placements: Placements;
+
   constructor(
     private readonly deps: VerifyDeps,
     private readonly config: VerifyConfig,
-  ) {}
+  ) {
+    this.placements = new Placements(deps.registry, deps.mapper, config.bucketCount);
+  }
 
   /** One verify round towards every peer; peers are independent, so one slow peer delays no other. */
   async round(peers: readonly string[]): Promise<void> {
     if (!this.deps.ready()) return;
     const startedAt = this.deps.clock();
-    const owned = this.entriesOwnedBy(this.deps.self);
-    const base = this.base();
-    const summary: VerifySummary = {
-      ...base,
-      kind: "summary",
-      bucketHashes: bucketHashes(owned, this.config.bucketCount),
-    };
-    await Promise.all(peers.map((peer) => this.verifyPeer(peer, summary, owned, startedAt)));
+    const summary: VerifySummary = { ...this.base(), kind: "summary", bucketHashes: this.placements.hashesOf(this.deps.self) };
+    await Promise.all(peers.map((peer) => this.verifyPeer(peer, summary, startedAt)));
   }
 
   /**
@@ -100,7 +98,7 @@ export class DistroVerify {
     };
   }
 
-  private async verifyPeer(peer: string, summary: VerifySummary, owned: DigestEntry[], startedAt: number): Promise<void> {
+  private async verifyPeer(peer: string, summary: VerifySummary, startedAt: number): Promise<void> {
     try {
       const reply = await this.deps.transport.verify(peer, summary);
       if (reply.digestsUnsupported === true) {
@@ -113,7 +111,8 @@ export class DistroVerify {
         this.confirmed.set(peer, Math.max(startedAt, this.confirmed.get(peer) ?? 0));
         return;
       }
-      for (const detail of this.details(reply.mismatchedBuckets, owned, summary.bucketCount)) {
+      const asked = new Set(reply.mismatchedBuckets);
+      for (const detail of this.details(reply.mismatchedBuckets, this.placements.ownedBy(this.deps.self, asked), summary.bucketCount)) {
         await this.deps.transport.verify(peer, detail);
       }
     } catch (err) {
@@ -151,20 +150,8 @@ export class DistroVerify {
     return details;
   }
 
-  /** (key, digest) of every key held here that `owner` is responsible for, in this node's view. */
-  private entriesOwnedBy(owner: string, bucketCount = this.config.bucketCount, buckets?: ReadonlySet<number>): DigestEntry[] {
-    const { mapper, registry } = this.deps;
-    const entries: DigestEntry[] = [];
-    for (const service of registry.services()) {
-      if (buckets !== undefined && !buckets.has(digestBucket(service.key, bucketCount))) continue;
-      if (mapper.ownerOf(parseServiceKey(service.key).groupedName) !== owner) continue;
-      entries.push({ key: service.key, digest: service.digest });
-    }
-    return entries;
-  }
-
   private mismatched(summary: VerifySummary): number[] {
-    const mine = bucketHashes(this.entriesOwnedBy(summary.source, summary.bucketCount), summary.bucketCount);
+    const mine = this.placements.hashesOf(summary.source);
     const out: number[] = [];
     for (let b = 0; b < summary.bucketCount; b++) if (mine[b] !== summary.bucketHashes[b]) out.push(b);
     return out;
@@ -176,7 +163,8 @@ export class DistroVerify {
     if (differing.length > 0) void this.fetch(detail.source, differing);
     if (!this.deps.ready() || detail.viewHash !== mapper.viewHash) return;
     const theirs = new Set(detail.entries.map((e) => e.key));
-    const missingThere = this.entriesOwnedBy(detail.source, detail.bucketCount, new Set(detail.buckets)).filter((e) => !theirs.has(e.key));
+    if (detail.bucketCount !== this.config.bucketCount) return;
+    const missingThere = this.placements.ownedBy(detail.source, new Set(detail.buckets)).filter((e) => !theirs.has(e.key));
     const pushUp: string[] = [];
     for (const { key } of missingThere) {
       const datum = registry.service(key)!;

@@ -10,7 +10,8 @@ import type { Log } from "../../core/log.js";
 import type { NamingService } from "../../core/naming-service.js";
 import { parseServiceKey } from "../../core/naming.js";
 import type { Registry } from "../../core/registry.js";
-import { every, type Scheduler, type TimerHandle } from "../../core/scheduler.js";
+import { every, sleep, type Scheduler, type TimerHandle } from "../../core/scheduler.js";
+import type { ServiceState } from "../../core/service-record.js";
 import type { Switches } from "../../core/switches.js";
 
 export interface HeartbeatCheckConfig {
@@ -19,8 +20,12 @@ export interface HeartbeatCheckConfig {
   readonly expireInstances: boolean;
 }
 
+/** Instances checked between two pauses of a pass. */
+const SLICE = 20_000;
+
 export class HeartbeatChecker {
   private timer: TimerHandle | undefined;
+  private checking = false;
   expired = 0;
   markedUnhealthy = 0;
 
@@ -36,30 +41,49 @@ export class HeartbeatChecker {
   ) {}
 
   start(): void {
-    this.timer = every(this.scheduler, this.config.periodMs, () => this.check());
+    this.timer = every(this.scheduler, this.config.periodMs, () => void this.check());
   }
 
   close(): void {
     this.timer?.cancel();
   }
 
-  /** One pass over every service this node is responsible for. */
-  check(): void {
-    if (!this.switches.healthCheckEnabled) return;
-    const due: Array<{ key: string; silent: string[]; dead: string[] }> = [];
-    for (const service of this.registry.services()) {
-      if (service.deleted || service.size === 0 || !this.isResponsible(parseServiceKey(service.key).groupedName)) continue;
-      const silent: string[] = [];
-      const dead: string[] = [];
-      for (const { id, instance: i } of service.entries()) {
-        if (i === undefined || !i.ephemeral || i.marked) continue;
-        const silence = this.lastBeats.silenceOf(service.key, id);
-        if (this.config.expireInstances && silence > deleteTimeoutOf(i)) dead.push(id);
-        else if (i.healthy && silence > beatTimeoutOf(i)) silent.push(id);
+  /**
+   * One pass over every service this node is responsible for, in slices of about `SLICE` instances with the
+   * event loop free in between, so a registry of a million instances never blocks requests for a whole pass.
+   * A pass still running when the next is due lets that one go.
+   */
+  async check(): Promise<void> {
+    if (!this.switches.healthCheckEnabled || this.checking) return;
+    this.checking = true;
+    try {
+      let seen = 0;
+      for (const key of [...this.registry.keys()]) {
+        const service = this.registry.service(key);
+        if (service === undefined || service.deleted || service.size === 0) continue;
+        if (!this.isResponsible(parseServiceKey(key).groupedName)) continue;
+        this.checkService(service);
+        seen += service.size;
+        if (seen >= SLICE) {
+          seen = 0;
+          await sleep(this.scheduler, 0);
+        }
       }
-      if (silent.length > 0 || dead.length > 0) due.push({ key: service.key, silent, dead });
+    } finally {
+      this.checking = false;
     }
-    for (const { key, silent, dead } of due) this.apply(key, silent, dead);
+  }
+
+  private checkService(service: ServiceState): void {
+    const silent: string[] = [];
+    const dead: string[] = [];
+    for (const { id, instance: i } of service.entries()) {
+      if (i === undefined || !i.ephemeral || i.marked) continue;
+      const silence = this.lastBeats.silenceOf(service.key, id);
+      if (this.config.expireInstances && silence > deleteTimeoutOf(i)) dead.push(id);
+      else if (i.healthy && silence > beatTimeoutOf(i)) silent.push(id);
+    }
+    if (silent.length > 0 || dead.length > 0) this.apply(service.key, silent, dead);
   }
 
   private apply(key: string, silent: string[], dead: string[]): void {
