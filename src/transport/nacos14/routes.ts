@@ -84,6 +84,23 @@ async function* snapshotJson(
   yield "}";
 }
 
+/**
+ * The pieces of `source`, as long as the reader keeps asking for them: a piece the reader has not taken
+ * within `stallMs` (its buffers full, its socket not draining) calls `onStall`, which ends the answer.
+ */
+async function* readerPaced<T>(source: AsyncIterable<T>, stallMs: number, onStall: () => void): AsyncGenerator<T> {
+  let watchdog: NodeJS.Timeout | undefined;
+  try {
+    for await (const piece of source) {
+      watchdog = setTimeout(onStall, stallMs).unref();
+      yield piece;
+      clearTimeout(watchdog);
+    }
+  } finally {
+    clearTimeout(watchdog);
+  }
+}
+
 export const nacos14PeerRoutes: FastifyPluginAsync<Nacos14RoutesOptions> = async (app, options) => {
   const { handler, clock, log, secret } = options;
   const bodyLimit = options.bodyLimitBytes;
@@ -160,16 +177,16 @@ export const nacos14PeerRoutes: FastifyPluginAsync<Nacos14RoutesOptions> = async
     }
     // However the answer ends (done, client gone, reader stalled), the stream's slot is freed.
     reply.raw.once("close", () => void chunks.return?.().catch(() => undefined));
-    req.socket.setTimeout(stallMs, () => {
-      log.warn("snapshot answer cut: its reader stalled", { from: socketIp(req), stallMs });
-      req.socket.destroy();
-    });
     const first = await chunks.next();
     if (first.done !== true) {
       reply.header("x-snapshot-total-keys", String(first.value.totalKeys));
       reply.header("x-snapshot-total-instances", String(first.value.totalInstances));
     }
-    return reply.type(JSON_TYPE).send(Readable.from(snapshotJson(chunks, first, clock())));
+    const stalled = (): void => {
+      log.warn("snapshot answer cut: its reader stalled", { from: socketIp(req), stallMs });
+      reply.raw.destroy();
+    };
+    return reply.type(JSON_TYPE).send(Readable.from(readerPaced(snapshotJson(chunks, first, clock()), stallMs, stalled)));
   };
 
   const onChecksums = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {

@@ -3,6 +3,7 @@
  * "1.4 node" on the other side is a recording stub that answers what 1.4 answers.
  */
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { gzipSync } from "node:zlib";
 import { after, before, test } from "node:test";
 import { identityOf } from "../../../src/core/instance.js";
@@ -21,6 +22,7 @@ import {
   type LegacyNode,
   type RecordedRequest,
 } from "./support.js";
+import { defaultNodeConfig } from "../../../src/runtime/options.js";
 import { testSpec } from "../../support/fixtures.js";
 import { memberState, storeOf } from "../../support/node-context.js";
 
@@ -184,6 +186,48 @@ test("GET /distro/datum answers the keys of its JSON body; GET /distro/datums st
   assert.equal(all.status, 200);
   const snapshot = JSON.parse(all.body) as Record<string, unknown>;
   assert.deepEqual(Object.keys(snapshot).sort(), node.node.registry.sortedKeys().map(toLegacyKey).sort());
+});
+
+test("the snapshot answer needs no real socket (fastify inject, as the simulator reaches it)", async () => {
+  const answer = await node.app.inject({ method: "GET", url: "/nacos/v1/ns/distro/datums" });
+  assert.equal(answer.statusCode, 200);
+  assert.deepEqual(Object.keys(JSON.parse(answer.body) as object).sort(), node.node.registry.sortedKeys().map(toLegacyKey).sort());
+});
+
+test("a snapshot answer whose reader stops reading is cut after the stall limit, and frees its slot", async () => {
+  const port = await freePort();
+  const members = [`127.0.0.1:${port}`, stub.address];
+  const oneStream = { distro: { ...defaultNodeConfig(members[0]!, members).distro } };
+  oneStream.distro = { ...oneStream.distro, snapshot: { ...oneStream.distro.snapshot, maxStreams: 1 } };
+  const serving = await startLegacyNode({ port, members, snapshotStallMs: 300, config: oneStream });
+  const socket = connect(port, "127.0.0.1");
+  try {
+    await serving.node.start();
+    const instances = Array.from({ length: 20 }, (_, i) => instance(`198.51.100.${i + 1}`, 80, "DEFAULT_GROUP@@big"));
+    // Several megabytes of answer, more than the socket buffers hold, so the server waits on the reader.
+    for (let s = 0; s < 3000; s++) {
+      const grouped = `DEFAULT_GROUP@@big${s}`;
+      const put = instances.map((i) => ({
+        ...i,
+        serviceName: grouped,
+        instanceId: `${i.ip}#80#DEFAULT#${grouped}`,
+        metadata: { pad: "x".repeat(64) },
+      }));
+      storeOf(serving.node).update(key(grouped), { put });
+    }
+    socket.pause(); // a reader that reads nothing
+    socket.write("GET /nacos/v1/ns/distro/datums HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n");
+    const statuses: number[] = [];
+    for (let i = 0; i < 50 && statuses.at(-1) !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      statuses.push((await peer.call(serving.address, { method: "GET", path: "/nacos/v1/ns/distro/datums" })).status);
+    }
+    assert.equal(statuses[0], 503, "the stalled reader held the only stream slot");
+    assert.equal(statuses.at(-1), 200, `the stall limit cut it and freed the slot (${statuses.join(" ")})`);
+  } finally {
+    socket.destroy();
+    await serving.close();
+  }
 });
 
 test("GET /distro/datums answers 503 while the node is still loading", async () => {

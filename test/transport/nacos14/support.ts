@@ -112,6 +112,8 @@ export interface LegacyNodeOptions {
   readonly config?: Partial<NodeConfig>;
   /** `http` (the default) speaks only the 1.4 protocol; `auto` also tries gRPC, which every peer here refuses. */
   readonly mode?: PeerTransportMode;
+  /** How long a snapshot answer waits for a reader that does not read. */
+  readonly snapshotStallMs?: number;
 }
 
 /**
@@ -136,6 +138,7 @@ export async function startLegacyNode(options: LegacyNodeOptions): Promise<Legac
     peerTimeoutMs: 2000,
     bodyLimitBytes: options.bodyLimitBytes ?? 4 << 20,
     grpc: () => NO_GRPC,
+    snapshotStallMs: options.snapshotStallMs,
   });
   const app = Fastify();
   await assembled.servePeerRoutes(app);
