@@ -3,7 +3,7 @@
  * service's metadata or any instance entry to an older version (checked on every registry change, per node
  * incarnation; an entry may only disappear by tombstone purge).
  */
-import type { Instance } from "../core/instance.js";
+import type { InstanceEntry } from "../core/service-datum.js";
 import type { NamingNode } from "../node/naming-node.js";
 import { compareVersions, formatVersion, type Version } from "../core/version.js";
 import { firstDifference } from "./registry-digest.js";
@@ -62,29 +62,37 @@ export function checkConverged(
   return problems;
 }
 
-/** Records, per node incarnation, instances that disappeared after their client died; reappearance is a violation. */
+/**
+ * Records, per node incarnation, instances that disappeared after their client died; one that reappears with a
+ * version written after the death is a resurrection. A reappearance with an older version is late news (the
+ * node learns the death later, and the final check proves it does), not a resurrection.
+ */
 export class NoResurrection {
   readonly violations: string[] = [];
-  private readonly dead = new Map<string, ExpectedInstance>();
+  /** `key|ip:port` → when its client died. */
+  private readonly diedAt = new Map<string, number>();
 
-  markDead(e: ExpectedInstance): void {
-    this.dead.set(`${e.key}|${e.ip}:${e.port}`, e);
+  markDead(e: ExpectedInstance, at: number): void {
+    this.diedAt.set(`${e.key}|${e.ip}:${e.port}`, at);
   }
 
   watch(node: NamingNode, incarnation: string): void {
     const gone = new Set<string>();
     node.registry.onChange(({ key, service, entries, metaChanged }) => {
-      const id = (i: Instance): string => `${key}|${i.ip}:${i.port}`;
+      const id = (e: InstanceEntry): string => `${key}|${e.instance!.ip}:${e.instance!.port}`;
       const live = service !== undefined && !service.deleted;
       // A change of `deleted` hides or shows every instance of the service, not only the entries it changed.
-      const had = entries.flatMap(({ before }) => (before?.instance === undefined ? [] : [before.instance]));
-      const has = !live ? [] : metaChanged ? [...service.instances()] : entries.flatMap(({ after }) => after?.instance ?? []);
+      const had = entries.flatMap(({ before }) => (before?.instance === undefined ? [] : [before]));
+      const liveNow = (e: InstanceEntry | undefined): e is InstanceEntry => e?.instance !== undefined;
+      const has = !live ? [] : metaChanged ? [...service.entries()].filter(liveNow) : entries.map(({ after }) => after).filter(liveNow);
+      if (!live && service !== undefined) had.push(...[...service.entries()].filter(liveNow));
       const hasIds = new Set(has.map(id));
-      if (!live && service !== undefined) for (const i of service.instances()) had.push(i);
-      for (const i of had) if (!hasIds.has(id(i)) && this.dead.has(id(i))) gone.add(id(i));
-      for (const i of has) {
-        if (gone.has(id(i)))
-          this.violations.push(`${incarnation}: dead instance ${id(i)} came back (version ${formatVersion(service!.version)})`);
+      for (const e of had) if (!hasIds.has(id(e)) && this.diedAt.has(id(e))) gone.add(id(e));
+      for (const e of has) {
+        const died = this.diedAt.get(id(e));
+        if (gone.has(id(e)) && died !== undefined && e.version.counter >= died) {
+          this.violations.push(`${incarnation}: dead instance ${id(e)} came back (version ${formatVersion(e.version)}, died at ${died})`);
+        }
       }
     });
   }

@@ -228,7 +228,7 @@ class Simulation {
 
   private async die(c: SimClient, how: "deregistered" | "abandoned"): Promise<void> {
     c.state = how;
-    this.resurrection.markDead({ key: serviceKey(c.service), ip: c.ip, port: c.port });
+    this.resurrection.markDead({ key: serviceKey(c.service), ip: c.ip, port: c.port }, this.cluster.scheduler.now());
     this.log(`client ${c.id} ${how}`);
     if (how === "abandoned") return;
     const op: ClientWrite = {
