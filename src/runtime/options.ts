@@ -132,7 +132,7 @@ const OPTIONS = {
   "body-limit": integer("NACOS_BODY_LIMIT", 4 * MiB, 1024, 1 << 30, "largest HTTP body, client and 1.4 peer requests"),
   "max-message-bytes": integer("NACOS_MAX_MESSAGE_BYTES", 4 * MiB, MiB, 1 << 30, "largest gRPC message, both directions"),
   "peer-timeout-ms": integer("NACOS_PEER_TIMEOUT_MS", 3000, 100, 600_000, "deadline of every unary peer call"),
-  "sync-delay-ms": integer("NACOS_SYNC_DELAY_MS", 1000, 0, 600_000, "Distro merge window before a write is replicated"),
+  "sync-delay-ms": integer("NACOS_SYNC_DELAY_MS", 1000, 0, 600_000, "longest a write waits to merge with others before it is replicated"),
   "sync-retry-ms": integer("NACOS_SYNC_RETRY_MS", 3000, 100, HOUR_MS, "first retry delay of a failed sync"),
   "verify-interval-ms": integer("NACOS_VERIFY_INTERVAL_MS", 5000, 100, HOUR_MS, "Distro verify (anti-entropy) period"),
   "report-interval-ms": integer("NACOS_REPORT_INTERVAL_MS", 2000, 100, 600_000, "member report period"),
