@@ -44,7 +44,7 @@ export interface ServiceDatum extends ServiceContent {
   readonly key: string;
   /** Version of `deleted` and `meta`. */
   readonly metaVersion: Version;
-  /** Every instance entry, live or tombstone, sorted by id. */
+  /** Every instance entry, live or tombstone, sorted by id (a delta's in no particular order). */
   readonly entries: readonly InstanceEntry[];
   /** The highest version of anything in the datum. */
   readonly version: Version;
@@ -103,6 +103,26 @@ function digestOf(metaVersion: Version, entries: readonly InstanceEntry[]): stri
     b = (b + eb) >>> 0;
   }
   return formatDigest(metaVersion, a, b);
+}
+
+/**
+ * Some entries of a service, with its meta: what a peer merges entry by entry. Unsorted, and without a digest
+ * (a digest describes a whole service; nobody compares a delta's).
+ */
+export function makeDelta(
+  key: string,
+  deleted: boolean,
+  meta: ServiceMeta,
+  metaVersion: Version,
+  entries: readonly InstanceEntry[],
+): ServiceDatum {
+  let version = metaVersion;
+  const instances: Instance[] = [];
+  for (const e of entries) {
+    version = maxVersion(version, e.version);
+    if (e.instance !== undefined) instances.push(e.instance);
+  }
+  return { key, deleted, meta, metaVersion, entries, instances, version, digest: "", partial: true };
 }
 
 /** An entry as a deleted service holds it: a deletion removes every instance older than itself. */

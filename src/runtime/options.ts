@@ -377,8 +377,8 @@ const FIXED = {
   /** Keys and instances per sync batch (1.4: batchSyncKeyCount 1000). */
   syncMaxKeys: 1000,
   syncMaxInstances: 20_000,
-  /** The least time between two sync batches to one quiet peer: at most 200 calls a second per peer. */
-  syncMinIntervalMs: 5,
+  /** The least time between two sync batches to one quiet peer: at most 50 calls a second per peer. */
+  syncMinIntervalMs: 20,
   /** Retries of a failed sync back off up to this (or the first retry delay, if larger). */
   syncRetryMaxMs: 30_000,
   verifyBuckets: 64,

@@ -11,6 +11,8 @@ const byAddress = (a: Member, b: Member): number => (a.address < b.address ? -1 
 
 export class MemberTable implements PeerDirectory {
   private readonly members = new Map<string, Member>();
+  /** The members, sorted once: the set never changes after start, only each member's state. */
+  private readonly sorted: readonly Member[];
 
   /** Every member starts DOWN until heard from (1.4 #4948), this node UP. */
   constructor(
@@ -29,11 +31,12 @@ export class MemberTable implements PeerDirectory {
         clockSkewMs: undefined,
       });
     }
+    this.sorted = [...this.members.values()].sort(byAddress);
   }
 
   /** All members including this node, sorted by address. */
-  all(): Member[] {
-    return [...this.members.values()].sort(byAddress);
+  all(): readonly Member[] {
+    return this.sorted;
   }
 
   get(address: string): Member | undefined {

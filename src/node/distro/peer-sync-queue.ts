@@ -14,7 +14,7 @@
  */
 import { estimateBytes } from "../../core/datum-size.js";
 import type { Scheduler, TimerHandle } from "../../core/scheduler.js";
-import { makeDatum, type InstanceEntry, type ServiceDatum } from "../../core/service-datum.js";
+import { makeDelta, type InstanceEntry, type ServiceDatum } from "../../core/service-datum.js";
 import type { ServiceState } from "../../core/service-record.js";
 import type { PeerTransport, SyncOutcome } from "../ports.js";
 
@@ -214,5 +214,5 @@ function delta(service: ServiceState, ids: ReadonlySet<string>): ServiceDatum {
     const e = service.entry(id);
     if (e !== undefined) entries.push(e);
   }
-  return { ...makeDatum(service.key, service.deleted, service.meta, service.metaVersion, entries), partial: true };
+  return makeDelta(service.key, service.deleted, service.meta, service.metaVersion, entries);
 }

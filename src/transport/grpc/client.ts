@@ -2,7 +2,7 @@
  * PeerTransport over gRPC: one channel per peer, the caller's identity in every call's metadata, a deadline
  * on every unary call and an idle deadline on the snapshot stream, and every failure as a PeerError.
  */
-import { create } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import type { MemberInfo } from "../../node/cluster/member.js";
 import type { ClientWrite } from "../../core/ops.js";
@@ -23,21 +23,29 @@ import {
   ForwardRequestSchema,
   QueryRequestSchema,
   SnapshotRequestSchema,
-  SyncRequestSchema,
+  SyncResponseSchema,
   VerifyRequestSchema,
-  type SnapshotResponse,
+  type SyncResponse,
 } from "../../../gen/nacos/cluster/v1/distro_pb.js";
 import { MemberService, ReportRequestSchema } from "../../../gen/nacos/cluster/v1/member_pb.js";
 import { channelOptions, DEFAULT_CONNECTION_SETTINGS, MESSAGE_OVERHEAD_BYTES, type ConnectionSettings } from "./connection-settings.js";
-import { decodeDatums, encodeDatum } from "./codecs/datum.js";
+import { decodeDatums } from "./codecs/datum.js";
 import { decodeChunk, decodeVerifyReply, encodeVerify } from "./codecs/distro.js";
 import { InvalidMessageError } from "./codecs/invalid.js";
 import { decodeMember, encodeMember } from "./codecs/member.js";
 import { callMetadata } from "./metadata.js";
-import { makeClientConstructor, unary, type ServiceClient } from "./service-adapter.js";
+import { makeClientConstructor, unary, unaryEncoded, type ServiceClient } from "./service-adapter.js";
 import { decodeOutcome, encodeWrite } from "./codecs/write.js";
 import { withIdleTimeout } from "../idle-timeout.js";
+import { readSnapshotChunk } from "./codecs/datum-reader.js";
+import { writeSyncRequest } from "./codecs/datum-writer.js";
 import { ForwardBatcher } from "./forward-batcher.js";
+
+const SYNC_PATH = `/${DistroService.typeName}/${DistroService.method.sync.name}`;
+const SNAPSHOT_PATH = `/${DistroService.typeName}/${DistroService.method.snapshot.name}`;
+const encodeSnapshotRequest = (r: { resumeAfter: string }): Buffer =>
+  Buffer.from(toBinary(SnapshotRequestSchema, create(SnapshotRequestSchema, r)));
+const passBytes = (bytes: Buffer): Buffer => bytes;
 
 /** Writes per ForwardBatch call: enough to carry a busy member's round trip, few enough to answer quickly. */
 const FORWARD_BATCH_WRITES = 256;
@@ -129,9 +137,9 @@ export class GrpcPeerTransport implements PeerTransport {
   }
 
   async sync(peer: string, datums: readonly ServiceDatum[]): Promise<SyncOutcome> {
-    const request = create(SyncRequestSchema, { datums: datums.map(encodeDatum) });
+    const request = writeSyncRequest(datums);
     const response = await this.call(peer, this.timeoutMs, ({ distro }, metadata, options) =>
-      unary(distro.sync, distro, request, metadata, options),
+      unaryEncoded<SyncResponse>(distro, SYNC_PATH, request, SyncResponseSchema, metadata, options),
     );
     return { refused: response.refused.map(({ key, reason }) => ({ key, reason })) };
   }
@@ -172,7 +180,7 @@ export class GrpcPeerTransport implements PeerTransport {
     if (this.unbatched.has(peer)) return this.forwardOne(peer, write);
     let batcher = this.batchers.get(peer);
     if (batcher === undefined) {
-      const limits = { maxWrites: FORWARD_BATCH_WRITES, maxInFlight: 2, maxBytes: this.messageBudget / 2 };
+      const limits = { maxWrites: FORWARD_BATCH_WRITES, maxInFlight: 1, maxBytes: this.messageBudget / 2 };
       batcher = new ForwardBatcher((writes) => this.forwardBatch(peer, writes), limits, estimateWriteBytes);
       this.batchers.set(peer, batcher);
     }
@@ -211,20 +219,22 @@ export class GrpcPeerTransport implements PeerTransport {
    */
   async *snapshot(peer: string, resumeAfter: string, signal?: AbortSignal): AsyncGenerator<SnapshotChunk> {
     const { distro } = this.clientsFor(peer);
-    const call = distro.snapshot(create(SnapshotRequestSchema, { resumeAfter }), this.metadata());
+    // Chunks come as bytes, parsed by the hand-written reader (a join's largest cost on this side).
+    const call = distro.makeServerStreamRequest(SNAPSHOT_PATH, encodeSnapshotRequest, passBytes, { resumeAfter }, this.metadata());
     // Errors are read through the iterator; this keeps a late status (after the reader left) from being unhandled.
     call.on("error", () => {});
     const cancel = (): void => call.cancel();
     signal?.addEventListener("abort", cancel, { once: true });
     if (signal?.aborted === true) cancel();
-    const messages: AsyncIterator<SnapshotResponse> = call[Symbol.asyncIterator]();
+    const messages: AsyncIterator<Buffer> = call[Symbol.asyncIterator]();
     let stalled = false;
     const silence = (): void => {
       stalled = true;
       call.cancel();
     };
     try {
-      for await (const message of withIdleTimeout(messages, this.snapshotIdleMs, silence)) yield decodeChunk(message, "chunk");
+      for await (const bytes of withIdleTimeout(messages, this.snapshotIdleMs, silence))
+        yield decodeChunk(readSnapshotChunk(bytes), "chunk");
     } catch (err) {
       if (stalled) throw new PeerError("timeout", peer, `snapshot stream silent for ${this.snapshotIdleMs} ms`);
       throw toPeerError(peer, err);

@@ -177,6 +177,13 @@ function datumsSize(datums: readonly ServiceDatum[]): number {
   return n;
 }
 
+/** A SyncRequest's bytes (`repeated ServiceDatum datums = 1`). */
+export function writeSyncRequest(datums: readonly ServiceDatum[]): Uint8Array {
+  const w = new Writer(Buffer.allocUnsafe(datumsSize(datums)));
+  for (const d of datums) w.datum(1, d);
+  return w.buf;
+}
+
 /** A SnapshotResponse's bytes. */
 export function writeSnapshotChunk(c: SnapshotChunk): Uint8Array {
   const size =

@@ -9,7 +9,6 @@ import { identityOf, type Instance } from "../../../core/instance.js";
 import { checkClusterName, checkServiceKey, parseServiceKey } from "../../../core/naming.js";
 import { makeDatum, type InstanceEntry, type Selector, type ServiceDatum, type ServiceMeta } from "../../../core/service-datum.js";
 import type { Version } from "../../../core/version.js";
-import type * as pb from "../../../../gen/nacos/cluster/v1/datum_pb.js";
 import type {
   InstanceEntrySchema,
   InstanceSchema,
@@ -18,13 +17,14 @@ import type {
   ServiceMetaSchema,
   VersionSchema,
 } from "../../../../gen/nacos/cluster/v1/datum_pb.js";
+import type { DatumFields, EntryFields, InstanceFields, MetaFields, SelectorFields, VersionFields } from "./datum-reader.js";
 import { atMost, finite, InvalidMessageError, LIMITS, nonEmpty, port, present, safeInteger, unknownCase, weight } from "./invalid.js";
 
 function encodeVersion(v: Version): MessageInitShape<typeof VersionSchema> {
   return { counter: BigInt(v.counter), writer: v.writer };
 }
 
-function decodeVersion(m: pb.Version | undefined, path: string): Version {
+function decodeVersion(m: VersionFields | undefined, path: string): Version {
   const v = present(m, path);
   const counter = safeInteger(v.counter, `${path}.counter`);
   return { counter, writer: v.writer };
@@ -43,7 +43,7 @@ function checked(path: string, check: () => void): void {
   }
 }
 
-function decodeInstance(m: pb.Instance, groupedName: string, path: string): Instance {
+function decodeInstance(m: InstanceFields, groupedName: string, path: string): Instance {
   const clusterName = nonEmpty(m.clusterName, `${path}.clusterName`);
   checked(`${path}.clusterName`, () => checkClusterName(clusterName));
   if (m.serviceName !== groupedName) {
@@ -69,7 +69,7 @@ function encodeSelector(s: Selector): MessageInitShape<typeof SelectorSchema> {
   return s.type === "none" ? { kind: { case: "none", value: {} } } : { kind: { case: "label", value: { expression: s.expression } } };
 }
 
-function decodeSelector(m: pb.Selector | undefined, path: string): Selector {
+function decodeSelector(m: SelectorFields | undefined, path: string): Selector {
   const { kind } = present(m, path);
   switch (kind.case) {
     case "none":
@@ -85,7 +85,7 @@ export function encodeMeta(meta: ServiceMeta): MessageInitShape<typeof ServiceMe
   return { protectThreshold: meta.protectThreshold, metadata: meta.metadata, selector: encodeSelector(meta.selector) };
 }
 
-export function decodeMeta(m: pb.ServiceMeta | undefined, path: string): ServiceMeta {
+export function decodeMeta(m: MetaFields | undefined, path: string): ServiceMeta {
   const meta = present(m, path);
   return {
     protectThreshold: finite(meta.protectThreshold, `${path}.protectThreshold`),
@@ -99,7 +99,7 @@ function encodeEntry(e: InstanceEntry): MessageInitShape<typeof InstanceEntrySch
   return e.instance === undefined ? entry : { ...entry, instance: encodeInstance(e.instance) };
 }
 
-function decodeEntry(m: pb.InstanceEntry, groupedName: string, path: string): InstanceEntry {
+function decodeEntry(m: EntryFields, groupedName: string, path: string): InstanceEntry {
   const id = nonEmpty(m.id, `${path}.id`);
   const version = decodeVersion(m.version, `${path}.version`);
   if (m.instance === undefined) return { id, version, instance: undefined };
@@ -120,7 +120,7 @@ export function encodeDatum(d: ServiceDatum): MessageInitShape<typeof ServiceDat
   };
 }
 
-function decodeDatum(m: pb.ServiceDatum, path: string): ServiceDatum {
+function decodeDatum(m: DatumFields, path: string): ServiceDatum {
   const key = nonEmpty(m.key, `${path}.key`);
   checked(`${path}.key`, () => checkServiceKey(key));
   const { groupedName } = parseServiceKey(key);
@@ -136,7 +136,7 @@ function decodeDatum(m: pb.ServiceDatum, path: string): ServiceDatum {
 }
 
 /** Decodes a list of datums; keys must be unique (each datum is the whole of its key). */
-export function decodeDatums(list: readonly pb.ServiceDatum[], path: string): ServiceDatum[] {
+export function decodeDatums(list: readonly DatumFields[], path: string): ServiceDatum[] {
   const keys = new Set<string>();
   return atMost(list, LIMITS.datumsPerMessage, path).map((raw, n) => {
     const datum = decodeDatum(raw, `${path}[${n}]`);

@@ -2,13 +2,13 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { SnapshotChunk, VerifyDigest, VerifyReply } from "../../../node/ports.js";
 import type {
-  SnapshotResponse,
   SnapshotResponseSchema,
   VerifyRequest,
   VerifyRequestSchema,
   VerifyResponse,
   VerifyResponseSchema,
 } from "../../../../gen/nacos/cluster/v1/distro_pb.js";
+import type { ChunkFields } from "./datum-reader.js";
 import { decodeDatums, encodeDatum } from "./datum.js";
 import { atMost, inRange, InvalidMessageError, LIMITS, nonEmpty, safeInteger, unknownCase } from "./invalid.js";
 
@@ -68,7 +68,7 @@ export function encodeChunk(c: SnapshotChunk): MessageInitShape<typeof SnapshotR
   };
 }
 
-export function decodeChunk(m: SnapshotResponse, path: string): SnapshotChunk {
+export function decodeChunk(m: ChunkFields, path: string): SnapshotChunk {
   return {
     datums: decodeDatums(m.datums, `${path}.datums`),
     totalKeys: safeInteger(m.totalKeys, `${path}.totalKeys`),

@@ -47,7 +47,8 @@ export function nonEmpty(value: string, path: string): string {
 }
 
 /** A 64-bit integer that must fit a JS number exactly (counters, totals, milliseconds). */
-export function safeInteger(value: bigint, path: string): number {
+export function safeInteger(value: bigint | number, path: string): number {
+  if (typeof value === "number" && Number.isSafeInteger(value)) return value;
   if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
     throw new InvalidMessageError(path, `${value} is outside ±(2^53 - 1)`);
   }
