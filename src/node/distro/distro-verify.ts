@@ -49,6 +49,8 @@ export class DistroVerify {
    * differed). Every tombstone this node held for its own keys by then is known to be on that peer.
    */
   private readonly confirmed = new Map<string, number>();
+  /** Per owner, the digests it reported last round for keys that differed here. */
+  private readonly reported = new Map<string, Map<string, string>>();
 
   private readonly placements: Placements;
 
@@ -84,7 +86,12 @@ export class DistroVerify {
       // Different bucketing: every bucket is suspect, so ask for all of them.
       return { mismatchedBuckets: Array.from({ length: digest.bucketCount }, (_, b) => b) };
     }
-    if (digest.kind === "summary") return { mismatchedBuckets: this.mismatched(digest) };
+    if (digest.kind === "summary") {
+      const mismatchedBuckets = this.mismatched(digest);
+      // In step with the owner: nothing it reported before still matters.
+      if (mismatchedBuckets.length === 0) this.reported.delete(digest.source);
+      return { mismatchedBuckets };
+    }
     this.repair(digest);
     return { mismatchedBuckets: [] };
   }
@@ -159,7 +166,7 @@ export class DistroVerify {
 
   private repair(detail: VerifyDetail): void {
     const { registry, mapper } = this.deps;
-    const differing = detail.entries.filter((e) => registry.service(e.key)?.digest !== e.digest).map((e) => e.key);
+    const differing = this.settledDifferences(detail);
     if (differing.length > 0) void this.fetch(detail.source, differing);
     if (!this.deps.ready() || detail.viewHash !== mapper.viewHash) return;
     const theirs = new Set(detail.entries.map((e) => e.key));
@@ -182,6 +189,28 @@ export class DistroVerify {
       this.pushedUp += pushUp.length;
       this.deps.pushTo(detail.source, pushUp);
     }
+  }
+
+  /**
+   * The keys whose copy here differs from the owner's, fetched only once the owner's copy has held still for a
+   * round (it reported the same digest last round): a key that is being written right now differs in every
+   * round while its deltas are in flight, and fetching it would only re-send what replication is delivering.
+   */
+  private settledDifferences(detail: VerifyDetail): string[] {
+    const previous = this.reported.get(detail.source) ?? new Map<string, string>();
+    const next = new Map<string, string>();
+    const listed = new Set<string>();
+    const settled: string[] = [];
+    for (const { key, digest } of detail.entries) {
+      listed.add(key);
+      if (this.deps.registry.service(key)?.digest === digest) continue;
+      if (previous.get(key) === digest) settled.push(key);
+      else next.set(key, digest);
+    }
+    // A detail round covers some buckets at a time: keys of other buckets keep their record.
+    for (const [key, digest] of previous) if (!listed.has(key)) next.set(key, digest);
+    this.reported.set(detail.source, next);
+    return settled;
   }
 
   /** Fetches the owner's copies and merges them; where ours held something theirs lacked, sends ours back. */

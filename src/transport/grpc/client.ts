@@ -26,6 +26,8 @@ import {
   SyncResponseSchema,
   VerifyRequestSchema,
   type SyncResponse,
+  type ForwardBatchResponse,
+  type PipeResponse,
 } from "../../../gen/nacos/cluster/v1/distro_pb.js";
 import { MemberService, ReportRequestSchema } from "../../../gen/nacos/cluster/v1/member_pb.js";
 import { channelOptions, DEFAULT_CONNECTION_SETTINGS, MESSAGE_OVERHEAD_BYTES, type ConnectionSettings } from "./connection-settings.js";
@@ -40,9 +42,11 @@ import { withIdleTimeout } from "../idle-timeout.js";
 import { readSnapshotChunk } from "./codecs/datum-reader.js";
 import { writeSyncRequest } from "./codecs/datum-writer.js";
 import { ForwardBatcher } from "./forward-batcher.js";
+import { PIPE_FORWARD_BATCH, PIPE_SYNC, Pipe, PipeFailure, PipeUnsupported } from "./pipe.js";
 
 const SYNC_PATH = `/${DistroService.typeName}/${DistroService.method.sync.name}`;
 const SNAPSHOT_PATH = `/${DistroService.typeName}/${DistroService.method.snapshot.name}`;
+const PIPE_PATH = `/${DistroService.typeName}/${DistroService.method.pipe.name}`;
 const encodeSnapshotRequest = (r: { resumeAfter: string }): Buffer =>
   Buffer.from(toBinary(SnapshotRequestSchema, create(SnapshotRequestSchema, r)));
 const passBytes = (bytes: Buffer): Buffer => bytes;
@@ -112,6 +116,7 @@ function toPeerError(peer: string, err: unknown): PeerError {
 export class GrpcPeerTransport implements PeerTransport {
   private readonly clients = new Map<string, PeerClients>();
   private readonly batchers = new Map<string, ForwardBatcher>();
+  private readonly pipes = new Map<string, Pipe>();
   private readonly unbatched = new Set<string>();
   private readonly credentials: grpc.ChannelCredentials;
   private readonly channelOptions: grpc.ChannelOptions;
@@ -138,10 +143,43 @@ export class GrpcPeerTransport implements PeerTransport {
 
   async sync(peer: string, datums: readonly ServiceDatum[]): Promise<SyncOutcome> {
     const request = writeSyncRequest(datums);
-    const response = await this.call(peer, this.timeoutMs, ({ distro }, metadata, options) =>
-      unaryEncoded<SyncResponse>(distro, SYNC_PATH, request, SyncResponseSchema, metadata, options),
-    );
+    const piped = await this.piped(peer, PIPE_SYNC, request, this.timeoutMs);
+    const response =
+      piped?.case === "sync"
+        ? piped.value
+        : await this.call(peer, this.timeoutMs, ({ distro }, metadata, options) =>
+            unaryEncoded<SyncResponse>(distro, SYNC_PATH, request, SyncResponseSchema, metadata, options),
+          );
     return { refused: response.refused.map(({ key, reason }) => ({ key, reason })) };
+  }
+
+  /**
+   * A request over the peer's Pipe; undefined when the peer has no Pipe (the caller goes unary). An answer of
+   * the wrong kind is refused as an invalid answer.
+   */
+  private async piped(peer: string, field: number, request: Uint8Array, timeoutMs: number): Promise<PipeResponse["body"] | undefined> {
+    const pipe = this.pipeOf(peer);
+    if (pipe.unsupported) return undefined;
+    let body: PipeResponse["body"];
+    try {
+      body = await pipe.request(field, request, timeoutMs);
+    } catch (err) {
+      if (err instanceof PipeUnsupported) return undefined;
+      throw toPeerError(peer, err instanceof PipeFailure ? { code: err.code, details: err.details } : err);
+    }
+    const expected = field === PIPE_SYNC ? "sync" : "forwardBatch";
+    if (body.case !== expected)
+      throw toPeerError(peer, new InvalidMessageError("pipe answer", `is a ${body.case ?? "nothing"}, not a ${expected}`));
+    return body;
+  }
+
+  private pipeOf(peer: string): Pipe {
+    let pipe = this.pipes.get(peer);
+    if (pipe === undefined) {
+      pipe = new Pipe(() => this.clientsFor(peer).distro.makeBidiStreamRequest(PIPE_PATH, passBytes, passBytes, this.metadata()));
+      this.pipes.set(peer, pipe);
+    }
+    return pipe;
   }
 
   async verify(peer: string, digest: VerifyDigest): Promise<VerifyReply> {
@@ -189,16 +227,26 @@ export class GrpcPeerTransport implements PeerTransport {
 
   private async forwardBatch(peer: string, writes: readonly ClientWrite[]): Promise<ForwardOutcome[]> {
     const request = create(ForwardBatchRequestSchema, { writes: writes.map((w) => ({ write: encodeWrite(w) })) });
+    const outcomesOf = (response: ForwardBatchResponse): ForwardOutcome[] => {
+      if (response.outcomes.length !== writes.length) {
+        throw new InvalidMessageError("outcomes", `holds ${response.outcomes.length} answers for ${writes.length} writes`);
+      }
+      return response.outcomes.map((o, i) => decodeOutcome(o, `outcomes[${i}]`));
+    };
+    const piped = await this.piped(peer, PIPE_FORWARD_BATCH, toBinary(ForwardBatchRequestSchema, request), this.forwardTimeoutMs);
+    if (piped?.case === "forwardBatch") {
+      try {
+        return outcomesOf(piped.value);
+      } catch (err) {
+        throw toPeerError(peer, err);
+      }
+    }
     const outcomes = await this.call(peer, this.forwardTimeoutMs, async ({ distro }, metadata, options) => {
       const response = await unary(distro.forwardBatch, distro, request, metadata, options).catch((err: unknown) => {
         if ((err as Partial<grpc.ServiceError>).code === grpc.status.UNIMPLEMENTED) return undefined;
         throw err;
       });
-      if (response === undefined) return undefined;
-      if (response.outcomes.length !== writes.length) {
-        throw new InvalidMessageError("outcomes", `holds ${response.outcomes.length} answers for ${writes.length} writes`);
-      }
-      return response.outcomes.map((o, i) => decodeOutcome(o, `outcomes[${i}]`));
+      return response === undefined ? undefined : outcomesOf(response);
     });
     if (outcomes !== undefined) return outcomes;
     // A member running an older ts-nacos: one Forward per write from now on.
@@ -246,6 +294,8 @@ export class GrpcPeerTransport implements PeerTransport {
 
   /** Closes the channel to a peer that left the cluster; a later call to it opens a new one. */
   forget(peer: string): void {
+    this.pipes.get(peer)?.close();
+    this.pipes.delete(peer);
     this.clients.get(peer)?.channel.close();
     this.clients.delete(peer);
     this.unbatched.delete(peer);

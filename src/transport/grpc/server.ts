@@ -8,7 +8,7 @@
  */
 import { once } from "node:events";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
-import { create } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { joinAddress } from "../../core/address.js";
 import { estimateBytes } from "../../core/datum-size.js";
@@ -18,13 +18,18 @@ import { BusyError, NotReadyError, type PeerHandler, type SnapshotChunk } from "
 import { PeerIdentity } from "../peer-identity.js";
 import {
   DistroService,
+  ForwardBatchRequestSchema,
   ForwardBatchResponseSchema,
+  PipeResponseSchema,
   ForwardResponseSchema,
   QueryResponseSchema,
   SyncResponseSchema,
   VerifyResponseSchema,
   type SnapshotRequest,
   type SyncResponse,
+  type ForwardBatchRequest,
+  type ForwardBatchResponse,
+  type PipeResponse,
 } from "../../../gen/nacos/cluster/v1/distro_pb.js";
 import { MemberService, ReportResponseSchema } from "../../../gen/nacos/cluster/v1/member_pb.js";
 import { ServerReflection } from "../../../gen/grpc/reflection/v1/reflection_pb.js";
@@ -32,6 +37,7 @@ import { channelOptions, DEFAULT_CONNECTION_SETTINGS, MESSAGE_OVERHEAD_BYTES, ty
 import { decodeDatums, encodeDatum } from "./codecs/datum.js";
 import { decodeVerify, encodeVerifyReply } from "./codecs/distro.js";
 import { readSyncRequest } from "./codecs/datum-reader.js";
+import { PIPE_FORWARD_BATCH, PIPE_SYNC, readPipeRequest } from "./pipe.js";
 import { writeSnapshotChunk } from "./codecs/datum-writer.js";
 import { InvalidMessageError, LIMITS, atMost } from "./codecs/invalid.js";
 import { decodeMember, encodeMember } from "./codecs/member.js";
@@ -78,10 +84,12 @@ type DistroImpl = ServiceImpl<typeof DistroService.method>;
  * would otherwise end an oversized stream message with its own RESOURCE_EXHAUSTED and the handler would
  * never learn); the definition then passes the bytes through.
  */
-type ServedDistro = Omit<DistroImpl, "snapshot" | "sync"> & {
+type ServedDistro = Omit<DistroImpl, "snapshot" | "sync" | "pipe"> & {
   snapshot: grpc.handleServerStreamingCall<SnapshotRequest, Uint8Array>;
   /** Sync requests come as bytes, parsed by the hand-written reader (replication's largest cost here). */
   sync: grpc.handleUnaryCall<Buffer, SyncResponse>;
+  /** Pipe messages come and go as bytes: the envelope is read and written here. */
+  pipe: grpc.handleBidiStreamingCall<Buffer, Buffer>;
 };
 
 function distroDefinition(): grpc.ServiceDefinition<ServedDistro> {
@@ -92,6 +100,7 @@ function distroDefinition(): grpc.ServiceDefinition<ServedDistro> {
     ...base,
     snapshot: { ...base.snapshot, responseSerialize: passBytes },
     sync: { ...base.sync, requestDeserialize: keepBytes },
+    pipe: { ...base.pipe, requestDeserialize: keepBytes, responseSerialize: keepBytes },
   } as grpc.ServiceDefinition<ServedDistro>;
 }
 
@@ -220,11 +229,8 @@ export class GrpcPeerServer {
   private distroImpl(): ServedDistro {
     const h = this.handler;
     return {
-      sync: this.unary("sync", async (bytes: Buffer, source) => {
-        const datums = decodeDatums(readSyncRequest(bytes).datums, "datums");
-        const outcome = h.onSync(required(source), datums);
-        return create(SyncResponseSchema, { refused: [...outcome.refused] });
-      }),
+      sync: this.unary("sync", async (bytes: Buffer, source) => this.sync(bytes, required(source))),
+      pipe: (call) => this.servePipe(call),
       verify: this.unary("verify", async (request, source) => {
         const digest = decodeVerify(request, required(source), "request");
         return create(VerifyResponseSchema, encodeVerifyReply(h.onVerify(digest)));
@@ -238,17 +244,62 @@ export class GrpcPeerServer {
         const write = decodeWrite(request.write, "write");
         return create(ForwardResponseSchema, encodeOutcome(await h.onForward(write)));
       }),
-      forwardBatch: this.unary("forwardBatch", async (request) => {
-        // Every write is decoded before any runs: an invalid one refuses the whole call and changes nothing.
-        const writes = atMost(request.writes, LIMITS.writesPerForwardBatch, "writes").map((w, n) =>
-          decodeWrite(w.write, `writes[${n}].write`),
-        );
-        const outcomes = [];
-        for (const write of writes) outcomes.push(encodeOutcome(await h.onForward(write)));
-        return create(ForwardBatchResponseSchema, { outcomes });
-      }),
+      forwardBatch: this.unary("forwardBatch", async (request) => this.forwardBatch(request)),
       snapshot: (call) => void this.streamSnapshot(call),
     };
+  }
+
+  private sync(bytes: Buffer, source: string): SyncResponse {
+    const datums = decodeDatums(readSyncRequest(bytes).datums, "datums");
+    return create(SyncResponseSchema, { refused: [...this.handler.onSync(source, datums).refused] });
+  }
+
+  private async forwardBatch(request: ForwardBatchRequest): Promise<ForwardBatchResponse> {
+    // Every write is decoded before any runs: an invalid one refuses the whole call and changes nothing.
+    const writes = atMost(request.writes, LIMITS.writesPerForwardBatch, "writes").map((w, n) => decodeWrite(w.write, `writes[${n}].write`));
+    const outcomes = [];
+    for (const write of writes) outcomes.push(encodeOutcome(await this.handler.onForward(write)));
+    return create(ForwardBatchResponseSchema, { outcomes });
+  }
+
+  /**
+   * One caller's Pipe: each request is answered as its unary call would be, under the id it came with. The
+   * stream was admitted once, by its metadata; a request that does not decode gets INVALID_ARGUMENT and the
+   * stream goes on.
+   */
+  private servePipe(call: grpc.ServerDuplexStream<Buffer, Buffer>): void {
+    const source = admittedSource(call.metadata);
+    call.on("data", (bytes: Buffer) => {
+      void this.pipeRequest(bytes, source).then((answer) => {
+        if (!call.cancelled && !call.destroyed) call.write(Buffer.from(toBinary(PipeResponseSchema, answer)));
+      });
+    });
+    call.on("end", () => call.end());
+    call.on("error", () => {});
+  }
+
+  private async pipeRequest(bytes: Buffer, source: string | undefined): Promise<PipeResponse> {
+    let id = 0n;
+    let rpc = "pipe";
+    try {
+      const envelope = readPipeRequest(bytes);
+      id = envelope.id;
+      rpc = envelope.field === PIPE_SYNC ? "sync" : envelope.field === PIPE_FORWARD_BATCH ? "forwardBatch" : rpc;
+      if (envelope.field === PIPE_SYNC) {
+        return create(PipeResponseSchema, { id, body: { case: "sync", value: this.sync(envelope.body, required(source)) } });
+      }
+      if (envelope.field === PIPE_FORWARD_BATCH) {
+        const request = fromBinary(ForwardBatchRequestSchema, envelope.body);
+        return create(PipeResponseSchema, { id, body: { case: "forwardBatch", value: await this.forwardBatch(request) } });
+      }
+      throw new InvalidMessageError("body", "is not set, or is a kind this node does not know");
+    } catch (err) {
+      const { code, details } = this.status(rpc, err);
+      return create(PipeResponseSchema, {
+        id,
+        body: { case: "error", value: { code: code ?? grpc.status.INTERNAL, message: details ?? "" } },
+      });
+    }
   }
 
   /** The admitted caller, once its message is known to have parsed. */

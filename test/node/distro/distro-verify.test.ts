@@ -125,3 +125,50 @@ test("a peer's purge horizon cannot make this node forget a deleted service befo
   verify.onDigest(detail(deletedAt + 1));
   assert.equal(registry.get(key), undefined, "forgotten once both horizons passed it");
 });
+
+test("a differing key is fetched only once the owner's copy held still for a round, not while it is being written", async () => {
+  const queried: string[][] = [];
+  const scheduler = new VirtualScheduler(1, 1_700_000_000_000);
+  const registry = new Registry(SELF, () => scheduler.now());
+  const mapper = new DistroMapper(SELF);
+  mapper.update([SELF, PEER]);
+  const transport = stubTransport({
+    async query(_peer, keys) {
+      queried.push([...keys]);
+      return [];
+    },
+  });
+  const verify = new DistroVerify(
+    {
+      self: SELF,
+      registry,
+      mapper,
+      transport,
+      ready: () => true,
+      purgeHorizon: () => 0,
+      clock: () => scheduler.now(),
+      pushTo: () => {},
+      merge: (_source, datum) => registry.apply(datum),
+      log: silentLog,
+    },
+    { bucketCount: BUCKETS, queryBatchKeys: 1000, maxDetailBytes: 1 << 20 },
+  );
+  const key = "public##DEFAULT_GROUP@@busy";
+  const detail = (digest: string): VerifyDetail => ({
+    kind: "detail",
+    source: PEER,
+    viewHash: mapper.viewHash,
+    purgeHorizon: 0,
+    bucketCount: BUCKETS,
+    buckets: [digestBucket(key, BUCKETS)],
+    entries: [{ key, digest }],
+  });
+  verify.onDigest(detail("d1"));
+  verify.onDigest(detail("d2"));
+  verify.onDigest(detail("d3"));
+  await scheduler.advance(10);
+  assert.deepEqual(queried, [], "the owner's copy changed every round: replication is still delivering it");
+  verify.onDigest(detail("d3"));
+  await scheduler.advance(10);
+  assert.deepEqual(queried, [[key]], "held still for a round: fetched");
+});

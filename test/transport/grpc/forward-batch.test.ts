@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
-import { DistroService, ForwardResponseSchema } from "../../../gen/nacos/cluster/v1/distro_pb.js";
+import { DistroService, ForwardResponseSchema, SyncResponseSchema } from "../../../gen/nacos/cluster/v1/distro_pb.js";
 import type { ClientWrite } from "../../../src/core/ops.js";
 import type { ForwardOutcome } from "../../../src/node/ports.js";
 import { GrpcPeerTransport } from "../../../src/transport/grpc/client.js";
@@ -73,11 +73,16 @@ test("over gRPC, concurrent forwards to one member share calls and each gets its
   }
 });
 
-test("a member without ForwardBatch gets one Forward per write, and the caller stops trying batches", async () => {
+test("a member without Pipe and ForwardBatch gets one Forward per write and unary syncs; the caller stops trying", async () => {
   const server = new grpc.Server();
   let forwards = 0;
-  // An older member: it serves Forward only (grpc-js answers UNIMPLEMENTED for the rest).
+  let syncs = 0;
+  // An older member: it serves Forward and Sync only (grpc-js answers UNIMPLEMENTED for the rest).
   server.addService(toGrpcServiceDefinition(DistroService) as grpc.ServiceDefinition, {
+    sync: (_call: unknown, callback: grpc.sendUnaryData<unknown>) => {
+      syncs++;
+      callback(null, create(SyncResponseSchema, {}));
+    },
     forward: (call: grpc.ServerUnaryCall<{ write: never }, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       forwards++;
       const write = decodeWrite(call.request.write, "write");
@@ -97,6 +102,9 @@ test("a member without ForwardBatch gets one Forward per write, and the caller s
     assert.equal(forwards, 3);
     await transport.forward(PEER, register(4));
     assert.equal(forwards, 4);
+    await transport.sync(PEER, []);
+    await transport.sync(PEER, []);
+    assert.equal(syncs, 2, "syncs go unary once the pipe was refused");
   } finally {
     transport.close();
     server.forceShutdown();

@@ -22,7 +22,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file nacos/cluster/v1/distro.proto.
  */
 export const file_nacos_cluster_v1_distro: GenFile = /*@__PURE__*/
-  fileDesc("Ch1uYWNvcy9jbHVzdGVyL3YxL2Rpc3Ryby5wcm90bxIQbmFjb3MuY2x1c3Rlci52MSI9CgtTeW5jUmVxdWVzdBIuCgZkYXR1bXMYASADKAsyHi5uYWNvcy5jbHVzdGVyLnYxLlNlcnZpY2VEYXR1bSI/CgxTeW5jUmVzcG9uc2USLwoHcmVmdXNlZBgBIAMoCzIeLm5hY29zLmNsdXN0ZXIudjEuUmVmdXNlZERhdHVtIisKDFJlZnVzZWREYXR1bRILCgNrZXkYASABKAkSDgoGcmVhc29uGAIgASgJIioKC0RpZ2VzdEVudHJ5EgsKA2tleRgBIAEoCRIOCgZkaWdlc3QYAiABKAkiJgoNVmVyaWZ5U3VtbWFyeRIVCg1idWNrZXRfaGFzaGVzGAEgAygJIk8KDFZlcmlmeURldGFpbBIPCgdidWNrZXRzGAEgAygNEi4KB2VudHJpZXMYAiADKAsyHS5uYWNvcy5jbHVzdGVyLnYxLkRpZ2VzdEVudHJ5Ir4BCg1WZXJpZnlSZXF1ZXN0EhEKCXZpZXdfaGFzaBgBIAEoCRIVCg1wdXJnZV9ob3Jpem9uGAIgASgDEhQKDGJ1Y2tldF9jb3VudBgDIAEoDRIyCgdzdW1tYXJ5GAQgASgLMh8ubmFjb3MuY2x1c3Rlci52MS5WZXJpZnlTdW1tYXJ5SAASMAoGZGV0YWlsGAUgASgLMh4ubmFjb3MuY2x1c3Rlci52MS5WZXJpZnlEZXRhaWxIAEIHCgVyb3VuZCIsCg5WZXJpZnlSZXNwb25zZRIaChJtaXNtYXRjaGVkX2J1Y2tldHMYASADKA0iHAoMUXVlcnlSZXF1ZXN0EgwKBGtleXMYASADKAkiVAoNUXVlcnlSZXNwb25zZRIuCgZkYXR1bXMYASADKAsyHi5uYWNvcy5jbHVzdGVyLnYxLlNlcnZpY2VEYXR1bRITCgt1bnNlbnRfa2V5cxgCIAMoCSInCg9TbmFwc2hvdFJlcXVlc3QSFAoMcmVzdW1lX2FmdGVyGAEgASgJIoUBChBTbmFwc2hvdFJlc3BvbnNlEi4KBmRhdHVtcxgBIAMoCzIeLm5hY29zLmNsdXN0ZXIudjEuU2VydmljZURhdHVtEhIKCnRvdGFsX2tleXMYAiABKAQSFwoPdG90YWxfaW5zdGFuY2VzGAMgASgEEhQKDHJlc3VtZV90b2tlbhgEIAEoCSI+Cg5Gb3J3YXJkUmVxdWVzdBIsCgV3cml0ZRgBIAEoCzIdLm5hY29zLmNsdXN0ZXIudjEuQ2xpZW50V3JpdGUiRwoTRm9yd2FyZEJhdGNoUmVxdWVzdBIwCgZ3cml0ZXMYASADKAsyIC5uYWNvcy5jbHVzdGVyLnYxLkZvcndhcmRSZXF1ZXN0IksKFEZvcndhcmRCYXRjaFJlc3BvbnNlEjMKCG91dGNvbWVzGAEgAygLMiEubmFjb3MuY2x1c3Rlci52MS5Gb3J3YXJkUmVzcG9uc2UigAEKD0ZvcndhcmRSZXNwb25zZRIvCgZyZXN1bHQYASABKAsyHS5uYWNvcy5jbHVzdGVyLnYxLldyaXRlUmVzdWx0SAASMQoHcmVmdXNhbBgCIAEoCzIeLm5hY29zLmNsdXN0ZXIudjEuV3JpdGVSZWZ1c2FsSABCCQoHb3V0Y29tZTLxAwoNRGlzdHJvU2VydmljZRJFCgRTeW5jEh0ubmFjb3MuY2x1c3Rlci52MS5TeW5jUmVxdWVzdBoeLm5hY29zLmNsdXN0ZXIudjEuU3luY1Jlc3BvbnNlEksKBlZlcmlmeRIfLm5hY29zLmNsdXN0ZXIudjEuVmVyaWZ5UmVxdWVzdBogLm5hY29zLmNsdXN0ZXIudjEuVmVyaWZ5UmVzcG9uc2USSAoFUXVlcnkSHi5uYWNvcy5jbHVzdGVyLnYxLlF1ZXJ5UmVxdWVzdBofLm5hY29zLmNsdXN0ZXIudjEuUXVlcnlSZXNwb25zZRJTCghTbmFwc2hvdBIhLm5hY29zLmNsdXN0ZXIudjEuU25hcHNob3RSZXF1ZXN0GiIubmFjb3MuY2x1c3Rlci52MS5TbmFwc2hvdFJlc3BvbnNlMAESTgoHRm9yd2FyZBIgLm5hY29zLmNsdXN0ZXIudjEuRm9yd2FyZFJlcXVlc3QaIS5uYWNvcy5jbHVzdGVyLnYxLkZvcndhcmRSZXNwb25zZRJdCgxGb3J3YXJkQmF0Y2gSJS5uYWNvcy5jbHVzdGVyLnYxLkZvcndhcmRCYXRjaFJlcXVlc3QaJi5uYWNvcy5jbHVzdGVyLnYxLkZvcndhcmRCYXRjaFJlc3BvbnNlYgZwcm90bzM", [file_nacos_cluster_v1_datum, file_nacos_cluster_v1_write]);
+  fileDesc("Ch1uYWNvcy9jbHVzdGVyL3YxL2Rpc3Ryby5wcm90bxIQbmFjb3MuY2x1c3Rlci52MSI9CgtTeW5jUmVxdWVzdBIuCgZkYXR1bXMYASADKAsyHi5uYWNvcy5jbHVzdGVyLnYxLlNlcnZpY2VEYXR1bSI/CgxTeW5jUmVzcG9uc2USLwoHcmVmdXNlZBgBIAMoCzIeLm5hY29zLmNsdXN0ZXIudjEuUmVmdXNlZERhdHVtIisKDFJlZnVzZWREYXR1bRILCgNrZXkYASABKAkSDgoGcmVhc29uGAIgASgJIioKC0RpZ2VzdEVudHJ5EgsKA2tleRgBIAEoCRIOCgZkaWdlc3QYAiABKAkiJgoNVmVyaWZ5U3VtbWFyeRIVCg1idWNrZXRfaGFzaGVzGAEgAygJIk8KDFZlcmlmeURldGFpbBIPCgdidWNrZXRzGAEgAygNEi4KB2VudHJpZXMYAiADKAsyHS5uYWNvcy5jbHVzdGVyLnYxLkRpZ2VzdEVudHJ5Ir4BCg1WZXJpZnlSZXF1ZXN0EhEKCXZpZXdfaGFzaBgBIAEoCRIVCg1wdXJnZV9ob3Jpem9uGAIgASgDEhQKDGJ1Y2tldF9jb3VudBgDIAEoDRIyCgdzdW1tYXJ5GAQgASgLMh8ubmFjb3MuY2x1c3Rlci52MS5WZXJpZnlTdW1tYXJ5SAASMAoGZGV0YWlsGAUgASgLMh4ubmFjb3MuY2x1c3Rlci52MS5WZXJpZnlEZXRhaWxIAEIHCgVyb3VuZCIsCg5WZXJpZnlSZXNwb25zZRIaChJtaXNtYXRjaGVkX2J1Y2tldHMYASADKA0iHAoMUXVlcnlSZXF1ZXN0EgwKBGtleXMYASADKAkiVAoNUXVlcnlSZXNwb25zZRIuCgZkYXR1bXMYASADKAsyHi5uYWNvcy5jbHVzdGVyLnYxLlNlcnZpY2VEYXR1bRITCgt1bnNlbnRfa2V5cxgCIAMoCSInCg9TbmFwc2hvdFJlcXVlc3QSFAoMcmVzdW1lX2FmdGVyGAEgASgJIoUBChBTbmFwc2hvdFJlc3BvbnNlEi4KBmRhdHVtcxgBIAMoCzIeLm5hY29zLmNsdXN0ZXIudjEuU2VydmljZURhdHVtEhIKCnRvdGFsX2tleXMYAiABKAQSFwoPdG90YWxfaW5zdGFuY2VzGAMgASgEEhQKDHJlc3VtZV90b2tlbhgEIAEoCSI+Cg5Gb3J3YXJkUmVxdWVzdBIsCgV3cml0ZRgBIAEoCzIdLm5hY29zLmNsdXN0ZXIudjEuQ2xpZW50V3JpdGUiRwoTRm9yd2FyZEJhdGNoUmVxdWVzdBIwCgZ3cml0ZXMYASADKAsyIC5uYWNvcy5jbHVzdGVyLnYxLkZvcndhcmRSZXF1ZXN0IksKFEZvcndhcmRCYXRjaFJlc3BvbnNlEjMKCG91dGNvbWVzGAEgAygLMiEubmFjb3MuY2x1c3Rlci52MS5Gb3J3YXJkUmVzcG9uc2UikAEKC1BpcGVSZXF1ZXN0EgoKAmlkGAEgASgEEi0KBHN5bmMYAiABKAsyHS5uYWNvcy5jbHVzdGVyLnYxLlN5bmNSZXF1ZXN0SAASPgoNZm9yd2FyZF9iYXRjaBgDIAEoCzIlLm5hY29zLmNsdXN0ZXIudjEuRm9yd2FyZEJhdGNoUmVxdWVzdEgAQgYKBGJvZHkiwQEKDFBpcGVSZXNwb25zZRIKCgJpZBgBIAEoBBIuCgRzeW5jGAIgASgLMh4ubmFjb3MuY2x1c3Rlci52MS5TeW5jUmVzcG9uc2VIABI/Cg1mb3J3YXJkX2JhdGNoGAMgASgLMiYubmFjb3MuY2x1c3Rlci52MS5Gb3J3YXJkQmF0Y2hSZXNwb25zZUgAEiwKBWVycm9yGAQgASgLMhsubmFjb3MuY2x1c3Rlci52MS5QaXBlRXJyb3JIAEIGCgRib2R5IioKCVBpcGVFcnJvchIMCgRjb2RlGAEgASgNEg8KB21lc3NhZ2UYAiABKAkigAEKD0ZvcndhcmRSZXNwb25zZRIvCgZyZXN1bHQYASABKAsyHS5uYWNvcy5jbHVzdGVyLnYxLldyaXRlUmVzdWx0SAASMQoHcmVmdXNhbBgCIAEoCzIeLm5hY29zLmNsdXN0ZXIudjEuV3JpdGVSZWZ1c2FsSABCCQoHb3V0Y29tZTK8BAoNRGlzdHJvU2VydmljZRJFCgRTeW5jEh0ubmFjb3MuY2x1c3Rlci52MS5TeW5jUmVxdWVzdBoeLm5hY29zLmNsdXN0ZXIudjEuU3luY1Jlc3BvbnNlEksKBlZlcmlmeRIfLm5hY29zLmNsdXN0ZXIudjEuVmVyaWZ5UmVxdWVzdBogLm5hY29zLmNsdXN0ZXIudjEuVmVyaWZ5UmVzcG9uc2USSAoFUXVlcnkSHi5uYWNvcy5jbHVzdGVyLnYxLlF1ZXJ5UmVxdWVzdBofLm5hY29zLmNsdXN0ZXIudjEuUXVlcnlSZXNwb25zZRJTCghTbmFwc2hvdBIhLm5hY29zLmNsdXN0ZXIudjEuU25hcHNob3RSZXF1ZXN0GiIubmFjb3MuY2x1c3Rlci52MS5TbmFwc2hvdFJlc3BvbnNlMAESTgoHRm9yd2FyZBIgLm5hY29zLmNsdXN0ZXIudjEuRm9yd2FyZFJlcXVlc3QaIS5uYWNvcy5jbHVzdGVyLnYxLkZvcndhcmRSZXNwb25zZRJdCgxGb3J3YXJkQmF0Y2gSJS5uYWNvcy5jbHVzdGVyLnYxLkZvcndhcmRCYXRjaFJlcXVlc3QaJi5uYWNvcy5jbHVzdGVyLnYxLkZvcndhcmRCYXRjaFJlc3BvbnNlEkkKBFBpcGUSHS5uYWNvcy5jbHVzdGVyLnYxLlBpcGVSZXF1ZXN0Gh4ubmFjb3MuY2x1c3Rlci52MS5QaXBlUmVzcG9uc2UoATABYgZwcm90bzM", [file_nacos_cluster_v1_datum, file_nacos_cluster_v1_write]);
 
 /**
  * A batch of datums to merge.
@@ -427,6 +427,130 @@ export const ForwardBatchResponseSchema: GenMessage<ForwardBatchResponse> = /*@_
   messageDesc(file_nacos_cluster_v1_distro, 14);
 
 /**
+ * One request on a Pipe.
+ *
+ * @generated from message nacos.cluster.v1.PipeRequest
+ */
+export type PipeRequest = Message<"nacos.cluster.v1.PipeRequest"> & {
+  /**
+   * Chosen by the caller, unique among its requests waiting on this stream; repeated by the answer.
+   *
+   * @generated from field: uint64 id = 1;
+   */
+  id: bigint;
+
+  /**
+   * The call; required.
+   *
+   * @generated from oneof nacos.cluster.v1.PipeRequest.body
+   */
+  body: {
+    /**
+     * As the Sync call.
+     *
+     * @generated from field: nacos.cluster.v1.SyncRequest sync = 2;
+     */
+    value: SyncRequest;
+    case: "sync";
+  } | {
+    /**
+     * As the ForwardBatch call.
+     *
+     * @generated from field: nacos.cluster.v1.ForwardBatchRequest forward_batch = 3;
+     */
+    value: ForwardBatchRequest;
+    case: "forwardBatch";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message nacos.cluster.v1.PipeRequest.
+ * Use `create(PipeRequestSchema)` to create a new message.
+ */
+export const PipeRequestSchema: GenMessage<PipeRequest> = /*@__PURE__*/
+  messageDesc(file_nacos_cluster_v1_distro, 15);
+
+/**
+ * The answer to one PipeRequest.
+ *
+ * @generated from message nacos.cluster.v1.PipeResponse
+ */
+export type PipeResponse = Message<"nacos.cluster.v1.PipeResponse"> & {
+  /**
+   * The request's id.
+   *
+   * @generated from field: uint64 id = 1;
+   */
+  id: bigint;
+
+  /**
+   * What the call answered; exactly one is set.
+   *
+   * @generated from oneof nacos.cluster.v1.PipeResponse.body
+   */
+  body: {
+    /**
+     * As the Sync call answers.
+     *
+     * @generated from field: nacos.cluster.v1.SyncResponse sync = 2;
+     */
+    value: SyncResponse;
+    case: "sync";
+  } | {
+    /**
+     * As the ForwardBatch call answers.
+     *
+     * @generated from field: nacos.cluster.v1.ForwardBatchResponse forward_batch = 3;
+     */
+    value: ForwardBatchResponse;
+    case: "forwardBatch";
+  } | {
+    /**
+     * The request failed as the unary call would have, with the same status.
+     *
+     * @generated from field: nacos.cluster.v1.PipeError error = 4;
+     */
+    value: PipeError;
+    case: "error";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message nacos.cluster.v1.PipeResponse.
+ * Use `create(PipeResponseSchema)` to create a new message.
+ */
+export const PipeResponseSchema: GenMessage<PipeResponse> = /*@__PURE__*/
+  messageDesc(file_nacos_cluster_v1_distro, 16);
+
+/**
+ * A failed request on a Pipe.
+ *
+ * @generated from message nacos.cluster.v1.PipeError
+ */
+export type PipeError = Message<"nacos.cluster.v1.PipeError"> & {
+  /**
+   * A gRPC status code (INVALID_ARGUMENT for a request that does not decode, INTERNAL for a failure).
+   *
+   * @generated from field: uint32 code = 1;
+   */
+  code: number;
+
+  /**
+   * Human-readable details.
+   *
+   * @generated from field: string message = 2;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message nacos.cluster.v1.PipeError.
+ * Use `create(PipeErrorSchema)` to create a new message.
+ */
+export const PipeErrorSchema: GenMessage<PipeError> = /*@__PURE__*/
+  messageDesc(file_nacos_cluster_v1_distro, 17);
+
+/**
  * What the write produced on the responsible member; exactly one is set.
  *
  * @generated from message nacos.cluster.v1.ForwardResponse
@@ -461,7 +585,7 @@ export type ForwardResponse = Message<"nacos.cluster.v1.ForwardResponse"> & {
  * Use `create(ForwardResponseSchema)` to create a new message.
  */
 export const ForwardResponseSchema: GenMessage<ForwardResponse> = /*@__PURE__*/
-  messageDesc(file_nacos_cluster_v1_distro, 15);
+  messageDesc(file_nacos_cluster_v1_distro, 18);
 
 /**
  * The peer operations of the Distro protocol.
@@ -530,6 +654,20 @@ export const DistroService: GenService<{
     methodKind: "unary";
     input: typeof ForwardBatchRequestSchema;
     output: typeof ForwardBatchResponseSchema;
+  },
+  /**
+   * A long-lived channel from one member to another for the calls a busy member makes all the time (Sync,
+   * ForwardBatch): many requests and their answers on one stream, so a pair of members pays for a call once
+   * (admission included), not per request. Each answer repeats its request's id; answers may come in any
+   * order. A request the receiver refuses gets an error answer and the stream goes on; a broken stream fails
+   * every request still waiting, and the caller opens a new one.
+   *
+   * @generated from rpc nacos.cluster.v1.DistroService.Pipe
+   */
+  pipe: {
+    methodKind: "bidi_streaming";
+    input: typeof PipeRequestSchema;
+    output: typeof PipeResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_nacos_cluster_v1_distro, 0);

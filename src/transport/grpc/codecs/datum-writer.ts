@@ -6,7 +6,7 @@
  * byte for byte, so the wire contract stays the generated code's.
  */
 import type { Instance, Metadata } from "../../../core/instance.js";
-import type { InstanceEntry, ServiceDatum, ServiceMeta } from "../../../core/service-datum.js";
+import type { ServiceDatum, ServiceMeta } from "../../../core/service-datum.js";
 import type { Version } from "../../../core/version.js";
 import type { SnapshotChunk } from "../../../node/ports.js";
 
@@ -51,18 +51,29 @@ function instanceSize(i: Instance): number {
   );
 }
 
-const entrySize = (e: InstanceEntry): number =>
-  stringField(e.id) + delimited(versionSize(e.version)) + (e.instance === undefined ? 0 : delimited(instanceSize(e.instance)));
-
 const selectorSize = (m: ServiceMeta): number => (m.selector.type === "none" ? 2 : delimited(stringField(m.selector.expression)));
 
 const metaSize = (m: ServiceMeta): number =>
   (m.protectThreshold === 0 && !Object.is(m.protectThreshold, -0) ? 0 : 9) + mapSize(m.metadata) + delimited(selectorSize(m));
 
-function datumSize(d: ServiceDatum): number {
-  let n = stringField(d.key) + (d.deleted ? 2 : 0) + delimited(metaSize(d.meta)) + delimited(versionSize(d.metaVersion));
-  for (const e of d.entries) n += delimited(entrySize(e));
-  return n;
+/** A datum's sizes, computed once for both passes. */
+interface Sized {
+  readonly datum: ServiceDatum;
+  readonly entries: readonly number[];
+  readonly instances: readonly number[];
+  readonly meta: number;
+  readonly size: number;
+}
+
+function sized(d: ServiceDatum): Sized {
+  const instances = d.entries.map((e) => (e.instance === undefined ? 0 : instanceSize(e.instance)));
+  const entries = d.entries.map(
+    (e, n) => stringField(e.id) + delimited(versionSize(e.version)) + (e.instance === undefined ? 0 : delimited(instances[n]!)),
+  );
+  const meta = metaSize(d.meta);
+  let size = stringField(d.key) + (d.deleted ? 2 : 0) + delimited(meta) + delimited(versionSize(d.metaVersion));
+  for (const e of entries) size += delimited(e);
+  return { datum: d, entries, instances, meta, size };
 }
 
 // ---- pass 2: bytes ----
@@ -132,8 +143,8 @@ class Writer {
     this.string(2, v.writer);
   }
 
-  instance(i: Instance): void {
-    this.open(3, instanceSize(i));
+  instance(i: Instance, size: number): void {
+    this.open(3, size);
     this.string(1, i.instanceId);
     this.string(2, i.ip);
     this.uint(3, i.port);
@@ -148,11 +159,11 @@ class Writer {
     this.bool(12, i.marked);
   }
 
-  datum(field: number, d: ServiceDatum): void {
-    this.open(field, datumSize(d));
+  datum(field: number, { datum: d, entries, instances, meta, size }: Sized): void {
+    this.open(field, size);
     this.string(1, d.key);
     this.bool(2, d.deleted);
-    this.open(3, metaSize(d.meta));
+    this.open(3, meta);
     this.double(1, d.meta.protectThreshold);
     this.map(2, d.meta.metadata);
     this.open(3, selectorSize(d.meta));
@@ -162,37 +173,38 @@ class Writer {
       this.string(1, d.meta.selector.expression);
     }
     this.version(4, d.metaVersion);
-    for (const e of d.entries) {
-      this.open(5, entrySize(e));
+    for (const [n, e] of d.entries.entries()) {
+      this.open(5, entries[n]!);
       this.string(1, e.id);
       this.version(2, e.version);
-      if (e.instance !== undefined) this.instance(e.instance);
+      if (e.instance !== undefined) this.instance(e.instance, instances[n]!);
     }
   }
 }
 
-function datumsSize(datums: readonly ServiceDatum[]): number {
-  let n = 0;
-  for (const d of datums) n += delimited(datumSize(d));
-  return n;
+/** Bytes of `datums` as `repeated ServiceDatum` field 1, written after their sizes. */
+function datumsField(datums: readonly ServiceDatum[], extra: number): { readonly w: Writer; readonly all: readonly Sized[] } {
+  const all = datums.map(sized);
+  let size = extra;
+  for (const d of all) size += delimited(d.size);
+  return { w: new Writer(Buffer.allocUnsafe(size)), all };
 }
 
 /** A SyncRequest's bytes (`repeated ServiceDatum datums = 1`). */
 export function writeSyncRequest(datums: readonly ServiceDatum[]): Uint8Array {
-  const w = new Writer(Buffer.allocUnsafe(datumsSize(datums)));
-  for (const d of datums) w.datum(1, d);
+  const { w, all } = datumsField(datums, 0);
+  for (const d of all) w.datum(1, d);
   return w.buf;
 }
 
 /** A SnapshotResponse's bytes. */
 export function writeSnapshotChunk(c: SnapshotChunk): Uint8Array {
-  const size =
-    datumsSize(c.datums) +
+  const tail =
     (c.totalKeys === 0 ? 0 : 1 + varintSize(c.totalKeys)) +
     (c.totalInstances === 0 ? 0 : 1 + varintSize(c.totalInstances)) +
     stringField(c.resumeToken);
-  const w = new Writer(Buffer.allocUnsafe(size));
-  for (const d of c.datums) w.datum(1, d);
+  const { w, all } = datumsField(c.datums, tail);
+  for (const d of all) w.datum(1, d);
   w.uint(2, c.totalKeys);
   w.uint(3, c.totalInstances);
   w.string(4, c.resumeToken);
