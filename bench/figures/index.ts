@@ -21,6 +21,6 @@ export const FIGURES: ReadonlyArray<readonly [string, Loader]> = [
   ["verify-traffic", () => import("./verify-traffic.js")],
   ["snapshot-memory", () => import("./snapshot-memory.js")],
   ["snapshot-encoding", () => import("./snapshot-encoding.js")],
-  // ["memory", () => import("./memory.js")],       per instance vs plain JS maps (to come)
-  // ["wire-bytes", () => import("./wire-bytes.js")], per replicated change vs 1.4 JSON (to come)
+  ["memory", () => import("./memory.js")],
+  ["wire-bytes", () => import("./wire-bytes.js")],
 ];
