@@ -198,13 +198,23 @@ export class SimNetwork {
 
   /** A server stream: each chunk is a message that can be lost, which breaks the stream like a reset. */
   async *stream(from: string, to: string, resumeAfter: string): AsyncGenerator<SnapshotChunk> {
-    const chunks = await this.call(from, to, (e) => grpcOf(e, to).onSnapshot(resumeAfter)[Symbol.asyncIterator]());
-    for (;;) {
-      await sleep(this.scheduler, this.latency());
-      if (!this.endpoints.has(to) || !this.passes(to, from)) throw new PeerError("unavailable", to, "stream reset");
-      const next = await chunks.next();
-      if (next.done === true) return;
-      yield next.value;
+    let opened: AsyncIterator<SnapshotChunk> | undefined;
+    try {
+      const chunks = await this.call(from, to, (e) => {
+        opened = grpcOf(e, to).onSnapshot(resumeAfter)[Symbol.asyncIterator]();
+        return opened;
+      });
+      for (;;) {
+        await sleep(this.scheduler, this.latency());
+        if (!this.endpoints.has(to) || !this.passes(to, from)) throw new PeerError("unavailable", to, "stream reset");
+        const next = await chunks.next();
+        if (next.done === true) return;
+        yield next.value;
+      }
+    } finally {
+      // The sender's stream ends with the caller's, as a cancelled or reset call ends it (even one whose
+      // opening answer was lost: a real server cuts it when it stalls).
+      void opened?.return?.().catch(() => undefined);
     }
   }
 }

@@ -7,6 +7,7 @@
  * live data (alibaba/nacos#7734, #8436) is detected by comparing `viewHash`, not guessed.
  */
 import type { Log } from "../../core/log.js";
+import { parseServiceKey } from "../../core/naming.js";
 import type { ApplyOutcome, Registry } from "../../core/registry.js";
 import type { ServiceDatum } from "../../core/service-datum.js";
 import type { DigestEntry, PeerTransport, VerifyDetail, VerifyDigest, VerifyReply, VerifySummary } from "../ports.js";
@@ -49,6 +50,8 @@ export class DistroVerify {
    * differed). Every tombstone this node held for its own keys by then is known to be on that peer.
    */
   private readonly confirmed = new Map<string, number>();
+  /** The member view the confirmations were made in: keys it did not give this node they do not cover. */
+  private confirmedView = "";
   /** Per owner, the digests it reported last round for keys that differed here. */
   private readonly reported = new Map<string, Map<string, string>>();
 
@@ -59,6 +62,11 @@ export class DistroVerify {
     private readonly config: VerifyConfig,
   ) {
     this.placements = new Placements(deps.registry, deps.mapper, config.bucketCount);
+    // Learning from a peer something of a key this node owns (a tombstone it missed while restarting, say)
+    // voids what peers confirmed before: they confirmed holding what this node held, which lacked it.
+    deps.registry.onChange((change) => {
+      if (change.origin === "remote" && deps.mapper.responsible(parseServiceKey(change.key).groupedName)) this.confirmed.clear();
+    });
   }
 
   /** One verify round towards every peer; peers are independent, so one slow peer delays no other. */
@@ -75,6 +83,7 @@ export class DistroVerify {
    * peer and may be forgotten without coming back.
    */
   confirmedThrough(peers: readonly string[]): number {
+    if (this.confirmedView !== this.deps.mapper.viewHash) return 0;
     let through = Number.POSITIVE_INFINITY;
     for (const peer of peers) through = Math.min(through, this.confirmed.get(peer) ?? 0);
     return through;
@@ -110,12 +119,12 @@ export class DistroVerify {
       const reply = await this.deps.transport.verify(peer, summary);
       if (reply.digestsUnsupported === true) {
         // A 1.4 peer keeps no versions, so it can hand no removal back: nothing of it holds tombstones back.
-        this.confirmed.set(peer, Math.max(startedAt, this.confirmed.get(peer) ?? 0));
+        this.confirm(peer, startedAt, summary.viewHash);
         await this.deps.verifyWithoutDigests?.(peer, summary.viewHash);
         return;
       }
       if (reply.mismatchedBuckets.length === 0) {
-        this.confirmed.set(peer, Math.max(startedAt, this.confirmed.get(peer) ?? 0));
+        this.confirm(peer, startedAt, summary.viewHash);
         return;
       }
       const asked = new Set(reply.mismatchedBuckets);
@@ -155,6 +164,17 @@ export class DistroVerify {
     }
     flush();
     return details;
+  }
+
+  /** A round started at `startedAt` in view `view` found `peer` holding what this node owns. */
+  private confirm(peer: string, startedAt: number, view: string): void {
+    if (view !== this.deps.mapper.viewHash) return; // the view moved during the round
+    if (view !== this.confirmedView) {
+      // Confirmations from another view covered other keys.
+      this.confirmed.clear();
+      this.confirmedView = view;
+    }
+    this.confirmed.set(peer, Math.max(startedAt, this.confirmed.get(peer) ?? 0));
   }
 
   private mismatched(summary: VerifySummary): number[] {
