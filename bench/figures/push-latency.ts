@@ -2,9 +2,10 @@
  * `push-latency`: from a registration's answer to the UDP push that carries it arriving at a 1.x subscriber
  * (which acks every push, as clients do). Standalone (subscribed to the node written to), and in a 3-node cluster
  * with the subscriber on the writer's node and on another node (the change replicates first). Changes rotate over
- * a few services so that two changes of one service are further apart than the push coalescing window and each
- * change is pushed on its own. References: the coalescing window (1 s, 1.4's) for standalone; the standalone
- * figures of this run for the cluster.
+ * a few services so that two changes of one service are 1.5 s apart and each change is pushed on its own; a
+ * burst variant changes one service every 5 ms, so its changes are coalesced, and measures how late that makes
+ * them. References: the coalescing window (1 s, 1.4's) for standalone; the standalone figures of this run for
+ * the cluster.
  */
 import { createSocket, type Socket } from "node:dgram";
 import { once } from "node:events";
@@ -15,8 +16,9 @@ import { Probes } from "../lib/probes.js";
 import type { Proc } from "../lib/procs.js";
 
 const COALESCE_WINDOW_MS = 1_000;
-/** Two changes of one service are at least this far apart. */
+/** Two changes of one service are at least this far apart (bursts aside). */
 const PER_SERVICE_SPACING_MS = 1_500;
+const BURST_SPACING_MS = 5;
 const SETTLE_MS = 8_000;
 const RESUBSCRIBE_MS = 10_000;
 
@@ -61,8 +63,14 @@ async function subscribe(sub: Subscriber, services: readonly string[], probes: P
   };
 }
 
-/** `changes` new instances, one every PER_SERVICE_SPACING_MS / services, written to `writer`; waits for the pushes. */
-async function measure(writer: Proc, subs: readonly Subscriber[], services: readonly string[], changes: number): Promise<Probes> {
+/** `changes` new instances, one every `spacingMs` over `services` in turn, written to `writer`; waits for the pushes. */
+async function measure(
+  writer: Proc,
+  subs: readonly Subscriber[],
+  services: readonly string[],
+  changes: number,
+  spacingMs = PER_SERVICE_SPACING_MS / services.length,
+): Promise<Probes> {
   const probes = new Probes(subs.map((s) => s.label));
   const sockets = await Promise.all(subs.map((s) => subscribe(s, services, probes)));
   try {
@@ -73,7 +81,7 @@ async function measure(writer: Proc, subs: readonly Subscriber[], services: read
       probes.add(id);
       const done = send(writer.url, instanceRequest("POST", services[k % services.length]!, k)).then(() => probes.committed(id));
       writes.push(done.catch(() => {}));
-      await sleep(PER_SERVICE_SPACING_MS / services.length);
+      await sleep(spacingMs);
     }
     await Promise.all(writes);
     const until = Date.now() + SETTLE_MS;
@@ -107,6 +115,7 @@ export const figure: Figure<{ standalone: Proc; cluster: Proc[] }> = {
       Array.from({ length: count }, (_, i) => `push-s-${i}`),
       changes,
     );
+    const burst = await measure(standalone, [{ label: "standalone", node: standalone }], ["push-burst"], changes, BURST_SPACING_MS);
     const [writer, other] = cluster as [Proc, Proc, Proc];
     await waitMembers(
       cluster.map((p) => p.url),
@@ -121,6 +130,13 @@ export const figure: Figure<{ standalone: Proc; cluster: Proc[] }> = {
     const s = alone.summary();
     const rows = [
       ...latencyRows("standalone", alone, "standalone", { p50: COALESCE_WINDOW_MS, p99: COALESCE_WINDOW_MS }, "the 1 s coalescing window"),
+      ...latencyRows(
+        `standalone, one service changed every ${BURST_SPACING_MS} ms (coalesced)`,
+        burst,
+        "standalone",
+        { p50: COALESCE_WINDOW_MS, p99: COALESCE_WINDOW_MS },
+        "the 1 s coalescing window",
+      ),
       ...latencyRows("cluster, subscriber on the writer's node", inCluster, "writer's node", s, "standalone"),
       ...latencyRows("cluster, subscriber on another node", inCluster, "other node", s, "standalone"),
     ];
@@ -128,6 +144,7 @@ export const figure: Figure<{ standalone: Proc; cluster: Proc[] }> = {
       services: count,
       changes,
       standalone: { ...s, lagsMs: alone.lags() },
+      burst: { ...burst.summary(), lagsMs: burst.lags() },
       writersNode: { ...inCluster.summary(["writer's node"]), lagsMs: inCluster.lags(["writer's node"]) },
       otherNode: { ...inCluster.summary(["other node"]), lagsMs: inCluster.lags(["other node"]) },
     };

@@ -19,10 +19,15 @@ import { getOrCreate } from "../core/memo.js";
 
 export interface PushConfig {
   /**
-   * A change to a service not pushed within this window leaves at once; changes inside the window after a
+   * A change to a service not pushed within its window leaves at once; changes inside the window after a
    * push leave together when it closes, so a burst costs one push per window (1.4 always waits 1000 ms).
+   * The window is what keeps a service's pushes within `pushesPerServicePerSecond` datagrams, between
+   * `minCoalesceWindowMs` and this (a few subscribers: tens of ms; thousands: up to this).
    */
   readonly coalesceWindowMs: number;
+  readonly minCoalesceWindowMs: number;
+  /** Datagrams per second a service's pushes may cost on this node, first sends counted. */
+  readonly pushesPerServicePerSecond: number;
   /** How long a push waits for its ack before it is resent (1.4: 10 s). */
   readonly ackTimeoutMs: number;
   /** Resends of an unacknowledged push before it counts as failed (1.4: 1, so at most two sends). */
@@ -218,12 +223,18 @@ export class PushService implements PushSubscriptions {
   private serviceChanged(key: string): void {
     if (this.closed || !this.subscriptions.has(key) || this.scheduledPushes.has(key)) return;
     const last = this.lastPushedAt.get(key);
-    const delay = last === undefined ? 0 : Math.max(0, last + this.config.coalesceWindowMs - this.scheduler.now());
+    const delay = last === undefined ? 0 : Math.max(0, last + this.windowOf(key) - this.scheduler.now());
     // Even "at once" waits for the end of this turn, so the changes of one burst leave as one push.
     this.scheduledPushes.set(
       key,
       this.scheduler.schedule(delay, () => this.pushService(key)),
     );
+  }
+
+  private windowOf(key: string): number {
+    const { coalesceWindowMs, minCoalesceWindowMs, pushesPerServicePerSecond } = this.config;
+    const spread = (1000 * (this.subscriptions.get(key)?.size ?? 0)) / pushesPerServicePerSecond;
+    return Math.min(coalesceWindowMs, Math.max(minCoalesceWindowMs, spread));
   }
 
   private pushService(key: string): void {

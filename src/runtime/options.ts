@@ -399,6 +399,8 @@ const FIXED = {
 /** UDP push to 1.x subscribers (what each setting means: PushConfig). */
 export const PUSH_CONFIG: PushConfig = Object.freeze({
   coalesceWindowMs: 1_000,
+  minCoalesceWindowMs: 20,
+  pushesPerServicePerSecond: 5_000,
   ackTimeoutMs: 10_000,
   maxRetries: 1,
   zombieTimeoutMs: undefined,

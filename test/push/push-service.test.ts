@@ -43,7 +43,8 @@ function expectedData(datum: ServiceDatum | undefined, s: Subscriber, now: numbe
 }
 
 test("a change to a quiet service is pushed at once; a burst after it leaves as one push when the window closes", async () => {
-  const { scheduler, registry, channel, push, write } = setup();
+  // Two subscribers at 2 datagrams/s: a window of 1 s.
+  const { scheduler, registry, channel, push, write } = setup({ pushesPerServicePerSecond: 2 });
   const a = subscriber(5001);
   const b = subscriber(5002, { clusters: "DEFAULT" });
   push.subscribe(a);
@@ -74,6 +75,25 @@ test("a change to a quiet service is pushed at once; a burst after it leaves as 
   await scheduler.advance(0);
   assert.equal(channel.sent.length, 6, "quiet again: the next change leaves at once");
   push.close();
+});
+
+test("the window is tens of ms for a few subscribers and grows with them to keep a service's push budget", async () => {
+  const burstDelay = async (subscribers: number): Promise<number> => {
+    const { scheduler, channel, push, write } = setup({ maxSubscriptionsPerClient: 10_000 });
+    for (let n = 0; n < subscribers; n++) push.subscribe(subscriber(5001 + n));
+    write(instance("192.0.2.101", 80));
+    await scheduler.advance(0);
+    assert.equal(channel.sent.length, subscribers, "the first change leaves at once");
+    write(instance("192.0.2.102", 80));
+    const start = scheduler.now();
+    while (channel.sent.length === subscribers && scheduler.now() - start <= 2_000) await scheduler.advance(1);
+    push.close();
+    return scheduler.now() - start;
+  };
+  assert.equal(await burstDelay(1), PUSH_CONFIG.minCoalesceWindowMs);
+  assert.equal(await burstDelay(100), PUSH_CONFIG.minCoalesceWindowMs);
+  assert.equal(await burstDelay(2_500), (1_000 * 2_500) / PUSH_CONFIG.pushesPerServicePerSecond);
+  assert.equal(await burstDelay(8_000), PUSH_CONFIG.coalesceWindowMs, "never longer than 1.4's window");
 });
 
 /** One subscriber (port 5001) and one write; resolves `ms` later. */
