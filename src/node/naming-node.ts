@@ -371,6 +371,8 @@ export class NamingNode implements Nacos14Handler {
   }
 
   onChecksums(source: string, checksums: ReadonlyMap<string, string>, viewHash: string | undefined): void {
+    // As for digests (DistroVerify.onDigest): a loading node would fetch everything its snapshot brings.
+    if (this.distro?.isReady === false) return;
     this.requireCompat14().onChecksums(source, checksums, viewHash);
   }
 

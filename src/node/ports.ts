@@ -133,8 +133,8 @@ export interface PeerTransport {
 
 /** A node asked for what it can only give once its registry is complete (a snapshot while it loads one). */
 export class NotReadyError extends Error {
-  constructor() {
-    super("node is still loading its registry; not serving snapshots yet");
+  constructor(refused = "not serving snapshots yet") {
+    super(`node is still loading its registry; ${refused}`);
     this.name = "NotReadyError";
   }
 }

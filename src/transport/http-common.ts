@@ -6,6 +6,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { plainIp } from "../core/address.js";
 import { NacosError } from "../core/errors.js";
+import { NotReadyError } from "../node/ports.js";
 
 /** Every path is served under Nacos's context path and without it. */
 export const CONTEXT_PATHS = ["/nacos", ""] as const;
@@ -36,6 +37,7 @@ export const socketIp = (req: FastifyRequest): string => plainIp(req.socket.remo
  */
 export function sendError(reply: FastifyReply, err: Error & { statusCode?: number; code?: string }, bodyLimit: number): FastifyReply {
   if (err instanceof NacosError) return reply.code(err.status).type(TEXT).send(err.message);
+  if (err instanceof NotReadyError) return reply.code(503).type(TEXT).send(err.message);
   if (err.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
     return reply.code(413).type(TEXT).send(`request body is larger than the limit of ${bodyLimit} bytes`);
   }
@@ -47,4 +49,6 @@ export function sendError(reply: FastifyReply, err: Error & { statusCode?: numbe
 
 /** Whether `sendError` answers this as a server failure (worth logging). */
 export const isServerFailure = (err: Error & { statusCode?: number }): boolean =>
-  !(err instanceof NacosError) && !(err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500);
+  !(err instanceof NacosError) &&
+  !(err instanceof NotReadyError) &&
+  !(err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500);

@@ -10,7 +10,15 @@ import type { Log } from "../../core/log.js";
 import { parseServiceKey } from "../../core/naming.js";
 import type { ApplyOutcome, Registry } from "../../core/registry.js";
 import type { ServiceDatum } from "../../core/service-datum.js";
-import type { DigestEntry, PeerTransport, VerifyDetail, VerifyDigest, VerifyReply, VerifySummary } from "../ports.js";
+import {
+  type DigestEntry,
+  NotReadyError,
+  type PeerTransport,
+  type VerifyDetail,
+  type VerifyDigest,
+  type VerifyReply,
+  type VerifySummary,
+} from "../ports.js";
 import { digestBucket } from "./digest.js";
 import type { DistroMapper } from "./distro-mapper.js";
 import { Placements } from "./placements.js";
@@ -89,8 +97,13 @@ export class DistroVerify {
     return through;
   }
 
-  /** Handles a digest from `digest.source`. */
+  /**
+   * Handles a digest from `digest.source`. A node still loading its snapshot refuses: every key would differ
+   * and be fetched a second time beside the stream bringing it, and the owner must not count such a round as
+   * confirming anything; its rounds resume once the node is ready.
+   */
   onDigest(digest: VerifyDigest): VerifyReply {
+    if (!this.deps.ready()) throw new NotReadyError("not comparing digests yet");
     if (digest.bucketCount !== this.config.bucketCount && digest.kind === "summary") {
       // Different bucketing: every bucket is suspect, so ask for all of them.
       return { mismatchedBuckets: Array.from({ length: digest.bucketCount }, (_, b) => b) };

@@ -11,14 +11,14 @@ import { digestBucket } from "../../../src/node/distro/digest.js";
 import { DistroMapper } from "../../../src/node/distro/distro-mapper.js";
 import { DistroVerify } from "../../../src/node/distro/distro-verify.js";
 import { VirtualScheduler } from "../../../src/sim/virtual-scheduler.js";
-import type { VerifyDetail, VerifyDigest, VerifyReply } from "../../../src/node/ports.js";
+import { NotReadyError, type VerifyDetail, type VerifyDigest, type VerifyReply } from "../../../src/node/ports.js";
 import { stubTransport, testInstance } from "../../support/fixtures.js";
 
 const SELF = "127.0.0.1:8848";
 const PEER = "127.0.0.2:8848";
 const BUCKETS = 64;
 
-function setup(answer: (digest: VerifyDigest) => VerifyReply, maxDetailBytes = 1 << 20) {
+function setup(answer: (digest: VerifyDigest) => VerifyReply, maxDetailBytes = 1 << 20, ready = () => true) {
   const scheduler = new VirtualScheduler(1, 1_700_000_000_000);
   const registry = new Registry(SELF, () => scheduler.now());
   const mapper = new DistroMapper(SELF);
@@ -36,7 +36,7 @@ function setup(answer: (digest: VerifyDigest) => VerifyReply, maxDetailBytes = 1
       registry,
       mapper,
       transport,
-      ready: () => true,
+      ready,
       purgeHorizon: () => horizon,
       clock: () => scheduler.now(),
       pushTo: () => {},
@@ -95,6 +95,33 @@ test("a peer is confirmed only by a round in which nothing differed, stamped wit
   await verify.round([PEER]);
   assert.equal(verify.confirmedThrough([PEER]), startedAt);
   assert.equal(verify.confirmedThrough([PEER, "127.0.0.3:8848"]), 0, "the least confirmed peer decides");
+});
+
+test("a node still loading its snapshot refuses digests; the owner's round against it confirms nothing", async () => {
+  let loading = true;
+  const owner = setup(() => ({ mismatchedBuckets: [] }));
+  const keys = owner.owned(20);
+  const joiner = setup(
+    () => ({ mismatchedBuckets: [] }),
+    1 << 20,
+    () => !loading,
+  );
+  const summaryOf = async (): Promise<VerifyDigest> => {
+    await owner.verify.round([PEER]);
+    return owner.sent.at(-1)!;
+  };
+  const summary = await summaryOf();
+  assert.throws(() => joiner.verify.onDigest(summary), NotReadyError);
+  const detail: VerifyDetail = { ...summary, kind: "detail", buckets: [digestBucket(keys[0]!, BUCKETS)], entries: [] };
+  assert.throws(() => joiner.verify.onDigest(detail), NotReadyError, "details too");
+  const refusing = setup(() => {
+    throw new NotReadyError("not comparing digests yet");
+  });
+  refusing.owned(3);
+  await refusing.verify.round([PEER]);
+  assert.equal(refusing.verify.confirmedThrough([PEER]), 0, "a refused round confirms nothing");
+  loading = false;
+  assert.ok(joiner.verify.onDigest(summary).mismatchedBuckets.length > 0, "once ready, the differences are seen");
 });
 
 test("a peer's purge horizon cannot make this node forget a deleted service before its own horizon says so", () => {
