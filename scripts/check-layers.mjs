@@ -6,12 +6,13 @@
  *   core       domain: instances, datums, registry, clock, names and addresses, errors, scheduler
  *   node       the Distro node, its ports (node/ports.ts) and what it is made of: distro, cluster, health
  *   push       UDP push to 1.x subscribers
+ *   store      the data directory: a durable key-value log behind the node's DurableStore port
  *   transport  wire only: gRPC and Nacos 1.4 HTTP peer protocols; reaches the node only through its ports
  *   api        the fastify client API
  *   runtime    options, assembly, the process
  *   sim        the simulator
  *
- * Besides: `transport/` may import from `node/` only the ports (node/ports.ts) and the member types
+ * Besides: `transport/` and `store/` may import from `node/` only the ports (node/ports.ts) and the member types
  * (node/cluster/member.ts); protobuf-generated code (`gen/`) is imported by transport only; core and node use no
  * network, HTTP or gRPC library; and there is no import cycle.
  *
@@ -22,7 +23,7 @@ import { dirname, join, normalize, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const LAYERS = ["core", "node", "push", "transport", "api", "runtime", "sim"];
+const LAYERS = ["core", "node", "push", "store", "transport", "api", "runtime", "sim"];
 const TRANSPORT_MAY_USE = ["src/node/ports.ts", "src/node/cluster/member.ts"];
 const WIRE_PACKAGES = /^(fastify|@fastify\/|@grpc\/|@bufbuild\/|pino|node:(http|https|http2|net|dgram|tls|dns)$|node:dns\/)/;
 
@@ -79,8 +80,8 @@ for (const file of sources) {
     edges.push(target);
     if (LAYERS.indexOf(targetLayer) > LAYERS.indexOf(layer))
       problems.push(`${rel(file)} (${layer}) imports ${targetRel} (${targetLayer}), a layer above`);
-    if (layer === "transport" && targetLayer === "node" && !TRANSPORT_MAY_USE.includes(targetRel)) {
-      problems.push(`${rel(file)} imports ${targetRel}: transport reaches the node only through ${TRANSPORT_MAY_USE.join(" and ")}`);
+    if ((layer === "transport" || layer === "store") && targetLayer === "node" && !TRANSPORT_MAY_USE.includes(targetRel)) {
+      problems.push(`${rel(file)} imports ${targetRel}: ${layer} reaches the node only through ${TRANSPORT_MAY_USE.join(" and ")}`);
     }
   }
   graph.set(file, edges);

@@ -23,4 +23,5 @@ export const FIGURES: ReadonlyArray<readonly [string, Loader]> = [
   ["snapshot-encoding", () => import("./snapshot-encoding.js")],
   ["memory", () => import("./memory.js")],
   ["wire-bytes", () => import("./wire-bytes.js")],
+  ["durable-writes", () => import("./durable-writes.js")],
 ];

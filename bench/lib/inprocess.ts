@@ -40,7 +40,11 @@ export function registry(services: number): Registry {
       const rest = { clusterName: "DEFAULT", serviceName: svc, app: "DEFAULT", marked: false };
       instances.push({ ...base, ...rest, metadata: { version: "1.0.0", zone: `zone-${i % 3}` } });
     }
-    r.commit(`public##${svc}`, { deleted: false, meta: { protectThreshold: 0, metadata: {}, selector: { type: "none" } }, instances });
+    r.commit(`public##${svc}`, {
+      deleted: false,
+      meta: { protectThreshold: 0, metadata: {}, selector: { type: "none" }, clusters: {} },
+      instances,
+    });
   }
   return r;
 }

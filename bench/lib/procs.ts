@@ -6,7 +6,8 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort as anyFreePort, waitUntil } from "../../test/support/node-process.js";
@@ -162,6 +163,12 @@ export class Scope {
     const port = o.port ?? (await freePort());
     const known = optionsOf(main);
     const args = [main, "--port", String(port), "--host", "127.0.0.1"];
+    if (known.has("--data-dir")) {
+      // Every node its own data directory, gone with the scope (older checkouts keep nothing on disk).
+      const dataDir = mkdtempSync(path.join(tmpdir(), "ts-nacos-bench-"));
+      this.defer(() => rmSync(dataDir, { recursive: true, force: true }));
+      args.push("--data-dir", dataDir);
+    }
     for (const [flag, value] of Object.entries(o.options ?? {})) {
       if (known.has(flag)) args.push(flag, value);
       else this.warn(`${o.label}: ${flag} is not an option of ${main}; left out`);

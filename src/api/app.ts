@@ -17,6 +17,7 @@ import type { Logger } from "pino";
 import { clusterRoutes } from "./cluster-routes.js";
 import { consoleRoutes } from "./console-routes.js";
 import type { NodeContext } from "./context.js";
+import { healthRoutes } from "./health-routes.js";
 import { instanceRoutes } from "./instance-routes.js";
 import { operatorRoutes } from "./operator-routes.js";
 import { CONTEXT_PATHS, isServerFailure, sendError, TEXT } from "../transport/http-common.js";
@@ -127,6 +128,7 @@ export function createHttpApp(ctx: NodeContext, options: HttpAppOptions = {}): F
         instanceRoutes(scope, ctx);
         serviceRoutes(scope, ctx);
         operatorRoutes(scope, ctx);
+        healthRoutes(scope, ctx);
       },
       { prefix },
     );

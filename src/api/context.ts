@@ -12,6 +12,8 @@ import type { PushSubscriptions } from "../push/subscriber.js";
 export interface NodeView {
   readonly registry: RegistryView;
   readonly switches: Switches;
+  /** Changes a switch as `PUT /operator/switches` asks (400 for a bad entry or value); durable when resolved. */
+  updateSwitch(entry: string, value: string): Promise<void>;
   /** True once the registry is complete, until a stop begins. */
   readonly ready: boolean;
   readonly isStopping: boolean;

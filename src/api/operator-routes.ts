@@ -1,13 +1,11 @@
-/** `/operator*` (and its 1.4 alias `/ops*`), `/health*`: metrics, servers, switches, responsibility, health. */
+/** `/operator*` (and its 1.4 alias `/ops*`): metrics, servers, switches, responsibility. */
 import { createHash } from "node:crypto";
 import { cpus, freemem, loadavg, totalmem } from "node:os";
-import type { FastifyInstance, FastifyRequest } from "fastify";
-import { DEFAULT_CLUSTER, parseServiceKey } from "../core/naming.js";
-import { updateSwitch } from "../core/switches.js";
+import type { FastifyInstance } from "fastify";
+import { parseServiceKey } from "../core/naming.js";
 import type { NodeContext } from "./context.js";
 import { membersJson } from "./member-view.js";
-import { optionalBool, parseBool, parseIp, parsePort, parseClusterName, serviceOf, paramsOf } from "./params.js";
-import { fromPeer } from "./request-info.js";
+import { optionalBool, serviceOf, paramsOf } from "./params.js";
 
 function metrics(ctx: NodeContext): Record<string, unknown> {
   let responsibleServices = 0;
@@ -47,33 +45,11 @@ export function operatorRoutes(app: FastifyInstance, ctx: NodeContext): void {
     app.get(`${base}/switches`, async () => ctx.node.switches);
     app.put(`${base}/switches`, async (req, reply) => {
       const p = paramsOf(req);
-      updateSwitch(ctx.node.switches, p.required("entry"), p.required("value"));
+      await ctx.node.updateSwitch(p.required("entry"), p.required("value"));
       return reply.type("text/plain; charset=utf-8").send("ok");
     });
     app.get(`${base}/distro/server`, async (req) => ({ responsibleServer: ctx.node.ownerOf(serviceOf(paramsOf(req)).groupedName) }));
     app.get(`${base}/distro/status`, async () => ({ status: membersJson(ctx) }));
     app.get(`${base}/distro/digest`, async () => registryDigest(ctx));
   }
-
-  const setHealth = (req: FastifyRequest): Promise<unknown> => {
-    const p = paramsOf(req);
-    const name = p.has("healthy") ? "healthy" : p.has("valid") ? "valid" : "healthy";
-    const healthy = parseBool(name, p.required(name));
-    const address = {
-      ip: parseIp(p.required("ip")),
-      port: parsePort(p.required("port")),
-      clusterName: parseClusterName(p.either(["clusterName", "cluster"], DEFAULT_CLUSTER)),
-    };
-    return ctx.writer.write({ type: "setHealth", service: serviceOf(p), address, healthy }, { forwarded: fromPeer(req, ctx.peerSecret) });
-  };
-  for (const path of ["/health", "/health/instance"]) {
-    app.put(path, async (req, reply) => {
-      await setHealth(req);
-      return reply.type("text/plain; charset=utf-8").send("ok");
-    });
-  }
-  app.all("/health/server", async () => ({
-    msg: `Hello! I am Nacos-Naming and healthy! total services: ${ctx.node.registry.serviceCount}, local address:${ctx.node.cluster().selfAddress}`,
-  }));
-  app.get("/health/checkers", async () => ({ NONE: "NoneHealthChecker" }));
 }

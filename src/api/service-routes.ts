@@ -1,5 +1,6 @@
 /** `/service*`: create, delete, update, detail, list, names, subscribers. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { settingsOf, type ClusterSettings } from "../core/cluster-settings.js";
 import { badRequest, notFound } from "../core/errors.js";
 import { DEFAULT_GROUP, serviceKey, splitGroupedName } from "../core/naming.js";
 import type { ClientWrite, ServiceSpec } from "../core/ops.js";
@@ -16,7 +17,13 @@ import {
   paramsOf,
   type Params,
 } from "./params.js";
-import { fromPeer } from "./request-info.js";
+import { writeOk } from "./client-write.js";
+
+/** A cluster as 1.4's service detail shows it (name, checker, metadata), with the ports it is checked on. */
+function clusterJson(name: string, s: ClusterSettings): Record<string, unknown> {
+  const { healthChecker, metadata, checkPort, useInstancePort4Check } = s;
+  return { name, healthChecker, metadata, checkPort, useInstancePort4Check };
+}
 
 function specOf(p: Params, threshold: string): ServiceSpec {
   return {
@@ -39,10 +46,7 @@ function page<T>(items: readonly T[], pageNo: number, pageSize: number): T[] {
 }
 
 export function serviceRoutes(app: FastifyInstance, ctx: NodeContext): void {
-  const write = async (req: FastifyRequest, reply: FastifyReply, op: ClientWrite): Promise<FastifyReply> => {
-    await ctx.writer.write(op, { forwarded: fromPeer(req, ctx.peerSecret) });
-    return reply.type("text/plain; charset=utf-8").send("ok");
-  };
+  const write = (req: FastifyRequest, reply: FastifyReply, op: ClientWrite): Promise<FastifyReply> => writeOk(ctx, req, reply, op);
 
   app.post("/service", (req, reply) => {
     const p = paramsOf(req);
@@ -65,7 +69,7 @@ export function serviceRoutes(app: FastifyInstance, ctx: NodeContext): void {
     const datum = ctx.node.registry.getLive(serviceKey(service));
     if (datum === undefined) throw notFound(`service ${service.groupedName} is not found!`);
     const { group, name } = splitGroupedName(service.groupedName);
-    const clusters = [...new Set(datum.instances.map((i) => i.clusterName))].sort();
+    const clusters = [...new Set([...datum.instances.map((i) => i.clusterName), ...Object.keys(datum.meta.clusters)])].sort();
     return reply.send({
       name,
       groupName: group,
@@ -73,8 +77,7 @@ export function serviceRoutes(app: FastifyInstance, ctx: NodeContext): void {
       protectThreshold: datum.meta.protectThreshold,
       metadata: datum.meta.metadata,
       selector: datum.meta.selector,
-      // No server-side health checker runs (ephemeral instances beat; persistent ones keep their health).
-      clusters: clusters.map((c) => ({ name: c, healthChecker: { type: "NONE" }, metadata: {} })),
+      clusters: clusters.map((c) => clusterJson(c, settingsOf(datum.meta.clusters, c))),
     });
   });
 

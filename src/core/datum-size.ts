@@ -4,6 +4,7 @@
  * bound on peer messages (sync batches, query answers, snapshot chunks, the size of one service) is kept with
  * this estimate, so a message built within a budget never exceeds it.
  */
+import type { ClusterSettings } from "./cluster-settings.js";
 import type { Instance } from "./instance.js";
 import type { ServiceDatum, ServiceMeta } from "./service-datum.js";
 
@@ -15,7 +16,17 @@ function metadataBytes(metadata: Readonly<Record<string, string>>): number {
   return bytes;
 }
 
-export const metaBytes = (meta: ServiceMeta): number => metadataBytes(meta.metadata);
+function clusterBytes(name: string, s: ClusterSettings): number {
+  const c = s.healthChecker;
+  const checker = c.type === "HTTP" ? 16 + utf8Bytes(c.path) + utf8Bytes(c.headers) : 4;
+  return 24 + utf8Bytes(name) + checker + metadataBytes(s.metadata);
+}
+
+export function metaBytes(meta: ServiceMeta): number {
+  let bytes = metadataBytes(meta.metadata);
+  for (const name in meta.clusters) bytes += clusterBytes(name, meta.clusters[name]!);
+  return bytes;
+}
 
 /** One instance entry: its id and version, plus the instance when live. */
 export function entryBytes(id: string, writer: string, instance: Instance | undefined): number {

@@ -2,6 +2,12 @@
 
 export type Metadata = Readonly<Record<string, string>>;
 
+export function sameMetadata(a: Metadata, b: Metadata): boolean {
+  const ak = Object.keys(a);
+  if (ak.length !== Object.keys(b).length) return false;
+  return ak.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
+}
+
 /** Immutable: a change replaces the object, so a datum handed to a peer or a push never changes under it. */
 export interface Instance {
   readonly instanceId: string;
@@ -41,6 +47,9 @@ export function instanceKey(i: Pick<Instance, "ip" | "port" | "clusterName">): s
 export function identityOf(i: Pick<Instance, "ip" | "port" | "clusterName" | "ephemeral">): string {
   return `${instanceKey(i)}:${i.ephemeral ? "ephemeral" : "persist"}`;
 }
+
+/** Whether an `identityOf` names a persistent instance. */
+export const isPersistentId = (id: string): boolean => id.endsWith(":persist");
 
 /** The default ("simple") instanceId generator of 1.4: `ip#port#cluster#group@@service`. */
 export function simpleInstanceId(ip: string, port: number, clusterName: string, groupedName: string): string {

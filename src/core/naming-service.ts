@@ -4,6 +4,7 @@
  * change, planned before anything is applied, so a refused request never leaves a half-applied change behind
  * and a write costs the same whatever the size of its service.
  */
+import { settingsOf, type ClusterMap, type ClusterSettings } from "./cluster-settings.js";
 import { badRequest, NacosError } from "./errors.js";
 import {
   identityOf,
@@ -28,7 +29,7 @@ import {
   type WriteResult,
 } from "./ops.js";
 import type { Registry, RegistryChange } from "./registry.js";
-import { DEFAULT_SERVICE_META } from "./service-datum.js";
+import { DEFAULT_SERVICE_META, type ServiceMeta } from "./service-datum.js";
 import type { ServiceState } from "./service-record.js";
 import type { Switches } from "./switches.js";
 
@@ -64,6 +65,7 @@ export class NamingService {
       case "beat":
         return this.beat(op.service, op.address, op.beat);
       case "setHealth":
+        this.requireManualHealth(op.service, op.address.clusterName);
         this.setHealth(serviceKey(op.service), idsAt(op.address), op.healthy);
         return OK;
       case "updateMetadata":
@@ -76,6 +78,9 @@ export class NamingService {
         return OK;
       case "deleteService":
         this.deleteService(op.service);
+        return OK;
+      case "updateCluster":
+        this.updateCluster(op.service, op.clusterName, op.settings);
         return OK;
     }
   }
@@ -221,13 +226,32 @@ export class NamingService {
     if (this.registry.liveService(key) !== undefined) {
       throw badRequest(`specified service already exists, serviceName : ${ref.groupedName}`);
     }
-    this.registry.writeMeta(key, false, spec);
+    this.registry.writeMeta(key, false, metaOf(spec, DEFAULT_SERVICE_META.clusters));
   }
 
+  /** A replace of the service's own settings, as 1.4's; its clusters keep theirs. */
   private updateService(ref: ServiceRef, spec: ServiceSpec): void {
     const key = serviceKey(ref);
-    if (this.registry.liveService(key) === undefined) throw badRequest(`service ${ref.groupedName} not found!`);
-    this.registry.writeMeta(key, false, spec);
+    const service = this.registry.liveService(key);
+    if (service === undefined) throw badRequest(`service ${ref.groupedName} not found!`);
+    this.registry.writeMeta(key, false, metaOf(spec, service.meta.clusters));
+  }
+
+  private updateCluster(ref: ServiceRef, clusterName: string, settings: ClusterSettings): void {
+    const key = serviceKey(ref);
+    const service = this.registry.liveService(key);
+    if (service === undefined) throw badRequest(`service not found:${ref.groupedName}`);
+    const meta = service.meta;
+    this.registry.writeMeta(key, false, { ...meta, clusters: { ...meta.clusters, [clusterName]: settings } });
+  }
+
+  /** 1.4 lets clients set health only where no server-side check would overrule them. */
+  private requireManualHealth(ref: ServiceRef, clusterName: string): void {
+    const service = this.registry.liveService(serviceKey(ref));
+    if (service === undefined) throw badRequest(`service not found, namespace: ${ref.namespaceId}, service: ${ref.groupedName}`);
+    if (settingsOf(service.meta.clusters, clusterName).healthChecker.type !== "NONE") {
+      throw badRequest(`health check is still working, service: ${ref.groupedName}`);
+    }
   }
 
   private deleteService(ref: ServiceRef): void {
@@ -248,6 +272,10 @@ export class NamingService {
 }
 
 type InstanceSpecFromBeat = NonNullable<Extract<ClientWrite, { type: "beat" }>["beat"]>;
+
+function metaOf(spec: ServiceSpec, clusters: ClusterMap): ServiceMeta {
+  return { protectThreshold: spec.protectThreshold, metadata: spec.metadata, selector: spec.selector, clusters };
+}
 
 function definedFields(patch: InstancePatch): Partial<Instance> {
   return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<Instance>;

@@ -3,6 +3,7 @@
  * executed by the node responsible for its service; any other node forwards it there unchanged, which is
  * why every write is plain data.
  */
+import type { ClusterSettings } from "./cluster-settings.js";
 import type { Metadata } from "./instance.js";
 import type { ServiceRef } from "./naming.js";
 import type { Selector } from "./service-datum.js";
@@ -47,6 +48,7 @@ export interface MetadataTarget extends InstanceAddress {
   readonly ephemeral: boolean;
 }
 
+/** A service's own settings as `POST`/`PUT /service` set them; its clusters' settings are written apart. */
 export interface ServiceSpec {
   readonly protectThreshold: number;
   readonly metadata: Metadata;
@@ -71,7 +73,9 @@ export type ClientWrite =
     }
   | { readonly type: "createService"; readonly service: ServiceRef; readonly spec: ServiceSpec }
   | { readonly type: "updateService"; readonly service: ServiceRef; readonly spec: ServiceSpec }
-  | { readonly type: "deleteService"; readonly service: ServiceRef };
+  | { readonly type: "deleteService"; readonly service: ServiceRef }
+  /** PUT /cluster: replaces one cluster's settings (creating the cluster's entry). */
+  | { readonly type: "updateCluster"; readonly service: ServiceRef; readonly clusterName: string; readonly settings: ClusterSettings };
 
 export type WriteResult =
   | { readonly type: "ok" }

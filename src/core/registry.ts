@@ -4,7 +4,7 @@
  */
 import { entryBytes, metaBytes } from "./datum-size.js";
 import { badRequest } from "./errors.js";
-import { identityOf, type Instance } from "./instance.js";
+import { identityOf, isPersistentId, type Instance } from "./instance.js";
 import { Interner } from "./interner.js";
 import { getOrCreate } from "./memo.js";
 import { parseServiceKey } from "./naming.js";
@@ -19,7 +19,7 @@ import {
   type ServiceMeta,
 } from "./service-datum.js";
 import { ServiceRecord, type ServiceState } from "./service-record.js";
-import { compareVersions, type Version } from "./version.js";
+import { compareVersions, ZERO_VERSION, type Version } from "./version.js";
 
 export type ChangeOrigin = "local" | "remote";
 
@@ -181,10 +181,19 @@ export class Registry implements RegistryView {
       const entry = this.entryPlan(record, instance, version);
       if (entry !== undefined) plan.entries.push(entry);
     }
-    if (live) {
-      for (const id of edit.remove ?? [])
-        if (record.entry(id)?.instance !== undefined) plan.entries.push({ id, version, instance: undefined });
+    for (const id of edit.remove ?? []) {
+      const known = record?.entry(id);
+      // Removing a persistent instance this node does not hold (yet: it may be loading, or the one node that
+      // held it may be down with it in its data directory) still leaves a tombstone, so that copy loses when
+      // it shows up.
+      if ((live && known?.instance !== undefined) || (known === undefined && isPersistentId(id))) {
+        plan.entries.push({ id, version, instance: undefined });
+      }
     }
+    // A service this node does not know is not created by a removal: it stays deleted (at no version, so
+    // the service's own settings win wherever they come from) and holds only the tombstone.
+    if (record === undefined && plan.entries.length > 0)
+      plan.meta ??= { deleted: true, meta: DEFAULT_SERVICE_META, metaVersion: ZERO_VERSION };
     return this.execute(key, record, plan, version);
   }
 

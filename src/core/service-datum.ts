@@ -5,7 +5,8 @@
  * the newer side of every entry, so merges are commutative, idempotent and never move anything back: two
  * writers on opposite sides of a partition cannot undo each other's changes or bring back what was removed.
  */
-import type { Instance, Metadata } from "./instance.js";
+import { sameClusters, type ClusterMap } from "./cluster-settings.js";
+import { sameMetadata, type Instance, type Metadata } from "./instance.js";
 import { compareVersions, type Version } from "./version.js";
 
 export type Selector = { readonly type: "none" } | { readonly type: "label"; readonly expression: string };
@@ -15,12 +16,15 @@ export interface ServiceMeta {
   readonly protectThreshold: number;
   readonly metadata: Metadata;
   readonly selector: Selector;
+  /** Settings of the clusters that have their own (`PUT /cluster`), by name; the others have the defaults. */
+  readonly clusters: ClusterMap;
 }
 
 export const DEFAULT_SERVICE_META: ServiceMeta = Object.freeze({
   protectThreshold: 0,
   metadata: Object.freeze({}),
   selector: Object.freeze({ type: "none" as const }),
+  clusters: Object.freeze({}),
 });
 
 export interface InstanceEntry {
@@ -155,19 +159,18 @@ export function makeDatum(
   return { key, deleted, meta, metaVersion, entries: sorted, instances, version, digest: digestOf(metaVersion, sorted) };
 }
 
-function sameMetadata(a: Metadata, b: Metadata): boolean {
-  const ak = Object.keys(a);
-  if (ak.length !== Object.keys(b).length) return false;
-  return ak.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
-}
-
 function sameSelector(a: Selector, b: Selector): boolean {
   if (a.type !== b.type) return false;
   return a.type === "none" || (b.type === "label" && a.expression === b.expression);
 }
 
 export function sameMeta(a: ServiceMeta, b: ServiceMeta): boolean {
-  return a.protectThreshold === b.protectThreshold && sameMetadata(a.metadata, b.metadata) && sameSelector(a.selector, b.selector);
+  return (
+    a.protectThreshold === b.protectThreshold &&
+    sameMetadata(a.metadata, b.metadata) &&
+    sameSelector(a.selector, b.selector) &&
+    sameClusters(a.clusters, b.clusters)
+  );
 }
 
 export function sameInstance(a: Instance, b: Instance): boolean {

@@ -1,6 +1,6 @@
 /**
  * The SwitchDomain of Nacos 1.4: run-time tunables readable and writable through /operator/switches.
- * Kept per node (1.4 replicates them through Raft; a cluster-wide switch is future work).
+ * Cluster-wide: node/cluster-switches.ts versions and spreads them (1.4 replicates them through Raft).
  */
 import { badRequest } from "./errors.js";
 
@@ -195,7 +195,7 @@ const SETTERS: Record<string, Setter> = {
 export const SWITCH_ENTRIES = Object.keys(SETTERS);
 
 export function updateSwitch(switches: Switches, entry: string, value: string): void {
-  const setter = SETTERS[entry];
+  const setter = Object.hasOwn(SETTERS, entry) ? SETTERS[entry] : undefined;
   if (setter === undefined) {
     throw badRequest(`update entry not found: ${entry}, allowed: ${SWITCH_ENTRIES.join(", ")}`);
   }

@@ -14,7 +14,7 @@ import type { ClientWrite, WriteResult } from "../core/ops.js";
 import { Registry, type RegistryView } from "../core/registry.js";
 import { every, type Scheduler, type TimerHandle } from "../core/scheduler.js";
 import type { ServiceDatum } from "../core/service-datum.js";
-import { defaultSwitches, type Switches } from "../core/switches.js";
+import type { Switches } from "../core/switches.js";
 import type { Abilities, Member, MemberInfo } from "./cluster/member.js";
 import { MemberManager, type MembershipConfig } from "./cluster/member-manager.js";
 import type { MemberTable } from "./cluster/member-table.js";
@@ -23,8 +23,11 @@ import { Nacos14Compat, type Nacos14Config } from "./distro/compat14/nacos14-com
 import { DistroMapper } from "./distro/distro-mapper.js";
 import { DistroProtocol, type DistroConfig } from "./distro/distro-protocol.js";
 import { HeartbeatChecker, type HeartbeatCheckConfig } from "./health/heartbeat-checker.js";
+import { ServerHealthChecker } from "./health/server-health-checker.js";
 import type {
+  DurableStore,
   ForwardOutcome,
+  HealthProber,
   Nacos14Peers,
   OwnerList,
   Nacos14Handler,
@@ -35,6 +38,8 @@ import type {
   VerifyDigest,
   VerifyReply,
 } from "./ports.js";
+import { ClusterSwitches } from "./cluster-switches.js";
+import { Persistence } from "./persistence.js";
 
 export interface NodeConfig {
   /** This node's member address (`ip:httpPort`). */
@@ -67,6 +72,10 @@ export interface NodePorts {
   readonly nacos14?: Nacos14Peers | undefined;
   /** Which transport reaches each peer right now. */
   readonly transportOf?: ((peer: string) => "grpc" | "http") | undefined;
+  /** The data directory; without one nothing outlives the process. */
+  readonly store?: DurableStore | undefined;
+  /** How persistent instances are probed (TCP, HTTP); without one they keep the health clients give them. */
+  readonly prober?: HealthProber | undefined;
 }
 
 /** The cluster as this node sees it, for the API's member lists and responsibility answers. */
@@ -107,7 +116,7 @@ export interface NodeStats {
 }
 
 export class NamingNode implements Nacos14Handler {
-  readonly switches: Switches = defaultSwitches();
+  private readonly clusterSwitches: ClusterSwitches;
   readonly standalone: boolean;
   private readonly store: Registry;
   private readonly lastBeats: LastBeats;
@@ -118,6 +127,8 @@ export class NamingNode implements Nacos14Handler {
   private readonly compat14: Nacos14Compat | undefined;
   private readonly router: ClientWriteRouter;
   private readonly checker: HeartbeatChecker;
+  private readonly serverChecks: ServerHealthChecker | undefined;
+  private readonly persistence: Persistence | undefined;
   private purgeTimer: TimerHandle | undefined;
   private stopping = false;
 
@@ -129,6 +140,7 @@ export class NamingNode implements Nacos14Handler {
     private readonly log: Log,
   ) {
     const { self } = config;
+    this.clusterSwitches = new ClusterSwitches(self, log);
     const clock = (): number => scheduler.now();
     const transport = ports.transport;
     this.standalone = transport === undefined || config.members.every((m) => m === self);
@@ -139,6 +151,7 @@ export class NamingNode implements Nacos14Handler {
       maxAheadMs: config.membership.maxClockSkewMs,
       maxDatumBytes: config.maxServiceBytes,
     });
+    this.persistence = ports.store === undefined ? undefined : new Persistence(ports.store, this.store, log);
     this.lastBeats = new LastBeats(clock);
     this.naming = new NamingService(this.store, this.lastBeats, this.switches);
     this.mapper = new DistroMapper(self);
@@ -170,10 +183,26 @@ export class NamingNode implements Nacos14Handler {
       config.heartbeat,
       log,
     );
+    this.serverChecks =
+      ports.prober === undefined
+        ? undefined
+        : new ServerHealthChecker(this.store, this.naming, this.switches, (name) => this.isResponsible(name), ports.prober, scheduler, log);
     this.membership.onChange((reason) => {
       if (reason === "healthy") this.membershipChanged();
+      else for (const m of members.all()) this.adoptSwitches(m.info, m.address);
     });
     this.mapper.update(members.healthy());
+    // What the data directory holds is in place before anything can read or write.
+    this.clusterSwitches.adopt(this.persistence?.load(), "the data directory");
+  }
+
+  /** The switches, the same on every node once the newest change has spread (member reports carry them). */
+  get switches(): Switches {
+    return this.clusterSwitches.switches;
+  }
+
+  private adoptSwitches(info: MemberInfo | undefined, from: string): void {
+    if (this.clusterSwitches.adopt(info?.switches, from)) this.persistence?.saveSwitches(this.clusterSwitches.state);
   }
 
   private distroProtocol(transport: PeerTransport, purgeHorizon: () => number): DistroProtocol {
@@ -202,8 +231,9 @@ export class NamingNode implements Nacos14Handler {
   async start(): Promise<void> {
     this.membership.start();
     this.checker.start();
+    this.serverChecks?.start();
     this.compat14?.start();
-    this.purgeTimer = every(this.scheduler, this.config.purgeIntervalMs, () => this.store.purge());
+    this.purgeTimer = every(this.scheduler, this.config.purgeIntervalMs, () => this.purge());
     await this.distro?.start(true);
     this.log.info("node ready", { self: this.config.self, standalone: this.standalone });
   }
@@ -212,6 +242,7 @@ export class NamingNode implements Nacos14Handler {
     this.purgeTimer?.cancel();
     this.membership.close();
     this.checker.close();
+    this.serverChecks?.close();
     this.compat14?.close();
     this.distro?.close();
   }
@@ -249,9 +280,12 @@ export class NamingNode implements Nacos14Handler {
 
   // ---- what clients and the API use ----
 
-  /** A client write, executed here or forwarded once to the responsible node. */
+  /**
+   * A client write, executed here or forwarded once to the responsible node; answered once what it changed in
+   * the data directory (persistent instances, service settings) is on disk.
+   */
   write(op: ClientWrite, options?: { readonly forwarded?: boolean }): Promise<WriteResult> {
-    return this.router.write(op, options);
+    return this.durably(() => this.router.write(op, options));
   }
 
   /** Every datum this node holds, read-only. */
@@ -262,6 +296,15 @@ export class NamingNode implements Nacos14Handler {
   /** Forgets the tombstones past the purge horizon now, as the periodic purge does. */
   purge(): void {
     this.store.purge();
+    this.persistence?.purge(this.purgeHorizon());
+  }
+
+  /** Changes a switch (validated as 1.4 does); resolves once the change is durable. */
+  async updateSwitch(entry: string, value: string): Promise<void> {
+    const before = this.persistence?.changes ?? 0;
+    const state = this.clusterSwitches.update(entry, value, this.scheduler.now());
+    this.persistence?.saveSwitches(state);
+    await this.persistence?.durableSince(before);
   }
 
   /** `UP` unless the `overriddenServerStatus` switch says otherwise (a loading node still serves; readiness tells). */
@@ -299,6 +342,8 @@ export class NamingNode implements Nacos14Handler {
       viewHash: this.mapper.viewHash,
       clock: this.scheduler.now(),
       confirmedThrough: this.confirmedThrough(),
+      // Nothing to spread until an operator changed a switch somewhere.
+      ...(this.clusterSwitches.state.version.counter > 0 ? { switches: this.clusterSwitches.state } : {}),
     };
   }
 
@@ -334,6 +379,13 @@ export class NamingNode implements Nacos14Handler {
     };
   }
 
+  private async durably<T>(run: () => Promise<T>): Promise<T> {
+    const before = this.persistence?.changes ?? 0;
+    const result = await run();
+    await this.persistence?.durableSince(before);
+    return result;
+  }
+
   // ---- PeerHandler: what peers may ask of this node ----
 
   onSync(source: string, datums: readonly ServiceDatum[]): SyncOutcome {
@@ -353,11 +405,12 @@ export class NamingNode implements Nacos14Handler {
   }
 
   onReport(reporter: MemberInfo): MemberInfo {
+    this.adoptSwitches(reporter, reporter.address);
     return this.membership.onReport(reporter);
   }
 
   onForward(write: ClientWrite): Promise<ForwardOutcome> {
-    return this.router.onForward(write);
+    return this.durably(() => this.router.onForward(write));
   }
 
   isMember(address: string): boolean {

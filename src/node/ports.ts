@@ -218,3 +218,50 @@ export interface ServiceChecksums {
   readonly namespaceId: string;
   readonly serviceName2Checksum: Readonly<Record<string, string>>;
 }
+
+/**
+ * The data directory as the node sees it: a durable map of keys to JSON-shaped values (plain objects, strings,
+ * numbers, booleans, null). A put or remove shows in `entries` at once and reaches the disk with the next group
+ * commit; `durable()` resolves once everything put or removed before the call is on disk, which is when a
+ * write that changed it may be acknowledged.
+ */
+export interface DurableStore {
+  /** What the store holds, as of now (at start: what an earlier process left). */
+  entries(): IterableIterator<readonly [string, unknown]>;
+  put(key: string, value: unknown): void;
+  remove(key: string): void;
+  /** Puts and removes so far: a write that sees it move must wait for `durable()`. */
+  readonly changes: number;
+  durable(): Promise<void>;
+}
+
+/**
+ * What one probe found, told apart as Nacos 1.4's TCP and HTTP processors tell them apart: `up` counts toward
+ * healthy; `failing` (a timeout, an HTTP 503 or 302: the endpoint may be busy) counts toward unhealthy; `down`
+ * (connection refused, any other HTTP status) makes a healthy instance unhealthy at once (1.4's checkFailNow).
+ */
+export type ProbeResult = "up" | "failing" | "down";
+
+export interface ProbeOutcome {
+  readonly result: ProbeResult;
+  /** For the log, in 1.4's words: `tcp:ok`, `tcp:unable2connect`, `http:503`, `http:timeout`... */
+  readonly detail: string;
+}
+
+/** An HTTP probe: `GET http://ip:port<path>` with the checker's headers. */
+export interface HttpProbe {
+  readonly ip: string;
+  readonly port: number;
+  readonly path: string;
+  readonly headers: readonly (readonly [string, string])[];
+  readonly expectedStatus: number;
+}
+
+/**
+ * How the responsible node probes persistent instances (server-side health checks). Each probe settles within
+ * about `timeoutMs` and never rejects: whatever goes wrong is an outcome.
+ */
+export interface HealthProber {
+  tcp(ip: string, port: number, timeoutMs: number): Promise<ProbeOutcome>;
+  http(probe: HttpProbe, timeoutMs: number): Promise<ProbeOutcome>;
+}

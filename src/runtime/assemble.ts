@@ -9,12 +9,13 @@ import type { Log } from "../core/log.js";
 import type { Scheduler } from "../core/scheduler.js";
 import { MemberTable } from "../node/cluster/member-table.js";
 import { NamingNode, type NodeConfig } from "../node/naming-node.js";
-import type { PeerDirectory, PeerTransport, PeerTransportMode } from "../node/ports.js";
+import type { DurableStore, HealthProber, PeerDirectory, PeerTransport, PeerTransportMode } from "../node/ports.js";
 import { Nacos14Transport } from "../transport/nacos14/client.js";
 import type { Nacos14Http } from "../transport/nacos14/http.js";
 import { nacos14PeerRoutes } from "../transport/nacos14/routes.js";
 import type { PeerIdentity } from "../transport/peer-identity.js";
 import { PerPeerTransport } from "../transport/per-peer-transport.js";
+import { realProber } from "./health-prober.js";
 
 export interface AssemblyOptions {
   readonly config: NodeConfig;
@@ -33,6 +34,10 @@ export interface AssemblyOptions {
   readonly http14?: Nacos14Http | undefined;
   /** Checks callers of the 1.4 peer endpoints against the member they name (tests may resolve names their way). */
   readonly identity?: PeerIdentity | undefined;
+  /** The data directory's store (a simulated disk in the simulator); none: nothing outlives the process. */
+  readonly store?: DurableStore | undefined;
+  /** How persistent instances are probed: the real network unless the simulator fakes it. */
+  readonly prober?: HealthProber | undefined;
 }
 
 export interface AssembledNode {
@@ -48,8 +53,9 @@ export interface AssembledNode {
 export function assemble(options: AssemblyOptions): AssembledNode {
   const { config, mode, scheduler, log } = options;
   const members = new MemberTable(config.self, config.members, scheduler.now());
+  const prober = options.prober ?? realProber;
   if (options.grpc === undefined) {
-    const node = new NamingNode(config, scheduler, members, {}, log);
+    const node = new NamingNode(config, scheduler, members, { store: options.store, prober }, log);
     return { node, transportOf: undefined, servePeerRoutes: async () => {}, closeTransports: () => {} };
   }
   const nacos14 = new Nacos14Transport(
@@ -68,7 +74,8 @@ export function assemble(options: AssemblyOptions): AssembledNode {
   const transport = new PerPeerTransport(mode, grpc, nacos14, members);
   const speaks14 = mode !== "grpc";
   const transportOf = (peer: string): "grpc" | "http" => transport.transportOf(peer);
-  const node = new NamingNode(config, scheduler, members, { transport, nacos14: speaks14 ? nacos14 : undefined, transportOf }, log);
+  const ports = { transport, nacos14: speaks14 ? nacos14 : undefined, transportOf, store: options.store, prober };
+  const node = new NamingNode(config, scheduler, members, ports, log);
   return {
     node,
     transportOf,

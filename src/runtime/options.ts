@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { networkInterfaces } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { HttpLimits } from "../api/app.js";
 import { GRPC_PORT_OFFSET, joinAddress, normalizeAddress, splitAddress } from "../core/address.js";
@@ -117,6 +117,10 @@ const OPTIONS = {
     shown: "$NACOS_HOME/conf/cluster.conf or ./conf/cluster.conf",
   },
   standalone: flag("NACOS_STANDALONE", false, "run alone even if members are configured"),
+  "data-dir": {
+    ...text("NACOS_DATA_DIR", "directory for what outlives a restart (persistent instances, service settings, switches)"),
+    shown: "$NACOS_HOME/data or ./data",
+  },
   "cluster-secret-file": text("NACOS_CLUSTER_SECRET_FILE", "file holding the secret every peer call carries"),
   "cluster-secret": text("NACOS_CLUSTER_SECRET", "the secret itself (as a flag it shows in ps)"),
   "peer-transport": choice<PeerTransportMode>(
@@ -199,6 +203,8 @@ export interface RuntimeConfig {
   readonly http: HttpLimits;
   /** On SIGTERM, how long each step of a graceful stop may take. */
   readonly shutdownTimeoutMs: number;
+  /** Where the node keeps what outlives it (absolute). */
+  readonly dataDir: string;
   /** Where the members came from, for the start-up log. */
   readonly membersSource: string;
 }
@@ -361,6 +367,7 @@ function configOf(v: Values, argv: readonly string[], env: NodeJS.ProcessEnv, cw
       maxConnections: v["http-max-connections"],
     },
     shutdownTimeoutMs: v["shutdown-timeout-ms"],
+    dataDir: resolve(cwd, v["data-dir"] ?? join(env.NACOS_HOME ?? cwd, "data")),
     membersSource: standalone && members.length === 0 ? "none (standalone)" : source,
   };
 }

@@ -12,6 +12,7 @@ import type { NamingNode } from "../node/naming-node.js";
 import { PushService } from "../push/push-service.js";
 import { UdpPushChannel } from "../push/udp-push-channel.js";
 import { GrpcPeerTransport } from "../transport/grpc/client.js";
+import { RecordLog } from "../store/record-log.js";
 import { GrpcPeerServer } from "../transport/grpc/server.js";
 import { assemble } from "./assemble.js";
 import { LoopDelay } from "./loop-delay.js";
@@ -46,7 +47,9 @@ export async function startServer(config: RuntimeConfig, logger: Logger): Promis
   const mode = effectivePeerTransport(config);
   let grpc: GrpcPeerTransport | undefined;
   const nodeConfig = nodeConfigOf(config, VERSION);
+  const store = await RecordLog.open(config.dataDir, log);
   const assembled = assemble({
+    store,
     config: nodeConfig,
     mode,
     scheduler,
@@ -116,6 +119,7 @@ export async function startServer(config: RuntimeConfig, logger: Logger): Promis
       if (!flushed)
         log.warn("stopping with replication still pending: some peers were unreachable", { timeoutMs: config.shutdownTimeoutMs });
       node.close();
+      await store.close();
       assembled.closeTransports();
       grpc?.close();
       push.close();

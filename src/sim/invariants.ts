@@ -32,10 +32,12 @@ export interface ExpectedInstance {
   readonly key: string;
   readonly ip: string;
   readonly port: number;
+  readonly ephemeral: boolean;
 }
 
 function holds(node: NamingNode, e: ExpectedInstance): boolean {
-  for (const i of node.registry.liveService(e.key)?.instances() ?? []) if (i.ip === e.ip && i.port === e.port && i.ephemeral) return true;
+  for (const i of node.registry.liveService(e.key)?.instances() ?? [])
+    if (i.ip === e.ip && i.port === e.port && i.ephemeral === e.ephemeral) return true;
   return false;
 }
 

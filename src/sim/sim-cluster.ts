@@ -1,8 +1,9 @@
 /**
  * N real NamingNodes in one process on a virtual clock and a simulated network, each built by the same
  * assembly as a real process (runtime/assemble.ts), with an HTTP app serving the 1.4 peer endpoints and the
- * `--peer-transport` the options give it. Nodes can crash (their state is lost, like a killed process) and
- * restart empty with the same address, then rejoin by snapshot.
+ * `--peer-transport` the options give it. Nodes can crash (what they held in memory is lost, like a killed
+ * process) and restart with the same address, from their data directory (a SimDisk that outlives the crash) or
+ * from an empty one, then rejoin by snapshot.
  */
 import type { FastifyInstance } from "fastify";
 import { createHttpApp } from "../api/app.js";
@@ -16,8 +17,10 @@ import type { PushSubscriptions } from "../push/subscriber.js";
 import { assemble, type AssembledNode } from "../runtime/assemble.js";
 import { DEFAULTS, defaultNodeConfig } from "../runtime/options.js";
 import { answerLimit } from "../transport/nacos14/client.js";
+import { FakeProber } from "./fake-prober.js";
 import { VirtualScheduler } from "./virtual-scheduler.js";
 import { SimNacos14Http } from "./sim-nacos14-http.js";
+import { SimDisk } from "./sim-disk.js";
 import { SimNetwork } from "./sim-network.js";
 
 const SIM_VERSION = "sim";
@@ -45,8 +48,12 @@ export type WriteOutcome = { ok: true; result: WriteResult } | { ok: false; stat
 export class SimCluster {
   readonly scheduler: VirtualScheduler;
   readonly network: SimNetwork;
+  /** What persistent instances' endpoints answer the nodes' health checks (all up unless a test says otherwise). */
+  readonly prober = new FakeProber();
   readonly addresses: string[];
   private readonly nodes = new Map<string, RunningSimNode>();
+  /** Each address's data directory, kept across crashes. */
+  private readonly disks = new Map<string, SimDisk>();
   private readonly options: SimClusterOptions;
 
   constructor(options: SimClusterOptions) {
@@ -61,8 +68,10 @@ export class SimCluster {
     for (const address of this.addresses) this.start(address);
   }
 
-  start(address: string): NamingNode {
+  /** Starts a node on its data directory as a crash left it, or on an empty one (`emptyDisk`). */
+  start(address: string, options: { readonly emptyDisk?: boolean } = {}): NamingNode {
     if (this.nodes.has(address)) throw new Error(`${address} is already running`);
+    if (options.emptyDisk === true || !this.disks.has(address)) this.disks.set(address, new SimDisk());
     const mode = this.options.transportOf?.(address) ?? "grpc";
     const base = defaultNodeConfig(address, this.addresses);
     const configured = this.options.configure?.(base) ?? base;
@@ -77,6 +86,8 @@ export class SimCluster {
       peerTimeoutMs: this.network.deadlineMs,
       bodyLimitBytes,
       grpc: () => this.network.transportFor(address),
+      prober: this.prober,
+      store: this.disks.get(address),
       http14: new SimNacos14Http(address, this.network, {
         version: SIM_VERSION,
         timeoutMs: this.network.deadlineMs,

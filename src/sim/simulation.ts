@@ -43,10 +43,16 @@ interface SimClient {
   readonly service: ServiceRef;
   readonly ip: string;
   readonly port: number;
+  /** A persistent instance (ephemeral=false): never beats, never expires, kept in the nodes' data directories. */
+  readonly persistent: boolean;
   state: ClientState;
+  /** When its last write was acknowledged. */
+  ackedAt?: number;
 }
 
 const TRACE_LINES = Number(process.env.SIM_TRACE ?? 80);
+/** Attempts, a second apart, a persistent instance's client makes: enough to outlast the fault phase. */
+const PERSISTENT_ATTEMPTS = 600;
 
 export async function runSimulation(options: SimulationOptions): Promise<SimulationResult> {
   const sim = new Simulation(options);
@@ -66,6 +72,8 @@ class Simulation {
   private faultsOn = true;
   private readonly transports: Record<string, PeerTransportMode> = {};
   private incarnations = 0;
+  /** When nodes crashed that then restarted on an empty data directory: what only they held was lost. */
+  private readonly wipes: number[] = [];
 
   constructor(private readonly options: SimulationOptions) {
     // The size is drawn from its own tiny generator so it does not shift the cluster's random stream.
@@ -117,12 +125,12 @@ class Simulation {
     return this.verdict();
   }
 
-  private startNode(address: string): void {
-    const node = this.cluster.start(address);
+  private startNode(address: string, emptyDisk = false): void {
+    const node = this.cluster.start(address, { emptyDisk });
     const incarnation = `${address}#${++this.incarnations}`;
     this.monotonic.watch(node, incarnation);
     this.resurrection.watch(node, incarnation);
-    this.log(`start ${incarnation}`);
+    this.log(`start ${incarnation}${emptyDisk ? " on an empty data directory" : ""}`);
   }
 
   private createClients(): void {
@@ -140,6 +148,7 @@ class Simulation {
         service: this.pick(services),
         ip: `192.0.2.${1 + (id % 250)}`,
         port: 8000 + id,
+        persistent: this.rand() < 0.25,
         state: "new",
       });
     }
@@ -172,7 +181,7 @@ class Simulation {
         weight: 1,
         healthy: true,
         enabled: true,
-        ephemeral: true,
+        ephemeral: !c.persistent,
         metadata: { client: String(c.id) },
         app: "DEFAULT",
       },
@@ -211,12 +220,18 @@ class Simulation {
   private async arrive(c: SimClient): Promise<void> {
     c.state = "alive";
     this.log(`client ${c.id} registers ${c.ip}:${c.port} in ${serviceKey(c.service)}`);
-    await this.send(c, this.register(c), "register");
+    // An ephemeral instance's beats re-register it; a persistent one's client must retry until it gets through.
+    await this.retried(c, this.register(c), "register", c.persistent ? PERSISTENT_ATTEMPTS : 1);
     const fate = this.rand();
-    // A third deregister, a sixth abandon (stop beating), the rest beat to the end.
+    // A third deregister, a sixth abandon (stop beating), the rest beat to the end; a persistent instance
+    // is deregistered or stays (it cannot be abandoned: nothing expires it).
     const dieAt = fate < 0.5 ? Math.floor(this.rand() * this.faultPhaseMs * 0.6) + 5_000 : undefined;
     const { scheduler } = this.cluster;
     const start = scheduler.now();
+    if (c.persistent) {
+      if (dieAt !== undefined) scheduler.schedule(dieAt, () => void this.die(c, "deregistered"));
+      return;
+    }
     const loop = async (): Promise<void> => {
       if (c.state !== "alive") return;
       if (dieAt !== undefined && scheduler.now() - start >= dieAt) return this.die(c, fate < 0.33 ? "deregistered" : "abandoned");
@@ -228,18 +243,29 @@ class Simulation {
 
   private async die(c: SimClient, how: "deregistered" | "abandoned"): Promise<void> {
     c.state = how;
-    this.resurrection.markDead({ key: serviceKey(c.service), ip: c.ip, port: c.port }, this.cluster.scheduler.now());
+    this.resurrection.markDead(
+      { key: serviceKey(c.service), ip: c.ip, port: c.port, ephemeral: !c.persistent },
+      this.cluster.scheduler.now(),
+    );
     this.log(`client ${c.id} ${how}`);
     if (how === "abandoned") return;
     const op: ClientWrite = {
       type: "deregister",
       service: c.service,
       address: { ip: c.ip, port: c.port, clusterName: "DEFAULT" },
-      ephemeral: true,
+      ephemeral: !c.persistent,
     };
-    // Like a real client, retry a failed deregistration a few times; if all fail, the instance expires.
-    for (let attempt = 0; attempt < 3; attempt++) {
-      if (await this.send(c, op, "deregister")) return;
+    // Like a real client, retry a failed deregistration a few times; if all fail, an ephemeral instance
+    // expires, a persistent one would stay: its client retries until it gets through.
+    await this.retried(c, op, "deregister", c.persistent ? PERSISTENT_ATTEMPTS : 3);
+  }
+
+  private async retried(c: SimClient, op: ClientWrite, what: string, attempts: number): Promise<void> {
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      if (await this.send(c, op, what)) {
+        c.ackedAt = this.cluster.scheduler.now();
+        return;
+      }
       await new Promise<void>((r) => this.cluster.scheduler.schedule(1_000, r));
     }
   }
@@ -265,8 +291,10 @@ class Simulation {
       cluster.crash(victim);
       this.stats.crashes!++;
       this.log(`crash ${victim}`);
+      const emptyDisk = this.rand() < 0.15;
+      if (emptyDisk) this.wipes.push(scheduler.now());
       scheduler.schedule(5_000 + Math.floor(this.rand() * 20_000), () => {
-        if (this.faultsOn && !cluster.isRunning(victim)) this.startNode(victim);
+        if (this.faultsOn && !cluster.isRunning(victim)) this.startNode(victim, emptyDisk);
       });
     } else if (roll < 0.45) {
       const shuffled = [...addresses].sort(() => this.rand() - 0.5);
@@ -312,9 +340,12 @@ class Simulation {
   }
 
   private verdict(): SimulationResult {
-    const expected = (c: SimClient): ExpectedInstance => ({ key: serviceKey(c.service), ip: c.ip, port: c.port });
-    const alive = this.clients.filter((c) => c.state === "alive").map(expected);
-    const dead = this.clients.filter((c) => c.state === "deregistered" || c.state === "abandoned").map(expected);
+    const expected = (c: SimClient): ExpectedInstance => ({ key: serviceKey(c.service), ip: c.ip, port: c.port, ephemeral: !c.persistent });
+    // A write acknowledged by a node that then lost its disk before passing it on is lost, as with any
+    // single copy: a persistent client whose last acknowledged write predates such a loss may be either way.
+    const known = (c: SimClient): boolean => !c.persistent || this.wipes.every((at) => (c.ackedAt ?? 0) > at);
+    const alive = this.clients.filter((c) => c.state === "alive" && known(c)).map(expected);
+    const dead = this.clients.filter((c) => (c.state === "deregistered" || c.state === "abandoned") && known(c)).map(expected);
     const problems = [
       ...checkConverged(this.cluster.running(), alive, dead),
       ...this.monotonic.violations,
@@ -331,6 +362,8 @@ class Simulation {
         ...this.stats,
         alive: alive.length,
         dead: dead.length,
+        persistent: this.clients.filter((c) => c.persistent).length,
+        persistentUnknown: this.clients.filter((c) => !known(c)).length,
         messages: this.cluster.network.messages,
         deltaFaults: this.cluster.network.deltaFaults,
       },

@@ -30,6 +30,49 @@ const c = (
   message: string | RegExp,
   headers?: Record<string, string>,
 ): Case => (headers === undefined ? { method, path, params, status, message } : { method, path, params, status, message, headers });
+/** `PUT /cluster` refusals: each required parameter, each checker field, the bounds. */
+function clusterCases(): Case[] {
+  const ok = {
+    serviceName: "existing",
+    clusterName: "DEFAULT",
+    checkPort: "80",
+    useInstancePort4Check: "true",
+    healthChecker: '{"type":"TCP"}',
+  };
+  const checker = (json: string, message: string | RegExp): Case => c("PUT", "/cluster", { ...ok, healthChecker: json }, 400, message);
+  const http = (fields: string): string => `{"type":"HTTP",${fields}}`;
+  return [
+    ...["clusterName", "checkPort", "useInstancePort4Check", "healthChecker", "serviceName"].map((k) =>
+      c("PUT", "/cluster", without(ok, k), 400, `Param '${k}' is required.`),
+    ),
+    c("PUT", "/cluster", { ...ok, serviceName: "nope" }, 400, "service not found:DEFAULT_GROUP@@nope"),
+    c("PUT", "/cluster", { ...ok, clusterName: "a_b" }, 400, "cluster name can only have these characters: 0-9a-zA-Z-, current: a_b"),
+    c("PUT", "/cluster", { ...ok, checkPort: "65536" }, 400, "Param 'checkPort' must be an integer in [0, 65535], current: 65536"),
+    c("PUT", "/cluster", { ...ok, checkPort: "x" }, 400, 'For input string: "x"'),
+    c("PUT", "/cluster", { ...ok, useInstancePort4Check: "yes" }, 400, "Param 'useInstancePort4Check' must be true or false, current: yes"),
+    c("PUT", "/cluster", { ...ok, metadata: "a=" }, 400, "metadata format incorrect:a="),
+    checker(
+      '{"type":"MYSQL","user":"u","pwd":"p","cmd":"select 1"}',
+      "health checker type MYSQL is not supported by this server (supported: TCP, HTTP, NONE)",
+    ),
+    checker('{"type":"UDP"}', `Param 'healthChecker' has an unknown health checker type "UDP" (supported: TCP, HTTP, NONE)`),
+    checker("{}", `Param 'healthChecker' has an unknown health checker type undefined (supported: TCP, HTTP, NONE)`),
+    checker("TCP", /^Param 'healthChecker' must be JSON like/),
+    checker("[]", "Param 'healthChecker' must be a JSON object"),
+    checker(`{"type":"TCP","pad":"${"x".repeat(9000)}"}`, "Param 'healthChecker' is longer than 8192 characters"),
+    checker(http('"path":"/a b"'), /^health checker path must be at most 1024 printable ASCII characters without blanks/),
+    checker(http(`"path":"/${"p".repeat(1024)}"`), /^health checker path must be at most 1024/),
+    checker(http('"path":7'), "Param 'healthChecker'.path must be a string"),
+    checker(http('"headers":"X-A"'), "health checker header 'X-A' must look like name:value (header name characters, printable value)"),
+    checker(http('"headers":"X A:1"'), /^health checker header 'X A:1' must look like name:value/),
+    checker(http('"headers":"X-A:a\\r\\nInjected: 1"'), /^health checker header 'X-A:a\r\nInjected: 1' must look like/),
+    checker(http(`"headers":"${"X-A:1|".repeat(400)}"`), "health checker headers are longer than 2048 characters"),
+    checker(http('"expectedResponseCode":99'), "health checker expectedResponseCode must be an HTTP status in [100, 599], current: 99"),
+    checker(http('"expectedResponseCode":200.5'), /expectedResponseCode must be an HTTP status in \[100, 599\], current: 200.5/),
+    checker(http('"expectedResponseCode":"abc"'), "Param 'healthChecker'.expectedResponseCode must be a number"),
+  ];
+}
+
 /** A switch update the operator API refuses with `message`. */
 const sw = (entry: string, value: string, message: string | RegExp): Case => c("PUT", "/operator/switches", { entry, value }, 400, message);
 
@@ -236,6 +279,15 @@ const CASES: Case[] = [
   sw("overriddenServerStatus", "SLEEPY", /^Param 'value' must be one of UP, DOWN/),
   c("GET", "/operator/distro/server", {}, 400, "Param 'serviceName' is required."),
   c("PUT", "/health/instance", GOOD, 400, "Param 'healthy' is required."),
+  c("PUT", "/health/instance", { ...GOOD, healthy: "false" }, 400, "health check is still working, service: DEFAULT_GROUP@@existing"),
+  c(
+    "PUT",
+    "/health",
+    { ...GOOD, serviceName: "nope", healthy: "true" },
+    400,
+    "service not found, namespace: public, service: DEFAULT_GROUP@@nope",
+  ),
+  ...clusterCases(),
   c("PUT", "/health/instance", { ...GOOD, valid: "maybe" }, 400, "Param 'valid' must be true or false, current: maybe"),
   c("PUT", "/health", { ...GOOD, healthy: "false", port: "66000" }, 400, "Param 'port' must be an integer in [0, 65535], current: 66000"),
   c("GET", "/nope", {}, 501, "no such api:GET:/nacos/v1/ns/nope"),

@@ -200,7 +200,7 @@ test("update, patch, deregister, detail, statuses and metadata batch", async () 
   assert.deepEqual(hosts, [], "the disabled one is hidden and the other deregistered");
 });
 
-test("persistent instances are listed, never expired, and keep the health given or set by PUT /health/instance", async () => {
+test("persistent instances are listed, never expired, and keep the health given or set by PUT /health/instance (cluster checked by NONE)", async () => {
   const { app, scheduler } = await testApp();
   await call(app, "POST", `${NS}/instance`, { serviceName: "db", ip: "192.0.2.7", port: "5432", ephemeral: "false", healthy: "false" });
   await scheduler.advance(120_000);
@@ -210,6 +210,14 @@ test("persistent instances are listed, never expired, and keep the health given 
       .hosts.map((h: { healthy: boolean; ephemeral: boolean }) => [h.healthy, h.ephemeral]);
   await call(app, "PUT", `${NS}/service`, { serviceName: "db", protectThreshold: "-1" });
   assert.deepEqual(await healthOf(), [[false, false]]);
+  const manual = {
+    serviceName: "db",
+    clusterName: "DEFAULT",
+    checkPort: "80",
+    useInstancePort4Check: "true",
+    healthChecker: '{"type":"NONE"}',
+  };
+  assert.equal((await call(app, "PUT", `${NS}/cluster`, manual)).text, "ok");
   assert.equal(
     (await call(app, "PUT", `${NS}/health/instance`, { serviceName: "db", ip: "192.0.2.7", port: "5432", healthy: "true" })).text,
     "ok",

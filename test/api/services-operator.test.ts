@@ -32,7 +32,7 @@ test("services: create, detail, update replaces, list paging by group and *, nam
   await call(app, "PUT", `${NS}/service`, { serviceName: "s1", protectThreshold: "0.1" });
   assert.deepEqual((await call(app, "GET", `${NS}/service`, { serviceName: "s1" })).json().metadata, {}, "update replaces metadata");
   assert.deepEqual((await call(app, "GET", `${NS}/service`, { serviceName: "other", groupName: "G2" })).json().clusters, [
-    { name: "C1", healthChecker: { type: "NONE" }, metadata: {} },
+    { name: "C1", healthChecker: { type: "TCP" }, metadata: {}, checkPort: 80, useInstancePort4Check: true },
   ]);
   assert.deepEqual((await call(app, "GET", `${NS}/service/list`, { pageNo: "1", pageSize: "2" })).json(), { doms: ["s1", "s2"], count: 3 });
   assert.deepEqual((await call(app, "GET", `${NS}/service/list`, { pageNo: "2", pageSize: "2" })).json(), { doms: ["s3"], count: 3 });

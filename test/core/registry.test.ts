@@ -121,3 +121,25 @@ test("a write into a deleted service creates it again with default settings", ()
   const s = r.liveService(KEY)!;
   assert.deepEqual([s.meta.protectThreshold, ips(r)], [0, ["192.0.2.2"]]);
 });
+
+test("removing a persistent instance this node does not hold leaves a tombstone its late copy loses to; ephemeral ones do not", () => {
+  const { r } = registry(A, 2_000);
+  const stored = testInstance("192.0.2.7", 80, "DEFAULT_GROUP@@orders", { ephemeral: false });
+  const id = identityOf(stored);
+  r.update(KEY, { remove: [id, identityOf(testInstance("192.0.2.8", 80))] });
+  assert.equal(r.liveService(KEY), undefined, "a removal does not create the service");
+  assert.deepEqual(r.serviceNames("public"), []);
+  assert.deepEqual(
+    r.get(KEY)!.entries.map((e) => [e.id, e.instance]),
+    [[id, undefined]],
+    "only the persistent one is remembered",
+  );
+  // The copy a node that was down kept in its data directory, written before the removal, shows up.
+  r.apply(
+    makeDatum(KEY, false, DEFAULT_SERVICE_META, { counter: 1_000, writer: B }, [
+      { id, version: { counter: 1_500, writer: B }, instance: stored },
+    ]),
+  );
+  assert.ok(r.liveService(KEY), "the service's own settings win over the removal's placeholder");
+  assert.deepEqual(ips(r), [], "the removal wins over the older copy");
+});

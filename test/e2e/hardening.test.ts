@@ -25,7 +25,7 @@ import { makeClientConstructor, unary } from "../../src/transport/grpc/service-a
 import { encodeDatumMap } from "../../src/transport/nacos14/codecs/datum.js";
 import { DistroService, SyncRequestSchema } from "../../gen/nacos/cluster/v1/distro_pb.js";
 import { testInstance } from "../support/fixtures.js";
-import { freePort, nacos, startNode, waitUntil, type NodeProcess } from "../support/node-process.js";
+import { freshDataDir, freePort, nacos, startNode, waitUntil, type NodeProcess } from "../support/node-process.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SECRET = "e2e-s3cret";
@@ -103,9 +103,13 @@ test("a version far in the future from a holder of the secret is refused over gR
     const grouped = `DEFAULT_GROUP@@${name}`;
     const i = testInstance("192.0.2.66", 80, grouped);
     const version = { counter: 2 ** 53 - 10, writer: b!.address };
-    return makeDatum(`public##${grouped}`, false, { protectThreshold: 0, metadata: {}, selector: { type: "none" } }, version, [
-      { id: identityOf(i), version, instance: i },
-    ]);
+    return makeDatum(
+      `public##${grouped}`,
+      false,
+      { protectThreshold: 0, metadata: {}, selector: { type: "none" }, clusters: {} },
+      version,
+      [{ id: identityOf(i), version, instance: i }],
+    );
   };
   const Distro = makeClientConstructor(DistroService);
   const client = new Distro(`127.0.0.1:${a!.port + 1001}`, grpc.credentials.createInsecure());
@@ -195,7 +199,9 @@ test("with TLS configured, a peer whose gRPC port does not answer is never reach
 
 /** `npm start` in this checkout, as a process group (npm runs node as a child). */
 function npmStart(port: number): { child: ChildProcess; output: () => string } {
-  const child = spawn("npm", ["start", "--", "--port", String(port), "--host", "127.0.0.1"], {
+  // Each its own data directory, as the README's cluster commands give them: nodes may not share one.
+  const args = ["start", "--", "--port", String(port), "--host", "127.0.0.1", "--data-dir", freshDataDir()];
+  const child = spawn("npm", args, {
     cwd: ROOT,
     detached: true,
     env: { ...process.env, NACOS_LOG_LEVEL: "info" },

@@ -44,7 +44,7 @@ const DATUM_JSON = {
 const DATUM: ServiceDatum = makeDatum(
   KEY,
   false,
-  { protectThreshold: 0.25, metadata: { team: "a" }, selector: { type: "label", expression: "x = y" } },
+  { protectThreshold: 0.25, metadata: { team: "a" }, selector: { type: "label", expression: "x = y" }, clusters: {} },
   { counter: 1_700_000_000_000, writer: SELF },
   [
     {

@@ -3,6 +3,9 @@
  * dist/src/main.js), on 127.0.0.1 with free ports, and stopped with a signal. Every wait is bounded.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { once } from "node:events";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
@@ -25,10 +28,14 @@ async function portIsFree(port: number): Promise<boolean> {
   }
 }
 
-/** A free HTTP port whose gRPC companion (port + 1001) is free too. */
+/**
+ * A free HTTP port whose gRPC companion (port + 1001) is free too. Drawn below the kernel's ephemeral range
+ * (32768 and up), so no listener on port 0 and no outgoing connection of a concurrent test takes it between
+ * this check and the node's bind, or while a test restarts a node on it.
+ */
 export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 20_000 + Math.floor(Math.random() * 30_000);
+    const port = 10_000 + Math.floor(Math.random() * 21_000);
     if ((await portIsFree(port)) && (await portIsFree(port + 1001))) return port;
   }
   throw new Error("no free port pair found in 50 attempts");
@@ -39,6 +46,8 @@ export interface NodeProcess {
   readonly address: string;
   readonly url: string;
   readonly child: ChildProcess;
+  /** Its data directory (a fresh one per start unless the options named one: pass it on to restart from it). */
+  readonly dataDir: string;
   /** Everything the process wrote so far (stdout and stderr). */
   output(): string;
   /** SIGTERM (or the given signal) and wait for exit, at most `timeoutMs`. */
@@ -49,6 +58,8 @@ export interface StartOptions {
   readonly port?: number;
   readonly args?: readonly string[];
   readonly env?: NodeJS.ProcessEnv;
+  /** The node's --data-dir; a fresh temporary directory when not given. */
+  readonly dataDir?: string;
   /** Wait until /nacos/v1/console/health/readiness answers 200 (default) or only until it listens. */
   readonly waitFor?: "ready" | "listening" | "nothing";
   readonly timeoutMs?: number;
@@ -56,7 +67,9 @@ export interface StartOptions {
 
 export async function startNode(options: StartOptions = {}): Promise<NodeProcess> {
   const port = options.port ?? (await freePort());
-  const child = spawn(process.execPath, [MAIN, "--port", String(port), "--host", "127.0.0.1", ...(options.args ?? [])], {
+  const dataDir = options.dataDir ?? freshDataDir();
+  const args = [MAIN, "--port", String(port), "--host", "127.0.0.1", "--data-dir", dataDir, ...(options.args ?? [])];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, NACOS_LOG_LEVEL: "info", ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -70,6 +83,7 @@ export async function startNode(options: StartOptions = {}): Promise<NodeProcess
     address: `127.0.0.1:${port}`,
     url,
     child,
+    dataDir,
     output: () => out,
     async stop(signal = "SIGTERM", timeoutMs = 10_000) {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
@@ -94,6 +108,11 @@ export async function startNode(options: StartOptions = {}): Promise<NodeProcess
     );
   }
   return proc;
+}
+
+/** A new empty data directory under the system's temporary directory. */
+export function freshDataDir(): string {
+  return mkdtempSync(join(tmpdir(), "ts-nacos-data-"));
 }
 
 /** Polls `check` every 100 ms until it is true; fails after `timeoutMs`. */

@@ -165,6 +165,8 @@ function sameInfo(a: MemberInfo | undefined, b: MemberInfo): boolean {
     a.grpcPort === b.grpcPort &&
     a.ready === b.ready &&
     a.abilities.grpcPeer === b.abilities.grpcPeer &&
-    a.abilities.httpPeer === b.abilities.httpPeer
+    a.abilities.httpPeer === b.abilities.httpPeer &&
+    a.switches?.version.counter === b.switches?.version.counter &&
+    a.switches?.version.writer === b.switches?.version.writer
   );
 }

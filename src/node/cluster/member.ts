@@ -1,4 +1,15 @@
 /** A cluster member as this node sees it, and what members tell each other about themselves. */
+import type { Version } from "../../core/version.js";
+
+/** The operator's switch updates, versioned as one cluster-wide value (node/cluster-switches.ts). */
+export interface SwitchState {
+  readonly version: Version;
+  /** Entry (as `PUT /operator/switches?entry=` names it) → the value last set. */
+  readonly updates: Readonly<Record<string, string>>;
+}
+
+/** What a peer's switch state may hold: far above the ~20 entries there are, far below what could hurt. */
+export const SWITCH_LIMITS = Object.freeze({ entries: 64, keyChars: 64, valueChars: 1024 });
 
 export type MemberState = "STARTING" | "UP" | "SUSPICIOUS" | "DOWN";
 
@@ -29,6 +40,8 @@ export interface MemberInfo {
    * be forgotten. Undefined for a node that keeps no versioned data (Nacos 1.4), which holds nothing back.
    */
   readonly confirmedThrough: number | undefined;
+  /** The switches as this member has them (cluster-switches.ts); undefined from members that do not spread them. */
+  readonly switches?: SwitchState | undefined;
 }
 
 export interface Member {

@@ -18,7 +18,7 @@ function sourceRegistry(services: number): Registry {
     const svc = `DEFAULT_GROUP@@s${String(s).padStart(3, "0")}`;
     r.commit(`public##${svc}`, {
       deleted: false,
-      meta: { protectThreshold: 0, metadata: {}, selector: { type: "none" } },
+      meta: { protectThreshold: 0, metadata: {}, selector: { type: "none" }, clusters: {} },
       instances: [1, 2, 3].map((n) => inst(svc, n)),
     });
   }

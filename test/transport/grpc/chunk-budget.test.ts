@@ -5,8 +5,10 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { ServiceDatumSchema } from "../../../gen/nacos/cluster/v1/datum_pb.js";
 import { identityOf, type Instance } from "../../../src/core/instance.js";
 import { DEFAULT_SERVICE_META, makeDatum, type InstanceEntry } from "../../../src/core/service-datum.js";
+import type { ClusterMap } from "../../../src/core/cluster-settings.js";
 import { estimateBytes } from "../../../src/core/datum-size.js";
 import { encodeDatum } from "../../../src/transport/grpc/codecs/datum.js";
+import { CLUSTERS } from "./fixtures.js";
 
 const instance = (n: number, metadata: Record<string, string>): Instance =>
   testInstance(`198.51.100.${n % 250}`, 8000 + n, "DEFAULT_GROUP@@budget", {
@@ -16,14 +18,20 @@ const instance = (n: number, metadata: Record<string, string>): Instance =>
     metadata,
   });
 
-function datum(metadata: Record<string, string>, tombstones: number) {
+function datum(metadata: Record<string, string>, tombstones: number, clusters: ClusterMap = {}) {
   const writer = "127.0.0.1:8848";
   const entries: InstanceEntry[] = [];
   for (let n = 0; n < 200; n++) {
     const i = instance(n, metadata);
     entries.push({ id: identityOf(i), version: { counter: 1_700_000_000_000 + n, writer }, instance: n < tombstones ? undefined : i });
   }
-  return makeDatum("public##DEFAULT_GROUP@@budget", false, { ...DEFAULT_SERVICE_META, metadata }, { counter: 1, writer }, entries);
+  return makeDatum(
+    "public##DEFAULT_GROUP@@budget",
+    false,
+    { ...DEFAULT_SERVICE_META, metadata, clusters },
+    { counter: 1, writer },
+    entries,
+  );
 }
 
 test("the snapshot size estimate never falls below the real protobuf encoding", () => {
@@ -33,6 +41,7 @@ test("the snapshot size estimate never falls below the real protobuf encoding", 
     datum({ 区域: "华东一区", 服务: "订单服务" }, 0),
     datum({}, 200),
     datum({ k: "v" }, 77),
+    datum({}, 200, CLUSTERS),
   ];
   for (const d of cases) {
     const real = toBinary(ServiceDatumSchema, create(ServiceDatumSchema, encodeDatum(d))).length;

@@ -26,7 +26,25 @@ const unusual: ServiceDatum[] = [
   makeDatum(
     "ns-ü##G@@svc-ü",
     false,
-    { protectThreshold: -0.5, metadata: { κλειδί: "τιμή", "": "" }, selector: { type: "label", expression: "a=b" } },
+    {
+      protectThreshold: -0.5,
+      metadata: { κλειδί: "τιμή", "": "" },
+      selector: { type: "label", expression: "a=b" },
+      clusters: {
+        "7": {
+          healthChecker: { type: "HTTP", path: "", headers: "", expectedResponseCode: 0 },
+          checkPort: 0,
+          useInstancePort4Check: false,
+          metadata: {},
+        },
+        "ü-1": {
+          healthChecker: { type: "HTTP", path: "/é", headers: "A:ü", expectedResponseCode: 599 },
+          checkPort: 65535,
+          useInstancePort4Check: true,
+          metadata: { "": "" },
+        },
+      },
+    },
     { counter: 2 ** 53 - 1, writer: "[::1]:8848" },
     [],
   ),

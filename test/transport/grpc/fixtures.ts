@@ -4,6 +4,7 @@
  */
 import { testInstance } from "../../support/fixtures.js";
 import type { MemberInfo } from "../../../src/node/cluster/member.js";
+import type { ClusterMap } from "../../../src/core/cluster-settings.js";
 import { identityOf, type Instance } from "../../../src/core/instance.js";
 import type { ClientWrite } from "../../../src/core/ops.js";
 import { makeDatum, type ServiceDatum } from "../../../src/core/service-datum.js";
@@ -31,7 +32,19 @@ export const instance = (ip: string, port: number, overrides: Partial<Instance> 
 
 const live = (i: Instance, counter: number, writer = SELF) => ({ id: identityOf(i), version: { counter, writer }, instance: i });
 
-/** A live service with metadata, a label selector, a persistent instance and a tombstone. */
+/** Every kind of cluster settings. */
+export const CLUSTERS: ClusterMap = {
+  DEFAULT: { healthChecker: { type: "TCP" }, checkPort: 80, useInstancePort4Check: true, metadata: {} },
+  "EU-1": {
+    healthChecker: { type: "HTTP", path: "/health?full=1", headers: "X-Probe:nacos|Authorization:Basic a:b", expectedResponseCode: 204 },
+    checkPort: 8081,
+    useInstancePort4Check: false,
+    metadata: { owner: "ops" },
+  },
+  manual: { healthChecker: { type: "NONE" }, checkPort: 0, useInstancePort4Check: false, metadata: {} },
+};
+
+/** A live service with metadata, a label selector, cluster settings, a persistent instance and a tombstone. */
 export const ORDERS: ServiceDatum = makeDatum(
   "public##DEFAULT_GROUP@@orders",
   false,
@@ -39,6 +52,7 @@ export const ORDERS: ServiceDatum = makeDatum(
     protectThreshold: 0.5,
     metadata: { team: "checkout", "zone.a": "1" },
     selector: { type: "label", expression: "CONSUMER.label.a = PROVIDER.label.a" },
+    clusters: CLUSTERS,
   },
   { counter: 1_700_000_000_000, writer: SELF },
   [
@@ -67,7 +81,7 @@ export const ORDERS: ServiceDatum = makeDatum(
 export const DELETED: ServiceDatum = makeDatum(
   "dev##G@@gone",
   true,
-  { protectThreshold: -1, metadata: {}, selector: { type: "none" } },
+  { protectThreshold: -1, metadata: {}, selector: { type: "none" }, clusters: {} },
   { counter: 5, writer: PEER },
   [{ id: "192.0.2.9:1:unknown:DEFAULT:persist", version: { counter: 4, writer: SELF }, instance: undefined }],
 );
@@ -76,7 +90,7 @@ export const DELETED: ServiceDatum = makeDatum(
 export const EMPTY: ServiceDatum = makeDatum(
   "public##DEFAULT_GROUP@@empty",
   false,
-  { protectThreshold: 0, metadata: {}, selector: { type: "none" } },
+  { protectThreshold: 0, metadata: {}, selector: { type: "none" }, clusters: {} },
   { counter: 0, writer: "" },
   [],
 );
@@ -125,6 +139,7 @@ export const WRITES: readonly ClientWrite[] = [
   { type: "createService", service, spec: { protectThreshold: 0.3, metadata: { o: "p" }, selector: { type: "label", expression: "x" } } },
   { type: "updateService", service, spec: { protectThreshold: -0.5, metadata: {}, selector: { type: "none" } } },
   { type: "deleteService", service: { namespaceId: "dev", groupedName: "G@@gone" } },
+  ...Object.entries(CLUSTERS).map(([clusterName, settings]): ClientWrite => ({ type: "updateCluster", service, clusterName, settings })),
 ];
 
 /** One of every ForwardOutcome shape. */
@@ -148,6 +163,7 @@ export const SELF_INFO: MemberInfo = {
   viewHash: "abc123",
   clock: 1_700_000_000_000,
   confirmedThrough: 1_699_999_990_000,
+  switches: { version: { counter: 1_699_999_000_000, writer: SELF }, updates: { clientBeatInterval: "7000", pushEnabled: "false" } },
 };
 
 export const PEER_INFO: MemberInfo = {

@@ -25,7 +25,7 @@ function bulkyDatum(n: number, bytes: number): ServiceDatum {
   const blob = `${n}:`.padEnd(bytes, String.fromCharCode(97 + (n % 26)));
   const i = testInstance("10.1.0.1", 1000 + (n % 60_000), grouped, { metadata: { blob } });
   const version = { counter: n + 1, writer: SELF };
-  const meta = { protectThreshold: 0, metadata: {}, selector: { type: "none" } } as const;
+  const meta = { protectThreshold: 0, metadata: {}, selector: { type: "none" }, clusters: {} } as const;
   return makeDatum(`public##${grouped}`, false, meta, version, [{ id: identityOf(i), version, instance: i }]);
 }
 

@@ -81,6 +81,15 @@ test("only live ephemeral instances are listed for 1.4; the rest travels in the 
     protectThreshold: 0.5,
     metadata: { owner: "team-a" },
     selector: { type: "label" as const, expression: "CONSUMER.label.a = PROVIDER.label.a" },
+    clusters: {
+      DEFAULT: {
+        healthChecker: { type: "HTTP" as const, path: "/ok", headers: "X-A:1", expectedResponseCode: 204 },
+        checkPort: 80,
+        useInstancePort4Check: false,
+        metadata: { k: "v" },
+      },
+      EU: { healthChecker: { type: "NONE" as const }, checkPort: 0, useInstancePort4Check: true, metadata: {} },
+    },
   };
   const datum = makeDatum(ORDERS, false, meta, { counter: 7, writer: "127.0.0.1:8849" }, [
     { id: identityOf(live), version: { counter: 10, writer: "127.0.0.1:8848" }, instance: live },

@@ -104,6 +104,29 @@ const cases: ReadonlyArray<{ write: ClientWrite; method: string; path: string; q
     query: { ...base, protectThreshold: "0", metadata: "{}", selector: '{"type":"none"}' },
   },
   { write: { type: "deleteService", service }, method: "DELETE", path: "/nacos/v1/ns/service", query: base },
+  {
+    write: {
+      type: "updateCluster",
+      service,
+      clusterName: "c1",
+      settings: {
+        healthChecker: { type: "HTTP", path: "/ok", headers: "X-A:1", expectedResponseCode: 204 },
+        checkPort: 8081,
+        useInstancePort4Check: false,
+        metadata: { k: "v" },
+      },
+    },
+    method: "PUT",
+    path: "/nacos/v1/ns/cluster",
+    query: {
+      ...base,
+      clusterName: "c1",
+      checkPort: "8081",
+      useInstancePort4Check: "false",
+      healthChecker: '{"type":"HTTP","path":"/ok","headers":"X-A:1","expectedResponseCode":204}',
+      metadata: '{"k":"v"}',
+    },
+  },
 ];
 
 const closers: Array<() => unknown> = [];

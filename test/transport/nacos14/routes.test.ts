@@ -129,7 +129,7 @@ test("PUT /distro/datum applies a 1.4 owner's list in its name, under both prefi
 test("a 1.4 list replaces only ephemeral instances: persistent ones and service metadata stay", async () => {
   const grouped = stubOwned(2);
   const persistent = instance("192.0.2.50", 80, grouped, { ephemeral: false });
-  const meta = { protectThreshold: 0.3, metadata: { team: "a" }, selector: { type: "none" as const } };
+  const meta = { protectThreshold: 0.3, metadata: { team: "a" }, selector: { type: "none" as const }, clusters: {} };
   storeOf(node.node).commit(key(grouped), { deleted: false, meta, instances: [persistent, instance("192.0.2.51", 80, grouped)] });
   await syncFrom1x({ [toLegacyKey(key(grouped))]: datum1x(grouped, ["192.0.2.52"]) });
   const d = node.node.registry.getLive(key(grouped))!;

@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file nacos/cluster/v1/datum.proto.
  */
 export const file_nacos_cluster_v1_datum: GenFile = /*@__PURE__*/
-  fileDesc("ChxuYWNvcy9jbHVzdGVyL3YxL2RhdHVtLnByb3RvEhBuYWNvcy5jbHVzdGVyLnYxIioKB1ZlcnNpb24SDwoHY291bnRlchgBIAEoBBIOCgZ3cml0ZXIYAiABKAkitAIKCEluc3RhbmNlEhMKC2luc3RhbmNlX2lkGAEgASgJEgoKAmlwGAIgASgJEgwKBHBvcnQYAyABKA0SDgoGd2VpZ2h0GAQgASgBEg8KB2hlYWx0aHkYBSABKAgSDwoHZW5hYmxlZBgGIAEoCBIRCgllcGhlbWVyYWwYByABKAgSFAoMY2x1c3Rlcl9uYW1lGAggASgJEhQKDHNlcnZpY2VfbmFtZRgJIAEoCRI6CghtZXRhZGF0YRgKIAMoCzIoLm5hY29zLmNsdXN0ZXIudjEuSW5zdGFuY2UuTWV0YWRhdGFFbnRyeRILCgNhcHAYCyABKAkSDgoGbWFya2VkGAwgASgIGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJ0CghTZWxlY3RvchIuCgRub25lGAEgASgLMh4ubmFjb3MuY2x1c3Rlci52MS5Ob25lU2VsZWN0b3JIABIwCgVsYWJlbBgCIAEoCzIfLm5hY29zLmNsdXN0ZXIudjEuTGFiZWxTZWxlY3RvckgAQgYKBGtpbmQiDgoMTm9uZVNlbGVjdG9yIiMKDUxhYmVsU2VsZWN0b3ISEgoKZXhwcmVzc2lvbhgBIAEoCSLGAQoLU2VydmljZU1ldGESGQoRcHJvdGVjdF90aHJlc2hvbGQYASABKAESPQoIbWV0YWRhdGEYAiADKAsyKy5uYWNvcy5jbHVzdGVyLnYxLlNlcnZpY2VNZXRhLk1ldGFkYXRhRW50cnkSLAoIc2VsZWN0b3IYAyABKAsyGi5uYWNvcy5jbHVzdGVyLnYxLlNlbGVjdG9yGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJ1Cg1JbnN0YW5jZUVudHJ5EgoKAmlkGAEgASgJEioKB3ZlcnNpb24YAiABKAsyGS5uYWNvcy5jbHVzdGVyLnYxLlZlcnNpb24SLAoIaW5zdGFuY2UYAyABKAsyGi5uYWNvcy5jbHVzdGVyLnYxLkluc3RhbmNlIrwBCgxTZXJ2aWNlRGF0dW0SCwoDa2V5GAEgASgJEg8KB2RlbGV0ZWQYAiABKAgSKwoEbWV0YRgDIAEoCzIdLm5hY29zLmNsdXN0ZXIudjEuU2VydmljZU1ldGESLwoMbWV0YV92ZXJzaW9uGAQgASgLMhkubmFjb3MuY2x1c3Rlci52MS5WZXJzaW9uEjAKB2VudHJpZXMYBSADKAsyHy5uYWNvcy5jbHVzdGVyLnYxLkluc3RhbmNlRW50cnliBnByb3RvMw");
+  fileDesc("ChxuYWNvcy9jbHVzdGVyL3YxL2RhdHVtLnByb3RvEhBuYWNvcy5jbHVzdGVyLnYxIioKB1ZlcnNpb24SDwoHY291bnRlchgBIAEoBBIOCgZ3cml0ZXIYAiABKAkitAIKCEluc3RhbmNlEhMKC2luc3RhbmNlX2lkGAEgASgJEgoKAmlwGAIgASgJEgwKBHBvcnQYAyABKA0SDgoGd2VpZ2h0GAQgASgBEg8KB2hlYWx0aHkYBSABKAgSDwoHZW5hYmxlZBgGIAEoCBIRCgllcGhlbWVyYWwYByABKAgSFAoMY2x1c3Rlcl9uYW1lGAggASgJEhQKDHNlcnZpY2VfbmFtZRgJIAEoCRI6CghtZXRhZGF0YRgKIAMoCzIoLm5hY29zLmNsdXN0ZXIudjEuSW5zdGFuY2UuTWV0YWRhdGFFbnRyeRILCgNhcHAYCyABKAkSDgoGbWFya2VkGAwgASgIGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJ0CghTZWxlY3RvchIuCgRub25lGAEgASgLMh4ubmFjb3MuY2x1c3Rlci52MS5Ob25lU2VsZWN0b3JIABIwCgVsYWJlbBgCIAEoCzIfLm5hY29zLmNsdXN0ZXIudjEuTGFiZWxTZWxlY3RvckgAQgYKBGtpbmQiDgoMTm9uZVNlbGVjdG9yIiMKDUxhYmVsU2VsZWN0b3ISEgoKZXhwcmVzc2lvbhgBIAEoCSLZAgoLU2VydmljZU1ldGESGQoRcHJvdGVjdF90aHJlc2hvbGQYASABKAESPQoIbWV0YWRhdGEYAiADKAsyKy5uYWNvcy5jbHVzdGVyLnYxLlNlcnZpY2VNZXRhLk1ldGFkYXRhRW50cnkSLAoIc2VsZWN0b3IYAyABKAsyGi5uYWNvcy5jbHVzdGVyLnYxLlNlbGVjdG9yEj0KCGNsdXN0ZXJzGAQgAygLMisubmFjb3MuY2x1c3Rlci52MS5TZXJ2aWNlTWV0YS5DbHVzdGVyc0VudHJ5Gi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARpSCg1DbHVzdGVyc0VudHJ5EgsKA2tleRgBIAEoCRIwCgV2YWx1ZRgCIAEoCzIhLm5hY29zLmNsdXN0ZXIudjEuQ2x1c3RlclNldHRpbmdzOgI4ASLtAQoPQ2x1c3RlclNldHRpbmdzEjcKDmhlYWx0aF9jaGVja2VyGAEgASgLMh8ubmFjb3MuY2x1c3Rlci52MS5IZWFsdGhDaGVja2VyEhIKCmNoZWNrX3BvcnQYAiABKA0SGQoRdXNlX2luc3RhbmNlX3BvcnQYAyABKAgSQQoIbWV0YWRhdGEYBCADKAsyLy5uYWNvcy5jbHVzdGVyLnYxLkNsdXN0ZXJTZXR0aW5ncy5NZXRhZGF0YUVudHJ5Gi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASK0AQoNSGVhbHRoQ2hlY2tlchIxCgN0Y3AYASABKAsyIi5uYWNvcy5jbHVzdGVyLnYxLlRjcEhlYWx0aENoZWNrZXJIABIzCgRodHRwGAIgASgLMiMubmFjb3MuY2x1c3Rlci52MS5IdHRwSGVhbHRoQ2hlY2tlckgAEjMKBG5vbmUYAyABKAsyIy5uYWNvcy5jbHVzdGVyLnYxLk5vbmVIZWFsdGhDaGVja2VySABCBgoEa2luZCISChBUY3BIZWFsdGhDaGVja2VyIlIKEUh0dHBIZWFsdGhDaGVja2VyEgwKBHBhdGgYASABKAkSDwoHaGVhZGVycxgCIAEoCRIeChZleHBlY3RlZF9yZXNwb25zZV9jb2RlGAMgASgNIhMKEU5vbmVIZWFsdGhDaGVja2VyInUKDUluc3RhbmNlRW50cnkSCgoCaWQYASABKAkSKgoHdmVyc2lvbhgCIAEoCzIZLm5hY29zLmNsdXN0ZXIudjEuVmVyc2lvbhIsCghpbnN0YW5jZRgDIAEoCzIaLm5hY29zLmNsdXN0ZXIudjEuSW5zdGFuY2UivAEKDFNlcnZpY2VEYXR1bRILCgNrZXkYASABKAkSDwoHZGVsZXRlZBgCIAEoCBIrCgRtZXRhGAMgASgLMh0ubmFjb3MuY2x1c3Rlci52MS5TZXJ2aWNlTWV0YRIvCgxtZXRhX3ZlcnNpb24YBCABKAsyGS5uYWNvcy5jbHVzdGVyLnYxLlZlcnNpb24SMAoHZW50cmllcxgFIAMoCzIfLm5hY29zLmNsdXN0ZXIudjEuSW5zdGFuY2VFbnRyeWIGcHJvdG8z");
 
 /**
  * A hybrid-logical-clock version: totally ordered by counter, then by writer.
@@ -244,6 +244,14 @@ export type ServiceMeta = Message<"nacos.cluster.v1.ServiceMeta"> & {
    * @generated from field: nacos.cluster.v1.Selector selector = 3;
    */
   selector?: Selector | undefined;
+
+  /**
+   * Settings of the clusters that have their own, by cluster name (`[0-9a-zA-Z-]+`); a cluster without an
+   * entry is checked by TCP on each instance's port, as Nacos 1.4 creates clusters.
+   *
+   * @generated from field: map<string, nacos.cluster.v1.ClusterSettings> clusters = 4;
+   */
+  clusters: { [key: string]: ClusterSettings };
 };
 
 /**
@@ -252,6 +260,158 @@ export type ServiceMeta = Message<"nacos.cluster.v1.ServiceMeta"> & {
  */
 export const ServiceMetaSchema: GenMessage<ServiceMeta> = /*@__PURE__*/
   messageDesc(file_nacos_cluster_v1_datum, 5);
+
+/**
+ * A cluster's settings (Nacos 1.4's Cluster): how the responsible node checks its persistent instances.
+ *
+ * @generated from message nacos.cluster.v1.ClusterSettings
+ */
+export type ClusterSettings = Message<"nacos.cluster.v1.ClusterSettings"> & {
+  /**
+   * How instances are checked; required.
+   *
+   * @generated from field: nacos.cluster.v1.HealthChecker health_checker = 1;
+   */
+  healthChecker?: HealthChecker | undefined;
+
+  /**
+   * The port probed when `use_instance_port` is false, 0..65535.
+   *
+   * @generated from field: uint32 check_port = 2;
+   */
+  checkPort: number;
+
+  /**
+   * Probe each instance's own port instead of `check_port` (1.4's `useIPPort4Check`).
+   *
+   * @generated from field: bool use_instance_port = 3;
+   */
+  useInstancePort: boolean;
+
+  /**
+   * Free-form cluster metadata.
+   *
+   * @generated from field: map<string, string> metadata = 4;
+   */
+  metadata: { [key: string]: string };
+};
+
+/**
+ * Describes the message nacos.cluster.v1.ClusterSettings.
+ * Use `create(ClusterSettingsSchema)` to create a new message.
+ */
+export const ClusterSettingsSchema: GenMessage<ClusterSettings> = /*@__PURE__*/
+  messageDesc(file_nacos_cluster_v1_datum, 6);
+
+/**
+ * A health check kind and its parameters.
+ *
+ * @generated from message nacos.cluster.v1.HealthChecker
+ */
+export type HealthChecker = Message<"nacos.cluster.v1.HealthChecker"> & {
+  /**
+   * Exactly one kind is set; a receiver refuses a checker whose kind it does not know.
+   *
+   * @generated from oneof nacos.cluster.v1.HealthChecker.kind
+   */
+  kind: {
+    /**
+     * A TCP connect to the instance.
+     *
+     * @generated from field: nacos.cluster.v1.TcpHealthChecker tcp = 1;
+     */
+    value: TcpHealthChecker;
+    case: "tcp";
+  } | {
+    /**
+     * An HTTP GET to the instance.
+     *
+     * @generated from field: nacos.cluster.v1.HttpHealthChecker http = 2;
+     */
+    value: HttpHealthChecker;
+    case: "http";
+  } | {
+    /**
+     * No server-side check: clients set health.
+     *
+     * @generated from field: nacos.cluster.v1.NoneHealthChecker none = 3;
+     */
+    value: NoneHealthChecker;
+    case: "none";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message nacos.cluster.v1.HealthChecker.
+ * Use `create(HealthCheckerSchema)` to create a new message.
+ */
+export const HealthCheckerSchema: GenMessage<HealthChecker> = /*@__PURE__*/
+  messageDesc(file_nacos_cluster_v1_datum, 7);
+
+/**
+ * Healthy when a TCP connection opens.
+ *
+ * @generated from message nacos.cluster.v1.TcpHealthChecker
+ */
+export type TcpHealthChecker = Message<"nacos.cluster.v1.TcpHealthChecker"> & {
+};
+
+/**
+ * Describes the message nacos.cluster.v1.TcpHealthChecker.
+ * Use `create(TcpHealthCheckerSchema)` to create a new message.
+ */
+export const TcpHealthCheckerSchema: GenMessage<TcpHealthChecker> = /*@__PURE__*/
+  messageDesc(file_nacos_cluster_v1_datum, 8);
+
+/**
+ * Healthy when an HTTP GET answers the expected status.
+ *
+ * @generated from message nacos.cluster.v1.HttpHealthChecker
+ */
+export type HttpHealthChecker = Message<"nacos.cluster.v1.HttpHealthChecker"> & {
+  /**
+   * Request path, at most 1024 printable ASCII characters without blanks.
+   *
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * Request headers as Nacos 1.4 writes them, `name:value|name:value`; at most 2048 characters.
+   *
+   * @generated from field: string headers = 2;
+   */
+  headers: string;
+
+  /**
+   * The status that means healthy, 100..599.
+   *
+   * @generated from field: uint32 expected_response_code = 3;
+   */
+  expectedResponseCode: number;
+};
+
+/**
+ * Describes the message nacos.cluster.v1.HttpHealthChecker.
+ * Use `create(HttpHealthCheckerSchema)` to create a new message.
+ */
+export const HttpHealthCheckerSchema: GenMessage<HttpHealthChecker> = /*@__PURE__*/
+  messageDesc(file_nacos_cluster_v1_datum, 9);
+
+/**
+ * No server-side health check.
+ *
+ * @generated from message nacos.cluster.v1.NoneHealthChecker
+ */
+export type NoneHealthChecker = Message<"nacos.cluster.v1.NoneHealthChecker"> & {
+};
+
+/**
+ * Describes the message nacos.cluster.v1.NoneHealthChecker.
+ * Use `create(NoneHealthCheckerSchema)` to create a new message.
+ */
+export const NoneHealthCheckerSchema: GenMessage<NoneHealthChecker> = /*@__PURE__*/
+  messageDesc(file_nacos_cluster_v1_datum, 10);
 
 /**
  * One instance slot of a datum: a live instance or the tombstone of a removed one.
@@ -287,7 +447,7 @@ export type InstanceEntry = Message<"nacos.cluster.v1.InstanceEntry"> & {
  * Use `create(InstanceEntrySchema)` to create a new message.
  */
 export const InstanceEntrySchema: GenMessage<InstanceEntry> = /*@__PURE__*/
-  messageDesc(file_nacos_cluster_v1_datum, 6);
+  messageDesc(file_nacos_cluster_v1_datum, 11);
 
 /**
  * Everything the registry knows about one service.
@@ -336,5 +496,5 @@ export type ServiceDatum = Message<"nacos.cluster.v1.ServiceDatum"> & {
  * Use `create(ServiceDatumSchema)` to create a new message.
  */
 export const ServiceDatumSchema: GenMessage<ServiceDatum> = /*@__PURE__*/
-  messageDesc(file_nacos_cluster_v1_datum, 7);
+  messageDesc(file_nacos_cluster_v1_datum, 12);
 

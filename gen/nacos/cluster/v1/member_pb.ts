@@ -7,13 +7,15 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Version } from "./datum_pb.js";
+import { file_nacos_cluster_v1_datum } from "./datum_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file nacos/cluster/v1/member.proto.
  */
 export const file_nacos_cluster_v1_member: GenFile = /*@__PURE__*/
-  fileDesc("Ch1uYWNvcy9jbHVzdGVyL3YxL21lbWJlci5wcm90bxIQbmFjb3MuY2x1c3Rlci52MSIxCglBYmlsaXRpZXMSEQoJZ3JwY19wZWVyGAEgASgIEhEKCWh0dHBfcGVlchgCIAEoCCLLAQoKTWVtYmVySW5mbxIPCgdhZGRyZXNzGAEgASgJEg8KB3ZlcnNpb24YAiABKAkSEQoJZ3JwY19wb3J0GAMgASgNEi4KCWFiaWxpdGllcxgEIAEoCzIbLm5hY29zLmNsdXN0ZXIudjEuQWJpbGl0aWVzEg0KBXJlYWR5GAUgASgIEhEKCXZpZXdfaGFzaBgGIAEoCRIUCgxjbG9ja19taWxsaXMYByABKAMSIAoYY29uZmlybWVkX3Rocm91Z2hfbWlsbGlzGAggASgDIj0KDVJlcG9ydFJlcXVlc3QSLAoGbWVtYmVyGAEgASgLMhwubmFjb3MuY2x1c3Rlci52MS5NZW1iZXJJbmZvIj4KDlJlcG9ydFJlc3BvbnNlEiwKBm1lbWJlchgBIAEoCzIcLm5hY29zLmNsdXN0ZXIudjEuTWVtYmVySW5mbzJcCg1NZW1iZXJTZXJ2aWNlEksKBlJlcG9ydBIfLm5hY29zLmNsdXN0ZXIudjEuUmVwb3J0UmVxdWVzdBogLm5hY29zLmNsdXN0ZXIudjEuUmVwb3J0UmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("Ch1uYWNvcy9jbHVzdGVyL3YxL21lbWJlci5wcm90bxIQbmFjb3MuY2x1c3Rlci52MSIxCglBYmlsaXRpZXMSEQoJZ3JwY19wZWVyGAEgASgIEhEKCWh0dHBfcGVlchgCIAEoCCL8AQoKTWVtYmVySW5mbxIPCgdhZGRyZXNzGAEgASgJEg8KB3ZlcnNpb24YAiABKAkSEQoJZ3JwY19wb3J0GAMgASgNEi4KCWFiaWxpdGllcxgEIAEoCzIbLm5hY29zLmNsdXN0ZXIudjEuQWJpbGl0aWVzEg0KBXJlYWR5GAUgASgIEhEKCXZpZXdfaGFzaBgGIAEoCRIUCgxjbG9ja19taWxsaXMYByABKAMSIAoYY29uZmlybWVkX3Rocm91Z2hfbWlsbGlzGAggASgDEi8KCHN3aXRjaGVzGAkgASgLMh0ubmFjb3MuY2x1c3Rlci52MS5Td2l0Y2hTdGF0ZSKmAQoLU3dpdGNoU3RhdGUSKgoHdmVyc2lvbhgBIAEoCzIZLm5hY29zLmNsdXN0ZXIudjEuVmVyc2lvbhI7Cgd1cGRhdGVzGAIgAygLMioubmFjb3MuY2x1c3Rlci52MS5Td2l0Y2hTdGF0ZS5VcGRhdGVzRW50cnkaLgoMVXBkYXRlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiPQoNUmVwb3J0UmVxdWVzdBIsCgZtZW1iZXIYASABKAsyHC5uYWNvcy5jbHVzdGVyLnYxLk1lbWJlckluZm8iPgoOUmVwb3J0UmVzcG9uc2USLAoGbWVtYmVyGAEgASgLMhwubmFjb3MuY2x1c3Rlci52MS5NZW1iZXJJbmZvMlwKDU1lbWJlclNlcnZpY2USSwoGUmVwb3J0Eh8ubmFjb3MuY2x1c3Rlci52MS5SZXBvcnRSZXF1ZXN0GiAubmFjb3MuY2x1c3Rlci52MS5SZXBvcnRSZXNwb25zZWIGcHJvdG8z", [file_nacos_cluster_v1_datum]);
 
 /**
  * Which peer protocols a member speaks, so its peers can pick a transport.
@@ -108,6 +110,14 @@ export type MemberInfo = Message<"nacos.cluster.v1.MemberInfo"> & {
    * @generated from field: int64 confirmed_through_millis = 8;
    */
   confirmedThroughMillis: bigint;
+
+  /**
+   * The switches as the member has them: the newest version wins on every member. Absent from members that
+   * do not spread switches.
+   *
+   * @generated from field: nacos.cluster.v1.SwitchState switches = 9;
+   */
+  switches?: SwitchState | undefined;
 };
 
 /**
@@ -116,6 +126,36 @@ export type MemberInfo = Message<"nacos.cluster.v1.MemberInfo"> & {
  */
 export const MemberInfoSchema: GenMessage<MemberInfo> = /*@__PURE__*/
   messageDesc(file_nacos_cluster_v1_member, 1);
+
+/**
+ * The operator's switch updates (`PUT /nacos/v1/ns/operator/switches`), versioned as one cluster-wide value.
+ * Receivers rebuild their switches from the defaults through the same validation as that API, so an entry or
+ * value the API would refuse is dropped.
+ *
+ * @generated from message nacos.cluster.v1.SwitchState
+ */
+export type SwitchState = Message<"nacos.cluster.v1.SwitchState"> & {
+  /**
+   * Version of the last update; required.
+   *
+   * @generated from field: nacos.cluster.v1.Version version = 1;
+   */
+  version?: Version | undefined;
+
+  /**
+   * Entry → the value last set; at most 64 entries, keys of at most 64 and values of at most 1024 characters.
+   *
+   * @generated from field: map<string, string> updates = 2;
+   */
+  updates: { [key: string]: string };
+};
+
+/**
+ * Describes the message nacos.cluster.v1.SwitchState.
+ * Use `create(SwitchStateSchema)` to create a new message.
+ */
+export const SwitchStateSchema: GenMessage<SwitchState> = /*@__PURE__*/
+  messageDesc(file_nacos_cluster_v1_member, 2);
 
 /**
  * A member report.
@@ -136,7 +176,7 @@ export type ReportRequest = Message<"nacos.cluster.v1.ReportRequest"> & {
  * Use `create(ReportRequestSchema)` to create a new message.
  */
 export const ReportRequestSchema: GenMessage<ReportRequest> = /*@__PURE__*/
-  messageDesc(file_nacos_cluster_v1_member, 2);
+  messageDesc(file_nacos_cluster_v1_member, 3);
 
 /**
  * The answer to a member report.
@@ -157,7 +197,7 @@ export type ReportResponse = Message<"nacos.cluster.v1.ReportResponse"> & {
  * Use `create(ReportResponseSchema)` to create a new message.
  */
 export const ReportResponseSchema: GenMessage<ReportResponse> = /*@__PURE__*/
-  messageDesc(file_nacos_cluster_v1_member, 3);
+  messageDesc(file_nacos_cluster_v1_member, 4);
 
 /**
  * The peer operations of membership.

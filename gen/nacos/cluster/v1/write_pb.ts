@@ -7,7 +7,7 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
-import type { ServiceMeta } from "./datum_pb.js";
+import type { ClusterSettings, ServiceMeta } from "./datum_pb.js";
 import { file_nacos_cluster_v1_datum } from "./datum_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file nacos/cluster/v1/write.proto.
  */
 export const file_nacos_cluster_v1_write: GenFile = /*@__PURE__*/
-  fileDesc("ChxuYWNvcy9jbHVzdGVyL3YxL3dyaXRlLnByb3RvEhBuYWNvcy5jbHVzdGVyLnYxIjgKClNlcnZpY2VSZWYSFAoMbmFtZXNwYWNlX2lkGAEgASgJEhQKDGdyb3VwZWRfbmFtZRgCIAEoCSKBAgoMSW5zdGFuY2VTcGVjEgoKAmlwGAEgASgJEgwKBHBvcnQYAiABKA0SFAoMY2x1c3Rlcl9uYW1lGAMgASgJEg4KBndlaWdodBgEIAEoARIPCgdoZWFsdGh5GAUgASgIEg8KB2VuYWJsZWQYBiABKAgSEQoJZXBoZW1lcmFsGAcgASgIEj4KCG1ldGFkYXRhGAggAygLMiwubmFjb3MuY2x1c3Rlci52MS5JbnN0YW5jZVNwZWMuTWV0YWRhdGFFbnRyeRILCgNhcHAYCSABKAkaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkEKD0luc3RhbmNlQWRkcmVzcxIKCgJpcBgBIAEoCRIMCgRwb3J0GAIgASgNEhQKDGNsdXN0ZXJfbmFtZRgDIAEoCSLKAQoIQmVhdEluZm8SCgoCaXAYASABKAkSDAoEcG9ydBgCIAEoDRIUCgxjbHVzdGVyX25hbWUYAyABKAkSDgoGd2VpZ2h0GAQgASgBEhEKCWVwaGVtZXJhbBgFIAEoCBI6CghtZXRhZGF0YRgGIAMoCzIoLm5hY29zLmNsdXN0ZXIudjEuQmVhdEluZm8uTWV0YWRhdGFFbnRyeRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiegoLTWV0YWRhdGFNYXASOwoHZW50cmllcxgBIAMoCzIqLm5hY29zLmNsdXN0ZXIudjEuTWV0YWRhdGFNYXAuRW50cmllc0VudHJ5Gi4KDEVudHJpZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIr4BCg1JbnN0YW5jZVBhdGNoEi8KCG1ldGFkYXRhGAEgASgLMh0ubmFjb3MuY2x1c3Rlci52MS5NZXRhZGF0YU1hcBIQCgNhcHAYAiABKAlIAIgBARITCgZ3ZWlnaHQYAyABKAFIAYgBARIUCgdoZWFsdGh5GAQgASgISAKIAQESFAoHZW5hYmxlZBgFIAEoCEgDiAEBQgYKBF9hcHBCCQoHX3dlaWdodEIKCghfaGVhbHRoeUIKCghfZW5hYmxlZCJTCg5NZXRhZGF0YVRhcmdldBIKCgJpcBgBIAEoCRIMCgRwb3J0GAIgASgNEhQKDGNsdXN0ZXJfbmFtZRgDIAEoCRIRCgllcGhlbWVyYWwYBCABKAgiRgoPTWV0YWRhdGFUYXJnZXRzEjMKCWluc3RhbmNlcxgBIAMoCzIgLm5hY29zLmNsdXN0ZXIudjEuTWV0YWRhdGFUYXJnZXQiQQoNUmVnaXN0ZXJXcml0ZRIwCghpbnN0YW5jZRgBIAEoCzIeLm5hY29zLmNsdXN0ZXIudjEuSW5zdGFuY2VTcGVjIlMKC1VwZGF0ZVdyaXRlEjAKCGluc3RhbmNlGAEgASgLMh4ubmFjb3MuY2x1c3Rlci52MS5JbnN0YW5jZVNwZWMSEgoKbXVzdF9leGlzdBgCIAEoCCJwCgpQYXRjaFdyaXRlEjIKB2FkZHJlc3MYASABKAsyIS5uYWNvcy5jbHVzdGVyLnYxLkluc3RhbmNlQWRkcmVzcxIuCgVwYXRjaBgCIAEoCzIfLm5hY29zLmNsdXN0ZXIudjEuSW5zdGFuY2VQYXRjaCJYCg9EZXJlZ2lzdGVyV3JpdGUSMgoHYWRkcmVzcxgBIAEoCzIhLm5hY29zLmNsdXN0ZXIudjEuSW5zdGFuY2VBZGRyZXNzEhEKCWVwaGVtZXJhbBgCIAEoCCJpCglCZWF0V3JpdGUSMgoHYWRkcmVzcxgBIAEoCzIhLm5hY29zLmNsdXN0ZXIudjEuSW5zdGFuY2VBZGRyZXNzEigKBGJlYXQYAiABKAsyGi5uYWNvcy5jbHVzdGVyLnYxLkJlYXRJbmZvIlUKDlNldEhlYWx0aFdyaXRlEjIKB2FkZHJlc3MYASABKAsyIS5uYWNvcy5jbHVzdGVyLnYxLkluc3RhbmNlQWRkcmVzcxIPCgdoZWFsdGh5GAIgASgIIpcCChNVcGRhdGVNZXRhZGF0YVdyaXRlEg4KBnJlbW92ZRgBIAEoCBJFCghtZXRhZGF0YRgCIAMoCzIzLm5hY29zLmNsdXN0ZXIudjEuVXBkYXRlTWV0YWRhdGFXcml0ZS5NZXRhZGF0YUVudHJ5EjYKCWluc3RhbmNlcxgDIAEoCzIhLm5hY29zLmNsdXN0ZXIudjEuTWV0YWRhdGFUYXJnZXRzSAASNQoLYWxsX29mX2tpbmQYBCABKA4yHi5uYWNvcy5jbHVzdGVyLnYxLkluc3RhbmNlS2luZEgAGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIJCgd0YXJnZXRzIkEKEkNyZWF0ZVNlcnZpY2VXcml0ZRIrCgRzcGVjGAEgASgLMh0ubmFjb3MuY2x1c3Rlci52MS5TZXJ2aWNlTWV0YSJBChJVcGRhdGVTZXJ2aWNlV3JpdGUSKwoEc3BlYxgBIAEoCzIdLm5hY29zLmNsdXN0ZXIudjEuU2VydmljZU1ldGEiFAoSRGVsZXRlU2VydmljZVdyaXRlIvcECgtDbGllbnRXcml0ZRItCgdzZXJ2aWNlGAEgASgLMhwubmFjb3MuY2x1c3Rlci52MS5TZXJ2aWNlUmVmEjMKCHJlZ2lzdGVyGAIgASgLMh8ubmFjb3MuY2x1c3Rlci52MS5SZWdpc3RlcldyaXRlSAASLwoGdXBkYXRlGAMgASgLMh0ubmFjb3MuY2x1c3Rlci52MS5VcGRhdGVXcml0ZUgAEi0KBXBhdGNoGAQgASgLMhwubmFjb3MuY2x1c3Rlci52MS5QYXRjaFdyaXRlSAASNwoKZGVyZWdpc3RlchgFIAEoCzIhLm5hY29zLmNsdXN0ZXIudjEuRGVyZWdpc3RlcldyaXRlSAASKwoEYmVhdBgGIAEoCzIbLm5hY29zLmNsdXN0ZXIudjEuQmVhdFdyaXRlSAASNgoKc2V0X2hlYWx0aBgHIAEoCzIgLm5hY29zLmNsdXN0ZXIudjEuU2V0SGVhbHRoV3JpdGVIABJACg91cGRhdGVfbWV0YWRhdGEYCCABKAsyJS5uYWNvcy5jbHVzdGVyLnYxLlVwZGF0ZU1ldGFkYXRhV3JpdGVIABI+Cg5jcmVhdGVfc2VydmljZRgJIAEoCzIkLm5hY29zLmNsdXN0ZXIudjEuQ3JlYXRlU2VydmljZVdyaXRlSAASPgoOdXBkYXRlX3NlcnZpY2UYCiABKAsyJC5uYWNvcy5jbHVzdGVyLnYxLlVwZGF0ZVNlcnZpY2VXcml0ZUgAEj4KDmRlbGV0ZV9zZXJ2aWNlGAsgASgLMiQubmFjb3MuY2x1c3Rlci52MS5EZWxldGVTZXJ2aWNlV3JpdGVIAEIECgJvcCIKCghPa1Jlc3VsdCJwCgpCZWF0UmVzdWx0EgwKBGNvZGUYASABKAUSHAoUY2xpZW50X2JlYXRfaW50ZXJ2YWwYAiABKAQSHwoSbGlnaHRfYmVhdF9lbmFibGVkGAMgASgISACIAQFCFQoTX2xpZ2h0X2JlYXRfZW5hYmxlZCIgCg1VcGRhdGVkUmVzdWx0Eg8KB3VwZGF0ZWQYASADKAkiowEKC1dyaXRlUmVzdWx0EigKAm9rGAEgASgLMhoubmFjb3MuY2x1c3Rlci52MS5Pa1Jlc3VsdEgAEiwKBGJlYXQYAiABKAsyHC5uYWNvcy5jbHVzdGVyLnYxLkJlYXRSZXN1bHRIABIyCgd1cGRhdGVkGAMgASgLMh8ubmFjb3MuY2x1c3Rlci52MS5VcGRhdGVkUmVzdWx0SABCCAoGcmVzdWx0Ii8KDFdyaXRlUmVmdXNhbBIOCgZzdGF0dXMYASABKA0SDwoHbWVzc2FnZRgCIAEoCSpoCgxJbnN0YW5jZUtpbmQSHQoZSU5TVEFOQ0VfS0lORF9VTlNQRUNJRklFRBAAEhsKF0lOU1RBTkNFX0tJTkRfRVBIRU1FUkFMEAESHAoYSU5TVEFOQ0VfS0lORF9QRVJTSVNURU5UEAJiBnByb3RvMw", [file_nacos_cluster_v1_datum]);
+  fileDesc("ChxuYWNvcy9jbHVzdGVyL3YxL3dyaXRlLnByb3RvEhBuYWNvcy5jbHVzdGVyLnYxIjgKClNlcnZpY2VSZWYSFAoMbmFtZXNwYWNlX2lkGAEgASgJEhQKDGdyb3VwZWRfbmFtZRgCIAEoCSKBAgoMSW5zdGFuY2VTcGVjEgoKAmlwGAEgASgJEgwKBHBvcnQYAiABKA0SFAoMY2x1c3Rlcl9uYW1lGAMgASgJEg4KBndlaWdodBgEIAEoARIPCgdoZWFsdGh5GAUgASgIEg8KB2VuYWJsZWQYBiABKAgSEQoJZXBoZW1lcmFsGAcgASgIEj4KCG1ldGFkYXRhGAggAygLMiwubmFjb3MuY2x1c3Rlci52MS5JbnN0YW5jZVNwZWMuTWV0YWRhdGFFbnRyeRILCgNhcHAYCSABKAkaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkEKD0luc3RhbmNlQWRkcmVzcxIKCgJpcBgBIAEoCRIMCgRwb3J0GAIgASgNEhQKDGNsdXN0ZXJfbmFtZRgDIAEoCSLKAQoIQmVhdEluZm8SCgoCaXAYASABKAkSDAoEcG9ydBgCIAEoDRIUCgxjbHVzdGVyX25hbWUYAyABKAkSDgoGd2VpZ2h0GAQgASgBEhEKCWVwaGVtZXJhbBgFIAEoCBI6CghtZXRhZGF0YRgGIAMoCzIoLm5hY29zLmNsdXN0ZXIudjEuQmVhdEluZm8uTWV0YWRhdGFFbnRyeRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiegoLTWV0YWRhdGFNYXASOwoHZW50cmllcxgBIAMoCzIqLm5hY29zLmNsdXN0ZXIudjEuTWV0YWRhdGFNYXAuRW50cmllc0VudHJ5Gi4KDEVudHJpZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIr4BCg1JbnN0YW5jZVBhdGNoEi8KCG1ldGFkYXRhGAEgASgLMh0ubmFjb3MuY2x1c3Rlci52MS5NZXRhZGF0YU1hcBIQCgNhcHAYAiABKAlIAIgBARITCgZ3ZWlnaHQYAyABKAFIAYgBARIUCgdoZWFsdGh5GAQgASgISAKIAQESFAoHZW5hYmxlZBgFIAEoCEgDiAEBQgYKBF9hcHBCCQoHX3dlaWdodEIKCghfaGVhbHRoeUIKCghfZW5hYmxlZCJTCg5NZXRhZGF0YVRhcmdldBIKCgJpcBgBIAEoCRIMCgRwb3J0GAIgASgNEhQKDGNsdXN0ZXJfbmFtZRgDIAEoCRIRCgllcGhlbWVyYWwYBCABKAgiRgoPTWV0YWRhdGFUYXJnZXRzEjMKCWluc3RhbmNlcxgBIAMoCzIgLm5hY29zLmNsdXN0ZXIudjEuTWV0YWRhdGFUYXJnZXQiQQoNUmVnaXN0ZXJXcml0ZRIwCghpbnN0YW5jZRgBIAEoCzIeLm5hY29zLmNsdXN0ZXIudjEuSW5zdGFuY2VTcGVjIlMKC1VwZGF0ZVdyaXRlEjAKCGluc3RhbmNlGAEgASgLMh4ubmFjb3MuY2x1c3Rlci52MS5JbnN0YW5jZVNwZWMSEgoKbXVzdF9leGlzdBgCIAEoCCJwCgpQYXRjaFdyaXRlEjIKB2FkZHJlc3MYASABKAsyIS5uYWNvcy5jbHVzdGVyLnYxLkluc3RhbmNlQWRkcmVzcxIuCgVwYXRjaBgCIAEoCzIfLm5hY29zLmNsdXN0ZXIudjEuSW5zdGFuY2VQYXRjaCJYCg9EZXJlZ2lzdGVyV3JpdGUSMgoHYWRkcmVzcxgBIAEoCzIhLm5hY29zLmNsdXN0ZXIudjEuSW5zdGFuY2VBZGRyZXNzEhEKCWVwaGVtZXJhbBgCIAEoCCJpCglCZWF0V3JpdGUSMgoHYWRkcmVzcxgBIAEoCzIhLm5hY29zLmNsdXN0ZXIudjEuSW5zdGFuY2VBZGRyZXNzEigKBGJlYXQYAiABKAsyGi5uYWNvcy5jbHVzdGVyLnYxLkJlYXRJbmZvIlUKDlNldEhlYWx0aFdyaXRlEjIKB2FkZHJlc3MYASABKAsyIS5uYWNvcy5jbHVzdGVyLnYxLkluc3RhbmNlQWRkcmVzcxIPCgdoZWFsdGh5GAIgASgIIpcCChNVcGRhdGVNZXRhZGF0YVdyaXRlEg4KBnJlbW92ZRgBIAEoCBJFCghtZXRhZGF0YRgCIAMoCzIzLm5hY29zLmNsdXN0ZXIudjEuVXBkYXRlTWV0YWRhdGFXcml0ZS5NZXRhZGF0YUVudHJ5EjYKCWluc3RhbmNlcxgDIAEoCzIhLm5hY29zLmNsdXN0ZXIudjEuTWV0YWRhdGFUYXJnZXRzSAASNQoLYWxsX29mX2tpbmQYBCABKA4yHi5uYWNvcy5jbHVzdGVyLnYxLkluc3RhbmNlS2luZEgAGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIJCgd0YXJnZXRzIkEKEkNyZWF0ZVNlcnZpY2VXcml0ZRIrCgRzcGVjGAEgASgLMh0ubmFjb3MuY2x1c3Rlci52MS5TZXJ2aWNlTWV0YSJBChJVcGRhdGVTZXJ2aWNlV3JpdGUSKwoEc3BlYxgBIAEoCzIdLm5hY29zLmNsdXN0ZXIudjEuU2VydmljZU1ldGEiFAoSRGVsZXRlU2VydmljZVdyaXRlIl8KElVwZGF0ZUNsdXN0ZXJXcml0ZRIUCgxjbHVzdGVyX25hbWUYASABKAkSMwoIc2V0dGluZ3MYAiABKAsyIS5uYWNvcy5jbHVzdGVyLnYxLkNsdXN0ZXJTZXR0aW5ncyK3BQoLQ2xpZW50V3JpdGUSLQoHc2VydmljZRgBIAEoCzIcLm5hY29zLmNsdXN0ZXIudjEuU2VydmljZVJlZhIzCghyZWdpc3RlchgCIAEoCzIfLm5hY29zLmNsdXN0ZXIudjEuUmVnaXN0ZXJXcml0ZUgAEi8KBnVwZGF0ZRgDIAEoCzIdLm5hY29zLmNsdXN0ZXIudjEuVXBkYXRlV3JpdGVIABItCgVwYXRjaBgEIAEoCzIcLm5hY29zLmNsdXN0ZXIudjEuUGF0Y2hXcml0ZUgAEjcKCmRlcmVnaXN0ZXIYBSABKAsyIS5uYWNvcy5jbHVzdGVyLnYxLkRlcmVnaXN0ZXJXcml0ZUgAEisKBGJlYXQYBiABKAsyGy5uYWNvcy5jbHVzdGVyLnYxLkJlYXRXcml0ZUgAEjYKCnNldF9oZWFsdGgYByABKAsyIC5uYWNvcy5jbHVzdGVyLnYxLlNldEhlYWx0aFdyaXRlSAASQAoPdXBkYXRlX21ldGFkYXRhGAggASgLMiUubmFjb3MuY2x1c3Rlci52MS5VcGRhdGVNZXRhZGF0YVdyaXRlSAASPgoOY3JlYXRlX3NlcnZpY2UYCSABKAsyJC5uYWNvcy5jbHVzdGVyLnYxLkNyZWF0ZVNlcnZpY2VXcml0ZUgAEj4KDnVwZGF0ZV9zZXJ2aWNlGAogASgLMiQubmFjb3MuY2x1c3Rlci52MS5VcGRhdGVTZXJ2aWNlV3JpdGVIABI+Cg5kZWxldGVfc2VydmljZRgLIAEoCzIkLm5hY29zLmNsdXN0ZXIudjEuRGVsZXRlU2VydmljZVdyaXRlSAASPgoOdXBkYXRlX2NsdXN0ZXIYDCABKAsyJC5uYWNvcy5jbHVzdGVyLnYxLlVwZGF0ZUNsdXN0ZXJXcml0ZUgAQgQKAm9wIgoKCE9rUmVzdWx0InAKCkJlYXRSZXN1bHQSDAoEY29kZRgBIAEoBRIcChRjbGllbnRfYmVhdF9pbnRlcnZhbBgCIAEoBBIfChJsaWdodF9iZWF0X2VuYWJsZWQYAyABKAhIAIgBAUIVChNfbGlnaHRfYmVhdF9lbmFibGVkIiAKDVVwZGF0ZWRSZXN1bHQSDwoHdXBkYXRlZBgBIAMoCSKjAQoLV3JpdGVSZXN1bHQSKAoCb2sYASABKAsyGi5uYWNvcy5jbHVzdGVyLnYxLk9rUmVzdWx0SAASLAoEYmVhdBgCIAEoCzIcLm5hY29zLmNsdXN0ZXIudjEuQmVhdFJlc3VsdEgAEjIKB3VwZGF0ZWQYAyABKAsyHy5uYWNvcy5jbHVzdGVyLnYxLlVwZGF0ZWRSZXN1bHRIAEIICgZyZXN1bHQiLwoMV3JpdGVSZWZ1c2FsEg4KBnN0YXR1cxgBIAEoDRIPCgdtZXNzYWdlGAIgASgJKmgKDEluc3RhbmNlS2luZBIdChlJTlNUQU5DRV9LSU5EX1VOU1BFQ0lGSUVEEAASGwoXSU5TVEFOQ0VfS0lORF9FUEhFTUVSQUwQARIcChhJTlNUQU5DRV9LSU5EX1BFUlNJU1RFTlQQAmIGcHJvdG8z", [file_nacos_cluster_v1_datum]);
 
 /**
  * A service as the registry knows it.
@@ -616,6 +616,34 @@ export const DeleteServiceWriteSchema: GenMessage<DeleteServiceWrite> = /*@__PUR
   messageDesc(file_nacos_cluster_v1_write, 17);
 
 /**
+ * PUT /cluster: replaces one cluster's settings.
+ *
+ * @generated from message nacos.cluster.v1.UpdateClusterWrite
+ */
+export type UpdateClusterWrite = Message<"nacos.cluster.v1.UpdateClusterWrite"> & {
+  /**
+   * The cluster's name (`[0-9a-zA-Z-]+`); required.
+   *
+   * @generated from field: string cluster_name = 1;
+   */
+  clusterName: string;
+
+  /**
+   * Its new settings; required.
+   *
+   * @generated from field: nacos.cluster.v1.ClusterSettings settings = 2;
+   */
+  settings?: ClusterSettings | undefined;
+};
+
+/**
+ * Describes the message nacos.cluster.v1.UpdateClusterWrite.
+ * Use `create(UpdateClusterWriteSchema)` to create a new message.
+ */
+export const UpdateClusterWriteSchema: GenMessage<UpdateClusterWrite> = /*@__PURE__*/
+  messageDesc(file_nacos_cluster_v1_write, 18);
+
+/**
  * One client write.
  *
  * @generated from message nacos.cluster.v1.ClientWrite
@@ -713,6 +741,14 @@ export type ClientWrite = Message<"nacos.cluster.v1.ClientWrite"> & {
      */
     value: DeleteServiceWrite;
     case: "deleteService";
+  } | {
+    /**
+     * Set a cluster's settings.
+     *
+     * @generated from field: nacos.cluster.v1.UpdateClusterWrite update_cluster = 12;
+     */
+    value: UpdateClusterWrite;
+    case: "updateCluster";
   } | { case: undefined; value?: undefined };
 };
 
@@ -721,7 +757,7 @@ export type ClientWrite = Message<"nacos.cluster.v1.ClientWrite"> & {
  * Use `create(ClientWriteSchema)` to create a new message.
  */
 export const ClientWriteSchema: GenMessage<ClientWrite> = /*@__PURE__*/
-  messageDesc(file_nacos_cluster_v1_write, 18);
+  messageDesc(file_nacos_cluster_v1_write, 19);
 
 /**
  * A write that succeeded with nothing more to say (Nacos answers `ok`).
@@ -736,7 +772,7 @@ export type OkResult = Message<"nacos.cluster.v1.OkResult"> & {
  * Use `create(OkResultSchema)` to create a new message.
  */
 export const OkResultSchema: GenMessage<OkResult> = /*@__PURE__*/
-  messageDesc(file_nacos_cluster_v1_write, 19);
+  messageDesc(file_nacos_cluster_v1_write, 20);
 
 /**
  * The answer to a heartbeat.
@@ -771,7 +807,7 @@ export type BeatResult = Message<"nacos.cluster.v1.BeatResult"> & {
  * Use `create(BeatResultSchema)` to create a new message.
  */
 export const BeatResultSchema: GenMessage<BeatResult> = /*@__PURE__*/
-  messageDesc(file_nacos_cluster_v1_write, 20);
+  messageDesc(file_nacos_cluster_v1_write, 21);
 
 /**
  * The answer to a metadata batch write.
@@ -792,7 +828,7 @@ export type UpdatedResult = Message<"nacos.cluster.v1.UpdatedResult"> & {
  * Use `create(UpdatedResultSchema)` to create a new message.
  */
 export const UpdatedResultSchema: GenMessage<UpdatedResult> = /*@__PURE__*/
-  messageDesc(file_nacos_cluster_v1_write, 21);
+  messageDesc(file_nacos_cluster_v1_write, 22);
 
 /**
  * What a successful write produced; exactly one is set.
@@ -837,7 +873,7 @@ export type WriteResult = Message<"nacos.cluster.v1.WriteResult"> & {
  * Use `create(WriteResultSchema)` to create a new message.
  */
 export const WriteResultSchema: GenMessage<WriteResult> = /*@__PURE__*/
-  messageDesc(file_nacos_cluster_v1_write, 22);
+  messageDesc(file_nacos_cluster_v1_write, 23);
 
 /**
  * A write the responsible node refused, as Nacos answers it to the client.
@@ -865,7 +901,7 @@ export type WriteRefusal = Message<"nacos.cluster.v1.WriteRefusal"> & {
  * Use `create(WriteRefusalSchema)` to create a new message.
  */
 export const WriteRefusalSchema: GenMessage<WriteRefusal> = /*@__PURE__*/
-  messageDesc(file_nacos_cluster_v1_write, 23);
+  messageDesc(file_nacos_cluster_v1_write, 24);
 
 /**
  * A kind of instance.

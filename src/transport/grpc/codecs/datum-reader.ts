@@ -34,10 +34,33 @@ export type SelectorFields = {
     | { readonly case: undefined; readonly value?: undefined };
 };
 
-export interface MetaFields {
+export type HealthCheckerFields = {
+  readonly kind:
+    | { readonly case: "tcp"; readonly value: object }
+    | {
+        readonly case: "http";
+        readonly value: { readonly path: string; readonly headers: string; readonly expectedResponseCode: number };
+      }
+    | { readonly case: "none"; readonly value: object }
+    | { readonly case: undefined; readonly value?: undefined };
+};
+
+export interface ClusterFields {
+  readonly healthChecker?: HealthCheckerFields | undefined;
+  readonly checkPort: number;
+  readonly useInstancePort: boolean;
+  readonly metadata: Record<string, string>;
+}
+
+/** A service's own settings (what a create/update-service write carries); a datum's meta adds `clusters`. */
+export interface SpecFields {
   readonly protectThreshold: number;
   readonly metadata: Record<string, string>;
   readonly selector?: SelectorFields | undefined;
+}
+
+export interface MetaFields extends SpecFields {
+  readonly clusters: Record<string, ClusterFields>;
 }
 
 export interface EntryFields {
@@ -188,17 +211,20 @@ function version(r: Reader): VersionFields {
   return { counter, writer };
 }
 
-function mapEntry(r: Reader, into: Record<string, string>): void {
+/** A map entry whose value is read by `read` (from a sub-reader for a message, the field itself for a string). */
+function mapEntry<V>(r: Reader, into: Record<string, V>, empty: V, read: (r: Reader) => V): void {
   let key = "";
-  let value = "";
+  let value = empty;
   r.fields((n, w) => {
     if (n === 1 && is(w, 2)) key = r.string();
-    else if (n === 2 && is(w, 2)) value = r.string();
+    else if (n === 2 && is(w, 2)) value = read(r);
     else return false;
     return true;
   });
   into[key] = value;
 }
+
+const stringEntry = (r: Reader, into: Record<string, string>): void => mapEntry(r, into, "", (v) => v.string());
 
 function instance(r: Reader): InstanceFields {
   const i = {
@@ -245,7 +271,7 @@ function instance(r: Reader): InstanceFields {
         if (is(w, 2)) i.serviceName = r.string();
         return true;
       case 10:
-        if (is(w, 2)) mapEntry(r.sub(), i.metadata);
+        if (is(w, 2)) stringEntry(r.sub(), i.metadata);
         return true;
       case 11:
         if (is(w, 2)) i.app = r.string();
@@ -260,13 +286,17 @@ function instance(r: Reader): InstanceFields {
   return i;
 }
 
+/** A message without fields (a oneof case that is only a kind): whatever it holds is skipped. */
+function empty(r: Reader): object {
+  r.sub().fields(() => false);
+  return {};
+}
+
 function selector(r: Reader): SelectorFields {
   let kind: SelectorFields["kind"] = { case: undefined };
   r.fields((n, w) => {
-    if (n === 1 && is(w, 2)) {
-      r.sub().fields(() => false);
-      kind = { case: "none", value: {} };
-    } else if (n === 2 && is(w, 2)) {
+    if (n === 1 && is(w, 2)) kind = { case: "none", value: empty(r) };
+    else if (n === 2 && is(w, 2)) {
       let expression = "";
       const label = r.sub();
       label.fields((m, lw) => {
@@ -281,18 +311,62 @@ function selector(r: Reader): SelectorFields {
   return { kind };
 }
 
+function httpChecker(r: Reader): { path: string; headers: string; expectedResponseCode: number } {
+  const http = { path: "", headers: "", expectedResponseCode: 0 };
+  r.fields((n, w) => {
+    if (n === 1 && is(w, 2)) http.path = r.string();
+    else if (n === 2 && is(w, 2)) http.headers = r.string();
+    else if (n === 3 && is(w, 0)) http.expectedResponseCode = r.uint32();
+    else return false;
+    return true;
+  });
+  return http;
+}
+
+function healthChecker(r: Reader): HealthCheckerFields {
+  let kind: HealthCheckerFields["kind"] = { case: undefined };
+  r.fields((n, w) => {
+    if (n === 1 && is(w, 2)) kind = { case: "tcp", value: empty(r) };
+    else if (n === 2 && is(w, 2)) kind = { case: "http", value: httpChecker(r.sub()) };
+    else if (n === 3 && is(w, 2)) kind = { case: "none", value: empty(r) };
+    else return false;
+    return true;
+  });
+  return { kind };
+}
+
+function cluster(r: Reader): ClusterFields {
+  let checker: HealthCheckerFields | undefined;
+  let checkPort = 0;
+  let useInstancePort = false;
+  const metadata: Record<string, string> = {};
+  r.fields((n, w) => {
+    if (n === 1 && is(w, 2)) checker = healthChecker(r.sub());
+    else if (n === 2 && is(w, 0)) checkPort = r.uint32();
+    else if (n === 3 && is(w, 0)) useInstancePort = r.bool();
+    else if (n === 4 && is(w, 2)) stringEntry(r.sub(), metadata);
+    else return false;
+    return true;
+  });
+  return { healthChecker: checker, checkPort, useInstancePort, metadata };
+}
+
+const NO_CLUSTER: ClusterFields = { checkPort: 0, useInstancePort: false, metadata: {} };
+
 function meta(r: Reader): MetaFields {
   let protectThreshold = 0;
   const metadata: Record<string, string> = {};
   let sel: SelectorFields | undefined;
+  const clusters: Record<string, ClusterFields> = {};
   r.fields((n, w) => {
     if (n === 1 && is(w, 1)) protectThreshold = r.double();
-    else if (n === 2 && is(w, 2)) mapEntry(r.sub(), metadata);
+    else if (n === 2 && is(w, 2)) stringEntry(r.sub(), metadata);
     else if (n === 3 && is(w, 2)) sel = selector(r.sub());
+    else if (n === 4 && is(w, 2)) mapEntry(r.sub(), clusters, NO_CLUSTER, (v) => cluster(v.sub()));
     else return false;
     return true;
   });
-  return { protectThreshold, metadata, selector: sel };
+  return { protectThreshold, metadata, selector: sel, clusters };
 }
 
 function entry(r: Reader): EntryFields {

@@ -5,6 +5,7 @@
  * (fields in number order, defaults left out, both halves of every map entry), which the codec tests check
  * byte for byte, so the wire contract stays the generated code's.
  */
+import type { ClusterSettings, HealthChecker } from "../../../core/cluster-settings.js";
 import type { Instance, Metadata } from "../../../core/instance.js";
 import type { ServiceDatum, ServiceMeta } from "../../../core/service-datum.js";
 import type { Version } from "../../../core/version.js";
@@ -53,8 +54,28 @@ function instanceSize(i: Instance): number {
 
 const selectorSize = (m: ServiceMeta): number => (m.selector.type === "none" ? 2 : delimited(stringField(m.selector.expression)));
 
+const uintField = (n: number): number => (n === 0 ? 0 : 1 + varintSize(n));
+
+const httpSize = (c: Extract<HealthChecker, { type: "HTTP" }>): number =>
+  stringField(c.path) + stringField(c.headers) + uintField(c.expectedResponseCode);
+
+/** The HealthChecker message: its one case, an empty message unless HTTP. */
+const checkerSize = (c: HealthChecker): number => (c.type === "HTTP" ? delimited(httpSize(c)) : 2);
+
+const clusterSize = (s: ClusterSettings): number =>
+  delimited(checkerSize(s.healthChecker)) + uintField(s.checkPort) + (s.useInstancePort4Check ? 2 : 0) + mapSize(s.metadata);
+
+function clustersSize(m: ServiceMeta): number {
+  let n = 0;
+  for (const name in m.clusters) n += delimited(delimited(utf8(name)) + delimited(clusterSize(m.clusters[name]!)));
+  return n;
+}
+
 const metaSize = (m: ServiceMeta): number =>
-  (m.protectThreshold === 0 && !Object.is(m.protectThreshold, -0) ? 0 : 9) + mapSize(m.metadata) + delimited(selectorSize(m));
+  (m.protectThreshold === 0 && !Object.is(m.protectThreshold, -0) ? 0 : 9) +
+  mapSize(m.metadata) +
+  delimited(selectorSize(m)) +
+  clustersSize(m);
 
 /** A datum's sizes, computed once for both passes. */
 interface Sized {
@@ -95,7 +116,11 @@ class Writer {
   }
 
   string(field: number, s: string): void {
-    if (s === "") return;
+    if (s !== "") this.text(field, s);
+  }
+
+  /** A string field written even when empty (the halves of a map entry). */
+  text(field: number, s: string): void {
     this.tag(field, LEN);
     this.varint(utf8(s));
     this.pos += this.buf.write(s, this.pos, "utf8");
@@ -128,12 +153,34 @@ class Writer {
     for (const k in m) {
       const v = m[k]!;
       this.open(field, delimited(utf8(k)) + delimited(utf8(v)));
-      this.tag(1, LEN);
-      this.varint(utf8(k));
-      this.pos += this.buf.write(k, this.pos, "utf8");
-      this.tag(2, LEN);
-      this.varint(utf8(v));
-      this.pos += this.buf.write(v, this.pos, "utf8");
+      this.text(1, k);
+      this.text(2, v);
+    }
+  }
+
+  checker(c: HealthChecker): void {
+    this.open(1, checkerSize(c));
+    if (c.type === "TCP") this.open(1, 0);
+    else if (c.type === "NONE") this.open(3, 0);
+    else {
+      this.open(2, httpSize(c));
+      this.string(1, c.path);
+      this.string(2, c.headers);
+      this.uint(3, c.expectedResponseCode);
+    }
+  }
+
+  clusters(field: number, clusters: ServiceMeta["clusters"]): void {
+    for (const name in clusters) {
+      const s = clusters[name]!;
+      const size = clusterSize(s);
+      this.open(field, delimited(utf8(name)) + delimited(size));
+      this.text(1, name);
+      this.open(2, size);
+      this.checker(s.healthChecker);
+      this.uint(2, s.checkPort);
+      this.bool(3, s.useInstancePort4Check);
+      this.map(4, s.metadata);
     }
   }
 
@@ -172,6 +219,7 @@ class Writer {
       this.open(2, stringField(d.meta.selector.expression));
       this.string(1, d.meta.selector.expression);
     }
+    this.clusters(4, d.meta.clusters);
     this.version(4, d.metaVersion);
     for (const [n, e] of d.entries.entries()) {
       this.open(5, entries[n]!);

@@ -3,28 +3,54 @@
  * parts (meta, meta version, entries); the receiver rebuilds it with `makeDatum`, which derives the live
  * instance list, the highest version and the digest, so those can never disagree with the entries.
  */
-import type { MessageInitShape } from "@bufbuild/protobuf";
-import { NacosError } from "../../../core/errors.js";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { identityOf, type Instance } from "../../../core/instance.js";
+import { checkClusterSettings, type ClusterMap, type ClusterSettings, type HealthChecker } from "../../../core/cluster-settings.js";
 import { checkClusterName, checkServiceKey, parseServiceKey } from "../../../core/naming.js";
+import type { ServiceSpec } from "../../../core/ops.js";
 import { makeDatum, type InstanceEntry, type Selector, type ServiceDatum, type ServiceMeta } from "../../../core/service-datum.js";
 import type { Version } from "../../../core/version.js";
-import type {
-  InstanceEntrySchema,
-  InstanceSchema,
-  SelectorSchema,
-  ServiceDatumSchema,
-  ServiceMetaSchema,
-  VersionSchema,
+import {
+  ClusterSettingsSchema,
+  type ClusterSettings as ClusterSettingsMessage,
+  type HealthCheckerSchema,
+  type InstanceEntrySchema,
+  type InstanceSchema,
+  type SelectorSchema,
+  type ServiceDatumSchema,
+  type ServiceMetaSchema,
+  type VersionSchema,
 } from "../../../../gen/nacos/cluster/v1/datum_pb.js";
-import type { DatumFields, EntryFields, InstanceFields, MetaFields, SelectorFields, VersionFields } from "./datum-reader.js";
-import { atMost, finite, InvalidMessageError, LIMITS, nonEmpty, port, present, safeInteger, unknownCase, weight } from "./invalid.js";
+import type {
+  ClusterFields,
+  DatumFields,
+  EntryFields,
+  HealthCheckerFields,
+  InstanceFields,
+  MetaFields,
+  SelectorFields,
+  SpecFields,
+  VersionFields,
+} from "./datum-reader.js";
+import {
+  atMost,
+  checked,
+  finite,
+  InvalidMessageError,
+  LIMITS,
+  nonEmpty,
+  port,
+  present,
+  safeInteger,
+  unknownCase,
+  weight,
+} from "./invalid.js";
 
-function encodeVersion(v: Version): MessageInitShape<typeof VersionSchema> {
+export function encodeVersion(v: Version): MessageInitShape<typeof VersionSchema> {
   return { counter: BigInt(v.counter), writer: v.writer };
 }
 
-function decodeVersion(m: VersionFields | undefined, path: string): Version {
+export function decodeVersion(m: VersionFields | undefined, path: string): Version {
   const v = present(m, path);
   const counter = safeInteger(v.counter, `${path}.counter`);
   return { counter, writer: v.writer };
@@ -32,16 +58,6 @@ function decodeVersion(m: VersionFields | undefined, path: string): Version {
 
 /** The message has exactly the domain's fields. */
 const encodeInstance = (i: Instance): MessageInitShape<typeof InstanceSchema> => i;
-
-/** Runs a core name check, reporting its refusal as an invalid message at `path`. */
-function checked(path: string, check: () => void): void {
-  try {
-    check();
-  } catch (err) {
-    if (err instanceof NacosError) throw new InvalidMessageError(path, err.message);
-    throw err;
-  }
-}
 
 function decodeInstance(m: InstanceFields, groupedName: string, path: string): Instance {
   const clusterName = nonEmpty(m.clusterName, `${path}.clusterName`);
@@ -81,17 +97,87 @@ function decodeSelector(m: SelectorFields | undefined, path: string): Selector {
   }
 }
 
-export function encodeMeta(meta: ServiceMeta): MessageInitShape<typeof ServiceMetaSchema> {
-  return { protectThreshold: meta.protectThreshold, metadata: meta.metadata, selector: encodeSelector(meta.selector) };
+function encodeChecker(c: HealthChecker): MessageInitShape<typeof HealthCheckerSchema> {
+  switch (c.type) {
+    case "TCP":
+      return { kind: { case: "tcp", value: {} } };
+    case "HTTP":
+      return { kind: { case: "http", value: { path: c.path, headers: c.headers, expectedResponseCode: c.expectedResponseCode } } };
+    case "NONE":
+      return { kind: { case: "none", value: {} } };
+  }
 }
 
-export function decodeMeta(m: MetaFields | undefined, path: string): ServiceMeta {
-  const meta = present(m, path);
+function decodeChecker(m: HealthCheckerFields | undefined, path: string): HealthChecker {
+  const { kind } = present(m, path);
+  switch (kind.case) {
+    case "tcp":
+      return { type: "TCP" };
+    case "http": {
+      const { path: p, headers, expectedResponseCode } = kind.value;
+      return { type: "HTTP", path: p, headers, expectedResponseCode };
+    }
+    case "none":
+      return { type: "NONE" };
+    default:
+      throw unknownCase(`${path}.kind`);
+  }
+}
+
+export function encodeCluster(s: ClusterSettings): MessageInitShape<typeof ClusterSettingsSchema> {
   return {
-    protectThreshold: finite(meta.protectThreshold, `${path}.protectThreshold`),
-    metadata: meta.metadata,
-    selector: decodeSelector(meta.selector, `${path}.selector`),
+    healthChecker: encodeChecker(s.healthChecker),
+    checkPort: s.checkPort,
+    useInstancePort: s.useInstancePort4Check,
+    metadata: s.metadata,
   };
+}
+
+export function decodeCluster(m: ClusterFields, path: string): ClusterSettings {
+  const settings: ClusterSettings = {
+    healthChecker: decodeChecker(m.healthChecker, `${path}.healthChecker`),
+    checkPort: m.checkPort,
+    useInstancePort4Check: m.useInstancePort,
+    metadata: m.metadata,
+  };
+  checked(path, () => checkClusterSettings(settings));
+  return settings;
+}
+
+function encodeClusters(clusters: ClusterMap): Record<string, ClusterSettingsMessage> {
+  const out: Record<string, ClusterSettingsMessage> = {};
+  for (const name in clusters) out[name] = create(ClusterSettingsSchema, encodeCluster(clusters[name]!));
+  return out;
+}
+
+function decodeClusters(m: Record<string, ClusterFields>, path: string): ClusterMap {
+  const out: Record<string, ClusterSettings> = {};
+  for (const [name, raw] of Object.entries(m)) {
+    checked(`${path}[${name}]`, () => checkClusterName(name));
+    out[name] = decodeCluster(raw, `${path}[${name}]`);
+  }
+  return out;
+}
+
+export function encodeServiceSpec(spec: ServiceSpec): MessageInitShape<typeof ServiceMetaSchema> {
+  return { protectThreshold: spec.protectThreshold, metadata: spec.metadata, selector: encodeSelector(spec.selector) };
+}
+
+export function decodeServiceSpec(m: SpecFields | undefined, path: string): ServiceSpec {
+  const spec = present(m, path);
+  return {
+    protectThreshold: finite(spec.protectThreshold, `${path}.protectThreshold`),
+    metadata: spec.metadata,
+    selector: decodeSelector(spec.selector, `${path}.selector`),
+  };
+}
+
+function encodeMeta(meta: ServiceMeta): MessageInitShape<typeof ServiceMetaSchema> {
+  return { ...encodeServiceSpec(meta), clusters: encodeClusters(meta.clusters) };
+}
+
+function decodeMeta(m: MetaFields | undefined, path: string): ServiceMeta {
+  return { ...decodeServiceSpec(m, path), clusters: decodeClusters(present(m, path).clusters, `${path}.clusters`) };
 }
 
 function encodeEntry(e: InstanceEntry): MessageInitShape<typeof InstanceEntrySchema> {

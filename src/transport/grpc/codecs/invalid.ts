@@ -4,6 +4,7 @@
  * answers it with INVALID_ARGUMENT before calling anything, so an invalid message never changes anything.
  */
 
+import { NacosError } from "../../../core/errors.js";
 import { MAX_PORT, MAX_WEIGHT } from "../../../core/instance.js";
 
 export class InvalidMessageError extends Error {
@@ -73,4 +74,14 @@ export const weight = (value: number, path: string): number => inRange(value, 0,
 /** A oneof with no case: unset, or set to a case added by a newer schema (it arrives as an unknown field). */
 export function unknownCase(path: string): InvalidMessageError {
   return new InvalidMessageError(path, "is not set, or is a kind this node does not know");
+}
+
+/** Runs a core check, reporting its refusal as an invalid message at `path`. */
+export function checked(path: string, check: () => void): void {
+  try {
+    check();
+  } catch (err) {
+    if (err instanceof NacosError) throw new InvalidMessageError(path, err.message);
+    throw err;
+  }
 }

@@ -1,15 +1,42 @@
 /** MemberInfo ↔ nacos.cluster.v1.MemberInfo. */
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { MemberInfo } from "../../../node/cluster/member.js";
+import { SWITCH_LIMITS, type MemberInfo, type SwitchState } from "../../../node/cluster/member.js";
 import { normalizeAddress } from "../../../core/address.js";
-import type { MemberInfoSchema, MemberInfo as MemberInfoMessage } from "../../../../gen/nacos/cluster/v1/member_pb.js";
-import { InvalidMessageError, port, present, safeInteger } from "./invalid.js";
+import type {
+  MemberInfoSchema,
+  MemberInfo as MemberInfoMessage,
+  SwitchState as SwitchStateMessage,
+} from "../../../../gen/nacos/cluster/v1/member_pb.js";
+import { decodeVersion, encodeVersion } from "./datum.js";
+import { atMost, InvalidMessageError, port, present, safeInteger } from "./invalid.js";
 
 const millis = (n: number): bigint => BigInt(Math.max(0, Math.min(Number.MAX_SAFE_INTEGER, Math.floor(n))));
 
 export function encodeMember(info: MemberInfo): MessageInitShape<typeof MemberInfoSchema> {
-  const { clock, confirmedThrough, ...rest } = info;
-  return { ...rest, clockMillis: millis(clock ?? 0), confirmedThroughMillis: millis(confirmedThrough ?? 0) };
+  const { clock, confirmedThrough, switches, ...rest } = info;
+  return {
+    ...rest,
+    clockMillis: millis(clock ?? 0),
+    confirmedThroughMillis: millis(confirmedThrough ?? 0),
+    ...(switches === undefined ? {} : { switches: { version: encodeVersion(switches.version), updates: switches.updates } }),
+  };
+}
+
+function decodeSwitches(m: SwitchStateMessage, path: string): SwitchState {
+  const entries = Object.entries(m.updates);
+  atMost(entries, SWITCH_LIMITS.entries, `${path}.updates`);
+  const updates: Record<string, string> = {};
+  for (const [key, value] of entries) {
+    if (key.length > SWITCH_LIMITS.keyChars || value.length > SWITCH_LIMITS.valueChars) {
+      throw new InvalidMessageError(
+        `${path}.updates`,
+        `entry '${key.slice(0, 64)}' exceeds ${SWITCH_LIMITS.keyChars}/${SWITCH_LIMITS.valueChars} characters`,
+      );
+    }
+    // A plain record: a key like `__proto__` stays a key and reaches the switch validation, which refuses it.
+    Object.defineProperty(updates, key, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return { version: decodeVersion(m.version, `${path}.version`), updates };
 }
 
 /** A member address exactly as `normalizeAddress` writes it: `ip:port`, IPv6 bracketed. */
@@ -36,5 +63,6 @@ export function decodeMember(m: MemberInfoMessage | undefined, path: string): Me
     viewHash: info.viewHash,
     clock: safeInteger(info.clockMillis, `${path}.clockMillis`),
     confirmedThrough: safeInteger(info.confirmedThroughMillis, `${path}.confirmedThroughMillis`),
+    ...(info.switches === undefined ? {} : { switches: decodeSwitches(info.switches, `${path}.switches`) }),
   };
 }

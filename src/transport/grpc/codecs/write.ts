@@ -13,7 +13,7 @@ import type {
   MetadataTarget,
   WriteResult,
 } from "../../../core/ops.js";
-import type { ServiceRef } from "../../../core/naming.js";
+import { checkClusterName, type ServiceRef } from "../../../core/naming.js";
 import type { ForwardOutcome } from "../../../node/ports.js";
 import type { ForwardResponse, ForwardResponseSchema } from "../../../../gen/nacos/cluster/v1/distro_pb.js";
 import {
@@ -31,8 +31,8 @@ import {
   type WriteResult as WriteResultMessage,
   type WriteResultSchema,
 } from "../../../../gen/nacos/cluster/v1/write_pb.js";
-import { decodeMeta, encodeMeta } from "./datum.js";
-import { inRange, InvalidMessageError, nonEmpty, port, present, safeInteger, unknownCase, weight } from "./invalid.js";
+import { decodeCluster, decodeServiceSpec, encodeCluster, encodeServiceSpec } from "./datum.js";
+import { checked, inRange, InvalidMessageError, nonEmpty, port, present, safeInteger, unknownCase, weight } from "./invalid.js";
 
 type WriteOp = NonNullable<MessageInitShape<typeof ClientWriteSchema>["op"]>;
 
@@ -67,11 +67,13 @@ function encodeOp(w: ClientWrite): WriteOp {
     case "updateMetadata":
       return { case: "updateMetadata", value: { remove: w.remove, metadata: w.metadata, targets: encodeTargets(w.targets) } };
     case "createService":
-      return { case: "createService", value: { spec: encodeMeta(w.spec) } };
+      return { case: "createService", value: { spec: encodeServiceSpec(w.spec) } };
     case "updateService":
-      return { case: "updateService", value: { spec: encodeMeta(w.spec) } };
+      return { case: "updateService", value: { spec: encodeServiceSpec(w.spec) } };
     case "deleteService":
       return { case: "deleteService", value: {} };
+    case "updateCluster":
+      return { case: "updateCluster", value: { clusterName: w.clusterName, settings: encodeCluster(w.settings) } };
   }
 }
 
@@ -175,11 +177,17 @@ export function decodeWrite(m: ClientWriteMessage | undefined, path: string): Cl
       return { type: "updateMetadata", service, remove, metadata, targets: decodeTargets(op.value, `${at}.targets`) };
     }
     case "createService":
-      return { type: "createService", service, spec: decodeMeta(op.value.spec, `${at}.spec`) };
+      return { type: "createService", service, spec: decodeServiceSpec(op.value.spec, `${at}.spec`) };
     case "updateService":
-      return { type: "updateService", service, spec: decodeMeta(op.value.spec, `${at}.spec`) };
+      return { type: "updateService", service, spec: decodeServiceSpec(op.value.spec, `${at}.spec`) };
     case "deleteService":
       return { type: "deleteService", service };
+    case "updateCluster": {
+      const clusterName = nonEmpty(op.value.clusterName, `${at}.clusterName`);
+      checked(`${at}.clusterName`, () => checkClusterName(clusterName));
+      const settings = decodeCluster(present(op.value.settings, `${at}.settings`), `${at}.settings`);
+      return { type: "updateCluster", service, clusterName, settings };
+    }
     default:
       throw unknownCase(at);
   }

@@ -22,7 +22,8 @@ import {
   simpleInstanceId,
   type Instance,
 } from "../../../core/instance.js";
-import { DEFAULT_CLUSTER, parseServiceKey } from "../../../core/naming.js";
+import { checkClusterSettings, healthCheckerFromJson, type ClusterMap, type ClusterSettings } from "../../../core/cluster-settings.js";
+import { checkClusterName, DEFAULT_CLUSTER, parseServiceKey } from "../../../core/naming.js";
 import {
   DEFAULT_SERVICE_META,
   makeDatum,
@@ -201,12 +202,34 @@ function decodeSelector(value: unknown, where: string): Selector {
   throw badRequest(`${where}.type must be "none" or "label"`);
 }
 
+/** A cluster's settings as `encodeDatum` wrote them (the domain object as JSON), checked as every way in checks them. */
+function decodeCluster(name: string, value: unknown, where: string): ClusterSettings {
+  checkClusterName(name);
+  const o = expectObject(value, where);
+  const settings: ClusterSettings = {
+    healthChecker: healthCheckerFromJson(o.healthChecker, `${where}.healthChecker`),
+    checkPort: requiredInteger(o, "checkPort", where, 0, MAX_PORT),
+    useInstancePort4Check: optionalBoolean(o, "useInstancePort4Check", where, true),
+    metadata: stringMap(o.metadata, `${where}.metadata`),
+  };
+  checkClusterSettings(settings);
+  return settings;
+}
+
+function decodeClusters(value: unknown, where: string): ClusterMap {
+  if (value === undefined || value === null) return DEFAULT_SERVICE_META.clusters;
+  const out: Record<string, ClusterSettings> = {};
+  for (const [name, raw] of Object.entries(expectObject(value, where))) out[name] = decodeCluster(name, raw, `${where}.${name}`);
+  return out;
+}
+
 function decodeMeta(value: unknown, where: string): ServiceMeta {
   const o = expectObject(value, where);
   return {
     protectThreshold: optionalNumber(o, "protectThreshold", where, DEFAULT_SERVICE_META.protectThreshold),
     metadata: stringMap(o.metadata, `${where}.metadata`),
     selector: o.selector === undefined ? DEFAULT_SERVICE_META.selector : decodeSelector(o.selector, `${where}.selector`),
+    clusters: decodeClusters(o.clusters, `${where}.clusters`),
   };
 }
 

@@ -8,6 +8,7 @@
  * the client was a Java client ≥ 1.0.0 that asked for must-exist semantics.
  */
 import type { ClientWrite, InstanceAddress, InstanceSpec, MetadataTarget, ServiceSpec, WriteResult } from "../../../core/ops.js";
+import type { ClusterSettings } from "../../../core/cluster-settings.js";
 import type { ServiceRef } from "../../../core/naming.js";
 import type { ForwardOutcome } from "../../../node/ports.js";
 import { badRequest } from "../../../core/errors.js";
@@ -43,6 +44,14 @@ const serviceSpecParams = (s: ServiceSpec): Record<string, string> => ({
   protectThreshold: String(s.protectThreshold),
   metadata: JSON.stringify(s.metadata),
   selector: JSON.stringify(s.selector),
+});
+
+/** 1.4's `PUT /cluster` parameters: the checker as its JSON (1.4's Jackson shape is ours). */
+const clusterParams = (s: ClusterSettings): Record<string, string> => ({
+  checkPort: String(s.checkPort),
+  useInstancePort4Check: String(s.useInstancePort4Check),
+  healthChecker: JSON.stringify(s.healthChecker),
+  metadata: JSON.stringify(s.metadata),
 });
 
 function targetParams(targets: readonly MetadataTarget[] | "ephemeral" | "persist"): Record<string, string> {
@@ -98,6 +107,8 @@ export function forwardRequestOf(write: ClientWrite): ForwardRequest {
       return { method: "PUT", path: "/service", params: { ...service, ...serviceSpecParams(write.spec) } };
     case "deleteService":
       return { method: "DELETE", path: "/service", params: service };
+    case "updateCluster":
+      return { method: "PUT", path: "/cluster", params: { ...service, clusterName: write.clusterName, ...clusterParams(write.settings) } };
   }
 }
 

@@ -3,7 +3,7 @@
  * What ts-nacos knows about a member and Nacos has no field for travels in `extendInfo.tsNacos`; Nacos keeps
  * extendInfo as an opaque map, so a ts-nacos peer reading it learns our MemberInfo and Nacos is unaffected.
  */
-import type { MemberInfo, MemberState } from "../../../node/cluster/member.js";
+import type { MemberInfo, MemberState, SwitchState } from "../../../node/cluster/member.js";
 import { splitAddress } from "../../../core/address.js";
 
 interface TsNacosMarker {
@@ -14,6 +14,7 @@ interface TsNacosMarker {
   readonly viewHash: string;
   readonly clock: number;
   readonly confirmedThrough: number;
+  readonly switches?: SwitchState;
 }
 
 export interface MemberJson {
@@ -55,6 +56,7 @@ export function encodeMember(info: MemberInfo, lastRefreshTime: number, status: 
     viewHash: info.viewHash,
     clock: info.clock ?? 0,
     confirmedThrough: info.confirmedThrough ?? 0,
+    ...(info.switches === undefined ? {} : { switches: info.switches }),
   });
 }
 

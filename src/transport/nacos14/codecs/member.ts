@@ -7,7 +7,7 @@
  */
 import { badRequest } from "../../../core/errors.js";
 import { MAX_PORT } from "../../../core/instance.js";
-import type { MemberInfo } from "../../../node/cluster/member.js";
+import { SWITCH_LIMITS, type MemberInfo, type SwitchState } from "../../../node/cluster/member.js";
 import { normalizeAddress } from "../../../core/address.js";
 import { encodeMember } from "./member-json.js";
 import {
@@ -63,7 +63,26 @@ export function decodeMember(value: unknown): MemberInfo {
     viewHash: optionalString(marker, "viewHash", at, ""),
     clock: optionalInteger(marker, "clock", at),
     confirmedThrough: optionalInteger(marker, "confirmedThrough", at),
+    ...(marker.switches === undefined ? {} : { switches: decodeSwitches(marker.switches, `${at}.switches`) }),
   };
+}
+
+/** As the gRPC codec reads them (SWITCH_LIMITS); a bad one is a 400. */
+function decodeSwitches(value: unknown, at: string): SwitchState {
+  const o = expectObject(value, at);
+  const version = expectObject(o.version, `${at}.version`);
+  const counter = requiredInteger(version, "counter", `${at}.version`, 0, Number.MAX_SAFE_INTEGER);
+  const writer = optionalString(version, "writer", `${at}.version`, "");
+  const entries = Object.entries(expectObject(o.updates, `${at}.updates`));
+  if (entries.length > SWITCH_LIMITS.entries) throw badRequest(`${at}.updates: more than ${SWITCH_LIMITS.entries} entries`);
+  const updates: Record<string, string> = {};
+  for (const [key, v] of entries) {
+    if (typeof v !== "string" || key.length > SWITCH_LIMITS.keyChars || v.length > SWITCH_LIMITS.valueChars) {
+      throw badRequest(`${at}.updates: entry '${key.slice(0, 64)}' must be a string of at most ${SWITCH_LIMITS.valueChars} characters`);
+    }
+    Object.defineProperty(updates, key, { value: v, enumerable: true, writable: true, configurable: true });
+  }
+  return { version: { counter, writer }, updates };
 }
 
 export const reportAccepted = (self: MemberInfo, now: number): RestResult => ({
