@@ -5,6 +5,7 @@
 import type { ClientWriter } from "../core/ops.js";
 import type { RegistryView } from "../core/registry.js";
 import type { Switches } from "../core/switches.js";
+import type { ClusterTables } from "../node/cluster-table.js";
 import type { ClusterView, NamingNode, NodeStats } from "../node/naming-node.js";
 import type { PushSubscriptions } from "../push/subscriber.js";
 
@@ -14,6 +15,10 @@ export interface NodeView {
   readonly switches: Switches;
   /** Changes a switch as `PUT /operator/switches` asks (400 for a bad entry or value); durable when resolved. */
   updateSwitch(entry: string, value: string): Promise<void>;
+  /** Namespaces, users, roles, permissions: small cluster-wide tables (node/cluster-table.ts). */
+  readonly tables: Pick<ClusterTables, "get" | "entries">;
+  /** Sets (or with `undefined` removes) a row of a cluster table (400 beyond the limits); durable when resolved. */
+  setTableRow(table: string, key: string, value: string | undefined): Promise<void>;
   /** True once the registry is complete, until a stop begins. */
   readonly ready: boolean;
   readonly isStopping: boolean;

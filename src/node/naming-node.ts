@@ -15,7 +15,7 @@ import { Registry, type RegistryView } from "../core/registry.js";
 import { every, type Scheduler, type TimerHandle } from "../core/scheduler.js";
 import type { ServiceDatum } from "../core/service-datum.js";
 import type { Switches } from "../core/switches.js";
-import type { Abilities, Member, MemberInfo } from "./cluster/member.js";
+import type { Abilities, Member, MemberInfo, TableRow } from "./cluster/member.js";
 import { MemberManager, type MembershipConfig } from "./cluster/member-manager.js";
 import type { MemberTable } from "./cluster/member-table.js";
 import { ClientWriteRouter } from "./distro/client-write-router.js";
@@ -39,6 +39,7 @@ import type {
   VerifyReply,
 } from "./ports.js";
 import { ClusterSwitches } from "./cluster-switches.js";
+import { ClusterTables } from "./cluster-table.js";
 import { Persistence } from "./persistence.js";
 
 export interface NodeConfig {
@@ -117,6 +118,8 @@ export interface NodeStats {
 
 export class NamingNode implements Nacos14Handler {
   private readonly clusterSwitches: ClusterSwitches;
+  /** Namespaces, users, roles, permissions: small tables every node holds (cluster-table.ts). */
+  readonly tables: ClusterTables;
   readonly standalone: boolean;
   private readonly store: Registry;
   private readonly lastBeats: LastBeats;
@@ -141,6 +144,7 @@ export class NamingNode implements Nacos14Handler {
   ) {
     const { self } = config;
     this.clusterSwitches = new ClusterSwitches(self, log);
+    this.tables = new ClusterTables(self);
     const clock = (): number => scheduler.now();
     const transport = ports.transport;
     this.standalone = transport === undefined || config.members.every((m) => m === self);
@@ -151,7 +155,7 @@ export class NamingNode implements Nacos14Handler {
       maxAheadMs: config.membership.maxClockSkewMs,
       maxDatumBytes: config.maxServiceBytes,
     });
-    this.persistence = ports.store === undefined ? undefined : new Persistence(ports.store, this.store, log);
+    this.persistence = ports.store === undefined ? undefined : new Persistence(ports.store, this.store, this.tables, log);
     this.lastBeats = new LastBeats(clock);
     this.naming = new NamingService(this.store, this.lastBeats, this.switches);
     this.mapper = new DistroMapper(self);
@@ -189,7 +193,7 @@ export class NamingNode implements Nacos14Handler {
         : new ServerHealthChecker(this.store, this.naming, this.switches, (name) => this.isResponsible(name), ports.prober, scheduler, log);
     this.membership.onChange((reason) => {
       if (reason === "healthy") this.membershipChanged();
-      else for (const m of members.all()) this.adoptSwitches(m.info, m.address);
+      else for (const m of members.all()) this.adoptFrom(m.info, m.address);
     });
     this.mapper.update(members.healthy());
     // What the data directory holds is in place before anything can read or write.
@@ -201,8 +205,17 @@ export class NamingNode implements Nacos14Handler {
     return this.clusterSwitches.switches;
   }
 
-  private adoptSwitches(info: MemberInfo | undefined, from: string): void {
+  /** What a member's description spreads: newer switches, newer table rows. */
+  private adoptFrom(info: MemberInfo | undefined, from: string): void {
     if (this.clusterSwitches.adopt(info?.switches, from)) this.persistence?.saveSwitches(this.clusterSwitches.state);
+    if (info?.tables !== undefined) this.tables.merge(info.tables);
+  }
+
+  /** Sets (or with `undefined` removes) a row of a cluster table; resolves once it is durable here. */
+  async setTableRow(table: string, key: string, value: string | undefined): Promise<void> {
+    const before = this.persistence?.changes ?? 0;
+    this.tables.set(table, key, value, this.scheduler.now());
+    await this.persistence?.durableSince(before);
   }
 
   private distroProtocol(transport: PeerTransport, purgeHorizon: () => number): DistroProtocol {
@@ -344,7 +357,13 @@ export class NamingNode implements Nacos14Handler {
       confirmedThrough: this.confirmedThrough(),
       // Nothing to spread until an operator changed a switch somewhere.
       ...(this.clusterSwitches.state.version.counter > 0 ? { switches: this.clusterSwitches.state } : {}),
+      ...this.tablesInfo(),
     };
+  }
+
+  private tablesInfo(): { tables?: readonly TableRow[] } {
+    const rows = this.tables.all();
+    return rows.length === 0 ? {} : { tables: rows };
   }
 
   stats(): NodeStats {
@@ -405,7 +424,7 @@ export class NamingNode implements Nacos14Handler {
   }
 
   onReport(reporter: MemberInfo): MemberInfo {
-    this.adoptSwitches(reporter, reporter.address);
+    this.adoptFrom(reporter, reporter.address);
     return this.membership.onReport(reporter);
   }
 

@@ -13,10 +13,12 @@ import { isPersistentId, type Instance } from "../core/instance.js";
 import type { Registry, RegistryChange } from "../core/registry.js";
 import { DEFAULT_SERVICE_META, makeDatum, type InstanceEntry, type ServiceMeta } from "../core/service-datum.js";
 import { ZERO_VERSION, type Version } from "../core/version.js";
-import type { SwitchState } from "./cluster/member.js";
+import type { SwitchState, TableRow } from "./cluster/member.js";
+import type { ClusterTables } from "./cluster-table.js";
 import type { DurableStore } from "./ports.js";
 
 const SWITCHES = "switches";
+const rowKeyOf = (row: TableRow): string => `t\u0000${row.table}\u0000${row.key}`;
 const serviceKeyOf = (key: string): string => `s\u0000${key}`;
 const entryKeyOf = (key: string, id: string): string => `e\u0000${key}\u0000${id}`;
 
@@ -49,6 +51,11 @@ function isSwitchState(v: unknown): v is SwitchState {
   return typeof v === "object" && v !== null && isVersion(s.version) && typeof s.updates === "object" && s.updates !== null;
 }
 
+function isStoredRow(v: unknown): v is Omit<TableRow, "value"> & { readonly value: string | null } {
+  const r = v as TableRow;
+  return typeof v === "object" && v !== null && typeof r.table === "string" && typeof r.key === "string" && isVersion(r.version);
+}
+
 function isStoredEntry(v: unknown): v is StoredEntry {
   const e = v as StoredEntry;
   return typeof v === "object" && v !== null && typeof e.key === "string" && typeof e.id === "string" && isVersion(e.version);
@@ -62,10 +69,14 @@ export class Persistence {
   constructor(
     private readonly store: DurableStore,
     private readonly registry: Registry,
+    private readonly tables: ClusterTables,
     private readonly log: Log,
   ) {
     registry.onChange((change) => {
       if (!this.loading) this.record(change);
+    });
+    tables.onChange((row) => {
+      if (!this.loading) store.put(rowKeyOf(row), { ...row, value: row.value ?? null });
     });
   }
 
@@ -83,9 +94,11 @@ export class Persistence {
     const services = new Map<string, StoredService>();
     const entries = new Map<string, InstanceEntry[]>();
     let switches: SwitchState | undefined;
+    const rows: TableRow[] = [];
     let skipped = 0;
     for (const [storeKey, value] of this.store.entries()) {
       if (storeKey === SWITCHES && isSwitchState(value)) switches = value;
+      else if (storeKey.startsWith("t\u0000") && isStoredRow(value)) rows.push({ ...value, value: value.value ?? undefined });
       else if (storeKey.startsWith("s\u0000") && isStoredService(value)) services.set(value.key, value);
       else if (storeKey.startsWith("e\u0000") && isStoredEntry(value)) {
         const entry = { id: value.id, version: value.version, instance: value.instance ?? undefined };
@@ -99,6 +112,7 @@ export class Persistence {
     this.loading = true;
     try {
       for (const key of new Set([...services.keys(), ...entries.keys()])) this.loadService(key, services.get(key), entries.get(key) ?? []);
+      this.tables.merge(rows);
     } finally {
       this.loading = false;
     }

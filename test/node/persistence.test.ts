@@ -9,6 +9,7 @@ import { identityOf } from "../../src/core/instance.js";
 import { silentLog } from "../../src/core/log.js";
 import { Registry } from "../../src/core/registry.js";
 import { DEFAULT_SERVICE_META } from "../../src/core/service-datum.js";
+import { ClusterTables } from "../../src/node/cluster-table.js";
 import { Persistence } from "../../src/node/persistence.js";
 import { SimDisk } from "../../src/sim/sim-disk.js";
 import { testInstance } from "../support/fixtures.js";
@@ -25,7 +26,7 @@ const ephemeral = (ip: string) => testInstance(ip, 80);
 
 function node(disk: SimDisk, now: number) {
   const registry = new Registry("127.0.0.1:8848", () => now);
-  const persistence = new Persistence(disk, registry, silentLog);
+  const persistence = new Persistence(disk, registry, new ClusterTables("127.0.0.1:8848"), silentLog);
   return { registry, persistence };
 }
 

@@ -8,7 +8,7 @@
 import type { Log } from "../../core/log.js";
 import { every, type Scheduler, type TimerHandle } from "../../core/scheduler.js";
 import { PeerError, type PeerTransport } from "../ports.js";
-import type { Member, MemberInfo, MemberState } from "./member.js";
+import type { Member, MemberInfo, MemberState, TableRow } from "./member.js";
 import type { MemberTable } from "./member-table.js";
 
 export interface MembershipConfig {
@@ -167,6 +167,15 @@ function sameInfo(a: MemberInfo | undefined, b: MemberInfo): boolean {
     a.abilities.grpcPeer === b.abilities.grpcPeer &&
     a.abilities.httpPeer === b.abilities.httpPeer &&
     a.switches?.version.counter === b.switches?.version.counter &&
-    a.switches?.version.writer === b.switches?.version.writer
+    a.switches?.version.writer === b.switches?.version.writer &&
+    tablesMark(a.tables) === tablesMark(b.tables)
   );
+}
+
+/** Rows only ever move to higher versions, so a sum of their counters moves whenever any row does. */
+function tablesMark(rows: readonly TableRow[] | undefined): string {
+  const MOD = 1_000_000_007;
+  let sum = 0;
+  for (const r of rows ?? []) sum = (sum + (r.version.counter % MOD)) % MOD;
+  return `${rows?.length ?? 0}:${sum}`;
 }

@@ -42,6 +42,17 @@ export interface MemberInfo {
   readonly confirmedThrough: number | undefined;
   /** The switches as this member has them (cluster-switches.ts); undefined from members that do not spread them. */
   readonly switches?: SwitchState | undefined;
+  /** Every row of the cluster tables as this member has them (cluster-table.ts); absent when it has none. */
+  readonly tables?: readonly TableRow[] | undefined;
+}
+
+/** A row of the cluster tables (node/cluster-table.ts): the newest version of a (table, key) wins everywhere. */
+export interface TableRow {
+  readonly table: string;
+  readonly key: string;
+  /** Undefined: removed at `version`. */
+  readonly value: string | undefined;
+  readonly version: Version;
 }
 
 export interface Member {
@@ -57,4 +68,15 @@ export interface Member {
   info: MemberInfo | undefined;
   /** Its clock minus ours when its description arrived (network delay included); undefined until heard from. */
   clockSkewMs: number | undefined;
+}
+
+/** What a table may hold, from an operator or a peer alike. */
+export const TABLE_LIMITS = Object.freeze({ rows: 10_000, tableChars: 32, keyChars: 256, valueChars: 8_192 });
+
+/** Why a row is refused, or undefined when it is within the limits. */
+export function rowProblem(table: string, key: string, value: string | undefined): string | undefined {
+  if (table === "" || table.length > TABLE_LIMITS.tableChars) return `table name must have 1..${TABLE_LIMITS.tableChars} characters`;
+  if (key === "" || key.length > TABLE_LIMITS.keyChars) return `key must have 1..${TABLE_LIMITS.keyChars} characters`;
+  if (value !== undefined && value.length > TABLE_LIMITS.valueChars) return `value must have at most ${TABLE_LIMITS.valueChars} characters`;
+  return undefined;
 }

@@ -164,6 +164,10 @@ export const SELF_INFO: MemberInfo = {
   clock: 1_700_000_000_000,
   confirmedThrough: 1_699_999_990_000,
   switches: { version: { counter: 1_699_999_000_000, writer: SELF }, updates: { clientBeatInterval: "7000", pushEnabled: "false" } },
+  tables: [
+    { table: "namespaces", key: "dev", value: '{"name":"Dev"}', version: { counter: 1_699_999_000_001, writer: SELF } },
+    { table: "namespaces", key: "old", value: undefined, version: { counter: 1_699_999_000_002, writer: PEER } },
+  ],
 };
 
 export const PEER_INFO: MemberInfo = {

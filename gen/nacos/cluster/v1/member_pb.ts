@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file nacos/cluster/v1/member.proto.
  */
 export const file_nacos_cluster_v1_member: GenFile = /*@__PURE__*/
-  fileDesc("Ch1uYWNvcy9jbHVzdGVyL3YxL21lbWJlci5wcm90bxIQbmFjb3MuY2x1c3Rlci52MSIxCglBYmlsaXRpZXMSEQoJZ3JwY19wZWVyGAEgASgIEhEKCWh0dHBfcGVlchgCIAEoCCL8AQoKTWVtYmVySW5mbxIPCgdhZGRyZXNzGAEgASgJEg8KB3ZlcnNpb24YAiABKAkSEQoJZ3JwY19wb3J0GAMgASgNEi4KCWFiaWxpdGllcxgEIAEoCzIbLm5hY29zLmNsdXN0ZXIudjEuQWJpbGl0aWVzEg0KBXJlYWR5GAUgASgIEhEKCXZpZXdfaGFzaBgGIAEoCRIUCgxjbG9ja19taWxsaXMYByABKAMSIAoYY29uZmlybWVkX3Rocm91Z2hfbWlsbGlzGAggASgDEi8KCHN3aXRjaGVzGAkgASgLMh0ubmFjb3MuY2x1c3Rlci52MS5Td2l0Y2hTdGF0ZSKmAQoLU3dpdGNoU3RhdGUSKgoHdmVyc2lvbhgBIAEoCzIZLm5hY29zLmNsdXN0ZXIudjEuVmVyc2lvbhI7Cgd1cGRhdGVzGAIgAygLMioubmFjb3MuY2x1c3Rlci52MS5Td2l0Y2hTdGF0ZS5VcGRhdGVzRW50cnkaLgoMVXBkYXRlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiPQoNUmVwb3J0UmVxdWVzdBIsCgZtZW1iZXIYASABKAsyHC5uYWNvcy5jbHVzdGVyLnYxLk1lbWJlckluZm8iPgoOUmVwb3J0UmVzcG9uc2USLAoGbWVtYmVyGAEgASgLMhwubmFjb3MuY2x1c3Rlci52MS5NZW1iZXJJbmZvMlwKDU1lbWJlclNlcnZpY2USSwoGUmVwb3J0Eh8ubmFjb3MuY2x1c3Rlci52MS5SZXBvcnRSZXF1ZXN0GiAubmFjb3MuY2x1c3Rlci52MS5SZXBvcnRSZXNwb25zZWIGcHJvdG8z", [file_nacos_cluster_v1_datum]);
+  fileDesc("Ch1uYWNvcy9jbHVzdGVyL3YxL21lbWJlci5wcm90bxIQbmFjb3MuY2x1c3Rlci52MSIxCglBYmlsaXRpZXMSEQoJZ3JwY19wZWVyGAEgASgIEhEKCWh0dHBfcGVlchgCIAEoCCKoAgoKTWVtYmVySW5mbxIPCgdhZGRyZXNzGAEgASgJEg8KB3ZlcnNpb24YAiABKAkSEQoJZ3JwY19wb3J0GAMgASgNEi4KCWFiaWxpdGllcxgEIAEoCzIbLm5hY29zLmNsdXN0ZXIudjEuQWJpbGl0aWVzEg0KBXJlYWR5GAUgASgIEhEKCXZpZXdfaGFzaBgGIAEoCRIUCgxjbG9ja19taWxsaXMYByABKAMSIAoYY29uZmlybWVkX3Rocm91Z2hfbWlsbGlzGAggASgDEi8KCHN3aXRjaGVzGAkgASgLMh0ubmFjb3MuY2x1c3Rlci52MS5Td2l0Y2hTdGF0ZRIqCgZ0YWJsZXMYCiADKAsyGi5uYWNvcy5jbHVzdGVyLnYxLlRhYmxlUm93InAKCFRhYmxlUm93Eg0KBXRhYmxlGAEgASgJEgsKA2tleRgCIAEoCRISCgV2YWx1ZRgDIAEoCUgAiAEBEioKB3ZlcnNpb24YBCABKAsyGS5uYWNvcy5jbHVzdGVyLnYxLlZlcnNpb25CCAoGX3ZhbHVlIqYBCgtTd2l0Y2hTdGF0ZRIqCgd2ZXJzaW9uGAEgASgLMhkubmFjb3MuY2x1c3Rlci52MS5WZXJzaW9uEjsKB3VwZGF0ZXMYAiADKAsyKi5uYWNvcy5jbHVzdGVyLnYxLlN3aXRjaFN0YXRlLlVwZGF0ZXNFbnRyeRouCgxVcGRhdGVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASI9Cg1SZXBvcnRSZXF1ZXN0EiwKBm1lbWJlchgBIAEoCzIcLm5hY29zLmNsdXN0ZXIudjEuTWVtYmVySW5mbyI+Cg5SZXBvcnRSZXNwb25zZRIsCgZtZW1iZXIYASABKAsyHC5uYWNvcy5jbHVzdGVyLnYxLk1lbWJlckluZm8yXAoNTWVtYmVyU2VydmljZRJLCgZSZXBvcnQSHy5uYWNvcy5jbHVzdGVyLnYxLlJlcG9ydFJlcXVlc3QaIC5uYWNvcy5jbHVzdGVyLnYxLlJlcG9ydFJlc3BvbnNlYgZwcm90bzM", [file_nacos_cluster_v1_datum]);
 
 /**
  * Which peer protocols a member speaks, so its peers can pick a transport.
@@ -118,6 +118,14 @@ export type MemberInfo = Message<"nacos.cluster.v1.MemberInfo"> & {
    * @generated from field: nacos.cluster.v1.SwitchState switches = 9;
    */
   switches?: SwitchState | undefined;
+
+  /**
+   * Every row of the cluster tables (namespaces, users, roles, permissions) as the member has them: each row's
+   * newest version wins on every member. At most 10,000 rows.
+   *
+   * @generated from field: repeated nacos.cluster.v1.TableRow tables = 10;
+   */
+  tables: TableRow[];
 };
 
 /**
@@ -126,6 +134,48 @@ export type MemberInfo = Message<"nacos.cluster.v1.MemberInfo"> & {
  */
 export const MemberInfoSchema: GenMessage<MemberInfo> = /*@__PURE__*/
   messageDesc(file_nacos_cluster_v1_member, 1);
+
+/**
+ * A row of a cluster table.
+ *
+ * @generated from message nacos.cluster.v1.TableRow
+ */
+export type TableRow = Message<"nacos.cluster.v1.TableRow"> & {
+  /**
+   * Table name, 1..32 characters; required.
+   *
+   * @generated from field: string table = 1;
+   */
+  table: string;
+
+  /**
+   * Row key, 1..256 characters; required.
+   *
+   * @generated from field: string key = 2;
+   */
+  key: string;
+
+  /**
+   * The row's value, at most 8,192 characters; absent when the row was removed at `version`.
+   *
+   * @generated from field: optional string value = 3;
+   */
+  value?: string | undefined;
+
+  /**
+   * Version of the last change of the row; required.
+   *
+   * @generated from field: nacos.cluster.v1.Version version = 4;
+   */
+  version?: Version | undefined;
+};
+
+/**
+ * Describes the message nacos.cluster.v1.TableRow.
+ * Use `create(TableRowSchema)` to create a new message.
+ */
+export const TableRowSchema: GenMessage<TableRow> = /*@__PURE__*/
+  messageDesc(file_nacos_cluster_v1_member, 2);
 
 /**
  * The operator's switch updates (`PUT /nacos/v1/ns/operator/switches`), versioned as one cluster-wide value.
@@ -155,7 +205,7 @@ export type SwitchState = Message<"nacos.cluster.v1.SwitchState"> & {
  * Use `create(SwitchStateSchema)` to create a new message.
  */
 export const SwitchStateSchema: GenMessage<SwitchState> = /*@__PURE__*/
-  messageDesc(file_nacos_cluster_v1_member, 2);
+  messageDesc(file_nacos_cluster_v1_member, 3);
 
 /**
  * A member report.
@@ -176,7 +226,7 @@ export type ReportRequest = Message<"nacos.cluster.v1.ReportRequest"> & {
  * Use `create(ReportRequestSchema)` to create a new message.
  */
 export const ReportRequestSchema: GenMessage<ReportRequest> = /*@__PURE__*/
-  messageDesc(file_nacos_cluster_v1_member, 3);
+  messageDesc(file_nacos_cluster_v1_member, 4);
 
 /**
  * The answer to a member report.
@@ -197,7 +247,7 @@ export type ReportResponse = Message<"nacos.cluster.v1.ReportResponse"> & {
  * Use `create(ReportResponseSchema)` to create a new message.
  */
 export const ReportResponseSchema: GenMessage<ReportResponse> = /*@__PURE__*/
-  messageDesc(file_nacos_cluster_v1_member, 4);
+  messageDesc(file_nacos_cluster_v1_member, 5);
 
 /**
  * The peer operations of membership.

@@ -1,11 +1,12 @@
 /** MemberInfo ↔ nacos.cluster.v1.MemberInfo. */
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { SWITCH_LIMITS, type MemberInfo, type SwitchState } from "../../../node/cluster/member.js";
+import { SWITCH_LIMITS, TABLE_LIMITS, rowProblem, type MemberInfo, type SwitchState, type TableRow } from "../../../node/cluster/member.js";
 import { normalizeAddress } from "../../../core/address.js";
 import type {
   MemberInfoSchema,
   MemberInfo as MemberInfoMessage,
   SwitchState as SwitchStateMessage,
+  TableRow as TableRowMessage,
 } from "../../../../gen/nacos/cluster/v1/member_pb.js";
 import { decodeVersion, encodeVersion } from "./datum.js";
 import { atMost, InvalidMessageError, port, present, safeInteger } from "./invalid.js";
@@ -13,13 +14,22 @@ import { atMost, InvalidMessageError, port, present, safeInteger } from "./inval
 const millis = (n: number): bigint => BigInt(Math.max(0, Math.min(Number.MAX_SAFE_INTEGER, Math.floor(n))));
 
 export function encodeMember(info: MemberInfo): MessageInitShape<typeof MemberInfoSchema> {
-  const { clock, confirmedThrough, switches, ...rest } = info;
+  const { clock, confirmedThrough, switches, tables, ...rest } = info;
   return {
     ...rest,
     clockMillis: millis(clock ?? 0),
     confirmedThroughMillis: millis(confirmedThrough ?? 0),
     ...(switches === undefined ? {} : { switches: { version: encodeVersion(switches.version), updates: switches.updates } }),
+    tables: (tables ?? []).map((r) => ({ table: r.table, key: r.key, value: r.value, version: encodeVersion(r.version) })),
   };
+}
+
+function decodeTables(rows: readonly TableRowMessage[], path: string): TableRow[] {
+  return atMost(rows, TABLE_LIMITS.rows, path).map((r, i) => {
+    const problem = rowProblem(r.table, r.key, r.value);
+    if (problem !== undefined) throw new InvalidMessageError(`${path}[${i}]`, problem);
+    return { table: r.table, key: r.key, value: r.value, version: decodeVersion(r.version, `${path}[${i}].version`) };
+  });
 }
 
 function decodeSwitches(m: SwitchStateMessage, path: string): SwitchState {
@@ -64,5 +74,6 @@ export function decodeMember(m: MemberInfoMessage | undefined, path: string): Me
     clock: safeInteger(info.clockMillis, `${path}.clockMillis`),
     confirmedThrough: safeInteger(info.confirmedThroughMillis, `${path}.confirmedThroughMillis`),
     ...(info.switches === undefined ? {} : { switches: decodeSwitches(info.switches, `${path}.switches`) }),
+    ...(info.tables.length === 0 ? {} : { tables: decodeTables(info.tables, `${path}.tables`) }),
   };
 }

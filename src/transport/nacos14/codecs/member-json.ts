@@ -3,7 +3,7 @@
  * What ts-nacos knows about a member and Nacos has no field for travels in `extendInfo.tsNacos`; Nacos keeps
  * extendInfo as an opaque map, so a ts-nacos peer reading it learns our MemberInfo and Nacos is unaffected.
  */
-import type { MemberInfo, MemberState, SwitchState } from "../../../node/cluster/member.js";
+import type { MemberInfo, MemberState, SwitchState, TableRow } from "../../../node/cluster/member.js";
 import { splitAddress } from "../../../core/address.js";
 
 interface TsNacosMarker {
@@ -15,6 +15,7 @@ interface TsNacosMarker {
   readonly clock: number;
   readonly confirmedThrough: number;
   readonly switches?: SwitchState;
+  readonly tables?: ReadonlyArray<Omit<TableRow, "value"> & { readonly value: string | null }>;
 }
 
 export interface MemberJson {
@@ -57,6 +58,7 @@ export function encodeMember(info: MemberInfo, lastRefreshTime: number, status: 
     clock: info.clock ?? 0,
     confirmedThrough: info.confirmedThrough ?? 0,
     ...(info.switches === undefined ? {} : { switches: info.switches }),
+    ...(info.tables === undefined ? {} : { tables: info.tables.map((r) => ({ ...r, value: r.value ?? null })) }),
   });
 }
 

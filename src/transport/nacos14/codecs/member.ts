@@ -7,7 +7,7 @@
  */
 import { badRequest } from "../../../core/errors.js";
 import { MAX_PORT } from "../../../core/instance.js";
-import { SWITCH_LIMITS, type MemberInfo, type SwitchState } from "../../../node/cluster/member.js";
+import { rowProblem, SWITCH_LIMITS, TABLE_LIMITS, type MemberInfo, type SwitchState, type TableRow } from "../../../node/cluster/member.js";
 import { normalizeAddress } from "../../../core/address.js";
 import { encodeMember } from "./member-json.js";
 import {
@@ -64,7 +64,27 @@ export function decodeMember(value: unknown): MemberInfo {
     clock: optionalInteger(marker, "clock", at),
     confirmedThrough: optionalInteger(marker, "confirmedThrough", at),
     ...(marker.switches === undefined ? {} : { switches: decodeSwitches(marker.switches, `${at}.switches`) }),
+    ...(marker.tables === undefined ? {} : { tables: decodeTables(marker.tables, `${at}.tables`) }),
   };
+}
+
+/** As the gRPC codec reads them (TABLE_LIMITS); a bad one is a 400. */
+function decodeTables(value: unknown, at: string): TableRow[] {
+  if (!Array.isArray(value)) throw badRequest(`${at} must be an array`);
+  if (value.length > TABLE_LIMITS.rows) throw badRequest(`${at}: more than ${TABLE_LIMITS.rows} rows`);
+  return value.map((item, i) => {
+    const o = expectObject(item, `${at}[${i}]`);
+    const table = requiredString(o, "table", `${at}[${i}]`);
+    const key = requiredString(o, "key", `${at}[${i}]`);
+    const raw = o.value;
+    if (raw !== null && raw !== undefined && typeof raw !== "string") throw badRequest(`${at}[${i}].value must be a string or null`);
+    const rowValue = typeof raw === "string" ? raw : undefined;
+    const problem = rowProblem(table, key, rowValue);
+    if (problem !== undefined) throw badRequest(`${at}[${i}]: ${problem}`);
+    const version = expectObject(o.version, `${at}[${i}].version`);
+    const counter = requiredInteger(version, "counter", `${at}[${i}].version`, 0, Number.MAX_SAFE_INTEGER);
+    return { table, key, value: rowValue, version: { counter, writer: optionalString(version, "writer", `${at}[${i}].version`, "") } };
+  });
 }
 
 /** As the gRPC codec reads them (SWITCH_LIMITS); a bad one is a 400. */
