@@ -14,11 +14,16 @@ import Fastify, {
   type FastifyHttpOptions,
 } from "fastify";
 import type { Logger } from "pino";
+import { clusterAccess, namespaceAccess, namingAccess } from "./auth/access-rules.js";
+import { setUpAuth } from "./auth/auth.js";
+import { catalogRoutes } from "./catalog-routes.js";
 import { clusterRoutes } from "./cluster-routes.js";
+import { consolePage } from "./console-page.js";
 import { consoleRoutes } from "./console-routes.js";
 import type { NodeContext } from "./context.js";
 import { healthRoutes } from "./health-routes.js";
 import { instanceRoutes } from "./instance-routes.js";
+import { namespaceRoutes } from "./namespace-routes.js";
 import { operatorRoutes } from "./operator-routes.js";
 import { CONTEXT_PATHS, isServerFailure, sendError, TEXT } from "../transport/http-common.js";
 import { fromPeer } from "./request-info.js";
@@ -122,18 +127,34 @@ export function createHttpApp(ctx: NodeContext, options: HttpAppOptions = {}): F
     return reply.code(404).type(TEXT).send(`no such path: ${req.method} ${path}`);
   });
   app.addHook("onRequest", trafficFilter(ctx));
+  const protect = setUpAuth(app, ctx);
   for (const prefix of NAMING_PREFIXES) {
     void app.register(
       async (scope) => {
+        protect(scope, namingAccess);
         instanceRoutes(scope, ctx);
         serviceRoutes(scope, ctx);
         operatorRoutes(scope, ctx);
         healthRoutes(scope, ctx);
+        catalogRoutes(scope, ctx);
       },
       { prefix },
     );
   }
-  for (const prefix of CLUSTER_PREFIXES) void app.register(async (scope) => clusterRoutes(scope, ctx), { prefix });
+  for (const prefix of CLUSTER_PREFIXES) {
+    void app.register(
+      async (scope) => {
+        protect(scope, clusterAccess);
+        clusterRoutes(scope, ctx);
+      },
+      { prefix },
+    );
+  }
   consoleRoutes(app, ctx);
+  void app.register(async (scope) => {
+    protect(scope, namespaceAccess);
+    namespaceRoutes(scope, ctx);
+  });
+  consolePage(app);
   return app;
 }

@@ -8,6 +8,7 @@ import type { Switches } from "../core/switches.js";
 import type { ClusterTables } from "../node/cluster-table.js";
 import type { ClusterView, NamingNode, NodeStats } from "../node/naming-node.js";
 import type { PushSubscriptions } from "../push/subscriber.js";
+import type { AuthSettings } from "./auth/auth-settings.js";
 
 /** What the API reads of a node (the NamingNode facade is one). */
 export interface NodeView {
@@ -49,12 +50,20 @@ export interface NodeContext {
   /** The cluster secret: a request claiming to come from a peer must carry it (undefined: an open cluster). */
   readonly peerSecret: string | undefined;
   readonly processStats?: () => ProcessStats;
+  /** Nacos 1.4's authentication and authorization (api/auth/); undefined: off, every client is let in. */
+  readonly auth?: AuthSettings | undefined;
 }
 
 /** The API's view of a node, as the process and the simulator build it. */
 export function apiContext(
   node: NamingNode,
-  options: { push: PushSubscriptions; version: string; peerSecret: string | undefined; processStats?: () => ProcessStats },
+  options: {
+    push: PushSubscriptions;
+    version: string;
+    peerSecret: string | undefined;
+    processStats?: () => ProcessStats;
+    auth?: AuthSettings | undefined;
+  },
 ): NodeContext {
   return { node, writer: node, ...options };
 }

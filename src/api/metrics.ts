@@ -3,6 +3,7 @@
  * The node and the process hand over plain numbers (NodeStats, ProcessStats).
  */
 import type { NodeStats } from "../node/naming-node.js";
+import type { PushStats } from "../push/push-service.js";
 import type { ProcessStats } from "./context.js";
 
 type Labels = Readonly<Record<string, string>>;
@@ -42,6 +43,33 @@ const DISTRO: ReadonlyArray<readonly [keyof NonNullable<NodeStats["distro"]>, st
   ],
 ];
 
+/**
+ * The `nacos_monitor{module="naming",name=...}` gauges Nacos 1.4's naming MetricsMonitor registers, which
+ * dashboards built for 1.4 scrape, from this node's real numbers. Where 1.4 measured something that does not
+ * exist here the value is what 1.4 shows without it: `leaderStatus` 0 (no Raft, as in a 1.4 cluster that left
+ * Raft behind) and `mysqlhealthCheck` 0 (MySQL checks are refused). The probe counts run since the process
+ * started (1.4 resets them at midnight); `subscriberCount` is Nacos 2.x's, added because 2.x dashboards read it.
+ */
+function nacosMonitor(stats: NodeStats, process: ProcessStats): string {
+  const push: Partial<PushStats> = process.push ?? {};
+  const values: Array<readonly [string, number]> = [
+    ["serviceCount", stats.services],
+    ["ipCount", stats.instances],
+    ["subscriberCount", push.subscribers ?? 0],
+    ["maxPushCost", push.maxPushCostMs ?? -1],
+    ["avgPushCost", push.avgPushCostMs ?? -1],
+    ["leaderStatus", 0],
+    ["totalPush", push.sent ?? 0],
+    // 1.4 counts the pushes still awaiting an ack among the failed ones.
+    ["failedPush", (push.failed ?? 0) + (push.awaitingAck ?? 0)],
+    ["mysqlhealthCheck", 0],
+    ["httpHealthCheck", stats.probesStarted.http],
+    ["tcpHealthCheck", stats.probesStarted.tcp],
+  ];
+  const samples = values.map(([name, value]): readonly [Labels, number] => [{ module: "naming", name }, value]);
+  return gauge("nacos_monitor", "Nacos 1.4's naming monitor gauges, by name", samples);
+}
+
 const snake = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 export function prometheusText(stats: NodeStats, process: ProcessStats = {}): string {
@@ -51,6 +79,7 @@ export function prometheusText(stats: NodeStats, process: ProcessStats = {}): st
     gauge("nacos_node_ready", "1 once the registry is complete (snapshot loaded)", stats.ready ? 1 : 0),
     gauge("nacos_members_healthy", "Members in state UP or SUSPICIOUS, this node included", stats.membersHealthy),
     gauge("nacos_heartbeat_expired", "Instances removed for missing heartbeats", stats.heartbeatExpired),
+    nacosMonitor(stats, process),
   ];
   const distro = stats.distro;
   if (distro !== undefined) for (const [field, name, help] of DISTRO) out.push(gauge(name, help, distro[field]));

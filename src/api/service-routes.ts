@@ -1,23 +1,15 @@
 /** `/service*`: create, delete, update, detail, list, names, subscribers. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { settingsOf, type ClusterSettings } from "../core/cluster-settings.js";
-import { badRequest, notFound } from "../core/errors.js";
+import { notFound } from "../core/errors.js";
 import { DEFAULT_GROUP, serviceKey, splitGroupedName } from "../core/naming.js";
 import type { ClientWrite, ServiceSpec } from "../core/ops.js";
+import { clusterNamesOf } from "../core/service-datum.js";
 import type { NodeContext } from "./context.js";
 import { linearRegExp } from "./linear-regexp.js";
-import {
-  namespaceOf,
-  optionalBool,
-  parseFloatParam,
-  parseInteger,
-  parseMetadata,
-  parseSelector,
-  serviceOf,
-  paramsOf,
-  type Params,
-} from "./params.js";
+import { namespaceOf, optionalBool, parseFloatParam, parseMetadata, parseSelector, serviceOf, paramsOf, type Params } from "./params.js";
 import { writeOk } from "./client-write.js";
+import { page, positive } from "./paging.js";
 
 /** A cluster as 1.4's service detail shows it (name, checker, metadata), with the ports it is checked on. */
 function clusterJson(name: string, s: ClusterSettings): Record<string, unknown> {
@@ -31,18 +23,6 @@ function specOf(p: Params, threshold: string): ServiceSpec {
     metadata: parseMetadata(p.optional("metadata", "")),
     selector: parseSelector(p.optional("selector", "")),
   };
-}
-
-function positive(p: Params, name: string, fallback?: string): number {
-  const text = fallback === undefined ? p.required(name) : p.optional(name, fallback);
-  const n = parseInteger(text.trim());
-  if (n < 1) throw badRequest(`Param '${name}' must be a positive integer, current: ${text}`);
-  return n;
-}
-
-function page<T>(items: readonly T[], pageNo: number, pageSize: number): T[] {
-  const start = (pageNo - 1) * pageSize;
-  return items.slice(start, start + pageSize);
 }
 
 export function serviceRoutes(app: FastifyInstance, ctx: NodeContext): void {
@@ -69,7 +49,6 @@ export function serviceRoutes(app: FastifyInstance, ctx: NodeContext): void {
     const datum = ctx.node.registry.getLive(serviceKey(service));
     if (datum === undefined) throw notFound(`service ${service.groupedName} is not found!`);
     const { group, name } = splitGroupedName(service.groupedName);
-    const clusters = [...new Set([...datum.instances.map((i) => i.clusterName), ...Object.keys(datum.meta.clusters)])].sort();
     return reply.send({
       name,
       groupName: group,
@@ -77,7 +56,7 @@ export function serviceRoutes(app: FastifyInstance, ctx: NodeContext): void {
       protectThreshold: datum.meta.protectThreshold,
       metadata: datum.meta.metadata,
       selector: datum.meta.selector,
-      clusters: clusters.map((c) => clusterJson(c, settingsOf(datum.meta.clusters, c))),
+      clusters: clusterNamesOf(datum).map((c) => clusterJson(c, settingsOf(datum.meta.clusters, c))),
     });
   });
 

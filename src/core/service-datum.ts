@@ -189,3 +189,8 @@ export function sameInstance(a: Instance, b: Instance): boolean {
     sameMetadata(a.metadata, b.metadata)
   );
 }
+
+/** A service's clusters as 1.4's cluster map holds them: those with instances and those configured (`PUT /cluster`), sorted. */
+export function clusterNamesOf(service: Pick<ServiceContent, "instances" | "meta">): string[] {
+  return [...new Set([...service.instances.map((i) => i.clusterName), ...Object.keys(service.meta.clusters)])].sort();
+}

@@ -97,6 +97,8 @@ export interface NodeStats {
   readonly instances: number;
   readonly membersHealthy: number;
   readonly heartbeatExpired: number;
+  /** Server-side probes of persistent instances started since the process started, by checker. */
+  readonly probesStarted: { readonly tcp: number; readonly http: number };
   /** Present in a cluster. */
   readonly distro?: {
     readonly snapshotKeysLoaded: number;
@@ -373,6 +375,7 @@ export class NamingNode implements Nacos14Handler {
       instances: this.store.instanceCount,
       membersHealthy: this.members.healthy().length,
       heartbeatExpired: this.checker.expired,
+      probesStarted: { ...(this.serverChecks?.started ?? { tcp: 0, http: 0 }) },
     };
     const d = this.distro;
     if (d === undefined) return base;

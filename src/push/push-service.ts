@@ -13,6 +13,7 @@ import { listAnswer, type ListQuery } from "../core/service-view.js";
 import type { Switches } from "../core/switches.js";
 import { acceptsUdpPush, wantsGroupedNames } from "./client-agent.js";
 import type { PushAck, PushChannel } from "./push-channel.js";
+import { PushCosts } from "./push-costs.js";
 import { encodePushPacket } from "./push-packet.js";
 import type { PushSubscriptions, Subscriber } from "./subscriber.js";
 import { getOrCreate } from "../core/memo.js";
@@ -72,6 +73,9 @@ export interface PushStats {
   readonly refusedSubscriptions: number;
   /** Targets currently muted for never acking. */
   readonly mutedTargets: number;
+  /** Longest and mean first-send-to-ack time of the last 15-s window, ms (push-costs.ts); -1 when none. */
+  readonly maxPushCostMs: number;
+  readonly avgPushCostMs: number;
 }
 
 /**
@@ -93,6 +97,8 @@ interface PendingAck {
   readonly ackKey: string;
   readonly datagram: Uint8Array;
   readonly subscription: Subscription;
+  /** When it was first sent: its ack tells what the push cost. */
+  readonly sentAt: number;
   resends: number;
   timer: TimerHandle | undefined;
 }
@@ -131,6 +137,7 @@ export class PushService implements PushSubscriptions {
   private failed = 0;
   private superseded = 0;
   private sendErrors = 0;
+  private readonly costs: PushCosts;
 
   constructor(
     private readonly scheduler: Scheduler,
@@ -148,6 +155,7 @@ export class PushService implements PushSubscriptions {
       (ip, port) => this.awaitingFrom.has(targetOf(ip, port)),
     );
     this.sweeper = every(scheduler, config.sweepPeriodMs, () => this.dropZombies());
+    this.costs = new PushCosts(scheduler.now());
   }
 
   /**
@@ -203,7 +211,13 @@ export class PushService implements PushSubscriptions {
       awaitingAck: this.awaitingAck.size,
       refusedSubscriptions: this.refusedSubscriptions,
       mutedTargets: this.mutedUntil.size,
+      ...this.costSummary(),
     };
+  }
+
+  private costSummary(): Pick<PushStats, "maxPushCostMs" | "avgPushCostMs"> {
+    const { maxMs, avgMs } = this.costs.read(this.scheduler.now());
+    return { maxPushCostMs: maxMs, avgPushCostMs: avgMs };
   }
 
   /** Cancels every timer and forgets every subscriber; later changes, subscribes and acks are ignored. */
@@ -280,6 +294,7 @@ export class PushService implements PushSubscriptions {
       ackKey: ackKeyOf(ip, udpPort, lastRefTime),
       datagram: encodePushPacket({ type: "dom", data, lastRefTime }),
       subscription,
+      sentAt: this.scheduler.now(),
       resends: 0,
       timer: undefined,
     };
@@ -338,6 +353,7 @@ export class PushService implements PushSubscriptions {
     }
     this.settle(pending);
     this.acked++;
+    this.costs.record(this.scheduler.now() - pending.sentAt, this.scheduler.now());
     this.failedInARow.delete(targetOf(ack.ip, ack.port));
   }
 

@@ -10,6 +10,8 @@ import { networkInterfaces } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { HttpLimits } from "../api/app.js";
+import type { AuthSettings } from "../api/auth/auth-settings.js";
+import { MIN_TOKEN_KEY_BYTES, tokenKeyOf } from "../api/auth/token.js";
 import { GRPC_PORT_OFFSET, joinAddress, normalizeAddress, splitAddress } from "../core/address.js";
 import type { NodeConfig } from "../node/naming-node.js";
 import type { PeerTransportMode } from "../node/ports.js";
@@ -153,6 +155,10 @@ const OPTIONS = {
   "http-keep-alive-timeout-ms": integer("NACOS_HTTP_KEEP_ALIVE_TIMEOUT_MS", 5_000, 100, 600_000, "idle time of a keep-alive connection"),
   "http-max-connections": integer("NACOS_HTTP_MAX_CONNECTIONS", 4096, 16, 1_000_000, "open HTTP connections at once"),
   "shutdown-timeout-ms": integer("NACOS_SHUTDOWN_TIMEOUT_MS", 5_000, 0, 600_000, "time a graceful stop gives each of its steps"),
+  "auth-enabled": flag("NACOS_AUTH_ENABLE", false, "client authentication and authorization, as Nacos 1.4's"),
+  "auth-token-secret": text("NACOS_AUTH_TOKEN", "base64 key (32+ bytes) tokens are signed with; required with auth"),
+  "auth-token-expire-seconds": integer("NACOS_AUTH_TOKEN_EXPIRE_SECONDS", 18_000, 1, 31_536_000, "lifetime of an access token"),
+  "admin-password": text("NACOS_ADMIN_PASSWORD", "password of the first admin user 'nacos' (else a random one is logged)"),
 } as const;
 
 type Table = typeof OPTIONS;
@@ -207,6 +213,8 @@ export interface RuntimeConfig {
   readonly dataDir: string;
   /** Where the members came from, for the start-up log. */
   readonly membersSource: string;
+  /** Client authentication and authorization; undefined when off (the default). */
+  readonly auth: AuthSettings | undefined;
 }
 
 /**
@@ -268,6 +276,26 @@ function secretFrom(v: Values, argv: readonly string[]): { secret: string | unde
   if (inline === undefined) return { secret: undefined, source: "none" };
   const onCommandLine = argv.some((a) => a === "--cluster-secret" || a.startsWith("--cluster-secret="));
   return { secret: inline, source: onCommandLine ? "flag" : "environment" };
+}
+
+/**
+ * Auth settings when `--auth-enabled`: the token key is required and never defaulted (a known key would let
+ * anyone mint tokens). In a cluster the cluster secret is required too, as 1.4 requires the server identity:
+ * it is how a member forwarding a client's write is told from a client claiming to be one.
+ */
+function authOf(v: Values, standalone: boolean, clusterSecret: string | undefined): AuthSettings | undefined {
+  if (!v["auth-enabled"]) return undefined;
+  const secret = v["auth-token-secret"];
+  const example = "e.g. `openssl rand -base64 32`";
+  if (secret === undefined) throw new ConfigError(`--auth-enabled needs --auth-token-secret (NACOS_AUTH_TOKEN), ${example}`);
+  const tokenKey = tokenKeyOf(secret);
+  if (tokenKey === undefined) {
+    throw new ConfigError(`--auth-token-secret must be base64 of at least ${MIN_TOKEN_KEY_BYTES} bytes, ${example}`);
+  }
+  if (!standalone && clusterSecret === undefined) {
+    throw new ConfigError("--auth-enabled in a cluster needs a cluster secret (--cluster-secret-file or NACOS_CLUSTER_SECRET)");
+  }
+  return { tokenKey, tokenTtlSeconds: v["auth-token-expire-seconds"], adminPassword: v["admin-password"] };
 }
 
 /** Every option's value: the flag, else the environment variable, else the default. */
@@ -369,6 +397,7 @@ function configOf(v: Values, argv: readonly string[], env: NodeJS.ProcessEnv, cw
     shutdownTimeoutMs: v["shutdown-timeout-ms"],
     dataDir: resolve(cwd, v["data-dir"] ?? join(env.NACOS_HOME ?? cwd, "data")),
     membersSource: standalone && members.length === 0 ? "none (standalone)" : source,
+    auth: authOf(v, standalone, secret),
   };
 }
 

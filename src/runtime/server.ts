@@ -78,6 +78,7 @@ export async function startServer(config: RuntimeConfig, logger: Logger): Promis
     push,
     version: VERSION,
     peerSecret: config.clusterSecret,
+    auth: config.auth,
     processStats: () => {
       const transports = peerTransports(node, assembled.transportOf);
       return {
@@ -140,11 +141,13 @@ function peerTransports(
 }
 
 function announce(config: RuntimeConfig, log: Log): void {
-  const { clusterSecret, tls, ...shown } = config;
+  const { clusterSecret, tls, auth, ...shown } = config;
   const mode = effectivePeerTransport(config);
   log.info("ts-nacos started", {
     ...shown,
     clusterSecret: clusterSecret === undefined ? "none" : `set (${config.clusterSecretSource})`,
+    // Never the token key or the admin password.
+    auth: auth === undefined ? "off" : { tokenTtlSeconds: auth.tokenTtlSeconds },
     grpcTls: tls === undefined ? "off" : "on",
     effectivePeerTransport: mode,
   });

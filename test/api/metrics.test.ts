@@ -3,7 +3,14 @@ import { test } from "node:test";
 import { prometheusText } from "../../src/api/metrics.js";
 import type { NodeStats } from "../../src/node/naming-node.js";
 
-const STANDALONE: NodeStats = { ready: true, services: 2, instances: 5, membersHealthy: 1, heartbeatExpired: 0 };
+const STANDALONE: NodeStats = {
+  ready: true,
+  services: 2,
+  instances: 5,
+  membersHealthy: 1,
+  heartbeatExpired: 0,
+  probesStarted: { tcp: 7, http: 3 },
+};
 
 test("a standalone node's numbers: one gauge each, no cluster or process gauges", () => {
   const text = prometheusText(STANDALONE);
@@ -36,4 +43,27 @@ test("the transport of each peer is a labelled gauge, 1 for the one in use; push
   );
   assert.match(text, /\nnacos_push_sent_packets 3\n/);
   assert.match(text, /\nnacos_event_loop_delay_max_ms 42.5\n/);
+});
+
+test("Nacos 1.4's nacos_monitor gauges: real numbers where this node has them, 1.4's values where it has none", () => {
+  const text = prometheusText(STANDALONE, {
+    push: { subscribers: 4, sent: 9, failed: 1, awaitingAck: 2, maxPushCostMs: 30, avgPushCostMs: 12 },
+  });
+  const monitor = (name: string) => new RegExp(`\\nnacos_monitor\\{module="naming",name="${name}"\\} (-?\\d+)\\n`).exec(text)?.[1];
+  const expected: Record<string, string> = {
+    serviceCount: "2",
+    ipCount: "5",
+    subscriberCount: "4",
+    maxPushCost: "30",
+    avgPushCost: "12",
+    leaderStatus: "0",
+    totalPush: "9",
+    failedPush: "3",
+    mysqlhealthCheck: "0",
+    httpHealthCheck: "3",
+    tcpHealthCheck: "7",
+  };
+  for (const [name, value] of Object.entries(expected)) assert.equal(monitor(name), value, name);
+  assert.equal(text.match(/# TYPE nacos_monitor gauge/g)?.length, 1, "one metric family");
+  assert.equal(/name="maxPushCost"\} -1\n/.test(prometheusText(STANDALONE)), true, "no push service: 1.4's -1");
 });

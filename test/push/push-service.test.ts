@@ -146,6 +146,16 @@ test("how one push ends, by what the subscriber and the network do", async () =>
   }
 });
 
+test("an acked push's cost (first send to ack) shows once its 15-s window is complete", async () => {
+  const { scheduler, channel, push } = await oneWrite(0);
+  await scheduler.advance(120);
+  channel.ack(channel.sent[0]!);
+  assert.equal(push.stats().maxPushCostMs, -1, "the window is still open");
+  await scheduler.advance(15_000);
+  assert.deepEqual([push.stats().maxPushCostMs, push.stats().avgPushCostMs], [120, 120]);
+  push.close();
+});
+
 test("an unacknowledged push is resent exactly once after the ack timeout, then counted as failed", async () => {
   const { scheduler, channel, push } = await oneWrite(0);
   assert.equal(channel.sent.length, 1);

@@ -73,6 +73,8 @@ export class ServerHealthChecker {
   private inFlight = 0;
   private timer: TimerHandle | undefined;
   private closed = false;
+  /** Probes started since the process started, by checker (1.4's `tcpHealthCheck` / `httpHealthCheck` monitors). */
+  readonly started = { tcp: 0, http: 0 };
 
   constructor(
     private readonly registry: RegistryView,
@@ -167,7 +169,11 @@ export class ServerHealthChecker {
   private probe(i: Instance, s: ClusterSettings): Promise<ProbeOutcome> {
     const port = s.useInstancePort4Check ? i.port : s.checkPort;
     const c = s.healthChecker;
-    if (c.type !== "HTTP") return this.prober.tcp(i.ip, port, this.config.tcpTimeoutMs);
+    if (c.type !== "HTTP") {
+      this.started.tcp++;
+      return this.prober.tcp(i.ip, port, this.config.tcpTimeoutMs);
+    }
+    this.started.http++;
     const probe = { ip: i.ip, port, path: c.path, headers: parseCheckHeaders(c.headers), expectedStatus: c.expectedResponseCode };
     return this.prober.http(probe, this.config.httpTimeoutMs);
   }

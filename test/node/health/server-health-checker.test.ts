@@ -108,7 +108,7 @@ test("TCP by default on the instance's port: failing 3 times → unhealthy, refu
 });
 
 test("HTTP settings are probed as set; NONE, ephemeral and marked instances never are", async () => {
-  const { scheduler, prober, register, healthOf, cluster, registry } = rig();
+  const { scheduler, prober, register, healthOf, cluster, registry, checker } = rig();
   register("192.0.2.22", { ephemeral: true });
   cluster("web", {
     healthChecker: { type: "HTTP", path: "/ok", headers: "X-A:1", expectedResponseCode: 204 },
@@ -125,6 +125,7 @@ test("HTTP settings are probed as set; NONE, ephemeral and marked instances neve
   await scheduler.advance(20_000);
   assert.ok(prober.probed.length > 0);
   assert.deepEqual([...new Set(prober.probed)], ["http 192.0.2.20:8081"]);
+  assert.deepEqual(checker.started, { tcp: 0, http: prober.probed.length }, "every probe counted by its checker (1.4's monitors)");
   assert.equal(healthOf("192.0.2.21"), false, "NONE keeps the health clients gave");
   assert.equal(healthOf("192.0.2.22", true), true);
   assert.equal(healthOf("192.0.2.23"), false, "a marked instance keeps its health");

@@ -1,0 +1,37 @@
+/**
+ * Passwords recently proven right, so the `nacos` SDK — which sends username and password with every call,
+ * beats included — costs one scrypt per minute rather than one per request. An entry is keyed by an HMAC of
+ * the name and password under a key that never leaves the process (the password itself is not kept), and it
+ * holds only while the user's stored hash is the one it was proven against: a changed password or a deleted
+ * user ends it at once.
+ */
+import { createHmac, randomBytes } from "node:crypto";
+
+const TTL_MS = 60_000;
+const MAX_ENTRIES = 4096;
+
+export class VerifiedCredentials {
+  private readonly key = randomBytes(32);
+  private readonly entries = new Map<string, { readonly hash: string; readonly until: number }>();
+
+  private id(username: string, password: string): string {
+    return createHmac("sha256", this.key).update(username).update("\u0000").update(password).digest("base64");
+  }
+
+  /** Whether this pair was proven against `storedHash` within the last minute. */
+  has(username: string, password: string, storedHash: string, now: number): boolean {
+    const id = this.id(username, password);
+    const entry = this.entries.get(id);
+    if (entry === undefined) return false;
+    if (entry.hash === storedHash && entry.until > now) return true;
+    this.entries.delete(id);
+    return false;
+  }
+
+  remember(username: string, password: string, storedHash: string, now: number): void {
+    const id = this.id(username, password);
+    this.entries.delete(id);
+    this.entries.set(id, { hash: storedHash, until: now + TTL_MS });
+    if (this.entries.size > MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
+  }
+}

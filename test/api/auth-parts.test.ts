@@ -1,0 +1,72 @@
+/** The parts of auth on their own: tokens, resource patterns, the login back-off and the options. */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { test } from "node:test";
+import { LoginThrottle } from "../../src/api/auth/login-throttle.js";
+import { globMatches } from "../../src/api/auth/permission.js";
+import { checkToken, issueToken, tokenKeyOf } from "../../src/api/auth/token.js";
+import { ConfigError, loadConfig } from "../../src/runtime/options.js";
+
+const KEY = randomBytes(32);
+const T0 = 1_700_000_000_000;
+
+test("a token is the user's until it expires; another key, a changed claim or another algorithm is refused", () => {
+  const token = issueToken(KEY, "alice", T0, 60);
+  assert.deepEqual(checkToken(KEY, token, T0 + 59_000), { username: "alice" });
+  assert.equal(checkToken(KEY, token, T0 + 60_000), "expired");
+  assert.equal(checkToken(randomBytes(32), token, T0), "invalid");
+  const [header, , signature] = token.split(".");
+  const claims = Buffer.from(JSON.stringify({ sub: "admin", exp: 9e9 })).toString("base64url");
+  assert.equal(checkToken(KEY, `${header}.${claims}.${signature}`, T0), "invalid");
+  const none = Buffer.from(JSON.stringify({ alg: "none" })).toString("base64url");
+  assert.equal(checkToken(KEY, `${none}.${token.split(".")[1]}.`, T0), "invalid");
+  assert.equal(checkToken(KEY, "not-a-token", T0), "invalid");
+});
+
+test("the token key is base64 of at least 32 bytes, as 1.4's", () => {
+  assert.equal(tokenKeyOf(KEY.toString("base64"))?.length, 32);
+  assert.equal(tokenKeyOf(randomBytes(16).toString("base64")), undefined);
+  assert.equal(tokenKeyOf("not base64 at all!"), undefined);
+});
+
+test("resource patterns: `*` matches any run of characters, everything else literally", () => {
+  assert.ok(globMatches("dev:*:*", "dev:DEFAULT_GROUP:naming/orders"));
+  assert.ok(globMatches("dev:*:naming/ord*", "dev:g:naming/orders"));
+  assert.ok(!globMatches("dev:*:*", "prod:g:naming/orders"));
+  assert.ok(!globMatches("dev:g:naming/a.c", "dev:g:naming/abc"), "no regular expression");
+  assert.ok(!globMatches("a*a", "a"));
+  assert.ok(globMatches("*", ""));
+});
+
+test("the back-off grows past the free failures, is per user and per address, and forgets quiet keys", () => {
+  const throttle = new LoginThrottle();
+  for (let i = 0; i < 5; i++) assert.equal(throttle.failed("bob", "10.0.0.1", T0), 0);
+  assert.equal(throttle.failed("bob", "10.0.0.1", T0), 1000);
+  assert.equal(throttle.failed("bob", "10.0.0.1", T0), 2000);
+  assert.equal(throttle.waitMs("bob", "10.0.0.2", T0), 2000, "the user is held from any address");
+  assert.equal(throttle.waitMs("carol", "10.0.0.1", T0), 0, "the address has more slack");
+  assert.equal(throttle.waitMs("bob", "10.0.0.1", T0 + 16 * 60_000), 0);
+});
+
+test("the back-off's memory is bounded", () => {
+  const limits = { freeFailures: 0, baseDelayMs: 1000, maxDelayMs: 1000, forgetAfterMs: 60_000, maxTracked: 3 };
+  const throttle = new LoginThrottle(limits, limits);
+  for (let i = 0; i < 10; i++) throttle.failed(`user-${i}`, `10.0.0.${i}`, T0);
+  assert.equal(throttle.waitMs("user-0", "10.0.0.0", T0), 0, "the oldest was dropped");
+  assert.equal(throttle.waitMs("user-9", "10.0.0.9", T0), 1000);
+});
+
+test("auth needs a token secret, a proper one, and in a cluster the cluster secret", () => {
+  const key = KEY.toString("base64");
+  const on = { NACOS_AUTH_ENABLE: "true" };
+  assert.equal(loadConfig([], {}).auth, undefined, "off by default");
+  assert.throws(
+    () => loadConfig([], on),
+    (e: Error) => e instanceof ConfigError && /--auth-token-secret/.test(e.message),
+  );
+  assert.throws(() => loadConfig([], { ...on, NACOS_AUTH_TOKEN: "c2hvcnQ=" }), /base64 of at least 32 bytes/);
+  const members = ["--members", "127.0.0.1:8848,127.0.0.1:8850", "--ip", "127.0.0.1"];
+  assert.throws(() => loadConfig(members, { ...on, NACOS_AUTH_TOKEN: key }), /cluster secret/);
+  const config = loadConfig(["--auth-enabled", "--auth-token-secret", key], { NACOS_AUTH_TOKEN_EXPIRE_SECONDS: "5" });
+  assert.equal(config.auth?.tokenTtlSeconds, 5);
+});

@@ -1,0 +1,185 @@
+/** Authentication and authorization over HTTP (app.inject): Nacos 1.4's login, users, roles, permissions and guard. */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { test } from "node:test";
+import type { FastifyInstance } from "fastify";
+import { createHttpApp } from "../../src/api/app.js";
+import type { NamingNode } from "../../src/node/naming-node.js";
+import { VirtualScheduler } from "../../src/sim/virtual-scheduler.js";
+import { nodeContext, standaloneNode } from "../support/node-context.js";
+import { call } from "./support.js";
+
+const ADMIN = { username: "nacos", password: "admin-secret" };
+const SECRET = "cluster-secret";
+
+interface AuthApp {
+  readonly app: FastifyInstance;
+  readonly node: NamingNode;
+  readonly scheduler: VirtualScheduler;
+}
+
+async function authApp(tokenTtlSeconds = 18_000): Promise<AuthApp> {
+  const scheduler = new VirtualScheduler(1);
+  const node = standaloneNode(scheduler);
+  await node.start();
+  const auth = { tokenKey: randomBytes(32), tokenTtlSeconds, adminPassword: ADMIN.password };
+  const app = createHttpApp(nodeContext(node, { auth, peerSecret: SECRET }));
+  await app.ready();
+  return { app, node, scheduler };
+}
+
+async function tokenOf(app: FastifyInstance, who: { username: string; password: string }): Promise<string> {
+  const res = await call(app, "POST", "/nacos/v1/auth/users/login", who);
+  assert.equal(res.status, 200, res.text);
+  return res.json().accessToken;
+}
+
+/** A user `reader` whose role may read (only) namespace `dev`. */
+async function withReader(app: FastifyInstance): Promise<{ username: string; password: string }> {
+  const reader = { username: "reader", password: "reader-pass" };
+  const admin = await tokenOf(app, ADMIN);
+  const as = { accessToken: admin };
+  assert.equal((await call(app, "POST", "/nacos/v1/auth/users", { ...as, ...reader })).status, 200);
+  assert.equal((await call(app, "POST", "/nacos/v1/auth/roles", { ...as, role: "dev-readers", username: "reader" })).status, 200);
+  const grant = { ...as, role: "dev-readers", resource: "dev:*:*", action: "r" };
+  assert.equal((await call(app, "POST", "/nacos/v1/auth/permissions", grant)).status, 200);
+  return reader;
+}
+
+const instance = (namespaceId = "public") => ({ serviceName: "orders", ip: "192.0.2.10", port: "8080", namespaceId });
+
+test("with auth off (the default) nothing is asked and no auth API is served", async () => {
+  const scheduler = new VirtualScheduler(1);
+  const node = standaloneNode(scheduler);
+  await node.start();
+  const app = createHttpApp(nodeContext(node));
+  assert.equal((await call(app, "POST", "/nacos/v1/ns/instance", instance())).status, 200);
+  assert.equal((await call(app, "POST", "/nacos/v1/auth/users/login", ADMIN)).status, 404);
+});
+
+test("login on every 1.4 path answers a token; wrong credentials get 403 and nothing else", async () => {
+  const { app } = await authApp();
+  for (const path of ["/nacos/v1/auth/users/login", "/nacos/v1/auth/login", "/v1/auth/users/login", "/v1/auth/login"]) {
+    const res = await call(app, "POST", path, ADMIN);
+    assert.equal(res.status, 200, `${path}: ${res.text}`);
+    const body = res.json();
+    assert.deepEqual(Object.keys(body).sort(), ["accessToken", "globalAdmin", "tokenTtl", "username"]);
+    assert.equal(body.tokenTtl, 18_000);
+    assert.equal(body.globalAdmin, true);
+    assert.match(body.accessToken, /^[\w-]+\.[\w-]+\.[\w-]+$/);
+  }
+  const wrong = await call(app, "POST", "/nacos/v1/auth/users/login", { username: "nacos", password: "nope" });
+  const unknown = await call(app, "POST", "/nacos/v1/auth/users/login", { username: "nobody", password: "nope" });
+  assert.deepEqual([wrong.status, wrong.text], [403, "unknown user!"]);
+  assert.deepEqual([unknown.status, unknown.text], [403, "unknown user!"], "an unknown user looks like a wrong password");
+});
+
+test("naming calls need credentials: token parameter, Bearer header or username and password", async () => {
+  const { app } = await authApp();
+  const none = await call(app, "POST", "/nacos/v1/ns/instance", instance());
+  assert.deepEqual([none.status, none.text], [403, "user not found!"]);
+  const token = await tokenOf(app, ADMIN);
+  assert.equal((await call(app, "POST", "/nacos/v1/ns/instance", { ...instance(), accessToken: token })).text, "ok");
+  const bearer = await call(app, "GET", "/v1/ns/instance/list", { serviceName: "orders" }, { authorization: `Bearer ${token}` });
+  assert.equal(bearer.status, 200, bearer.text);
+  const plain = await call(app, "PUT", "/nacos/v1/ns/instance/beat", { ...instance(), ...ADMIN });
+  assert.equal(plain.status, 200, plain.text);
+  const forged = await call(app, "GET", "/nacos/v1/ns/instance/list", { serviceName: "orders", accessToken: `${token.slice(0, -2)}xx` });
+  assert.deepEqual([forged.status, forged.text], [403, "token invalid!"]);
+});
+
+test("tokens expire", async () => {
+  const { app, scheduler } = await authApp(60);
+  const token = await tokenOf(app, ADMIN);
+  assert.equal((await call(app, "GET", "/nacos/v1/ns/service/list", { pageNo: "1", pageSize: "10", accessToken: token })).status, 200);
+  await scheduler.advance(61_000);
+  const late = await call(app, "GET", "/nacos/v1/ns/service/list", { pageNo: "1", pageSize: "10", accessToken: token });
+  assert.deepEqual([late.status, late.text], [403, "token expired!"]);
+});
+
+test("a read-only user lists in its namespace but may not register there, nor read elsewhere", async () => {
+  const { app } = await authApp();
+  const reader = await withReader(app);
+  const list = { serviceName: "orders", namespaceId: "dev", ...reader };
+  assert.equal((await call(app, "GET", "/nacos/v1/ns/instance/list", list)).status, 200);
+  const register = await call(app, "POST", "/nacos/v1/ns/instance", { ...instance("dev"), ...reader });
+  assert.deepEqual([register.status, register.text], [403, "authorization failed!"]);
+  assert.equal((await call(app, "GET", "/nacos/v1/ns/instance/list", { ...list, namespaceId: "public" })).status, 403);
+  assert.equal((await call(app, "GET", "/nacos/v1/ns/operator/metrics", reader)).status, 200, "any user may ask the status");
+});
+
+test("switches, cluster views and user management need ROLE_ADMIN; probes stay open", async () => {
+  const { app } = await authApp();
+  const reader = await withReader(app);
+  const switchChange = { entry: "pushEnabled", value: "true" };
+  assert.equal((await call(app, "PUT", "/nacos/v1/ns/operator/switches", { ...switchChange, ...reader })).status, 403);
+  assert.equal((await call(app, "PUT", "/nacos/v1/ns/operator/switches", { ...switchChange, ...ADMIN })).status, 200);
+  assert.equal((await call(app, "GET", "/nacos/v1/core/cluster/nodes", reader)).status, 403);
+  assert.equal((await call(app, "GET", "/nacos/v1/core/cluster/nodes", ADMIN)).status, 200);
+  assert.equal((await call(app, "GET", "/nacos/v1/console/namespaces", reader)).status, 200, "any user lists namespaces");
+  const namespace = { customNamespaceId: "ops", namespaceName: "Ops", namespaceDesc: "" };
+  assert.equal((await call(app, "POST", "/nacos/v1/console/namespaces", { ...namespace, ...reader })).status, 403);
+  assert.equal((await call(app, "POST", "/nacos/v1/console/namespaces", { ...namespace, ...ADMIN })).status, 200);
+  assert.equal((await call(app, "GET", "/nacos/v1/auth/users", { pageNo: "1", pageSize: "10", ...reader })).status, 403);
+  const asReader = { accessToken: await tokenOf(app, reader) };
+  assert.equal((await call(app, "POST", "/nacos/v1/auth/users", { ...asReader, username: "x", password: "y" })).status, 403);
+  for (const path of [
+    "/nacos/v1/console/health/liveness",
+    "/nacos/v1/console/health/readiness",
+    "/nacos/actuator/prometheus",
+    "/v1/core/cluster/health",
+  ]) {
+    assert.equal((await call(app, "GET", path)).status, 200, path);
+  }
+});
+
+test("users, roles and permissions answer as 1.4; passwords are stored only as scrypt hashes", async () => {
+  const { app, node } = await authApp();
+  await withReader(app);
+  // The management APIs' own `username` parameter would be taken for credentials: they are called with a token (as 1.4's).
+  const as = { accessToken: await tokenOf(app, ADMIN) };
+  const page = await call(app, "GET", "/nacos/v1/auth/users", { pageNo: "1", pageSize: "1", ...ADMIN });
+  assert.deepEqual(page.json(), { totalCount: 2, pageNumber: 1, pagesAvailable: 2, pageItems: [{ username: "nacos" }] });
+  const stored = node.tables.get("users", "reader")!;
+  assert.ok(stored.includes("scrypt$") && !stored.includes("reader-pass"), stored);
+  const again = await call(app, "POST", "/nacos/v1/auth/users", { ...as, username: "reader", password: "z" });
+  assert.deepEqual([again.status, again.text], [400, "user 'reader' already exist!"]);
+  const roles = await call(app, "GET", "/nacos/v1/auth/roles", { pageNo: "1", pageSize: "10", username: "reader", ...as });
+  assert.deepEqual(roles.json().pageItems, [{ role: "dev-readers", username: "reader" }]);
+  const perms = await call(app, "GET", "/nacos/v1/auth/permissions", { pageNo: "1", pageSize: "10", role: "dev-readers", ...ADMIN });
+  assert.deepEqual(perms.json().pageItems, [{ role: "dev-readers", resource: "dev:*:*", action: "r" }]);
+  const admin = await call(app, "POST", "/nacos/v1/auth/roles", { ...as, role: "ROLE_ADMIN", username: "reader" });
+  assert.deepEqual([admin.status, admin.text], [400, "role 'ROLE_ADMIN' is not permitted to create!"]);
+  assert.equal((await call(app, "DELETE", "/nacos/v1/auth/users", { ...as, username: "nacos" })).text, "cannot delete admin: nacos");
+  const badAction = await call(app, "POST", "/nacos/v1/auth/permissions", { ...ADMIN, role: "dev-readers", resource: "x", action: "x" });
+  assert.equal(badAction.status, 400);
+});
+
+test("a user changes its own password, not another's", async () => {
+  const { app } = await authApp();
+  const reader = await withReader(app);
+  const as = { accessToken: await tokenOf(app, reader) };
+  const own = await call(app, "PUT", "/nacos/v1/auth/users", { ...as, username: "reader", newPassword: "changed-pass" });
+  assert.equal(own.status, 200, own.text);
+  assert.equal((await call(app, "POST", "/nacos/v1/auth/login", reader)).status, 403, "the old password no longer works");
+  const changed = { username: "reader", password: "changed-pass" };
+  assert.equal((await call(app, "POST", "/nacos/v1/auth/login", changed)).status, 200);
+  const other = await call(app, "PUT", "/nacos/v1/auth/users", { ...as, username: "nacos", newPassword: "mine-now" });
+  assert.deepEqual([other.status, other.text], [403, "authorization failed!"]);
+});
+
+test("failed logins back off per user: even the right password waits, then works", async () => {
+  const { app, scheduler } = await authApp();
+  for (let i = 0; i < 6; i++) await call(app, "POST", "/nacos/v1/auth/login", { username: "nacos", password: `guess-${i}` });
+  assert.equal((await call(app, "POST", "/nacos/v1/auth/login", ADMIN)).status, 403, "blocked during the back-off");
+  await scheduler.advance(2_000);
+  assert.equal((await call(app, "POST", "/nacos/v1/auth/login", ADMIN)).status, 200);
+});
+
+test("a member forwarding a write passes with the cluster secret; the agent alone does not", async () => {
+  const { app } = await authApp();
+  const agent = { "user-agent": "Nacos-Server:1.4.2" };
+  assert.equal((await call(app, "POST", "/nacos/v1/ns/instance", instance(), agent)).status, 403);
+  const member = { ...agent, "x-nacos-cluster-secret": SECRET };
+  assert.equal((await call(app, "POST", "/nacos/v1/ns/instance", instance(), member)).status, 200);
+});

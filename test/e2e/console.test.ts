@@ -1,0 +1,162 @@
+/**
+ * The web console in a real browser: Debian's Chromium (/usr/bin/chromium, installed by .ci/run), headless,
+ * driven by playwright-core against a real node. An operator's round: log in when auth is on, find a service
+ * by search, open it, disable an instance (the client list then hides it) and edit a weight. Every wait is
+ * bounded and the browser is closed whatever happens.
+ *
+ * `CONSOLE_SCREENSHOT=docs/console.png` also saves the services page as the README's screenshot.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { chromium, type Page } from "playwright-core";
+import { nacos, startNode, type NodeProcess } from "../support/node-process.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+/** Without the background-networking flags Chromium keeps dialling Google, which this closed network refuses. */
+const CHROMIUM_FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+const WAIT_MS = 10_000;
+const ADMIN = { username: "nacos", password: "console-test-Passw0rd" };
+const SERVICE = "orders-console";
+/** Metadata is user input: it must show as text, never run. */
+const HOSTILE = '<img src=x onerror="window.__xss=1">';
+const A = { ip: "192.0.2.10", port: 8080 };
+const B = { ip: "192.0.2.11", port: 8080 };
+
+/** Calls the node's API as a client, with the token when there is one. */
+type Client = (method: string, path: string, params?: Record<string, string>) => ReturnType<typeof nacos>;
+
+function clientOf(node: NodeProcess, token: string | undefined): Client {
+  return (method, path, params = {}) => nacos(node.url, method, path, token === undefined ? params : { ...params, accessToken: token });
+}
+
+async function loginToken(node: NodeProcess): Promise<string> {
+  const res = await nacos(node.url, "POST", "/nacos/v1/auth/users/login", ADMIN);
+  assert.equal(res.status, 200, res.text);
+  return res.json().accessToken as string;
+}
+
+/** A few services for the list (and the screenshot); ours has two instances, one with hostile metadata. */
+async function register(client: Client): Promise<void> {
+  const instances: Array<Record<string, string>> = [
+    { serviceName: SERVICE, ...strings(A), weight: "1", metadata: JSON.stringify({ zone: "a", note: HOSTILE }) },
+    { serviceName: SERVICE, ...strings(B), weight: "1", metadata: JSON.stringify({ zone: "b" }) },
+    { serviceName: "payments", ip: "192.0.2.20", port: "9000", clusterName: "EU" },
+    { serviceName: "inventory", ip: "192.0.2.30", port: "7000", groupName: "STOCK" },
+    { serviceName: "orders-history", ip: "192.0.2.40", port: "7100" },
+  ];
+  for (const params of instances) {
+    const res = await client("POST", "/nacos/v1/ns/instance", params);
+    assert.equal(res.status, 200, res.text);
+  }
+}
+
+const strings = (a: { ip: string; port: number }) => ({ ip: a.ip, port: String(a.port) });
+const row = (page: Page, a: { ip: string; port: number }) => page.locator(`tr[data-instance="${a.ip}:${a.port}"]`);
+
+/** The operator's round through the console, checked against the client API. */
+async function operate(page: Page, node: NodeProcess, client: Client, withLogin: boolean): Promise<void> {
+  await page.goto(`${node.url}/nacos`);
+  assert.equal(new URL(page.url()).pathname, "/nacos/", "/nacos redirects to /nacos/");
+  if (withLogin) {
+    await page.getByLabel("Username").fill(ADMIN.username);
+    await page.getByLabel("Password").fill("not-the-password");
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.locator("#login-message", { hasText: "Login failed" }).waitFor();
+    await page.getByLabel("Password").fill(ADMIN.password);
+    await page.getByRole("button", { name: "Log in" }).click();
+  }
+  const services = page.locator("#service-rows");
+  await services.getByRole("link", { name: "payments" }).waitFor();
+  assert.equal(await page.locator("#login").isHidden(), true, "no login form once in");
+  const screenshot = process.env.CONSOLE_SCREENSHOT;
+  if (screenshot !== undefined) await page.screenshot({ path: screenshot });
+
+  await page.getByLabel("Service name").fill(SERVICE);
+  await page.getByRole("button", { name: "Search" }).click();
+  await services.getByRole("link", { name: "payments" }).waitFor({ state: "detached" });
+  await services.getByRole("link", { name: SERVICE, exact: true }).click();
+
+  await row(page, A).waitFor();
+  assert.match((await row(page, A).textContent()) ?? "", /<img src=x onerror=/, "metadata shows as text");
+  assert.equal(await row(page, A).locator("img").count(), 0, "metadata adds no element");
+  assert.equal(await page.evaluate("window.__xss"), undefined, "metadata never runs");
+
+  await row(page, A).getByRole("button", { name: "Disable" }).click();
+  await row(page, A).getByRole("button", { name: "Enable" }).waitFor();
+  const list = (await client("GET", "/nacos/v1/ns/instance/list", { serviceName: SERVICE })).json();
+  assert.deepEqual(
+    list.hosts.map((h: { ip: string }) => h.ip),
+    [B.ip],
+    "the disabled instance is no longer listed",
+  );
+
+  await row(page, B).getByRole("button", { name: "Edit weight" }).click();
+  await row(page, B).getByLabel("Weight").fill("3.5");
+  await row(page, B).getByRole("button", { name: "Save" }).click();
+  await row(page, B)
+    .locator("td.weight", { hasText: /^3\.5$/ })
+    .waitFor();
+  const detail = (await client("GET", "/nacos/v1/ns/instance", { serviceName: SERVICE, ...strings(B) })).json();
+  assert.equal(detail.weight, 3.5);
+}
+
+/** Starts a node and a fresh headless Chromium, runs `body`, and stops both whatever happens. */
+async function withConsole(nodeArgs: readonly string[], body: (page: Page, node: NodeProcess) => Promise<void>): Promise<void> {
+  const node = await startNode({ args: nodeArgs });
+  const profile = mkdtempSync(join(tmpdir(), "ts-nacos-chromium-"));
+  try {
+    const browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      args: CHROMIUM_FLAGS,
+      headless: true,
+      timeout: WAIT_MS * 3,
+      viewport: { width: 1200, height: 400 },
+    });
+    try {
+      const page = browser.pages()[0] ?? (await browser.newPage());
+      page.setDefaultTimeout(WAIT_MS);
+      page.setDefaultNavigationTimeout(WAIT_MS);
+      await body(page, node);
+    } finally {
+      await browser.close();
+    }
+  } finally {
+    rmSync(profile, { recursive: true, force: true });
+    await node.stop();
+  }
+}
+
+test("console: services, an instance disabled and its weight edited (auth off)", { timeout: 90_000 }, async () => {
+  await withConsole([], async (page, node) => {
+    const client = clientOf(node, undefined);
+    await register(client);
+    await operate(page, node, client, false);
+  });
+});
+
+test("console: login, then the same round (auth on)", { timeout: 90_000 }, async () => {
+  const args = [
+    "--auth-enabled",
+    "--auth-token-secret",
+    Buffer.alloc(32, "console").toString("base64"),
+    "--admin-password",
+    ADMIN.password,
+  ];
+  await withConsole(args, async (page, node) => {
+    const client = clientOf(node, await loginToken(node));
+    await register(client);
+    await operate(page, node, client, true);
+  });
+});
