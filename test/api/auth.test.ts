@@ -153,6 +153,9 @@ test("users, roles and permissions answer as 1.4; passwords are stored only as s
   assert.equal((await call(app, "DELETE", "/nacos/v1/auth/users", { ...as, username: "nacos" })).text, "cannot delete admin: nacos");
   const badAction = await call(app, "POST", "/nacos/v1/auth/permissions", { ...ADMIN, role: "dev-readers", resource: "x", action: "x" });
   assert.equal(badAction.status, 400);
+  assert.deepEqual((await call(app, "GET", "/nacos/v1/auth/users/search", { ...as, username: "ead" })).json(), ["reader"]);
+  assert.deepEqual((await call(app, "GET", "/nacos/v1/auth/roles/search", { ...as, role: "dev" })).json(), ["dev-readers"]);
+  assert.equal((await call(app, "GET", "/nacos/v1/auth/users/search", { username: "ead" })).status, 403, "admins only");
 });
 
 test("a user changes its own password, not another's", async () => {

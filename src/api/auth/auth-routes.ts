@@ -26,6 +26,9 @@ function pageOf<T>(p: Params, items: readonly T[]) {
   };
 }
 
+/** The distinct `names` that contain `text`, sorted. */
+const containing = (names: readonly string[], text: string): string[] => [...new Set(names.filter((n) => n.includes(text)))].sort();
+
 /** An optional filter parameter: blank means none, as 1.4's `defaultValue = ""`. */
 const filter = (p: Params, name: string): string | undefined => (p.has(name) ? p.required(name) : undefined);
 
@@ -50,6 +53,14 @@ export function authRoutes(app: FastifyInstance, store: AuthStore, authenticator
     pageOf(
       paramsOf(req),
       store.usernames().map((username) => ({ username })),
+    ),
+  );
+  // The console's typeahead (1.4.1+): names containing the text, as SQL's LIKE '%text%'.
+  app.get("/users/search", async (req) => containing(store.usernames(), paramsOf(req).optional("username", "")));
+  app.get("/roles/search", async (req) =>
+    containing(
+      store.roles().map((r) => r.role),
+      paramsOf(req).optional("role", ""),
     ),
   );
   change("POST", "/users", async (p) => {
