@@ -5,10 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { appendFileSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import type { Log } from "../../src/core/log.js";
 import { DataFileError, LOG_FILE, RecordLog } from "../../src/store/record-log.js";
 
@@ -17,7 +17,15 @@ function recordingLog(): Log & { warnings: string[] } {
   return { warnings, debug() {}, info() {}, error() {}, warn: (msg: string) => void warnings.push(msg) };
 }
 
-const dir = (): string => mkdtempSync(join(tmpdir(), "ts-nacos-log-test-"));
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+const dir = (): string => {
+  const d = mkdtempSync(join(tmpdir(), "ts-nacos-log-test-"));
+  dirs.push(d);
+  return d;
+};
 const contents = (log: RecordLog): Record<string, unknown> => Object.fromEntries(log.entries());
 
 test("puts and removes survive a reopen; the last record of a key wins", async () => {

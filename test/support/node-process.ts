@@ -3,7 +3,7 @@
  * dist/src/main.js), on 127.0.0.1 with free ports, and stopped with a signal. Every wait is bounded.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { once } from "node:events";
@@ -110,9 +110,17 @@ export async function startNode(options: StartOptions = {}): Promise<NodeProcess
   return proc;
 }
 
-/** A new empty data directory under the system's temporary directory. */
+const createdDataDirs: string[] = [];
+// Gone with the test process; a node still writing to one is stopped by then (its test's `after`).
+process.once("exit", () => {
+  for (const dir of createdDataDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A new empty data directory under the system's temporary directory, removed when the test process exits. */
 export function freshDataDir(): string {
-  return mkdtempSync(join(tmpdir(), "ts-nacos-data-"));
+  const dir = mkdtempSync(join(tmpdir(), "ts-nacos-data-"));
+  createdDataDirs.push(dir);
+  return dir;
 }
 
 /** Polls `check` every 100 ms until it is true; fails after `timeoutMs`. */
