@@ -215,9 +215,7 @@ export class NamingNode implements Nacos14Handler {
 
   /** Sets (or with `undefined` removes) a row of a cluster table; resolves once it is durable here. */
   async setTableRow(table: string, key: string, value: string | undefined): Promise<void> {
-    const before = this.persistence?.changes ?? 0;
-    this.tables.set(table, key, value, this.scheduler.now());
-    await this.persistence?.durableSince(before);
+    await this.durably(async () => this.tables.set(table, key, value, this.scheduler.now()));
   }
 
   private distroProtocol(transport: PeerTransport, purgeHorizon: () => number): DistroProtocol {
@@ -316,10 +314,10 @@ export class NamingNode implements Nacos14Handler {
 
   /** Changes a switch (validated as 1.4 does); resolves once the change is durable. */
   async updateSwitch(entry: string, value: string): Promise<void> {
-    const before = this.persistence?.changes ?? 0;
-    const state = this.clusterSwitches.update(entry, value, this.scheduler.now());
-    this.persistence?.saveSwitches(state);
-    await this.persistence?.durableSince(before);
+    await this.durably(async () => {
+      const state = this.clusterSwitches.update(entry, value, this.scheduler.now());
+      this.persistence?.saveSwitches(state);
+    });
   }
 
   /** `UP` unless the `overriddenServerStatus` switch says otherwise (a loading node still serves; readiness tells). */

@@ -11,6 +11,27 @@ export interface SwitchState {
 /** What a peer's switch state may hold: far above the ~20 entries there are, far below what could hurt. */
 export const SWITCH_LIMITS = Object.freeze({ entries: 64, keyChars: 64, valueChars: 1024 });
 
+/**
+ * A peer's switch updates as a plain record, or why they are refused (beyond SWITCH_LIMITS, or a value that is
+ * not a string). A key like `__proto__` stays a key, and the switch validation refuses it.
+ */
+export function switchUpdatesOf(
+  entries: ReadonlyArray<readonly [string, unknown]>,
+): { readonly updates: Record<string, string> } | { readonly problem: string } {
+  const { entries: most, keyChars, valueChars } = SWITCH_LIMITS;
+  if (entries.length > most) return { problem: `has ${entries.length} entries, more than the ${most} allowed` };
+  const updates: Record<string, string> = {};
+  for (const [key, value] of entries) {
+    if (typeof value !== "string" || key.length > keyChars || value.length > valueChars) {
+      return {
+        problem: `entry '${key.slice(0, keyChars)}' must be a string of at most ${valueChars} characters, its key at most ${keyChars}`,
+      };
+    }
+    Object.defineProperty(updates, key, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return { updates };
+}
+
 export type MemberState = "STARTING" | "UP" | "SUSPICIOUS" | "DOWN";
 
 /** Which peer protocols a node speaks; advertised in every member report so peers can pick a transport. */

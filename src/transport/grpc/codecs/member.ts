@@ -1,6 +1,13 @@
 /** MemberInfo ↔ nacos.cluster.v1.MemberInfo. */
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { SWITCH_LIMITS, TABLE_LIMITS, rowProblem, type MemberInfo, type SwitchState, type TableRow } from "../../../node/cluster/member.js";
+import {
+  TABLE_LIMITS,
+  rowProblem,
+  switchUpdatesOf,
+  type MemberInfo,
+  type SwitchState,
+  type TableRow,
+} from "../../../node/cluster/member.js";
 import { normalizeAddress } from "../../../core/address.js";
 import type {
   MemberInfoSchema,
@@ -33,20 +40,9 @@ function decodeTables(rows: readonly TableRowMessage[], path: string): TableRow[
 }
 
 function decodeSwitches(m: SwitchStateMessage, path: string): SwitchState {
-  const entries = Object.entries(m.updates);
-  atMost(entries, SWITCH_LIMITS.entries, `${path}.updates`);
-  const updates: Record<string, string> = {};
-  for (const [key, value] of entries) {
-    if (key.length > SWITCH_LIMITS.keyChars || value.length > SWITCH_LIMITS.valueChars) {
-      throw new InvalidMessageError(
-        `${path}.updates`,
-        `entry '${key.slice(0, 64)}' exceeds ${SWITCH_LIMITS.keyChars}/${SWITCH_LIMITS.valueChars} characters`,
-      );
-    }
-    // A plain record: a key like `__proto__` stays a key and reaches the switch validation, which refuses it.
-    Object.defineProperty(updates, key, { value, enumerable: true, writable: true, configurable: true });
-  }
-  return { version: decodeVersion(m.version, `${path}.version`), updates };
+  const read = switchUpdatesOf(Object.entries(m.updates));
+  if ("problem" in read) throw new InvalidMessageError(`${path}.updates`, read.problem);
+  return { version: decodeVersion(m.version, `${path}.version`), updates: read.updates };
 }
 
 /** A member address exactly as `normalizeAddress` writes it: `ip:port`, IPv6 bracketed. */

@@ -7,7 +7,14 @@
  */
 import { badRequest } from "../../../core/errors.js";
 import { MAX_PORT } from "../../../core/instance.js";
-import { rowProblem, SWITCH_LIMITS, TABLE_LIMITS, type MemberInfo, type SwitchState, type TableRow } from "../../../node/cluster/member.js";
+import {
+  rowProblem,
+  switchUpdatesOf,
+  TABLE_LIMITS,
+  type MemberInfo,
+  type SwitchState,
+  type TableRow,
+} from "../../../node/cluster/member.js";
 import { normalizeAddress } from "../../../core/address.js";
 import { encodeMember } from "./member-json.js";
 import {
@@ -93,16 +100,9 @@ function decodeSwitches(value: unknown, at: string): SwitchState {
   const version = expectObject(o.version, `${at}.version`);
   const counter = requiredInteger(version, "counter", `${at}.version`, 0, Number.MAX_SAFE_INTEGER);
   const writer = optionalString(version, "writer", `${at}.version`, "");
-  const entries = Object.entries(expectObject(o.updates, `${at}.updates`));
-  if (entries.length > SWITCH_LIMITS.entries) throw badRequest(`${at}.updates: more than ${SWITCH_LIMITS.entries} entries`);
-  const updates: Record<string, string> = {};
-  for (const [key, v] of entries) {
-    if (typeof v !== "string" || key.length > SWITCH_LIMITS.keyChars || v.length > SWITCH_LIMITS.valueChars) {
-      throw badRequest(`${at}.updates: entry '${key.slice(0, 64)}' must be a string of at most ${SWITCH_LIMITS.valueChars} characters`);
-    }
-    Object.defineProperty(updates, key, { value: v, enumerable: true, writable: true, configurable: true });
-  }
-  return { version: { counter, writer }, updates };
+  const read = switchUpdatesOf(Object.entries(expectObject(o.updates, `${at}.updates`)));
+  if ("problem" in read) throw badRequest(`${at}.updates: ${read.problem}`);
+  return { version: { counter, writer }, updates: read.updates };
 }
 
 export const reportAccepted = (self: MemberInfo, now: number): RestResult => ({
