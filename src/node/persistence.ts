@@ -126,11 +126,7 @@ export class Persistence {
 
   /** Drops stored tombstones the registry has purged (older than `before`). */
   purge(before: number): void {
-    for (const [storeKey, counter] of this.tombstones) {
-      if (counter >= before) continue;
-      this.store.remove(storeKey);
-      this.tombstones.delete(storeKey);
-    }
+    for (const [storeKey, counter] of this.tombstones) if (counter < before) this.forget(storeKey);
   }
 
   private loadService(key: string, service: StoredService | undefined, entries: InstanceEntry[]): void {
