@@ -9,18 +9,27 @@
  * and the file format is ours to version.
  *
  * File: 8 bytes of magic, a u32 format version, then records of [u32 payload length][u32 CRC-32 of the
- * payload][payload: UTF-8 JSON, `[key, value]` or `[key]` for a removal], little-endian. A record that runs
- * past the end of the file or fails its checksum is where a crash tore the last write: it and anything after
- * it are dropped with a warning, and the file is cut back to the last good record.
+ * payload][payload: UTF-8 JSON, `[key, value]` or `[key]` for a removal], little-endian.
  *
  * Durability is by group commit: every put or remove made while a batch is being written joins the next
  * batch, and each batch is one write and one fdatasync; `durable()` resolves once its batch is synced.
+ *
+ * Failures. A failed write (a full disk) is cut back to the last synced byte before anything else is appended,
+ * and only its own waiters are refused. A failed fsync (or a failed cut) ends durability for the process: the
+ * kernel may have dropped the unwritten pages, so every later `durable()` is refused and `failure` says why
+ * until a restart re-reads what is really on disk. At open, unreadable bytes with an intact record somewhere
+ * after them are damage, not a crash (only the last write can be torn, and a failed one is cut back): they
+ * are skipped, every intact record is kept, the damaged file is kept beside the log and the log rewritten.
+ * Unreadable bytes at the end are a write torn by a crash: cut off with a warning.
+ *
+ * Files are created readable by this user only (the tables hold password hashes): 0600, the directory 0700.
  */
-import { type FileHandle, mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { chmod, type FileHandle, link, mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import type { Log } from "../core/log.js";
 import type { DurableStore } from "../node/ports.js";
+import { DirLock } from "./dir-lock.js";
 
 const MAGIC = Buffer.from("TSNACOS\n", "ascii");
 export const FORMAT_VERSION = 1;
@@ -58,75 +67,118 @@ function encodeRecord(key: string, value: unknown): Buffer {
   return record;
 }
 
+interface LiveRecord {
+  readonly value: unknown;
+  readonly record: Buffer;
+}
+
+/** Where replay found records it could not read and skipped, because intact records follow them. */
+interface Damage {
+  readonly at: number;
+  readonly end: number;
+  readonly why: string;
+}
+
 interface Replay {
-  readonly live: Map<string, { value: unknown; record: Buffer }>;
-  /** Where the last good record ends. */
-  readonly goodBytes: number;
-  /** Why the rest was dropped, if anything was. */
-  readonly torn: string | undefined;
+  readonly live: Map<string, LiveRecord>;
+  /** Unreadable bytes with intact records after them: what a disk or memory error did, not a crash. */
+  readonly damaged: readonly Damage[];
+  /** Where the unreadable end of the file begins (a write cut by a crash), if it has one. */
+  readonly tornAt: number | undefined;
+  readonly tornWhy: string | undefined;
 }
 
 function checkHeader(file: Buffer, path: string): void {
   if (file.length < HEADER_BYTES || !file.subarray(0, MAGIC.length).equals(MAGIC)) {
-    throw new DataFileError(`${path} is not a ts-nacos data file (bad magic); move it away or point --data-dir elsewhere`);
+    throw new DataFileError(`${path} is not a ts-nacos data file (bad magic in bytes 0-7); move it away or point --data-dir elsewhere`);
   }
   const version = file.readUInt32LE(MAGIC.length);
   if (version !== FORMAT_VERSION) {
-    throw new DataFileError(`${path} has data format ${version}; this ts-nacos reads format ${FORMAT_VERSION}`);
+    throw new DataFileError(`${path} has data format ${version} (bytes 8-11); this ts-nacos reads format ${FORMAT_VERSION}`);
   }
 }
 
-function replay(file: Buffer): Replay {
-  const live = new Map<string, { value: unknown; record: Buffer }>();
-  let at = HEADER_BYTES;
-  const tornAt = (why: string): Replay => ({ live, goodBytes: at, torn: `${why} at byte ${at} (${file.length - at} bytes dropped)` });
-  while (at < file.length) {
-    if (file.length - at < RECORD_HEAD_BYTES) return tornAt("a truncated record header");
-    const length = file.readUInt32LE(at);
-    if (length > MAX_RECORD_BYTES || at + RECORD_HEAD_BYTES + length > file.length) return tornAt("a truncated record");
-    const payload = file.subarray(at + RECORD_HEAD_BYTES, at + RECORD_HEAD_BYTES + length);
-    if (crc32(payload) !== file.readUInt32LE(at + 4)) return tornAt("a record failing its checksum");
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(payload.toString("utf8"));
-    } catch {
-      return tornAt("a record that is not JSON");
-    }
-    if (!Array.isArray(parsed) || typeof parsed[0] !== "string" || parsed.length > 2) return tornAt("a record of an unknown shape");
-    const record = Buffer.from(file.subarray(at, at + RECORD_HEAD_BYTES + length));
-    if (parsed.length === 1) live.delete(parsed[0]);
-    else live.set(parsed[0], { value: parsed[1], record });
-    at += RECORD_HEAD_BYTES + length;
-  }
-  return { live, goodBytes: at, torn: undefined };
+interface Decoded {
+  readonly key: string;
+  /** Undefined for a removal. */
+  readonly value: unknown;
+  readonly removal: boolean;
+  readonly end: number;
 }
 
-/** Takes the directory for this process: a second node on the same data directory would corrupt it. */
-async function lock(dir: string): Promise<string> {
-  const path = join(dir, "LOCK");
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await writeFile(path, `${process.pid}\n`, { flag: "wx" });
-      return path;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      const holder = Number.parseInt(await readFile(path, "utf8").catch(() => ""), 10);
-      if (Number.isInteger(holder) && holder !== process.pid && alive(holder)) {
-        throw new DataFileError(`data directory ${dir} is in use by process ${holder}; give every node its own --data-dir`);
-      }
-      await rm(path, { force: true }); // left by a process that is gone
-    }
-  }
-  throw new DataFileError(`could not lock data directory ${dir}`);
-}
-
-function alive(pid: number): boolean {
+/** The record at byte `at`, or why there is none there. */
+function recordAt(file: Buffer, at: number): Decoded | string {
+  if (file.length - at < RECORD_HEAD_BYTES) return "a truncated record header";
+  const length = file.readUInt32LE(at);
+  const end = at + RECORD_HEAD_BYTES + length;
+  if (length > MAX_RECORD_BYTES || end > file.length) return "a truncated record";
+  const payload = file.subarray(at + RECORD_HEAD_BYTES, end);
+  if (crc32(payload) !== file.readUInt32LE(at + 4)) return "a record failing its checksum";
+  let parsed: unknown;
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
+    parsed = JSON.parse(payload.toString("utf8"));
+  } catch {
+    return "a record that is not JSON";
   }
+  if (!Array.isArray(parsed) || typeof parsed[0] !== "string" || parsed.length > 2) return "a record of an unknown shape";
+  return { key: parsed[0], value: parsed[1], removal: parsed.length === 1, end };
+}
+
+const OPEN_BRACKET = 0x5b;
+const QUOTE = 0x22;
+const CLOSE_BRACKET = 0x5d;
+
+/**
+ * The first offset from `from` on where an intact record starts, if any. Cheap tests come first (a length a
+ * record can have, a payload shaped `["…]`), so the checksum is computed at almost no offset: a length read
+ * out of JSON text is at least 0x20000000, far above MAX_RECORD_BYTES.
+ */
+function nextRecord(file: Buffer, from: number): number | undefined {
+  for (let at = from; at + RECORD_HEAD_BYTES + 4 <= file.length; at++) {
+    const length = file.readUInt32LE(at);
+    if (length < 4 || length > MAX_RECORD_BYTES) continue;
+    const end = at + RECORD_HEAD_BYTES + length;
+    if (end > file.length || file[at + RECORD_HEAD_BYTES] !== OPEN_BRACKET || file[at + RECORD_HEAD_BYTES + 1] !== QUOTE) continue;
+    if (file[end - 1] === CLOSE_BRACKET && typeof recordAt(file, at) !== "string") return at;
+  }
+  return undefined;
+}
+
+/**
+ * Replays the records after the header. An unreadable record with an intact one somewhere after it is damage
+ * (skipped: the records after it are kept); one with nothing intact after it is the torn end of the file.
+ */
+function replay(file: Buffer): Replay {
+  const live = new Map<string, LiveRecord>();
+  const damaged: Damage[] = [];
+  let at = HEADER_BYTES;
+  while (at < file.length) {
+    const decoded = recordAt(file, at);
+    if (typeof decoded === "string") {
+      const next = nextRecord(file, at + 1);
+      if (next === undefined) return { live, damaged, tornAt: at, tornWhy: decoded };
+      damaged.push({ at, end: next, why: decoded });
+      at = next;
+      continue;
+    }
+    if (decoded.removal) live.delete(decoded.key);
+    else live.set(decoded.key, { value: decoded.value, record: Buffer.from(file.subarray(at, decoded.end)) });
+    at = decoded.end;
+  }
+  return { live, damaged, tornAt: undefined, tornWhy: undefined };
+}
+
+/** The directory readable by this user only (it holds password hashes); an existing looser one is tightened. */
+async function privateDir(dir: string, log: Log): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await tighten(dir, 0o700, log);
+}
+
+async function tighten(path: string, mode: number, log: Log): Promise<void> {
+  const was = (await stat(path)).mode & 0o777;
+  if ((was & ~mode) === 0) return;
+  await chmod(path, was & mode);
+  log.warn("data directory: readable by other users, tightened", { path, was: was.toString(8), now: (was & mode).toString(8) });
 }
 
 async function syncDir(dir: string): Promise<void> {
@@ -138,8 +190,34 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
+/** Keeps the damaged file beside the log under the first free `naming.log.damaged.<n>` (a second name, no copy). */
+async function keepDamaged(path: string): Promise<string> {
+  for (let n = 1; ; n++) {
+    const copy = `${path}.damaged.${n}`;
+    try {
+      await link(path, copy);
+      return copy;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST" || n >= 1000) throw err;
+    }
+  }
+}
+
+/** What a disk operation of the log is: what a test hook can hold back or fail. */
+export type DiskOp = "write" | "sync" | "truncate";
+
+export interface RecordLogOptions {
+  /**
+   * Runs before every write, sync and truncate of the log file: tests hold the disk back (return a promise
+   * they settle later) or make it fail (throw). Nothing in production sets it.
+   */
+  readonly beforeDiskOp?: (op: DiskOp) => Promise<void>;
+}
+
 export class RecordLog implements DurableStore {
   private pending: Buffer[] = [];
+  /** A batch whose write failed and was cut back: written again ahead of the next batch. */
+  private unwritten: Buffer | undefined;
   private changeCount = 0;
   private synced = 0;
   private waiters: Array<{ upTo: number; resolve: () => void; reject: (err: Error) => void }> = [];
@@ -147,22 +225,28 @@ export class RecordLog implements DurableStore {
   private flushing: Promise<void> | undefined;
   private liveBytes = 0;
   private closed = false;
+  private failed: DataFileError | undefined;
 
   private constructor(
     private readonly dir: string,
     private handle: FileHandle,
     private fileBytes: number,
-    private readonly live: Map<string, { value: unknown; record: Buffer }>,
-    private readonly lockPath: string,
+    private readonly live: Map<string, LiveRecord>,
+    private readonly lock: DirLock,
     private readonly log: Log,
+    private readonly options: RecordLogOptions,
   ) {
     for (const { record } of live.values()) this.liveBytes += record.length;
   }
 
-  /** Opens (creating) the log in `dir`, replaying what it holds; a torn tail is cut off with a warning. */
-  static async open(dir: string, log: Log): Promise<RecordLog> {
-    await mkdir(dir, { recursive: true });
-    const lockPath = await lock(dir);
+  /**
+   * Opens (creating) the log in `dir`, replaying what it holds. A torn end is cut off with a warning; damaged
+   * records with intact ones after them are skipped with an error, the damaged file kept beside the log and
+   * the log rewritten from what was read.
+   */
+  static async open(dir: string, log: Log, options: RecordLogOptions = {}): Promise<RecordLog> {
+    await privateDir(dir, log);
+    const lock = await DirLock.acquire(dir);
     try {
       const path = join(dir, LOG_FILE);
       await rm(join(dir, COMPACT_FILE), { force: true }); // a compaction the last process did not finish
@@ -171,23 +255,38 @@ export class RecordLog implements DurableStore {
         throw err;
       });
       if (file === undefined) {
-        await writeFile(path, header(), { flag: "wx", flush: true });
+        await writeFile(path, header(), { flag: "wx", flush: true, mode: 0o600 });
         await syncDir(dir);
-        return new RecordLog(dir, await open(path, "a"), HEADER_BYTES, new Map(), lockPath, log);
+        return new RecordLog(dir, await open(path, "a"), HEADER_BYTES, new Map(), lock, log, options);
       }
+      await tighten(path, 0o600, log);
       checkHeader(file, path);
-      const { live, goodBytes, torn } = replay(file);
-      const handle = await open(path, "r+");
-      if (torn !== undefined) {
-        log.warn("data log: dropped a torn or corrupt tail (a crash during a write leaves one)", { file: path, reason: torn });
-        await handle.truncate(goodBytes);
+      const { live, damaged, tornAt, tornWhy } = replay(file);
+      if (tornAt !== undefined && damaged.length === 0) {
+        log.warn("data log: dropped a torn or corrupt tail (a crash during a write leaves one)", {
+          file: path,
+          reason: `${tornWhy} at byte ${tornAt} (${file.length - tornAt} bytes dropped)`,
+        });
+        const handle = await open(path, "r+");
+        await handle.truncate(tornAt);
         await handle.sync();
+        await handle.close();
       }
-      await handle.close();
-      log.info("data log opened", { file: path, records: live.size, bytes: goodBytes });
-      return new RecordLog(dir, await open(path, "a"), goodBytes, live, lockPath, log);
+      const store = new RecordLog(dir, await open(path, "a"), tornAt ?? file.length, live, lock, log, options);
+      if (damaged.length > 0) {
+        const copy = await keepDamaged(path);
+        log.error("data log: damaged records skipped (a disk or memory error, not a crash); every intact record is kept", {
+          file: path,
+          damaged: damaged.map((d) => `${d.why} at byte ${d.at} (${d.end - d.at} bytes skipped)`),
+          ...(tornAt === undefined ? {} : { tornEnd: `${tornWhy} at byte ${tornAt}` }),
+          keptAs: copy,
+        });
+        await store.compact();
+      }
+      log.info("data log opened", { file: path, records: live.size, bytes: store.fileBytes });
+      return store;
     } catch (err) {
-      await rm(lockPath, { force: true });
+      await lock.release();
       throw err;
     }
   }
@@ -202,6 +301,11 @@ export class RecordLog implements DurableStore {
 
   get changes(): number {
     return this.changeCount;
+  }
+
+  /** Why nothing more can be made durable, once a sync (or cutting back a failed write) failed. */
+  get failure(): string | undefined {
+    return this.failed?.message;
   }
 
   put(key: string, value: unknown): void {
@@ -221,6 +325,7 @@ export class RecordLog implements DurableStore {
 
   durable(): Promise<void> {
     if (this.synced >= this.changeCount) return Promise.resolve();
+    if (this.failed !== undefined) return Promise.reject(this.failed);
     return new Promise((resolve, reject) => this.waiters.push({ upTo: this.changeCount, resolve, reject }));
   }
 
@@ -230,45 +335,95 @@ export class RecordLog implements DurableStore {
     while (this.flushing !== undefined) await this.flushing;
     this.closed = true;
     await this.handle.close();
-    await rm(this.lockPath, { force: true });
+    await this.lock.release();
+  }
+
+  private get path(): string {
+    return join(this.dir, LOG_FILE);
   }
 
   private append(record: Buffer): void {
     if (this.closed) throw new DataFileError("the data log is closed");
-    this.pending.push(record);
     this.changeCount++;
+    if (this.failed !== undefined) return; // durable() refuses it
+    this.pending.push(record);
     this.flushing ??= this.flushLoop();
+  }
+
+  private async disk(op: DiskOp): Promise<void> {
+    await this.options.beforeDiskOp?.(op);
   }
 
   /** One write and one fdatasync per batch; whatever arrives meanwhile forms the next batch. */
   private async flushLoop(): Promise<void> {
     await Promise.resolve(); // let the rest of this turn's writes join the batch
     for (;;) {
-      if (this.pending.length === 0) {
+      if (this.pending.length === 0 || this.failed !== undefined) {
         // Decided in the same synchronous step as the check: an append after it starts a new loop.
         this.flushing = undefined;
         return;
       }
-      const batch = Buffer.concat(this.pending);
+      const batch = Buffer.concat(this.unwritten === undefined ? this.pending : [this.unwritten, ...this.pending]);
       this.pending = [];
+      this.unwritten = undefined;
       const upTo = this.changeCount;
       try {
+        await this.disk("write");
         await this.writeAll(batch);
-        await this.handle.datasync();
-        this.fileBytes += batch.length;
-        this.synced = upTo;
-        this.settle((w) => w.upTo <= upTo, undefined);
-        if (this.fileBytes > Math.max(COMPACT_MIN_BYTES, COMPACT_RATIO * this.liveBytes)) await this.compact();
       } catch (err) {
-        this.log.error("data log write failed: writes waiting for it are refused", { error: String(err) });
-        this.settle(() => true, err as Error);
+        await this.cutBack(batch, upTo, err);
+        continue;
       }
+      try {
+        await this.disk("sync");
+        await this.handle.datasync();
+      } catch (err) {
+        // After a failed fsync the kernel may have dropped the pages it could not write and marked them clean:
+        // a second fsync would succeed without them ("fsyncgate"). Nothing can be promised any more.
+        this.fail(`syncing ${this.path} failed (${String(err)})`);
+        continue;
+      }
+      this.fileBytes += batch.length;
+      this.synced = upTo;
+      this.settle((w) => w.upTo <= upTo, undefined);
+      if (this.fileBytes > Math.max(COMPACT_MIN_BYTES, COMPACT_RATIO * this.liveBytes)) await this.compact();
     }
   }
 
   private async writeAll(bytes: Buffer): Promise<void> {
     let done = 0;
     while (done < bytes.length) done += (await this.handle.write(bytes, done, bytes.length - done)).bytesWritten;
+  }
+
+  /**
+   * A write that failed (a full disk: ENOSPC, EFBIG) may have left part of the batch in the file: cut the file
+   * back to its last synced byte before anything else is appended, or later acknowledged records would follow
+   * a broken one. The batch's waiters are refused; its records are written again ahead of the next batch.
+   */
+  private async cutBack(batch: Buffer, upTo: number, err: unknown): Promise<void> {
+    try {
+      await this.disk("truncate");
+      await this.handle.truncate(this.fileBytes);
+      await this.handle.datasync();
+    } catch (cutErr) {
+      this.fail(`writing ${this.path} failed (${String(err)}) and cutting it back failed too (${String(cutErr)})`);
+      return;
+    }
+    this.unwritten = batch;
+    this.log.error("data log write failed: cut back to the last synced record; the writes waiting for it are refused", {
+      file: this.path,
+      error: String(err),
+    });
+    this.settle((w) => w.upTo <= upTo, new DataFileError(`the data directory refused the write: ${String(err)}`));
+  }
+
+  /** From now on nothing is acknowledged as durable: every waiter and every later durable() is refused. */
+  private fail(reason: string): void {
+    this.failed = new DataFileError(
+      `${reason}: the data directory takes no more writes; restart the node once the disk is fixed (it re-reads what the disk holds)`,
+    );
+    this.log.error("data log failed: writes that need the disk are refused until the node restarts", { reason });
+    this.settle(() => true, this.failed);
   }
 
   private settle(which: (w: { upTo: number }) => boolean, err: Error | undefined): void {
@@ -281,18 +436,32 @@ export class RecordLog implements DurableStore {
     this.waiters = still;
   }
 
-  /** Rewrites the live records to a new file, synced, then renames it over the log (atomic on POSIX). */
+  /**
+   * Rewrites the live records to a new file, synced, then renames it over the log (atomic on POSIX). A failure
+   * before the rename leaves the log as it was; one after it leaves appends with no file known to hold them.
+   */
   private async compact(): Promise<void> {
-    const path = join(this.dir, LOG_FILE);
     const temp = join(this.dir, COMPACT_FILE);
     const parts = [header()];
     for (const { record } of this.live.values()) parts.push(record);
     const bytes = Buffer.concat(parts);
-    await writeFile(temp, bytes, { flush: true });
-    await rename(temp, path);
-    await syncDir(this.dir);
-    await this.handle.close();
-    this.handle = await open(path, "a");
+    try {
+      await writeFile(temp, bytes, { flush: true, mode: 0o600 });
+    } catch (err) {
+      await rm(temp, { force: true }).catch(() => undefined);
+      this.log.warn("data log: compaction failed; the log stays as it is", { error: String(err) });
+      return;
+    }
+    try {
+      await rename(temp, this.path);
+      await syncDir(this.dir);
+      const handle = await open(this.path, "a");
+      await this.handle.close();
+      this.handle = handle;
+    } catch (err) {
+      this.fail(`compacting ${this.path} failed after its rename (${String(err)})`);
+      return;
+    }
     this.log.info("data log compacted", { before: this.fileBytes, after: bytes.length, records: this.live.size });
     this.fileBytes = bytes.length;
   }
