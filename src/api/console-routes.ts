@@ -8,7 +8,12 @@ export function consoleRoutes(app: FastifyInstance, ctx: NodeContext): void {
   app.get("/nacos/v1/console/health/liveness", async (_req, reply) => reply.type(text).send("OK"));
   app.get("/nacos/v1/console/health/readiness", async (_req, reply) => {
     if (ctx.node.ready) return reply.type(text).send("OK");
-    const reason = ctx.node.isStopping ? "shutting down" : "still loading the registry from peers";
+    const failure = ctx.node.dataFailure;
+    const reason = ctx.node.isStopping
+      ? "shutting down"
+      : failure !== undefined
+        ? `the data directory failed: ${failure}`
+        : "still loading the registry from peers";
     return reply.code(503).type(text).send(`not ready: ${reason}`);
   });
   for (const path of ["/nacos/actuator/prometheus", "/metrics"]) {

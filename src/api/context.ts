@@ -23,6 +23,8 @@ export interface NodeView {
   /** True once the registry is complete, until a stop begins. */
   readonly ready: boolean;
   readonly isStopping: boolean;
+  /** Why the data directory takes no more writes, if it failed (readiness says so). */
+  readonly dataFailure: string | undefined;
   /** `UP` unless the `overriddenServerStatus` switch says otherwise. */
   readonly serverStatus: string;
   readonly scheduler: { now(): number };

@@ -260,9 +260,17 @@ export class NamingNode implements Nacos14Handler {
     this.distro?.close();
   }
 
-  /** True once the registry is complete (standalone: at start; cluster: after the snapshot load), until a stop begins. */
+  /**
+   * True once the registry is complete (standalone: at start; cluster: after the snapshot load), until a stop
+   * begins or the data directory fails.
+   */
   get ready(): boolean {
-    return !this.stopping && (this.distro?.isReady ?? true);
+    return !this.stopping && this.dataFailure === undefined && (this.distro?.isReady ?? true);
+  }
+
+  /** Why the data directory takes no more writes (a failed sync), if it failed: fixed by a restart. */
+  get dataFailure(): string | undefined {
+    return this.persistence?.failure;
   }
 
   get isStopping(): boolean {

@@ -84,6 +84,11 @@ export class Persistence {
     return this.store.changes;
   }
 
+  /** Why the data directory takes no more writes, once it failed. */
+  get failure(): string | undefined {
+    return this.store.failure;
+  }
+
   /** Resolves once what changed since `changesBefore` (a reading of `changes`) is on disk. */
   async durableSince(changesBefore: number): Promise<void> {
     if (this.store.changes !== changesBefore) await this.store.durable();

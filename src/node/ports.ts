@@ -232,7 +232,13 @@ export interface DurableStore {
   remove(key: string): void;
   /** Puts and removes so far: a write that sees it move must wait for `durable()`. */
   readonly changes: number;
+  /** Rejects, with the reason, when the disk failed to take what was put (the write is then not acknowledged). */
   durable(): Promise<void>;
+  /**
+   * Set once the store can make nothing durable any more (a failed sync: what the kernel dropped cannot be
+   * known); until a restart every `durable()` is refused and the node reports not ready.
+   */
+  readonly failure?: string | undefined;
 }
 
 /**

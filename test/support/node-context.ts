@@ -5,13 +5,13 @@ import type { Registry } from "../../src/core/registry.js";
 import type { Scheduler } from "../../src/core/scheduler.js";
 import type { MemberState } from "../../src/node/cluster/member.js";
 import { MemberTable } from "../../src/node/cluster/member-table.js";
-import { NamingNode } from "../../src/node/naming-node.js";
+import { NamingNode, type NodePorts } from "../../src/node/naming-node.js";
 import { defaultNodeConfig } from "../../src/runtime/options.js";
 import { VirtualScheduler } from "../../src/sim/virtual-scheduler.js";
 
-/** A standalone node, on a virtual clock unless given a scheduler (not started). */
-export function standaloneNode(scheduler: Scheduler = new VirtualScheduler(1), self = "127.0.0.1:8848"): NamingNode {
-  return new NamingNode(defaultNodeConfig(self), scheduler, new MemberTable(self, [], scheduler.now()), {}, silentLog);
+/** A standalone node, on a virtual clock unless given a scheduler, with the ports given (not started). */
+export function standaloneNode(scheduler: Scheduler = new VirtualScheduler(1), self = "127.0.0.1:8848", ports: NodePorts = {}): NamingNode {
+  return new NamingNode(defaultNodeConfig(self), scheduler, new MemberTable(self, [], scheduler.now()), ports, silentLog);
 }
 
 export function nodeContext(node: NamingNode, overrides: Partial<NodeContext> = {}): NodeContext {
