@@ -1,17 +1,20 @@
 /**
  * The data directory with real processes: what is not ephemeral (persistent instances, service settings,
  * switches) survives SIGKILL of a standalone node, of every node of a cluster at once, and of one node while
- * the others change it — nothing deleted comes back — and a torn last record is survived with a warning.
+ * the others change it — nothing deleted comes back — and a torn last record is survived with a warning. A full
+ * disk (RLIMIT_FSIZE on the node) refuses the write it cannot take and loses nothing acknowledged after it; bytes
+ * flipped in a real log cost only the records they hit.
  * Switches set on one node reach every node. Persistent instances are health-checked by TCP: each points at a
  * listener this test keeps open on 127.0.0.1, so every one stays healthy and the views compared are stable.
  */
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { appendFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { appendFileSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { freePort, nacos, startNode, waitUntil, type NodeProcess } from "../support/node-process.js";
+import { freePort, freshDataDir, nacos, startNode, waitUntil, type NodeProcess } from "../support/node-process.js";
 
 const running: NodeProcess[] = [];
 const listeners: Server[] = [];
@@ -219,4 +222,130 @@ test("a node killed while others register and deregister persistent instances ag
   // A few verify rounds later (1 s each), still nothing removed has come back anywhere.
   await new Promise((resolve) => setTimeout(resolve, 3_000));
   for (const n of all) assert.deepEqual(await listed(n.url, "orders"), expected, n.address);
+});
+
+/** The persistent instances a node holds, as `service:ip:port`, from the catalog and each service's instance list. */
+async function persistentInstances(base: string): Promise<string[]> {
+  const catalog = (await nacos(base, "GET", "/nacos/v1/ns/catalog/services", { pageNo: "1", pageSize: "200" })).json() as {
+    serviceList: Array<{ name: string }>;
+  };
+  const held: string[] = [];
+  for (const { name } of catalog.serviceList) {
+    const list = (await nacos(base, "GET", "/nacos/v1/ns/instance/list", { serviceName: name })).json() as { hosts: Host[] };
+    for (const h of list.hosts) held.push(`${name}:${h.ip}:${h.port}`);
+  }
+  return held.sort();
+}
+
+const persistentAt = (base: string, serviceName: string, port: number) =>
+  nacos(base, "POST", "/nacos/v1/ns/instance", { serviceName, ip: "192.0.2.10", port: String(port), ephemeral: "false" });
+
+test("a full disk (RLIMIT_FSIZE): the failed write gets a 500 and is cut back; after space is back, 10 acknowledged writes survive a restart", {
+  timeout: 90_000,
+}, async () => {
+  const first = await start({});
+  const acknowledged: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    assert.equal((await persistentAt(first.url, "orders", 8000 + i)).status, 200);
+    acknowledged.push(`orders:192.0.2.10:${8000 + i}`);
+  }
+  const log = join(first.dataDir, "naming.log");
+  const prlimit = (limit: string) => execFileSync("prlimit", ["--pid", String(first.child.pid), `--fsize=${limit}`]);
+  prlimit(`${statSync(log).size + 600}:unlimited`); // room for about one more record (the soft limit: raised again later)
+  let refused: { status: number; text: string } | undefined;
+  for (let i = 0; i < 20 && refused === undefined; i++) {
+    const res = await persistentAt(first.url, "orders", 9000 + i);
+    if (res.status === 200) acknowledged.push(`orders:192.0.2.10:${9000 + i}`);
+    else refused = res;
+  }
+  assert.equal(refused?.status, 500, "a write the disk cannot take is refused");
+  assert.match(refused.text, /EFBIG/);
+  prlimit("unlimited");
+  for (let i = 0; i < 10; i++) {
+    const res = await persistentAt(first.url, "payments", 7000 + i);
+    assert.equal(res.status, 200, res.text);
+    acknowledged.push(`payments:192.0.2.10:${7000 + i}`);
+  }
+  await first.stop("SIGKILL");
+  const second = await start({ port: first.port, dataDir: first.dataDir });
+  const held = await persistentInstances(second.url);
+  for (const instance of acknowledged) assert.ok(held.includes(instance), `${instance} was acknowledged and is back`);
+  assert.doesNotMatch(second.output(), /torn|damaged/, "nothing broken was left in the log");
+});
+
+/** The records of a log file as its format defines them (the README's "The data directory"). */
+function logRecords(bytes: Buffer): Array<{ at: number; end: number; key: string; value: unknown }> {
+  const records = [];
+  for (let at = 12; at < bytes.length; ) {
+    const end = at + 8 + bytes.readUInt32LE(at);
+    const [key, value] = JSON.parse(bytes.subarray(at + 8, end).toString("utf8")) as [string, unknown];
+    records.push({ at, end, key, value });
+    at = end;
+  }
+  return records;
+}
+
+/** The persistent instances the given records hold (the last record of a key wins), as `service:ip:port`. */
+function instancesIn(records: ReturnType<typeof logRecords>): string[] {
+  const live = new Map<string, unknown>();
+  for (const r of records) {
+    if (r.value === undefined) live.delete(r.key);
+    else live.set(r.key, r.value);
+  }
+  const held: string[] = [];
+  for (const [key, value] of live) {
+    const entry = value as { key: string; instance: { ip: string; port: number } | null };
+    if (key.startsWith("e\u0000") && entry.instance !== null)
+      held.push(`${entry.key.split("@@")[1]}:${entry.instance.ip}:${entry.instance.port}`);
+  }
+  return held.sort();
+}
+
+test("bytes flipped at random offsets of a real log (fixed seeds): the node comes back with every intact record, or refuses naming the file and offset", {
+  timeout: 180_000,
+}, async () => {
+  const writer = await start({});
+  for (let i = 0; i < 50; i++) assert.equal((await persistentAt(writer.url, `service-${i}`, 8000 + i)).status, 200);
+  await writer.stop();
+  const bytes = readFileSync(join(writer.dataDir, "naming.log"));
+  const records = logRecords(bytes);
+  assert.equal(instancesIn(records).length, 50);
+  let next = 0x2545f491; // a fixed seed: every run flips the same bytes
+  const random = (below: number): number => {
+    next = (Math.imul(next, 1103515245) + 12345) >>> 0;
+    return next % below;
+  };
+  let midFile = 0;
+  for (let round = 1; round <= 5; round++) {
+    const offsets = Array.from({ length: 1 + random(3) }, () => random(bytes.length));
+    const damaged = Buffer.from(bytes);
+    for (const at of offsets) damaged[at]! ^= 1 + random(255);
+    const dataDir = freshDataDir();
+    writeFileSync(join(dataDir, "naming.log"), damaged);
+    const intact = records.filter((r) => offsets.every((at) => at < r.at || at >= r.end));
+    const node = await start({ dataDir, waitFor: "nothing" });
+    await waitUntil(
+      async () =>
+        node.child.exitCode !== null || (await fetch(`${node.url}/nacos/v1/console/health/readiness`).catch(() => undefined))?.ok === true,
+      30_000,
+      () => `round ${round}: neither ready nor refused:\n${node.output()}`,
+    );
+    if (node.child.exitCode !== null) {
+      assert.ok(
+        offsets.some((at) => at < 12),
+        `round ${round} (${offsets}): refused although the header is intact:\n${node.output()}`,
+      );
+      assert.match(node.output(), /naming\.log .*bytes? [0-9]/, `round ${round}: the refusal names the file and offset`);
+      continue;
+    }
+    assert.deepEqual(await persistentInstances(node.url), instancesIn(intact), `round ${round}: flipped bytes ${offsets}`);
+    const firstDamaged = records.find((r) => !intact.includes(r));
+    if (firstDamaged !== undefined && firstDamaged !== records.at(-1)) {
+      midFile++;
+      assert.match(node.output(), /damaged records skipped/, `round ${round}`);
+      assert.match(node.output(), new RegExp(`naming\\.log.*at byte ${firstDamaged.at} `), `round ${round}: said where`);
+    }
+    await node.stop("SIGKILL");
+  }
+  assert.ok(midFile > 0, "some round damaged a record with intact ones after it");
 });
