@@ -11,6 +11,7 @@ import { SimDisk } from "../../src/sim/sim-disk.js";
 import { VirtualScheduler } from "../../src/sim/virtual-scheduler.js";
 import { nodeContext, standaloneNode } from "../support/node-context.js";
 import { call } from "./support.js";
+import { settled } from "../support/settled.js";
 
 /** A disk whose `durable()` waits until the test releases it (or refuses, once `failure` is set). */
 class HeldDisk extends SimDisk {
@@ -37,17 +38,6 @@ async function appOn(disk: HeldDisk) {
   const app = createHttpApp(nodeContext(node), {});
   await app.ready();
   return app;
-}
-
-/** Whether `promise` has settled, after the event loop had every chance to settle it. */
-async function settled(promise: Promise<unknown>): Promise<boolean> {
-  let done = false;
-  promise.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  return done;
 }
 
 interface Write {

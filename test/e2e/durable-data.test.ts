@@ -14,6 +14,7 @@ import { appendFileSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { type LogRecord, logRecords, replayRecords } from "../support/log-records.js";
 import { freePort, freshDataDir, nacos, startNode, waitUntil, type NodeProcess } from "../support/node-process.js";
 
 const running: NodeProcess[] = [];
@@ -273,27 +274,10 @@ test("a full disk (RLIMIT_FSIZE): the failed write gets a 500 and is cut back; a
   assert.doesNotMatch(second.output(), /torn|damaged/, "nothing broken was left in the log");
 });
 
-/** The records of a log file as its format defines them (the README's "The data directory"). */
-function logRecords(bytes: Buffer): Array<{ at: number; end: number; key: string; value: unknown }> {
-  const records = [];
-  for (let at = 12; at < bytes.length; ) {
-    const end = at + 8 + bytes.readUInt32LE(at);
-    const [key, value] = JSON.parse(bytes.subarray(at + 8, end).toString("utf8")) as [string, unknown];
-    records.push({ at, end, key, value });
-    at = end;
-  }
-  return records;
-}
-
 /** The persistent instances the given records hold (the last record of a key wins), as `service:ip:port`. */
-function instancesIn(records: ReturnType<typeof logRecords>): string[] {
-  const live = new Map<string, unknown>();
-  for (const r of records) {
-    if (r.value === undefined) live.delete(r.key);
-    else live.set(r.key, r.value);
-  }
+function instancesIn(records: readonly LogRecord[]): string[] {
   const held: string[] = [];
-  for (const [key, value] of live) {
+  for (const [key, value] of replayRecords(records)) {
     const entry = value as { key: string; instance: { ip: string; port: number } | null };
     if (key.startsWith("e\u0000") && entry.instance !== null)
       held.push(`${entry.key.split("@@")[1]}:${entry.instance.ip}:${entry.instance.port}`);

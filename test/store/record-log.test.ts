@@ -11,6 +11,8 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import type { Log } from "../../src/core/log.js";
 import { DataFileError, type DiskOp, LOG_FILE, RecordLog } from "../../src/store/record-log.js";
+import { type LogRecord, logRecords, replayRecords } from "../support/log-records.js";
+import { settled } from "../support/settled.js";
 
 function recordingLog(): Log & { warnings: string[] } {
   const warnings: string[] = [];
@@ -55,17 +57,6 @@ function heldSyncs(): { beforeDiskOp: (op: DiskOp) => Promise<void>; held: () =>
       for (const go of gates.splice(0)) go();
     },
   };
-}
-
-/** Whether `promise` has settled, after the event loop had every chance to settle it. */
-async function settled(promise: Promise<unknown>): Promise<boolean> {
-  let done = false;
-  promise.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  return done;
 }
 
 test("durable() resolves only after the batch holding the change is synced, for every concurrent writer", async () => {
@@ -264,27 +255,8 @@ test("a failed write whose cut-back fails too ends durability like a failed sync
   await log.close();
 });
 
-/** The records of a log file as its format defines them (independently of RecordLog): each one's bytes, key and value. */
-function recordsOf(bytes: Buffer): Array<{ at: number; end: number; key: string; value: unknown; removal: boolean }> {
-  const records = [];
-  for (let at = 12; at < bytes.length; ) {
-    const end = at + 8 + bytes.readUInt32LE(at);
-    const [key, value] = JSON.parse(bytes.subarray(at + 8, end).toString("utf8")) as [string, unknown?];
-    records.push({ at, end, key, value, removal: value === undefined });
-    at = end;
-  }
-  return records;
-}
-
-/** What replaying `records` gives: the last record of a key wins, a removal removes. */
-function replayed(records: ReturnType<typeof recordsOf>): Record<string, unknown> {
-  const live = new Map<string, unknown>();
-  for (const r of records) {
-    if (r.removal) live.delete(r.key);
-    else live.set(r.key, r.value);
-  }
-  return Object.fromEntries(live);
-}
+/** What replaying `records` gives, as `contents()` shows a log. */
+const replayed = (records: readonly LogRecord[]): Record<string, unknown> => Object.fromEntries(replayRecords(records));
 
 /** A log of 60 writes: puts of 40 keys, some put again, some removed. */
 async function writtenLog(): Promise<{ dir: string; bytes: Buffer }> {
@@ -299,7 +271,7 @@ async function writtenLog(): Promise<{ dir: string; bytes: Buffer }> {
 
 test("a damaged record in the middle (a flipped byte) is skipped with an error naming its offset; every intact record after it is kept", async () => {
   const { dir: d, bytes } = await writtenLog();
-  const records = recordsOf(bytes);
+  const records = logRecords(bytes);
   const victim = records[5]!;
   const damaged = Buffer.from(bytes);
   damaged[victim.at + 12]! ^= 0x40;
@@ -336,7 +308,7 @@ function random(seed: number): () => number {
 
 test("1 to 3 bytes flipped at random offsets (40 seeds): the log opens with exactly its intact records, or is refused naming the file and offset", async () => {
   const { bytes } = await writtenLog();
-  const records = recordsOf(bytes);
+  const records = logRecords(bytes);
   let refused = 0;
   for (let seed = 1; seed <= 40; seed++) {
     const next = random(seed);
