@@ -43,6 +43,10 @@ export interface Holder {
   readonly boot: string | undefined;
 }
 
+/** A lock file being written, named for its writer: `LOCK.draft-<pid>-<random>`. */
+const DRAFT = /^LOCK\.draft-([1-9][0-9]{0,9})-[0-9a-f]+$/;
+const draftIn = (dir: string): string => join(dir, `${LOCK_FILE}.draft-${process.pid}-${randomBytes(6).toString("hex")}`);
+
 const lockFileOf = (n: number): string => (n === 0 ? LOCK_FILE : `${LOCK_FILE}.${n}`);
 
 function numberOf(name: string): number | undefined {
@@ -116,6 +120,16 @@ async function lockNumbers(dir: string): Promise<number[]> {
   return numbers.sort((a, b) => a - b);
 }
 
+/** Drafts left by processes that died while taking or giving up a lock (a live starter's draft is its own). */
+async function removeDeadDrafts(dir: string, self: Holder): Promise<void> {
+  for (const name of await readdir(dir)) {
+    const pid = DRAFT.exec(name)?.[1];
+    if (pid !== undefined && !(await holderAlive({ pid: Number(pid), start: undefined, boot: undefined }, self))) {
+      await rm(join(dir, name), { force: true });
+    }
+  }
+}
+
 export class DirLock {
   private released = false;
 
@@ -133,7 +147,7 @@ export class DirLock {
   static async acquire(dir: string, self?: Holder): Promise<DirLock> {
     const me = self ?? (await selfHolder());
     // Written whole before it is linked in, so a lock file is never seen empty or half-written.
-    const draft = join(dir, `${LOCK_FILE}.draft-${process.pid}-${randomBytes(6).toString("hex")}`);
+    const draft = draftIn(dir);
     await writeFile(draft, formatHolder(me), { mode: 0o600 });
     try {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -162,6 +176,7 @@ export class DirLock {
           continue;
         }
         for (const n of numbers) if (n < mine) await rm(join(dir, lockFileOf(n)), { force: true });
+        await removeDeadDrafts(dir, me);
         return new DirLock(dir, mine);
       }
       throw new DirLockError(`could not lock data directory ${dir}: ${MAX_ATTEMPTS} rounds lost to other starters`);
@@ -174,7 +189,7 @@ export class DirLock {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    const draft = `${this.file}.releasing`;
+    const draft = draftIn(this.dir);
     await writeFile(draft, RELEASED, { mode: 0o600 });
     await rename(draft, this.file);
   }
