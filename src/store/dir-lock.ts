@@ -23,7 +23,7 @@ import { link, readdir, readFile, rename, rm, writeFile } from "node:fs/promises
 import { join } from "node:path";
 
 /** The first lock file of the chain (the name earlier versions used for their only one). */
-export const LOCK_FILE = "LOCK";
+const LOCK_FILE = "LOCK";
 const RELEASED = "released\n";
 /** Starters that keep losing races to others give up after this many rounds. */
 const MAX_ATTEMPTS = 50;
@@ -36,7 +36,7 @@ export class DirLockError extends Error {
 }
 
 /** Who holds a lock: a process, told apart from a later one with the same pid. */
-export interface Holder {
+interface Holder {
   readonly pid: number;
   /** Clock ticks since boot when it started; undefined where /proc does not say (or an earlier version wrote the lock). */
   readonly start: string | undefined;
@@ -80,7 +80,7 @@ async function procStat(pid: number): Promise<{ state: string; start: string } |
 }
 
 /** This process, as a lock names it. */
-export async function selfHolder(): Promise<Holder> {
+async function selfHolder(): Promise<Holder> {
   const stat = await procStat(process.pid);
   const boot = (await readOrUndefined("/proc/sys/kernel/random/boot_id"))?.trim();
   return { pid: process.pid, start: typeof stat === "object" ? stat.start : undefined, boot: boot === "" ? undefined : boot };
@@ -97,7 +97,7 @@ function parseHolder(text: string): Holder | undefined {
 }
 
 /** Whether the process a lock names still runs (and is that process, not a later one with its pid). */
-export async function holderAlive(holder: Holder, self: Holder): Promise<boolean> {
+async function holderAlive(holder: Holder, self: Holder): Promise<boolean> {
   if (holder.boot !== undefined && self.boot !== undefined && holder.boot !== self.boot) return false; // a reboot since
   const stat = await procStat(holder.pid);
   if (stat === "none") return false;
@@ -139,13 +139,13 @@ export class DirLock {
   ) {}
 
   /** The lock file this process holds. */
-  get file(): string {
+  private get file(): string {
     return join(this.dir, lockFileOf(this.number));
   }
 
   /** Takes `dir` for this process, or throws DirLockError naming the process that holds it. */
-  static async acquire(dir: string, self?: Holder): Promise<DirLock> {
-    const me = self ?? (await selfHolder());
+  static async acquire(dir: string): Promise<DirLock> {
+    const me = await selfHolder();
     // Written whole before it is linked in, so a lock file is never seen empty or half-written.
     const draft = draftIn(dir);
     await writeFile(draft, formatHolder(me), { mode: 0o600 });

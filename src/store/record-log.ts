@@ -262,7 +262,7 @@ export class RecordLog implements DurableStore {
       await tighten(path, 0o600, log);
       checkHeader(file, path);
       const { live, damaged, tornAt, tornWhy } = replay(file);
-      if (tornAt !== undefined && damaged.length === 0) {
+      if (tornAt !== undefined) {
         log.warn("data log: dropped a torn or corrupt tail (a crash during a write leaves one)", {
           file: path,
           reason: `${tornWhy} at byte ${tornAt} (${file.length - tornAt} bytes dropped)`,
@@ -278,7 +278,6 @@ export class RecordLog implements DurableStore {
         log.error("data log: damaged records skipped (a disk or memory error, not a crash); every intact record is kept", {
           file: path,
           damaged: damaged.map((d) => `${d.why} at byte ${d.at} (${d.end - d.at} bytes skipped)`),
-          ...(tornAt === undefined ? {} : { tornEnd: `${tornWhy} at byte ${tornAt}` }),
           keptAs: copy,
         });
         await store.compact();
