@@ -177,8 +177,15 @@ async function privateDir(dir: string, log: Log): Promise<void> {
 async function tighten(path: string, mode: number, log: Log): Promise<void> {
   const was = (await stat(path)).mode & 0o777;
   if ((was & ~mode) === 0) return;
-  await chmod(path, was & mode);
-  log.warn("data directory: readable by other users, tightened", { path, was: was.toString(8), now: (was & mode).toString(8) });
+  const modes = { path, was: was.toString(8), now: (was & mode).toString(8) };
+  try {
+    await chmod(path, was & mode);
+  } catch (err) {
+    // Not ours to change (another owner): the operator has to, but the node can still run.
+    log.warn("data directory: readable by other users and could not be tightened", { ...modes, error: String(err) });
+    return;
+  }
+  log.warn("data directory: readable by other users, tightened", modes);
 }
 
 async function syncDir(dir: string): Promise<void> {
