@@ -453,6 +453,10 @@ export class NamingNode implements Nacos14Handler {
     this.requireCompat14().onServiceStatus(source, report);
   }
 
+  peers(): readonly string[] {
+    return this.members.peers();
+  }
+
   // ---- inside ----
 
   private requireDistro(): DistroProtocol {

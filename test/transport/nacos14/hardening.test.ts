@@ -3,6 +3,7 @@
  * over the node's body limit, and — on a node that speaks gRPC only — everything, since they are not served.
  */
 import assert from "node:assert/strict";
+import { request as httpRequest } from "node:http";
 import { after, before, test } from "node:test";
 import { createHttpApp } from "../../../src/api/app.js";
 import { silentLog } from "../../../src/core/log.js";
@@ -77,6 +78,76 @@ test("a caller may speak only for the member at its own address: claiming anothe
   }
 });
 
+/** One request from a chosen local address (the client binds it), answered as status and body. */
+function requestFrom(localAddress: string, method: string, path: string, body: string): Promise<{ status: number; body: string }> {
+  const { port } = new URL(`http://${node.address}`);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      { host: "127.0.0.1", port, method, path, localAddress, headers: { "content-type": "application/json" } },
+      (res) => {
+        let text = "";
+        res.on("data", (d: Buffer) => (text += d.toString()));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+test("without a secret too, nobody outside the member list changes anything: 403, and nothing taken", async () => {
+  const before = { size: node.node.registry.size, switches: JSON.stringify(node.node.switches) };
+  const outsider = "127.0.0.5:8848";
+  const now = Date.now();
+  const member = JSON.parse(memberJson(outsider)) as { extendInfo: Record<string, unknown> };
+  member.extendInfo.tsNacos = {
+    switches: { version: { counter: now, writer: outsider }, updates: { pushEnabled: "false" } },
+    tables: [{ table: "users", key: "evil", value: "{}", version: { counter: now, writer: outsider } }],
+  };
+  const datum = JSON.stringify({
+    "com.alibaba.nacos.naming.iplist.ephemeral.public##DEFAULT_GROUP@@evil": {
+      key: "com.alibaba.nacos.naming.iplist.ephemeral.public##DEFAULT_GROUP@@evil",
+      value: { instanceList: [{ ip: "192.0.2.66", port: 80, clusterName: "DEFAULT", ephemeral: true }] },
+    },
+  });
+  const calls: Array<[string, Promise<{ status: number; body: string }>]> = [
+    ["a report from the outsider's own address", requestFrom("127.0.0.5", "POST", "/nacos/v1/core/cluster/report", JSON.stringify(member))],
+    [
+      "a sync naming the outsider, from its address",
+      requestFrom("127.0.0.5", "PUT", `/nacos/v1/ns/distro/datum?source=${outsider}`, datum),
+    ],
+    ["a sync naming nobody, from an address no member has", requestFrom("127.0.0.5", "PUT", "/nacos/v1/ns/distro/datum", datum)],
+  ];
+  const answers = await Promise.all(calls.map(async ([what, call]) => `${what}: ${(await call).status}`));
+  assert.deepEqual(
+    answers,
+    calls.map(([what]) => `${what}: 403`),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(node.node.tables.get("users", "evil"), undefined);
+  assert.equal(JSON.stringify(node.node.switches), before.switches);
+  assert.equal(node.node.registry.size, before.size);
+});
+
+test("a report naming a source must describe that member: one for another member is 403 (1.4 names none: fine)", async () => {
+  const other = `127.0.0.1:${Number(stub.address.split(":")[1]) + 1}`;
+  const forOther = await client.call(node.address, {
+    method: "POST",
+    path: "/nacos/v1/core/cluster/report",
+    query: { source: other },
+    body: memberJson(stub.address),
+  });
+  assert.equal(forOther.status, 403, forOther.body);
+  assert.match(forOther.body, /a member may only speak for itself: source 127\.0\.0\.1:\d+ reported for 127\.0\.0\.1:\d+/);
+  const named = await client.call(node.address, {
+    method: "POST",
+    path: "/nacos/v1/core/cluster/report",
+    query: { source: stub.address },
+    body: memberJson(stub.address),
+  });
+  assert.equal(named.status, 200, named.body);
+});
+
 test("a body over the node's body limit is refused with 413", async () => {
   const answer = await client.call(node.address, {
     method: "PUT",
@@ -107,7 +178,8 @@ test("a node speaking gRPC only serves no 1.4 peer endpoint on its client port",
     const peerNode = assembled.node;
     const app = createHttpApp(nodeContext(peerNode));
     await assembled.servePeerRoutes(app);
-    const sync = await app.inject({ method: "PUT", url: "/nacos/v1/ns/distro/datum", payload: "{}" });
+    // From the other member's address: a sync naming no sender must come from a member.
+    const sync = await app.inject({ method: "PUT", url: "/nacos/v1/ns/distro/datum", payload: "{}", remoteAddress: "127.0.0.2" });
     const report = await app.inject({
       method: "POST",
       url: "/nacos/v1/core/cluster/report",
