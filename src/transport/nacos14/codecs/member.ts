@@ -16,7 +16,7 @@ import {
   type TableRow,
 } from "../../../node/cluster/member.js";
 import { normalizeAddress } from "../../../core/address.js";
-import { encodeMember } from "./member-json.js";
+import { encodeReportedMember } from "./member-json.js";
 import {
   expectObject,
   optionalBoolean,
@@ -108,7 +108,7 @@ function decodeSwitches(value: unknown, at: string): SwitchState {
 export const reportAccepted = (self: MemberInfo, now: number): RestResult => ({
   code: 200,
   message: null,
-  data: JSON.stringify(encodeMember(self, now)),
+  data: JSON.stringify(encodeReportedMember(self, now)),
 });
 
 export const reportRefused: RestResult = { code: 400, message: "Node information is illegal", data: null };
