@@ -75,6 +75,19 @@ test("a switch value that is not a string (1.4 JSON) is refused; a `__proto__` k
   assert.equal(Object.getPrototypeOf(read), Object.prototype);
 });
 
+test("a switch or row version no peer may send (2^53 and beyond) is read, not refused with the whole report", () => {
+  const far = { counter: 2 ** 60, writer: "127.0.0.1:8848" };
+  const info: MemberInfo = {
+    ...INFO,
+    switches: { version: far, updates: {} },
+    tables: [{ table: "users", key: "late", value: "v", version: far }],
+  };
+  for (const read of [viaGrpc(info), viaJson(info)]) {
+    assert.equal(read.switches!.version.counter, 2 ** 60, "the node refuses it alone (versionProblem), and keeps the member");
+    assert.equal(read.tables![0]!.version.counter, 2 ** 60);
+  }
+});
+
 test("the member JSON the API lists carries neither switch state nor table rows: those (password hashes too) stay among members", () => {
   const listed = JSON.stringify(encodeListed(INFO, 0));
   assert.doesNotMatch(listed, /tables|switches|namespaces|clientBeatInterval/);

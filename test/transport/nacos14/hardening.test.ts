@@ -3,7 +3,6 @@
  * over the node's body limit, and — on a node that speaks gRPC only — everything, since they are not served.
  */
 import assert from "node:assert/strict";
-import { request as httpRequest } from "node:http";
 import { after, before, test } from "node:test";
 import { createHttpApp } from "../../../src/api/app.js";
 import { silentLog } from "../../../src/core/log.js";
@@ -13,6 +12,7 @@ import { VirtualScheduler } from "../../../src/sim/virtual-scheduler.js";
 import { encodeMember } from "../../../src/transport/nacos14/codecs/member-json.js";
 import { Nacos14HttpClient, type PeerCall } from "../../../src/transport/nacos14/http.js";
 import { encodeChecksums, encodeServiceStatus } from "../../../src/transport/nacos14/codecs/messages.js";
+import { requestFrom } from "../../support/http-from.js";
 import { memberState, nodeContext } from "../../support/node-context.js";
 import { fixture, freePort, NO_GRPC, startLegacyNode, stubServer, type LegacyNode } from "./support.js";
 
@@ -78,23 +78,6 @@ test("a caller may speak only for the member at its own address: claiming anothe
   }
 });
 
-/** One request from a chosen local address (the client binds it), answered as status and body. */
-function requestFrom(localAddress: string, method: string, path: string, body: string): Promise<{ status: number; body: string }> {
-  const { port } = new URL(`http://${node.address}`);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      { host: "127.0.0.1", port, method, path, localAddress, headers: { "content-type": "application/json" } },
-      (res) => {
-        let text = "";
-        res.on("data", (d: Buffer) => (text += d.toString()));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
-  });
-}
-
 test("without a secret too, nobody outside the member list changes anything: 403, and nothing taken", async () => {
   const before = { size: node.node.registry.size, switches: JSON.stringify(node.node.switches) };
   const outsider = "127.0.0.5:8848";
@@ -110,13 +93,12 @@ test("without a secret too, nobody outside the member list changes anything: 403
       value: { instanceList: [{ ip: "192.0.2.66", port: 80, clusterName: "DEFAULT", ephemeral: true }] },
     },
   });
+  const port = Number(new URL(`http://${node.address}`).port);
+  const from5 = (method: string, path: string, body: string) => requestFrom({ localAddress: "127.0.0.5", port, method, path, body });
   const calls: Array<[string, Promise<{ status: number; body: string }>]> = [
-    ["a report from the outsider's own address", requestFrom("127.0.0.5", "POST", "/nacos/v1/core/cluster/report", JSON.stringify(member))],
-    [
-      "a sync naming the outsider, from its address",
-      requestFrom("127.0.0.5", "PUT", `/nacos/v1/ns/distro/datum?source=${outsider}`, datum),
-    ],
-    ["a sync naming nobody, from an address no member has", requestFrom("127.0.0.5", "PUT", "/nacos/v1/ns/distro/datum", datum)],
+    ["a report from the outsider's own address", from5("POST", "/nacos/v1/core/cluster/report", JSON.stringify(member))],
+    ["a sync naming the outsider, from its address", from5("PUT", `/nacos/v1/ns/distro/datum?source=${outsider}`, datum)],
+    ["a sync naming nobody, from an address no member has", from5("PUT", "/nacos/v1/ns/distro/datum", datum)],
   ];
   const answers = await Promise.all(calls.map(async ([what, call]) => `${what}: ${(await call).status}`));
   assert.deepEqual(
