@@ -208,12 +208,21 @@ test("a far-future switch or row version from a member is refused alone: both st
   assert.equal((await switchesOf(b)).clientBeatInterval, 7000);
 });
 
-/** Creates namespaces `<prefix>0...` on `node` until the tables refuse one for size; returns how many fitted. */
+/**
+ * Creates namespaces `<prefix>0...` on `node` until the tables refuse one for size; returns how many fitted. A
+ * creation refused as too frequent (429) is retried after a second, at most 600 times in all.
+ */
 async function fill(node: NodeProcess, prefix: string, most: number): Promise<number> {
+  let waits = 0;
   for (let i = 0; i < most; i++) {
     const id = `${prefix}${String(i).padStart(4, "0")}`;
     const res = await nacos(node.url, "POST", "/nacos/v1/console/namespaces", { customNamespaceId: id, namespaceName: `namespace ${id}` });
     if (res.status === 400 && /bytes, more than/.test(res.text)) return i;
+    if (res.status === 429 && waits++ < 600) {
+      await new Promise((r) => setTimeout(r, 1000));
+      i--;
+      continue;
+    }
     assert.equal(res.status, 200, `create ${id}: ${res.status} ${res.text}`);
   }
   return most;
