@@ -64,6 +64,11 @@ export interface NodeConfig {
   readonly purgeIntervalMs: number;
   /** The largest one service's datum may grow by writes (estimated bytes): what one peer message carries. */
   readonly maxServiceBytes: number;
+  /**
+   * The most bytes the cluster tables may take (tombstones included, as a member report encodes them): every
+   * report carries them whole, so well below what a peer accepts in one message or body.
+   */
+  readonly maxTableBytes: number;
 }
 
 /** What a node is given to reach its peers; nothing for a standalone node. */
@@ -134,6 +139,11 @@ export class NamingNode implements Nacos14Handler {
   private readonly checker: HeartbeatChecker;
   private readonly serverChecks: ServerHealthChecker | undefined;
   private readonly persistence: Persistence | undefined;
+  /**
+   * Per peer, the counter through which its reports showed it holding every table tombstone here (the best
+   * seen: a peer that held a removal never hands back an older row, even once it forgot the removal).
+   */
+  private readonly tablesHeldBy = new Map<string, number>();
   private purgeTimer: TimerHandle | undefined;
   private stopping = false;
 
@@ -145,8 +155,9 @@ export class NamingNode implements Nacos14Handler {
     private readonly log: Log,
   ) {
     const { self } = config;
-    this.clusterSwitches = new ClusterSwitches(self, log);
-    this.tables = new ClusterTables(self);
+    const maxAheadMs = config.membership.maxClockSkewMs;
+    this.clusterSwitches = new ClusterSwitches(self, maxAheadMs, log);
+    this.tables = new ClusterTables(self, { maxBytes: config.maxTableBytes, maxAheadMs });
     const clock = (): number => scheduler.now();
     const transport = ports.transport;
     this.standalone = transport === undefined || config.members.every((m) => m === self);
@@ -154,7 +165,7 @@ export class NamingNode implements Nacos14Handler {
     const purgeHorizon = (): number => this.purgeHorizon();
     this.store = new Registry(self, clock, {
       purgeBefore: purgeHorizon,
-      maxAheadMs: config.membership.maxClockSkewMs,
+      maxAheadMs,
       maxDatumBytes: config.maxServiceBytes,
     });
     this.persistence = ports.store === undefined ? undefined : new Persistence(ports.store, this.store, this.tables, log);
@@ -199,7 +210,9 @@ export class NamingNode implements Nacos14Handler {
     });
     this.mapper.update(members.healthy());
     // What the data directory holds is in place before anything can read or write.
-    this.clusterSwitches.adopt(this.persistence?.load(), "the data directory");
+    const now = scheduler.now();
+    const restamped = this.clusterSwitches.restore(this.persistence?.load(now), now);
+    if (restamped !== undefined) this.persistence?.saveSwitches(restamped);
   }
 
   /** The switches, the same on every node once the newest change has spread (member reports carry them). */
@@ -207,10 +220,16 @@ export class NamingNode implements Nacos14Handler {
     return this.clusterSwitches.switches;
   }
 
-  /** What a member's description spreads: newer switches, newer table rows. */
+  /**
+   * What a member's description spreads: newer switches, newer table rows. Called only with what membership
+   * took from a member (MemberManager), never with a report from anyone else.
+   */
   private adoptFrom(info: MemberInfo | undefined, from: string): void {
-    if (this.clusterSwitches.adopt(info?.switches, from)) this.persistence?.saveSwitches(this.clusterSwitches.state);
-    if (info?.tables !== undefined) this.tables.merge(info.tables);
+    const now = this.scheduler.now();
+    if (this.clusterSwitches.adopt(info?.switches, from, now)) this.persistence?.saveSwitches(this.clusterSwitches.state);
+    if (info?.tables === undefined) return;
+    const { refused } = this.tables.merge(info.tables, now);
+    if (refused.length > 0) this.log.warn("table rows from a member refused", { from, rows: refused.length, first: refused[0] });
   }
 
   /** Sets (or with `undefined` removes) a row of a cluster table; resolves once it is durable here. */
@@ -314,10 +333,14 @@ export class NamingNode implements Nacos14Handler {
     return this.store;
   }
 
-  /** Forgets the tombstones past the purge horizon now, as the periodic purge does. */
+  /** Forgets the tombstones (of instances and table rows) past the purge horizon now, as the periodic purge does. */
   purge(): void {
+    this.noteTablesHeld();
+    const horizon = this.purgeHorizon();
     this.store.purge();
-    this.persistence?.purge(this.purgeHorizon());
+    const forgotten = this.tables.purge(horizon);
+    if (forgotten > 0) this.log.info("table removals forgotten: every member holds them", { rows: forgotten });
+    this.persistence?.purge(horizon);
   }
 
   /** Changes a switch (validated as 1.4 does); resolves once the change is durable. */
@@ -432,8 +455,8 @@ export class NamingNode implements Nacos14Handler {
     return this.requireDistro().onSnapshot(resumeAfter);
   }
 
+  /** Membership takes (and spreads) what a member reports; a report from anyone else changes nothing. */
   onReport(reporter: MemberInfo): MemberInfo {
-    this.adoptFrom(reporter, reporter.address);
     return this.membership.onReport(reporter);
   }
 
@@ -461,6 +484,10 @@ export class NamingNode implements Nacos14Handler {
     this.requireCompat14().onServiceStatus(source, report);
   }
 
+  peers(): readonly string[] {
+    return this.members.peers();
+  }
+
   // ---- inside ----
 
   private requireDistro(): DistroProtocol {
@@ -473,10 +500,34 @@ export class NamingNode implements Nacos14Handler {
     return this.compat14;
   }
 
-  /** Through when every peer confirmed holding what this node owns (verify); standalone: always. */
+  /**
+   * Through when every peer confirmed holding what this node owns (verify) and every table tombstone it holds
+   * (their reports); standalone: always.
+   */
   private confirmedThrough(): number {
     if (this.distro === undefined) return this.scheduler.now();
-    return Math.min(this.scheduler.now(), this.distro.verify.confirmedThrough(this.members.peers()));
+    const peers = this.members.peers();
+    let through = Math.min(this.scheduler.now(), this.distro.verify.confirmedThrough(peers));
+    for (const peer of peers) {
+      const info = this.members.get(peer)?.info;
+      // A member that keeps no versioned data (Nacos 1.4) keeps no tables either.
+      if (info === undefined || info.confirmedThrough !== undefined) through = Math.min(through, this.tablesHeldBy.get(peer) ?? 0);
+    }
+    return through;
+  }
+
+  /**
+   * Takes in what each peer's last report showed it holds of the table tombstones here, capped by when that
+   * report came, so a removal made here after it is not vouched for (one made elsewhere is vouched for by the
+   * member that made it: the purge horizon takes every member's word).
+   */
+  private noteTablesHeld(): void {
+    for (const member of this.members.all()) {
+      const info = member.info;
+      if (member.address === this.config.self || info === undefined) continue;
+      const through = Math.min(member.lastRefreshTime, this.tables.confirmedBy(info.tables ?? []));
+      this.tablesHeldBy.set(member.address, Math.max(this.tablesHeldBy.get(member.address) ?? 0, through));
+    }
   }
 
   /**

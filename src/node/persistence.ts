@@ -7,6 +7,7 @@
  * Written on every change whatever its origin (a client write here, a peer's sync, verify), so each node's
  * data directory holds what the node held; read back into the registry before the node turns ready. Entries
  * carry their versions, so loading merges like any peer datum: whatever the cluster learned since wins.
+ * Tombstones (of instances and of table rows) leave the store when the node purges them.
  */
 import type { Log } from "../core/log.js";
 import { isPersistentId, type Instance } from "../core/instance.js";
@@ -46,14 +47,21 @@ function isStoredService(v: unknown): v is StoredService {
   return typeof v === "object" && v !== null && typeof s.key === "string" && typeof s.deleted === "boolean" && isVersion(s.metaVersion);
 }
 
+/**
+ * Switches and table rows are loaded whatever their counter: one no peer would take is re-versioned at load
+ * (ClusterSwitches.restore, ClusterTables.restore) rather than lost.
+ */
+const isAnyVersion = (v: unknown): v is Version =>
+  typeof v === "object" && v !== null && typeof (v as Version).counter === "number" && typeof (v as Version).writer === "string";
+
 function isSwitchState(v: unknown): v is SwitchState {
   const s = v as SwitchState;
-  return typeof v === "object" && v !== null && isVersion(s.version) && typeof s.updates === "object" && s.updates !== null;
+  return typeof v === "object" && v !== null && isAnyVersion(s.version) && typeof s.updates === "object" && s.updates !== null;
 }
 
 function isStoredRow(v: unknown): v is Omit<TableRow, "value"> & { readonly value: string | null } {
   const r = v as TableRow;
-  return typeof v === "object" && v !== null && typeof r.table === "string" && typeof r.key === "string" && isVersion(r.version);
+  return typeof v === "object" && v !== null && typeof r.table === "string" && typeof r.key === "string" && isAnyVersion(r.version);
 }
 
 function isStoredEntry(v: unknown): v is StoredEntry {
@@ -76,7 +84,7 @@ export class Persistence {
       if (!this.loading) this.record(change);
     });
     tables.onChange((row) => {
-      if (!this.loading) store.put(rowKeyOf(row), { ...row, value: row.value ?? null });
+      if (!this.loading) this.saveRow(row);
     });
   }
 
@@ -94,8 +102,11 @@ export class Persistence {
     if (this.store.changes !== changesBefore) await this.store.durable();
   }
 
-  /** Merges what the store holds into the registry (versions decide) and returns the stored switches, if any. */
-  load(): SwitchState | undefined {
+  /**
+   * Merges what the store holds into the registry and the tables (versions decide; `now` re-versions a stored
+   * row no peer would take) and returns the stored switches, if any.
+   */
+  load(now: number): SwitchState | undefined {
     const services = new Map<string, StoredService>();
     const entries = new Map<string, InstanceEntry[]>();
     let switches: SwitchState | undefined;
@@ -103,8 +114,10 @@ export class Persistence {
     let skipped = 0;
     for (const [storeKey, value] of this.store.entries()) {
       if (storeKey === SWITCHES && isSwitchState(value)) switches = value;
-      else if (storeKey.startsWith("t\u0000") && isStoredRow(value)) rows.push({ ...value, value: value.value ?? undefined });
-      else if (storeKey.startsWith("s\u0000") && isStoredService(value)) services.set(value.key, value);
+      else if (storeKey.startsWith("t\u0000") && isStoredRow(value)) {
+        rows.push({ ...value, value: value.value ?? undefined });
+        if (value.value === null) this.tombstones.set(storeKey, value.version.counter);
+      } else if (storeKey.startsWith("s\u0000") && isStoredService(value)) services.set(value.key, value);
       else if (storeKey.startsWith("e\u0000") && isStoredEntry(value)) {
         const entry = { id: value.id, version: value.version, instance: value.instance ?? undefined };
         if (entry.instance === undefined) this.tombstones.set(storeKey, entry.version.counter);
@@ -115,13 +128,23 @@ export class Persistence {
     }
     if (skipped > 0) this.log.warn("data log: records of an unknown shape skipped", { skipped });
     this.loading = true;
+    let tables: ReturnType<ClusterTables["restore"]>;
     try {
       for (const key of new Set([...services.keys(), ...entries.keys()])) this.loadService(key, services.get(key), entries.get(key) ?? []);
-      this.tables.merge(rows);
+      tables = this.tables.restore(rows, now);
     } finally {
       this.loading = false;
     }
-    this.log.info("loaded from the data directory", { services: services.size, persistentEntries: [...entries.values()].flat().length });
+    for (const row of tables.restamped) this.saveRow(row);
+    if (tables.restamped.length > 0) {
+      this.log.warn("stored table rows re-versioned: their versions were ahead of this node's clock", { rows: tables.restamped.length });
+    }
+    if (tables.refused.length > 0) this.log.warn("stored table rows not loaded", { rows: tables.refused.length, first: tables.refused[0] });
+    this.log.info("loaded from the data directory", {
+      services: services.size,
+      persistentEntries: [...entries.values()].flat().length,
+      tableRows: rows.length,
+    });
     return switches;
   }
 
@@ -129,7 +152,7 @@ export class Persistence {
     this.store.put(SWITCHES, state);
   }
 
-  /** Drops stored tombstones the registry has purged (older than `before`). */
+  /** Drops stored tombstones the registry and the tables have purged (older than `before`). */
   purge(before: number): void {
     for (const [storeKey, counter] of this.tombstones) if (counter < before) this.forget(storeKey);
   }
@@ -169,6 +192,13 @@ export class Persistence {
       if (after.instance === undefined) this.tombstones.set(storeKey, after.version.counter);
       else this.tombstones.delete(storeKey);
     }
+  }
+
+  private saveRow(row: TableRow): void {
+    const storeKey = rowKeyOf(row);
+    this.store.put(storeKey, { ...row, value: row.value ?? null });
+    if (row.value === undefined) this.tombstones.set(storeKey, row.version.counter);
+    else this.tombstones.delete(storeKey);
   }
 
   private forget(storeKey: string): void {

@@ -162,7 +162,7 @@ export interface PeerHandler {
   onSnapshot(resumeAfter: string): AsyncIterable<SnapshotChunk>;
   onReport(reporter: MemberInfo): MemberInfo;
   onForward(write: ClientWrite): Promise<ForwardOutcome>;
-  /** Whether `address` is a member this node knows (calls from non-members are refused when secured). */
+  /** Whether `address` is a member this node knows (calls from anyone else are refused, with or without a secret). */
   isMember(address: string): boolean;
 }
 
@@ -178,6 +178,8 @@ export interface Nacos14Handler extends PeerHandler {
   onChecksums(source: string, checksums: ReadonlyMap<string, string>, viewHash: string | undefined): void;
   /** A Nacos 1.4 service-status report: the source's service checksums; differing health is fetched. */
   onServiceStatus(source: string, report: ServiceChecksums): void;
+  /** Every member but this node: a 1.4 sync names no sender, so it must come from the address of one of them. */
+  peers(): readonly string[];
 }
 
 /** Where transports look peers up: who is a member and what each said about itself. */

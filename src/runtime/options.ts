@@ -149,6 +149,13 @@ const OPTIONS = {
   "snapshot-stall-ms": integer("NACOS_SNAPSHOT_STALL_MS", 30_000, 100, HOUR_MS, "a snapshot stream whose reader stalls this long is cut"),
   "expire-instances": flag("NACOS_EXPIRE_INSTANCES", true, "remove instances silent past their delete timeout"),
   "max-clock-skew-ms": integer("NACOS_MAX_CLOCK_SKEW_MS", 60_000, 1000, HOUR_MS, "versions further ahead of the clock are refused"),
+  "tombstone-ttl-ms": integer(
+    "NACOS_TOMBSTONE_TTL_MS",
+    10 * 60_000,
+    1000,
+    24 * HOUR_MS,
+    "removed instances and table rows are remembered at least this long, and until every member holds the removal",
+  ),
   "trusted-proxies": proxies("NACOS_TRUSTED_PROXIES", "IPs/CIDRs of proxies whose X-Forwarded-For names the client"),
   "http-headers-timeout-ms": integer("NACOS_HTTP_HEADERS_TIMEOUT_MS", 10_000, 100, 600_000, "time to send a request's headers"),
   "http-request-timeout-ms": integer("NACOS_HTTP_REQUEST_TIMEOUT_MS", 30_000, 100, HOUR_MS, "time to send a whole request"),
@@ -204,6 +211,8 @@ export interface RuntimeConfig {
   readonly expireInstances: boolean;
   /** How far ahead of this node's clock a peer's version may be before it is refused. */
   readonly maxClockSkewMs: number;
+  /** How long removals (instance and table-row tombstones) are remembered at least. */
+  readonly tombstoneTtlMs: number;
   /** Addresses (IPs or CIDRs) of reverse proxies whose X-Forwarded-For names the client. */
   readonly trustedProxies: readonly string[];
   readonly http: HttpLimits;
@@ -387,6 +396,7 @@ function configOf(v: Values, argv: readonly string[], env: NodeJS.ProcessEnv, cw
     snapshotStallMs: v["snapshot-stall-ms"],
     expireInstances: v["expire-instances"],
     maxClockSkewMs: v["max-clock-skew-ms"],
+    tombstoneTtlMs: v["tombstone-ttl-ms"],
     trustedProxies: v["trusted-proxies"],
     http: {
       headersTimeoutMs,
@@ -423,7 +433,6 @@ const FIXED = {
   /** A starting node whose peers have no snapshot to give for this long starts as the first node. */
   snapshotGiveUpMs: 10_000,
   heartbeatCheckPeriodMs: 5000,
-  tombstoneTtlMs: 10 * 60_000,
   purgeIntervalMs: 5_000,
   /** A key a 1.4 owner stopped sending is dropped after this (1.4 retries a failed load after 30 s). */
   nacos14RemoveAfterMs: 30_000,
@@ -494,11 +503,21 @@ export function nodeConfigOf(c: RuntimeConfig, version: string): NodeConfig {
       fetchBatchKeys: FIXED.nacos14FetchBatchKeys,
       statusReportMs: FIXED.nacos14StatusReportMs,
     },
-    tombstoneTtlMs: FIXED.tombstoneTtlMs,
+    tombstoneTtlMs: c.tombstoneTtlMs,
     purgeIntervalMs: FIXED.purgeIntervalMs,
     maxServiceBytes: budget,
+    maxTableBytes: tableBytes(budget, mode === "grpc" ? undefined : c.bodyLimitBytes),
   };
 }
+
+/**
+ * The bytes the cluster tables may take. Every member report carries them whole (every 2 s), through gRPC and,
+ * when a peer may be reached over HTTP, through the 1.4 report body: a quarter of the smaller limit leaves room
+ * for the rest of the report, for an HTTP answer that carries it as an escaped JSON string, and keeps what every
+ * report costs small.
+ */
+const tableBytes = (messageBudget: number, bodyLimitBytes: number | undefined): number =>
+  Math.floor(Math.min(messageBudget, bodyLimitBytes ?? messageBudget) / 4);
 
 /** The configuration with every option at its default (tests and the simulator). */
 export const DEFAULTS: RuntimeConfig = configOf(values([], {}), [], {}, "/nonexistent");

@@ -11,7 +11,7 @@ import { NacosError } from "../../src/core/errors.js";
 import { SWITCH_LIMITS, TABLE_LIMITS, type MemberInfo } from "../../src/node/cluster/member.js";
 import { decodeMember as decodeGrpc, encodeMember as encodeGrpc } from "../../src/transport/grpc/codecs/member.js";
 import { InvalidMessageError } from "../../src/transport/grpc/codecs/invalid.js";
-import { encodeMember as encodeJson } from "../../src/transport/nacos14/codecs/member-json.js";
+import { encodeMember as encodeListed, encodeReportedMember as encodeJson } from "../../src/transport/nacos14/codecs/member-json.js";
 import { decodeMember as decodeJson } from "../../src/transport/nacos14/codecs/member.js";
 
 const version = { counter: 1_700_000_000_000, writer: "127.0.0.1:8848" };
@@ -73,4 +73,23 @@ test("a switch value that is not a string (1.4 JSON) is refused; a `__proto__` k
   const read = decodeJson(json).switches!.updates;
   assert.deepEqual(Object.keys(read), ["__proto__"]);
   assert.equal(Object.getPrototypeOf(read), Object.prototype);
+});
+
+test("a switch or row version no peer may send (2^53 and beyond) is read, not refused with the whole report", () => {
+  const far = { counter: 2 ** 60, writer: "127.0.0.1:8848" };
+  const info: MemberInfo = {
+    ...INFO,
+    switches: { version: far, updates: {} },
+    tables: [{ table: "users", key: "late", value: "v", version: far }],
+  };
+  for (const read of [viaGrpc(info), viaJson(info)]) {
+    assert.equal(read.switches!.version.counter, 2 ** 60, "the node refuses it alone (versionProblem), and keeps the member");
+    assert.equal(read.tables![0]!.version.counter, 2 ** 60);
+  }
+});
+
+test("the member JSON the API lists carries neither switch state nor table rows: those (password hashes too) stay among members", () => {
+  const listed = JSON.stringify(encodeListed(INFO, 0));
+  assert.doesNotMatch(listed, /tables|switches|namespaces|clientBeatInterval/);
+  assert.match(JSON.stringify(encodeJson(INFO, 0)), /"tables":/);
 });

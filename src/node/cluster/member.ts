@@ -91,7 +91,10 @@ export interface Member {
   clockSkewMs: number | undefined;
 }
 
-/** What a table may hold, from an operator or a peer alike. */
+/**
+ * What a table may hold, from an operator or a peer alike. `rows` bounds what one report may list (tombstones
+ * included); the bytes the tables take are bounded per node (ClusterTables), so a whole report fits a message.
+ */
 export const TABLE_LIMITS = Object.freeze({ rows: 10_000, tableChars: 32, keyChars: 256, valueChars: 8_192 });
 
 /** Why a row is refused, or undefined when it is within the limits. */
@@ -99,5 +102,24 @@ export function rowProblem(table: string, key: string, value: string | undefined
   if (table === "" || table.length > TABLE_LIMITS.tableChars) return `table name must have 1..${TABLE_LIMITS.tableChars} characters`;
   if (key === "" || key.length > TABLE_LIMITS.keyChars) return `key must have 1..${TABLE_LIMITS.keyChars} characters`;
   if (value !== undefined && value.length > TABLE_LIMITS.valueChars) return `value must have at most ${TABLE_LIMITS.valueChars} characters`;
+  return undefined;
+}
+
+/** The longest writer a version may name: a member address (a 253-character host name, a port, brackets). */
+export const MAX_WRITER_CHARS = 262;
+
+/**
+ * Why a version a peer (or the data directory) hands over for a switch state or a table row may not be taken,
+ * or undefined when it may. As for datum versions (Registry.apply): a counter must be a safe integer no
+ * further ahead of this node's clock than `maxAheadMs`, so no member can make every later change lose to it,
+ * or drag this node's versions (and through them every peer's) towards 2^53 where they stop counting.
+ */
+export function versionProblem(version: Version, now: number, maxAheadMs: number): string | undefined {
+  const { counter, writer } = version;
+  if (!Number.isSafeInteger(counter) || counter < 0) return `version counter ${counter} is not an integer in 0..2^53-1`;
+  if (counter > now + maxAheadMs) {
+    return `version counter ${counter} is ${counter - now} ms ahead of this node's clock, more than the ${maxAheadMs} ms allowed`;
+  }
+  if (writer.length > MAX_WRITER_CHARS) return `version writer has more than ${MAX_WRITER_CHARS} characters`;
   return undefined;
 }

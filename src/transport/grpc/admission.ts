@@ -10,7 +10,7 @@ import type { PeerIdentity } from "../peer-identity.js";
 import { admit, CallRefused } from "./metadata.js";
 
 export interface AdmissionPolicy {
-  /** The cluster secret callers must present; without it every caller is admitted (an open cluster). */
+  /** The cluster secret callers must present; without it every member is admitted (an open cluster). */
   readonly secret: string | undefined;
   readonly isMember: (address: string) => boolean;
   /** Checks that the connection may speak for the member it names. */
@@ -24,16 +24,11 @@ export interface AdmissionPolicy {
 
 const admitted = new WeakMap<grpc.Metadata, string | undefined>();
 
-/** The member address an admitted call came from (undefined in an open cluster when the caller named none). */
+/** The member address an admitted call came from (undefined only for the open methods, which are not admitted). */
 export const admittedSource = (metadata: grpc.Metadata): string | undefined => admitted.get(metadata);
 
-async function admitCall(
-  policy: AdmissionPolicy,
-  metadata: grpc.Metadata,
-  call: grpc.ServerInterceptingCallInterface,
-): Promise<string | undefined> {
+async function admitCall(policy: AdmissionPolicy, metadata: grpc.Metadata, call: grpc.ServerInterceptingCallInterface): Promise<string> {
   const source = admit(metadata, policy.secret, policy.isMember);
-  if (source === undefined) return undefined;
   const remote = call.getConnectionInfo().remoteAddress ?? "";
   const certificate = policy.checkCertificate ? call.getAuthContext().sslPeerCertificate : undefined;
   const mismatch = await policy.identity.mismatch(source, remote, certificate);

@@ -32,17 +32,18 @@ function single(metadata: grpc.Metadata, key: string): string | undefined {
 }
 
 /**
- * The caller's member address, once admitted. Without a secret every call is admitted (the cluster is open,
- * which the runtime warns about) and the source is whatever the caller says, possibly nothing.
+ * The caller's member address, once admitted. With a secret the call must carry it; with or without one it must
+ * name the member it comes from, and that must be a member: in an open cluster too, nobody outside the member
+ * list reports, syncs, verifies or forwards (the connection's address is checked against it next: admission.ts).
  */
-export function admit(metadata: grpc.Metadata, secret: string | undefined, isMember: (address: string) => boolean): string | undefined {
-  const source = single(metadata, SOURCE_KEY);
-  if (secret === undefined) return source;
-  if (!secretMatches(single(metadata, SECRET_KEY), secret)) {
+export function admit(metadata: grpc.Metadata, secret: string | undefined, isMember: (address: string) => boolean): string {
+  if (secret !== undefined && !secretMatches(single(metadata, SECRET_KEY), secret)) {
     throw new CallRefused(grpc.status.UNAUTHENTICATED, `missing or wrong ${SECRET_KEY}`);
   }
-  if (source === undefined || !isMember(source)) {
-    throw new CallRefused(grpc.status.PERMISSION_DENIED, `${SOURCE_KEY} '${source ?? ""}' is not a member of this cluster`);
+  const source = single(metadata, SOURCE_KEY);
+  if (source === undefined) {
+    throw new CallRefused(grpc.status.INVALID_ARGUMENT, `metadata ${SOURCE_KEY} is required: a peer call names the member it comes from`);
   }
+  if (!isMember(source)) throw new CallRefused(grpc.status.PERMISSION_DENIED, `${SOURCE_KEY} '${source}' is not a member of this cluster`);
   return source;
 }

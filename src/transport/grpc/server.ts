@@ -181,13 +181,13 @@ export class GrpcPeerServer {
     this.server.addService(distroDefinition(), this.distroImpl());
     this.server.addService(toGrpcServiceDefinition(MemberService, { tolerateUndecodable: true }), {
       report: this.unary("report", async (request, source) => {
+        const caller = required(source);
         const reporter = decodeMember(request.member, "member");
         // A member speaks only for itself: the report must describe the member the call was admitted as.
-        if (source !== undefined && reporter.address !== source) {
-          const problem = `member.address '${reporter.address}' is not the caller '${source}'`;
+        if (reporter.address !== caller) {
+          const problem = `member.address '${reporter.address}' is not the caller '${caller}'`;
           throw new CallRefused(grpc.status.PERMISSION_DENIED, problem);
         }
-        if (options.secret !== undefined && source === undefined) throw missingSource();
         return create(ReportResponseSchema, { member: encodeMember(this.handler.onReport(reporter)) });
       }),
     });
@@ -404,7 +404,7 @@ function withinBudget(datums: readonly ServiceDatum[], budget: number): { sent: 
 
 const missingSource = (): InvalidMessageError => new InvalidMessageError(`metadata ${SOURCE_KEY}`, "is required");
 
-/** Sync and verify act on behalf of the caller, so they need to know who it is even in an open cluster. */
+/** The caller of a method admission checked (every one but reflection): admitted calls always name one. */
 function required(source: string | undefined): string {
   if (source === undefined) throw missingSource();
   return source;

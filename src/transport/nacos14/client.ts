@@ -39,7 +39,7 @@ import { decodeVerifyReply, DIGEST_PATH, encodeDigest } from "./codecs/digest.js
 import { forwardOutcomeOf, forwardRequestOf } from "./codecs/forward.js";
 import { expectObject, parseJson } from "./codecs/json.js";
 import { memberFromReportData } from "./codecs/member.js";
-import { encodeMember } from "./codecs/member-json.js";
+import { encodeReportedMember } from "./codecs/member-json.js";
 import { decodeStatuses, encodeChecksums, encodeKeysBody, encodeServiceStatus } from "./codecs/messages.js";
 import { objectMembers } from "./codecs/object-stream.js";
 import { expectSuccess, Nacos14HttpClient, statusError, type Nacos14Http, type PeerAnswer } from "./http.js";
@@ -202,7 +202,7 @@ export class Nacos14Transport implements PeerTransport, Nacos14Peers {
   }
 
   async report(peer: string, self: MemberInfo): Promise<MemberInfo> {
-    const body = JSON.stringify(encodeMember(self, this.clock()));
+    const body = JSON.stringify(encodeReportedMember(self, this.clock()));
     const answer = await this.http.call(peer, { method: "POST", path: "/nacos/v1/core/cluster/report", body });
     const result = this.read(peer, "report answer", answer, (json) => expectObject(json, "report answer"));
     // 1.4 answers a refused report with HTTP 200 and the refusal in the RestResult.

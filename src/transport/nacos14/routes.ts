@@ -119,6 +119,21 @@ export const nacos14PeerRoutes: FastifyPluginAsync<Nacos14RoutesOptions> = async
     if (!handler.isMember(address)) throw badRequest(`ip: ${address} is not in serverlist`);
   };
 
+  /** Nobody outside the member list changes anything here, with or without a secret (403). */
+  const refuseStranger = (req: FastifyRequest, address: string): void => {
+    if (handler.isMember(address)) return;
+    log.warn("peer call refused: not a member", { from: socketIp(req), url: req.url, named: address });
+    throw new NacosError(403, `${address} is not a member of this cluster`);
+  };
+
+  /** A call that names no member (1.4's sync) must come from the address of one (403 otherwise). */
+  const requireSomeMember = async (req: FastifyRequest): Promise<void> => {
+    const ip = socketIp(req);
+    for (const peer of handler.peers()) if ((await identity.mismatch(peer, ip)) === undefined) return;
+    log.warn("peer call refused: not from a member's address", { from: ip, url: req.url });
+    throw new NacosError(403, `${ip} is not the address of any member of this cluster`);
+  };
+
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "buffer", bodyLimit }, (_req, body, done) => {
     try {
@@ -144,10 +159,11 @@ export const nacos14PeerRoutes: FastifyPluginAsync<Nacos14RoutesOptions> = async
 
   const onSyncDatum = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const named = param(req, "source");
-    if (secret !== undefined && named !== undefined && !handler.isMember(named)) {
-      return reply.code(403).type(TEXT).send(`source ${named} is not a member`);
+    if (named === undefined) await requireSomeMember(req);
+    else {
+      refuseStranger(req, named);
+      await requireCaller(req, named);
     }
-    if (named !== undefined) await requireCaller(req, named);
     const raw = textBody(req).trim();
     const map = raw === "" ? {} : expectObject(parseJson(raw, "datum map"), "datum map");
     if (Object.keys(map).length === 0) throw badRequest("receive empty entity!");
@@ -224,6 +240,13 @@ export const nacos14PeerRoutes: FastifyPluginAsync<Nacos14RoutesOptions> = async
       log.debug("illegal member report", { from: socketIp(req), error: err.message });
       return reply.type(JSON_TYPE).send(reportRefused);
     }
+    // A member speaks only for itself: a `source` it names is the member the report describes (1.4 names none).
+    const named = param(req, "source");
+    if (named !== undefined && named !== reporter.address) {
+      log.warn("peer call refused: a report for another member", { from: socketIp(req), source: named, member: reporter.address });
+      throw new NacosError(403, `a member may only speak for itself: source ${named} reported for ${reporter.address}`);
+    }
+    refuseStranger(req, reporter.address);
     await requireCaller(req, reporter.address);
     return reply.type(JSON_TYPE).send(reportAccepted(handler.onReport(reporter), clock()));
   };

@@ -27,6 +27,8 @@ import {
   SyncRequestSchema,
   VerifyRequestSchema,
 } from "../../../gen/nacos/cluster/v1/distro_pb.js";
+import { MemberService, ReportRequestSchema } from "../../../gen/nacos/cluster/v1/member_pb.js";
+import { encodeMember } from "../../../src/transport/grpc/codecs/member.js";
 import {
   DETAIL,
   ORDERS,
@@ -150,6 +152,36 @@ describe("a secured server", () => {
 });
 
 describe("an open server (no secret)", () => {
+  test("refuses every call from a non-member as PERMISSION_DENIED, without calling the handler", async () => {
+    // The caller is at the address it names (127.0.0.1), but that address is not in the member list.
+    const net = await loopback({}, { self: "127.0.0.1:9999" });
+    try {
+      for (const [rpc, call] of everyCall(net)) await rejectsWith(call(), isPeerError("rejected", "PERMISSION_DENIED"), rpc);
+      assert.deepEqual(net.handler.calls, []);
+    } finally {
+      await net.close();
+    }
+  });
+
+  test("refuses a report, or any call, that names no member as INVALID_ARGUMENT, without calling the handler", async () => {
+    const net = await loopback();
+    const member = new (makeClientConstructor(MemberService))(net.target, grpc.credentials.createInsecure());
+    const distro = new (makeClientConstructor(DistroService))(net.target, grpc.credentials.createInsecure());
+    try {
+      const noSource = new grpc.Metadata();
+      const invalid = (err: unknown) => (err as grpc.ServiceError).code === grpc.status.INVALID_ARGUMENT;
+      const report = create(ReportRequestSchema, { member: encodeMember({ ...SELF_INFO, address: "127.0.0.5:8848" }) });
+      await rejectsWith(unary(member.report, member, report, noSource, {}), invalid, "report");
+      await rejectsWith(unary(distro.query, distro, create(QueryRequestSchema, { keys: ["k"] }), noSource, {}), invalid, "query");
+      await rejectsWith(unary(distro.forward, distro, create(ForwardRequestSchema), noSource, {}), invalid, "forward");
+      assert.deepEqual(net.handler.calls, []);
+    } finally {
+      member.close();
+      distro.close();
+      await net.close();
+    }
+  });
+
   test("still refuses a caller naming a member at another address", async () => {
     const net = await loopback({}, { self: "127.0.0.3:8848" });
     try {

@@ -12,6 +12,7 @@ import { VirtualScheduler } from "../../../src/sim/virtual-scheduler.js";
 import { encodeMember } from "../../../src/transport/nacos14/codecs/member-json.js";
 import { Nacos14HttpClient, type PeerCall } from "../../../src/transport/nacos14/http.js";
 import { encodeChecksums, encodeServiceStatus } from "../../../src/transport/nacos14/codecs/messages.js";
+import { requestFrom } from "../../support/http-from.js";
 import { memberState, nodeContext } from "../../support/node-context.js";
 import { fixture, freePort, NO_GRPC, startLegacyNode, stubServer, type LegacyNode } from "./support.js";
 
@@ -77,6 +78,58 @@ test("a caller may speak only for the member at its own address: claiming anothe
   }
 });
 
+test("without a secret too, nobody outside the member list changes anything: 403, and nothing taken", async () => {
+  const before = { size: node.node.registry.size, switches: JSON.stringify(node.node.switches) };
+  const outsider = "127.0.0.5:8848";
+  const now = Date.now();
+  const member = JSON.parse(memberJson(outsider)) as { extendInfo: Record<string, unknown> };
+  member.extendInfo.tsNacos = {
+    switches: { version: { counter: now, writer: outsider }, updates: { pushEnabled: "false" } },
+    tables: [{ table: "users", key: "evil", value: "{}", version: { counter: now, writer: outsider } }],
+  };
+  const datum = JSON.stringify({
+    "com.alibaba.nacos.naming.iplist.ephemeral.public##DEFAULT_GROUP@@evil": {
+      key: "com.alibaba.nacos.naming.iplist.ephemeral.public##DEFAULT_GROUP@@evil",
+      value: { instanceList: [{ ip: "192.0.2.66", port: 80, clusterName: "DEFAULT", ephemeral: true }] },
+    },
+  });
+  const port = Number(new URL(`http://${node.address}`).port);
+  const from5 = (method: string, path: string, body: string) => requestFrom({ localAddress: "127.0.0.5", port, method, path, body });
+  const calls: Array<[string, Promise<{ status: number; body: string }>]> = [
+    ["a report from the outsider's own address", from5("POST", "/nacos/v1/core/cluster/report", JSON.stringify(member))],
+    ["a sync naming the outsider, from its address", from5("PUT", `/nacos/v1/ns/distro/datum?source=${outsider}`, datum)],
+    ["a sync naming nobody, from an address no member has", from5("PUT", "/nacos/v1/ns/distro/datum", datum)],
+  ];
+  const answers = await Promise.all(calls.map(async ([what, call]) => `${what}: ${(await call).status}`));
+  assert.deepEqual(
+    answers,
+    calls.map(([what]) => `${what}: 403`),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(node.node.tables.get("users", "evil"), undefined);
+  assert.equal(JSON.stringify(node.node.switches), before.switches);
+  assert.equal(node.node.registry.size, before.size);
+});
+
+test("a report naming a source must describe that member: one for another member is 403 (1.4 names none: fine)", async () => {
+  const other = `127.0.0.1:${Number(stub.address.split(":")[1]) + 1}`;
+  const forOther = await client.call(node.address, {
+    method: "POST",
+    path: "/nacos/v1/core/cluster/report",
+    query: { source: other },
+    body: memberJson(stub.address),
+  });
+  assert.equal(forOther.status, 403, forOther.body);
+  assert.match(forOther.body, /a member may only speak for itself: source 127\.0\.0\.1:\d+ reported for 127\.0\.0\.1:\d+/);
+  const named = await client.call(node.address, {
+    method: "POST",
+    path: "/nacos/v1/core/cluster/report",
+    query: { source: stub.address },
+    body: memberJson(stub.address),
+  });
+  assert.equal(named.status, 200, named.body);
+});
+
 test("a body over the node's body limit is refused with 413", async () => {
   const answer = await client.call(node.address, {
     method: "PUT",
@@ -107,7 +160,8 @@ test("a node speaking gRPC only serves no 1.4 peer endpoint on its client port",
     const peerNode = assembled.node;
     const app = createHttpApp(nodeContext(peerNode));
     await assembled.servePeerRoutes(app);
-    const sync = await app.inject({ method: "PUT", url: "/nacos/v1/ns/distro/datum", payload: "{}" });
+    // From the other member's address: a sync naming no sender must come from a member.
+    const sync = await app.inject({ method: "PUT", url: "/nacos/v1/ns/distro/datum", payload: "{}", remoteAddress: "127.0.0.2" });
     const report = await app.inject({
       method: "POST",
       url: "/nacos/v1/core/cluster/report",

@@ -15,7 +15,9 @@ import type {
   SwitchState as SwitchStateMessage,
   TableRow as TableRowMessage,
 } from "../../../../gen/nacos/cluster/v1/member_pb.js";
-import { decodeVersion, encodeVersion } from "./datum.js";
+import type { Version } from "../../../core/version.js";
+import { encodeVersion } from "./datum.js";
+import type { VersionFields } from "./datum-reader.js";
 import { atMost, InvalidMessageError, port, present, safeInteger } from "./invalid.js";
 
 const millis = (n: number): bigint => BigInt(Math.max(0, Math.min(Number.MAX_SAFE_INTEGER, Math.floor(n))));
@@ -31,18 +33,27 @@ export function encodeMember(info: MemberInfo): MessageInitShape<typeof MemberIn
   };
 }
 
+/**
+ * The version of a table row or switch state as sent, whatever its counter: the node refuses one no peer may
+ * send (versionProblem) and keeps the rest of the report, so a bad row costs that row, not the member.
+ */
+function sentVersion(m: VersionFields | undefined, path: string): Version {
+  const v = present(m, path);
+  return { counter: Number(v.counter), writer: v.writer };
+}
+
 function decodeTables(rows: readonly TableRowMessage[], path: string): TableRow[] {
   return atMost(rows, TABLE_LIMITS.rows, path).map((r, i) => {
     const problem = rowProblem(r.table, r.key, r.value);
     if (problem !== undefined) throw new InvalidMessageError(`${path}[${i}]`, problem);
-    return { table: r.table, key: r.key, value: r.value, version: decodeVersion(r.version, `${path}[${i}].version`) };
+    return { table: r.table, key: r.key, value: r.value, version: sentVersion(r.version, `${path}[${i}].version`) };
   });
 }
 
 function decodeSwitches(m: SwitchStateMessage, path: string): SwitchState {
   const read = switchUpdatesOf(Object.entries(m.updates));
   if ("problem" in read) throw new InvalidMessageError(`${path}.updates`, read.problem);
-  return { version: decodeVersion(m.version, `${path}.version`), updates: read.updates };
+  return { version: sentVersion(m.version, `${path}.version`), updates: read.updates };
 }
 
 /** A member address exactly as `normalizeAddress` writes it: `ip:port`, IPv6 bracketed. */

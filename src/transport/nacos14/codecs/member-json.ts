@@ -47,9 +47,26 @@ export interface MemberStatus {
 
 const UP: MemberStatus = { state: "UP", failAccessCnt: 0 };
 
-/** A member's JSON; `info` is what it last told us (undefined until we have heard from it). */
+/**
+ * A member's JSON as the API lists it; `info` is what it last told us (undefined until we have heard from it).
+ * Without the switch state and the table rows a report spreads: those are for members (the users table holds
+ * password hashes), and the API shows the switches and namespaces through their own routes.
+ */
 export function encodeMember(info: MemberInfo, lastRefreshTime: number, status: MemberStatus = UP): MemberJson {
-  return memberJson(info.address, info.version, lastRefreshTime, status, {
+  return memberJson(info.address, info.version, lastRefreshTime, status, marker(info));
+}
+
+/** A member's JSON as a member report carries it (either way): everything it spreads included. */
+export function encodeReportedMember(info: MemberInfo, now: number): MemberJson {
+  return memberJson(info.address, info.version, now, UP, {
+    ...marker(info),
+    ...(info.switches === undefined ? {} : { switches: info.switches }),
+    ...(info.tables === undefined ? {} : { tables: info.tables.map((r) => ({ ...r, value: r.value ?? null })) }),
+  });
+}
+
+function marker(info: MemberInfo): TsNacosMarker {
+  return {
     grpcPort: info.grpcPort,
     grpcPeer: info.abilities.grpcPeer,
     httpPeer: info.abilities.httpPeer,
@@ -57,9 +74,7 @@ export function encodeMember(info: MemberInfo, lastRefreshTime: number, status: 
     viewHash: info.viewHash,
     clock: info.clock ?? 0,
     confirmedThrough: info.confirmedThrough ?? 0,
-    ...(info.switches === undefined ? {} : { switches: info.switches }),
-    ...(info.tables === undefined ? {} : { tables: info.tables.map((r) => ({ ...r, value: r.value ?? null })) }),
-  });
+  };
 }
 
 /** A member we have not heard from yet: only its address and state are known. */

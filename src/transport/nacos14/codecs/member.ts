@@ -16,7 +16,8 @@ import {
   type TableRow,
 } from "../../../node/cluster/member.js";
 import { normalizeAddress } from "../../../core/address.js";
-import { encodeMember } from "./member-json.js";
+import type { Version } from "../../../core/version.js";
+import { encodeReportedMember } from "./member-json.js";
 import {
   expectObject,
   optionalBoolean,
@@ -88,27 +89,31 @@ function decodeTables(value: unknown, at: string): TableRow[] {
     const rowValue = typeof raw === "string" ? raw : undefined;
     const problem = rowProblem(table, key, rowValue);
     if (problem !== undefined) throw badRequest(`${at}[${i}]: ${problem}`);
-    const version = expectObject(o.version, `${at}[${i}].version`);
-    const counter = requiredInteger(version, "counter", `${at}[${i}].version`, 0, Number.MAX_SAFE_INTEGER);
-    return { table, key, value: rowValue, version: { counter, writer: optionalString(version, "writer", `${at}[${i}].version`, "") } };
+    return { table, key, value: rowValue, version: sentVersion(o.version, `${at}[${i}].version`) };
   });
+}
+
+/** As the gRPC codec reads it: any numeric counter, which the node refuses alone when no peer may send it. */
+function sentVersion(value: unknown, at: string): Version {
+  const version = expectObject(value, at);
+  const counter = version.counter;
+  if (typeof counter !== "number") throw badRequest(`${at}.counter must be a number`);
+  return { counter, writer: optionalString(version, "writer", at, "") };
 }
 
 /** As the gRPC codec reads them (SWITCH_LIMITS); a bad one is a 400. */
 function decodeSwitches(value: unknown, at: string): SwitchState {
   const o = expectObject(value, at);
-  const version = expectObject(o.version, `${at}.version`);
-  const counter = requiredInteger(version, "counter", `${at}.version`, 0, Number.MAX_SAFE_INTEGER);
-  const writer = optionalString(version, "writer", `${at}.version`, "");
+  const version = sentVersion(o.version, `${at}.version`);
   const read = switchUpdatesOf(Object.entries(expectObject(o.updates, `${at}.updates`)));
   if ("problem" in read) throw badRequest(`${at}.updates: ${read.problem}`);
-  return { version: { counter, writer }, updates: read.updates };
+  return { version, updates: read.updates };
 }
 
 export const reportAccepted = (self: MemberInfo, now: number): RestResult => ({
   code: 200,
   message: null,
-  data: JSON.stringify(encodeMember(self, now)),
+  data: JSON.stringify(encodeReportedMember(self, now)),
 });
 
 export const reportRefused: RestResult = { code: 400, message: "Node information is illegal", data: null };
