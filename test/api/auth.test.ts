@@ -1,50 +1,15 @@
 /** Authentication and authorization over HTTP (app.inject): Nacos 1.4's login, users, roles, permissions and guard. */
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { test } from "node:test";
 import type { FastifyInstance } from "fastify";
 import { createHttpApp } from "../../src/api/app.js";
-import type { NamingNode } from "../../src/node/naming-node.js";
 import { VirtualScheduler } from "../../src/sim/virtual-scheduler.js";
 import { nodeContext, standaloneNode } from "../support/node-context.js";
-import { call } from "./support.js";
-
-const ADMIN = { username: "nacos", password: "admin-secret" };
-const SECRET = "cluster-secret";
-
-interface AuthApp {
-  readonly app: FastifyInstance;
-  readonly node: NamingNode;
-  readonly scheduler: VirtualScheduler;
-}
-
-async function authApp(tokenTtlSeconds = 18_000): Promise<AuthApp> {
-  const scheduler = new VirtualScheduler(1);
-  const node = standaloneNode(scheduler);
-  await node.start();
-  const auth = { tokenKey: randomBytes(32), tokenTtlSeconds, adminPassword: ADMIN.password };
-  const app = createHttpApp(nodeContext(node, { auth, peerSecret: SECRET }));
-  await app.ready();
-  return { app, node, scheduler };
-}
-
-async function tokenOf(app: FastifyInstance, who: { username: string; password: string }): Promise<string> {
-  const res = await call(app, "POST", "/nacos/v1/auth/users/login", who);
-  assert.equal(res.status, 200, res.text);
-  return res.json().accessToken;
-}
+import { ADMIN, authApp, call, CLUSTER_SECRET, tokenOf, withUser } from "./support.js";
 
 /** A user `reader` whose role may read (only) namespace `dev`. */
-async function withReader(app: FastifyInstance): Promise<{ username: string; password: string }> {
-  const reader = { username: "reader", password: "reader-pass" };
-  const admin = await tokenOf(app, ADMIN);
-  const as = { accessToken: admin };
-  assert.equal((await call(app, "POST", "/nacos/v1/auth/users", { ...as, ...reader })).status, 200);
-  assert.equal((await call(app, "POST", "/nacos/v1/auth/roles", { ...as, role: "dev-readers", username: "reader" })).status, 200);
-  const grant = { ...as, role: "dev-readers", resource: "dev:*:*", action: "r" };
-  assert.equal((await call(app, "POST", "/nacos/v1/auth/permissions", grant)).status, 200);
-  return reader;
-}
+const withReader = (app: FastifyInstance) =>
+  withUser(app, { username: "reader", password: "reader-pass" }, { role: "dev-readers", resource: "dev:*:*", action: "r" });
 
 const instance = (namespaceId = "public") => ({ serviceName: "orders", ip: "192.0.2.10", port: "8080", namespaceId });
 
@@ -183,6 +148,6 @@ test("a member forwarding a write passes with the cluster secret; the agent alon
   const { app } = await authApp();
   const agent = { "user-agent": "Nacos-Server:1.4.2" };
   assert.equal((await call(app, "POST", "/nacos/v1/ns/instance", instance(), agent)).status, 403);
-  const member = { ...agent, "x-nacos-cluster-secret": SECRET };
+  const member = { ...agent, "x-nacos-cluster-secret": CLUSTER_SECRET };
   assert.equal((await call(app, "POST", "/nacos/v1/ns/instance", instance(), member)).status, 200);
 });
