@@ -144,6 +144,56 @@ test("failed logins back off per user: even the right password waits, then works
   assert.equal((await call(app, "POST", "/nacos/v1/auth/login", ADMIN)).status, 200);
 });
 
+/** A login from `address` (the socket's remote address the node sees). */
+async function loginFrom(app: FastifyInstance, address: string, who: { username: string; password: string }) {
+  const res = await app.inject({ method: "POST", url: "/nacos/v1/auth/users/login", remoteAddress: address, query: who });
+  return { status: res.statusCode, text: res.body };
+}
+
+test("parallel guesses are counted before they are checked: of 60 at once only the free ones are, and the right 60th is not", async () => {
+  const { app } = await authApp();
+  const guesses = Array.from({ length: 60 }, (_, i) => ({ username: "nacos", password: i === 59 ? ADMIN.password : `guess-${i}` }));
+  const answers = await Promise.all(guesses.map((g) => loginFrom(app, "10.0.0.1", g)));
+  assert.deepEqual(
+    answers.map((a) => `${a.status} ${a.text}`),
+    guesses.map(() => "403 unknown user!"),
+    "the right password arrived after the free guesses: it waits like them",
+  );
+  assert.equal((await loginFrom(app, "10.0.0.1", ADMIN)).status, 403, "the back-off holds");
+});
+
+test("password checks beyond 2 running and 32 waiting are turned away with 503 and not counted", async () => {
+  const { app } = await authApp();
+  const answers = await Promise.all(
+    Array.from({ length: 60 }, (_, i) => loginFrom(app, `10.0.1.${i}`, { username: `nobody-${i}`, password: "guess" })),
+  );
+  const count = (status: number) => answers.filter((a) => a.status === status).length;
+  assert.deepEqual([count(403), count(503)], [34, 26]);
+  assert.ok(answers.filter((a) => a.status === 503).every((a) => a.text === "server is busy checking passwords, please try again later!"));
+  assert.equal((await loginFrom(app, "10.0.1.59", ADMIN)).status, 200, "a refused check left no count behind");
+});
+
+test("failures from one address never lock the user out of another address that sent no wrong password", async () => {
+  const { app } = await authApp();
+  const user = await withUser(
+    app,
+    { username: "orders-app", password: "app-pass" },
+    { role: "apps", resource: "public:*:*", action: "rw" },
+  );
+  for (let i = 0; i < 30; i++) await loginFrom(app, "10.0.0.66", { username: user.username, password: `guess-${i}` });
+  const register = await app.inject({
+    method: "POST",
+    url: "/nacos/v1/ns/instance",
+    remoteAddress: "10.0.0.1",
+    query: { serviceName: "orders", ip: "192.0.2.10", port: "8080", ...user },
+  });
+  assert.equal(register.statusCode, 200, register.body);
+  assert.equal((await loginFrom(app, "10.0.0.1", user)).status, 200);
+  assert.equal((await loginFrom(app, "10.0.0.1", { username: "nacos", password: ADMIN.password })).status, 200);
+  const guesser = await loginFrom(app, "10.0.0.66", user);
+  assert.deepEqual([guesser.status, guesser.text], [403, "unknown user!"], "the guessing address is held, proven password or not");
+});
+
 test("a member forwarding a write passes with the cluster secret; the agent alone does not", async () => {
   const { app } = await authApp();
   const agent = { "user-agent": "Nacos-Server:1.4.2" };

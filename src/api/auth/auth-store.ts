@@ -6,7 +6,7 @@
 import { badRequest } from "../../core/errors.js";
 import type { NodeView } from "../context.js";
 import { DEFAULT_NAMESPACE } from "../../core/naming.js";
-import { hashPassword } from "./password.js";
+import type { PasswordHasher } from "./password.js";
 
 /** The built-in role of administrators; it can be given only at bootstrap, never through the API. */
 export const ADMIN_ROLE = "ROLE_ADMIN";
@@ -46,7 +46,10 @@ export function checkPassword(password: string): string {
 const values = <T>(node: NodeView, table: string): T[] => node.tables.entries(table).map(([, v]) => JSON.parse(v) as T);
 
 export class AuthStore {
-  constructor(private readonly node: NodeView) {}
+  constructor(
+    private readonly node: NodeView,
+    private readonly hasher: PasswordHasher,
+  ) {}
 
   /** The stored password hash of a user, undefined when there is no such user. */
   passwordHashOf(username: string): string | undefined {
@@ -89,7 +92,7 @@ export class AuthStore {
   }
 
   private async writeUser(username: string, password: string): Promise<void> {
-    const hash = await hashPassword(checkPassword(password));
+    const hash = await this.hasher.hash(checkPassword(password));
     await this.node.setTableRow(TABLE.users, username, JSON.stringify({ password: hash }));
   }
 

@@ -8,7 +8,7 @@ import { NacosError } from "../../core/errors.js";
 import type { Log } from "../../core/log.js";
 import type { AuthStore } from "./auth-store.js";
 import { LoginThrottle } from "./login-throttle.js";
-import { UNUSABLE_HASH, verifyPassword } from "./password.js";
+import { type PasswordHasher, UNUSABLE_HASH } from "./password.js";
 import { checkToken, issueToken } from "./token.js";
 import { VerifiedCredentials } from "./verified-credentials.js";
 
@@ -36,8 +36,10 @@ export interface LoginResult {
 
 const denied = (message: string): NacosError => new NacosError(403, message);
 
+/** Every password-check slot is taken: the SDKs try another server on a 503, and a guess is not counted. */
+const busy = (): NacosError => new NacosError(503, "server is busy checking passwords, please try again later!");
+
 export class Authenticator {
-  private readonly throttle = new LoginThrottle();
   private readonly verified = new VerifiedCredentials();
 
   constructor(
@@ -45,6 +47,8 @@ export class Authenticator {
     private readonly tokens: TokenSettings,
     private readonly clock: () => number,
     private readonly log: Log,
+    private readonly hasher: PasswordHasher,
+    private readonly throttle = new LoginThrottle(),
   ) {}
 
   /** The user a request acts as; 403 when it carries no valid credentials. */
@@ -75,18 +79,28 @@ export class Authenticator {
   private async checkPassword(username: string, password: string, address: string): Promise<void> {
     const stored = this.store.passwordHashOf(username);
     const now = this.clock();
-    // A pair proven right lately passes without cost, and so even during a back-off others caused.
+    // Before the cache: an address held back may not test guesses against it either (an SDK's password is
+    // always there while the SDK runs). Others' failures hold back no address that sent no wrong password.
+    if (this.throttle.waitMs(username, address, now) > 0) throw denied("unknown user!");
+    // A pair proven right lately passes without cost.
     if (stored !== undefined && this.verified.has(username, password, stored, now)) return;
-    const waitMs = this.throttle.waitMs(username, address, now);
-    if (waitMs > 0) throw denied("unknown user!");
+    const underway = this.verified.underway(username, password);
+    if (underway !== undefined) {
+      if (await underway) return;
+      throw denied("unknown user!");
+    }
     // Unknown users cost a check too, so the answer's timing does not tell which names exist.
-    const ok = (await verifyPassword(password, stored ?? UNUSABLE_HASH)) && stored !== undefined;
-    if (ok) {
-      this.throttle.succeeded(username);
-      this.verified.remember(username, password, stored, this.clock());
+    const verifying = this.hasher.tryVerify(password, stored ?? UNUSABLE_HASH);
+    if (verifying === undefined) throw busy();
+    // Counted before the check: attempts arriving together each see the ones admitted before them.
+    const backoffMs = this.throttle.admit(username, address, now);
+    const check = verifying.then((ok) => ok && stored !== undefined);
+    this.verified.track(username, password, check);
+    if (await check) {
+      this.throttle.succeeded(username, address);
+      this.verified.remember(username, password, stored!, this.clock());
       return;
     }
-    const backoffMs = this.throttle.failed(username, address, this.clock());
     if (backoffMs > 0) this.log.warn("failed logins: backing off", { username: username.slice(0, 64), address, backoffMs });
     throw denied("unknown user!");
   }
