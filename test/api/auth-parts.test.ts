@@ -7,7 +7,7 @@ import { Authenticator } from "../../src/api/auth/authenticator.js";
 import { LoginThrottle } from "../../src/api/auth/login-throttle.js";
 import { PasswordHasher } from "../../src/api/auth/password.js";
 import { globMatches } from "../../src/api/auth/permission.js";
-import { checkToken, issueToken, tokenKeyOf } from "../../src/api/auth/token.js";
+import { checkToken, issueToken, recordVersion, tokenKeyOf } from "../../src/api/auth/token.js";
 import { silentLog } from "../../src/core/log.js";
 import { ConfigError, loadConfig } from "../../src/runtime/options.js";
 import { standaloneNode } from "../support/node-context.js";
@@ -16,8 +16,8 @@ const KEY = randomBytes(32);
 const T0 = 1_700_000_000_000;
 
 test("a token is the user's until it expires; another key, a changed claim or another algorithm is refused", () => {
-  const token = issueToken(KEY, "alice", T0, 60);
-  assert.deepEqual(checkToken(KEY, token, T0 + 59_000), { username: "alice" });
+  const token = issueToken(KEY, "alice", "v1", T0, 60);
+  assert.deepEqual(checkToken(KEY, token, T0 + 59_000), { username: "alice", expiresAt: T0 / 1000 + 60, version: "v1" });
   assert.equal(checkToken(KEY, token, T0 + 60_000), "expired");
   assert.equal(checkToken(randomBytes(32), token, T0), "invalid");
   const [header, , signature] = token.split(".");
@@ -26,6 +26,12 @@ test("a token is the user's until it expires; another key, a changed claim or an
   const none = Buffer.from(JSON.stringify({ alg: "none" })).toString("base64url");
   assert.equal(checkToken(KEY, `${none}.${token.split(".")[1]}.`, T0), "invalid");
   assert.equal(checkToken(KEY, "not-a-token", T0), "invalid");
+});
+
+test("a user record's version is keyed: another record or another key gives another", () => {
+  assert.equal(recordVersion(KEY, "a"), recordVersion(KEY, "a"));
+  assert.notEqual(recordVersion(KEY, "a"), recordVersion(KEY, "b"));
+  assert.notEqual(recordVersion(KEY, "a"), recordVersion(randomBytes(32), "a"));
 });
 
 test("the token key is base64 of at least 32 bytes, as 1.4's", () => {

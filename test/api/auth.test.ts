@@ -1,5 +1,6 @@
 /** Authentication and authorization over HTTP (app.inject): Nacos 1.4's login, users, roles, permissions and guard. */
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { test } from "node:test";
 import type { FastifyInstance } from "fastify";
 import { createHttpApp } from "../../src/api/app.js";
@@ -131,9 +132,49 @@ test("a user changes its own password, not another's", async () => {
   assert.equal(own.status, 200, own.text);
   assert.equal((await call(app, "POST", "/nacos/v1/auth/login", reader)).status, 403, "the old password no longer works");
   const changed = { username: "reader", password: "changed-pass" };
-  assert.equal((await call(app, "POST", "/nacos/v1/auth/login", changed)).status, 200);
-  const other = await call(app, "PUT", "/nacos/v1/auth/users", { ...as, username: "nacos", newPassword: "mine-now" });
+  const other = await call(app, "PUT", "/nacos/v1/auth/users", {
+    accessToken: await tokenOf(app, changed),
+    username: "nacos",
+    newPassword: "x",
+  });
   assert.deepEqual([other.status, other.text], [403, "authorization failed!"]);
+  assert.equal((await call(app, "POST", "/nacos/v1/auth/login", ADMIN)).status, 200, "the admin's password is unchanged");
+});
+
+/** A token as a Nacos 1.4 node with the same key issues it: the subject and an expiry, nothing else. */
+function token14(key: Buffer, username: string, issuedAtMs: number, ttlSeconds = 18_000): string {
+  const part = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
+  const body = `${part({ alg: "HS256" })}.${part({ sub: username, exp: Math.floor(issuedAtMs / 1000) + ttlSeconds })}`;
+  return `${body}.${createHmac("sha256", key).update(body).digest("base64url")}`;
+}
+
+test("a token outlives neither its user nor a password change; a re-created name does not take the old user's tokens", async () => {
+  const { app, scheduler, tokenKey } = await authApp();
+  const list = (accessToken: string) => call(app, "GET", "/nacos/v1/ns/instance/list", { serviceName: "orders", accessToken });
+  const user = await withUser(app, { username: "temp", password: "temp-pass" }, { role: "temps", resource: "public:*:*", action: "rw" });
+  const old = await tokenOf(app, user);
+  const old14 = token14(tokenKey, "temp", scheduler.now());
+  assert.equal((await list(old)).status, 200);
+  assert.equal((await list(old14)).status, 200, "a 1.4 node's token, issued after the password was set, is taken");
+  const as = { accessToken: await tokenOf(app, ADMIN) };
+  assert.equal((await call(app, "DELETE", "/nacos/v1/auth/users", { ...as, username: "temp" })).status, 200);
+  for (const token of [old, old14]) assert.deepEqual([(await list(token)).status, (await list(token)).text], [403, "token invalid!"]);
+
+  await scheduler.advance(2_000);
+  await withUser(app, { username: "temp", password: "new-pass" }, { role: "temps", resource: "public:*:*", action: "rw" });
+  for (const token of [old, old14]) {
+    assert.deepEqual([(await list(token)).status, (await list(token)).text], [403, "token invalid!"], "not the new user's");
+    const takeover = await call(app, "PUT", "/nacos/v1/auth/users", { accessToken: token, username: "temp", newPassword: "stolen" });
+    assert.deepEqual([takeover.status, takeover.text], [403, "token invalid!"]);
+  }
+  assert.equal((await call(app, "POST", "/nacos/v1/auth/login", { username: "temp", password: "new-pass" })).status, 200, "password kept");
+
+  const current = await tokenOf(app, { username: "temp", password: "new-pass" });
+  assert.equal((await list(current)).status, 200);
+  await scheduler.advance(2_000);
+  assert.equal((await call(app, "PUT", "/nacos/v1/auth/users", { ...as, username: "temp", newPassword: "third-pass" })).status, 200);
+  assert.deepEqual([(await list(current)).status, (await list(current)).text], [403, "token invalid!"], "a password change voids it");
+  assert.equal((await list(token14(tokenKey, "temp", scheduler.now()))).status, 200, "a 1.4 token issued since is taken");
 });
 
 test("failed logins back off per user: even the right password waits, then works", async () => {

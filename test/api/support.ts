@@ -68,6 +68,8 @@ export interface AuthApp {
   readonly app: FastifyInstance;
   readonly node: NamingNode;
   readonly scheduler: VirtualScheduler;
+  /** The key its tokens are signed with. */
+  readonly tokenKey: Buffer;
   /** Every datum's digest, to prove a refused request changed nothing. */
   digests(): string;
 }
@@ -80,7 +82,7 @@ export async function authApp(tokenTtlSeconds = 18_000): Promise<AuthApp> {
   const auth = { tokenKey: randomBytes(32), tokenTtlSeconds, adminPassword: ADMIN.password };
   const app = createHttpApp(nodeContext(node, { auth, peerSecret: CLUSTER_SECRET }));
   await app.ready();
-  return { app, node, scheduler, digests: () => digestsOf(node) };
+  return { app, node, scheduler, tokenKey: auth.tokenKey, digests: () => digestsOf(node) };
 }
 
 export async function tokenOf(app: FastifyInstance, who: { username: string; password: string }): Promise<string> {

@@ -13,6 +13,14 @@ export const ADMIN_ROLE = "ROLE_ADMIN";
 export const ACTIONS = ["r", "w", "rw"] as const;
 export type Action = (typeof ACTIONS)[number];
 
+export interface StoredUser {
+  /** The whole row, as tokens are tied to it (token.ts `recordVersion`). */
+  readonly record: string;
+  readonly passwordHash: string;
+  /** When this password was set (ms, the writing node's clock); undefined in rows written before it was kept. */
+  readonly since: number | undefined;
+}
+
 export interface RoleInfo {
   readonly role: string;
   readonly username: string;
@@ -51,10 +59,25 @@ export class AuthStore {
     private readonly hasher: PasswordHasher,
   ) {}
 
+  /** A user as stored, undefined when there is no such user. */
+  user(username: string): StoredUser | undefined {
+    const record = this.node.tables.get(TABLE.users, username);
+    if (record === undefined) return undefined;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(record);
+    } catch {
+      return undefined;
+    }
+    // Rows come from peers and the disk too: one of another shape is no user.
+    const { password, since } = (parsed ?? {}) as { password?: unknown; since?: unknown };
+    if (typeof password !== "string") return undefined;
+    return { record, passwordHash: password, since: typeof since === "number" ? since : undefined };
+  }
+
   /** The stored password hash of a user, undefined when there is no such user. */
   passwordHashOf(username: string): string | undefined {
-    const row = this.node.tables.get(TABLE.users, username);
-    return row === undefined ? undefined : (JSON.parse(row) as { password: string }).password;
+    return this.user(username)?.passwordHash;
   }
 
   hasUsers(): boolean {
@@ -93,7 +116,7 @@ export class AuthStore {
 
   private async writeUser(username: string, password: string): Promise<void> {
     const hash = await this.hasher.hash(checkPassword(password));
-    await this.node.setTableRow(TABLE.users, username, JSON.stringify({ password: hash }));
+    await this.node.setTableRow(TABLE.users, username, JSON.stringify({ password: hash, since: this.node.scheduler.now() }));
   }
 
   roles(): RoleInfo[] {

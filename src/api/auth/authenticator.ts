@@ -9,7 +9,7 @@ import type { Log } from "../../core/log.js";
 import type { AuthStore } from "./auth-store.js";
 import { LoginThrottle } from "./login-throttle.js";
 import { type PasswordHasher, UNUSABLE_HASH } from "./password.js";
-import { checkToken, issueToken } from "./token.js";
+import { checkToken, issueToken, recordVersion, type TokenClaims } from "./token.js";
 import { VerifiedCredentials } from "./verified-credentials.js";
 
 export interface Credentials {
@@ -57,7 +57,7 @@ export class Authenticator {
     if (token !== undefined) {
       const checked = checkToken(this.tokens.key, token, this.clock());
       if (checked === "expired") throw denied("token expired!");
-      if (checked === "invalid") throw denied("token invalid!");
+      if (checked === "invalid" || !this.isCurrent(checked)) throw denied("token invalid!");
       return checked.username;
     }
     if (c.username === undefined || c.password === undefined) throw denied("user not found!");
@@ -65,11 +65,26 @@ export class Authenticator {
     return c.username;
   }
 
+  /**
+   * Whether a token was issued for the user's record as it is now. One without `ver` (a Nacos 1.4 node's, or
+   * ours from before the claim) cannot say which record it was for: it holds only if issued — its expiry less
+   * this node's token lifetime, so every node needs the same lifetime — after the password was set.
+   */
+  private isCurrent(claims: TokenClaims): boolean {
+    const user = this.store.user(claims.username);
+    if (user === undefined) return false;
+    if (claims.version !== undefined) return claims.version === recordVersion(this.tokens.key, user.record);
+    return user.since === undefined || (claims.expiresAt - this.tokens.ttlSeconds) * 1000 >= user.since;
+  }
+
   /** 1.4's login: the same resolution, answered with a new token. */
   async login(c: Credentials): Promise<LoginResult> {
     const username = await this.identify(c);
+    const user = this.store.user(username);
+    // The user was deleted while its password was being checked.
+    if (user === undefined) throw denied("unknown user!");
     return {
-      accessToken: issueToken(this.tokens.key, username, this.clock(), this.tokens.ttlSeconds),
+      accessToken: issueToken(this.tokens.key, username, recordVersion(this.tokens.key, user.record), this.clock(), this.tokens.ttlSeconds),
       tokenTtl: this.tokens.ttlSeconds,
       globalAdmin: this.store.isAdmin(username),
       username,
