@@ -21,6 +21,15 @@ test("with auth off (the default) nothing is asked and no auth API is served", a
   const app = createHttpApp(nodeContext(node));
   assert.equal((await call(app, "POST", "/nacos/v1/ns/instance", instance())).status, 200);
   assert.equal((await call(app, "POST", "/nacos/v1/auth/users/login", ADMIN)).status, 404);
+  // Nobody plants users, roles or permissions while auth is off: that API is not served.
+  for (const [path, params] of [
+    ["/nacos/v1/auth/users", { username: "evil", password: "evil-pass" }],
+    ["/nacos/v1/auth/roles", { role: "ROLE_ADMIN", username: "evil" }],
+    ["/nacos/v1/auth/permissions", { role: "evil", resource: "*:*:*", action: "rw" }],
+  ] as const) {
+    assert.equal((await call(app, "POST", path, params)).status, 404, path);
+  }
+  assert.equal(node.tables.entries("users").length + node.tables.entries("roles").length, 0);
 });
 
 test("login on every 1.4 path answers a token; wrong credentials get 403 and nothing else", async () => {
