@@ -6,6 +6,8 @@ import type { FastifyInstance } from "fastify";
 import { createHttpApp } from "../../src/api/app.js";
 import { VirtualScheduler } from "../../src/sim/virtual-scheduler.js";
 import { nodeContext, standaloneNode } from "../support/node-context.js";
+import { PasswordHasher } from "../../src/api/auth/password.js";
+import type { NamingNode } from "../../src/node/naming-node.js";
 import { ADMIN, authApp, call, CLUSTER_SECRET, tokenOf, withUser } from "./support.js";
 
 /** A user `reader` whose role may read (only) namespace `dev`. */
@@ -64,7 +66,7 @@ test("naming calls need credentials: token parameter, Bearer header or username 
 });
 
 test("tokens expire", async () => {
-  const { app, scheduler } = await authApp(60);
+  const { app, scheduler } = await authApp({ tokenTtlSeconds: 60 });
   const token = await tokenOf(app, ADMIN);
   assert.equal((await call(app, "GET", "/nacos/v1/ns/service/list", { pageNo: "1", pageSize: "10", accessToken: token })).status, 200);
   await scheduler.advance(61_000);
@@ -242,6 +244,28 @@ test("failures from one address never lock the user out of another address that 
   assert.equal((await loginFrom(app, "10.0.0.1", { username: "nacos", password: ADMIN.password })).status, 200);
   const guesser = await loginFrom(app, "10.0.0.66", user);
   assert.deepEqual([guesser.status, guesser.text], [403, "unknown user!"], "the guessing address is held, proven password or not");
+});
+
+test("rows that came from no operator neither keep the bootstrap from making the admin nor make an administrator", async () => {
+  // What a report from a non-member once planted in every data directory: a user `evil` holding ROLE_ADMIN.
+  const seed = async (node: NamingNode) => {
+    await node.setTableRow("users", "evil", JSON.stringify({ password: await new PasswordHasher().hash("evil-pass") }));
+    await node.setTableRow("roles", "ROLE_ADMIN\nevil", JSON.stringify({ role: "ROLE_ADMIN", username: "evil" }));
+  };
+  const { app, node } = await authApp({ seed });
+  const admin = await call(app, "POST", "/nacos/v1/auth/login", ADMIN);
+  assert.equal(admin.status, 200, "the bootstrap made the operator's admin");
+  assert.equal(admin.json().globalAdmin, true);
+  const evil = { username: "evil", password: "evil-pass" };
+  assert.equal((await call(app, "POST", "/nacos/v1/auth/login", evil)).json().globalAdmin, false);
+  const asEvil = { accessToken: await tokenOf(app, evil) };
+  const planted = await call(app, "POST", "/nacos/v1/auth/users", { ...asEvil, username: "evil2", password: "x" });
+  assert.deepEqual([planted.status, planted.text], [403, "authorization failed!"]);
+  assert.equal((await call(app, "PUT", "/nacos/v1/ns/operator/switches", { ...asEvil, entry: "pushEnabled", value: "false" })).status, 403);
+  assert.equal(node.tables.get("users", "evil2"), undefined);
+  const as = { accessToken: admin.json().accessToken };
+  assert.equal((await call(app, "DELETE", "/nacos/v1/auth/users", { ...as, username: "evil" })).status, 200, "the operator removes it");
+  assert.equal(node.tables.get("roles", "ROLE_ADMIN\nevil"), undefined);
 });
 
 test("a member forwarding a write passes with the cluster secret; the agent alone does not", async () => {

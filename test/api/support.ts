@@ -74,11 +74,16 @@ export interface AuthApp {
   digests(): string;
 }
 
-/** A standalone node's app with auth on, the admin `ADMIN` created, and the cluster secret `CLUSTER_SECRET`. */
-export async function authApp(tokenTtlSeconds = 18_000): Promise<AuthApp> {
+/**
+ * A standalone node's app with auth on, the admin `ADMIN` created, and the cluster secret `CLUSTER_SECRET`;
+ * `seed` writes to the node before the app (and so the admin's bootstrap) starts.
+ */
+export async function authApp(options: { tokenTtlSeconds?: number; seed?: (node: NamingNode) => Promise<void> } = {}): Promise<AuthApp> {
+  const { tokenTtlSeconds = 18_000, seed } = options;
   const scheduler = new VirtualScheduler(1);
   const node = standaloneNode(scheduler);
   await node.start();
+  await seed?.(node);
   const auth = { tokenKey: randomBytes(32), tokenTtlSeconds, adminPassword: ADMIN.password };
   const app = createHttpApp(nodeContext(node, { auth, peerSecret: CLUSTER_SECRET }));
   await app.ready();

@@ -10,6 +10,8 @@ import type { PasswordHasher } from "./password.js";
 
 /** The built-in role of administrators; it can be given only at bootstrap, never through the API. */
 export const ADMIN_ROLE = "ROLE_ADMIN";
+/** The one user the bootstrap makes an administrator, and so the only one that can be. */
+export const ADMIN_USER = "nacos";
 export const ACTIONS = ["r", "w", "rw"] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -80,8 +82,9 @@ export class AuthStore {
     return this.user(username)?.passwordHash;
   }
 
-  hasUsers(): boolean {
-    return this.node.tables.entries(TABLE.users).length > 0;
+  /** Whether the bootstrap's administrator exists (other users, or admin roles of other names, do not count). */
+  hasAdmin(): boolean {
+    return this.user(ADMIN_USER) !== undefined && this.isAdmin(ADMIN_USER);
   }
 
   usernames(): string[] {
@@ -101,8 +104,8 @@ export class AuthStore {
 
   /** Also takes the user's roles: a user created later under the same name must not inherit them. */
   async deleteUser(username: string): Promise<void> {
+    if (this.isAdmin(username)) throw badRequest(`cannot delete admin: ${username}`);
     const roles = this.rolesOf(username);
-    if (roles.some((r) => r.role === ADMIN_ROLE)) throw badRequest(`cannot delete admin: ${username}`);
     for (const r of roles) await this.node.setTableRow(TABLE.roles, roleKey(r), undefined);
     await this.node.setTableRow(TABLE.users, username, undefined);
   }
@@ -127,8 +130,12 @@ export class AuthStore {
     return this.roles().filter((r) => r.username === username);
   }
 
+  /**
+   * Only the bootstrap grants ROLE_ADMIN, and only to `nacos`: a ROLE_ADMIN row naming anyone else came from
+   * no operator (a peer's report, a hand-edited directory) and grants nothing.
+   */
   isAdmin(username: string): boolean {
-    return this.node.tables.get(TABLE.roles, roleKey({ role: ADMIN_ROLE, username })) !== undefined;
+    return username === ADMIN_USER && this.node.tables.get(TABLE.roles, roleKey({ role: ADMIN_ROLE, username })) !== undefined;
   }
 
   async addRole(role: string, username: string): Promise<void> {
