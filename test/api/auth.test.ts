@@ -251,6 +251,8 @@ test("rows that came from no operator neither keep the bootstrap from making the
   const seed = async (node: NamingNode) => {
     await node.setTableRow("users", "evil", JSON.stringify({ password: await new PasswordHasher().hash("evil-pass") }));
     await node.setTableRow("roles", "ROLE_ADMIN\nevil", JSON.stringify({ role: "ROLE_ADMIN", username: "evil" }));
+    await node.setTableRow("roles", "broken\nrow", "not json");
+    await node.setTableRow("permissions", "broken\nrow\nr", JSON.stringify({ role: 1 }));
   };
   const { app, node } = await authApp({ seed });
   const admin = await call(app, "POST", "/nacos/v1/auth/login", ADMIN);
@@ -263,6 +265,8 @@ test("rows that came from no operator neither keep the bootstrap from making the
   assert.deepEqual([planted.status, planted.text], [403, "authorization failed!"]);
   assert.equal((await call(app, "PUT", "/nacos/v1/ns/operator/switches", { ...asEvil, entry: "pushEnabled", value: "false" })).status, 403);
   assert.equal(node.tables.get("users", "evil2"), undefined);
+  const read = await call(app, "GET", "/nacos/v1/ns/instance/list", { ...asEvil, serviceName: "orders" });
+  assert.deepEqual([read.status, read.text], [403, "authorization failed!"], "rows of another shape are none, not a failure");
   const as = { accessToken: admin.json().accessToken };
   assert.equal((await call(app, "DELETE", "/nacos/v1/auth/users", { ...as, username: "evil" })).status, 200, "the operator removes it");
   assert.equal(node.tables.get("roles", "ROLE_ADMIN\nevil"), undefined);

@@ -6,6 +6,7 @@
 import { badRequest } from "../../core/errors.js";
 import type { NodeView } from "../context.js";
 import { DEFAULT_NAMESPACE } from "../../core/naming.js";
+import { parseJsonOrUndefined } from "../lenient-json.js";
 import type { PasswordHasher } from "./password.js";
 
 /** The built-in role of administrators; it can be given only at bootstrap, never through the API. */
@@ -53,7 +54,15 @@ export function checkPassword(password: string): string {
   return password;
 }
 
-const values = <T>(node: NodeView, table: string): T[] => node.tables.entries(table).map(([, v]) => JSON.parse(v) as T);
+/** A table's rows of the shape `fields` names (each a string); rows of another shape, as a peer may send, are none. */
+function values<T>(node: NodeView, table: string, fields: readonly (keyof T & string)[]): T[] {
+  const out: T[] = [];
+  for (const [, value] of node.tables.entries(table)) {
+    const row = parseJsonOrUndefined(value) as Record<string, unknown> | undefined;
+    if (row !== null && typeof row === "object" && fields.every((f) => typeof row[f] === "string")) out.push(row as T);
+  }
+  return out;
+}
 
 export class AuthStore {
   constructor(
@@ -65,14 +74,8 @@ export class AuthStore {
   user(username: string): StoredUser | undefined {
     const record = this.node.tables.get(TABLE.users, username);
     if (record === undefined) return undefined;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(record);
-    } catch {
-      return undefined;
-    }
     // Rows come from peers and the disk too: one of another shape is no user.
-    const { password, since } = (parsed ?? {}) as { password?: unknown; since?: unknown };
+    const { password, since } = (parseJsonOrUndefined(record) ?? {}) as { password?: unknown; since?: unknown };
     if (typeof password !== "string") return undefined;
     return { record, passwordHash: password, since: typeof since === "number" ? since : undefined };
   }
@@ -123,7 +126,7 @@ export class AuthStore {
   }
 
   roles(): RoleInfo[] {
-    return values<RoleInfo>(this.node, TABLE.roles);
+    return values<RoleInfo>(this.node, TABLE.roles, ["role", "username"]);
   }
 
   rolesOf(username: string): RoleInfo[] {
@@ -155,7 +158,7 @@ export class AuthStore {
   }
 
   permissions(): PermissionInfo[] {
-    return values<PermissionInfo>(this.node, TABLE.permissions);
+    return values<PermissionInfo>(this.node, TABLE.permissions, ["role", "resource", "action"]);
   }
 
   permissionsOf(role: string): PermissionInfo[] {

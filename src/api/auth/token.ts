@@ -8,6 +8,7 @@
  * a user re-created under the same name does not take the old user's tokens. 1.4 ignores the claim.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { parseJsonOrUndefined } from "../lenient-json.js";
 
 /** HS256 wants a key of at least 256 bits (jjwt, which 1.4 uses, refuses shorter ones too). */
 export const MIN_TOKEN_KEY_BYTES = 32;
@@ -54,18 +55,10 @@ export function checkToken(key: Buffer, token: string, nowMs: number): TokenChec
   const given = Buffer.from(signature, "base64url");
   const expected = sign(key, `${header}.${claims}`);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return "invalid";
-  const body = parseJson(Buffer.from(claims, "base64url").toString("utf8"));
-  const alg = (parseJson(Buffer.from(header, "base64url").toString("utf8")) as { alg?: unknown } | undefined)?.alg;
+  const body = parseJsonOrUndefined(Buffer.from(claims, "base64url").toString("utf8"));
+  const alg = (parseJsonOrUndefined(Buffer.from(header, "base64url").toString("utf8")) as { alg?: unknown } | undefined)?.alg;
   const { sub, exp, ver } = (body ?? {}) as { sub?: unknown; exp?: unknown; ver?: unknown };
   if (alg !== "HS256" || typeof sub !== "string" || sub === "" || typeof exp !== "number") return "invalid";
   if (ver !== undefined && typeof ver !== "string") return "invalid";
   return exp * 1000 <= nowMs ? "expired" : { username: sub, expiresAt: exp, version: ver };
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
