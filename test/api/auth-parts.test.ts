@@ -99,6 +99,28 @@ test("60 parallel guesses from one address: 6 passwords are checked (the free 5 
   assert.equal(checked, 7, "the same pair arriving together is checked once");
 });
 
+test("a proven password in use needs no password-check slot again, however long every slot stays taken", async () => {
+  const node = standaloneNode();
+  await node.start();
+  let now = T0;
+  const hasher = new PasswordHasher();
+  const store = new AuthStore(node, hasher);
+  await store.createUser("app", "app-pass");
+  const authenticator = new Authenticator(store, { key: KEY, ttlSeconds: 60 }, () => now, silentLog, hasher);
+  const app = { username: "app", password: "app-pass", address: "10.0.0.1" };
+  assert.equal(await authenticator.identify(app), "app");
+  hasher.tryVerify = () => undefined;
+  for (let i = 0; i < 10; i++) {
+    now += 50_000;
+    assert.equal(await authenticator.identify(app), "app", `${(now - T0) / 1000} s on, every slot taken`);
+  }
+  now += 61_000;
+  await assert.rejects(
+    authenticator.identify(app),
+    (e: Error) => e.message === "server is busy checking passwords, please try again later!",
+  );
+});
+
 test("the back-off's memory is bounded", () => {
   const limits = { freeFailures: 0, baseDelayMs: 1000, maxDelayMs: 1000, forgetAfterMs: 60_000, maxTracked: 3 };
   const throttle = new LoginThrottle({ pair: limits, address: limits, user: limits });
