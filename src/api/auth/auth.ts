@@ -31,7 +31,7 @@ export function setUpAuth(app: FastifyInstance, ctx: NodeContext): Protect {
   const settings = ctx.auth;
   if (settings === undefined) return () => {};
   const log = logOf(app.log);
-  // One hasher for the process: its bound is on libuv's thread pool, which the whole process shares.
+  // One hasher for every scrypt this server runs (users written and checked): its bound is on libuv's thread pool.
   const hasher = new PasswordHasher();
   const store = new AuthStore(ctx.node, hasher);
   const tokens = { key: settings.tokenKey, ttlSeconds: settings.tokenTtlSeconds };
