@@ -18,6 +18,7 @@ import {
   paramsOf,
   type Params,
 } from "./params.js";
+import { bindJava, type JavaClass } from "./java-json.js";
 import { agentOf, fromPeer, remoteIp } from "./request-info.js";
 import { JSON_TYPE } from "../transport/http-common.js";
 
@@ -51,51 +52,82 @@ function patchOf(p: Params): InstancePatch {
   return patch;
 }
 
+/** Nacos 1.4's RsInfo, the beat's JSON: every field is type-checked, the ones a beat uses and the rest. */
+const RS_INFO = {
+  load: "double",
+  cpu: "double",
+  rt: "double",
+  qps: "double",
+  mem: "double",
+  port: "int",
+  ip: "String",
+  serviceName: "String",
+  ak: "String",
+  cluster: "String",
+  weight: "double",
+  ephemeral: "boolean",
+  metadata: "Map<String,String>",
+} as const satisfies JavaClass;
+
+/** Nacos 1.4's naming Instance, as a metadata batch lists them in `instances`. */
+const INSTANCE = {
+  instanceId: "String",
+  ip: "String",
+  port: "int",
+  weight: "double",
+  healthy: "boolean",
+  enabled: "boolean",
+  ephemeral: "boolean",
+  clusterName: "String",
+  serviceName: "String",
+  metadata: "Map<String,String>",
+} as const satisfies JavaClass;
+
+/** A JSON parameter's value; `expected` says what it should have been. */
+function parseJsonParam(name: string, text: string, expected: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw badRequest(`Param '${name}' must be ${expected}, current: ${text}`);
+  }
+}
+
+const portOf = (port: number): number => parsePort(String(port));
+
 /**
  * A full beat's RsInfo JSON. Its `cluster` overrides the request's clusterName and its ip/port are the
  * instance's, as in 1.4; the nacos npm SDK sends `{serviceName, ip, port, cluster, weight, metadata, scheduled}`.
  */
 function beatOf(text: string, clusterName: string): BeatInfo {
-  let o: Record<string, unknown>;
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("not an object");
-    o = parsed as Record<string, unknown>;
-  } catch {
+  const parsed = parseJsonParam("beat", text, "a JSON object (RsInfo)");
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
     throw badRequest(`Param 'beat' must be a JSON object (RsInfo), current: ${text}`);
   }
-  const str = (v: unknown): string => (v === undefined || v === null ? "" : String(v));
-  const metadata = o.metadata === undefined || o.metadata === null ? "" : JSON.stringify(o.metadata);
+  const beat = bindJava("beat", parsed, RS_INFO);
   return {
-    ip: parseIp(str(o.ip)),
-    port: parsePort(str(o.port)),
-    clusterName: str(o.cluster).trim() === "" ? clusterName : parseClusterName(str(o.cluster)),
-    weight: o.weight === undefined ? 1 : parseWeight(str(o.weight)),
-    ephemeral: o.ephemeral === undefined ? true : parseBool("beat.ephemeral", str(o.ephemeral)),
-    metadata: parseMetadata(metadata),
+    ip: parseIp(beat.ip ?? ""),
+    port: portOf(beat.port ?? 0),
+    clusterName: (beat.cluster ?? "").trim() === "" ? clusterName : parseClusterName(beat.cluster!),
+    weight: beat.weight === undefined ? 1 : parseWeight(String(beat.weight)),
+    ephemeral: beat.ephemeral ?? true,
+    metadata: beat.metadata ?? {},
   };
 }
 
-/** `instances` of a metadata batch: a JSON list of `{ip, port, clusterName, ephemeral}`. */
+/** `instances` of a metadata batch: a JSON list of 1.4 Instances, of which `{ip, port, clusterName, ephemeral}` count. */
 function metadataTargetsOf(p: Params): readonly MetadataTarget[] | "ephemeral" | "persist" {
   if (p.has("instances")) {
-    let list: unknown;
-    try {
-      list = JSON.parse(p.raw("instances")!);
-    } catch {
-      list = undefined;
-    }
-    if (!Array.isArray(list))
-      throw badRequest(`Param 'instances' must be a JSON list of {ip, port, clusterName, ephemeral}, current: ${p.raw("instances")}`);
+    const text = p.raw("instances")!;
+    const expected = "a JSON list of {ip, port, clusterName, ephemeral}";
+    const list = parseJsonParam("instances", text, expected);
+    if (!Array.isArray(list)) throw badRequest(`Param 'instances' must be ${expected}, current: ${text}`);
     return list.map((item: unknown, i): MetadataTarget => {
-      if (item === null || typeof item !== "object") throw badRequest(`Param 'instances'[${i}] must be an object`);
-      const o = item as Record<string, unknown>;
-      const str = (v: unknown, d: string): string => (v === undefined || v === null || v === "" ? d : String(v));
+      const instance = bindJava(`instances[${i}]`, item, INSTANCE);
       return {
-        ip: parseIp(str(o.ip, "")),
-        port: parsePort(str(o.port, "")),
-        clusterName: parseClusterName(str(o.clusterName, DEFAULT_CLUSTER)),
-        ephemeral: parseBool("ephemeral", str(o.ephemeral, "true")),
+        ip: parseIp(instance.ip ?? ""),
+        port: portOf(instance.port ?? 0),
+        clusterName: parseClusterName((instance.clusterName ?? "").trim() === "" ? DEFAULT_CLUSTER : instance.clusterName!),
+        ephemeral: instance.ephemeral ?? true,
       };
     });
   }

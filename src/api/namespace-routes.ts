@@ -6,7 +6,9 @@
  */
 import type { FastifyInstance } from "fastify";
 import { CONTEXT_PATHS } from "../transport/http-common.js";
+import { userOf } from "./auth/guard.js";
 import type { NodeContext } from "./context.js";
+import { CreationBudget } from "./creation-budget.js";
 import { isPublic, type Namespace, Namespaces } from "./namespaces.js";
 import { paramsOf, type Params } from "./params.js";
 
@@ -42,6 +44,7 @@ const descOf = (p: Params): string | undefined => p.raw("namespaceDesc");
 
 export function namespaceRoutes(app: FastifyInstance, ctx: NodeContext): void {
   const namespaces = new Namespaces(ctx.node);
+  const anonymous = new CreationBudget("namespaces");
   for (const path of CONTEXT_PATHS.map((c) => `${c}/v1/console/namespaces`)) {
     app.get(path, async (req) => {
       const p = paramsOf(req);
@@ -51,6 +54,7 @@ export function namespaceRoutes(app: FastifyInstance, ctx: NodeContext): void {
     });
     app.post(path, async (req) => {
       const p = paramsOf(req);
+      if (userOf(req) === undefined) anonymous.spend(ctx.node.scheduler.now());
       await namespaces.create(p.optional("customNamespaceId", ""), p.required("namespaceName"), descOf(p));
       return true;
     });

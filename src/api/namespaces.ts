@@ -9,6 +9,7 @@ import { randomUUID } from "node:crypto";
 import { badRequest, notFound } from "../core/errors.js";
 import { DEFAULT_NAMESPACE, MAX_NAMESPACE_LENGTH } from "../core/naming.js";
 import type { NodeView } from "./context.js";
+import { parseJsonOrUndefined } from "./lenient-json.js";
 
 export interface Namespace {
   readonly id: string;
@@ -28,13 +29,7 @@ export const isPublic = (id: string): boolean => id.trim() === "" || id === DEFA
 
 /** A row as a peer or the disk handed it over: only a well-formed one is a namespace. */
 function parseRow(id: string, value: string): Namespace | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch {
-    return undefined;
-  }
-  const { name, desc } = (parsed ?? {}) as { name?: unknown; desc?: unknown };
+  const { name, desc } = (parseJsonOrUndefined(value) ?? {}) as { name?: unknown; desc?: unknown };
   if (typeof name !== "string") return undefined;
   return { id, name, desc: typeof desc === "string" ? desc : undefined };
 }

@@ -14,6 +14,7 @@ import {
   checkGroupedName,
   DEFAULT_GROUP,
   DEFAULT_NAMESPACE,
+  GROUP_SEPARATOR,
   MAX_NAMESPACE_LENGTH,
   toGroupedName,
   type ServiceRef,
@@ -71,7 +72,20 @@ export class Params {
   }
 }
 
-export const paramsOf = (req: FastifyRequest): Params => Params.of(req.query, req.body);
+const requestParams = new WeakMap<FastifyRequest, Params>();
+
+/**
+ * A request's parameters, read once: the guard and the handler see the very same object, so what the guard
+ * checks (the service, the namespace) is what the handler acts on.
+ */
+export function paramsOf(req: FastifyRequest): Params {
+  let p = requestParams.get(req);
+  if (p === undefined) {
+    p = Params.of(req.query, req.body);
+    requestParams.set(req, p);
+  }
+  return p;
+}
 
 /** Java's Integer.parseInt, with 1.4's NumberFormatException message. */
 export function parseInteger(text: string): number {
@@ -192,13 +206,29 @@ export function namespaceOf(p: Params): string {
   return ns;
 }
 
+/** The namespace a listing names, undefined for every namespace (`/service/names` without `namespaceId`). */
+export const namedNamespaceOf = (p: Params): string | undefined => (p.has("namespaceId") ? namespaceOf(p) : undefined);
+
+const parsedServices = new WeakMap<Params, ServiceRef>();
+
 /**
  * The service a request is about: `serviceName` (or 1.x's `dom`) prefixed with `groupName` unless it
- * already has a group, as 1.4's DistroFilter rewrites it; then the format check.
+ * already has a group, as 1.4's DistroFilter rewrites it; then the format check. A `groupName` that names
+ * another group than the one in `serviceName` is refused: 1.4 acted on the embedded group but checked the
+ * permission of `groupName`. Parsed once per request, so the guard's resource is this very service.
  */
 export function serviceOf(p: Params): ServiceRef {
-  const name = p.has("serviceName") ? p.required("serviceName") : p.has("dom") ? p.required("dom") : p.required("serviceName");
-  const groupedName = toGroupedName(name.trim(), p.optional("groupName", DEFAULT_GROUP));
+  const parsed = parsedServices.get(p);
+  if (parsed !== undefined) return parsed;
+  const name = (p.has("serviceName") ? p.required("serviceName") : p.has("dom") ? p.required("dom") : p.required("serviceName")).trim();
+  const at = name.indexOf(GROUP_SEPARATOR);
+  if (at >= 0 && p.has("groupName") && p.required("groupName").trim() !== name.slice(0, at)) {
+    const group = p.required("groupName").trim();
+    throw badRequest(`Param 'groupName' is illegal, serviceName '${name}' is in group '${name.slice(0, at)}', not '${group}'`);
+  }
+  const groupedName = toGroupedName(name, p.optional("groupName", DEFAULT_GROUP));
   checkGroupedName(groupedName);
-  return { namespaceId: namespaceOf(p), groupedName };
+  const service = { namespaceId: namespaceOf(p), groupedName };
+  parsedServices.set(p, service);
+  return service;
 }

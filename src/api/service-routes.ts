@@ -7,7 +7,17 @@ import type { ClientWrite, ServiceSpec } from "../core/ops.js";
 import { clusterNamesOf } from "../core/service-datum.js";
 import type { NodeContext } from "./context.js";
 import { linearRegExp } from "./linear-regexp.js";
-import { namespaceOf, optionalBool, parseFloatParam, parseMetadata, parseSelector, serviceOf, paramsOf, type Params } from "./params.js";
+import {
+  namedNamespaceOf,
+  namespaceOf,
+  optionalBool,
+  parseFloatParam,
+  parseMetadata,
+  parseSelector,
+  serviceOf,
+  paramsOf,
+  type Params,
+} from "./params.js";
 import { writeOk } from "./client-write.js";
 import { page, positive } from "./paging.js";
 
@@ -73,7 +83,8 @@ export function serviceRoutes(app: FastifyInstance, ctx: NodeContext): void {
 
   app.all("/service/names", (req, reply) => {
     const p = paramsOf(req);
-    const namespaces = p.has("namespaceId") ? [namespaceOf(p)] : ctx.node.registry.namespaces();
+    const named = namedNamespaceOf(p);
+    const namespaces = named === undefined ? ctx.node.registry.namespaces() : [named];
     const expr = p.optional("expr", "");
     const pattern = expr === "" ? undefined : linearRegExp("expr", expr);
     const responsibleOnly = optionalBool(p, ["responsibleOnly"], false);

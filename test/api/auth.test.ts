@@ -1,50 +1,18 @@
 /** Authentication and authorization over HTTP (app.inject): Nacos 1.4's login, users, roles, permissions and guard. */
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
+import { createHmac } from "node:crypto";
 import { test } from "node:test";
 import type { FastifyInstance } from "fastify";
 import { createHttpApp } from "../../src/api/app.js";
-import type { NamingNode } from "../../src/node/naming-node.js";
 import { VirtualScheduler } from "../../src/sim/virtual-scheduler.js";
 import { nodeContext, standaloneNode } from "../support/node-context.js";
-import { call } from "./support.js";
-
-const ADMIN = { username: "nacos", password: "admin-secret" };
-const SECRET = "cluster-secret";
-
-interface AuthApp {
-  readonly app: FastifyInstance;
-  readonly node: NamingNode;
-  readonly scheduler: VirtualScheduler;
-}
-
-async function authApp(tokenTtlSeconds = 18_000): Promise<AuthApp> {
-  const scheduler = new VirtualScheduler(1);
-  const node = standaloneNode(scheduler);
-  await node.start();
-  const auth = { tokenKey: randomBytes(32), tokenTtlSeconds, adminPassword: ADMIN.password };
-  const app = createHttpApp(nodeContext(node, { auth, peerSecret: SECRET }));
-  await app.ready();
-  return { app, node, scheduler };
-}
-
-async function tokenOf(app: FastifyInstance, who: { username: string; password: string }): Promise<string> {
-  const res = await call(app, "POST", "/nacos/v1/auth/users/login", who);
-  assert.equal(res.status, 200, res.text);
-  return res.json().accessToken;
-}
+import { PasswordHasher } from "../../src/api/auth/password.js";
+import type { NamingNode } from "../../src/node/naming-node.js";
+import { ADMIN, authApp, call, CLUSTER_SECRET, tokenOf, withUser } from "./support.js";
 
 /** A user `reader` whose role may read (only) namespace `dev`. */
-async function withReader(app: FastifyInstance): Promise<{ username: string; password: string }> {
-  const reader = { username: "reader", password: "reader-pass" };
-  const admin = await tokenOf(app, ADMIN);
-  const as = { accessToken: admin };
-  assert.equal((await call(app, "POST", "/nacos/v1/auth/users", { ...as, ...reader })).status, 200);
-  assert.equal((await call(app, "POST", "/nacos/v1/auth/roles", { ...as, role: "dev-readers", username: "reader" })).status, 200);
-  const grant = { ...as, role: "dev-readers", resource: "dev:*:*", action: "r" };
-  assert.equal((await call(app, "POST", "/nacos/v1/auth/permissions", grant)).status, 200);
-  return reader;
-}
+const withReader = (app: FastifyInstance) =>
+  withUser(app, { username: "reader", password: "reader-pass" }, { role: "dev-readers", resource: "dev:*:*", action: "r" });
 
 const instance = (namespaceId = "public") => ({ serviceName: "orders", ip: "192.0.2.10", port: "8080", namespaceId });
 
@@ -55,6 +23,15 @@ test("with auth off (the default) nothing is asked and no auth API is served", a
   const app = createHttpApp(nodeContext(node));
   assert.equal((await call(app, "POST", "/nacos/v1/ns/instance", instance())).status, 200);
   assert.equal((await call(app, "POST", "/nacos/v1/auth/users/login", ADMIN)).status, 404);
+  // Nobody plants users, roles or permissions while auth is off: that API is not served.
+  for (const [path, params] of [
+    ["/nacos/v1/auth/users", { username: "evil", password: "evil-pass" }],
+    ["/nacos/v1/auth/roles", { role: "ROLE_ADMIN", username: "evil" }],
+    ["/nacos/v1/auth/permissions", { role: "evil", resource: "*:*:*", action: "rw" }],
+  ] as const) {
+    assert.equal((await call(app, "POST", path, params)).status, 404, path);
+  }
+  assert.equal(node.tables.entries("users").length + node.tables.entries("roles").length, 0);
 });
 
 test("login on every 1.4 path answers a token; wrong credentials get 403 and nothing else", async () => {
@@ -89,7 +66,7 @@ test("naming calls need credentials: token parameter, Bearer header or username 
 });
 
 test("tokens expire", async () => {
-  const { app, scheduler } = await authApp(60);
+  const { app, scheduler } = await authApp({ tokenTtlSeconds: 60 });
   const token = await tokenOf(app, ADMIN);
   assert.equal((await call(app, "GET", "/nacos/v1/ns/service/list", { pageNo: "1", pageSize: "10", accessToken: token })).status, 200);
   await scheduler.advance(61_000);
@@ -166,9 +143,49 @@ test("a user changes its own password, not another's", async () => {
   assert.equal(own.status, 200, own.text);
   assert.equal((await call(app, "POST", "/nacos/v1/auth/login", reader)).status, 403, "the old password no longer works");
   const changed = { username: "reader", password: "changed-pass" };
-  assert.equal((await call(app, "POST", "/nacos/v1/auth/login", changed)).status, 200);
-  const other = await call(app, "PUT", "/nacos/v1/auth/users", { ...as, username: "nacos", newPassword: "mine-now" });
+  const other = await call(app, "PUT", "/nacos/v1/auth/users", {
+    accessToken: await tokenOf(app, changed),
+    username: "nacos",
+    newPassword: "x",
+  });
   assert.deepEqual([other.status, other.text], [403, "authorization failed!"]);
+  assert.equal((await call(app, "POST", "/nacos/v1/auth/login", ADMIN)).status, 200, "the admin's password is unchanged");
+});
+
+/** A token as a Nacos 1.4 node with the same key issues it: the subject and an expiry, nothing else. */
+function token14(key: Buffer, username: string, issuedAtMs: number, ttlSeconds = 18_000): string {
+  const part = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
+  const body = `${part({ alg: "HS256" })}.${part({ sub: username, exp: Math.floor(issuedAtMs / 1000) + ttlSeconds })}`;
+  return `${body}.${createHmac("sha256", key).update(body).digest("base64url")}`;
+}
+
+test("a token outlives neither its user nor a password change; a re-created name does not take the old user's tokens", async () => {
+  const { app, scheduler, tokenKey } = await authApp();
+  const list = (accessToken: string) => call(app, "GET", "/nacos/v1/ns/instance/list", { serviceName: "orders", accessToken });
+  const user = await withUser(app, { username: "temp", password: "temp-pass" }, { role: "temps", resource: "public:*:*", action: "rw" });
+  const old = await tokenOf(app, user);
+  const old14 = token14(tokenKey, "temp", scheduler.now());
+  assert.equal((await list(old)).status, 200);
+  assert.equal((await list(old14)).status, 200, "a 1.4 node's token, issued after the password was set, is taken");
+  const as = { accessToken: await tokenOf(app, ADMIN) };
+  assert.equal((await call(app, "DELETE", "/nacos/v1/auth/users", { ...as, username: "temp" })).status, 200);
+  for (const token of [old, old14]) assert.deepEqual([(await list(token)).status, (await list(token)).text], [403, "token invalid!"]);
+
+  await scheduler.advance(2_000);
+  await withUser(app, { username: "temp", password: "new-pass" }, { role: "temps", resource: "public:*:*", action: "rw" });
+  for (const token of [old, old14]) {
+    assert.deepEqual([(await list(token)).status, (await list(token)).text], [403, "token invalid!"], "not the new user's");
+    const takeover = await call(app, "PUT", "/nacos/v1/auth/users", { accessToken: token, username: "temp", newPassword: "stolen" });
+    assert.deepEqual([takeover.status, takeover.text], [403, "token invalid!"]);
+  }
+  assert.equal((await call(app, "POST", "/nacos/v1/auth/login", { username: "temp", password: "new-pass" })).status, 200, "password kept");
+
+  const current = await tokenOf(app, { username: "temp", password: "new-pass" });
+  assert.equal((await list(current)).status, 200);
+  await scheduler.advance(2_000);
+  assert.equal((await call(app, "PUT", "/nacos/v1/auth/users", { ...as, username: "temp", newPassword: "third-pass" })).status, 200);
+  assert.deepEqual([(await list(current)).status, (await list(current)).text], [403, "token invalid!"], "a password change voids it");
+  assert.equal((await list(token14(tokenKey, "temp", scheduler.now()))).status, 200, "a 1.4 token issued since is taken");
 });
 
 test("failed logins back off per user: even the right password waits, then works", async () => {
@@ -179,10 +196,86 @@ test("failed logins back off per user: even the right password waits, then works
   assert.equal((await call(app, "POST", "/nacos/v1/auth/login", ADMIN)).status, 200);
 });
 
+/** A login from `address` (the socket's remote address the node sees). */
+async function loginFrom(app: FastifyInstance, address: string, who: { username: string; password: string }) {
+  const res = await app.inject({ method: "POST", url: "/nacos/v1/auth/users/login", remoteAddress: address, query: who });
+  return { status: res.statusCode, text: res.body };
+}
+
+test("parallel guesses are counted before they are checked: of 60 at once only the free ones are, and the right 60th is not", async () => {
+  const { app } = await authApp();
+  const guesses = Array.from({ length: 60 }, (_, i) => ({ username: "nacos", password: i === 59 ? ADMIN.password : `guess-${i}` }));
+  const answers = await Promise.all(guesses.map((g) => loginFrom(app, "10.0.0.1", g)));
+  assert.deepEqual(
+    answers.map((a) => `${a.status} ${a.text}`),
+    guesses.map(() => "403 unknown user!"),
+    "the right password arrived after the free guesses: it waits like them",
+  );
+  assert.equal((await loginFrom(app, "10.0.0.1", ADMIN)).status, 403, "the back-off holds");
+});
+
+test("password checks beyond 2 running and 32 waiting are turned away with 503 and not counted", async () => {
+  const { app } = await authApp();
+  const answers = await Promise.all(
+    Array.from({ length: 60 }, (_, i) => loginFrom(app, `10.0.1.${i}`, { username: `nobody-${i}`, password: "guess" })),
+  );
+  const count = (status: number) => answers.filter((a) => a.status === status).length;
+  assert.deepEqual([count(403), count(503)], [34, 26]);
+  assert.ok(answers.filter((a) => a.status === 503).every((a) => a.text === "server is busy checking passwords, please try again later!"));
+  assert.equal((await loginFrom(app, "10.0.1.59", ADMIN)).status, 200, "a refused check left no count behind");
+});
+
+test("failures from one address never lock the user out of another address that sent no wrong password", async () => {
+  const { app } = await authApp();
+  const user = await withUser(
+    app,
+    { username: "orders-app", password: "app-pass" },
+    { role: "apps", resource: "public:*:*", action: "rw" },
+  );
+  for (let i = 0; i < 30; i++) await loginFrom(app, "10.0.0.66", { username: user.username, password: `guess-${i}` });
+  const register = await app.inject({
+    method: "POST",
+    url: "/nacos/v1/ns/instance",
+    remoteAddress: "10.0.0.1",
+    query: { serviceName: "orders", ip: "192.0.2.10", port: "8080", ...user },
+  });
+  assert.equal(register.statusCode, 200, register.body);
+  assert.equal((await loginFrom(app, "10.0.0.1", user)).status, 200);
+  assert.equal((await loginFrom(app, "10.0.0.1", { username: "nacos", password: ADMIN.password })).status, 200);
+  const guesser = await loginFrom(app, "10.0.0.66", user);
+  assert.deepEqual([guesser.status, guesser.text], [403, "unknown user!"], "the guessing address is held, proven password or not");
+});
+
+test("rows that came from no operator neither keep the bootstrap from making the admin nor make an administrator", async () => {
+  // What a report from a non-member once planted in every data directory: a user `evil` holding ROLE_ADMIN.
+  const seed = async (node: NamingNode) => {
+    await node.setTableRow("users", "evil", JSON.stringify({ password: await new PasswordHasher().hash("evil-pass") }));
+    await node.setTableRow("roles", "ROLE_ADMIN\nevil", JSON.stringify({ role: "ROLE_ADMIN", username: "evil" }));
+    await node.setTableRow("roles", "broken\nrow", "not json");
+    await node.setTableRow("permissions", "broken\nrow\nr", JSON.stringify({ role: 1 }));
+  };
+  const { app, node } = await authApp({ seed });
+  const admin = await call(app, "POST", "/nacos/v1/auth/login", ADMIN);
+  assert.equal(admin.status, 200, "the bootstrap made the operator's admin");
+  assert.equal(admin.json().globalAdmin, true);
+  const evil = { username: "evil", password: "evil-pass" };
+  assert.equal((await call(app, "POST", "/nacos/v1/auth/login", evil)).json().globalAdmin, false);
+  const asEvil = { accessToken: await tokenOf(app, evil) };
+  const planted = await call(app, "POST", "/nacos/v1/auth/users", { ...asEvil, username: "evil2", password: "x" });
+  assert.deepEqual([planted.status, planted.text], [403, "authorization failed!"]);
+  assert.equal((await call(app, "PUT", "/nacos/v1/ns/operator/switches", { ...asEvil, entry: "pushEnabled", value: "false" })).status, 403);
+  assert.equal(node.tables.get("users", "evil2"), undefined);
+  const read = await call(app, "GET", "/nacos/v1/ns/instance/list", { ...asEvil, serviceName: "orders" });
+  assert.deepEqual([read.status, read.text], [403, "authorization failed!"], "rows of another shape are none, not a failure");
+  const as = { accessToken: admin.json().accessToken };
+  assert.equal((await call(app, "DELETE", "/nacos/v1/auth/users", { ...as, username: "evil" })).status, 200, "the operator removes it");
+  assert.equal(node.tables.get("roles", "ROLE_ADMIN\nevil"), undefined);
+});
+
 test("a member forwarding a write passes with the cluster secret; the agent alone does not", async () => {
   const { app } = await authApp();
   const agent = { "user-agent": "Nacos-Server:1.4.2" };
   assert.equal((await call(app, "POST", "/nacos/v1/ns/instance", instance(), agent)).status, 403);
-  const member = { ...agent, "x-nacos-cluster-secret": SECRET };
+  const member = { ...agent, "x-nacos-cluster-secret": CLUSTER_SECRET };
   assert.equal((await call(app, "POST", "/nacos/v1/ns/instance", instance(), member)).status, 200);
 });

@@ -188,6 +188,27 @@ const CASES: Case[] = [
     400,
     "cluster name can only have these characters: 0-9a-zA-Z-, current: x_y",
   ),
+  // Every RsInfo field is bound as 1.4's Jackson binds it: no array or object where a scalar belongs.
+  ...(
+    [
+      ['{"ip":["192.0.2.10"],"port":8080}', "Param 'beat.ip' must be a string, current: [\"192.0.2.10\"]"],
+      ['{"ip":{"v":"192.0.2.10"},"port":8080}', 'Param \'beat.ip\' must be a string, current: {"v":"192.0.2.10"}'],
+      ['{"ip":"192.0.2.10","port":[8080]}', "Param 'beat.port' must be an integer, current: [8080]"],
+      ['{"ip":"192.0.2.10","port":true}', "Param 'beat.port' must be an integer, current: true"],
+      ['{"ip":"192.0.2.10","port":"80x"}', 'For input string: "80x"'],
+      ['{"ip":"192.0.2.10","port":4294975488}', "Param 'beat.port' must be an integer, current: 4294975488"],
+      ['{"ip":"192.0.2.10","port":8080,"cluster":["DEFAULT"]}', "Param 'beat.cluster' must be a string, current: [\"DEFAULT\"]"],
+      ['{"ip":"192.0.2.10","port":8080,"weight":[1]}', "Param 'beat.weight' must be a number, current: [1]"],
+      ['{"ip":"192.0.2.10","port":8080,"weight":true}', "Param 'beat.weight' must be a number, current: true"],
+      ['{"ip":"192.0.2.10","port":8080,"ephemeral":[true]}', "Param 'beat.ephemeral' must be true or false, current: [true]"],
+      ['{"ip":"192.0.2.10","port":8080,"ephemeral":"yes"}', `Param 'beat.ephemeral' must be true or false, current: "yes"`],
+      ['{"ip":"192.0.2.10","port":8080,"metadata":"a=b"}', "Param 'beat.metadata' must be an object of strings, current: \"a=b\""],
+      ['{"ip":"192.0.2.10","port":8080,"metadata":{"k":["v"]}}', "Param 'beat.metadata.k' must be a string, current: [\"v\"]"],
+      ['{"ip":"192.0.2.10","port":8080,"serviceName":["x"]}', "Param 'beat.serviceName' must be a string, current: [\"x\"]"],
+      ['{"ip":"192.0.2.10","port":8080,"load":"heavy"}', 'For input string: "heavy"'],
+      ['{"ip":"192.0.2.10","port":8080,"qps":{}}', "Param 'beat.qps' must be a number, current: {}"],
+    ] as const
+  ).map(([beat, message]) => c("PUT", "/instance/beat", { serviceName: "existing", beat }, 400, message)),
   c("PUT", "/instance/beat", { serviceName: "existing", port: "1" }, 400, "Param 'ip' is required."),
   c("PUT", "/instance/beat", { ...GOOD, port: "p" }, 400, 'For input string: "p"'),
   c("GET", "/instance/statuses", {}, 400, "Param 'key' is required."),
@@ -214,6 +235,18 @@ const CASES: Case[] = [
       { serviceName: "existing", metadata: "k=v", instances: '[{"ip":"192.0.2.1","port":"x"}]' },
       400,
       'For input string: "x"',
+    ),
+    ...(
+      [
+        ['[{"ip":["192.0.2.1"],"port":8080}]', "Param 'instances[0].ip' must be a string, current: [\"192.0.2.1\"]"],
+        ['[{"ip":"192.0.2.1","port":8080,"ephemeral":[true]}]', "Param 'instances[0].ephemeral' must be true or false, current: [true]"],
+        ['[{"ip":"192.0.2.1","port":8080,"clusterName":{}}]', "Param 'instances[0].clusterName' must be a string, current: {}"],
+        ['[{"ip":"192.0.2.1","port":8080,"weight":"heavy"}]', 'For input string: "heavy"'],
+        ['[{"ip":"192.0.2.1","port":8080,"metadata":[]}]', "Param 'instances[0].metadata' must be an object of strings, current: []"],
+        ['[{"ip":"192.0.2.1","port":8080},null]', "Param 'instances[1]' must be an object, current: null"],
+      ] as const
+    ).map(([instances, message]) =>
+      c(m, "/instance/metadata/batch", { serviceName: "existing", metadata: "k=v", instances }, 400, message),
     ),
     c(
       m,

@@ -151,6 +151,15 @@ test("beats: light unknown → 20404, full unknown re-creates, interval from met
   );
 });
 
+test("a beat's fields take what 1.4's Jackson coerces: numeric text, numbers as text, 0/1 as booleans", async () => {
+  const { app } = await testApp();
+  const beat = JSON.stringify({ ip: "192.0.2.9", port: " 9", weight: "2.5", ephemeral: 1, metadata: { n: 1, b: true }, load: "0.5" });
+  const res = await call(app, "PUT", `${NS}/instance/beat`, { serviceName: "coerced", beat }, JAVA_CLIENT);
+  assert.equal(res.json().code, 10200, res.text);
+  const detail = (await call(app, "GET", `${NS}/instance`, { serviceName: "coerced", ip: "192.0.2.9", port: "9" })).json();
+  assert.deepEqual([detail.weight, detail.metadata], [2.5, { n: "1", b: "true" }]);
+});
+
 test("update, patch, deregister, detail, statuses and metadata batch", async () => {
   const { app } = await testApp();
   await call(app, "POST", `${NS}/instance`, { serviceName: "ops", ip: "192.0.2.1", port: "1", metadata: "a=1,b=2" });

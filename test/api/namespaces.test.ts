@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { call, testApp } from "./support.js";
+import { authApp, call, testApp, tokenOf, ADMIN } from "./support.js";
 
 const PATHS = ["/nacos/v1/console/namespaces", "/v1/console/namespaces"];
 const PUBLIC_ENTRY = { namespace: "", namespaceShowName: "public", quota: 200, configCount: 0, type: 0 };
@@ -119,5 +119,28 @@ test("an update that changes nothing writes nothing; a table row nobody can read
   assert.deepEqual(
     (await call(app, "GET", path)).json().data.map((n: { namespace: string }) => n.namespace),
     ["", "dev"],
+  );
+});
+
+test("anonymous callers create at most 20 namespaces at once, then one a second; an administrator is not limited", async () => {
+  const t = await testApp();
+  const path = PATHS[0]!;
+  const create = (app: typeof t.app, id: string, extra: Record<string, string> = {}) =>
+    call(app, "POST", path, { customNamespaceId: id, namespaceName: id, ...extra });
+  const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => create(t.app, `ns-${i}`)));
+  assert.equal(answers.filter((a) => a.status === 200).length, 20);
+  const refused = answers.filter((a) => a.status !== 200);
+  assert.ok(refused.every((a) => a.status === 429 && a.text === "too many namespaces created without signing in, try again in 1 s"));
+  assert.equal(t.node.tables.entries("namespaces").length, 20, "a refused creation wrote nothing");
+  await t.scheduler.advance(5_000);
+  const later = await Promise.all(Array.from({ length: 10 }, (_, i) => create(t.app, `later-${i}`)));
+  assert.equal(later.filter((a) => a.status === 200).length, 5, "five seconds earn five");
+
+  const secured = await authApp();
+  const as = { accessToken: await tokenOf(secured.app, ADMIN) };
+  const admin = await Promise.all(Array.from({ length: 50 }, (_, i) => create(secured.app, `admin-${i}`, as)));
+  assert.deepEqual(
+    admin.filter((a) => a.status !== 200),
+    [],
   );
 });

@@ -1,4 +1,6 @@
 /** A standalone node's HTTP app for `inject()` tests, built from the real core and a recording push fake. */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { createHttpApp } from "../../src/api/app.js";
 import type { ServiceRef } from "../../src/core/naming.js";
@@ -27,6 +29,13 @@ export interface TestApp {
   digests(): string;
 }
 
+/** Every datum's digest, one line each. */
+const digestsOf = (node: NamingNode): string =>
+  node.registry
+    .sortedKeys()
+    .map((k) => `${k}=${node.registry.get(k)!.digest}`)
+    .join("\n");
+
 export async function testApp(bodyLimit = 64 * 1024): Promise<TestApp> {
   const scheduler = new VirtualScheduler(1);
   const node = standaloneNode(scheduler);
@@ -34,12 +43,7 @@ export async function testApp(bodyLimit = 64 * 1024): Promise<TestApp> {
   const push = new RecordingPush();
   const app = createHttpApp(nodeContext(node, { push }), { bodyLimit });
   await app.ready();
-  const digests = (): string =>
-    node.registry
-      .sortedKeys()
-      .map((k) => `${k}=${node.registry.get(k)!.digest}`)
-      .join("\n");
-  return { app, node, push, scheduler, digests };
+  return { app, node, push, scheduler, digests: () => digestsOf(node) };
 }
 
 export const JAVA_CLIENT = { "user-agent": "Nacos-Java-Client:v1.0.0" };
@@ -55,4 +59,58 @@ export async function call(
   const qs = new URLSearchParams(params).toString();
   const res = await app.inject({ method: method as "GET", url: `${path}${qs === "" ? "" : `?${qs}`}`, headers });
   return { status: res.statusCode, text: res.body, json: () => JSON.parse(res.body) };
+}
+
+export const ADMIN = { username: "nacos", password: "admin-secret" };
+export const CLUSTER_SECRET = "cluster-secret";
+
+export interface AuthApp {
+  readonly app: FastifyInstance;
+  readonly node: NamingNode;
+  readonly scheduler: VirtualScheduler;
+  /** The key its tokens are signed with. */
+  readonly tokenKey: Buffer;
+  /** Every datum's digest, to prove a refused request changed nothing. */
+  digests(): string;
+}
+
+/**
+ * A standalone node's app with auth on, the admin `ADMIN` created, and the cluster secret `CLUSTER_SECRET`;
+ * `seed` writes to the node before the app (and so the admin's bootstrap) starts.
+ */
+export async function authApp(options: { tokenTtlSeconds?: number; seed?: (node: NamingNode) => Promise<void> } = {}): Promise<AuthApp> {
+  const { tokenTtlSeconds = 18_000, seed } = options;
+  const scheduler = new VirtualScheduler(1);
+  const node = standaloneNode(scheduler);
+  await node.start();
+  await seed?.(node);
+  const auth = { tokenKey: randomBytes(32), tokenTtlSeconds, adminPassword: ADMIN.password };
+  const app = createHttpApp(nodeContext(node, { auth, peerSecret: CLUSTER_SECRET }));
+  await app.ready();
+  return { app, node, scheduler, tokenKey: auth.tokenKey, digests: () => digestsOf(node) };
+}
+
+export async function tokenOf(app: FastifyInstance, who: { username: string; password: string }): Promise<string> {
+  const res = await call(app, "POST", "/nacos/v1/auth/users/login", who);
+  assert.equal(res.status, 200, res.text);
+  return res.json().accessToken;
+}
+
+/** Creates `user` with `role`, which has `action` on `resource` (through the admin API). */
+export async function withUser(
+  app: FastifyInstance,
+  user: { username: string; password: string },
+  grant: { role: string; resource: string; action: string },
+) {
+  const as = { accessToken: await tokenOf(app, ADMIN) };
+  const { role, resource, action } = grant;
+  for (const [path, params] of [
+    ["/nacos/v1/auth/users", user],
+    ["/nacos/v1/auth/roles", { role, username: user.username }],
+    ["/nacos/v1/auth/permissions", { role, resource, action }],
+  ] as const) {
+    const res = await call(app, "POST", path, { ...as, ...params });
+    assert.equal(res.status, 200, `${path}: ${res.text}`);
+  }
+  return user;
 }

@@ -78,3 +78,25 @@ test("a 3-node cluster: a namespace created or changed on one node reaches the o
   await change(restarted, "DELETE", { namespaceId: "team-a" });
   await allList([a, b, restarted], ["=public", "late=Late"], "deleted on the restarted node");
 });
+
+test("anonymous creation is rate-limited: of 1,000 POSTs within seconds only the burst and one a second are taken", {
+  timeout: 60_000,
+}, async () => {
+  const node = await start({});
+  const started = Date.now();
+  let created = 0;
+  for (let batch = 0; batch < 20 && Date.now() - started < 10_000; batch++) {
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        nacos(node.url, "POST", PATH, { customNamespaceId: `flood-${batch}-${i}`, namespaceName: "flood" }),
+      ),
+    );
+    for (const a of answers) {
+      if (a.status === 200) created++;
+      else assert.match(`${a.status} ${a.text}`, /^429 too many namespaces created without signing in, try again in \d+ s$/);
+    }
+  }
+  const seconds = Math.ceil((Date.now() - started) / 1000);
+  assert.ok(created <= 20 + seconds, `${created} namespaces created in ${seconds} s`);
+  assert.equal((await namespacesOf(node)).length, 1 + created, "the node holds exactly what it acknowledged");
+});

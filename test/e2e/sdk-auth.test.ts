@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
+import { request } from "node:http";
 import { after, before, test } from "node:test";
 import nacosNaming from "nacos-naming";
 import { freshDataDir, nacos, startNode, waitUntil, type NodeProcess } from "../support/node-process.js";
@@ -24,8 +25,14 @@ const dataDir = freshDataDir();
 let server: NodeProcess;
 const clients: Array<{ close(): Promise<void> }> = [];
 
-function newClient(credentials: { username?: string; password?: string }, namespace = "public") {
-  const client = new nacosNaming.NacosNamingClient({ logger: quiet, serverList: server.address, namespace, ...credentials } as never);
+/**
+ * A client of the SDK; what it logs as a warning (each refused call, with the server's status and message,
+ * before it gives up with "failed to req API") goes to `warnings` when given.
+ */
+function newClient(credentials: { username?: string; password?: string }, namespace = "public", warnings?: string[]) {
+  const logger =
+    warnings === undefined ? quiet : { ...quiet, warn: (e: unknown) => warnings.push(e instanceof Error ? e.message : String(e)) };
+  const client = new nacosNaming.NacosNamingClient({ logger, serverList: server.address, namespace, ...credentials } as never);
   clients.push(client as unknown as { close(): Promise<void> });
   return client;
 }
@@ -35,6 +42,50 @@ async function token(who: { username: string; password: string }): Promise<strin
   assert.equal(res.status, 200, res.text);
   return res.json().accessToken;
 }
+
+/** A call whose socket is bound to `localAddress` (127.x, all loopback in the test's network namespace). */
+function callFrom(
+  localAddress: string,
+  method: string,
+  path: string,
+  params: Record<string, string>,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(`${path}?${new URLSearchParams(params)}`, server.url);
+    const req = request(url, { method, localAddress, agent: false }, (res) => {
+      let text = "";
+      res.on("data", (d: Buffer) => (text += d.toString()));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on("error", reject);
+    req.setTimeout(30_000, () => req.destroy(new Error(`${method} ${path} from ${localAddress}: no answer in 30 s`)));
+    req.end();
+  });
+}
+
+/** A user with `rw` on every public service, made with the admin's token (so its password was never checked yet). */
+async function appUser(username: string): Promise<{ username: string; password: string }> {
+  const user = { username, password: `${username}-pass` };
+  const as = { accessToken: await token(ADMIN) };
+  for (const [path, params] of [
+    ["/nacos/v1/auth/users", user],
+    ["/nacos/v1/auth/roles", { role: `${username}-role`, username }],
+    ["/nacos/v1/auth/permissions", { role: `${username}-role`, resource: "public:*:*", action: "rw" }],
+  ] as const) {
+    const res = await nacos(server.url, "POST", path, { ...as, ...params });
+    assert.equal(res.status, 200, `${path}: ${res.text}`);
+  }
+  return user;
+}
+
+const ipsOf = async (serviceName: string, namespaceId = "public"): Promise<string[]> => {
+  const res = await nacos(server.url, "GET", "/nacos/v1/ns/instance/list", { serviceName, namespaceId, accessToken: await token(ADMIN) });
+  assert.equal(res.status, 200, res.text);
+  return res
+    .json()
+    .hosts.map((h: { ip: string }) => h.ip)
+    .sort();
+};
 
 before(async () => {
   server = await startNode({ env, dataDir });
@@ -67,10 +118,23 @@ test("the SDK with the admin's username and password registers, lists, subscribe
   assert.deepEqual(left.json().hosts, []);
 });
 
+/** What the SDK throws when every server refused a call, and the server's own refusal it logged on the way. */
+const refusedWith = (warnings: readonly string[], status: number, message: string) => (err: Error) =>
+  /^failed to req API: \/nacos\/v1\/ns\/instance after all servers/.test(err.message) &&
+  warnings.some((w) => w.endsWith(`code: ${status} msg: ${message}`));
+
 test("without credentials, or with wrong ones, the SDK is refused", async () => {
-  for (const credentials of [{}, { username: "nacos", password: "wrong" }]) {
-    const client = newClient(credentials);
-    await assert.rejects(client.registerInstance("auth-refused", { ip: "192.0.2.20", port: 80 } as never));
+  for (const [credentials, message] of [
+    [{}, "user not found!"],
+    [{ username: "nacos", password: "wrong" }, "unknown user!"],
+  ] as const) {
+    const warnings: string[] = [];
+    const client = newClient(credentials, "public", warnings);
+    await assert.rejects(
+      client.registerInstance("auth-refused", { ip: "192.0.2.20", port: 80 } as never),
+      refusedWith(warnings, 403, message),
+    );
+    assert.deepEqual(await ipsOf("auth-refused"), [], "nothing was registered");
   }
   const res = await nacos(server.url, "GET", "/nacos/v1/ns/instance/list", { serviceName: "auth-refused" });
   assert.deepEqual([res.status, res.text], [403, "user not found!"]);
@@ -88,13 +152,78 @@ test("a read-only user lists in its namespace but cannot register there", async 
   }
   const admin = newClient(ADMIN, "dev");
   await admin.registerInstance("dev-orders", { ip: "192.0.2.30", port: 8080 } as never);
-  const reader = newClient(READER, "dev");
+  const warnings: string[] = [];
+  const reader = newClient(READER, "dev", warnings);
   const hosts = (await reader.getAllInstances("dev-orders", "DEFAULT_GROUP", "", false)) as Array<{ ip: string }>;
   assert.deepEqual(
     hosts.map((h) => h.ip),
     ["192.0.2.30"],
   );
-  await assert.rejects(reader.registerInstance("dev-orders", { ip: "192.0.2.31", port: 8080 } as never));
+  await assert.rejects(
+    reader.registerInstance("dev-orders", { ip: "192.0.2.31", port: 8080 } as never),
+    refusedWith(warnings, 403, "authorization failed!"),
+  );
+  assert.deepEqual(await ipsOf("dev-orders", "dev"), ["192.0.2.30"], "the refused register changed nothing");
+});
+
+test("failed logins flooding from 127.0.0.2 never refuse the SDK's right password from 127.0.0.1", { timeout: 60_000 }, async () => {
+  const user = await appUser("flooded-app");
+  const flood = (username: string, i: number) =>
+    callFrom("127.0.0.2", "POST", "/nacos/v1/auth/login", { username, password: `guess-${i}` });
+  for (let i = 0; i < 30; i++) await flood(user.username, i);
+  // ... and it goes on, about 10 a second, while the application registers.
+  let flooding = true;
+  const background = (async () => {
+    for (let i = 30; flooding && i < 400; i++) {
+      await Promise.all([flood(user.username, i), flood(ADMIN.username, i)]);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  try {
+    for (const ip of ["192.0.2.41", "192.0.2.42", "192.0.2.43"]) {
+      const client = newClient(user);
+      await client.ready();
+      await client.registerInstance("flooded-orders", { ip, port: 8080 } as never);
+    }
+    assert.deepEqual(await ipsOf("flooded-orders"), ["192.0.2.41", "192.0.2.42", "192.0.2.43"]);
+    const admin = await callFrom("127.0.0.1", "POST", "/nacos/v1/auth/login", ADMIN);
+    assert.equal(admin.status, 200, admin.text);
+    const guesser = await callFrom("127.0.0.2", "POST", "/nacos/v1/auth/login", user);
+    assert.deepEqual([guesser.status, guesser.text], [403, "unknown user!"], "the guessing address itself is held");
+  } finally {
+    flooding = false;
+    await background;
+  }
+});
+
+test("a durable write stays fast while 200 logins from 50 addresses flood the node", { timeout: 120_000 }, async (t) => {
+  // The admin's password is proven here, so the write below costs no password check of its own (and no token expires).
+  await token(ADMIN);
+  const logins = Array.from({ length: 200 }, (_, i) =>
+    callFrom(`127.0.0.${10 + (i % 50)}`, "POST", "/nacos/v1/auth/login", { username: `nobody-${i}`, password: "guess" }).catch(
+      (err: Error) => ({ status: 0, text: err.message }),
+    ),
+  );
+  // Let the flood reach the node and its password checks begin.
+  await new Promise((r) => setTimeout(r, 300));
+  const started = performance.now();
+  const write = await nacos(server.url, "POST", "/nacos/v1/ns/instance", {
+    serviceName: "durable-under-flood",
+    ip: "192.0.2.50",
+    port: "8080",
+    ephemeral: "false",
+    ...ADMIN,
+  });
+  const writeMs = performance.now() - started;
+  t.diagnostic(`the persistent register took ${Math.round(writeMs)} ms`);
+  assert.equal(write.status, 200, write.text);
+  assert.ok(writeMs < 3000, `the persistent register took ${Math.round(writeMs)} ms behind the logins`);
+  const answers = await Promise.all(logins);
+  assert.ok(
+    answers.every((a) => a.status === 403 || a.status === 503),
+    JSON.stringify(answers.filter((a) => a.status !== 403 && a.status !== 503)),
+  );
+  assert.deepEqual(await ipsOf("durable-under-flood"), ["192.0.2.50"]);
 });
 
 test("tokens expire after NACOS_AUTH_TOKEN_EXPIRE_SECONDS", async () => {

@@ -3,26 +3,34 @@
  * the tables do not name needs an administrator, so a route added later is closed until it is classified.
  */
 
-/** `open`: anyone; `signed-in`: any user; `admin`: ROLE_ADMIN; `r`/`w`: that action on the naming resource. */
-export type Access = "open" | "signed-in" | "admin" | "r" | "w";
+/**
+ * What a naming route acts on, and so the resource its permission is checked on (permission.ts builds it from
+ * the same parsed parameters the handler reads): `service` one service, `namespace` every service of one
+ * namespace (a listing), `namespaces` the namespace named or, when none is, every namespace.
+ */
+export type Scope = "service" | "namespace" | "namespaces";
+export type NamingAccess = `${"r" | "w"}:${Scope}`;
+
+/** `open`: anyone; `signed-in`: any user; `admin`: ROLE_ADMIN; `r`/`w` on a scope: that action on its resource. */
+export type Access = "open" | "signed-in" | "admin" | NamingAccess;
 
 /** Naming routes, below `/v1/ns`. The SDK's own calls (instances, services, beats, metrics) are all here. */
 const NAMING: Readonly<Record<string, Access | Readonly<Record<string, Access>>>> = {
-  "/instance": { GET: "r", POST: "w", PUT: "w", PATCH: "w", DELETE: "w" },
-  "/instance/list": "r",
-  "/instance/beat": "w",
-  "/instance/metadata/batch": "w",
-  "/service": { GET: "r", POST: "w", PUT: "w", DELETE: "w" },
-  "/service/list": "r",
-  "/service/names": "r",
-  "/service/subscribers": "r",
-  "/catalog/service": "r",
-  "/catalog/services": "r",
-  "/catalog/instances": "r",
-  "/health": "w",
-  "/health/instance": "w",
+  "/instance": { GET: "r:service", POST: "w:service", PUT: "w:service", PATCH: "w:service", DELETE: "w:service" },
+  "/instance/list": "r:service",
+  "/instance/beat": "w:service",
+  "/instance/metadata/batch": "w:service",
+  "/service": { GET: "r:service", POST: "w:service", PUT: "w:service", DELETE: "w:service" },
+  "/service/list": "r:namespace",
+  "/service/names": "r:namespaces",
+  "/service/subscribers": "r:service",
+  "/catalog/service": "r:service",
+  "/catalog/services": "r:namespace",
+  "/catalog/instances": "r:service",
+  "/health": "w:service",
+  "/health/instance": "w:service",
   "/health/checkers": "signed-in",
-  "/cluster": "w",
+  "/cluster": "w:service",
   // Clients ask a node's status here (the SDKs' `getServerStatus`); the rest of `/operator` is the operator's.
   "/operator/metrics": "signed-in",
   "/ops/metrics": "signed-in",

@@ -6,12 +6,23 @@
 import { badRequest } from "../../core/errors.js";
 import type { NodeView } from "../context.js";
 import { DEFAULT_NAMESPACE } from "../../core/naming.js";
-import { hashPassword } from "./password.js";
+import { parseJsonOrUndefined } from "../lenient-json.js";
+import type { PasswordHasher } from "./password.js";
 
 /** The built-in role of administrators; it can be given only at bootstrap, never through the API. */
 export const ADMIN_ROLE = "ROLE_ADMIN";
+/** The one user the bootstrap makes an administrator, and so the only one that can be. */
+export const ADMIN_USER = "nacos";
 export const ACTIONS = ["r", "w", "rw"] as const;
 export type Action = (typeof ACTIONS)[number];
+
+export interface StoredUser {
+  /** The whole row, as tokens are tied to it (token.ts `recordVersion`). */
+  readonly record: string;
+  readonly passwordHash: string;
+  /** When this password was set (ms, the writing node's clock); undefined in rows written before it was kept. */
+  readonly since: number | undefined;
+}
 
 export interface RoleInfo {
   readonly role: string;
@@ -43,19 +54,40 @@ export function checkPassword(password: string): string {
   return password;
 }
 
-const values = <T>(node: NodeView, table: string): T[] => node.tables.entries(table).map(([, v]) => JSON.parse(v) as T);
+/** A table's rows of the shape `fields` names (each a string); rows of another shape, as a peer may send, are none. */
+function values<T>(node: NodeView, table: string, fields: readonly (keyof T & string)[]): T[] {
+  const out: T[] = [];
+  for (const [, value] of node.tables.entries(table)) {
+    const row = parseJsonOrUndefined(value) as Record<string, unknown> | undefined;
+    if (row !== null && typeof row === "object" && fields.every((f) => typeof row[f] === "string")) out.push(row as T);
+  }
+  return out;
+}
 
 export class AuthStore {
-  constructor(private readonly node: NodeView) {}
+  constructor(
+    private readonly node: NodeView,
+    private readonly hasher: PasswordHasher,
+  ) {}
+
+  /** A user as stored, undefined when there is no such user. */
+  user(username: string): StoredUser | undefined {
+    const record = this.node.tables.get(TABLE.users, username);
+    if (record === undefined) return undefined;
+    // Rows come from peers and the disk too: one of another shape is no user.
+    const { password, since } = (parseJsonOrUndefined(record) ?? {}) as { password?: unknown; since?: unknown };
+    if (typeof password !== "string") return undefined;
+    return { record, passwordHash: password, since: typeof since === "number" ? since : undefined };
+  }
 
   /** The stored password hash of a user, undefined when there is no such user. */
   passwordHashOf(username: string): string | undefined {
-    const row = this.node.tables.get(TABLE.users, username);
-    return row === undefined ? undefined : (JSON.parse(row) as { password: string }).password;
+    return this.user(username)?.passwordHash;
   }
 
-  hasUsers(): boolean {
-    return this.node.tables.entries(TABLE.users).length > 0;
+  /** Whether the bootstrap's administrator exists (other users, or admin roles of other names, do not count). */
+  hasAdmin(): boolean {
+    return this.user(ADMIN_USER) !== undefined && this.isAdmin(ADMIN_USER);
   }
 
   usernames(): string[] {
@@ -75,8 +107,8 @@ export class AuthStore {
 
   /** Also takes the user's roles: a user created later under the same name must not inherit them. */
   async deleteUser(username: string): Promise<void> {
+    if (this.isAdmin(username)) throw badRequest(`cannot delete admin: ${username}`);
     const roles = this.rolesOf(username);
-    if (roles.some((r) => r.role === ADMIN_ROLE)) throw badRequest(`cannot delete admin: ${username}`);
     for (const r of roles) await this.node.setTableRow(TABLE.roles, roleKey(r), undefined);
     await this.node.setTableRow(TABLE.users, username, undefined);
   }
@@ -89,20 +121,24 @@ export class AuthStore {
   }
 
   private async writeUser(username: string, password: string): Promise<void> {
-    const hash = await hashPassword(checkPassword(password));
-    await this.node.setTableRow(TABLE.users, username, JSON.stringify({ password: hash }));
+    const hash = await this.hasher.hash(checkPassword(password));
+    await this.node.setTableRow(TABLE.users, username, JSON.stringify({ password: hash, since: this.node.scheduler.now() }));
   }
 
   roles(): RoleInfo[] {
-    return values<RoleInfo>(this.node, TABLE.roles);
+    return values<RoleInfo>(this.node, TABLE.roles, ["role", "username"]);
   }
 
   rolesOf(username: string): RoleInfo[] {
     return this.roles().filter((r) => r.username === username);
   }
 
+  /**
+   * Only the bootstrap grants ROLE_ADMIN, and only to `nacos`: a ROLE_ADMIN row naming anyone else came from
+   * no operator (a peer's report, a hand-edited directory) and grants nothing.
+   */
   isAdmin(username: string): boolean {
-    return this.node.tables.get(TABLE.roles, roleKey({ role: ADMIN_ROLE, username })) !== undefined;
+    return username === ADMIN_USER && this.node.tables.get(TABLE.roles, roleKey({ role: ADMIN_ROLE, username })) !== undefined;
   }
 
   async addRole(role: string, username: string): Promise<void> {
@@ -122,7 +158,7 @@ export class AuthStore {
   }
 
   permissions(): PermissionInfo[] {
-    return values<PermissionInfo>(this.node, TABLE.permissions);
+    return values<PermissionInfo>(this.node, TABLE.permissions, ["role", "resource", "action"]);
   }
 
   permissionsOf(role: string): PermissionInfo[] {

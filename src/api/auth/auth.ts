@@ -11,6 +11,7 @@ import { authRoutes } from "./auth-routes.js";
 import { AuthStore } from "./auth-store.js";
 import { Authenticator } from "./authenticator.js";
 import { guard } from "./guard.js";
+import { PasswordHasher } from "./password.js";
 
 /** Puts the guard in front of a scope's routes, with what `rule` says each needs. */
 export type Protect = (scope: FastifyInstance, rule: AccessRule) => void;
@@ -30,9 +31,11 @@ export function setUpAuth(app: FastifyInstance, ctx: NodeContext): Protect {
   const settings = ctx.auth;
   if (settings === undefined) return () => {};
   const log = logOf(app.log);
-  const store = new AuthStore(ctx.node);
+  // One hasher for every scrypt this server runs (users written and checked): its bound is on libuv's thread pool.
+  const hasher = new PasswordHasher();
+  const store = new AuthStore(ctx.node, hasher);
   const tokens = { key: settings.tokenKey, ttlSeconds: settings.tokenTtlSeconds };
-  const authenticator = new Authenticator(store, tokens, () => ctx.node.scheduler.now(), log);
+  const authenticator = new Authenticator(store, tokens, () => ctx.node.scheduler.now(), log, hasher);
   const protect: Protect = (scope, rule) => scope.addHook("preHandler", guard({ authenticator, store, peerSecret: ctx.peerSecret }, rule));
   for (const prefix of AUTH_PREFIXES) {
     void app.register(

@@ -7,7 +7,7 @@ import type { FastifyRequest } from "fastify";
 import { NacosError } from "../../core/errors.js";
 import { paramsOf } from "../params.js";
 import { fromPeer, remoteIp } from "../request-info.js";
-import type { AccessRule } from "./access-rules.js";
+import type { AccessRule, Scope } from "./access-rules.js";
 import type { AuthStore } from "./auth-store.js";
 import type { Authenticator, Credentials } from "./authenticator.js";
 import { hasPermission, namingResource } from "./permission.js";
@@ -46,7 +46,9 @@ export function guard(deps: GuardDeps, rule: AccessRule) {
     const username = await deps.authenticator.identify(credentialsOf(req));
     users.set(req, username);
     if (access === "signed-in" || deps.store.isAdmin(username)) return;
-    if (access === "admin" || !hasPermission(deps.store, username, { resource: namingResource(paramsOf(req)), action: access })) {
+    if (access === "admin") throw new NacosError(403, "authorization failed!");
+    const [action, scope] = access.split(":") as ["r" | "w", Scope];
+    if (!hasPermission(deps.store, username, { resource: namingResource(scope, paramsOf(req)), action })) {
       throw new NacosError(403, "authorization failed!");
     }
   };

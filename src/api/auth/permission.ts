@@ -1,11 +1,12 @@
 /**
  * What a request needs and whether a user has it, as Nacos 1.4 decides: a naming request touches the resource
- * `{namespaceId}:{group}:naming/{service}` (`{namespaceId}:*:naming/*` when it names no service) for reading
+ * `{namespaceId}:{group}:naming/{service}` (`{namespaceId}:*:naming/*` when it lists a namespace) for reading
  * (`r`) or writing (`w`); a role's permission is a resource pattern where `*` matches anything, with `r`, `w`
  * or `rw`. Administrators (ROLE_ADMIN) may do everything.
  */
-import { DEFAULT_GROUP, DEFAULT_NAMESPACE, GROUP_SEPARATOR } from "../../core/naming.js";
-import type { Params } from "../params.js";
+import { splitGroupedName } from "../../core/naming.js";
+import { namedNamespaceOf, namespaceOf, serviceOf, type Params } from "../params.js";
+import type { Scope } from "./access-rules.js";
 import type { AuthStore } from "./auth-store.js";
 
 export interface Permission {
@@ -13,15 +14,23 @@ export interface Permission {
   readonly action: "r" | "w";
 }
 
-/** The resource a naming request touches, from its parameters the way 1.4's NamingResourceParser reads them. */
-export function namingResource(p: Params): string {
-  const namespaceId = p.optional("namespaceId", DEFAULT_NAMESPACE).trim();
-  const name = p.optional("serviceName", "").trim();
-  if (name === "") return `${namespaceId}:*:naming/*`;
-  const at = name.indexOf(GROUP_SEPARATOR);
-  const group = p.has("groupName") ? p.required("groupName").trim() : at < 0 ? DEFAULT_GROUP : name.slice(0, at);
-  const service = at < 0 ? name : name.slice(at + GROUP_SEPARATOR.length);
-  return `${namespaceId}:${group}:naming/${service}`;
+/**
+ * The resource a naming request touches, in 1.4's form, built from the very service or namespace the route's
+ * handler acts on (`serviceOf`, `namespaceOf`: parsed once per request), never from a second reading of the
+ * parameters — 1.4's NamingResourceParser read `groupName` where the handler read the group in `serviceName`.
+ */
+export function namingResource(scope: Scope, p: Params): string {
+  switch (scope) {
+    case "service": {
+      const { namespaceId, groupedName } = serviceOf(p);
+      const { group, name } = splitGroupedName(groupedName);
+      return `${namespaceId}:${group}:naming/${name}`;
+    }
+    case "namespace":
+      return `${namespaceOf(p)}:*:naming/*`;
+    case "namespaces":
+      return `${namedNamespaceOf(p) ?? "*"}:*:naming/*`;
+  }
 }
 
 /** Whether `pattern` (with `*` for any run of characters) matches all of `text`; linear, no regular expression. */
