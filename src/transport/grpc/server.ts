@@ -6,7 +6,6 @@
  * bounded: message sizes, repeated-field counts, the size of answers, and how long a snapshot stream may wait
  * for a reader that stopped reading.
  */
-import { once } from "node:events";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
@@ -44,6 +43,7 @@ import { decodeMember, encodeMember } from "./codecs/member.js";
 import { admissionInterceptor, admittedSource } from "./admission.js";
 import { CallRefused, SOURCE_KEY } from "./metadata.js";
 import { reflectionImpl } from "./reflection.js";
+import { ReaderStalled, StreamProgress } from "./stream-progress.js";
 import { isUndecodable, toGrpcServiceDefinition, type ServiceImpl } from "./service-adapter.js";
 import { decodeWrite, encodeOutcome } from "./codecs/write.js";
 
@@ -107,38 +107,6 @@ function distroDefinition(): grpc.ServiceDefinition<ServedDistro> {
 /** The handler produced a snapshot chunk that cannot be sent as one message. */
 class ChunkTooLarge extends Error {
   override name = "ChunkTooLarge";
-}
-
-/** The reader of a snapshot stream stopped taking chunks. */
-class ReaderStalled extends Error {
-  override name = "ReaderStalled";
-}
-
-/**
- * Resolves true once the stream can take more, false when the call ended first (cancelled or closed); rejects
- * with ReaderStalled when neither happens within `stallMs`.
- */
-async function drained(call: grpc.ServerWritableStream<unknown, unknown>, stallMs: number): Promise<boolean> {
-  const stop = new AbortController();
-  const { signal } = stop;
-  let timer: NodeJS.Timeout | undefined;
-  const stalled = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ReaderStalled(`the reader took no chunk for ${stallMs} ms`)), stallMs);
-  });
-  try {
-    return await Promise.race([
-      once(call, "drain", { signal }).then(() => true),
-      once(call, "cancelled", { signal }).then(() => false),
-      once(call, "close", { signal }).then(() => false),
-      stalled,
-    ]);
-  } catch (err) {
-    if (err instanceof ReaderStalled) throw err;
-    return false; // the stream failed
-  } finally {
-    clearTimeout(timer);
-    stop.abort();
-  }
 }
 
 function bind(server: grpc.Server, address: string, credentials: grpc.ServerCredentials): Promise<number> {
@@ -323,6 +291,7 @@ export class GrpcPeerServer {
 
   private async streamSnapshot(call: grpc.ServerWritableStream<SnapshotRequest, Uint8Array>): Promise<void> {
     let chunks: AsyncIterator<SnapshotChunk> | undefined;
+    const progress = new StreamProgress(call, this.stallMs);
     try {
       this.check(call);
       chunks = this.handler.onSnapshot(call.request.resumeAfter)[Symbol.asyncIterator]();
@@ -330,17 +299,21 @@ export class GrpcPeerServer {
         const next = await chunks.next();
         if (next.done === true || call.cancelled) break;
         const bytes = this.encodeChunk(next.value);
-        if (!call.write(bytes)) {
+        if (!progress.write(bytes)) {
           this.drainWaits++;
-          if (!(await drained(call, this.stallMs))) return;
+          if (!(await progress.drained())) return;
         }
         // One chunk per turn of the event loop: streams in progress never hold up client requests for long.
         await yieldToEventLoop();
       }
-      if (!call.cancelled) call.end();
+      if (!call.cancelled) await progress.end();
     } catch (err) {
-      if (!call.cancelled) call.emit("error", this.status("snapshot", err));
+      if (err instanceof ReaderStalled) {
+        this.options.log?.warn("snapshot stream cut: its reader stalled", { reason: err.message, peer: call.getPeer() });
+        progress.cut();
+      } else if (!call.cancelled) call.emit("error", this.status("snapshot", err));
     } finally {
+      progress.close();
       // Stops the producer (and frees its stream slot) when the stream ends early.
       await chunks?.return?.().catch(() => undefined);
     }
@@ -376,10 +349,6 @@ export class GrpcPeerServer {
     if (err instanceof BusyError) {
       log?.warn("peer call deferred: busy", { rpc, reason: err.message });
       return { code: grpc.status.RESOURCE_EXHAUSTED, details: err.message };
-    }
-    if (err instanceof ReaderStalled) {
-      log?.warn("snapshot stream cut: its reader stalled", { reason: err.message });
-      return { code: grpc.status.DEADLINE_EXCEEDED, details: err.message };
     }
     if (err instanceof ChunkTooLarge) {
       log?.error("snapshot chunk too large", { reason: err.message });
