@@ -79,6 +79,8 @@ export interface GrpcPeerServerOptions {
 
 type DistroImpl = ServiceImpl<typeof DistroService.method>;
 
+type PipeCall = grpc.ServerDuplexStream<Buffer, Buffer>;
+
 /**
  * Snapshot chunks are encoded by the handler, which must know each one's size before sending it (grpc-js
  * would otherwise end an oversized stream message with its own RESOURCE_EXHAUSTED and the handler would
@@ -130,6 +132,9 @@ export class GrpcPeerServer {
   private readonly settings: ConnectionSettings;
   private readonly stallMs: number;
   private boundPort = 0;
+  /** Open Pipe streams and the requests each is answering. */
+  private readonly pipes = new Map<PipeCall, number>();
+  private stopping = false;
 
   private constructor(
     private readonly handler: PeerHandler,
@@ -175,8 +180,13 @@ export class GrpcPeerServer {
     return this.boundPort;
   }
 
-  /** Lets running calls finish for up to `graceMs`, then cuts them (streams see CANCELLED). */
+  /**
+   * Lets running calls finish for up to `graceMs`, then cuts them (streams see CANCELLED). A peer's Pipe never
+   * ends on its own, so each is ended as soon as it has answered the requests it holds: the stop then takes
+   * as long as the work in flight, not the whole grace.
+   */
   close(graceMs = 1000): Promise<void> {
+    this.stopping = true;
     return new Promise((resolve) => {
       const force = setTimeout(() => {
         this.server.forceShutdown();
@@ -186,6 +196,7 @@ export class GrpcPeerServer {
         clearTimeout(force);
         resolve();
       });
+      for (const call of this.pipes.keys()) this.endPipeIfIdle(call);
     });
   }
 
@@ -235,15 +246,35 @@ export class GrpcPeerServer {
    * stream was admitted once, by its metadata; a request that does not decode gets INVALID_ARGUMENT and the
    * stream goes on.
    */
-  private servePipe(call: grpc.ServerDuplexStream<Buffer, Buffer>): void {
+  private servePipe(call: PipeCall): void {
     const source = admittedSource(call.metadata);
+    this.pipes.set(call, 0);
     call.on("data", (bytes: Buffer) => {
+      const inFlight = this.pipes.get(call);
+      if (inFlight === undefined) return; // ended by a stop: the caller's request fails with the stream and is retried elsewhere
+      this.pipes.set(call, inFlight + 1);
       void this.pipeRequest(bytes, source).then((answer) => {
         if (!call.cancelled && !call.destroyed) call.write(Buffer.from(toBinary(PipeResponseSchema, answer)));
+        const left = this.pipes.get(call);
+        if (left === undefined) return;
+        this.pipes.set(call, left - 1);
+        this.endPipeIfIdle(call);
       });
     });
-    call.on("end", () => call.end());
-    call.on("error", () => {});
+    const forget = (): void => void this.pipes.delete(call);
+    call.on("end", () => {
+      forget();
+      call.end();
+    });
+    call.on("cancelled", forget);
+    call.on("error", forget);
+  }
+
+  /** A stopping server ends a Pipe once it holds no request. */
+  private endPipeIfIdle(call: PipeCall): void {
+    if (!this.stopping || this.pipes.get(call) !== 0) return;
+    this.pipes.delete(call);
+    call.end();
   }
 
   private async pipeRequest(bytes: Buffer, source: string | undefined): Promise<PipeResponse> {
