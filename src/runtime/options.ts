@@ -150,6 +150,11 @@ const OPTIONS = {
   "expire-instances": flag("NACOS_EXPIRE_INSTANCES", true, "remove instances silent past their delete timeout"),
   "max-clock-skew-ms": integer("NACOS_MAX_CLOCK_SKEW_MS", 60_000, 1000, HOUR_MS, "versions further ahead of the clock are refused"),
   "trusted-proxies": addresses("NACOS_TRUSTED_PROXIES", "IPs/CIDRs of proxies whose X-Forwarded-For names the client"),
+  "health-check-allow": {
+    ...addresses("NACOS_HEALTH_CHECK_ALLOW", "IPs/CIDRs server-side health checks may probe"),
+    shown: "any but link-local, multicast, unspecified and this node's ports",
+  },
+  "health-check-loopback": flag("NACOS_HEALTH_CHECK_LOOPBACK", true, "server-side health checks may probe loopback addresses"),
   "http-headers-timeout-ms": integer("NACOS_HTTP_HEADERS_TIMEOUT_MS", 10_000, 100, 600_000, "time to send a request's headers"),
   "http-request-timeout-ms": integer("NACOS_HTTP_REQUEST_TIMEOUT_MS", 30_000, 100, HOUR_MS, "time to send a whole request"),
   "http-keep-alive-timeout-ms": integer("NACOS_HTTP_KEEP_ALIVE_TIMEOUT_MS", 5_000, 100, 600_000, "idle time of a keep-alive connection"),
@@ -206,6 +211,12 @@ export interface RuntimeConfig {
   readonly maxClockSkewMs: number;
   /** Addresses (IPs or CIDRs) of reverse proxies whose X-Forwarded-For names the client. */
   readonly trustedProxies: readonly string[];
+  /** Which targets server-side health checks may probe (runtime/probe-targets.ts applies it). */
+  readonly healthCheck: {
+    /** IPs/CIDRs a target must be in; empty: any address not refused otherwise. */
+    readonly allow: readonly string[];
+    readonly loopback: boolean;
+  };
   readonly http: HttpLimits;
   /** On SIGTERM, how long each step of a graceful stop may take. */
   readonly shutdownTimeoutMs: number;
@@ -432,6 +443,7 @@ function configOf(v: Values, argv: readonly string[], env: NodeJS.ProcessEnv, cw
     expireInstances: v["expire-instances"],
     maxClockSkewMs: v["max-clock-skew-ms"],
     trustedProxies: v["trusted-proxies"],
+    healthCheck: { allow: v["health-check-allow"], loopback: v["health-check-loopback"] },
     http: {
       headersTimeoutMs,
       requestTimeoutMs,

@@ -58,6 +58,7 @@ export async function startServer(config: RuntimeConfig, logger: Logger): Promis
     peerTimeoutMs: config.peerTimeoutMs,
     bodyLimitBytes: config.bodyLimitBytes,
     snapshotStallMs: config.snapshotStallMs,
+    healthCheck: config.healthCheck,
     grpc: config.standalone
       ? undefined
       : (directory) =>

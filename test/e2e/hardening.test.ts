@@ -18,7 +18,6 @@ import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { identityOf } from "../../src/core/instance.js";
 import { makeDatum } from "../../src/core/service-datum.js";
-import { distroHash } from "../../src/node/distro/distro-mapper.js";
 import { encodeDatum } from "../../src/transport/grpc/codecs/datum.js";
 import { callMetadata } from "../../src/transport/grpc/metadata.js";
 import { makeClientConstructor, unary } from "../../src/transport/grpc/service-adapter.js";
@@ -26,6 +25,7 @@ import { encodeDatumMap } from "../../src/transport/nacos14/codecs/datum.js";
 import { DistroService, SyncRequestSchema } from "../../gen/nacos/cluster/v1/distro_pb.js";
 import { testInstance } from "../support/fixtures.js";
 import { freshDataDir, freePort, nacos, startNode, waitUntil, type NodeProcess } from "../support/node-process.js";
+import { ownedBy } from "../support/ownership.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SECRET = "e2e-s3cret";
@@ -67,12 +67,6 @@ async function cluster(
     );
   }
   return nodes;
-}
-
-/** A service name whose owner (1.4's hash over the sorted members) is `owner`. */
-function ownedBy(owner: NodeProcess, nodes: readonly NodeProcess[], prefix: string): string {
-  const sorted = nodes.map((n) => n.address).sort();
-  for (let i = 0; ; i++) if (sorted[distroHash(`DEFAULT_GROUP@@${prefix}${i}`) % sorted.length] === owner.address) return `${prefix}${i}`;
 }
 
 const hostsOf = async (node: NodeProcess, serviceName: string): Promise<string[]> =>

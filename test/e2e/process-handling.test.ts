@@ -118,8 +118,9 @@ test("an unknown log level exits 2 naming the allowed levels, without a stack", 
   assert.equal(run.stderr.trim(), "--log-level must be fatal, error, warn, info, debug, trace or silent, got 'verbose'");
 });
 
-test("a boolean option turned off by flag (--expire-instances false) starts the node with it off", async () => {
-  const node = await startNode({ args: ["--expire-instances", "false"] });
+test("a boolean option turned off by flag (--expire-instances false, --no-health-check-loopback) starts the node with it off", async () => {
+  const node = await startNode({ args: ["--expire-instances", "false", "--no-health-check-loopback"] });
   running.push(node);
   assert.match(node.output(), /"expireInstances":false/);
+  assert.match(node.output(), /"healthCheck":\{"allow":\[\],"loopback":false\}/);
 });

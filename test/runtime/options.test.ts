@@ -109,8 +109,8 @@ test("every boolean option can be turned on and off by flag: --flag, --flag true
   assert.equal(expire(["--expire-instances", "true"], { NACOS_EXPIRE_INSTANCES: "false" }), true);
   assert.equal(expire(["--no-expire-instances"], { NACOS_EXPIRE_INSTANCES: "true" }), false);
   // A bare boolean flag followed by another flag takes nothing from it.
-  const c = loadConfig(["--standalone", "--port", "7001", "--no-expire-instances", "--auth-enabled=false"], {}, dir);
-  assert.deepEqual([c.standalone, c.port, c.expireInstances, c.auth], [true, 7001, false, undefined]);
+  const c = loadConfig(["--standalone", "--port", "7001", "--no-health-check-loopback", "--auth-enabled=false"], {}, dir);
+  assert.deepEqual([c.standalone, c.port, c.healthCheck.loopback, c.auth], [true, 7001, false, undefined]);
   assert.equal(
     loadConfig(["--standalone", "false", "--members", "127.0.0.1:7001,127.0.0.1:7002", "--port", "7001"], {}, dir).standalone,
     false,
@@ -160,4 +160,15 @@ test("a token key published by Nacos is refused, whatever its spelling; a key of
   }
   const own = Buffer.alloc(32, 7).toString("base64");
   assert.equal(loadConfig(["--auth-enabled", "--auth-token-secret", own], {}, dir).auth?.tokenKey.equals(Buffer.alloc(32, 7)), true);
+});
+
+test("health-check targets: loopback allowed unless turned off, an allow list of IPs/CIDRs", () => {
+  const dir = mkdtempSync(join(tmpdir(), "cfg-"));
+  assert.deepEqual(loadConfig([], {}, dir).healthCheck, { allow: [], loopback: true });
+  const c = loadConfig(["--health-check-allow", "10.0.0.0/8, 192.0.2.7", "--health-check-loopback", "false"], {}, dir);
+  assert.deepEqual(c.healthCheck, { allow: ["10.0.0.0/8", "192.0.2.7"], loopback: false });
+  assert.throws(
+    () => loadConfig(["--health-check-allow", "metadata.internal"], {}, dir),
+    (err: unknown) => err instanceof ConfigError && /--health-check-allow entries must be IP addresses or CIDR blocks/.test(err.message),
+  );
 });
