@@ -4,7 +4,13 @@
  * health themselves (`PUT /health/instance`), as in Nacos 1.4.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { DEFAULT_CLUSTER_SETTINGS, DEFAULT_HTTP_CHECKER, healthCheckerFromJson, type HealthChecker } from "../core/cluster-settings.js";
+import {
+  DEFAULT_CLUSTER_SETTINGS,
+  DEFAULT_HTTP_CHECKER,
+  healthCheckerFromJson,
+  refuseReservedHeaders,
+  type HealthChecker,
+} from "../core/cluster-settings.js";
 import { badRequest } from "../core/errors.js";
 import { MAX_PORT } from "../core/instance.js";
 import { DEFAULT_CLUSTER } from "../core/naming.js";
@@ -42,7 +48,7 @@ function parseChecker(text: string): HealthChecker {
   } catch {
     throw badRequest(`${where} must be JSON like {"type":"TCP"}, {"type":"HTTP","path":"/health"} or {"type":"NONE"}, current: ${text}`);
   }
-  return healthCheckerFromJson(parsed, where);
+  return refuseReservedHeaders(healthCheckerFromJson(parsed, where));
 }
 
 function parseCheckPort(text: string): number {

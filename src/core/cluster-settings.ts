@@ -75,6 +75,28 @@ export function parseCheckHeaders(headers: string): Array<[string, string]> {
   return pairs;
 }
 
+/**
+ * Headers an HTTP checker may not set: the probe names its own target and agent, so a check cannot pose as
+ * another virtual host or client to whatever it reaches. Refused when a client writes a checker
+ * (`refuseReservedHeaders`), dropped when one comes from a peer or an older data directory (`probeHeaders`).
+ */
+const RESERVED_CHECK_HEADERS: ReadonlySet<string> = new Set(["host", "user-agent"]);
+
+/** The headers an HTTP probe sends: the checker's, less the reserved ones. */
+export function probeHeaders(headers: string): Array<[string, string]> {
+  return parseCheckHeaders(headers).filter(([name]) => !RESERVED_CHECK_HEADERS.has(name.toLowerCase()));
+}
+
+/** A client's checker, refused when it sets a reserved header. */
+export function refuseReservedHeaders(c: HealthChecker): HealthChecker {
+  if (c.type !== "HTTP") return c;
+  const reserved = parseCheckHeaders(c.headers).find(([name]) => RESERVED_CHECK_HEADERS.has(name.toLowerCase()));
+  if (reserved !== undefined) {
+    throw badRequest(`health checker header '${reserved[0]}' cannot be set: the server sends its own Host and User-Agent`);
+  }
+  return c;
+}
+
 /** Refuses a checker no request could be built from, with a message saying what is allowed. */
 export function checkHealthChecker(c: HealthChecker): void {
   if (c.type !== "HTTP") return;

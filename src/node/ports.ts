@@ -247,8 +247,10 @@ export interface DurableStore {
  * What one probe found, told apart as Nacos 1.4's TCP and HTTP processors tell them apart: `up` counts toward
  * healthy; `failing` (a timeout, an HTTP 503 or 302: the endpoint may be busy) counts toward unhealthy; `down`
  * (connection refused, any other HTTP status) makes a healthy instance unhealthy at once (1.4's checkFailNow).
+ * `refused`: this node may not probe the target (link-local, its own ports, outside the operator's list), so
+ * nothing was sent; it counts as `down`, so what cannot be checked is never shown healthy.
  */
-export type ProbeResult = "up" | "failing" | "down";
+export type ProbeResult = "up" | "failing" | "down" | "refused";
 
 export interface ProbeOutcome {
   readonly result: ProbeResult;

@@ -15,7 +15,12 @@ import type { Nacos14Http } from "../transport/nacos14/http.js";
 import { nacos14PeerRoutes } from "../transport/nacos14/routes.js";
 import type { PeerIdentity } from "../transport/peer-identity.js";
 import { PerPeerTransport } from "../transport/per-peer-transport.js";
-import { realProber } from "./health-prober.js";
+import { isIP } from "node:net";
+import { networkInterfaces } from "node:os";
+import { splitAddress } from "../core/address.js";
+import { networkProber } from "./health-prober.js";
+import { DEFAULTS, type RuntimeConfig } from "./options.js";
+import { ProbeTargets } from "./probe-targets.js";
 
 export interface AssemblyOptions {
   readonly config: NodeConfig;
@@ -38,6 +43,8 @@ export interface AssemblyOptions {
   readonly store?: DurableStore | undefined;
   /** How persistent instances are probed: the real network unless the simulator fakes it. */
   readonly prober?: HealthProber | undefined;
+  /** Which targets the real network prober may reach (the options' defaults unless given). */
+  readonly healthCheck?: RuntimeConfig["healthCheck"] | undefined;
 }
 
 export interface AssembledNode {
@@ -50,10 +57,18 @@ export interface AssembledNode {
   closeTransports(): void;
 }
 
+/** The targets this node may probe: as the options say, and never its own HTTP and gRPC ports on this host. */
+function probeTargets(config: NodeConfig, rules: RuntimeConfig["healthCheck"]): ProbeTargets {
+  const { host, port } = splitAddress(config.self);
+  const interfaces = Object.values(networkInterfaces()).flatMap((addresses) => (addresses ?? []).map((a) => a.address));
+  const localAddresses = [host, ...interfaces].filter((address) => isIP(address) !== 0);
+  return new ProbeTargets({ ...rules, ownPorts: [port, config.grpcPort], localAddresses });
+}
+
 export function assemble(options: AssemblyOptions): AssembledNode {
   const { config, mode, scheduler, log } = options;
   const members = new MemberTable(config.self, config.members, scheduler.now());
-  const prober = options.prober ?? realProber;
+  const prober = options.prober ?? networkProber(probeTargets(config, options.healthCheck ?? DEFAULTS.healthCheck));
   if (options.grpc === undefined) {
     const node = new NamingNode(config, scheduler, members, { store: options.store, prober }, log);
     return { node, transportOf: undefined, servePeerRoutes: async () => {}, closeTransports: () => {} };

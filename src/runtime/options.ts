@@ -25,7 +25,7 @@ export class ConfigError extends Error {
 const MiB = 1024 * 1024;
 const HOUR_MS = 3_600_000;
 
-type Raw = string | boolean | undefined;
+type Raw = string | undefined;
 
 interface Option<T> {
   readonly env: string;
@@ -45,7 +45,7 @@ function integer(env: string, fallback: number, min: number, max: number, help: 
       if (raw === undefined || raw === "") return fallback;
       const n = Number(raw);
       if (!Number.isInteger(n) || n < min || n > max)
-        throw new ConfigError(`--${flag} must be an integer in [${min}, ${max}], got '${String(raw)}'`);
+        throw new ConfigError(`--${flag} must be an integer in [${min}, ${max}], got '${raw}'`);
       return n;
     },
   };
@@ -59,7 +59,6 @@ function flag(env: string, fallback: boolean, help: string): Option<boolean> {
     boolean: true,
     parse(raw, name) {
       if (raw === undefined || raw === "") return fallback;
-      if (typeof raw === "boolean") return raw;
       if (raw === "true" || raw === "false") return raw === "true";
       throw new ConfigError(`--${name} must be true or false, got '${raw}'`);
     },
@@ -67,7 +66,7 @@ function flag(env: string, fallback: boolean, help: string): Option<boolean> {
 }
 
 function text(env: string, help: string, shown = "—"): Option<string | undefined> {
-  return { env, help, shown, parse: (raw) => (raw === undefined || raw === "" ? undefined : String(raw)) };
+  return { env, help, shown, parse: (raw) => (raw === undefined || raw === "" ? undefined : raw) };
 }
 
 function choice<T extends string>(env: string, values: readonly T[], fallback: T, help: string): Option<T> {
@@ -77,35 +76,36 @@ function choice<T extends string>(env: string, values: readonly T[], fallback: T
     shown: fallback,
     parse(raw, name) {
       if (raw === undefined || raw === "") return fallback;
-      if ((values as readonly string[]).includes(String(raw))) return raw as T;
-      throw new ConfigError(`--${name} must be ${values.slice(0, -1).join(", ")} or ${values.at(-1)}, got '${String(raw)}'`);
+      if ((values as readonly string[]).includes(raw)) return raw as T;
+      throw new ConfigError(`--${name} must be ${values.slice(0, -1).join(", ")} or ${values.at(-1)}, got '${raw}'`);
     },
   };
 }
 
-/** `--trusted-proxies`: comma-separated IPs or CIDR blocks. */
-function proxies(env: string, help: string): Option<string[]> {
+/** `--trusted-proxies`, `--health-check-allow`: comma-separated IPs or CIDR blocks. */
+function addresses(env: string, help: string): Option<string[]> {
   return {
     env,
     help,
     shown: "—",
     parse(raw, name) {
-      if (raw === undefined || String(raw).trim() === "") return [];
-      return String(raw)
-        .split(",")
-        .map((entry) => {
-          const value = entry.trim();
-          const [ip, bits, extra] = value.split("/");
-          const family = isIP(ip ?? "");
-          const bitsOk = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
-          if (family === 0 || !bitsOk || extra !== undefined) {
-            throw new ConfigError(`--${name} entries must be IP addresses or CIDR blocks, got '${value}'`);
-          }
-          return value;
-        });
+      if (raw === undefined || raw.trim() === "") return [];
+      return raw.split(",").map((entry) => {
+        const value = entry.trim();
+        const [ip, bits, extra] = value.split("/");
+        const family = isIP(ip ?? "");
+        const bitsOk = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+        if (family === 0 || !bitsOk || extra !== undefined) {
+          throw new ConfigError(`--${name} entries must be IP addresses or CIDR blocks, got '${value}'`);
+        }
+        return value;
+      });
     },
   };
 }
+
+/** pino's levels. */
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 /** The table. Order is the order of `--help`. */
 const OPTIONS = {
@@ -134,7 +134,7 @@ const OPTIONS = {
   "grpc-tls-cert": text("NACOS_GRPC_TLS_CERT", "PEM certificate of the gRPC peer port"),
   "grpc-tls-key": text("NACOS_GRPC_TLS_KEY", "PEM key of the gRPC peer port"),
   "grpc-tls-ca": text("NACOS_GRPC_TLS_CA", "PEM CA: mutual TLS on the gRPC peer port"),
-  "log-level": { ...text("NACOS_LOG_LEVEL", "pino level"), shown: "info" },
+  "log-level": choice("NACOS_LOG_LEVEL", LOG_LEVELS, "info", "pino level"),
   "body-limit": integer("NACOS_BODY_LIMIT", 4 * MiB, 1024, 1 << 30, "largest HTTP body, client and 1.4 peer requests"),
   "max-message-bytes": integer("NACOS_MAX_MESSAGE_BYTES", 4 * MiB, MiB, 1 << 30, "largest gRPC message, both directions"),
   "peer-timeout-ms": integer("NACOS_PEER_TIMEOUT_MS", 3000, 100, 600_000, "deadline of every unary peer call"),
@@ -156,7 +156,12 @@ const OPTIONS = {
     24 * HOUR_MS,
     "removed instances and table rows are remembered at least this long, and until every member holds the removal",
   ),
-  "trusted-proxies": proxies("NACOS_TRUSTED_PROXIES", "IPs/CIDRs of proxies whose X-Forwarded-For names the client"),
+  "trusted-proxies": addresses("NACOS_TRUSTED_PROXIES", "IPs/CIDRs of proxies whose X-Forwarded-For names the client"),
+  "health-check-allow": {
+    ...addresses("NACOS_HEALTH_CHECK_ALLOW", "IPs/CIDRs server-side health checks may probe"),
+    shown: "any but link-local, multicast, unspecified and this node's ports",
+  },
+  "health-check-loopback": flag("NACOS_HEALTH_CHECK_LOOPBACK", true, "server-side health checks may probe loopback addresses"),
   "http-headers-timeout-ms": integer("NACOS_HTTP_HEADERS_TIMEOUT_MS", 10_000, 100, 600_000, "time to send a request's headers"),
   "http-request-timeout-ms": integer("NACOS_HTTP_REQUEST_TIMEOUT_MS", 30_000, 100, HOUR_MS, "time to send a whole request"),
   "http-keep-alive-timeout-ms": integer("NACOS_HTTP_KEEP_ALIVE_TIMEOUT_MS", 5_000, 100, 600_000, "idle time of a keep-alive connection"),
@@ -215,6 +220,12 @@ export interface RuntimeConfig {
   readonly tombstoneTtlMs: number;
   /** Addresses (IPs or CIDRs) of reverse proxies whose X-Forwarded-For names the client. */
   readonly trustedProxies: readonly string[];
+  /** Which targets server-side health checks may probe (runtime/probe-targets.ts applies it). */
+  readonly healthCheck: {
+    /** IPs/CIDRs a target must be in; empty: any address not refused otherwise. */
+    readonly allow: readonly string[];
+    readonly loopback: boolean;
+  };
   readonly http: HttpLimits;
   /** On SIGTERM, how long each step of a graceful stop may take. */
   readonly shutdownTimeoutMs: number;
@@ -288,6 +299,18 @@ function secretFrom(v: Values, argv: readonly string[]): { secret: string | unde
 }
 
 /**
+ * Token keys anyone can read in Nacos's files and documentation, compared as the key bytes they decode to (any
+ * spelling of the same bytes is refused too): 1.4's `application.properties` default (what Nacos 2.2.0.1 stopped
+ * shipping and refuses at start), the 2.x documentation's example, and that default in base64, the one
+ * Nacos's Docker quick-starts pass as NACOS_AUTH_TOKEN.
+ */
+const PUBLISHED_TOKEN_KEYS: readonly Buffer[] = [
+  "SecretKey012345678901234567890123456789012345678901234567890123456789",
+  "VGhpc0lzTXlDdXN0b21TZWNyZXRLZXkwMTIzNDU2Nzg=",
+  "U2VjcmV0S2V5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5",
+].map((key) => tokenKeyOf(key)!);
+
+/**
  * Auth settings when `--auth-enabled`: the token key is required and never defaulted (a known key would let
  * anyone mint tokens). In a cluster the cluster secret is required too, as 1.4 requires the server identity:
  * it is how a member forwarding a client's write is told from a client claiming to be one.
@@ -301,27 +324,59 @@ function authOf(v: Values, standalone: boolean, clusterSecret: string | undefine
   if (tokenKey === undefined) {
     throw new ConfigError(`--auth-token-secret must be base64 of at least ${MIN_TOKEN_KEY_BYTES} bytes, ${example}`);
   }
+  if (PUBLISHED_TOKEN_KEYS.some((published) => published.equals(tokenKey))) {
+    throw new ConfigError(
+      `--auth-token-secret is a key published in Nacos's own configuration and documentation: anyone can sign tokens with it; choose your own, ${example}`,
+    );
+  }
   if (!standalone && clusterSecret === undefined) {
     throw new ConfigError("--auth-enabled in a cluster needs a cluster secret (--cluster-secret-file or NACOS_CLUSTER_SECRET)");
   }
   return { tokenKey, tokenTtlSeconds: v["auth-token-expire-seconds"], adminPassword: v["admin-password"] };
 }
 
+const isBoolean = (name: string): boolean => {
+  const o = (OPTIONS as Record<string, Option<unknown>>)[name];
+  return o !== undefined && o.boolean === true;
+};
+
+/**
+ * Every boolean flag as `--name=value`, so each can be turned off as well as on: `--name` alone is true,
+ * `--name false` / `--name=false` / `--no-name` are false (the word after a bare boolean flag is its value
+ * unless it is another flag; anything but true or false is then refused by the flag's own check).
+ */
+function explicitBooleans(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const name = /^--([^=]+)$/.exec(arg)?.[1];
+    if (name === undefined) out.push(arg);
+    else if (name.startsWith("no-") && isBoolean(name.slice(3))) out.push(`--${name.slice(3)}=false`);
+    else if (isBoolean(name)) {
+      const next = argv[i + 1];
+      if (next !== undefined && !next.startsWith("--")) {
+        out.push(`--${name}=${next}`);
+        i++;
+      } else out.push(`--${name}=true`);
+    } else out.push(arg);
+  }
+  return out;
+}
+
 /** Every option's value: the flag, else the environment variable, else the default. */
 function values(argv: readonly string[], env: NodeJS.ProcessEnv): Values {
-  const spec = Object.fromEntries(
-    Object.entries(OPTIONS).map(([name, o]) => [name, { type: "boolean" in o && o.boolean === true ? "boolean" : "string" }]),
-  ) as Record<string, { type: "string" | "boolean" }>;
-  let parsed: { values: Record<string, Raw> };
+  const spec = Object.fromEntries(Object.keys(OPTIONS).map((name) => [name, { type: "string" }])) as Record<string, { type: "string" }>;
+  let parsed: { values: Record<string, string | boolean | undefined> };
   try {
-    parsed = parseArgs({ args: [...argv], options: { ...spec, help: { type: "boolean" } }, strict: true, allowPositionals: false });
+    const args = explicitBooleans(argv);
+    parsed = parseArgs({ args, options: { ...spec, help: { type: "boolean" } }, strict: true, allowPositionals: false });
   } catch (err) {
     throw new ConfigError(`${(err as Error).message}\n${HELP}`);
   }
   if (parsed.values.help === true) throw new ConfigError(HELP);
   const out: Record<string, unknown> = {};
   for (const [name, o] of Object.entries(OPTIONS)) {
-    const given = parsed.values[name];
+    const given = parsed.values[name] as Raw;
     out[name] = (o.parse as (raw: Raw, flag: string) => unknown)(given ?? env[o.env], name);
   }
   return out as Values;
@@ -381,7 +436,7 @@ function configOf(v: Values, argv: readonly string[], env: NodeJS.ProcessEnv, cw
     clusterSecretSource: secretSource,
     peerTransport: v["peer-transport"],
     tls: cert !== undefined && key !== undefined ? { cert, key, ca: v["grpc-tls-ca"] } : undefined,
-    logLevel: v["log-level"] ?? "info",
+    logLevel: v["log-level"],
     bodyLimitBytes: v["body-limit"],
     maxMessageBytes,
     peerTimeoutMs: v["peer-timeout-ms"],
@@ -398,6 +453,7 @@ function configOf(v: Values, argv: readonly string[], env: NodeJS.ProcessEnv, cw
     maxClockSkewMs: v["max-clock-skew-ms"],
     tombstoneTtlMs: v["tombstone-ttl-ms"],
     trustedProxies: v["trusted-proxies"],
+    healthCheck: { allow: v["health-check-allow"], loopback: v["health-check-loopback"] },
     http: {
       headersTimeoutMs,
       requestTimeoutMs,

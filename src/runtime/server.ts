@@ -15,6 +15,7 @@ import { GrpcPeerTransport } from "../transport/grpc/client.js";
 import { RecordLog } from "../store/record-log.js";
 import { GrpcPeerServer } from "../transport/grpc/server.js";
 import { assemble } from "./assemble.js";
+import { finishInFlightOnClose } from "./http-drain.js";
 import { LoopDelay } from "./loop-delay.js";
 import { pinoLog } from "./logging.js";
 import { effectivePeerTransport, nodeConfigOf, PUSH_CONFIG, type RuntimeConfig } from "./options.js";
@@ -27,9 +28,10 @@ export interface RunningServer {
   readonly node: NamingNode;
   readonly app: FastifyInstance;
   /**
-   * A graceful stop: readiness turns 503, the HTTP and gRPC ports stop taking new requests and finish the
-   * ones in flight, replication still pending is sent to reachable peers (within `--shutdown-timeout-ms`),
-   * then every timer, socket and connection is released and the process can exit on its own.
+   * A graceful stop: readiness and every new request answer 503 at once, the requests in flight on the HTTP
+   * and gRPC ports are finished (the HTTP port listens until then), replication still pending is sent to
+   * reachable peers (each step within `--shutdown-timeout-ms`), then every timer, socket and connection is
+   * released and the process can exit on its own.
    */
   close(): Promise<void>;
 }
@@ -58,6 +60,7 @@ export async function startServer(config: RuntimeConfig, logger: Logger): Promis
     peerTimeoutMs: config.peerTimeoutMs,
     bodyLimitBytes: config.bodyLimitBytes,
     snapshotStallMs: config.snapshotStallMs,
+    healthCheck: config.healthCheck,
     grpc: config.standalone
       ? undefined
       : (directory) =>
@@ -95,6 +98,7 @@ export async function startServer(config: RuntimeConfig, logger: Logger): Promis
     trustedProxies: config.trustedProxies,
   });
   await assembled.servePeerRoutes(app);
+  finishInFlightOnClose(app, config.shutdownTimeoutMs);
   await app.listen({ port: config.port, host: config.host });
   const grpcServer =
     grpc === undefined || mode === "http"

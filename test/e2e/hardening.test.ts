@@ -1,7 +1,8 @@
 /**
  * Hardening seen from outside, with real node processes on loopback: a version far in the future sent by a
  * holder of the secret is refused and replication goes on; a write acknowledged just before SIGTERM still
- * reaches the peer; a node with TLS never falls back to the plaintext 1.4 peer API; the secret can come from
+ * reaches the peer (through the stop's flush alone), readiness turns 503 at once and a request in flight is
+ * answered; a node with TLS never falls back to the plaintext 1.4 peer API; the secret can come from
  * a file and then never shows in the process list; `npm start` only starts, so nodes of one checkout can
  * start at the same moment.
  */
@@ -18,7 +19,6 @@ import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { identityOf } from "../../src/core/instance.js";
 import { makeDatum } from "../../src/core/service-datum.js";
-import { distroHash } from "../../src/node/distro/distro-mapper.js";
 import { encodeDatum } from "../../src/transport/grpc/codecs/datum.js";
 import { callMetadata } from "../../src/transport/grpc/metadata.js";
 import { makeClientConstructor, unary } from "../../src/transport/grpc/service-adapter.js";
@@ -26,6 +26,7 @@ import { encodeDatumMap } from "../../src/transport/nacos14/codecs/datum.js";
 import { DistroService, SyncRequestSchema } from "../../gen/nacos/cluster/v1/distro_pb.js";
 import { testInstance } from "../support/fixtures.js";
 import { freshDataDir, freePort, nacos, startNode, waitUntil, type NodeProcess } from "../support/node-process.js";
+import { ownedBy } from "../support/ownership.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SECRET = "e2e-s3cret";
@@ -67,12 +68,6 @@ async function cluster(
     );
   }
   return nodes;
-}
-
-/** A service name whose owner (1.4's hash over the sorted members) is `owner`. */
-function ownedBy(owner: NodeProcess, nodes: readonly NodeProcess[], prefix: string): string {
-  const sorted = nodes.map((n) => n.address).sort();
-  for (let i = 0; ; i++) if (sorted[distroHash(`DEFAULT_GROUP@@${prefix}${i}`) % sorted.length] === owner.address) return `${prefix}${i}`;
 }
 
 const hostsOf = async (node: NodeProcess, serviceName: string): Promise<string[]> =>
@@ -142,18 +137,94 @@ test("a version far in the future from a holder of the secret is refused over gR
   );
 });
 
-test("a write acknowledged just before SIGTERM reaches the peer: the stopping node flushes what waits in its merge window", async () => {
-  const [a, b] = pair;
-  const name = ownedBy(a, pair, "flushed");
-  assert.equal((await nacos(a.url, "POST", "/nacos/v1/ns/instance", { serviceName: name, ip: "192.0.2.20", port: "80" })).text, "ok");
-  const code = await a.stop("SIGTERM");
-  assert.equal(code, 0, a.output());
-  assert.match(a.output(), /"signal":"SIGTERM".*shutting down/);
+/**
+ * Three nodes for the stop tests: long merge window and peer deadline (while one batch to a peer waits for its
+ * answer, the next waits a minute, and a forward waits as long as its owner), verify off, and no peer ever
+ * counted as down, so nothing but what a test names can deliver a write.
+ */
+let stopTrio: Promise<NodeProcess[]> | undefined;
+const trio = (): Promise<NodeProcess[]> =>
+  (stopTrio ??= cluster(3, [
+    "--sync-delay-ms",
+    "60000",
+    "--peer-timeout-ms",
+    "60000",
+    "--verify-interval-ms",
+    "3600000",
+    "--fail-threshold",
+    "1000",
+    "--suspicion-timeout-ms",
+    "3600000",
+  ]));
+
+const register = (node: NodeProcess, serviceName: string, ip: string) =>
+  nacos(node.url, "POST", "/nacos/v1/ns/instance", { serviceName, ip, port: "80" });
+
+/** Runs `during` with `node` stopped (SIGSTOP): it reads nothing and answers nothing until it goes on. */
+async function whileFrozen<T>(node: NodeProcess, during: (resume: () => void) => Promise<T>): Promise<T> {
+  process.kill(node.child.pid!, "SIGSTOP");
+  const resume = () => process.kill(node.child.pid!, "SIGCONT");
+  try {
+    return await during(resume);
+  } finally {
+    resume();
+  }
+}
+
+test("a write acknowledged just before SIGTERM reaches the peer, through the stop's flush alone", async () => {
+  const nodes = await trio();
+  const [a, b] = nodes as [NodeProcess, NodeProcess];
+  const first = ownedBy(a, nodes, "first-batch-");
+  const flushed = ownedBy(a, nodes, "flushed-");
+  await whileFrozen(b, async (resume) => {
+    assert.equal((await register(a, first, "192.0.2.21")).text, "ok");
+    await waitUntil(
+      async () => (await metric(a, "nacos_distro_sync_pending")) === 0,
+      10_000,
+      () => "A's first batch left for B (which leaves it unanswered)",
+    );
+    assert.equal((await register(a, flushed, "192.0.2.20")).text, "ok", "acknowledged by its owner A");
+    assert.equal(await metric(a, "nacos_distro_sync_pending"), 1, "waiting in A's merge window behind the first batch");
+    const stopped = a.stop("SIGTERM", 30_000);
+    await waitUntil(
+      () => a.output().includes('"signal":"SIGTERM"'),
+      5_000,
+      () => "A took the signal",
+    );
+    resume(); // B answers the first batch; only a node still flushing sends it the second
+    assert.equal(await stopped, 0, a.output());
+  });
   await waitUntil(
-    async () => (await hostsOf(b, name)).includes("192.0.2.20"),
-    3_000,
-    () => `${name} on B after A stopped`,
+    async () => (await hostsOf(b, flushed)).includes("192.0.2.20"),
+    5_000,
+    () => `${flushed} on B after A stopped`,
   );
+});
+
+test("on SIGTERM readiness answers 503 at once, and a request in flight still gets its full answer", async () => {
+  const nodes = await trio();
+  const [, b, c] = nodes as [NodeProcess, NodeProcess, NodeProcess];
+  const forwarded = ownedBy(b, nodes, "forwarded-");
+  await whileFrozen(b, async (resume) => {
+    // In flight at the signal: C forwards the write to its owner B, which does not answer yet.
+    const inFlight = register(c, forwarded, "192.0.2.22");
+    // Time for it to reach C and its forward to leave (had it not, C would answer it 503, not "ok").
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const stopped = c.stop("SIGTERM", 30_000);
+    await waitUntil(
+      () => c.output().includes('"signal":"SIGTERM"'),
+      5_000,
+      () => "C took the signal",
+    );
+    const readiness = await fetch(`${c.url}/nacos/v1/console/health/readiness`);
+    assert.equal(readiness.status, 503, "not ready from the signal on, while C finishes what is in flight");
+    assert.equal((await nacos(c.url, "GET", "/nacos/v1/ns/instance/list", { serviceName: forwarded })).status, 503, "nor takes new work");
+    resume();
+    const answer = await inFlight;
+    assert.deepEqual([answer.status, answer.text], [200, "ok"]);
+    assert.equal(await stopped, 0, c.output());
+  });
+  assert.deepEqual(await hostsOf(b, forwarded), ["192.0.2.22"]);
 });
 
 test("with TLS configured, a peer whose gRPC port does not answer is never reached over the plaintext 1.4 HTTP API", async () => {

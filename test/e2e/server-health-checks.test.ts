@@ -1,7 +1,8 @@
 /**
  * Three real node processes over gRPC check persistent instances whose endpoints this test opens on 127.0.0.1
  * (and nothing else): a TCP listener closed and reopened, an HTTP server answering 200, then 500, then 200.
- * Every node sees each flip within 20 s, and a UDP subscriber on another node is pushed each one.
+ * Every node sees each flip within 20 s, and a UDP subscriber on another node is pushed each one. Targets the
+ * node may not probe (link-local, its own ports) are never reached, and a checker cannot set Host or User-Agent.
  */
 import assert from "node:assert/strict";
 import { createSocket, type Socket } from "node:dgram";
@@ -11,6 +12,7 @@ import { createServer, type Server, type Socket as TcpSocket } from "node:net";
 import { after, before, test } from "node:test";
 import { gunzipSync } from "node:zlib";
 import { freePort, nacos, startNode, waitUntil, type NodeProcess } from "../support/node-process.js";
+import { ownedBy } from "../support/ownership.js";
 
 const FLIP_MS = 20_000;
 const JAVA_AGENT = "Nacos-Java-Client:v1.4.1";
@@ -191,5 +193,60 @@ test("HTTP on a configured cluster: 200 healthy, 500 unhealthy, 200 healthy agai
   } finally {
     server.closeAllConnections();
     server.close();
+  }
+});
+
+test("a checker cannot set Host or User-Agent: refused with 400, the cluster's settings unchanged", async () => {
+  const serviceName = "header-guarded";
+  await persistent(serviceName, 9, "web");
+  const update = (headers: string) =>
+    nacos(nodes[0]!.url, "PUT", "/nacos/v1/ns/cluster", {
+      serviceName,
+      clusterName: "web",
+      checkPort: "0",
+      useInstancePort4Check: "true",
+      healthChecker: JSON.stringify({ type: "HTTP", path: "/health", headers, expectedResponseCode: 200 }),
+    });
+  for (const headers of ["Host:evil|User-Agent:x", "X-Probe:ok|host:evil", "user-agent:curl/8"]) {
+    const res = await update(headers);
+    assert.equal(res.status, 400, `${headers}: ${res.text}`);
+    assert.match(res.text, /cannot be set: the server sends its own Host and User-Agent/);
+  }
+  const service = (await nacos(nodes[0]!.url, "GET", "/nacos/v1/ns/service", { serviceName })).json();
+  assert.equal(JSON.stringify(service.clusters ?? []).includes("evil"), false, JSON.stringify(service));
+  assert.equal((await update("X-Probe:ok")).text, "ok", "other headers are still taken");
+});
+
+test("link-local targets and the responsible node's own ports are never probed: refused, unhealthy, logged once", async () => {
+  const owner = nodes[1]!;
+  const serviceName = ownedBy(owner, nodes, "guarded-");
+  const targets = [
+    { ip: "169.254.169.254", port: 80 },
+    { ip: "127.0.0.1", port: owner.port }, // its HTTP port: a probe would find it open
+    { ip: "127.0.0.1", port: owner.port + 1001 }, // its gRPC peer port
+  ];
+  for (const { ip, port } of targets) {
+    const reg = await nacos(nodes[0]!.url, "POST", "/nacos/v1/ns/instance", { serviceName, ip, port: String(port), ephemeral: "false" });
+    assert.equal(reg.text, "ok");
+  }
+  assert.equal((await nacos(nodes[0]!.url, "PUT", "/nacos/v1/ns/service", { serviceName, protectThreshold: "-1" })).text, "ok");
+  const started = Date.now();
+  for (const { ip, port } of targets) await seenEverywhere(serviceName, `${ip}:${port}`, false, started);
+  // Refused targets are tried again at the checks' longest interval (5 s): the refusal is not logged again.
+  await new Promise((resolve) => setTimeout(resolve, 7_000));
+  const refusals = owner
+    .output()
+    .split("\n")
+    .filter((line) => line.includes('"msg":"health check target refused by this node'));
+  const refused = (target: string, why: string) => refusals.filter((line) => line.includes(`tcp:refused:${target} is ${why}`));
+  assert.equal(refused("169.254.169.254:80", "a link-local address").length, 1, refusals.join("\n"));
+  assert.equal(refused(`127.0.0.1:${owner.port}`, "a port of this node").length, 1, refusals.join("\n"));
+  assert.equal(refused(`127.0.0.1:${owner.port + 1001}`, "a port of this node").length, 1, refusals.join("\n"));
+  // Each turned unhealthy because it was refused, not because a probe of it failed.
+  const flips = owner.output().match(/"detail":"tcp:[^"]*","msg":"health check failed; instance unhealthy"/g) ?? [];
+  for (const { ip, port } of targets) {
+    const own = flips.filter((f) => f.includes(`${ip}:${port}`));
+    assert.equal(own.length, 1, flips.join("\n"));
+    assert.match(own[0]!, /tcp:refused:/);
   }
 });

@@ -97,3 +97,78 @@ test("with TLS, auto never falls back to the plaintext HTTP peer API; limits and
   assert.equal(c.http.maxConnections, 100);
   assert.deepEqual([c.maxMessageBytes, c.bodyLimitBytes, c.maxClockSkewMs], [4 * 1024 * 1024, 4 * 1024 * 1024, 60_000]);
 });
+
+test("every boolean option can be turned on and off by flag: --flag, --flag true|false, --flag=false, --no-flag", () => {
+  const dir = mkdtempSync(join(tmpdir(), "cfg-"));
+  const expire = (argv: string[], env: NodeJS.ProcessEnv = {}) => loadConfig(argv, env, dir).expireInstances;
+  assert.equal(expire([]), true);
+  assert.equal(expire(["--expire-instances", "false"]), false);
+  assert.equal(expire(["--expire-instances=false"]), false);
+  assert.equal(expire(["--no-expire-instances"]), false);
+  assert.equal(expire(["--expire-instances"], { NACOS_EXPIRE_INSTANCES: "false" }), true, "a bare flag is true and beats the environment");
+  assert.equal(expire(["--expire-instances", "true"], { NACOS_EXPIRE_INSTANCES: "false" }), true);
+  assert.equal(expire(["--no-expire-instances"], { NACOS_EXPIRE_INSTANCES: "true" }), false);
+  // A bare boolean flag followed by another flag takes nothing from it.
+  const c = loadConfig(["--standalone", "--port", "7001", "--no-health-check-loopback", "--auth-enabled=false"], {}, dir);
+  assert.deepEqual([c.standalone, c.port, c.healthCheck.loopback, c.auth], [true, 7001, false, undefined]);
+  assert.equal(
+    loadConfig(["--standalone", "false", "--members", "127.0.0.1:7001,127.0.0.1:7002", "--port", "7001"], {}, dir).standalone,
+    false,
+  );
+  for (const argv of [["--expire-instances", "no"], ["--expire-instances=1"]]) {
+    assert.throws(
+      () => loadConfig(argv, {}, dir),
+      (err: unknown) => err instanceof ConfigError && /--expire-instances must be true or false/.test(err.message),
+      argv.join(" "),
+    );
+  }
+  assert.throws(
+    () => loadConfig(["--no-port"], {}, dir),
+    (err: unknown) => err instanceof ConfigError && /Unknown option '--no-port'/.test(err.message),
+  );
+});
+
+test("an unknown log level stops the node listing the allowed ones", () => {
+  const dir = mkdtempSync(join(tmpdir(), "cfg-"));
+  assert.equal(loadConfig(["--log-level", "debug"], {}, dir).logLevel, "debug");
+  for (const [argv, env] of [
+    [["--log-level", "verbose"], {}],
+    [[], { NACOS_LOG_LEVEL: "verbose" }],
+  ] as const) {
+    assert.throws(
+      () => loadConfig(argv, env, dir),
+      (err: unknown) =>
+        err instanceof ConfigError && err.message === "--log-level must be fatal, error, warn, info, debug, trace or silent, got 'verbose'",
+    );
+  }
+});
+
+test("a token key published by Nacos is refused, whatever its spelling; a key of one's own is taken", () => {
+  const dir = mkdtempSync(join(tmpdir(), "cfg-"));
+  const published = [
+    "SecretKey012345678901234567890123456789012345678901234567890123456789",
+    "VGhpc0lzTXlDdXN0b21TZWNyZXRLZXkwMTIzNDU2Nzg=",
+    "VGhpc0lzTXlDdXN0b21TZWNyZXRLZXkwMTIzNDU2Nzg", // the same bytes without padding
+    "U2VjcmV0S2V5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5",
+  ];
+  for (const key of published) {
+    assert.throws(
+      () => loadConfig(["--auth-enabled"], { NACOS_AUTH_TOKEN: key }, dir),
+      (err: unknown) => err instanceof ConfigError && /--auth-token-secret is a key published in Nacos's own/.test(err.message),
+      key,
+    );
+  }
+  const own = Buffer.alloc(32, 7).toString("base64");
+  assert.equal(loadConfig(["--auth-enabled", "--auth-token-secret", own], {}, dir).auth?.tokenKey.equals(Buffer.alloc(32, 7)), true);
+});
+
+test("health-check targets: loopback allowed unless turned off, an allow list of IPs/CIDRs", () => {
+  const dir = mkdtempSync(join(tmpdir(), "cfg-"));
+  assert.deepEqual(loadConfig([], {}, dir).healthCheck, { allow: [], loopback: true });
+  const c = loadConfig(["--health-check-allow", "10.0.0.0/8, 192.0.2.7", "--health-check-loopback", "false"], {}, dir);
+  assert.deepEqual(c.healthCheck, { allow: ["10.0.0.0/8", "192.0.2.7"], loopback: false });
+  assert.throws(
+    () => loadConfig(["--health-check-allow", "metadata.internal"], {}, dir),
+    (err: unknown) => err instanceof ConfigError && /--health-check-allow entries must be IP addresses or CIDR blocks/.test(err.message),
+  );
+});

@@ -29,7 +29,7 @@ export function verdict(streak: Streak, healthy: boolean, result: ProbeResult, c
     if (!healthy) flip = ++streak.passes >= checkTimes;
   } else {
     streak.passes = 0;
-    if (healthy) flip = result === "down" || ++streak.failures >= checkTimes;
+    if (healthy) flip = result === "down" || result === "refused" || ++streak.failures >= checkTimes;
   }
   if (!flip) return undefined;
   streak.passes = 0;
@@ -40,7 +40,7 @@ export function verdict(streak: Streak, healthy: boolean, result: ProbeResult, c
 /**
  * 1.4's reEvaluateCheckRT: the next interval moves from the current one toward the probe's cost — its response
  * time when it passed, twice the interval when it failed (a busy endpoint is given room), the maximum when it
- * was refused — and stays within [min, max].
+ * was refused (by the endpoint or by this node) — and stays within [min, max].
  */
 export function nextInterval(params: HealthParams, intervalMs: number, result: ProbeResult, responseMs: number): number {
   const cost = result === "up" ? responseMs : result === "failing" ? intervalMs * 2 : params.max;

@@ -6,10 +6,13 @@
  * version, replicated to every node, pushed to subscribers); while health stays as it is nothing is written.
  * Ephemeral instances (they beat), marked ones and clusters checked by NONE are never probed.
  *
+ * A target the prober refuses (this node's probe-target policy: link-local, its own ports, ...) is never
+ * reached; it counts as a refused connection, so the instance turns unhealthy, and the refusal is logged once.
+ *
  * Probes run at most `maxConcurrent` at a time; the others wait their turn in order. A node that loses a
  * service forgets its streaks, so a new owner starts counting afresh, as 1.4's new owner does.
  */
-import { parseCheckHeaders, settingsOf, type ClusterSettings } from "../../core/cluster-settings.js";
+import { probeHeaders, settingsOf, type ClusterSettings } from "../../core/cluster-settings.js";
 import type { Instance } from "../../core/instance.js";
 import type { Log } from "../../core/log.js";
 import type { NamingService } from "../../core/naming-service.js";
@@ -45,6 +48,8 @@ interface Probe extends Streak {
   intervalMs: number;
   /** Queued or in flight: never two probes of one instance at once. */
   busy: boolean;
+  /** The last probe's target was refused by this node's policy (logged once, when it starts being refused). */
+  refused: boolean;
 }
 
 interface Job {
@@ -53,7 +58,7 @@ interface Job {
   readonly probe: Probe;
 }
 
-const fresh = (): Probe => ({ dueAt: undefined, intervalMs: 0, passes: 0, failures: 0, busy: false });
+const fresh = (): Probe => ({ dueAt: undefined, intervalMs: 0, passes: 0, failures: 0, busy: false, refused: false });
 
 /** What a node that stops being responsible forgets: the next owner (maybe this node again) starts afresh. */
 function forget(p: Probe): void {
@@ -174,7 +179,7 @@ export class ServerHealthChecker {
       return this.prober.tcp(i.ip, port, this.config.tcpTimeoutMs);
     }
     this.started.http++;
-    const probe = { ip: i.ip, port, path: c.path, headers: parseCheckHeaders(c.headers), expectedStatus: c.expectedResponseCode };
+    const probe = { ip: i.ip, port, path: c.path, headers: probeHeaders(c.headers), expectedStatus: c.expectedResponseCode };
     return this.prober.http(probe, this.config.httpTimeoutMs);
   }
 
@@ -184,6 +189,15 @@ export class ServerHealthChecker {
 
   private record(job: Job, settings: ClusterSettings, outcome: ProbeOutcome, responseMs: number): void {
     const { probe } = job;
+    const refused = outcome.result === "refused";
+    if (refused && !probe.refused) {
+      this.log.warn("health check target refused by this node: never probed, the instance counts as unhealthy", {
+        service: job.key,
+        instance: job.id,
+        detail: outcome.detail,
+      });
+    }
+    probe.refused = refused;
     probe.intervalMs = nextInterval(this.paramsOf(settings), probe.intervalMs, outcome.result, responseMs);
     probe.dueAt = this.scheduler.now() + probe.intervalMs;
     // As 1.4 re-checks before it changes anything: the switch or the responsibility may have moved meanwhile.

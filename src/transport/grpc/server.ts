@@ -6,7 +6,6 @@
  * bounded: message sizes, repeated-field counts, the size of answers, and how long a snapshot stream may wait
  * for a reader that stopped reading.
  */
-import { once } from "node:events";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
@@ -44,6 +43,7 @@ import { decodeMember, encodeMember } from "./codecs/member.js";
 import { admissionInterceptor, admittedSource } from "./admission.js";
 import { CallRefused, SOURCE_KEY } from "./metadata.js";
 import { reflectionImpl } from "./reflection.js";
+import { ReaderStalled, StreamProgress } from "./stream-progress.js";
 import { isUndecodable, toGrpcServiceDefinition, type ServiceImpl } from "./service-adapter.js";
 import { decodeWrite, encodeOutcome } from "./codecs/write.js";
 
@@ -79,6 +79,8 @@ export interface GrpcPeerServerOptions {
 
 type DistroImpl = ServiceImpl<typeof DistroService.method>;
 
+type PipeCall = grpc.ServerDuplexStream<Buffer, Buffer>;
+
 /**
  * Snapshot chunks are encoded by the handler, which must know each one's size before sending it (grpc-js
  * would otherwise end an oversized stream message with its own RESOURCE_EXHAUSTED and the handler would
@@ -109,38 +111,6 @@ class ChunkTooLarge extends Error {
   override name = "ChunkTooLarge";
 }
 
-/** The reader of a snapshot stream stopped taking chunks. */
-class ReaderStalled extends Error {
-  override name = "ReaderStalled";
-}
-
-/**
- * Resolves true once the stream can take more, false when the call ended first (cancelled or closed); rejects
- * with ReaderStalled when neither happens within `stallMs`.
- */
-async function drained(call: grpc.ServerWritableStream<unknown, unknown>, stallMs: number): Promise<boolean> {
-  const stop = new AbortController();
-  const { signal } = stop;
-  let timer: NodeJS.Timeout | undefined;
-  const stalled = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ReaderStalled(`the reader took no chunk for ${stallMs} ms`)), stallMs);
-  });
-  try {
-    return await Promise.race([
-      once(call, "drain", { signal }).then(() => true),
-      once(call, "cancelled", { signal }).then(() => false),
-      once(call, "close", { signal }).then(() => false),
-      stalled,
-    ]);
-  } catch (err) {
-    if (err instanceof ReaderStalled) throw err;
-    return false; // the stream failed
-  } finally {
-    clearTimeout(timer);
-    stop.abort();
-  }
-}
-
 function bind(server: grpc.Server, address: string, credentials: grpc.ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) => {
     server.bindAsync(address, credentials, (err, port) => (err === null ? resolve(port) : reject(err)));
@@ -162,6 +132,9 @@ export class GrpcPeerServer {
   private readonly settings: ConnectionSettings;
   private readonly stallMs: number;
   private boundPort = 0;
+  /** Open Pipe streams and the requests each is answering. */
+  private readonly pipes = new Map<PipeCall, number>();
+  private stopping = false;
 
   private constructor(
     private readonly handler: PeerHandler,
@@ -207,8 +180,13 @@ export class GrpcPeerServer {
     return this.boundPort;
   }
 
-  /** Lets running calls finish for up to `graceMs`, then cuts them (streams see CANCELLED). */
+  /**
+   * Lets running calls finish for up to `graceMs`, then cuts them (streams see CANCELLED). A peer's Pipe never
+   * ends on its own, so each is ended as soon as it has answered the requests it holds: the stop then takes
+   * as long as the work in flight, not the whole grace.
+   */
   close(graceMs = 1000): Promise<void> {
+    this.stopping = true;
     return new Promise((resolve) => {
       const force = setTimeout(() => {
         this.server.forceShutdown();
@@ -218,6 +196,7 @@ export class GrpcPeerServer {
         clearTimeout(force);
         resolve();
       });
+      for (const call of this.pipes.keys()) this.endPipeIfIdle(call);
     });
   }
 
@@ -267,15 +246,35 @@ export class GrpcPeerServer {
    * stream was admitted once, by its metadata; a request that does not decode gets INVALID_ARGUMENT and the
    * stream goes on.
    */
-  private servePipe(call: grpc.ServerDuplexStream<Buffer, Buffer>): void {
+  private servePipe(call: PipeCall): void {
     const source = admittedSource(call.metadata);
+    this.pipes.set(call, 0);
     call.on("data", (bytes: Buffer) => {
+      const inFlight = this.pipes.get(call);
+      if (inFlight === undefined) return; // ended by a stop: the caller's request fails with the stream and is retried elsewhere
+      this.pipes.set(call, inFlight + 1);
       void this.pipeRequest(bytes, source).then((answer) => {
         if (!call.cancelled && !call.destroyed) call.write(Buffer.from(toBinary(PipeResponseSchema, answer)));
+        const left = this.pipes.get(call);
+        if (left === undefined) return;
+        this.pipes.set(call, left - 1);
+        this.endPipeIfIdle(call);
       });
     });
-    call.on("end", () => call.end());
-    call.on("error", () => {});
+    const forget = (): void => void this.pipes.delete(call);
+    call.on("end", () => {
+      forget();
+      call.end();
+    });
+    call.on("cancelled", forget);
+    call.on("error", forget);
+  }
+
+  /** A stopping server ends a Pipe once it holds no request. */
+  private endPipeIfIdle(call: PipeCall): void {
+    if (!this.stopping || this.pipes.get(call) !== 0) return;
+    this.pipes.delete(call);
+    call.end();
   }
 
   private async pipeRequest(bytes: Buffer, source: string | undefined): Promise<PipeResponse> {
@@ -323,6 +322,7 @@ export class GrpcPeerServer {
 
   private async streamSnapshot(call: grpc.ServerWritableStream<SnapshotRequest, Uint8Array>): Promise<void> {
     let chunks: AsyncIterator<SnapshotChunk> | undefined;
+    const progress = new StreamProgress(call, this.stallMs);
     try {
       this.check(call);
       chunks = this.handler.onSnapshot(call.request.resumeAfter)[Symbol.asyncIterator]();
@@ -330,17 +330,21 @@ export class GrpcPeerServer {
         const next = await chunks.next();
         if (next.done === true || call.cancelled) break;
         const bytes = this.encodeChunk(next.value);
-        if (!call.write(bytes)) {
+        if (!progress.write(bytes)) {
           this.drainWaits++;
-          if (!(await drained(call, this.stallMs))) return;
+          if (!(await progress.drained())) return;
         }
         // One chunk per turn of the event loop: streams in progress never hold up client requests for long.
         await yieldToEventLoop();
       }
-      if (!call.cancelled) call.end();
+      if (!call.cancelled) await progress.end();
     } catch (err) {
-      if (!call.cancelled) call.emit("error", this.status("snapshot", err));
+      if (err instanceof ReaderStalled) {
+        this.options.log?.warn("snapshot stream cut: its reader stalled", { reason: err.message, peer: call.getPeer() });
+        progress.cut();
+      } else if (!call.cancelled) call.emit("error", this.status("snapshot", err));
     } finally {
+      progress.close();
       // Stops the producer (and frees its stream slot) when the stream ends early.
       await chunks?.return?.().catch(() => undefined);
     }
@@ -376,10 +380,6 @@ export class GrpcPeerServer {
     if (err instanceof BusyError) {
       log?.warn("peer call deferred: busy", { rpc, reason: err.message });
       return { code: grpc.status.RESOURCE_EXHAUSTED, details: err.message };
-    }
-    if (err instanceof ReaderStalled) {
-      log?.warn("snapshot stream cut: its reader stalled", { reason: err.message });
-      return { code: grpc.status.DEADLINE_EXCEEDED, details: err.message };
     }
     if (err instanceof ChunkTooLarge) {
       log?.error("snapshot chunk too large", { reason: err.message });

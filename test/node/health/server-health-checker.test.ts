@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { ClusterSettings } from "../../../src/core/cluster-settings.js";
 import { LastBeats } from "../../../src/core/last-beats.js";
-import { silentLog } from "../../../src/core/log.js";
+import { silentLog, type Log } from "../../../src/core/log.js";
 import { NamingService } from "../../../src/core/naming-service.js";
 import { serviceKey, type ServiceRef } from "../../../src/core/naming.js";
 import type { InstanceSpec } from "../../../src/core/ops.js";
@@ -22,14 +22,14 @@ const svc: ServiceRef = { namespaceId: "public", groupedName: "DEFAULT_GROUP@@db
 const key = serviceKey(svc);
 const IP = "192.0.2.10";
 
-function rig(probeDelayMs = 0) {
+function rig(probeDelayMs = 0, log: Log = silentLog) {
   const scheduler = new VirtualScheduler(7);
   const registry = new Registry("127.0.0.1:8848", () => scheduler.now());
   const switches = defaultSwitches();
   const naming = new NamingService(registry, new LastBeats(() => scheduler.now()), switches);
   const prober = new FakeProber(scheduler, probeDelayMs);
   const owner = { responsible: true };
-  const checker = new ServerHealthChecker(registry, naming, switches, () => owner.responsible, prober, scheduler, silentLog);
+  const checker = new ServerHealthChecker(registry, naming, switches, () => owner.responsible, prober, scheduler, log);
   checker.start();
   let writes = 0;
   registry.onChange(() => writes++);
@@ -105,6 +105,27 @@ test("TCP by default on the instance's port: failing 3 times → unhealthy, refu
   const refused = prober.probed.length;
   assert.ok((await timeUntil(scheduler, () => healthOf(IP) === false, 10_000)) > 0);
   assert.equal(probesAt(refused), 1, "a refused connection fails at once");
+});
+
+test("a target this node refuses counts as refused at once: unhealthy after one try, logged once while it stays refused", async () => {
+  const warnings: string[] = [];
+  const log: Log = { ...silentLog, warn: (message, fields) => warnings.push(`${message} ${String(fields?.detail)}`) };
+  const { scheduler, prober, register, healthOf } = rig(0, log);
+  prober.set(IP, 3306, "refused");
+  register(IP);
+  assert.ok((await timeUntil(scheduler, () => healthOf(IP) === false, 30_000)) > 0);
+  assert.equal(prober.probed.length, 1, "unhealthy after the first refusal");
+  await scheduler.advance(60_000);
+  assert.ok(prober.probed.length > 5, "still tried, at the longest interval");
+  assert.equal(healthOf(IP), false, "never shown healthy while refused");
+  assert.equal(warnings.filter((w) => w.startsWith("health check target refused by this node")).length, 1, warnings.join("\n"));
+  prober.set(IP, 3306, undefined);
+  assert.ok((await timeUntil(scheduler, () => healthOf(IP) === true, 60_000)) > 0, "allowed again: healthy after the passes");
+  prober.set(IP, 3306, "refused");
+  assert.ok((await timeUntil(scheduler, () => healthOf(IP) === false, 30_000)) > 0);
+  assert.equal(warnings.length, 2, "refused anew: logged anew");
+  const tcp = defaultSwitches().tcpHealthParams;
+  assert.equal(nextInterval(tcp, 1000, "refused", 0), nextInterval(tcp, 1000, "down", 0), "paced as a refused connection");
 });
 
 test("HTTP settings are probed as set; NONE, ephemeral and marked instances never are", async () => {
