@@ -12,9 +12,10 @@ import type { NodeConfig } from "../../../src/node/naming-node.js";
 import { defaultNodeConfig } from "../../../src/runtime/options.js";
 import { firstDifference } from "../../../src/sim/registry-digest.js";
 import { memberState, storeOf } from "../../support/node-context.js";
-import { testSpec } from "../../support/fixtures.js";
+import { testDatum, testSpec } from "../../support/fixtures.js";
 import type { Instance } from "../../../src/core/instance.js";
 import { DEFAULT_SERVICE_META } from "../../../src/core/service-datum.js";
+import { encodeDatum } from "../../../src/transport/nacos14/codecs/datum.js";
 import { toLegacyKey } from "../../../src/transport/nacos14/codecs/keys.js";
 import { Nacos14HttpClient } from "../../../src/transport/nacos14/http.js";
 import { PINNED_CHECKSUMS, type PinnedChecksum } from "../../support/nacos14-checksums.js";
@@ -118,30 +119,10 @@ test("verify over HTTP between ts-nacos nodes (versioned digests, not 1.4's chec
   await eventually(converged, "verify to fetch the lost datum back", 5000);
 });
 
-/** 1.4's JSON of a datum: the ephemeral instances as Jackson writes 1.4's Instance, and no `tsNacos` field. */
+/** 1.4's JSON of a datum: our encoding of its 1.4 fields (fixture-tested in codecs.test.ts), without `tsNacos`. */
 function datum14(key: string, instances: readonly Instance[]): Record<string, unknown> {
-  const instanceList = instances
-    .filter((i) => i.ephemeral)
-    .map((i) => ({
-      instanceId: i.instanceId,
-      ip: i.ip,
-      port: i.port,
-      weight: i.weight,
-      healthy: i.healthy,
-      enabled: i.enabled,
-      ephemeral: true,
-      clusterName: i.clusterName,
-      serviceName: i.serviceName,
-      metadata: i.metadata,
-      lastBeat: 1690000000000,
-      marked: i.marked,
-      app: "DEFAULT",
-      instanceHeartBeatInterval: 5000,
-      instanceHeartBeatTimeOut: 15000,
-      ipDeleteTimeout: 30000,
-      instanceIdGenerator: "simple",
-    }));
-  return { key: toLegacyKey(key), value: { instanceList }, timestamp: 1 };
+  const { tsNacos: _, ...plain } = encodeDatum(testDatum(key, instances), 1690000000000);
+  return plain;
 }
 
 /**
