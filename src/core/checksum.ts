@@ -25,8 +25,8 @@ const datumKeyOf = (i: Instance): string =>
 
 /** 1.4's `Instance.compareTo` order: by its `toString`, `datumKey_weight_healthy_marked_cluster`. */
 export function sortedForChecksum(instances: readonly Instance[]): Instance[] {
-  const sortKey = (i: Instance): string => `${datumKeyOf(i)}_${javaDouble(i.weight)}_${i.healthy}_${i.marked}_${i.clusterName}`;
-  return [...instances].sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0));
+  const keyed = instances.map((i) => ({ i, key: `${datumKeyOf(i)}_${javaDouble(i.weight)}_${i.healthy}_${i.marked}_${i.clusterName}` }));
+  return keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map(({ i }) => i);
 }
 
 /**
