@@ -7,14 +7,26 @@ import type { ServiceState } from "./service-record.js";
 
 export const md5Hex = (text: string): string => createHash("md5").update(text, "utf8").digest("hex");
 
-/** Java's `Double.toString` for the weights Nacos prints: integral values keep a trailing `.0`. */
-export const javaDouble = (n: number): string => (Number.isInteger(n) ? `${n}.0` : String(n));
+/**
+ * Java's `Double.toString` for the weights Nacos prints: the shortest digits that identify the value (as
+ * JavaScript's), written plainly with at least one decimal (`1.0`, `0.001`) from 10^-3 up to 10^7 and as
+ * `1.0E-4` / `1.5E7` outside it.
+ */
+export function javaDouble(n: number): string {
+  const abs = Math.abs(n);
+  if (abs === 0 || (abs >= 1e-3 && abs < 1e7)) return Number.isInteger(n) ? `${n}.0` : String(n);
+  const [mantissa, exponent] = n.toExponential().split("e") as [string, string];
+  return `${mantissa.includes(".") ? mantissa : `${mantissa}.0`}E${exponent.replace("+", "")}`;
+}
 
-/** 1.4's `Instance.compareTo` order: by `ip:port:unknown:cluster_weight_healthy_marked_cluster`. */
+/** 1.4's `Instance.getDatumKey`: `ip:port:unknown:cluster`, without the port when it is 0. */
+const datumKeyOf = (i: Instance): string =>
+  i.port > 0 ? `${i.ip}:${i.port}:unknown:${i.clusterName}` : `${i.ip}:unknown:${i.clusterName}`;
+
+/** 1.4's `Instance.compareTo` order: by its `toString`, `datumKey_weight_healthy_marked_cluster`. */
 export function sortedForChecksum(instances: readonly Instance[]): Instance[] {
-  const sortKey = (i: Instance): string =>
-    `${i.ip}:${i.port}:unknown:${i.clusterName}_${javaDouble(i.weight)}_${i.healthy}_${i.marked}_${i.clusterName}`;
-  return [...instances].sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0));
+  const keyed = instances.map((i) => ({ i, key: `${datumKeyOf(i)}_${javaDouble(i.weight)}_${i.healthy}_${i.marked}_${i.clusterName}` }));
+  return keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map(({ i }) => i);
 }
 
 /**

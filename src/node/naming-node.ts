@@ -8,6 +8,7 @@
  * for peers, read-only views (`registry`, `cluster()`), `stats()` as plain numbers, and the lifecycle.
  */
 import type { Log } from "../core/log.js";
+import { serviceKey } from "../core/naming.js";
 import { LastBeats } from "../core/last-beats.js";
 import { NamingService } from "../core/naming-service.js";
 import type { ClientWrite, WriteResult } from "../core/ops.js";
@@ -322,10 +323,11 @@ export class NamingNode implements Nacos14Handler {
 
   /**
    * A client write, executed here or forwarded once to the responsible node; answered once what it changed in
-   * the data directory (persistent instances, service settings) is on disk.
+   * the data directory (persistent instances, service settings) is on disk and held by every member that is UP
+   * (see `durably`).
    */
   write(op: ClientWrite, options?: { readonly forwarded?: boolean }): Promise<WriteResult> {
-    return this.durably(() => this.router.write(op, options));
+    return this.durably(() => this.router.write(op, options), serviceKey(op.service));
   }
 
   /** Every datum this node holds, read-only. */
@@ -430,11 +432,26 @@ export class NamingNode implements Nacos14Handler {
     };
   }
 
-  private async durably<T>(run: () => Promise<T>): Promise<T> {
+  /**
+   * Runs a write and answers once what it changed in the data directory is on disk. A client's write of
+   * `key` that changed it (persistent data: Nacos 1.4 answers those once a majority holds them) also waits
+   * until every member that is UP has answered the sync carrying it, for `--sync-delay-ms` at most: the SDKs
+   * read from a random server per call, and a register answered before the others hold it would be missing
+   * from the very next read.
+   */
+  private async durably<T>(run: () => Promise<T>, key?: string): Promise<T> {
     const before = this.persistence?.changes ?? 0;
     const result = await run();
-    await this.persistence?.durableSince(before);
+    if (this.persistence === undefined || this.persistence.changes === before) return result;
+    // Both waits start now, before any timer can send the batch that carries the change.
+    await Promise.all([this.persistence.durableSince(before), key === undefined ? undefined : this.replicated(key)]);
     return result;
+  }
+
+  /** Resolves once every UP peer has answered the sync carrying this node's latest change of `key` (bounded). */
+  private async replicated(key: string): Promise<void> {
+    const up = (peer: string): boolean => this.members.get(peer)?.state === "UP";
+    await this.distro?.sync.delivered(key, up, this.config.distro.sync.delayMs);
   }
 
   // ---- PeerHandler: what peers may ask of this node ----
@@ -461,7 +478,7 @@ export class NamingNode implements Nacos14Handler {
   }
 
   onForward(write: ClientWrite): Promise<ForwardOutcome> {
-    return this.durably(() => this.router.onForward(write));
+    return this.durably(() => this.router.onForward(write), serviceKey(write.service));
   }
 
   isMember(address: string): boolean {

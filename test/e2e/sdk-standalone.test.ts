@@ -23,8 +23,8 @@ const quiet = { ...console, info() {}, debug() {}, log() {}, warn() {} } as type
 let server: NodeProcess;
 const clients: Array<{ close(): Promise<void> }> = [];
 
-function newClient(): InstanceType<typeof nacosNaming.NacosNamingClient> {
-  const client = new nacosNaming.NacosNamingClient({ logger: quiet, serverList: server.address, namespace: "public" });
+function newClient(logger: typeof console = quiet): InstanceType<typeof nacosNaming.NacosNamingClient> {
+  const client = new nacosNaming.NacosNamingClient({ logger, serverList: server.address, namespace: "public" });
   clients.push(client as unknown as { close(): Promise<void> });
   return client;
 }
@@ -145,4 +145,55 @@ test("a full beat after a server-side removal re-creates the instance (the SDK i
     15_000,
     () => "re-created by a full beat",
   );
+});
+
+test("calls the server refuses reject in the SDK, with the server's reason, and change nothing", async () => {
+  // The SDK logs each server's refusal (a NacosException with the status and body) and then rejects with one
+  // error naming the API it gave up on.
+  const refusals: Array<{ status?: number; message: string }> = [];
+  const client = newClient({ ...quiet, warn: (err: { status?: number; message: string }) => refusals.push(err) } as typeof console);
+  await client.ready();
+  const refusedWith =
+    (api: string, status: number, reason: RegExp) =>
+    (err: unknown): boolean => {
+      assert.match((err as Error).message, new RegExp(`^failed to req API: ${api} after all servers`));
+      const logged = refusals.pop();
+      assert.equal(logged?.status, status, `the server's status: ${logged?.message}`);
+      assert.match(logged.message, reason);
+      return true;
+    };
+  const services = async (): Promise<string[]> =>
+    (await nacos(server.url, "GET", "/nacos/v1/ns/service/list", { pageNo: "1", pageSize: "1000" })).json().doms;
+  const before = await services();
+  const hostsOf = async (serviceName: string): Promise<unknown[]> => {
+    const res = await nacos(server.url, "GET", "/nacos/v1/ns/instance/list", { serviceName });
+    assert.equal(res.status, 200, res.text);
+    return res.json().hosts;
+  };
+  // Persistent instances, so the SDK's beat reactor has nothing to beat (and to register) behind the refusal.
+  const refusedRegisters: Array<[Record<string, unknown>, RegExp]> = [
+    [{ ip: "192.0.2.50", port: 8080, weight: 20_000 }, /The weights range from 0\.0 to 10000\.0/],
+    [{ ip: "192.0.2.300", port: 8080 }, /IP address is spelled incorrectly/],
+    [{ ip: "192.0.2.50", port: 70_000 }, /port/],
+    [{ ip: "192.0.2.50", port: 8080, clusterName: "bad cluster!" }, /cluster name/i],
+  ];
+  for (const [instance, reason] of refusedRegisters) {
+    await assert.rejects(
+      client.registerInstance("sdk-refused", { ...instance, ephemeral: false } as never),
+      refusedWith("/nacos/v1/ns/instance", 400, reason),
+      JSON.stringify(instance),
+    );
+    assert.deepEqual(await hostsOf("sdk-refused"), [], `nothing registered by ${JSON.stringify(instance)}`);
+    assert.deepEqual(await services(), before, "and no service created");
+  }
+  // A refused deregistration leaves the instance in place.
+  await client.registerInstance("sdk-refused", { ip: "192.0.2.51", port: 8080, ephemeral: false } as never);
+  const registered = await hostsOf("sdk-refused");
+  assert.equal(registered.length, 1);
+  await assert.rejects(
+    client.deregisterInstance("sdk-refused", { ip: "192.0.2.51", port: 70_000, ephemeral: false } as never),
+    refusedWith("/nacos/v1/ns/instance", 400, /port/),
+  );
+  assert.deepEqual(await hostsOf("sdk-refused"), registered, "still registered, unchanged");
+  assert.deepEqual(refusals, [], "one logged refusal per rejected call, each checked");
 });

@@ -152,3 +152,20 @@ test("a restarted node rejoins by snapshot and verify repairs a peer that missed
   assert.ok(holder.registry.get(key) !== undefined);
   cluster.close();
 });
+
+test("a persistent write is answered once every UP node holds it: the SDKs read from any node next", async () => {
+  const cluster = await startedCluster(3, 13);
+  for (let i = 0; i < 12; i++) {
+    const service = svc(`p${i}`);
+    const via = cluster.addresses[i % 3]!;
+    const persistent: ClientWrite = { type: "register", service, instance: { ...spec("192.0.2.7"), ephemeral: false } };
+    assert.deepEqual(await cluster.write(via, persistent), { ok: true, result: { type: "ok" } });
+    for (const node of cluster.running())
+      assert.equal(
+        node.registry.getLive(serviceKey(service))?.instances.length,
+        1,
+        `${service.groupedName} on ${node.config.self} when answered`,
+      );
+  }
+  cluster.close();
+});

@@ -59,7 +59,8 @@ test("a joining node is not ready, sends no digests and repairs nobody until its
   node.onSync(a, [makeDatum(serviceKey(orphan), false, DEFAULT_SERVICE_META, { counter: cluster.scheduler.now(), writer: a }, [])]);
   const late = svc(299);
   const before = cluster.node(a).registry.get(serviceKey(late))!;
-  await node.write(register(late, "198.51.100.99"), { forwarded: true }); // executed here, wherever the owner is
+  // Executed here, wherever the owner is; answered once the UP peers hold it (virtual time must pass).
+  await cluster.scheduler.runUntilSettled(node.write(register(late, "198.51.100.99"), { forwarded: true }), 10_000);
   let readyAt = -1;
   for (let t = 0; t < 60_000 && readyAt < 0; t += 500) {
     await cluster.advance(500);

@@ -4,7 +4,7 @@
  * while busy) and retries with back-off for as long as the peer is a member.
  */
 import type { Log } from "../../core/log.js";
-import { sleep, type Scheduler } from "../../core/scheduler.js";
+import { sleep, type Scheduler, type TimerHandle } from "../../core/scheduler.js";
 import type { ServiceState } from "../../core/service-record.js";
 import { Throttle } from "../../core/throttle.js";
 import type { PeerTransport, SyncOutcome } from "../ports.js";
@@ -69,6 +69,24 @@ export class DistroSync {
     const lane = this.laneOf(peer);
     if (lane === undefined) return;
     for (const key of keys) lane.add(key, "whole");
+  }
+
+  /**
+   * Resolves once every peer `to` accepts has answered the batch carrying the change of `key` waiting for it
+   * now (see PeerSyncQueue.whenSent), or after `withinMs` at most: a client's write can then be answered
+   * knowing that whichever of those peers the client reads from next holds it.
+   */
+  async delivered(key: string, to: (peer: string) => boolean, withinMs: number): Promise<void> {
+    const waits: Promise<void>[] = [];
+    for (const [peer, lane] of this.lanes) {
+      const sent = to(peer) ? lane.whenSent(key) : undefined;
+      if (sent !== undefined) waits.push(sent);
+    }
+    if (waits.length === 0) return;
+    let timer: TimerHandle | undefined;
+    const limit = new Promise<void>((resolve) => (timer = this.deps.scheduler.schedule(withinMs, resolve)));
+    await Promise.race([Promise.all(waits), limit]);
+    timer?.cancel();
   }
 
   /** Services waiting to be sent, summed over peers. */

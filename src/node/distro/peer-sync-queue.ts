@@ -55,6 +55,8 @@ interface Batch {
   readonly datums: ServiceDatum[];
   /** What the batch carried, handed back into the lane if it fails. */
   readonly carried: Map<string, Pending>;
+  /** Who waits for this batch's answer (see `whenSent`). */
+  readonly waiters: Array<() => void>;
 }
 
 const MAX_IN_FLIGHT = 2;
@@ -73,6 +75,8 @@ function merge(into: Map<string, Pending>, key: string, what: Pending | Iterable
 
 export class PeerSyncQueue {
   private pending = new Map<string, Pending>();
+  /** Per pending key, who waits for the batch that will carry it to be answered; they move into that batch. */
+  private readonly waiting = new Map<string, Array<() => void>>();
   private inFlight = 0;
   private lastSentAt = Number.NEGATIVE_INFINITY;
   private timer: TimerHandle | undefined;
@@ -104,6 +108,20 @@ export class PeerSyncQueue {
     return this.pending.size === 0 && this.inFlight === 0;
   }
 
+  /**
+   * Settles once the batch that carries the change of `key` waiting now is answered — acknowledged, or failed
+   * (the peer is then not waited for any longer) — or the lane closes. Undefined when nothing of `key` waits
+   * to be sent, or while the lane backs off after a failure (the peer looks unreachable: nobody should wait).
+   */
+  whenSent(key: string): Promise<void> | undefined {
+    if (this.closed || this.failures > 0 || !this.pending.has(key)) return undefined;
+    return new Promise((resolve) => {
+      const list = this.waiting.get(key);
+      if (list === undefined) this.waiting.set(key, [resolve]);
+      else list.push(resolve);
+    });
+  }
+
   /** Ends any back-off and sends what waits now (a stopping node's last try). */
   flushNow(): void {
     this.pausedUntil = 0;
@@ -114,6 +132,8 @@ export class PeerSyncQueue {
     this.closed = true;
     this.pending.clear();
     this.timer?.cancel();
+    for (const list of this.waiting.values()) for (const resolve of list) resolve();
+    this.waiting.clear();
   }
 
   /** Sends a batch when the lane may: idle, or its batch in flight for `maxDelayMs` already; else arms a timer. */
@@ -165,6 +185,7 @@ export class PeerSyncQueue {
 
   private settled(batch: Batch, outcome: SyncOutcome | undefined, err: unknown): void {
     this.inFlight--;
+    for (const resolve of batch.waiters) resolve();
     if (this.closed) return;
     if (outcome !== undefined) {
       this.failures = 0;
@@ -183,6 +204,7 @@ export class PeerSyncQueue {
   private takeBatch(): Batch {
     const datums: ServiceDatum[] = [];
     const carried = new Map<string, Pending>();
+    const waiters: Array<() => void> = [];
     let instances = 0;
     let bytes = 0;
     const whole = this.deps.wholeOnly();
@@ -191,6 +213,8 @@ export class PeerSyncQueue {
       const service = this.deps.read(key);
       if (service === undefined) {
         this.pending.delete(key); // forgotten since it changed: nothing to send
+        for (const resolve of this.waiting.get(key) ?? []) resolve();
+        this.waiting.delete(key);
         continue;
       }
       const datum = whole || what === "whole" ? service.snapshot() : delta(service, what);
@@ -199,11 +223,13 @@ export class PeerSyncQueue {
       if (datums.length > 0 && (datums.length >= maxKeys || instances + size > maxInstances || bytes + weight > maxBytes)) break;
       this.pending.delete(key);
       carried.set(key, what);
+      waiters.push(...(this.waiting.get(key) ?? []));
+      this.waiting.delete(key);
       datums.push(datum);
       instances += size;
       bytes += weight;
     }
-    return { datums, carried };
+    return { datums, carried, waiters };
   }
 }
 

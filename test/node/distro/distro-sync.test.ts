@@ -188,3 +188,32 @@ test("flush sends what waits in the merge window at once, retries failures until
   sync.close();
   stuck.close();
 });
+
+test("delivered waits for the chosen peers' answers to the batch carrying the key, at most the given time", async () => {
+  const s = new VirtualScheduler(1, 0);
+  const { t } = fakeTransport(s, (peer) => (peer === "slow" ? 5_000 : peer === "fast" ? 10 : 30));
+  const reg = registryWith(s, ["k1", "k2"]);
+  const sync = distroSync(s, t, reg);
+  sync.setPeers(["fast", "other", "slow"]);
+  const started = s.now();
+  sync.syncToAll("k1", []);
+  await s.runUntilSettled(
+    sync.delivered("k1", (peer) => peer !== "slow", 1_000),
+    10_000,
+  );
+  assert.equal(s.now() - started, 30, "until the slower of the peers waited for answered");
+  sync.syncToAll("k2", []);
+  const again = s.now();
+  await s.runUntilSettled(
+    sync.delivered("k2", () => true, 1_000),
+    10_000,
+  );
+  assert.equal(s.now() - again, 1_000, "a slow peer holds the answer back for the given time at most");
+  const idle = s.now();
+  await s.runUntilSettled(
+    sync.delivered("k1", () => true, 1_000),
+    10_000,
+  );
+  assert.equal(s.now(), idle, "nothing of the key waiting: resolved at once");
+  sync.close();
+});

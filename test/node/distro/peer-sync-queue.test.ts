@@ -201,3 +201,43 @@ test("a quiet lane starts at most one batch per minimum interval", async () => {
     [0, 20],
   );
 });
+
+test("whenSent settles when the batch carrying the change waiting now is answered, not an earlier one in flight", async () => {
+  const l = lane({}, { rttMs: 50 });
+  const settledAt = (p: Promise<void> | undefined): { at: number | undefined } => {
+    const seen: { at: number | undefined } = { at: undefined };
+    void p?.then(() => (seen.at = l.scheduler.now()));
+    return seen;
+  };
+  assert.equal(l.queue.whenSent(k("a")), undefined, "nothing of the key waits: nothing to wait for");
+  l.write("a", "192.0.2.1");
+  const first = settledAt(l.queue.whenSent(k("a")));
+  await l.scheduler.advance(10);
+  l.write("a", "192.0.2.2"); // while the first batch is in flight
+  const second = settledAt(l.queue.whenSent(k("a")));
+  await l.scheduler.advance(45);
+  assert.equal(first.at, 50, "the first batch's answer");
+  assert.equal(second.at, undefined, "the first batch did not carry the second change");
+  await l.scheduler.advance(60);
+  assert.equal(second.at, 100, "the batch that carried it was answered at 100");
+  assert.equal(l.sent.length, 2);
+});
+
+test("whenSent settles on a failed batch too, waits for nothing while the lane backs off, and settles on close", async () => {
+  const l = lane({ retryBaseMs: 1000 }, { rttMs: 5 });
+  l.fail(true);
+  l.write("a", "192.0.2.1");
+  let failedAt: number | undefined;
+  void l.queue.whenSent(k("a"))!.then(() => (failedAt = l.scheduler.now()));
+  await l.scheduler.advance(10);
+  assert.equal(failedAt, 5, "an unreachable peer is not waited for beyond its answer");
+  l.write("b", "192.0.2.1");
+  assert.equal(l.queue.whenSent(k("b")), undefined, "backing off: nobody waits for this peer");
+  l.fail(false);
+  await l.scheduler.advance(2_000);
+  l.write("c", "192.0.2.1");
+  const closing = l.queue.whenSent(k("c"));
+  assert.ok(closing !== undefined, "answering again: waited for");
+  l.queue.close();
+  await l.scheduler.runUntilSettled(closing, 1);
+});

@@ -106,7 +106,8 @@ test("verify to a 1.4 node answers that it keeps no digests; 1.4's checksum roun
   assert.equal(req.method, "PUT");
   assert.equal(req.path, "/nacos/v1/ns/distro/checksum");
   assert.deepEqual(req.query, { source: SELF, viewHash: "abc" });
-  // The checksums are 1.4's Instances.getChecksum, computed by hand for the fixture.
+  // The fixture holds 1.4's Instances.getChecksum of its lists as a JVM printed them (test/support/nacos14-checksums.ts:
+  // `orders` and `payments`).
   assert.deepEqual(JSON.parse(req.body), fixture("checksum-map.json"));
 });
 
