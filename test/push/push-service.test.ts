@@ -355,28 +355,58 @@ test("agents: grouped names for Java ≥ 1.0.0, bare names for others, no push b
   push.close();
 });
 
-test("subscribers are keyed by clusters, address and agent; a repeat only refreshes", async () => {
+test("a target (ip:port) holds one subscription per service: one datagram per change, whatever filters it polls", async () => {
   const { scheduler, channel, push, write } = setup();
-  push.subscribe(subscriber(5001));
-  push.subscribe(subscriber(5001, { healthyOnly: true }));
-  assert.equal(push.stats().subscribers, 1, "same key: refreshed, not added");
+  assert.equal(push.subscribe(subscriber(5001)), true);
+  assert.equal(push.subscribe(subscriber(5001, { healthyOnly: true })), true, "a repeat refreshes");
   assert.equal(push.subscribersOf(SERVICE)[0]!.healthyOnly, true, "the latest query is kept");
-  push.subscribe(subscriber(5001, { clusters: "A" }));
-  push.subscribe(subscriber(5001, { agent: "Nacos-Java-Client:v1.4.1" }));
-  push.subscribe(subscriber(5001, { ip: "127.0.0.2" }));
-  assert.equal(push.stats().subscribers, 4);
+  for (let i = 0; i < 50; i++) assert.equal(push.subscribe(subscriber(5001, { clusters: `c${i}` })), false);
+  assert.equal(push.subscribe(subscriber(5001, { agent: "Nacos-Java-Client:v1.4.1" })), false, "another agent files answers elsewhere");
+  assert.equal(push.stats().refusedSubscriptions, 51);
+  assert.equal(push.subscribe(subscriber(5002, { clusters: "A" })), true, "another port is another target");
+  assert.equal(push.subscribe(subscriber(5001, { ip: "127.0.0.2", clusters: "A" })), true, "so is another address");
   push.subscribe(subscriber(0));
   push.subscribe(subscriber(5009, { ip: "" }));
-  assert.equal(push.stats().subscribers, 4, "no address, no subscriber");
+  assert.equal(push.stats().subscribers, 3, "no address, no subscriber");
 
   write(instance("192.0.2.101", 80, { clusterName: "A" }));
-  await scheduler.advance(1_000);
-  const sameSocket = channel.sentTo("127.0.0.1", 5001);
-  assert.equal(sameSocket.length, 3);
-  assert.equal(new Set(sameSocket.map((s) => s.push.lastRefTime)).size, 3, "each push to one socket is told apart");
-  channel.ack(sameSocket[1]!);
-  await scheduler.advance(10_000);
-  assert.equal(push.stats().retried, 3, "only the acked one was not resent");
+  await scheduler.advance(0);
+  assert.deepEqual(
+    channel.sentTo("127.0.0.1", 5001).map((s) => (JSON.parse(s.push.data) as { clusters: string }).clusters),
+    [""],
+    "one datagram, the first filter's answer",
+  );
+  assert.equal(channel.sent.length, 3);
+
+  // The first filter stops polling; the other goes on, and takes the target over once the first is a zombie.
+  for (let t = 0; t < 30_000; t += 3_000) {
+    await scheduler.advance(3_000);
+    assert.equal(push.subscribe(subscriber(5001, { clusters: "A" })), t + 3_000 > 30_000);
+  }
+  await scheduler.advance(1);
+  assert.equal(push.subscribe(subscriber(5001, { clusters: "A" })), true, "the zombie gave way");
+  assert.equal(push.subscribersOf(SERVICE).length, 1, "the other two targets went quiet too");
+  const before = channel.sent.length;
+  write(instance("192.0.2.102", 80, { clusterName: "A" }));
+  await scheduler.advance(0);
+  assert.deepEqual(
+    channel.sent.slice(before).map((s) => [s.port, (JSON.parse(s.push.data) as { clusters: string }).clusters]),
+    [[5001, "A"]],
+  );
+  push.close();
+});
+
+test("a dropped subscription takes its unacknowledged push along: no resend to a client that stopped polling", async () => {
+  const { scheduler, channel, push, write } = setup({ ackTimeoutMs: 20_000 });
+  push.subscribe(subscriber(5001));
+  await scheduler.advance(25_000);
+  write(instance("192.0.2.101", 80));
+  await scheduler.advance(0);
+  assert.equal(push.stats().awaitingAck, 1, "pushed at 25 s, its resend due at 45 s");
+  await scheduler.advance(25_000); // the sweep at 40 s finds it silent for 30 s
+  assert.equal(push.stats().subscribers, 0);
+  assert.equal(push.stats().awaitingAck, 0);
+  assert.equal(channel.sentTo("127.0.0.1", 5001).length, 1, "never resent");
   push.close();
 });
 
