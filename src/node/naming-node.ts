@@ -136,6 +136,8 @@ export class NamingNode implements Nacos14Handler {
   private readonly persistence: Persistence | undefined;
   private purgeTimer: TimerHandle | undefined;
   private stopping = false;
+  /** Called once the registry is complete (whenRegistryComplete). */
+  private completeListeners: Array<() => void> = [];
 
   constructor(
     readonly config: NodeConfig,
@@ -249,6 +251,9 @@ export class NamingNode implements Nacos14Handler {
     this.purgeTimer = every(this.scheduler, this.config.purgeIntervalMs, () => this.purge());
     await this.distro?.start(true);
     this.log.info("node ready", { self: this.config.self, standalone: this.standalone });
+    const listeners = this.completeListeners;
+    this.completeListeners = [];
+    for (const listener of listeners) listener();
   }
 
   close(): void {
@@ -263,6 +268,31 @@ export class NamingNode implements Nacos14Handler {
   /** True once the registry is complete (standalone: at start; cluster: after the snapshot load), until a stop begins. */
   get ready(): boolean {
     return !this.stopping && (this.distro?.isReady ?? true);
+  }
+
+  /**
+   * False while the node is still loading what its peers hold: a cluster node from its start until its snapshot
+   * is loaded, also when restarted from its data directory (it holds its persistent instances, not yet the
+   * ephemeral ones). Any view it built from its registry meanwhile could lack instances that exist, so it must
+   * not be shown to clients (api/incomplete-view.ts) nor pushed (push/push-service.ts). Standalone: always true.
+   * Once true it stays true; a stop does not make it false (unlike `ready`).
+   */
+  get registryComplete(): boolean {
+    return this.distro?.isReady ?? true;
+  }
+
+  /** Calls `listener` once the registry is complete: at once if it is, else when the load finishes. */
+  whenRegistryComplete(listener: () => void): void {
+    if (this.registryComplete) listener();
+    else this.completeListeners.push(listener);
+  }
+
+  /**
+   * How far the load of what the peers hold has come (instances loaded of those the source announced); undefined
+   * standalone.
+   */
+  get loadProgress(): { readonly instancesDone: number; readonly instancesTotal: number } | undefined {
+    return this.distro?.loader.progress;
   }
 
   get isStopping(): boolean {

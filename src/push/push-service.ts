@@ -3,7 +3,8 @@
  * replicated) leaves at once, or merged with the others of a burst, as one datagram per subscriber carrying the same
  * `instance/list` answer a poll would get; each push waits for its ack, is resent once, then counts as
  * failed. Subscribers that stop polling are dropped. Sends never wait for a receiver, so a slow or dead
- * subscriber cannot delay anyone else. All timing comes from the Scheduler; the network is a PushChannel.
+ * subscriber cannot delay anyone else. Nothing is pushed while the node's registry is incomplete (loading what
+ * its peers hold). All timing comes from the Scheduler; the network is a PushChannel.
  */
 import type { Log } from "../core/log.js";
 import { serviceKey, type ServiceRef } from "../core/naming.js";
@@ -54,6 +55,19 @@ export interface PushConfig {
 }
 
 export const ZOMBIE_POLL_PERIODS = 3;
+
+/** What pushes are built from: a node's registry and switches (the NamingNode is one). */
+export interface PushSource {
+  readonly registry: RegistryView;
+  readonly switches: Switches;
+  /**
+   * False while the node loads what its peers hold: its registry may lack instances that exist, and a push of
+   * such a view would tell subscribers that providers are gone. Nothing is pushed until it is true.
+   */
+  readonly registryComplete: boolean;
+  /** Calls `listener` once the registry is complete (at once if it is). */
+  whenRegistryComplete(listener: () => void): void;
+}
 
 export interface PushStats {
   /** Subscribers held, zombies not yet swept included. */
@@ -155,15 +169,18 @@ export class PushService implements PushSubscriptions {
 
   constructor(
     private readonly scheduler: Scheduler,
-    private readonly registry: RegistryView,
-    private readonly switches: Switches,
+    private readonly source: PushSource,
     private readonly channel: PushChannel,
     private readonly config: PushConfig,
     private readonly log: Log,
   ) {
     // Every change counts, whatever its origin: subscribers of this node must see replicated data too.
     // The sweep starts here so a service that never changes cannot keep its zombies; close() stops it.
-    registry.onChange((change) => this.serviceChanged(change.key));
+    source.registry.onChange((change) => this.serviceChanged(change.key));
+    // Changes while the registry was incomplete were held back: every subscribed service gets its complete view.
+    source.whenRegistryComplete(() => {
+      for (const key of this.subscriptions.keys()) this.serviceChanged(key);
+    });
     channel.onAck(
       (ack) => this.acknowledge(ack),
       (ip, port) => this.awaitingFrom.has(targetOf(ip, port)),
@@ -180,7 +197,7 @@ export class PushService implements PushSubscriptions {
    */
   subscribe(subscriber: Subscriber): boolean {
     if (this.closed || subscriber.ip === "" || subscriber.udpPort <= 0) return false;
-    if (!acceptsUdpPush(subscriber.agent, this.switches)) return false;
+    if (!acceptsUdpPush(subscriber.agent, this.source.switches)) return false;
     const key = serviceKey(subscriber.service);
     const target = targetOf(subscriber.ip, subscriber.udpPort);
     const now = this.scheduler.now();
@@ -255,7 +272,7 @@ export class PushService implements PushSubscriptions {
   }
 
   private serviceChanged(key: string): void {
-    if (this.closed || !this.subscriptions.has(key) || this.scheduledPushes.has(key)) return;
+    if (this.closed || !this.source.registryComplete || !this.subscriptions.has(key) || this.scheduledPushes.has(key)) return;
     const last = this.lastPushedAt.get(key);
     const delay = last === undefined ? 0 : Math.max(0, last + this.windowOf(key) - this.scheduler.now());
     // Even "at once" waits for the end of this turn, so the changes of one burst leave as one push.
@@ -273,9 +290,9 @@ export class PushService implements PushSubscriptions {
 
   private pushService(key: string): void {
     this.scheduledPushes.delete(key);
-    if (!this.switches.pushEnabled) return;
+    if (!this.source.switches.pushEnabled) return;
     this.lastPushedAt.set(key, this.scheduler.now());
-    const service = this.registry.service(key);
+    const service = this.source.registry.service(key);
     const now = this.scheduler.now();
     // Subscribers asking the same question share one answer: build (and checksum) each distinct view once.
     const dataByQuery = new Map<string, string>();
@@ -297,7 +314,7 @@ export class PushService implements PushSubscriptions {
       healthyOnly: s.healthyOnly,
       env: s.env,
       groupedNamesForClient: wantsGroupedNames(s.agent),
-      cacheMillis: this.switches.defaultPushCacheMillis,
+      cacheMillis: this.source.switches.defaultPushCacheMillis,
       lastRefTime: now,
     };
   }
@@ -392,7 +409,7 @@ export class PushService implements PushSubscriptions {
   }
 
   private zombieTimeoutMs(): number {
-    return this.config.zombieTimeoutMs ?? ZOMBIE_POLL_PERIODS * this.switches.defaultPushCacheMillis;
+    return this.config.zombieTimeoutMs ?? ZOMBIE_POLL_PERIODS * this.source.switches.defaultPushCacheMillis;
   }
 
   private isZombie(s: Subscription, now: number): boolean {

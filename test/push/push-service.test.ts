@@ -10,19 +10,21 @@ import { defaultSwitches } from "../../src/core/switches.js";
 import { PushService, type PushConfig } from "../../src/push/push-service.js";
 import type { Subscriber } from "../../src/push/subscriber.js";
 import { VirtualScheduler } from "../../src/sim/virtual-scheduler.js";
-import { FakePushChannel, instance, isGzip, SERVICE, subscriber } from "./push-fixtures.js";
+import { FakePushChannel, instance, isGzip, pushSource, SERVICE, subscriber } from "./push-fixtures.js";
 import { PUSH_CONFIG } from "../../src/runtime/options.js";
 
 const KEY = serviceKey(SERVICE);
 
-function setup(config: Partial<PushConfig> = {}) {
+/** A push service over a registry that is complete unless `complete` is false (then `source.finish()` completes it). */
+function setup(config: Partial<PushConfig> = {}, complete = true) {
   const scheduler = new VirtualScheduler();
   const registry = new Registry("127.0.0.1:8848", () => scheduler.now());
   const switches = defaultSwitches();
   const channel = new FakePushChannel();
-  const push = new PushService(scheduler, registry, switches, channel, { ...PUSH_CONFIG, ...config }, silentLog);
+  const source = pushSource(registry, switches, complete);
+  const push = new PushService(scheduler, source, channel, { ...PUSH_CONFIG, ...config }, silentLog);
   const write = (...instances: Instance[]): boolean => registry.commit(KEY, { deleted: false, meta: DEFAULT_SERVICE_META, instances });
-  return { scheduler, registry, switches, channel, push, write };
+  return { scheduler, registry, switches, channel, source, push, write };
 }
 
 /** When a pushed answer was built: its own `lastRefTime`. */
@@ -441,4 +443,34 @@ test("changes to a service nobody subscribed to schedule nothing; close cancels 
   push.subscribe(subscriber(5001));
   write(instance("192.0.2.104", 80));
   assert.equal(scheduler.pending, 0, "a closed service ignores subscribes and changes");
+});
+
+test("nothing is pushed from a registry still loading; once complete, every subscribed service is pushed its whole view", async () => {
+  const { scheduler, registry, channel, source, push, write } = setup({}, false);
+  const other: typeof SERVICE = { ...SERVICE, groupedName: "DEFAULT_GROUP@@quiet" };
+  push.subscribe(subscriber(5001));
+  push.subscribe(subscriber(5001, { service: other }));
+  const loaded: Instance[] = [];
+  for (let i = 1; i <= 100; i++) {
+    loaded.push(instance(`192.0.2.${i}`, 80)); // the snapshot arrives piece by piece
+    write(...loaded);
+    await scheduler.advance(50);
+  }
+  assert.equal(channel.sent.length, 0, "no partial view left while loading");
+  source.finish();
+  await scheduler.advance(0);
+  const pushed = channel.sent.map((s) => JSON.parse(s.push.data) as { name: string; hosts: unknown[] });
+  assert.deepEqual(
+    pushed.map((p) => [p.name, p.hosts.length]).sort(),
+    [
+      [SERVICE.groupedName, 100],
+      [other.groupedName, 0],
+    ],
+    "each subscribed service once, complete",
+  );
+  assert.equal(registry.get(KEY)!.instances.length, 100);
+  write(...loaded.slice(1));
+  await scheduler.advance(1_000);
+  assert.equal(channel.sentTo("127.0.0.1", 5001).length, 3, "and changes are pushed as usual after");
+  push.close();
 });
