@@ -161,7 +161,7 @@ export class NamingNode implements Nacos14Handler {
     });
     this.persistence = ports.store === undefined ? undefined : new Persistence(ports.store, this.store, this.tables, log);
     this.lastBeats = new LastBeats(clock);
-    this.naming = new NamingService(this.store, this.lastBeats, this.switches);
+    this.naming = new NamingService(this.store, this.lastBeats, this.switches, () => this.registryComplete);
     this.mapper = new DistroMapper(self);
     this.membership = new MemberManager(members, () => this.selfInfo(), scheduler, peerTransport, config.membership, log);
     this.compat14 =

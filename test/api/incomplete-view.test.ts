@@ -1,7 +1,8 @@
 /**
  * A node loading what its peers hold (a simulated cluster, a joiner streaming its snapshot over a slow network)
  * answers client reads of the registry 503 until its registry is complete, subscribes nobody meanwhile, and
- * pushes nothing from its partial registry; peers still read, clients still write.
+ * pushes nothing from its partial registry; peers still read, clients still register, and a beat it cannot match
+ * yet is refused instead of re-creating the instance over the one its peers hold.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -47,12 +48,17 @@ test("a loading node answers every client read 503 and pushes nothing until its 
   cluster.startAll();
   await cluster.advance(15_000);
   const [a, b, joiner] = cluster.addresses as [string, string, string];
+  const owned = Array.from({ length: 100 }, (_, i) => `DEFAULT_GROUP@@zz-owned-${i}`).find((n) => cluster.node(a).ownerOf(n) === joiner)!;
   cluster.crash(joiner);
   await cluster.advance(12_000);
   for (let i = 0; i < SERVICES * PER_SERVICE; i++) {
     const outcome = await cluster.write(i % 2 === 0 ? a : b, register(svc(i % SERVICES), `198.51.100.${1 + Math.floor(i / SERVICES)}`));
     assert.equal(outcome.ok, true);
   }
+  // An instance an operator disabled, of a service the joiner owns whose key its snapshot brings last.
+  const disabled = { namespaceId: "public", groupedName: owned };
+  const spec = { ...testSpec("203.0.113.5", 80), enabled: false, weight: 3 };
+  assert.equal((await cluster.write(a, { type: "register", service: disabled, instance: spec })).ok, true);
   await cluster.advance(3_000);
   cluster.network.faults = { drop: 0, duplicate: 0, minLatencyMs: 60, maxLatencyMs: 90 };
   const node = cluster.start(joiner);
@@ -83,6 +89,16 @@ test("a loading node answers every client read 503 and pushes nothing until its 
   });
   await cluster.advance(1_000);
   assert.equal((await write).body, "ok", "writes pass");
+  // Its client beats; the joiner, responsible for it, has not loaded it yet: re-creating it from the beat would
+  // enable it again under a newer version than the operator's.
+  assert.equal(node.isResponsible(owned) && node.registry.get(`public##${owned}`) === undefined, true, "owned, not loaded yet");
+  const beat = JSON.stringify({ serviceName: owned, ip: "203.0.113.5", port: 80, cluster: "DEFAULT", weight: 1, metadata: {} });
+  const beatAnswer = await app.inject({
+    method: "PUT",
+    url: `/nacos/v1/ns/instance/beat?${new URLSearchParams({ serviceName: owned, beat })}`,
+    remoteAddress: "127.0.0.1",
+  });
+  assert.equal(beatAnswer.statusCode, 503, beatAnswer.body);
 
   for (let t = 0; t < 120_000 && !node.registryComplete; t += 500) {
     assert.equal(channel.sent.length, 0, "no push while loading");
@@ -95,6 +111,15 @@ test("a loading node answers every client read 503 and pushes nothing until its 
   for (const [method, url] of READS) assert.equal((await read(method, url)).statusCode, 200, `${method} ${url}`);
   const list = (await read("GET", "/nacos/v1/ns/instance/list?serviceName=view-149")).json() as { hosts: unknown[] };
   assert.equal(list.hosts.length, PER_SERVICE);
+  await cluster.advance(5_000);
+  for (const holder of [a, joiner]) {
+    const held = cluster.node(holder).registry.getLive(`public##${owned}`)!.instances;
+    assert.deepEqual(
+      held.map((i) => [i.enabled, i.weight]),
+      [[false, 3]],
+      `${holder} still holds the operator's instance`,
+    );
+  }
   push.close();
   await app.close();
   cluster.close();
