@@ -80,6 +80,8 @@ test("a loading node answers every client read 503 and pushes nothing until its 
     assert.match(res.body, /^server is STARTING now: it is still loading the registry its peers hold \(\d+ of \d+ instances so far\)/);
   }
   assert.deepEqual(push.subscribersOf(svc(149)), [], "a refused poll subscribes nobody");
+  const status = async (): Promise<string> => ((await read("GET", "/nacos/v1/ns/operator/metrics")).json() as { status: string }).status;
+  assert.equal(await status(), "STARTING", "what the SDKs' getServerStatus reads");
   const peer = await read("GET", "/nacos/v1/ns/instance/statuses?key=DEFAULT_GROUP@@view-0", "Nacos-Server:v1.4.1");
   assert.equal(peer.statusCode, 200, "peers read what there is");
   const write = app.inject({
@@ -109,6 +111,7 @@ test("a loading node answers every client read 503 and pushes nothing until its 
   const pushed = channel.sent.map((s) => (JSON.parse(s.push.data) as { hosts: unknown[] }).hosts.length);
   assert.deepEqual(pushed, [PER_SERVICE + 1], "the subscriber got the complete view once the load was done");
   for (const [method, url] of READS) assert.equal((await read(method, url)).statusCode, 200, `${method} ${url}`);
+  assert.equal(await status(), "UP");
   const list = (await read("GET", "/nacos/v1/ns/instance/list?serviceName=view-149")).json() as { hosts: unknown[] };
   assert.equal(list.hosts.length, PER_SERVICE);
   await cluster.advance(5_000);
