@@ -22,6 +22,7 @@ import { consolePage } from "./console-page.js";
 import { consoleRoutes } from "./console-routes.js";
 import type { NodeContext } from "./context.js";
 import { healthRoutes } from "./health-routes.js";
+import { refuseIncompleteReads } from "./incomplete-view.js";
 import { instanceRoutes } from "./instance-routes.js";
 import { namespaceRoutes } from "./namespace-routes.js";
 import { operatorRoutes } from "./operator-routes.js";
@@ -131,6 +132,8 @@ export function createHttpApp(ctx: NodeContext, options: HttpAppOptions = {}): F
   for (const prefix of NAMING_PREFIXES) {
     void app.register(
       async (scope) => {
+        // Before authentication: a request refused anyway costs no password check.
+        scope.addHook("onRequest", refuseIncompleteReads(ctx, prefix));
         protect(scope, namingAccess);
         instanceRoutes(scope, ctx);
         serviceRoutes(scope, ctx);

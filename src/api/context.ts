@@ -22,6 +22,10 @@ export interface NodeView {
   setTableRow(table: string, key: string, value: string | undefined): Promise<void>;
   /** True once the registry is complete, until a stop begins. */
   readonly ready: boolean;
+  /** False while the node loads what its peers hold: its registry may lack instances that exist. */
+  readonly registryComplete: boolean;
+  /** Instances loaded of those the snapshot source announced; undefined standalone. */
+  readonly loadProgress: { readonly instancesDone: number; readonly instancesTotal: number } | undefined;
   readonly isStopping: boolean;
   /** Why the data directory takes no more writes, if it failed (readiness says so). */
   readonly dataFailure: string | undefined;

@@ -16,7 +16,8 @@ function metrics(ctx: NodeContext): Record<string, unknown> {
     responsibleInstances += s.size;
   }
   return {
-    status: ctx.node.serverStatus,
+    // What the SDKs' getServerStatus reads: a node refusing reads while it loads is not UP to them (1.4: STARTING).
+    status: ctx.node.registryComplete ? ctx.node.serverStatus : "STARTING",
     serviceCount: ctx.node.registry.serviceCount,
     instanceCount: ctx.node.registry.instanceCount,
     raftNotifyTaskCount: 0,

@@ -2,7 +2,11 @@
  * Executes client writes on the node responsible for the service: the one place where instance lists
  * change. Each write names the instances it touches (by their entry id) and hands them to the registry as one
  * change, planned before anything is applied, so a refused request never leaves a half-applied change behind
- * and a write costs the same whatever the size of its service.
+ * and a write costs the same whatever the size of its service. While the node still loads what its peers hold,
+ * a write whose outcome depends on what the node holds is refused (503) rather than decided on a partial view:
+ * a full beat for an instance not loaded yet would re-create it (enabled, with the client's weight) under a
+ * newer version than the loaded copy, undoing an operator's change everywhere; a patch would answer
+ * "not found". Registrations and removals stand on their own and pass.
  */
 import { settingsOf, type ClusterMap, type ClusterSettings } from "./cluster-settings.js";
 import { badRequest, NacosError } from "./errors.js";
@@ -43,11 +47,14 @@ export class NamingService {
     private readonly registry: Registry,
     private readonly lastBeats: LastBeats,
     private readonly switches: Switches,
+    /** False while the node loads what its peers hold (NamingNode.registryComplete). */
+    private readonly registryComplete: () => boolean,
   ) {
     registry.onChange((change) => this.trackBeats(change));
   }
 
   execute(op: ClientWrite): WriteResult {
+    if (dependsOnWhatItHolds(op) && !this.registryComplete()) throw stillLoading();
     switch (op.type) {
       case "register":
         this.upsert(op.service, op.instance);
@@ -167,6 +174,8 @@ export class NamingService {
     // A persistent instance at that address is found (as 1.4's getInstance finds it) but beats never touch it.
     let instance = this.instanceAt(this.registry.liveService(key), beat ?? address);
     if (instance === undefined) {
+      // Not loaded yet is not gone: the loaded copy keeps its grace (last-beats.ts), the client beats again.
+      if (!this.registryComplete()) throw stillLoading();
       if (beat === undefined) {
         return { type: "beat", code: BEAT_NOT_FOUND, clientBeatInterval: this.switches.clientBeatInterval };
       }
@@ -270,6 +279,26 @@ export class NamingService {
     }
   }
 }
+
+/** Writes that read what the node holds before deciding (a beat reads it only for an unknown instance). */
+function dependsOnWhatItHolds(op: ClientWrite): boolean {
+  switch (op.type) {
+    case "register":
+    case "deregister":
+    case "beat":
+      return false;
+    case "update":
+      return op.mustExist;
+    default:
+      return true;
+  }
+}
+
+const stillLoading = (): NacosError =>
+  new NacosError(
+    503,
+    "server is STARTING now: it is still loading the registry its peers hold and this write depends on what it holds, please try again later!",
+  );
 
 type InstanceSpecFromBeat = NonNullable<Extract<ClientWrite, { type: "beat" }>["beat"]>;
 

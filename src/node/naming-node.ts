@@ -147,6 +147,8 @@ export class NamingNode implements Nacos14Handler {
   private readonly tablesHeldBy = new Map<string, number>();
   private purgeTimer: TimerHandle | undefined;
   private stopping = false;
+  /** Called once the registry is complete (whenRegistryComplete). */
+  private completeListeners: Array<() => void> = [];
 
   constructor(
     readonly config: NodeConfig,
@@ -171,7 +173,7 @@ export class NamingNode implements Nacos14Handler {
     });
     this.persistence = ports.store === undefined ? undefined : new Persistence(ports.store, this.store, this.tables, log);
     this.lastBeats = new LastBeats(clock);
-    this.naming = new NamingService(this.store, this.lastBeats, this.switches);
+    this.naming = new NamingService(this.store, this.lastBeats, this.switches, () => this.registryComplete);
     this.mapper = new DistroMapper(self);
     this.membership = new MemberManager(members, () => this.selfInfo(), scheduler, peerTransport, config.membership, log);
     this.compat14 =
@@ -269,6 +271,9 @@ export class NamingNode implements Nacos14Handler {
     this.purgeTimer = every(this.scheduler, this.config.purgeIntervalMs, () => this.purge());
     await this.distro?.start(true);
     this.log.info("node ready", { self: this.config.self, standalone: this.standalone });
+    const listeners = this.completeListeners;
+    this.completeListeners = [];
+    for (const listener of listeners) listener();
   }
 
   close(): void {
@@ -291,6 +296,31 @@ export class NamingNode implements Nacos14Handler {
   /** Why the data directory takes no more writes (a failed sync), if it failed: fixed by a restart. */
   get dataFailure(): string | undefined {
     return this.persistence?.failure;
+  }
+
+  /**
+   * False while the node is still loading what its peers hold: a cluster node from its start until its snapshot
+   * is loaded, also when restarted from its data directory (it holds its persistent instances, not yet the
+   * ephemeral ones). Any view it built from its registry meanwhile could lack instances that exist, so it must
+   * not be shown to clients (api/incomplete-view.ts) nor pushed (push/push-service.ts). Standalone: always true.
+   * Once true it stays true; a stop does not make it false (unlike `ready`).
+   */
+  get registryComplete(): boolean {
+    return this.distro?.isReady ?? true;
+  }
+
+  /** Calls `listener` once the registry is complete: at once if it is, else when the load finishes. */
+  whenRegistryComplete(listener: () => void): void {
+    if (this.registryComplete) listener();
+    else this.completeListeners.push(listener);
+  }
+
+  /**
+   * How far the load of what the peers hold has come (instances loaded of those the source announced); undefined
+   * standalone.
+   */
+  get loadProgress(): { readonly instancesDone: number; readonly instancesTotal: number } | undefined {
+    return this.distro?.loader.progress;
   }
 
   get isStopping(): boolean {

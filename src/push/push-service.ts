@@ -3,7 +3,8 @@
  * replicated) leaves at once, or merged with the others of a burst, as one datagram per subscriber carrying the same
  * `instance/list` answer a poll would get; each push waits for its ack, is resent once, then counts as
  * failed. Subscribers that stop polling are dropped. Sends never wait for a receiver, so a slow or dead
- * subscriber cannot delay anyone else. All timing comes from the Scheduler; the network is a PushChannel.
+ * subscriber cannot delay anyone else. Nothing is pushed while the node's registry is incomplete (loading what
+ * its peers hold). All timing comes from the Scheduler; the network is a PushChannel.
  */
 import type { Log } from "../core/log.js";
 import { serviceKey, type ServiceRef } from "../core/naming.js";
@@ -55,6 +56,19 @@ export interface PushConfig {
 
 export const ZOMBIE_POLL_PERIODS = 3;
 
+/** What pushes are built from: a node's registry and switches (the NamingNode is one). */
+export interface PushSource {
+  readonly registry: RegistryView;
+  readonly switches: Switches;
+  /**
+   * False while the node loads what its peers hold: its registry may lack instances that exist, and a push of
+   * such a view would tell subscribers that providers are gone. Nothing is pushed until it is true.
+   */
+  readonly registryComplete: boolean;
+  /** Calls `listener` once the registry is complete (at once if it is). */
+  whenRegistryComplete(listener: () => void): void;
+}
+
 export interface PushStats {
   /** Subscribers held, zombies not yet swept included. */
   readonly subscribers: number;
@@ -69,7 +83,10 @@ export interface PushStats {
   /** Datagrams (sends or resends) the network refused; each is then treated as lost. */
   readonly sendErrors: number;
   readonly awaitingAck: number;
-  /** Subscriptions refused: a client or service at its cap, or a target muted for never acking. */
+  /**
+   * Subscriptions refused: a client or service at its cap, a target muted for never acking, or a target already
+   * pushed the service under another cluster filter.
+   */
   readonly refusedSubscriptions: number;
   /** Targets currently muted for never acking. */
   readonly mutedTargets: number;
@@ -106,13 +123,24 @@ interface PendingAck {
 /** How 1.4 matches an ack: the address it came from and the stamp it echoes. */
 const ackKeyOf = (ip: string, port: number, lastRefTime: number): string => `${ip},${port},${lastRefTime}`;
 
-/** 1.4's PushClient identity within a service: cluster filter, socket address and agent. */
-const subscriptionKeyOf = (s: Subscriber): string => JSON.stringify([s.clusters, s.ip, s.udpPort, s.agent]);
-
 const targetOf = (ip: string, port: number): string => `${ip},${port}`;
 
+/**
+ * What a client files a pushed answer under: the SDKs key it by the answer's name (grouped or not, by agent) and
+ * its `clusters` echo, and apply it to that key only. Polls of one variant refresh its subscription; the
+ * healthy-only flag, env and app may change between polls (the latest poll's are pushed).
+ */
+const sameVariant = (a: Subscriber, b: Subscriber): boolean => a.clusters === b.clusters && a.agent === b.agent;
+
 export class PushService implements PushSubscriptions {
-  /** service key → subscription key → subscription. */
+  /**
+   * service key → target (ip,port) → its one subscription. 1.4 keys a PushClient by cluster filter, address and
+   * agent, so one socket polling a service with 50 cluster filters got 50 datagrams per change. A target here
+   * holds one subscription per service: one datagram per change. The clients (nacos-naming's HostReactor,
+   * the 1.x Java HostReactor) apply a pushed answer to the one key `name@@clusters` it names and never filter it
+   * themselves, so one datagram cannot serve two filters; a second live filter from the same socket is refused
+   * and polls at the normal rate (`defaultCacheMillis`, 3 s) while the first is pushed.
+   */
   private readonly subscriptions = new Map<string, Map<string, Subscription>>();
   /** At most one scheduled push per service key: that is what coalesces changes. */
   private readonly scheduledPushes = new Map<string, TimerHandle>();
@@ -141,15 +169,18 @@ export class PushService implements PushSubscriptions {
 
   constructor(
     private readonly scheduler: Scheduler,
-    private readonly registry: RegistryView,
-    private readonly switches: Switches,
+    private readonly source: PushSource,
     private readonly channel: PushChannel,
     private readonly config: PushConfig,
     private readonly log: Log,
   ) {
     // Every change counts, whatever its origin: subscribers of this node must see replicated data too.
     // The sweep starts here so a service that never changes cannot keep its zombies; close() stops it.
-    registry.onChange((change) => this.serviceChanged(change.key));
+    source.registry.onChange((change) => this.serviceChanged(change.key));
+    // Changes while the registry was incomplete were held back: every subscribed service gets its complete view.
+    source.whenRegistryComplete(() => {
+      for (const key of this.subscriptions.keys()) this.serviceChanged(key);
+    });
     channel.onAck(
       (ack) => this.acknowledge(ack),
       (ip, port) => this.awaitingFrom.has(targetOf(ip, port)),
@@ -161,26 +192,32 @@ export class PushService implements PushSubscriptions {
   /**
    * Registers or refreshes a push target; returns whether it will be pushed to. Ignored, as in 1.4's
    * `canEnablePush`, when push is switched off or the agent is below its push minimum, and when there is no
-   * address to push to; refused when the client or the service holds as many subscriptions as allowed, or
-   * the target is muted for never acking.
+   * address to push to; refused when the client or the service holds as many subscriptions as allowed, the
+   * target is muted for never acking, or it still polls the service with another cluster filter.
    */
   subscribe(subscriber: Subscriber): boolean {
     if (this.closed || subscriber.ip === "" || subscriber.udpPort <= 0) return false;
-    if (!acceptsUdpPush(subscriber.agent, this.switches)) return false;
+    if (!acceptsUdpPush(subscriber.agent, this.source.switches)) return false;
     const key = serviceKey(subscriber.service);
-    const id = subscriptionKeyOf(subscriber);
+    const target = targetOf(subscriber.ip, subscriber.udpPort);
     const now = this.scheduler.now();
-    const existing = this.subscriptions.get(key)?.get(id);
-    if (existing !== undefined) {
+    const existing = this.subscriptions.get(key)?.get(target);
+    if (existing !== undefined && sameVariant(existing.subscriber, subscriber)) {
       existing.subscriber = subscriber;
       existing.refreshedAt = now;
       return true;
     }
+    if (existing !== undefined && !this.isZombie(existing, now)) {
+      this.refusedSubscriptions++;
+      return false;
+    }
+    // A filter whose polls stopped gives way to the one polling now.
+    if (existing !== undefined) this.drop(key, target);
     if (!this.admits(subscriber, key, now)) {
       this.refusedSubscriptions++;
       return false;
     }
-    getOrCreate(this.subscriptions, key, () => new Map()).set(id, { subscriber, refreshedAt: now, awaiting: undefined });
+    getOrCreate(this.subscriptions, key, () => new Map()).set(target, { subscriber, refreshedAt: now, awaiting: undefined });
     this.perClient.set(subscriber.ip, (this.perClient.get(subscriber.ip) ?? 0) + 1);
     return true;
   }
@@ -235,7 +272,7 @@ export class PushService implements PushSubscriptions {
   }
 
   private serviceChanged(key: string): void {
-    if (this.closed || !this.subscriptions.has(key) || this.scheduledPushes.has(key)) return;
+    if (this.closed || !this.source.registryComplete || !this.subscriptions.has(key) || this.scheduledPushes.has(key)) return;
     const last = this.lastPushedAt.get(key);
     const delay = last === undefined ? 0 : Math.max(0, last + this.windowOf(key) - this.scheduler.now());
     // Even "at once" waits for the end of this turn, so the changes of one burst leave as one push.
@@ -253,9 +290,9 @@ export class PushService implements PushSubscriptions {
 
   private pushService(key: string): void {
     this.scheduledPushes.delete(key);
-    if (!this.switches.pushEnabled) return;
+    if (!this.source.switches.pushEnabled) return;
     this.lastPushedAt.set(key, this.scheduler.now());
-    const service = this.registry.service(key);
+    const service = this.source.registry.service(key);
     const now = this.scheduler.now();
     // Subscribers asking the same question share one answer: build (and checksum) each distinct view once.
     const dataByQuery = new Map<string, string>();
@@ -277,7 +314,7 @@ export class PushService implements PushSubscriptions {
       healthyOnly: s.healthyOnly,
       env: s.env,
       groupedNamesForClient: wantsGroupedNames(s.agent),
-      cacheMillis: this.switches.defaultPushCacheMillis,
+      cacheMillis: this.source.switches.defaultPushCacheMillis,
       lastRefTime: now,
     };
   }
@@ -335,9 +372,7 @@ export class PushService implements PushSubscriptions {
   private mute(target: string, ip: string, port: number): void {
     this.failedInARow.delete(target);
     this.mutedUntil.set(target, this.scheduler.now() + this.config.mutedForMs);
-    for (const key of [...this.subscriptions.keys()]) {
-      this.removeWhere(key, (s) => s.subscriber.ip === ip && s.subscriber.udpPort === port);
-    }
+    for (const key of [...this.subscriptions.keys()]) this.drop(key, target);
     this.log.warn("udp push target never acks; no longer pushed to for a while (it keeps polling)", {
       ip,
       port,
@@ -374,29 +409,40 @@ export class PushService implements PushSubscriptions {
   }
 
   private zombieTimeoutMs(): number {
-    return this.config.zombieTimeoutMs ?? ZOMBIE_POLL_PERIODS * this.switches.defaultPushCacheMillis;
+    return this.config.zombieTimeoutMs ?? ZOMBIE_POLL_PERIODS * this.source.switches.defaultPushCacheMillis;
+  }
+
+  private isZombie(s: Subscription, now: number): boolean {
+    return s.refreshedAt < now - this.zombieTimeoutMs();
   }
 
   /** The subscribers of a service that are still polling; zombies are dropped on the way. */
   private liveSubscriptions(key: string): Subscription[] {
-    const oldest = this.scheduler.now() - this.zombieTimeoutMs();
-    this.removeWhere(key, (s) => s.refreshedAt < oldest);
+    const now = this.scheduler.now();
+    this.removeWhere(key, (s) => this.isZombie(s, now));
     return [...(this.subscriptions.get(key)?.values() ?? [])];
   }
 
-  /** Drops a service's subscriptions that match (keeping the per-client counts right). */
+  /** Drops a service's subscriptions that match. */
   private removeWhere(key: string, doomed: (s: Subscription) => boolean): void {
+    for (const [target, s] of this.subscriptions.get(key) ?? []) if (doomed(s)) this.drop(key, target);
+  }
+
+  /**
+   * Drops one subscription, keeping the per-client counts right. Its unacknowledged push goes with it: a resend
+   * would reach a client that stopped polling, or one that now polls with another filter.
+   */
+  private drop(key: string, target: string): void {
     const subscriptions = this.subscriptions.get(key);
-    if (subscriptions === undefined) return;
-    for (const [id, s] of subscriptions) {
-      if (!doomed(s)) continue;
-      subscriptions.delete(id);
-      const { ip } = s.subscriber;
-      const left = (this.perClient.get(ip) ?? 1) - 1;
-      if (left > 0) this.perClient.set(ip, left);
-      else this.perClient.delete(ip);
-    }
+    const s = subscriptions?.get(target);
+    if (subscriptions === undefined || s === undefined) return;
+    subscriptions.delete(target);
     if (subscriptions.size === 0) this.subscriptions.delete(key);
+    if (s.awaiting !== undefined) this.settle(s.awaiting);
+    const { ip } = s.subscriber;
+    const left = (this.perClient.get(ip) ?? 1) - 1;
+    if (left > 0) this.perClient.set(ip, left);
+    else this.perClient.delete(ip);
   }
 
   private dropZombies(): void {

@@ -23,8 +23,9 @@ export interface PushSubscriptions {
   /**
    * Registers or refreshes a subscriber (every poll refreshes it; unrefreshed ones become zombies) and says
    * whether it will be pushed to. Not when push is switched off, the agent cannot take pushes
-   * (`acceptsUdpPush` in client-agent.ts), there is no ip/udpPort to push to, or a cap or mute refuses it;
-   * the poll answer's cacheMillis follows the answer (a client that is not pushed to polls sooner).
+   * (`acceptsUdpPush` in client-agent.ts), there is no ip/udpPort to push to, a cap or mute refuses it, or
+   * the target (ip:port) is already pushed this service under another cluster filter (one datagram per target
+   * per change); the poll answer's cacheMillis follows the answer (a client that is not pushed to polls sooner).
    */
   subscribe(subscriber: Subscriber): boolean;
   /** Current (non-zombie) subscribers of a service on this node. */

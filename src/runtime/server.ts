@@ -75,7 +75,7 @@ export async function startServer(config: RuntimeConfig, logger: Logger): Promis
   });
   const { node } = assembled;
   const channel = await UdpPushChannel.open(log, { host: config.host });
-  const push = new PushService(scheduler, node.registry, node.switches, channel, PUSH_CONFIG, log);
+  const push = new PushService(scheduler, node, channel, PUSH_CONFIG, log);
   const loopDelay = new LoopDelay();
   const context = apiContext(node, {
     push,

@@ -4,18 +4,20 @@ import { test } from "node:test";
 import { LastBeats } from "../../src/core/last-beats.js";
 import { NamingService } from "../../src/core/naming-service.js";
 import { serviceKey, type ServiceRef } from "../../src/core/naming.js";
-import type { InstanceSpec } from "../../src/core/ops.js";
+import type { ClientWrite, InstanceSpec } from "../../src/core/ops.js";
 import { Registry } from "../../src/core/registry.js";
 import { defaultSwitches } from "../../src/core/switches.js";
 import { NacosError } from "../../src/core/errors.js";
 
+/** A naming service over a registry that is complete unless the test says otherwise (`loading.now = true`). */
 function setup() {
   let now = 1_000_000;
   const clock = () => now;
   const registry = new Registry("127.0.0.1:8848", clock);
   const switches = defaultSwitches();
-  const naming = new NamingService(registry, new LastBeats(clock), switches);
-  return { registry, naming, switches, tick: (ms: number) => (now += ms) };
+  const loading = { now: false };
+  const naming = new NamingService(registry, new LastBeats(clock), switches, () => !loading.now);
+  return { registry, naming, switches, loading, tick: (ms: number) => (now += ms) };
 }
 
 const svc: ServiceRef = { namespaceId: "public", groupedName: "DEFAULT_GROUP@@orders" };
@@ -153,5 +155,46 @@ test("metadata batch update/delete and service lifecycle messages", () => {
     () =>
       naming.execute({ type: "register", service: { namespaceId: "public", groupedName: "DEFAULT_GROUP@@bad name" }, instance: spec() }),
     /dom name can only have these characters/,
+  );
+});
+
+test("while the registry is incomplete, writes that depend on what it holds are refused (503) and change nothing", () => {
+  const { registry, naming, loading } = setup();
+  naming.execute({ type: "register", service: svc, instance: spec({ ip: "192.0.2.1" }) });
+  const other: ServiceRef = { ...svc, groupedName: "DEFAULT_GROUP@@not-loaded-yet" };
+  loading.now = true;
+  const before = registry.get(key);
+  const address = { ip: "192.0.2.9", port: 8080, clusterName: "DEFAULT" };
+  const beat = { ...address, weight: 1, ephemeral: true, metadata: {} };
+  const refused: ClientWrite[] = [
+    { type: "beat", service: svc, address, beat },
+    { type: "beat", service: svc, address, beat: undefined },
+    { type: "update", service: svc, instance: spec({ ip: "192.0.2.1", weight: 5 }), mustExist: true },
+    { type: "patch", service: svc, address: { ...address, ip: "192.0.2.1" }, patch: { enabled: false } },
+    { type: "updateMetadata", service: svc, remove: false, metadata: { a: "b" }, targets: "ephemeral" },
+    { type: "setHealth", service: svc, address, healthy: false },
+    { type: "createService", service: other, spec: { protectThreshold: 0, metadata: {}, selector: { type: "none" } } },
+    { type: "deleteService", service: svc },
+  ];
+  for (const op of refused) {
+    assert.throws(
+      () => naming.execute(op),
+      (e: unknown) => e instanceof NacosError && e.status === 503 && /^server is STARTING now/.test(e.message),
+      op.type,
+    );
+  }
+  assert.deepEqual(registry.get(key), before, "nothing changed");
+  assert.equal(registry.get(serviceKey(other)), undefined);
+  assert.equal(
+    (naming.execute({ type: "beat", service: svc, address: { ...address, ip: "192.0.2.1" }, beat: undefined }) as { code: number }).code,
+    10200,
+    "a beat of an instance it holds is answered",
+  );
+  naming.execute({ type: "register", service: svc, instance: spec({ ip: "192.0.2.2" }) });
+  naming.execute({ type: "deregister", service: svc, address: { ...address, ip: "192.0.2.1" }, ephemeral: true });
+  assert.deepEqual(
+    registry.getLive(key)!.instances.map((i) => i.ip),
+    ["192.0.2.2"],
+    "registrations and removals pass",
   );
 });

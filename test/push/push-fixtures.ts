@@ -3,7 +3,10 @@ import { testInstance } from "../support/fixtures.js";
 import { createRequire } from "node:module";
 import type { Instance } from "../../src/core/instance.js";
 import { DEFAULT_NAMESPACE, type ServiceRef } from "../../src/core/naming.js";
+import type { RegistryView } from "../../src/core/registry.js";
+import { defaultSwitches, type Switches } from "../../src/core/switches.js";
 import type { PushAck, PushChannel } from "../../src/push/push-channel.js";
+import type { PushSource } from "../../src/push/push-service.js";
 import { parseAckStamp } from "../../src/push/push-packet.js";
 import type { Subscriber } from "../../src/push/subscriber.js";
 
@@ -96,5 +99,29 @@ export function subscriber(udpPort: number, overrides: Partial<Subscriber> = {})
     env: "",
     healthyOnly: false,
     ...overrides,
+  };
+}
+
+/** A node's registry and switches as push sees them; complete unless `complete` is set, `finish()` completes it. */
+export function pushSource(
+  registry: RegistryView,
+  switches: Switches = defaultSwitches(),
+  complete = true,
+): PushSource & { finish(): void } {
+  const listeners: Array<() => void> = [];
+  return {
+    registry,
+    switches,
+    get registryComplete() {
+      return complete;
+    },
+    whenRegistryComplete(listener) {
+      if (complete) listener();
+      else listeners.push(listener);
+    },
+    finish() {
+      complete = true;
+      for (const listener of listeners.splice(0)) listener();
+    },
   };
 }

@@ -14,14 +14,13 @@ import { silentLog } from "../../src/core/log.js";
 import { DEFAULT_SERVICE_META } from "../../src/core/service-datum.js";
 import { serviceKey } from "../../src/core/naming.js";
 import { Registry } from "../../src/core/registry.js";
-import { defaultSwitches } from "../../src/core/switches.js";
 import { MAX_ACK_BYTES, parseAckStamp } from "../../src/push/push-packet.js";
 import { PushService, type PushConfig } from "../../src/push/push-service.js";
 import { UdpPushChannel } from "../../src/push/udp-push-channel.js";
 import { RealScheduler } from "../../src/runtime/real-scheduler.js";
 import { VirtualScheduler } from "../../src/sim/virtual-scheduler.js";
 import { nodeContext, standaloneNode } from "../support/node-context.js";
-import { FakePushChannel, JAVA_CLIENT_AGENT, SERVICE, instance, subscriber } from "./push-fixtures.js";
+import { FakePushChannel, JAVA_CLIENT_AGENT, SERVICE, instance, pushSource, subscriber } from "./push-fixtures.js";
 import { PUSH_CONFIG } from "../../src/runtime/options.js";
 
 const closers: Array<() => unknown> = [];
@@ -64,7 +63,7 @@ test("datagrams from an address no push awaits an ack from are dropped unread; t
   const registry = new Registry("127.0.0.1:8848", () => scheduler.now());
   const channel = await UdpPushChannel.open(silentLog, { host: "127.0.0.1" });
   closers.push(() => channel.close());
-  const push = new PushService(scheduler, registry, defaultSwitches(), channel, { ...PUSH_CONFIG, coalesceWindowMs: 10 }, silentLog);
+  const push = new PushService(scheduler, pushSource(registry), channel, { ...PUSH_CONFIG, coalesceWindowMs: 10 }, silentLog);
   closers.push(() => push.close());
   const client = await udp("127.0.0.1");
   client.socket.on("message", (msg, from) => {
@@ -93,14 +92,7 @@ async function pushingApp(trustedProxies: readonly string[] = [], config: Partia
   closers.push(() => node.close());
   const channel = await UdpPushChannel.open(silentLog, { host: "127.0.0.1" });
   closers.push(() => channel.close());
-  const push = new PushService(
-    scheduler,
-    node.registry,
-    node.switches,
-    channel,
-    { ...PUSH_CONFIG, coalesceWindowMs: 10, ...config },
-    silentLog,
-  );
+  const push = new PushService(scheduler, node, channel, { ...PUSH_CONFIG, coalesceWindowMs: 10, ...config }, silentLog);
   closers.push(() => push.close());
   const app = createHttpApp(nodeContext(node, { push }), { trustedProxies });
   closers.push(() => app.close());
@@ -162,7 +154,7 @@ test("a target that never acks is dropped after a few failed pushes and may not 
   const registry = new Registry("127.0.0.1:8848", () => scheduler.now());
   const channel = new FakePushChannel();
   const config = { ...PUSH_CONFIG, maxFailedPushes: 3, mutedForMs: 60_000 };
-  const push = new PushService(scheduler, registry, defaultSwitches(), channel, config, silentLog);
+  const push = new PushService(scheduler, pushSource(registry), channel, config, silentLog);
   const silent = subscriber(5001);
   assert.equal(push.subscribe(silent), true);
   for (let n = 0; n < 3; n++) {

@@ -10,19 +10,21 @@ import { defaultSwitches } from "../../src/core/switches.js";
 import { PushService, type PushConfig } from "../../src/push/push-service.js";
 import type { Subscriber } from "../../src/push/subscriber.js";
 import { VirtualScheduler } from "../../src/sim/virtual-scheduler.js";
-import { FakePushChannel, instance, isGzip, SERVICE, subscriber } from "./push-fixtures.js";
+import { FakePushChannel, instance, isGzip, pushSource, SERVICE, subscriber } from "./push-fixtures.js";
 import { PUSH_CONFIG } from "../../src/runtime/options.js";
 
 const KEY = serviceKey(SERVICE);
 
-function setup(config: Partial<PushConfig> = {}) {
+/** A push service over a registry that is complete unless `complete` is false (then `source.finish()` completes it). */
+function setup(config: Partial<PushConfig> = {}, complete = true) {
   const scheduler = new VirtualScheduler();
   const registry = new Registry("127.0.0.1:8848", () => scheduler.now());
   const switches = defaultSwitches();
   const channel = new FakePushChannel();
-  const push = new PushService(scheduler, registry, switches, channel, { ...PUSH_CONFIG, ...config }, silentLog);
+  const source = pushSource(registry, switches, complete);
+  const push = new PushService(scheduler, source, channel, { ...PUSH_CONFIG, ...config }, silentLog);
   const write = (...instances: Instance[]): boolean => registry.commit(KEY, { deleted: false, meta: DEFAULT_SERVICE_META, instances });
-  return { scheduler, registry, switches, channel, push, write };
+  return { scheduler, registry, switches, channel, source, push, write };
 }
 
 /** When a pushed answer was built: its own `lastRefTime`. */
@@ -355,28 +357,58 @@ test("agents: grouped names for Java ≥ 1.0.0, bare names for others, no push b
   push.close();
 });
 
-test("subscribers are keyed by clusters, address and agent; a repeat only refreshes", async () => {
+test("a target (ip:port) holds one subscription per service: one datagram per change, whatever filters it polls", async () => {
   const { scheduler, channel, push, write } = setup();
-  push.subscribe(subscriber(5001));
-  push.subscribe(subscriber(5001, { healthyOnly: true }));
-  assert.equal(push.stats().subscribers, 1, "same key: refreshed, not added");
+  assert.equal(push.subscribe(subscriber(5001)), true);
+  assert.equal(push.subscribe(subscriber(5001, { healthyOnly: true })), true, "a repeat refreshes");
   assert.equal(push.subscribersOf(SERVICE)[0]!.healthyOnly, true, "the latest query is kept");
-  push.subscribe(subscriber(5001, { clusters: "A" }));
-  push.subscribe(subscriber(5001, { agent: "Nacos-Java-Client:v1.4.1" }));
-  push.subscribe(subscriber(5001, { ip: "127.0.0.2" }));
-  assert.equal(push.stats().subscribers, 4);
+  for (let i = 0; i < 50; i++) assert.equal(push.subscribe(subscriber(5001, { clusters: `c${i}` })), false);
+  assert.equal(push.subscribe(subscriber(5001, { agent: "Nacos-Java-Client:v1.4.1" })), false, "another agent files answers elsewhere");
+  assert.equal(push.stats().refusedSubscriptions, 51);
+  assert.equal(push.subscribe(subscriber(5002, { clusters: "A" })), true, "another port is another target");
+  assert.equal(push.subscribe(subscriber(5001, { ip: "127.0.0.2", clusters: "A" })), true, "so is another address");
   push.subscribe(subscriber(0));
   push.subscribe(subscriber(5009, { ip: "" }));
-  assert.equal(push.stats().subscribers, 4, "no address, no subscriber");
+  assert.equal(push.stats().subscribers, 3, "no address, no subscriber");
 
   write(instance("192.0.2.101", 80, { clusterName: "A" }));
-  await scheduler.advance(1_000);
-  const sameSocket = channel.sentTo("127.0.0.1", 5001);
-  assert.equal(sameSocket.length, 3);
-  assert.equal(new Set(sameSocket.map((s) => s.push.lastRefTime)).size, 3, "each push to one socket is told apart");
-  channel.ack(sameSocket[1]!);
-  await scheduler.advance(10_000);
-  assert.equal(push.stats().retried, 3, "only the acked one was not resent");
+  await scheduler.advance(0);
+  assert.deepEqual(
+    channel.sentTo("127.0.0.1", 5001).map((s) => (JSON.parse(s.push.data) as { clusters: string }).clusters),
+    [""],
+    "one datagram, the first filter's answer",
+  );
+  assert.equal(channel.sent.length, 3);
+
+  // The first filter stops polling; the other goes on, and takes the target over once the first is a zombie.
+  for (let t = 0; t < 30_000; t += 3_000) {
+    await scheduler.advance(3_000);
+    assert.equal(push.subscribe(subscriber(5001, { clusters: "A" })), t + 3_000 > 30_000);
+  }
+  await scheduler.advance(1);
+  assert.equal(push.subscribe(subscriber(5001, { clusters: "A" })), true, "the zombie gave way");
+  assert.equal(push.subscribersOf(SERVICE).length, 1, "the other two targets went quiet too");
+  const before = channel.sent.length;
+  write(instance("192.0.2.102", 80, { clusterName: "A" }));
+  await scheduler.advance(0);
+  assert.deepEqual(
+    channel.sent.slice(before).map((s) => [s.port, (JSON.parse(s.push.data) as { clusters: string }).clusters]),
+    [[5001, "A"]],
+  );
+  push.close();
+});
+
+test("a dropped subscription takes its unacknowledged push along: no resend to a client that stopped polling", async () => {
+  const { scheduler, channel, push, write } = setup({ ackTimeoutMs: 20_000 });
+  push.subscribe(subscriber(5001));
+  await scheduler.advance(25_000);
+  write(instance("192.0.2.101", 80));
+  await scheduler.advance(0);
+  assert.equal(push.stats().awaitingAck, 1, "pushed at 25 s, its resend due at 45 s");
+  await scheduler.advance(25_000); // the sweep at 40 s finds it silent for 30 s
+  assert.equal(push.stats().subscribers, 0);
+  assert.equal(push.stats().awaitingAck, 0);
+  assert.equal(channel.sentTo("127.0.0.1", 5001).length, 1, "never resent");
   push.close();
 });
 
@@ -411,4 +443,34 @@ test("changes to a service nobody subscribed to schedule nothing; close cancels 
   push.subscribe(subscriber(5001));
   write(instance("192.0.2.104", 80));
   assert.equal(scheduler.pending, 0, "a closed service ignores subscribes and changes");
+});
+
+test("nothing is pushed from a registry still loading; once complete, every subscribed service is pushed its whole view", async () => {
+  const { scheduler, registry, channel, source, push, write } = setup({}, false);
+  const other: typeof SERVICE = { ...SERVICE, groupedName: "DEFAULT_GROUP@@quiet" };
+  push.subscribe(subscriber(5001));
+  push.subscribe(subscriber(5001, { service: other }));
+  const loaded: Instance[] = [];
+  for (let i = 1; i <= 100; i++) {
+    loaded.push(instance(`192.0.2.${i}`, 80)); // the snapshot arrives piece by piece
+    write(...loaded);
+    await scheduler.advance(50);
+  }
+  assert.equal(channel.sent.length, 0, "no partial view left while loading");
+  source.finish();
+  await scheduler.advance(0);
+  const pushed = channel.sent.map((s) => JSON.parse(s.push.data) as { name: string; hosts: unknown[] });
+  assert.deepEqual(
+    pushed.map((p) => [p.name, p.hosts.length]).sort(),
+    [
+      [SERVICE.groupedName, 100],
+      [other.groupedName, 0],
+    ],
+    "each subscribed service once, complete",
+  );
+  assert.equal(registry.get(KEY)!.instances.length, 100);
+  write(...loaded.slice(1));
+  await scheduler.advance(1_000);
+  assert.equal(channel.sentTo("127.0.0.1", 5001).length, 3, "and changes are pushed as usual after");
+  push.close();
 });

@@ -6,11 +6,19 @@ import { silentLog } from "../../src/core/log.js";
 import { serviceKey } from "../../src/core/naming.js";
 import { Registry } from "../../src/core/registry.js";
 import { DEFAULT_SERVICE_META } from "../../src/core/service-datum.js";
-import { defaultSwitches } from "../../src/core/switches.js";
 import { PushService } from "../../src/push/push-service.js";
 import { UdpPushChannel } from "../../src/push/udp-push-channel.js";
 import { RealScheduler } from "../../src/runtime/real-scheduler.js";
-import { ackLikeNacosClient, decodeLikeNacosClient, instance, isGzip, SERVICE, subscriber, type ReceivedPush } from "./push-fixtures.js";
+import {
+  ackLikeNacosClient,
+  decodeLikeNacosClient,
+  instance,
+  isGzip,
+  pushSource,
+  SERVICE,
+  subscriber,
+  type ReceivedPush,
+} from "./push-fixtures.js";
 import { PUSH_CONFIG } from "../../src/runtime/options.js";
 
 const KEY = serviceKey(SERVICE);
@@ -66,7 +74,7 @@ async function setup() {
   const registry = new Registry("127.0.0.1:8848", () => scheduler.now());
   const channel = await UdpPushChannel.open(silentLog, { host: "127.0.0.1" });
   const config = { ...PUSH_CONFIG, coalesceWindowMs: 20, ackTimeoutMs: 3_000 };
-  const push = new PushService(scheduler, registry, defaultSwitches(), channel, config, silentLog);
+  const push = new PushService(scheduler, pushSource(registry), channel, config, silentLog);
   const client = await NpmClientReceiver.open();
   const write = (count: number): void => {
     const instances = Array.from({ length: count }, (_, i) => instance(`10.3.0.${i}`, 8080, { metadata: { rack: `r${i}` } }));

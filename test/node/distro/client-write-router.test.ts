@@ -22,7 +22,7 @@ function ownedByOther(): string {
 
 function setup(forward: (peer: string, op: ClientWrite) => Promise<ForwardOutcome>) {
   const registry = new Registry(SELF, () => 1);
-  const naming = new NamingService(registry, new LastBeats(() => 1), defaultSwitches());
+  const naming = new NamingService(registry, new LastBeats(() => 1), defaultSwitches(), () => true);
   const mapper = new DistroMapper(SELF);
   mapper.update([SELF, OTHER]);
   const calls: Array<[string, ClientWrite]> = [];

@@ -26,7 +26,7 @@ function rig(probeDelayMs = 0, log: Log = silentLog) {
   const scheduler = new VirtualScheduler(7);
   const registry = new Registry("127.0.0.1:8848", () => scheduler.now());
   const switches = defaultSwitches();
-  const naming = new NamingService(registry, new LastBeats(() => scheduler.now()), switches);
+  const naming = new NamingService(registry, new LastBeats(() => scheduler.now()), switches, () => true);
   const prober = new FakeProber(scheduler, probeDelayMs);
   const owner = { responsible: true };
   const checker = new ServerHealthChecker(registry, naming, switches, () => owner.responsible, prober, scheduler, log);
