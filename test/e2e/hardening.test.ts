@@ -176,6 +176,14 @@ test("a write acknowledged just before SIGTERM reaches the peer, through the sto
   const [a, b] = nodes as [NodeProcess, NodeProcess];
   const first = ownedBy(a, nodes, "first-batch-");
   const flushed = ownedBy(a, nodes, "flushed-");
+  // Both services exist everywhere first: a write that creates a service is answered only once every UP member
+  // holds it, and a frozen B would hold the answers back for the whole merge window.
+  for (const name of [first, flushed]) assert.equal((await register(a, name, "192.0.2.99")).text, "ok");
+  await waitUntil(
+    async () => (await hostsOf(b, first)).length === 1 && (await hostsOf(b, flushed)).length === 1,
+    10_000,
+    () => "both services on B before it freezes",
+  );
   await whileFrozen(b, async (resume) => {
     assert.equal((await register(a, first, "192.0.2.21")).text, "ok");
     await waitUntil(
@@ -184,7 +192,11 @@ test("a write acknowledged just before SIGTERM reaches the peer, through the sto
       () => "A's first batch left for B (which leaves it unanswered)",
     );
     assert.equal((await register(a, flushed, "192.0.2.20")).text, "ok", "acknowledged by its owner A");
-    assert.equal(await metric(a, "nacos_distro_sync_pending"), 1, "waiting in A's merge window behind the first batch");
+    await waitUntil(
+      async () => (await metric(a, "nacos_distro_sync_pending")) === 1,
+      10_000,
+      () => "C got it; for B it waits in A's merge window behind the first batch",
+    );
     const stopped = a.stop("SIGTERM", 30_000);
     await waitUntil(
       () => a.output().includes('"signal":"SIGTERM"'),
