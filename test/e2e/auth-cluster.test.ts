@@ -6,14 +6,10 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { after, test } from "node:test";
-import { freePort, nacos, startNode, waitUntil, type NodeProcess } from "../support/node-process.js";
+import { test } from "node:test";
+import { freePort, nacos, nodeStarter, waitUntil, type NodeProcess } from "../support/node-process.js";
 
-const running: NodeProcess[] = [];
-after(async () => {
-  await Promise.all(running.map((n) => n.stop("SIGKILL")));
-});
-
+const start = nodeStarter();
 const WRITER = { username: "writer", password: "writer-pass" };
 /** Filled in once the admin's one-time password is read from the log of the node that created it. */
 const ADMIN = { username: "nacos", password: "" };
@@ -56,8 +52,7 @@ test("users, roles and permissions made on one node work on every node, and surv
     NACOS_CLUSTER_SECRET: randomBytes(16).toString("hex"),
   };
   const args = ["--members", members, "--report-interval-ms", "500"];
-  const nodes = await Promise.all(ports.map((port) => startNode({ port, args, env, timeoutMs: 60_000 })));
-  running.push(...nodes);
+  const nodes = await Promise.all(ports.map((port) => start({ port, args, env, timeoutMs: 60_000 })));
   const [a, b, c] = nodes as [NodeProcess, NodeProcess, NodeProcess];
   await waitUntil(
     () => creations(nodes).length > 0,
@@ -88,8 +83,7 @@ test("users, roles and permissions made on one node work on every node, and surv
   assert.deepEqual([anonymous.status, anonymous.text], [403, "user not found!"]);
 
   await Promise.all(nodes.map((n) => n.stop("SIGKILL")));
-  const again = await Promise.all(nodes.map((n, i) => startNode({ port: ports[i]!, dataDir: n.dataDir, args, env, timeoutMs: 60_000 })));
-  running.push(...again);
+  const again = await Promise.all(nodes.map((n, i) => start({ port: ports[i]!, dataDir: n.dataDir, args, env, timeoutMs: 60_000 })));
   for (const n of again) assert.ok(await login(n, WRITER), `${n.address}: the writer logs in after the restart`);
   for (const [i, n] of again.entries())
     assert.equal((await register(n, `192.0.2.${i + 4}`)).status, 200, `${n.address}: and may still register`);

@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { MemberService, ReportRequestSchema } from "../../gen/nacos/cluster/v1/member_pb.js";
@@ -25,13 +25,9 @@ import { callMetadata } from "../../src/transport/grpc/metadata.js";
 import { makeClientConstructor, unary } from "../../src/transport/grpc/service-adapter.js";
 import { encodeReportedMember as encodeJsonMember } from "../../src/transport/nacos14/codecs/member-json.js";
 import { requestFrom } from "../support/http-from.js";
-import { freePort, nacos, startNode, waitUntil, type NodeProcess } from "../support/node-process.js";
+import { freePort, nacos, nodeStarter, waitUntil, type NodeProcess } from "../support/node-process.js";
 
-const running: NodeProcess[] = [];
-after(async () => {
-  await Promise.all(running.map((n) => n.stop("SIGKILL")));
-});
-
+const start = nodeStarter();
 const FAST = ["--report-interval-ms", "500"];
 
 /** Credentials for the member list when auth is on (username and password, as the SDK sends them). */
@@ -40,8 +36,7 @@ type Auth = Record<string, string>;
 async function pair(extra: readonly string[] = [], env: NodeJS.ProcessEnv = {}, auth: Auth = {}): Promise<[NodeProcess, NodeProcess]> {
   const ports = [await freePort(), await freePort()];
   const args = ["--members", ports.map((p) => `127.0.0.1:${p}`).join(","), ...FAST, ...extra];
-  const nodes = await Promise.all(ports.map((port) => startNode({ port, args, env, timeoutMs: 60_000 })));
-  running.push(...nodes);
+  const nodes = await Promise.all(ports.map((port) => start({ port, args, env, timeoutMs: 60_000 })));
   await bothUp(nodes as [NodeProcess, NodeProcess], 20_000, auth);
   return nodes as [NodeProcess, NodeProcess];
 }
@@ -206,9 +201,7 @@ test("a far-future switch or row version from a member is refused alone: both st
 
   const dataDir = a.dataDir;
   await a.stop("SIGTERM");
-  running.splice(running.indexOf(a), 1);
-  const back = await startNode({ port: a.port, dataDir, args: ["--members", `${a.address},${b.address}`, ...FAST], timeoutMs: 60_000 });
-  running.push(back);
+  const back = await start({ port: a.port, dataDir, args: ["--members", `${a.address},${b.address}`, ...FAST], timeoutMs: 60_000 });
   assert.equal((await switchesOf(back)).clientBeatInterval, 7000, "the change is what the restarted node loads");
   await bothUp([back, b], 20_000);
   assert.equal((await switchesOf(b)).clientBeatInterval, 7000);
@@ -313,6 +306,5 @@ test("full tables still fit a report over a 64 KiB body: members stay UP; remova
 
   // Nothing removed comes back from the data directories.
   for (const n of nodes) await n.stop("SIGTERM");
-  running.splice(0, running.length, ...running.filter((n) => !nodes.includes(n)));
   for (const n of nodes) assert.equal(await storedNamespaces(n.dataDir), fitted, `${n.address} stores the live rows and no removal`);
 });

@@ -8,20 +8,11 @@ import { spawn } from "node:child_process";
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { after, test } from "node:test";
-import { freePort, freshDataDir, nacos, startNode, waitUntil, type NodeProcess } from "../support/node-process.js";
+import { test } from "node:test";
+import { freePort, freshDataDir, nacos, nodeStarter, waitUntil, type NodeProcess } from "../support/node-process.js";
 
 const MAIN = fileURLToPath(new URL("../../dist/src/main.js", import.meta.url));
-const running: NodeProcess[] = [];
-after(async () => {
-  await Promise.all(running.map((n) => n.stop("SIGKILL")));
-});
-
-async function start(options: Parameters<typeof startNode>[0]): Promise<NodeProcess> {
-  const node = await startNode(options);
-  running.push(node);
-  return node;
-}
+const start = nodeStarter();
 
 const readyOrExited = async (node: NodeProcess): Promise<boolean> =>
   node.child.exitCode !== null || (await fetch(`${node.url}/nacos/v1/console/health/readiness`).catch(() => undefined))?.ok === true;

@@ -15,9 +15,8 @@ import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { type LogRecord, logRecords, replayRecords } from "../support/log-records.js";
-import { freePort, freshDataDir, nacos, startNode, waitUntil, type NodeProcess } from "../support/node-process.js";
+import { freePort, freshDataDir, nacos, nodeStarter, waitUntil, type NodeProcess } from "../support/node-process.js";
 
-const running: NodeProcess[] = [];
 const listeners: Server[] = [];
 const PORTS: string[] = [];
 
@@ -31,16 +30,11 @@ before(async () => {
   }
 });
 
-after(async () => {
-  await Promise.all(running.map((n) => n.stop("SIGKILL")));
+after(() => {
   for (const l of listeners) l.close();
 });
 
-async function start(options: Parameters<typeof startNode>[0]): Promise<NodeProcess> {
-  const node = await startNode(options);
-  running.push(node);
-  return node;
-}
+const start = nodeStarter();
 
 async function ok(base: string, method: string, path: string, params: Record<string, string>): Promise<void> {
   const res = await nacos(base, method, path, params);

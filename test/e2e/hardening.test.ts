@@ -25,16 +25,15 @@ import { makeClientConstructor, unary } from "../../src/transport/grpc/service-a
 import { encodeDatumMap } from "../../src/transport/nacos14/codecs/datum.js";
 import { DistroService, SyncRequestSchema } from "../../gen/nacos/cluster/v1/distro_pb.js";
 import { testInstance } from "../support/fixtures.js";
-import { freshDataDir, freePort, nacos, startNode, waitUntil, type NodeProcess } from "../support/node-process.js";
+import { freshDataDir, freePort, nacos, nodeStarter, waitUntil, type NodeProcess } from "../support/node-process.js";
 import { ownedBy } from "../support/ownership.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SECRET = "e2e-s3cret";
-const running: NodeProcess[] = [];
+const start = nodeStarter();
 const closers: Array<() => unknown> = [];
 
 after(async () => {
-  await Promise.all(running.map((n) => n.stop("SIGKILL")));
   for (const close of closers) await close();
 });
 
@@ -49,14 +48,13 @@ async function cluster(
   const nodes = await Promise.all(
     ports.map((port, i) => {
       const extra = perNode(i);
-      return startNode({
+      return start({
         port,
         args: ["--members", members, "--report-interval-ms", "500", ...args, ...(extra.args ?? [])],
         ...(extra.env === undefined ? {} : { env: extra.env }),
       });
     }),
   );
-  running.push(...nodes);
   for (const observer of nodes) {
     await waitUntil(
       async () => {
@@ -251,7 +249,7 @@ test("with TLS configured, a peer whose gRPC port does not answer is never reach
   closers.push(() => fake.close());
   const tls = (name: string) => fileURLToPath(new URL(`../transport/grpc/tls/${name}`, import.meta.url));
   const port = await freePort();
-  const node = await startNode({
+  const node = await start({
     port,
     args: [
       "--members",
@@ -269,7 +267,6 @@ test("with TLS configured, a peer whose gRPC port does not answer is never reach
     ],
     waitFor: "listening",
   });
-  running.push(node);
   await waitUntil(
     () => /"error":"[^"]*UNAVAILABLE[^"]*","msg":"member is unreachable"/.test(node.output()),
     10_000,

@@ -17,7 +17,7 @@ import nacosNaming from "nacos-naming";
 import { randomBytes } from "node:crypto";
 import { BenchPeer, datums } from "../../bench/lib/peer.js";
 import { ackLikeNacosClient, decodeLikeNacosClient, JAVA_CLIENT_AGENT } from "../push/push-fixtures.js";
-import { freePort, nacos, startNode, waitUntil, type NodeProcess } from "../support/node-process.js";
+import { freePort, nacos, nodeStarter, waitUntil, type NodeProcess } from "../support/node-process.js";
 
 const BULK_SERVICES = 2_000;
 const PER_SERVICE = 10;
@@ -27,11 +27,10 @@ const WATCHED_HOSTS = 100;
 const ARGS = ["--snapshot-chunk-bytes", "1024", "--report-interval-ms", "500"];
 const quiet = { ...console, info() {}, debug() {}, log() {}, warn() {}, error() {} } as typeof console;
 
-const running: NodeProcess[] = [];
+const start = nodeStarter();
 const closers: Array<() => Promise<unknown>> = [];
 after(async () => {
   for (const close of closers) await close().catch(() => {});
-  await Promise.all(running.map((n) => n.stop("SIGKILL")));
 });
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -60,8 +59,8 @@ test("a node restarted from its data directory answers 503 until loaded, never a
   const secret = randomBytes(16).toString("hex");
   const filler = new BenchPeer(`127.0.0.1:${await freePort()}`, secret);
   const members = [...ports.map((p) => `127.0.0.1:${p}`), filler.address].join(",");
-  const start = async (port: number, dataDir?: string, waitFor?: "nothing"): Promise<NodeProcess> => {
-    const node = await startNode({
+  const member = (port: number, dataDir?: string, waitFor?: "nothing"): Promise<NodeProcess> =>
+    start({
       port,
       args: ["--members", members, ...ARGS],
       env: { NACOS_CLUSTER_SECRET: secret },
@@ -69,10 +68,7 @@ test("a node restarted from its data directory answers 503 until loaded, never a
       ...(dataDir === undefined ? {} : { dataDir }),
       ...(waitFor === undefined ? {} : { waitFor }),
     });
-    running.push(node);
-    return node;
-  };
-  const [a, b] = await Promise.all([start(ports[0]!), start(ports[1]!)]);
+  const [a, b] = await Promise.all([member(ports[0]!), member(ports[1]!)]);
   await waitUntil(
     async () => {
       const states = (await nacos(b.url, "GET", "/nacos/v1/core/cluster/nodes")).json().data as Array<{ address: string; state: string }>;
@@ -120,8 +116,7 @@ test("a node restarted from its data directory answers 503 until loaded, never a
   closers.push(async () => socket.close());
 
   await b.stop("SIGKILL");
-  running.splice(running.indexOf(b), 1);
-  const restarted = await start(ports[1]!, b.dataDir, "nothing");
+  const restarted = await member(ports[1]!, b.dataDir, "nothing");
   const stats = { refused: 0, complete: 0, partial: [] as string[], sdkReads: 0, sdkViews: [] as number[] };
   let done = false;
 

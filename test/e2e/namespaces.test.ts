@@ -4,21 +4,11 @@
  * and restarted from its data directory lists it before it hears from anyone.
  */
 import assert from "node:assert/strict";
-import { after, test } from "node:test";
-import { freePort, nacos, startNode, waitUntil, type NodeProcess } from "../support/node-process.js";
+import { test } from "node:test";
+import { freePort, nacos, nodeStarter, waitUntil, type NodeProcess } from "../support/node-process.js";
 
 const PATH = "/nacos/v1/console/namespaces";
-const running: NodeProcess[] = [];
-
-after(async () => {
-  await Promise.all(running.map((n) => n.stop("SIGKILL")));
-});
-
-async function start(options: Parameters<typeof startNode>[0]): Promise<NodeProcess> {
-  const node = await startNode(options);
-  running.push(node);
-  return node;
-}
+const start = nodeStarter();
 
 /** `id=show name` of every namespace a node lists, public (the empty id) first. */
 async function namespacesOf(node: NodeProcess): Promise<string[]> {

@@ -9,14 +9,13 @@ import { once } from "node:events";
 import { connect } from "node:net";
 import { fileURLToPath } from "node:url";
 import { after, test } from "node:test";
-import { freshDataDir, freePort, nacos, startNode, waitUntil, type NodeProcess } from "../support/node-process.js";
+import { freshDataDir, freePort, nacos, nodeStarter, waitUntil, type NodeProcess } from "../support/node-process.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const running: NodeProcess[] = [];
+const start = nodeStarter();
 const groups: number[] = [];
 
 after(async () => {
-  await Promise.all(running.map((n) => n.stop("SIGKILL")));
   for (const pgid of groups) {
     try {
       process.kill(-pgid, "SIGKILL");
@@ -83,9 +82,8 @@ test("a graceful stop in a cluster ends once its work is done, well within --shu
   const ports = [await freePort(), await freePort()];
   const members = ports.map((p) => `127.0.0.1:${p}`).join(",");
   const nodes = await Promise.all(
-    ports.map((port) => startNode({ port, args: ["--members", members, "--report-interval-ms", "500", "--shutdown-timeout-ms", "10000"] })),
+    ports.map((port) => start({ port, args: ["--members", members, "--report-interval-ms", "500", "--shutdown-timeout-ms", "10000"] })),
   );
-  running.push(...nodes);
   const [a, b] = nodes as [NodeProcess, NodeProcess];
   // Writes on both sides, so each node's peer holds a replication stream (Pipe) open to it.
   for (const [node, other] of [
@@ -119,8 +117,7 @@ test("an unknown log level exits 2 naming the allowed levels, without a stack", 
 });
 
 test("a boolean option turned off by flag (--expire-instances false, --no-health-check-loopback) starts the node with it off", async () => {
-  const node = await startNode({ args: ["--expire-instances", "false", "--no-health-check-loopback"] });
-  running.push(node);
+  const node = await start({ args: ["--expire-instances", "false", "--no-health-check-loopback"] });
   assert.match(node.output(), /"expireInstances":false/);
   assert.match(node.output(), /"healthCheck":\{"allow":\[\],"loopback":false\}/);
 });

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { once } from "node:events";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
+import { after } from "node:test";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const MAIN = `${ROOT}dist/src/main.js`;
@@ -108,6 +109,22 @@ export async function startNode(options: StartOptions = {}): Promise<NodeProcess
     );
   }
   return proc;
+}
+
+/**
+ * `startNode` for one test file: every node it starts is SIGKILLed once the file's tests end, whatever happened
+ * to them (stopping a node that already exited does nothing, so tests stop and restart nodes freely).
+ */
+export function nodeStarter(): (options?: StartOptions) => Promise<NodeProcess> {
+  const started: NodeProcess[] = [];
+  after(async () => {
+    await Promise.all(started.map((n) => n.stop("SIGKILL")));
+  });
+  return async (options) => {
+    const node = await startNode(options);
+    started.push(node);
+    return node;
+  };
 }
 
 const createdDataDirs: string[] = [];
