@@ -34,6 +34,7 @@ export function entryBytes(id: string, writer: string, instance: Instance | unde
   if (instance === undefined) return bytes;
   const i = instance;
   bytes += 96 + utf8Bytes(i.instanceId) + utf8Bytes(i.ip) + utf8Bytes(i.clusterName) + utf8Bytes(i.serviceName) + utf8Bytes(i.app);
+  if (i.connection !== undefined) bytes += 8 + utf8Bytes(i.connection.node) + utf8Bytes(i.connection.connectionId);
   return bytes + metadataBytes(i.metadata);
 }
 

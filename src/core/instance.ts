@@ -8,6 +8,12 @@ export function sameMetadata(a: Metadata, b: Metadata): boolean {
   return ak.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
 }
 
+/** The 2.x connection an ephemeral instance lives by: the member holding it and the id that member gave it. */
+export interface ConnectionBinding {
+  readonly node: string;
+  readonly connectionId: string;
+}
+
 /** Immutable: a change replaces the object, so a datum handed to a peer or a push never changes under it. */
 export interface Instance {
   readonly instanceId: string;
@@ -24,6 +30,12 @@ export interface Instance {
   readonly app: string;
   /** Legacy 1.x flag: health comes from the data only; never expired, never flipped by beats. */
   readonly marked: boolean;
+  /**
+   * Set on an ephemeral instance a 2.x client registered over its connection: it lives as long as that
+   * connection (no beats), and the node holding the connection answers for it (node/clients/). Absent — not
+   * undefined — on every other instance, so a 1.x instance's object keeps the shape (and size) it always had.
+   */
+  readonly connection?: ConnectionBinding;
 }
 
 export const PRESERVED_BEAT_INTERVAL = "preserved.heart.beat.interval";

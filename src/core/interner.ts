@@ -4,7 +4,7 @@
  * maps between them instead of a million each. Bounded: a table that fills up starts over, so values that never
  * repeat (ids in metadata, say) cost a lookup and nothing more.
  */
-import type { Instance, Metadata } from "./instance.js";
+import type { ConnectionBinding, Instance, Metadata } from "./instance.js";
 import type { InstanceEntry } from "./service-datum.js";
 
 const MAX_ENTRIES = 100_000;
@@ -15,6 +15,7 @@ const EMPTY: Metadata = Object.freeze({});
 export class Interner {
   private strings = new Map<string, string>();
   private metadatas = new Map<string, Metadata>();
+  private bindings = new Map<string, ConnectionBinding>();
 
   string(s: string): string {
     if (s.length > MAX_LENGTH) return s;
@@ -43,7 +44,18 @@ export class Interner {
     return shared;
   }
 
-  /** The entry with its repeating parts shared: writer, cluster, service, app and metadata. */
+  /** One object per connection, shared by the instances it registered. */
+  binding(b: ConnectionBinding): ConnectionBinding {
+    const key = `${b.node}\u0000${b.connectionId}`;
+    const held = this.bindings.get(key);
+    if (held !== undefined) return held;
+    if (this.bindings.size >= MAX_ENTRIES) this.bindings = new Map();
+    const shared = Object.freeze({ node: this.string(b.node), connectionId: b.connectionId });
+    this.bindings.set(key, shared);
+    return shared;
+  }
+
+  /** The entry with its repeating parts shared: writer, cluster, service, app, metadata and binding. */
   entry(e: InstanceEntry): InstanceEntry {
     const version = { counter: e.version.counter, writer: this.string(e.version.writer) };
     const i = e.instance;
@@ -62,6 +74,8 @@ export class Interner {
       app: this.string(i.app),
       marked: i.marked,
     };
-    return { id: e.id, version, instance };
+    // Only a bound instance gets the property: a 1.x instance keeps its shape and size.
+    if (i.connection === undefined) return { id: e.id, version, instance };
+    return { id: e.id, version, instance: { ...instance, connection: this.binding(i.connection) } };
   }
 }

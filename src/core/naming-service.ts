@@ -8,7 +8,9 @@
  * newer version than the loaded copy, undoing an operator's change everywhere; a patch would answer
  * "not found". Registrations and removals stand on their own and pass.
  */
+import type { BoundInstances } from "./bound-instances.js";
 import { settingsOf, type ClusterMap, type ClusterSettings } from "./cluster-settings.js";
+import { checkBinding, sameBinding } from "./connection-binding.js";
 import { badRequest, NacosError } from "./errors.js";
 import {
   identityOf,
@@ -16,6 +18,7 @@ import {
   beatIntervalOf,
   simpleInstanceId,
   snowflakeInstanceId,
+  type ConnectionBinding,
   type Instance,
   type Metadata,
 } from "./instance.js";
@@ -24,6 +27,8 @@ import { checkGroupedName, serviceKey, type ServiceRef } from "./naming.js";
 import {
   BEAT_NOT_FOUND,
   BEAT_OK,
+  asBound,
+  type BoundWrite,
   type ClientWrite,
   type InstanceAddress,
   type InstancePatch,
@@ -49,19 +54,28 @@ export class NamingService {
     private readonly switches: Switches,
     /** False while the node loads what its peers hold (NamingNode.registryComplete). */
     private readonly registryComplete: () => boolean,
+    /** Which instances each connection holds: a connection's write touches only its own. */
+    private readonly bound: BoundInstances,
   ) {
     registry.onChange((change) => this.trackBeats(change));
   }
 
   execute(op: ClientWrite): WriteResult {
+    const bound = asBound(op);
+    if (bound !== undefined) {
+      this.executeBound(bound);
+      return OK;
+    }
     if (dependsOnWhatItHolds(op) && !this.registryComplete()) throw stillLoading();
     switch (op.type) {
       case "register":
         this.upsert(op.service, op.instance);
         return OK;
+      case "batchRegister":
+        throw new Error("a batch registration always carries its connection");
       case "update":
         if (op.mustExist) this.requireInstance(op.service, op.instance);
-        this.upsert(op.service, op.instance);
+        this.upsert(op.service, op.instance, true);
         return OK;
       case "patch":
         this.patch(op.service, op.address, op.patch);
@@ -108,19 +122,38 @@ export class NamingService {
     this.registry.update(key, { remove: ids });
   }
 
-  private upsert(ref: ServiceRef, spec: InstanceSpec): Instance {
+  /** Puts instances back as they were (those of an open client connection someone else removed: node/clients). */
+  restore(key: string, instances: readonly Instance[]): void {
+    this.registry.update(key, { put: instances });
+  }
+
+  /**
+   * A 1.x registration or update. A 1.x registration of an address a connection held takes the instance over
+   * (it is the client's latest word, and it beats); an update keeps the binding, so an operator's edit of a 2.x
+   * client's instance does not detach it from its connection.
+   */
+  private upsert(ref: ServiceRef, spec: InstanceSpec, keepBinding = false): Instance {
     checkGroupedName(ref.groupedName);
     const key = serviceKey(ref);
     const service = this.registry.liveService(key);
-    const id = identityOf(spec);
-    const existing = service?.entry(id)?.instance;
+    const existing = service?.entry(identityOf(spec))?.instance;
+    const instance = this.instanceOf(ref, spec, service, keepBinding ? existing?.connection : undefined);
+    this.registry.update(key, { put: [instance] });
+    if (instance.ephemeral && instance.connection === undefined) this.lastBeats.touch(key, identityOf(instance));
+    return instance;
+  }
+
+  /** The instance `spec` registers, bound to `connection` when given. */
+  private instanceOf(ref: ServiceRef, spec: InstanceSpec, service: ServiceState | undefined, connection?: ConnectionBinding): Instance {
+    const existing = service?.entry(identityOf(spec))?.instance;
     const instance: Instance = {
       instanceId: existing?.instanceId ?? this.newInstanceId(ref, spec, service),
       ip: spec.ip,
       port: spec.port,
       weight: spec.weight,
-      // Re-registration keeps the health this node decided (1.4 keeps local health on every update).
-      healthy: existing !== undefined && !existing.marked ? existing.healthy : spec.healthy,
+      // Re-registration keeps the health this node decided (1.4 keeps local health on every update); a new
+      // holder's registration starts from what its client says.
+      healthy: existing !== undefined && !existing.marked && sameBinding(existing.connection, connection) ? existing.healthy : spec.healthy,
       enabled: spec.enabled,
       ephemeral: spec.ephemeral,
       clusterName: spec.clusterName,
@@ -129,9 +162,29 @@ export class NamingService {
       app: spec.app,
       marked: existing?.marked ?? false,
     };
-    this.registry.update(key, { put: [instance] });
-    if (instance.ephemeral) this.lastBeats.touch(key, id);
-    return instance;
+    return connection === undefined ? instance : { ...instance, connection };
+  }
+
+  /**
+   * A 2.x connection's write (see ClientWrite): the connection's instances of the service become exactly the
+   * ones it names, in one change; whatever else the service holds is not touched. O(instances named + the
+   * connection's instances of the service).
+   */
+  private executeBound(op: BoundWrite): void {
+    checkGroupedName(op.service.groupedName);
+    checkBinding(op.connection);
+    const specs = op.type === "batchRegister" ? op.instances : op.type === "register" ? [op.instance] : [];
+    const key = serviceKey(op.service);
+    const service = this.registry.liveService(key);
+    const put = new Map<string, Instance>();
+    for (const spec of specs) {
+      if (!spec.ephemeral) {
+        throw badRequest(`instance ${spec.ip}:${spec.port} is persistent: a client connection registers ephemeral instances only`);
+      }
+      put.set(identityOf(spec), this.instanceOf(op.service, spec, service, op.connection));
+    }
+    const remove = [...(this.bound.idsOf(op.connection, key)?.keys() ?? [])].filter((id) => !put.has(id));
+    this.registry.update(key, { put: [...put.values()], remove });
   }
 
   private newInstanceId(ref: ServiceRef, spec: InstanceSpec, service: ServiceState | undefined): string {
@@ -166,7 +219,7 @@ export class NamingService {
     if (target === undefined) throw badRequest("instance not found");
     const changed: Instance = { ...target, ...definedFields(patch) };
     this.registry.update(key, { put: [changed] });
-    if (changed.ephemeral) this.lastBeats.touch(key, identityOf(changed));
+    if (changed.ephemeral && changed.connection === undefined) this.lastBeats.touch(key, identityOf(changed));
   }
 
   private beat(ref: ServiceRef, address: InstanceAddress, beat: InstanceSpecFromBeat | undefined): WriteResult {
@@ -271,10 +324,14 @@ export class NamingService {
     this.registry.writeMeta(key, true, DEFAULT_SERVICE_META);
   }
 
-  /** Keeps last-beat records in step with the ephemeral instances this node holds, whoever wrote them. */
+  /**
+   * Keeps last-beat records in step with the beating instances this node holds, whoever wrote them: ephemeral
+   * ones without a connection (a bound instance never beats).
+   */
   private trackBeats(change: RegistryChange): void {
     for (const { before, after } of change.entries) {
-      if (after?.instance?.ephemeral === true) this.lastBeats.seen(change.key, after.id);
+      const beats = after?.instance?.ephemeral === true && after.instance.connection === undefined;
+      if (beats) this.lastBeats.seen(change.key, after.id);
       else if (before?.instance?.ephemeral === true) this.lastBeats.forget(change.key, before.id);
     }
   }

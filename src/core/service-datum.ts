@@ -6,6 +6,7 @@
  * writers on opposite sides of a partition cannot undo each other's changes or bring back what was removed.
  */
 import { sameClusters, type ClusterMap } from "./cluster-settings.js";
+import { sameBinding } from "./connection-binding.js";
 import { sameMetadata, type Instance, type Metadata } from "./instance.js";
 import { compareVersions, type Version } from "./version.js";
 
@@ -186,7 +187,8 @@ export function sameInstance(a: Instance, b: Instance): boolean {
     a.serviceName === b.serviceName &&
     a.app === b.app &&
     a.marked === b.marked &&
-    sameMetadata(a.metadata, b.metadata)
+    sameMetadata(a.metadata, b.metadata) &&
+    sameBinding(a.connection, b.connection)
   );
 }
 

@@ -7,6 +7,7 @@
  * Callers get what they need and nothing to reach through: `write` for client writes, the PeerHandler methods
  * for peers, read-only views (`registry`, `cluster()`), `stats()` as plain numbers, and the lifecycle.
  */
+import { BoundInstances } from "../core/bound-instances.js";
 import type { Log } from "../core/log.js";
 import { serviceKey } from "../core/naming.js";
 import { LastBeats } from "../core/last-beats.js";
@@ -19,6 +20,8 @@ import type { Switches } from "../core/switches.js";
 import type { Abilities, Member, MemberInfo, TableRow } from "./cluster/member.js";
 import { MemberManager, type MembershipConfig } from "./cluster/member-manager.js";
 import type { MemberTable } from "./cluster/member-table.js";
+import { ClientConnections } from "./clients/client-connections.js";
+import { ConnectionGrace, type ConnectionGraceConfig } from "./clients/connection-grace.js";
 import { ClientWriteRouter } from "./distro/client-write-router.js";
 import { Nacos14Compat, type Nacos14Config } from "./distro/compat14/nacos14-compat.js";
 import { DistroMapper } from "./distro/distro-mapper.js";
@@ -54,6 +57,8 @@ export interface NodeConfig {
   readonly distro: DistroConfig;
   readonly membership: MembershipConfig;
   readonly heartbeat: HeartbeatCheckConfig;
+  /** When the instances of a dead node's (or a previous life's) 2.x client connections go. */
+  readonly connections: ConnectionGraceConfig;
   /** How the node treats Nacos 1.4 peers (when it speaks the 1.4 protocol). */
   readonly nacos14: Nacos14Config;
   /**
@@ -131,7 +136,11 @@ export class NamingNode implements Nacos14Handler {
   readonly standalone: boolean;
   private readonly store: Registry;
   private readonly lastBeats: LastBeats;
+  private readonly bound: BoundInstances;
   private readonly naming: NamingService;
+  /** The 2.x client connections this node holds (the transport opens and closes them) and their instances. */
+  readonly connections: ClientConnections;
+  private readonly grace: ConnectionGrace;
   private readonly mapper: DistroMapper;
   private readonly membership: MemberManager;
   private readonly distro: DistroProtocol | undefined;
@@ -173,7 +182,9 @@ export class NamingNode implements Nacos14Handler {
     });
     this.persistence = ports.store === undefined ? undefined : new Persistence(ports.store, this.store, this.tables, log);
     this.lastBeats = new LastBeats(clock);
-    this.naming = new NamingService(this.store, this.lastBeats, this.switches, () => this.registryComplete);
+    this.bound = new BoundInstances(this.store, clock);
+    this.naming = new NamingService(this.store, this.lastBeats, this.switches, () => this.registryComplete, this.bound);
+    this.connections = new ClientConnections(self, this.store, this.naming, this.bound, scheduler, log);
     this.mapper = new DistroMapper(self);
     this.membership = new MemberManager(members, () => this.selfInfo(), scheduler, peerTransport, config.membership, log);
     this.compat14 =
@@ -192,7 +203,21 @@ export class NamingNode implements Nacos14Handler {
             log,
           });
     this.distro = peerTransport === undefined ? undefined : this.distroProtocol(peerTransport, purgeHorizon);
-    this.router = new ClientWriteRouter(this.mapper, this.naming, peerTransport);
+    this.router = new ClientWriteRouter(this.mapper, this.naming, peerTransport, (op) => this.connections.execute(op));
+    this.grace = new ConnectionGrace(
+      {
+        self,
+        bound: this.bound,
+        naming: this.naming,
+        members,
+        responsible: (name) => this.isResponsible(name),
+        holds: (id) => this.connections.holds(id),
+        registryComplete: () => this.registryComplete,
+        scheduler,
+        log,
+      },
+      config.connections,
+    );
     this.checker = new HeartbeatChecker(
       this.store,
       this.naming,
@@ -266,6 +291,7 @@ export class NamingNode implements Nacos14Handler {
   async start(): Promise<void> {
     this.membership.start();
     this.checker.start();
+    this.grace.start();
     this.serverChecks?.start();
     this.compat14?.start();
     this.purgeTimer = every(this.scheduler, this.config.purgeIntervalMs, () => this.purge());
@@ -280,6 +306,7 @@ export class NamingNode implements Nacos14Handler {
     this.purgeTimer?.cancel();
     this.membership.close();
     this.checker.close();
+    this.grace.close();
     this.serverChecks?.close();
     this.compat14?.close();
     this.distro?.close();
@@ -360,6 +387,11 @@ export class NamingNode implements Nacos14Handler {
     return this.durably(() => this.router.write(op, options), serviceKey(op.service));
   }
 
+  /** This node's member address: the `node` of the bindings of the connections it holds. */
+  get selfAddress(): string {
+    return this.config.self;
+  }
+
   /** Every datum this node holds, read-only. */
   get registry(): RegistryView {
     return this.store;
@@ -418,6 +450,7 @@ export class NamingNode implements Nacos14Handler {
       viewHash: this.mapper.viewHash,
       clock: this.scheduler.now(),
       confirmedThrough: this.confirmedThrough(),
+      connectionCount: this.connections.size,
       // Nothing to spread until an operator changed a switch somewhere.
       ...(this.clusterSwitches.state.version.counter > 0 ? { switches: this.clusterSwitches.state } : {}),
       ...this.tablesInfo(),

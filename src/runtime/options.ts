@@ -156,6 +156,13 @@ const OPTIONS = {
     24 * HOUR_MS,
     "removed instances and table rows are remembered at least this long, and until every member holds the removal",
   ),
+  "connection-grace-ms": integer(
+    "NACOS_CONNECTION_GRACE_MS",
+    30_000,
+    1000,
+    HOUR_MS,
+    "a DOWN node's (or a previous life's) 2.x client connections' instances are removed after this long",
+  ),
   "trusted-proxies": addresses("NACOS_TRUSTED_PROXIES", "IPs/CIDRs of proxies whose X-Forwarded-For names the client"),
   "health-check-allow": {
     ...addresses("NACOS_HEALTH_CHECK_ALLOW", "IPs/CIDRs server-side health checks may probe"),
@@ -218,6 +225,8 @@ export interface RuntimeConfig {
   readonly maxClockSkewMs: number;
   /** How long removals (instance and table-row tombstones) are remembered at least. */
   readonly tombstoneTtlMs: number;
+  /** How long a DOWN node's (or a previous life's) 2.x client connections' instances stay. */
+  readonly connectionGraceMs: number;
   /** Addresses (IPs or CIDRs) of reverse proxies whose X-Forwarded-For names the client. */
   readonly trustedProxies: readonly string[];
   /** Which targets server-side health checks may probe (runtime/probe-targets.ts applies it). */
@@ -452,6 +461,7 @@ function configOf(v: Values, argv: readonly string[], env: NodeJS.ProcessEnv, cw
     expireInstances: v["expire-instances"],
     maxClockSkewMs: v["max-clock-skew-ms"],
     tombstoneTtlMs: v["tombstone-ttl-ms"],
+    connectionGraceMs: v["connection-grace-ms"],
     trustedProxies: v["trusted-proxies"],
     healthCheck: { allow: v["health-check-allow"], loopback: v["health-check-loopback"] },
     http: {
@@ -489,6 +499,8 @@ const FIXED = {
   /** A starting node whose peers have no snapshot to give for this long starts as the first node. */
   snapshotGiveUpMs: 10_000,
   heartbeatCheckPeriodMs: 5000,
+  /** How often a node looks for the instances of connections gone with their node (connection-grace.ts). */
+  connectionSweepMs: 5000,
   purgeIntervalMs: 5_000,
   /** A key a 1.4 owner stopped sending is dropped after this (1.4 retries a failed load after 30 s). */
   nacos14RemoveAfterMs: 30_000,
@@ -554,6 +566,7 @@ export function nodeConfigOf(c: RuntimeConfig, version: string): NodeConfig {
       maxClockSkewMs: c.maxClockSkewMs,
     },
     heartbeat: { periodMs: FIXED.heartbeatCheckPeriodMs, expireInstances: c.expireInstances },
+    connections: { graceMs: c.connectionGraceMs, sweepMs: FIXED.connectionSweepMs },
     nacos14: {
       removeAfterMs: FIXED.nacos14RemoveAfterMs,
       fetchBatchKeys: FIXED.nacos14FetchBatchKeys,

@@ -1,6 +1,7 @@
 import { testSpec } from "../support/fixtures.js";
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { BoundInstances } from "../../src/core/bound-instances.js";
 import { LastBeats } from "../../src/core/last-beats.js";
 import { NamingService } from "../../src/core/naming-service.js";
 import { serviceKey, type ServiceRef } from "../../src/core/naming.js";
@@ -16,7 +17,7 @@ function setup() {
   const registry = new Registry("127.0.0.1:8848", clock);
   const switches = defaultSwitches();
   const loading = { now: false };
-  const naming = new NamingService(registry, new LastBeats(clock), switches, () => !loading.now);
+  const naming = new NamingService(registry, new LastBeats(clock), switches, () => !loading.now, new BoundInstances(registry, clock));
   return { registry, naming, switches, loading, tick: (ms: number) => (now += ms) };
 }
 

@@ -65,6 +65,8 @@ export interface MemberInfo {
   readonly switches?: SwitchState | undefined;
   /** Every row of the cluster tables as this member has them (cluster-table.ts); absent when it has none. */
   readonly tables?: readonly TableRow[] | undefined;
+  /** The 2.x client connections the member holds; absent from members that do not say (Nacos 1.4, older ts-nacos). */
+  readonly connectionCount?: number | undefined;
 }
 
 /** A row of the cluster tables (node/cluster-table.ts): the newest version of a (table, key) wins everywhere. */

@@ -2,7 +2,8 @@
  * Nacos 1.4's ClientBeatCheckTask, for every service at once: on the responsible node only, an ephemeral
  * instance silent for longer than its beat timeout (15 s) turns unhealthy, and one silent for longer than its
  * delete timeout (30 s) is removed. Each is an ordinary write (new version, replicated like any change), so
- * the decision of one node reaches all. Marked instances and persistent ones are never touched.
+ * the decision of one node reaches all. Marked instances, persistent ones and those a 2.x client registered over
+ * its connection (they live as long as the connection: node/clients/) are never touched.
  */
 import { beatTimeoutOf, deleteTimeoutOf } from "../../core/instance.js";
 import type { LastBeats } from "../../core/last-beats.js";
@@ -78,7 +79,7 @@ export class HeartbeatChecker {
     const silent: string[] = [];
     const dead: string[] = [];
     for (const { id, instance: i } of service.entries()) {
-      if (i === undefined || !i.ephemeral || i.marked) continue;
+      if (i === undefined || !i.ephemeral || i.marked || i.connection !== undefined) continue;
       const silence = this.lastBeats.silenceOf(service.key, id);
       if (this.config.expireInstances && silence > deleteTimeoutOf(i)) dead.push(id);
       else if (i.healthy && silence > beatTimeoutOf(i)) silent.push(id);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { NacosError } from "../../../src/core/errors.js";
+import { BoundInstances } from "../../../src/core/bound-instances.js";
 import { LastBeats } from "../../../src/core/last-beats.js";
 import { NamingService } from "../../../src/core/naming-service.js";
 import type { ClientWrite } from "../../../src/core/ops.js";
@@ -22,7 +23,7 @@ function ownedByOther(): string {
 
 function setup(forward: (peer: string, op: ClientWrite) => Promise<ForwardOutcome>) {
   const registry = new Registry(SELF, () => 1);
-  const naming = new NamingService(registry, new LastBeats(() => 1), defaultSwitches(), () => true);
+  const naming = new NamingService(registry, new LastBeats(() => 1), defaultSwitches(), () => true, new BoundInstances(registry, () => 1));
   const mapper = new DistroMapper(SELF);
   mapper.update([SELF, OTHER]);
   const calls: Array<[string, ClientWrite]> = [];
@@ -32,7 +33,7 @@ function setup(forward: (peer: string, op: ClientWrite) => Promise<ForwardOutcom
       return forward(peer, op);
     },
   });
-  return { router: new ClientWriteRouter(mapper, naming, transport), registry, calls };
+  return { router: new ClientWriteRouter(mapper, naming, transport, (bound) => naming.execute(bound)), registry, calls };
 }
 
 const op = (groupedName: string): ClientWrite => ({
@@ -71,4 +72,18 @@ test("an unreachable owner is a clear 503, not a hang", async () => {
     router.write(op(ownedByOther())),
     (e: unknown) => e instanceof NacosError && e.status === 503 && /responsible server 127\.0\.0\.2:8848 .* is unreachable/.test(e.message),
   );
+});
+
+test("a 2.x connection's write runs where the connection is, even for a service another node owns", async () => {
+  const name = ownedByOther();
+  const { router, registry, calls } = setup(async () => ({ ok: true, result: { type: "ok" } }));
+  const connection = { node: SELF, connectionId: "c1" };
+  await router.write({
+    type: "register",
+    service: { namespaceId: "public", groupedName: name },
+    instance: testSpec("192.0.2.1", 80),
+    connection,
+  });
+  assert.equal(calls.length, 0, "never forwarded to the owner");
+  assert.equal(registry.instanceCount, 1);
 });

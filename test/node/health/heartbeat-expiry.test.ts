@@ -76,3 +76,24 @@ test("a beat brings an unhealthy instance back and the healthCheckEnabled switch
   assert.equal(state("192.0.2.6")?.healthy, true);
   node.close();
 });
+
+test("an instance a 2.x client registered over its connection never expires: it has no beats, its connection keeps it", async () => {
+  const { scheduler, node, write, state } = await standalone();
+  node.connections.open({
+    id: "c1",
+    clientIp: "192.0.2.7",
+    clientPort: 50000,
+    clientVersion: "Nacos-Rust-Client:v0.4.0",
+    namespace: "",
+    appName: "",
+    labels: {},
+    connectedAt: scheduler.now(),
+  });
+  await write({ type: "register", service: svc, instance: spec("192.0.2.7"), connection: { node: node.selfAddress, connectionId: "c1" } });
+  await scheduler.advance(120_000);
+  assert.equal(state("192.0.2.7")?.healthy, true, "neither unhealthy nor removed after four delete timeouts");
+  assert.equal(node.stats().heartbeatExpired, 0);
+  node.connections.close("c1", "client gone");
+  assert.equal(state("192.0.2.7"), undefined, "its connection's close removes it at once");
+  node.close();
+});

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { ClusterSettings } from "../../../src/core/cluster-settings.js";
+import { BoundInstances } from "../../../src/core/bound-instances.js";
 import { LastBeats } from "../../../src/core/last-beats.js";
 import { silentLog, type Log } from "../../../src/core/log.js";
 import { NamingService } from "../../../src/core/naming-service.js";
@@ -26,7 +27,13 @@ function rig(probeDelayMs = 0, log: Log = silentLog) {
   const scheduler = new VirtualScheduler(7);
   const registry = new Registry("127.0.0.1:8848", () => scheduler.now());
   const switches = defaultSwitches();
-  const naming = new NamingService(registry, new LastBeats(() => scheduler.now()), switches, () => true);
+  const naming = new NamingService(
+    registry,
+    new LastBeats(() => scheduler.now()),
+    switches,
+    () => true,
+    new BoundInstances(registry, () => scheduler.now()),
+  );
   const prober = new FakeProber(scheduler, probeDelayMs);
   const owner = { responsible: true };
   const checker = new ServerHealthChecker(registry, naming, switches, () => owner.responsible, prober, scheduler, log);

@@ -7,7 +7,7 @@
 import { splitAddress } from "../../../core/address.js";
 import type { MemberState } from "../../cluster/member.js";
 import type { MemberTable } from "../../cluster/member-table.js";
-import type { Instance } from "../../../core/instance.js";
+import { identityOf, type Instance } from "../../../core/instance.js";
 import { parseServiceKey } from "../../../core/naming.js";
 import type { Registry } from "../../../core/registry.js";
 import { DEFAULT_SERVICE_META } from "../../../core/service-datum.js";
@@ -39,6 +39,15 @@ export interface Nacos14Ingest extends OwnedServices {
   applyHealth(key: string, healthy: ReadonlyMap<string, boolean>, writer: string): void;
   /** Removes the service's ephemeral instances whose current entry `writer` wrote. */
   removeWrittenBy(key: string, writer: string): void;
+}
+
+/**
+ * A 1.4 list has no place for a 2.x client's connection binding: an instance it lists that is bound here stays
+ * bound (its holder answers for it), whatever else the 1.4 owner changed in it.
+ */
+function keepBinding(listed: Instance, current: ServiceState | undefined): Instance {
+  const connection = current?.entry(identityOf(listed))?.instance?.connection;
+  return connection === undefined ? listed : { ...listed, connection };
 }
 
 export class OwnerLists implements Nacos14Ingest {
@@ -99,7 +108,8 @@ export class OwnerLists implements Nacos14Ingest {
     if (current === undefined && instances.length === 0 && this.registry.service(key) !== undefined) return;
     const persistent = [...(current?.instances() ?? [])].filter((i) => !i.ephemeral);
     const meta = current?.meta ?? DEFAULT_SERVICE_META;
-    this.registry.commit(key, { deleted: false, meta, instances: [...persistent, ...instances] }, writer);
+    const listed = instances.map((i) => keepBinding(i, current));
+    this.registry.commit(key, { deleted: false, meta, instances: [...persistent, ...listed] }, writer);
   }
 
   applyHealth(key: string, healthy: ReadonlyMap<string, boolean>, writer: string): void {

@@ -4,14 +4,16 @@
  * cases); whether a write is allowed is the responsible node's decision, relayed back as a refusal.
  */
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type {
-  BeatInfo,
-  ClientWrite,
-  InstanceAddress,
-  InstancePatch,
-  InstanceSpec,
-  MetadataTarget,
-  WriteResult,
+import {
+  asBound,
+  notForwardable,
+  type BeatInfo,
+  type ClientWrite,
+  type InstanceAddress,
+  type InstancePatch,
+  type InstanceSpec,
+  type MetadataTarget,
+  type WriteResult,
 } from "../../../core/ops.js";
 import { checkClusterName, type ServiceRef } from "../../../core/naming.js";
 import type { ForwardOutcome } from "../../../node/ports.js";
@@ -50,8 +52,13 @@ function encodeTargets(targets: Targets): TargetsInit {
   return { case: "instances", value: { instances: [...targets] } };
 }
 
+/** A connection's write has no message: it is executed where the connection is (ops.ts). */
 function encodeOp(w: ClientWrite): WriteOp {
+  const bound = asBound(w);
+  if (bound !== undefined) throw notForwardable(bound);
   switch (w.type) {
+    case "batchRegister":
+      throw notForwardable(w);
     case "register":
       return { case: "register", value: { instance: w.instance } };
     case "update":

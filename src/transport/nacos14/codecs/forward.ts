@@ -7,7 +7,16 @@
  * As with 1.4's own proxy, the owner sees a server's User-Agent, so an `update` is an upsert there even when
  * the client was a Java client ≥ 1.0.0 that asked for must-exist semantics.
  */
-import type { ClientWrite, InstanceAddress, InstanceSpec, MetadataTarget, ServiceSpec, WriteResult } from "../../../core/ops.js";
+import {
+  asBound,
+  notForwardable,
+  type ClientWrite,
+  type InstanceAddress,
+  type InstanceSpec,
+  type MetadataTarget,
+  type ServiceSpec,
+  type WriteResult,
+} from "../../../core/ops.js";
 import type { ClusterSettings } from "../../../core/cluster-settings.js";
 import type { ServiceRef } from "../../../core/naming.js";
 import type { ForwardOutcome } from "../../../node/ports.js";
@@ -72,9 +81,13 @@ function patchParams(patch: Extract<ClientWrite, { type: "patch" }>["patch"]): R
 }
 
 export function forwardRequestOf(write: ClientWrite): ForwardRequest {
+  const bound = asBound(write);
+  if (bound !== undefined) throw notForwardable(bound);
   const service = serviceParams(write.service);
   const at = (a: InstanceAddress): Record<string, string> => ({ ...service, ...addressParams(a) });
   switch (write.type) {
+    case "batchRegister":
+      throw notForwardable(write);
     case "register":
       return { method: "POST", path: "/instance", params: { ...service, ...instanceParams(write.instance) } };
     case "update":

@@ -10,6 +10,7 @@ import { DistroMapper } from "../../../../src/node/distro/distro-mapper.js";
 import { SYNC_ACCEPTED, type Nacos14Peers } from "../../../../src/node/ports.js";
 import { VirtualScheduler } from "../../../../src/sim/virtual-scheduler.js";
 import { PINNED_CHECKSUMS } from "../../../support/nacos14-checksums.js";
+import { testInstance } from "../../../support/fixtures.js";
 
 const SELF = "127.0.0.1:8848";
 const PEER = "127.0.0.1:8850";
@@ -74,4 +75,25 @@ test("verifyByChecksums sends nothing when this node owns nothing (a 1.4 receive
   registry.commit(keyOf(theirs), { deleted: false, meta: DEFAULT_SERVICE_META, instances: PINNED_CHECKSUMS[1]!.instances(theirs) });
   await compat.verifyByChecksums(PEER, "view-1");
   assert.deepEqual(sent, []);
+});
+
+test("a 1.4 owner's list keeps the connection binding of the instances it lists: 1.4 has no place for one", () => {
+  const { registry, compat } = setup();
+  const key = keyOf("DEFAULT_GROUP@@mixed");
+  const connection = { node: SELF, connectionId: "c1" };
+  registry.update(key, { put: [testInstance("192.0.2.1", 80, "DEFAULT_GROUP@@mixed", { connection })] });
+  // The 1.4 owner's list: the same instance (healthier knowledge of it, no binding) and one of its own clients.
+  const listed = [
+    testInstance("192.0.2.1", 80, "DEFAULT_GROUP@@mixed", { weight: 2 }),
+    testInstance("192.0.2.2", 80, "DEFAULT_GROUP@@mixed"),
+  ];
+  compat.onOwnerLists("127.0.0.1", PEER, [{ key, instances: listed, versioned: undefined }]);
+  const held = [...registry.liveService(key)!.instances()].sort((a, b) => a.ip.localeCompare(b.ip));
+  assert.deepEqual(
+    held.map((i) => [i.ip, i.weight, i.connection]),
+    [
+      ["192.0.2.1", 2, connection],
+      ["192.0.2.2", 1, undefined],
+    ],
+  );
 });
