@@ -10,12 +10,14 @@ import { estimateBytes } from "../../../src/core/datum-size.js";
 import { encodeDatum } from "../../../src/transport/grpc/codecs/datum.js";
 import { CLUSTERS } from "./fixtures.js";
 
+/** Every fourth is a 2.x client's, bound to its connection (ids up to the longest allowed). */
 const instance = (n: number, metadata: Record<string, string>): Instance =>
   testInstance(`198.51.100.${n % 250}`, 8000 + n, "DEFAULT_GROUP@@budget", {
     weight: 1.5,
     healthy: n % 3 !== 0,
     ephemeral: n % 2 === 0,
     metadata,
+    ...(n % 4 === 0 ? { connection: { node: `[2001:db8::${n}]:8848`, connectionId: `${n}_`.padEnd(n % 8 === 0 ? 128 : 30, "c") } } : {}),
   });
 
 function datum(metadata: Record<string, string>, tombstones: number, clusters: ClusterMap = {}) {

@@ -44,7 +44,10 @@ export const CLUSTERS: ClusterMap = {
   manual: { healthChecker: { type: "NONE" }, checkPort: 0, useInstancePort4Check: false, metadata: {} },
 };
 
-/** A live service with metadata, a label selector, cluster settings, a persistent instance and a tombstone. */
+/**
+ * A live service with metadata, a label selector, cluster settings, a persistent instance, an instance a 2.x client
+ * registered over its connection and a tombstone.
+ */
 export const ORDERS: ServiceDatum = makeDatum(
   "public##DEFAULT_GROUP@@orders",
   false,
@@ -71,6 +74,11 @@ export const ORDERS: ServiceDatum = makeDatum(
         weight: 10_000,
       }),
       1_700_000_000_002,
+      PEER,
+    ),
+    live(
+      instance("192.0.2.4", 7000, { connection: { node: PEER, connectionId: "1700000000000_192.0.2.4_50123" } }),
+      1_700_000_000_003,
       PEER,
     ),
     { id: "192.0.2.3:9090:unknown:DEFAULT:ephemeral", version: { counter: Number.MAX_SAFE_INTEGER, writer: PEER }, instance: undefined },
@@ -163,6 +171,7 @@ export const SELF_INFO: MemberInfo = {
   viewHash: "abc123",
   clock: 1_700_000_000_000,
   confirmedThrough: 1_699_999_990_000,
+  connectionCount: 3,
   switches: { version: { counter: 1_699_999_000_000, writer: SELF }, updates: { clientBeatInterval: "7000", pushEnabled: "false" } },
   tables: [
     { table: "namespaces", key: "dev", value: '{"name":"Dev"}', version: { counter: 1_699_999_000_001, writer: SELF } },

@@ -211,6 +211,11 @@ describe("invalid messages", () => {
     const entry = { id: "192.0.2.1:8080:unknown:DEFAULT:ephemeral", version: ORDERS.version, instance: bad };
     return makeDatum(ORDERS.key, false, ORDERS.meta, ORDERS.metaVersion, [entry]);
   };
+  const persistentOrders = (i: Parameters<typeof instance>[2]) => {
+    const bad = instance("192.0.2.1", 8080, { ...i, ephemeral: false });
+    const entry = { id: "192.0.2.1:8080:unknown:DEFAULT:persist", version: ORDERS.version, instance: bad };
+    return makeDatum(ORDERS.key, false, ORDERS.meta, ORDERS.metaVersion, [entry]);
+  };
   const write = (w: ClientWrite): ClientWrite => w;
   const service = { namespaceId: "public", groupedName: "DEFAULT_GROUP@@orders" };
 
@@ -247,6 +252,36 @@ describe("invalid messages", () => {
       (n) => n.transport.sync(PEER, [datumWith({ metaVersion: { counter: 2 ** 60, writer: SELF } })]),
     ],
     ["a port above 65535", "datums[0].entries[0].instance.port", (n) => n.transport.sync(PEER, [orders({ port: 70_000 })])],
+    [
+      "a connection binding whose node is no member address",
+      "datums[0].entries[0].instance.connection",
+      (n) => n.transport.sync(PEER, [orders({ connection: { node: "evil host", connectionId: "c1" } })]),
+    ],
+    [
+      "a connection binding without node",
+      "datums[0].entries[0].instance.connection",
+      (n) => n.transport.sync(PEER, [orders({ connection: { node: "", connectionId: "c1" } })]),
+    ],
+    [
+      "a connection id of 129 characters",
+      "datums[0].entries[0].instance.connection",
+      (n) => n.transport.sync(PEER, [orders({ connection: { node: SELF, connectionId: "x".repeat(129) } })]),
+    ],
+    [
+      "an empty connection id",
+      "datums[0].entries[0].instance.connection",
+      (n) => n.transport.sync(PEER, [orders({ connection: { node: SELF, connectionId: "" } })]),
+    ],
+    [
+      "a connection id with a control character",
+      "datums[0].entries[0].instance.connection",
+      (n) => n.transport.sync(PEER, [orders({ connection: { node: SELF, connectionId: "c\n1" } })]),
+    ],
+    [
+      "a connection binding on a persistent instance",
+      "datums[0].entries[0].instance.connection",
+      (n) => n.transport.sync(PEER, [persistentOrders({ connection: { node: SELF, connectionId: "c1" } })]),
+    ],
     ["a weight above 10000", "datums[0].entries[0].instance.weight", (n) => n.transport.sync(PEER, [orders({ weight: 10_001 })])],
     ["a negative weight", "datums[0].entries[0].instance.weight", (n) => n.transport.sync(PEER, [orders({ weight: -1 })])],
     ["an instance without ip", "datums[0].entries[0].instance.ip", (n) => n.transport.sync(PEER, [orders({ ip: "" })])],

@@ -249,3 +249,72 @@ test("report answers: accepted with our Member JSON as a string (2.x style), ref
   });
   assert.deepEqual(memberFromReportData("127.0.0.1:8850", accepted.data), ourInfo);
 });
+
+test("a 2.x client's instance: an ordinary instance in 1.4's list, its binding in the extension, round-tripped exactly", () => {
+  const grouped = "DEFAULT_GROUP@@orders";
+  const connection = { node: "127.0.0.1:8850", connectionId: "1700000000000_192.0.2.30_50001" };
+  const bound = instance("192.0.2.30", 80, grouped, { connection });
+  const plain = instance("192.0.2.31", 81, grouped);
+  const version = { counter: 10, writer: "127.0.0.1:8850" };
+  const datum = makeDatum(ORDERS, false, DEFAULT_SERVICE_META, version, [
+    { id: identityOf(bound), version, instance: bound },
+    { id: identityOf(plain), version, instance: plain },
+  ]);
+  const wire = JSON.parse(JSON.stringify(encodeDatum(datum, NOW))) as {
+    value: { instanceList: Array<Record<string, unknown>> };
+    tsNacos: { entries: Array<Record<string, unknown>> };
+  };
+  const listed = wire.value.instanceList.find((i) => i.ip === "192.0.2.30")!;
+  assert.deepEqual(
+    Object.keys(listed),
+    Object.keys(wire.value.instanceList.find((i) => i.ip === "192.0.2.31")!),
+    "1.4 sees the same fields",
+  );
+  assert.deepEqual(wire.tsNacos.entries.find((e) => e.id === identityOf(bound))?.connection, connection);
+  const [read] = decodeDatumMap({ [toLegacyKey(ORDERS)]: wire }, false);
+  assert.deepEqual(read!.versioned, datum);
+  assert.deepEqual(
+    read!.instances.map((i) => i.connection),
+    [undefined, undefined],
+    "the 1.4 list itself binds nothing",
+  );
+
+  const deleted = makeDatum(ORDERS, true, DEFAULT_SERVICE_META, { counter: 5, writer: version.writer }, datum.entries);
+  const deletedWire = JSON.parse(JSON.stringify(encodeDatum(deleted, NOW)));
+  assert.deepEqual(decodeDatumMap({ [toLegacyKey(ORDERS)]: deletedWire }, false)[0]!.versioned, deleted);
+});
+
+test("a binding from a peer is refused unless well formed, on a live ephemeral entry", () => {
+  const grouped = "DEFAULT_GROUP@@orders";
+  const key = toLegacyKey(ORDERS);
+  const live = instance("192.0.2.30", 80, grouped);
+  const version = { counter: 10, writer: "127.0.0.1:8850" };
+  const datum = makeDatum(ORDERS, false, DEFAULT_SERVICE_META, version, [{ id: identityOf(live), version, instance: live }]);
+  const withBinding = (connection: unknown, patch: Record<string, unknown> = {}) => {
+    const wire = JSON.parse(JSON.stringify(encodeDatum(datum, NOW))) as { tsNacos: { entries: Array<Record<string, unknown>> } };
+    Object.assign(wire.tsNacos.entries[0]!, { connection, ...patch });
+    return { [key]: wire };
+  };
+  rejects400(() => decodeDatumMap(withBinding("127.0.0.1:8850"), false), /entries\[0\]\.connection must be a JSON object/);
+  rejects400(() => decodeDatumMap(withBinding({ node: 7, connectionId: "c" }), false), /connection\.node must be a string/);
+  rejects400(() => decodeDatumMap(withBinding({ node: "127.0.0.1:8850" }), false), /connection\.connectionId must be a string/);
+  rejects400(() => decodeDatumMap(withBinding({ node: "no address", connectionId: "c" }), false), /is not a member address/);
+  rejects400(() => decodeDatumMap(withBinding({ node: "127.0.0.1:8850", connectionId: "c".repeat(129) }), false), /1\.\.128/);
+  rejects400(() => decodeDatumMap(withBinding({ node: "127.0.0.1:8850", connectionId: "c" }, { removed: true }), false), /removed entry/);
+  const persistent = instance("192.0.2.31", 81, grouped, { ephemeral: false });
+  const pDatum = makeDatum(ORDERS, false, DEFAULT_SERVICE_META, version, [{ id: identityOf(persistent), version, instance: persistent }]);
+  const pWire = JSON.parse(JSON.stringify(encodeDatum(pDatum, NOW))) as { tsNacos: { entries: Array<Record<string, unknown>> } };
+  pWire.tsNacos.entries[0]!.connection = { node: "127.0.0.1:8850", connectionId: "c" };
+  rejects400(() => decodeDatumMap({ [key]: pWire }, false), /persistent instance/);
+});
+
+test("Member JSON carries a ts-nacos member's connection count in its marker, bounded as a uint32", () => {
+  const info = { ...ourInfo, connectionCount: 12 };
+  const json = JSON.parse(JSON.stringify(encodeMember(info, NOW))) as { extendInfo: { tsNacos: Record<string, unknown> } };
+  assert.equal(json.extendInfo.tsNacos.connectionCount, 12);
+  assert.deepEqual(decodeMember(json), info);
+  json.extendInfo.tsNacos.connectionCount = -1;
+  rejects400(() => decodeMember(json), /connectionCount must be an integer/);
+  json.extendInfo.tsNacos.connectionCount = "12";
+  rejects400(() => decodeMember(json), /connectionCount must be an integer/);
+});

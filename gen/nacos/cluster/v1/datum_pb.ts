@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file nacos/cluster/v1/datum.proto.
  */
 export const file_nacos_cluster_v1_datum: GenFile = /*@__PURE__*/
-  fileDesc("ChxuYWNvcy9jbHVzdGVyL3YxL2RhdHVtLnByb3RvEhBuYWNvcy5jbHVzdGVyLnYxIioKB1ZlcnNpb24SDwoHY291bnRlchgBIAEoBBIOCgZ3cml0ZXIYAiABKAkitAIKCEluc3RhbmNlEhMKC2luc3RhbmNlX2lkGAEgASgJEgoKAmlwGAIgASgJEgwKBHBvcnQYAyABKA0SDgoGd2VpZ2h0GAQgASgBEg8KB2hlYWx0aHkYBSABKAgSDwoHZW5hYmxlZBgGIAEoCBIRCgllcGhlbWVyYWwYByABKAgSFAoMY2x1c3Rlcl9uYW1lGAggASgJEhQKDHNlcnZpY2VfbmFtZRgJIAEoCRI6CghtZXRhZGF0YRgKIAMoCzIoLm5hY29zLmNsdXN0ZXIudjEuSW5zdGFuY2UuTWV0YWRhdGFFbnRyeRILCgNhcHAYCyABKAkSDgoGbWFya2VkGAwgASgIGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJ0CghTZWxlY3RvchIuCgRub25lGAEgASgLMh4ubmFjb3MuY2x1c3Rlci52MS5Ob25lU2VsZWN0b3JIABIwCgVsYWJlbBgCIAEoCzIfLm5hY29zLmNsdXN0ZXIudjEuTGFiZWxTZWxlY3RvckgAQgYKBGtpbmQiDgoMTm9uZVNlbGVjdG9yIiMKDUxhYmVsU2VsZWN0b3ISEgoKZXhwcmVzc2lvbhgBIAEoCSLZAgoLU2VydmljZU1ldGESGQoRcHJvdGVjdF90aHJlc2hvbGQYASABKAESPQoIbWV0YWRhdGEYAiADKAsyKy5uYWNvcy5jbHVzdGVyLnYxLlNlcnZpY2VNZXRhLk1ldGFkYXRhRW50cnkSLAoIc2VsZWN0b3IYAyABKAsyGi5uYWNvcy5jbHVzdGVyLnYxLlNlbGVjdG9yEj0KCGNsdXN0ZXJzGAQgAygLMisubmFjb3MuY2x1c3Rlci52MS5TZXJ2aWNlTWV0YS5DbHVzdGVyc0VudHJ5Gi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARpSCg1DbHVzdGVyc0VudHJ5EgsKA2tleRgBIAEoCRIwCgV2YWx1ZRgCIAEoCzIhLm5hY29zLmNsdXN0ZXIudjEuQ2x1c3RlclNldHRpbmdzOgI4ASLtAQoPQ2x1c3RlclNldHRpbmdzEjcKDmhlYWx0aF9jaGVja2VyGAEgASgLMh8ubmFjb3MuY2x1c3Rlci52MS5IZWFsdGhDaGVja2VyEhIKCmNoZWNrX3BvcnQYAiABKA0SGQoRdXNlX2luc3RhbmNlX3BvcnQYAyABKAgSQQoIbWV0YWRhdGEYBCADKAsyLy5uYWNvcy5jbHVzdGVyLnYxLkNsdXN0ZXJTZXR0aW5ncy5NZXRhZGF0YUVudHJ5Gi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASK0AQoNSGVhbHRoQ2hlY2tlchIxCgN0Y3AYASABKAsyIi5uYWNvcy5jbHVzdGVyLnYxLlRjcEhlYWx0aENoZWNrZXJIABIzCgRodHRwGAIgASgLMiMubmFjb3MuY2x1c3Rlci52MS5IdHRwSGVhbHRoQ2hlY2tlckgAEjMKBG5vbmUYAyABKAsyIy5uYWNvcy5jbHVzdGVyLnYxLk5vbmVIZWFsdGhDaGVja2VySABCBgoEa2luZCISChBUY3BIZWFsdGhDaGVja2VyIlIKEUh0dHBIZWFsdGhDaGVja2VyEgwKBHBhdGgYASABKAkSDwoHaGVhZGVycxgCIAEoCRIeChZleHBlY3RlZF9yZXNwb25zZV9jb2RlGAMgASgNIhMKEU5vbmVIZWFsdGhDaGVja2VyInUKDUluc3RhbmNlRW50cnkSCgoCaWQYASABKAkSKgoHdmVyc2lvbhgCIAEoCzIZLm5hY29zLmNsdXN0ZXIudjEuVmVyc2lvbhIsCghpbnN0YW5jZRgDIAEoCzIaLm5hY29zLmNsdXN0ZXIudjEuSW5zdGFuY2UivAEKDFNlcnZpY2VEYXR1bRILCgNrZXkYASABKAkSDwoHZGVsZXRlZBgCIAEoCBIrCgRtZXRhGAMgASgLMh0ubmFjb3MuY2x1c3Rlci52MS5TZXJ2aWNlTWV0YRIvCgxtZXRhX3ZlcnNpb24YBCABKAsyGS5uYWNvcy5jbHVzdGVyLnYxLlZlcnNpb24SMAoHZW50cmllcxgFIAMoCzIfLm5hY29zLmNsdXN0ZXIudjEuSW5zdGFuY2VFbnRyeWIGcHJvdG8z");
+  fileDesc("ChxuYWNvcy9jbHVzdGVyL3YxL2RhdHVtLnByb3RvEhBuYWNvcy5jbHVzdGVyLnYxIioKB1ZlcnNpb24SDwoHY291bnRlchgBIAEoBBIOCgZ3cml0ZXIYAiABKAki7QIKCEluc3RhbmNlEhMKC2luc3RhbmNlX2lkGAEgASgJEgoKAmlwGAIgASgJEgwKBHBvcnQYAyABKA0SDgoGd2VpZ2h0GAQgASgBEg8KB2hlYWx0aHkYBSABKAgSDwoHZW5hYmxlZBgGIAEoCBIRCgllcGhlbWVyYWwYByABKAgSFAoMY2x1c3Rlcl9uYW1lGAggASgJEhQKDHNlcnZpY2VfbmFtZRgJIAEoCRI6CghtZXRhZGF0YRgKIAMoCzIoLm5hY29zLmNsdXN0ZXIudjEuSW5zdGFuY2UuTWV0YWRhdGFFbnRyeRILCgNhcHAYCyABKAkSDgoGbWFya2VkGAwgASgIEjcKCmNvbm5lY3Rpb24YDSABKAsyIy5uYWNvcy5jbHVzdGVyLnYxLkNvbm5lY3Rpb25CaW5kaW5nGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASI4ChFDb25uZWN0aW9uQmluZGluZxIMCgRub2RlGAEgASgJEhUKDWNvbm5lY3Rpb25faWQYAiABKAkidAoIU2VsZWN0b3ISLgoEbm9uZRgBIAEoCzIeLm5hY29zLmNsdXN0ZXIudjEuTm9uZVNlbGVjdG9ySAASMAoFbGFiZWwYAiABKAsyHy5uYWNvcy5jbHVzdGVyLnYxLkxhYmVsU2VsZWN0b3JIAEIGCgRraW5kIg4KDE5vbmVTZWxlY3RvciIjCg1MYWJlbFNlbGVjdG9yEhIKCmV4cHJlc3Npb24YASABKAki2QIKC1NlcnZpY2VNZXRhEhkKEXByb3RlY3RfdGhyZXNob2xkGAEgASgBEj0KCG1ldGFkYXRhGAIgAygLMisubmFjb3MuY2x1c3Rlci52MS5TZXJ2aWNlTWV0YS5NZXRhZGF0YUVudHJ5EiwKCHNlbGVjdG9yGAMgASgLMhoubmFjb3MuY2x1c3Rlci52MS5TZWxlY3RvchI9CghjbHVzdGVycxgEIAMoCzIrLm5hY29zLmNsdXN0ZXIudjEuU2VydmljZU1ldGEuQ2x1c3RlcnNFbnRyeRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaUgoNQ2x1c3RlcnNFbnRyeRILCgNrZXkYASABKAkSMAoFdmFsdWUYAiABKAsyIS5uYWNvcy5jbHVzdGVyLnYxLkNsdXN0ZXJTZXR0aW5nczoCOAEi7QEKD0NsdXN0ZXJTZXR0aW5ncxI3Cg5oZWFsdGhfY2hlY2tlchgBIAEoCzIfLm5hY29zLmNsdXN0ZXIudjEuSGVhbHRoQ2hlY2tlchISCgpjaGVja19wb3J0GAIgASgNEhkKEXVzZV9pbnN0YW5jZV9wb3J0GAMgASgIEkEKCG1ldGFkYXRhGAQgAygLMi8ubmFjb3MuY2x1c3Rlci52MS5DbHVzdGVyU2V0dGluZ3MuTWV0YWRhdGFFbnRyeRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEitAEKDUhlYWx0aENoZWNrZXISMQoDdGNwGAEgASgLMiIubmFjb3MuY2x1c3Rlci52MS5UY3BIZWFsdGhDaGVja2VySAASMwoEaHR0cBgCIAEoCzIjLm5hY29zLmNsdXN0ZXIudjEuSHR0cEhlYWx0aENoZWNrZXJIABIzCgRub25lGAMgASgLMiMubmFjb3MuY2x1c3Rlci52MS5Ob25lSGVhbHRoQ2hlY2tlckgAQgYKBGtpbmQiEgoQVGNwSGVhbHRoQ2hlY2tlciJSChFIdHRwSGVhbHRoQ2hlY2tlchIMCgRwYXRoGAEgASgJEg8KB2hlYWRlcnMYAiABKAkSHgoWZXhwZWN0ZWRfcmVzcG9uc2VfY29kZRgDIAEoDSITChFOb25lSGVhbHRoQ2hlY2tlciJ1Cg1JbnN0YW5jZUVudHJ5EgoKAmlkGAEgASgJEioKB3ZlcnNpb24YAiABKAsyGS5uYWNvcy5jbHVzdGVyLnYxLlZlcnNpb24SLAoIaW5zdGFuY2UYAyABKAsyGi5uYWNvcy5jbHVzdGVyLnYxLkluc3RhbmNlIrwBCgxTZXJ2aWNlRGF0dW0SCwoDa2V5GAEgASgJEg8KB2RlbGV0ZWQYAiABKAgSKwoEbWV0YRgDIAEoCzIdLm5hY29zLmNsdXN0ZXIudjEuU2VydmljZU1ldGESLwoMbWV0YV92ZXJzaW9uGAQgASgLMhkubmFjb3MuY2x1c3Rlci52MS5WZXJzaW9uEjAKB2VudHJpZXMYBSADKAsyHy5uYWNvcy5jbHVzdGVyLnYxLkluc3RhbmNlRW50cnliBnByb3RvMw");
 
 /**
  * A hybrid-logical-clock version: totally ordered by counter, then by writer.
@@ -136,6 +136,15 @@ export type Instance = Message<"nacos.cluster.v1.Instance"> & {
    * @generated from field: bool marked = 12;
    */
   marked: boolean;
+
+  /**
+   * Set on an ephemeral instance a Nacos 2.x client registered over its connection: it has no beats and lives as
+   * long as that connection, and the member holding the connection answers for it. Absent on every other
+   * instance (and from senders that predate it).
+   *
+   * @generated from field: nacos.cluster.v1.ConnectionBinding connection = 13;
+   */
+  connection?: ConnectionBinding | undefined;
 };
 
 /**
@@ -144,6 +153,35 @@ export type Instance = Message<"nacos.cluster.v1.Instance"> & {
  */
 export const InstanceSchema: GenMessage<Instance> = /*@__PURE__*/
   messageDesc(file_nacos_cluster_v1_datum, 1);
+
+/**
+ * The client connection an instance lives by.
+ *
+ * @generated from message nacos.cluster.v1.ConnectionBinding
+ */
+export type ConnectionBinding = Message<"nacos.cluster.v1.ConnectionBinding"> & {
+  /**
+   * Member address (`ip:port`, IPv6 bracketed, as in the member list) of the node holding the connection; required,
+   * at most 262 characters.
+   *
+   * @generated from field: string node = 1;
+   */
+  node: string;
+
+  /**
+   * The id that node gave the connection: 1..128 visible ASCII characters, unique per node process.
+   *
+   * @generated from field: string connection_id = 2;
+   */
+  connectionId: string;
+};
+
+/**
+ * Describes the message nacos.cluster.v1.ConnectionBinding.
+ * Use `create(ConnectionBindingSchema)` to create a new message.
+ */
+export const ConnectionBindingSchema: GenMessage<ConnectionBinding> = /*@__PURE__*/
+  messageDesc(file_nacos_cluster_v1_datum, 2);
 
 /**
  * How a service filters its instances for a consumer.
@@ -180,7 +218,7 @@ export type Selector = Message<"nacos.cluster.v1.Selector"> & {
  * Use `create(SelectorSchema)` to create a new message.
  */
 export const SelectorSchema: GenMessage<Selector> = /*@__PURE__*/
-  messageDesc(file_nacos_cluster_v1_datum, 2);
+  messageDesc(file_nacos_cluster_v1_datum, 3);
 
 /**
  * The selector that selects every instance.
@@ -195,7 +233,7 @@ export type NoneSelector = Message<"nacos.cluster.v1.NoneSelector"> & {
  * Use `create(NoneSelectorSchema)` to create a new message.
  */
 export const NoneSelectorSchema: GenMessage<NoneSelector> = /*@__PURE__*/
-  messageDesc(file_nacos_cluster_v1_datum, 3);
+  messageDesc(file_nacos_cluster_v1_datum, 4);
 
 /**
  * A Nacos label selector.
@@ -216,7 +254,7 @@ export type LabelSelector = Message<"nacos.cluster.v1.LabelSelector"> & {
  * Use `create(LabelSelectorSchema)` to create a new message.
  */
 export const LabelSelectorSchema: GenMessage<LabelSelector> = /*@__PURE__*/
-  messageDesc(file_nacos_cluster_v1_datum, 4);
+  messageDesc(file_nacos_cluster_v1_datum, 5);
 
 /**
  * A service's own settings: what a datum holds and what a create/update-service write sets.
@@ -259,7 +297,7 @@ export type ServiceMeta = Message<"nacos.cluster.v1.ServiceMeta"> & {
  * Use `create(ServiceMetaSchema)` to create a new message.
  */
 export const ServiceMetaSchema: GenMessage<ServiceMeta> = /*@__PURE__*/
-  messageDesc(file_nacos_cluster_v1_datum, 5);
+  messageDesc(file_nacos_cluster_v1_datum, 6);
 
 /**
  * A cluster's settings (Nacos 1.4's Cluster): how the responsible node checks its persistent instances.
@@ -301,7 +339,7 @@ export type ClusterSettings = Message<"nacos.cluster.v1.ClusterSettings"> & {
  * Use `create(ClusterSettingsSchema)` to create a new message.
  */
 export const ClusterSettingsSchema: GenMessage<ClusterSettings> = /*@__PURE__*/
-  messageDesc(file_nacos_cluster_v1_datum, 6);
+  messageDesc(file_nacos_cluster_v1_datum, 7);
 
 /**
  * A health check kind and its parameters.
@@ -346,7 +384,7 @@ export type HealthChecker = Message<"nacos.cluster.v1.HealthChecker"> & {
  * Use `create(HealthCheckerSchema)` to create a new message.
  */
 export const HealthCheckerSchema: GenMessage<HealthChecker> = /*@__PURE__*/
-  messageDesc(file_nacos_cluster_v1_datum, 7);
+  messageDesc(file_nacos_cluster_v1_datum, 8);
 
 /**
  * Healthy when a TCP connection opens.
@@ -361,7 +399,7 @@ export type TcpHealthChecker = Message<"nacos.cluster.v1.TcpHealthChecker"> & {
  * Use `create(TcpHealthCheckerSchema)` to create a new message.
  */
 export const TcpHealthCheckerSchema: GenMessage<TcpHealthChecker> = /*@__PURE__*/
-  messageDesc(file_nacos_cluster_v1_datum, 8);
+  messageDesc(file_nacos_cluster_v1_datum, 9);
 
 /**
  * Healthy when an HTTP GET answers the expected status.
@@ -396,7 +434,7 @@ export type HttpHealthChecker = Message<"nacos.cluster.v1.HttpHealthChecker"> & 
  * Use `create(HttpHealthCheckerSchema)` to create a new message.
  */
 export const HttpHealthCheckerSchema: GenMessage<HttpHealthChecker> = /*@__PURE__*/
-  messageDesc(file_nacos_cluster_v1_datum, 9);
+  messageDesc(file_nacos_cluster_v1_datum, 10);
 
 /**
  * No server-side health check.
@@ -411,7 +449,7 @@ export type NoneHealthChecker = Message<"nacos.cluster.v1.NoneHealthChecker"> & 
  * Use `create(NoneHealthCheckerSchema)` to create a new message.
  */
 export const NoneHealthCheckerSchema: GenMessage<NoneHealthChecker> = /*@__PURE__*/
-  messageDesc(file_nacos_cluster_v1_datum, 10);
+  messageDesc(file_nacos_cluster_v1_datum, 11);
 
 /**
  * One instance slot of a datum: a live instance or the tombstone of a removed one.
@@ -447,7 +485,7 @@ export type InstanceEntry = Message<"nacos.cluster.v1.InstanceEntry"> & {
  * Use `create(InstanceEntrySchema)` to create a new message.
  */
 export const InstanceEntrySchema: GenMessage<InstanceEntry> = /*@__PURE__*/
-  messageDesc(file_nacos_cluster_v1_datum, 11);
+  messageDesc(file_nacos_cluster_v1_datum, 12);
 
 /**
  * Everything the registry knows about one service.
@@ -496,5 +534,5 @@ export type ServiceDatum = Message<"nacos.cluster.v1.ServiceDatum"> & {
  * Use `create(ServiceDatumSchema)` to create a new message.
  */
 export const ServiceDatumSchema: GenMessage<ServiceDatum> = /*@__PURE__*/
-  messageDesc(file_nacos_cluster_v1_datum, 12);
+  messageDesc(file_nacos_cluster_v1_datum, 13);
 

@@ -25,6 +25,12 @@ export interface InstanceFields {
   readonly metadata: Record<string, string>;
   readonly app: string;
   readonly marked: boolean;
+  readonly connection?: BindingFields | undefined;
+}
+
+export interface BindingFields {
+  readonly node: string;
+  readonly connectionId: string;
 }
 
 export type SelectorFields = {
@@ -226,8 +232,20 @@ function mapEntry<V>(r: Reader, into: Record<string, V>, empty: V, read: (r: Rea
 
 const stringEntry = (r: Reader, into: Record<string, string>): void => mapEntry(r, into, "", (v) => v.string());
 
+function binding(r: Reader): BindingFields {
+  let node = "";
+  let connectionId = "";
+  r.fields((n, w) => {
+    if (n === 1 && is(w, 2)) node = r.string();
+    else if (n === 2 && is(w, 2)) connectionId = r.string();
+    else return false;
+    return true;
+  });
+  return { node, connectionId };
+}
+
 function instance(r: Reader): InstanceFields {
-  const i = {
+  const i: { -readonly [K in keyof InstanceFields]: InstanceFields[K] } & { metadata: Record<string, string> } = {
     instanceId: "",
     ip: "",
     port: 0,
@@ -278,6 +296,9 @@ function instance(r: Reader): InstanceFields {
         return true;
       case 12:
         if (is(w, 0)) i.marked = r.bool();
+        return true;
+      case 13:
+        if (is(w, 2)) i.connection = binding(r.sub());
         return true;
       default:
         return false;

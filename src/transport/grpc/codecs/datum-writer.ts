@@ -6,7 +6,7 @@
  * byte for byte, so the wire contract stays the generated code's.
  */
 import type { ClusterSettings, HealthChecker } from "../../../core/cluster-settings.js";
-import type { Instance, Metadata } from "../../../core/instance.js";
+import type { ConnectionBinding, Instance, Metadata } from "../../../core/instance.js";
 import type { ServiceDatum, ServiceMeta } from "../../../core/service-datum.js";
 import type { Version } from "../../../core/version.js";
 import type { SnapshotChunk } from "../../../node/ports.js";
@@ -35,6 +35,8 @@ function mapSize(m: Metadata): number {
 
 const versionSize = (v: Version): number => (v.counter === 0 ? 0 : 1 + varintSize(v.counter)) + stringField(v.writer);
 
+const bindingSize = (b: ConnectionBinding): number => stringField(b.node) + stringField(b.connectionId);
+
 function instanceSize(i: Instance): number {
   return (
     stringField(i.instanceId) +
@@ -48,7 +50,8 @@ function instanceSize(i: Instance): number {
     stringField(i.serviceName) +
     mapSize(i.metadata) +
     stringField(i.app) +
-    (i.marked ? 2 : 0)
+    (i.marked ? 2 : 0) +
+    (i.connection === undefined ? 0 : delimited(bindingSize(i.connection)))
   );
 }
 
@@ -204,6 +207,11 @@ class Writer {
     this.map(10, i.metadata);
     this.string(11, i.app);
     this.bool(12, i.marked);
+    if (i.connection !== undefined) {
+      this.open(13, bindingSize(i.connection));
+      this.string(1, i.connection.node);
+      this.string(2, i.connection.connectionId);
+    }
   }
 
   datum(field: number, { datum: d, entries, instances, meta, size }: Sized): void {

@@ -4,7 +4,8 @@
  * instance list, the highest version and the digest, so those can never disagree with the entries.
  */
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import { identityOf, type Instance } from "../../../core/instance.js";
+import { bindingProblem } from "../../../core/connection-binding.js";
+import { identityOf, type ConnectionBinding, type Instance } from "../../../core/instance.js";
 import { checkClusterSettings, type ClusterMap, type ClusterSettings, type HealthChecker } from "../../../core/cluster-settings.js";
 import { checkClusterName, checkServiceKey, parseServiceKey } from "../../../core/naming.js";
 import type { ServiceSpec } from "../../../core/ops.js";
@@ -22,6 +23,7 @@ import {
   type VersionSchema,
 } from "../../../../gen/nacos/cluster/v1/datum_pb.js";
 import type {
+  BindingFields,
   ClusterFields,
   DatumFields,
   EntryFields,
@@ -59,13 +61,21 @@ export function decodeVersion(m: VersionFields | undefined, path: string): Versi
 /** The message has exactly the domain's fields. */
 const encodeInstance = (i: Instance): MessageInitShape<typeof InstanceSchema> => i;
 
+/** A binding is well formed (connection-binding.ts) and only ever on an ephemeral instance. */
+function decodeBinding(m: BindingFields, ephemeral: boolean, path: string): ConnectionBinding {
+  const binding = { node: m.node, connectionId: m.connectionId };
+  const problem = ephemeral ? bindingProblem(binding) : "is set on a persistent instance";
+  if (problem !== undefined) throw new InvalidMessageError(path, problem);
+  return binding;
+}
+
 function decodeInstance(m: InstanceFields, groupedName: string, path: string): Instance {
   const clusterName = nonEmpty(m.clusterName, `${path}.clusterName`);
   checked(`${path}.clusterName`, () => checkClusterName(clusterName));
   if (m.serviceName !== groupedName) {
     throw new InvalidMessageError(`${path}.serviceName`, `'${m.serviceName}' is not its datum's service '${groupedName}'`);
   }
-  return {
+  const instance: Instance = {
     instanceId: m.instanceId,
     ip: nonEmpty(m.ip, `${path}.ip`),
     port: port(m.port, `${path}.port`),
@@ -79,6 +89,8 @@ function decodeInstance(m: InstanceFields, groupedName: string, path: string): I
     app: m.app,
     marked: m.marked,
   };
+  if (m.connection === undefined) return instance;
+  return { ...instance, connection: decodeBinding(m.connection, m.ephemeral, `${path}.connection`) };
 }
 
 function encodeSelector(s: Selector): MessageInitShape<typeof SelectorSchema> {

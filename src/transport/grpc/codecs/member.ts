@@ -82,5 +82,6 @@ export function decodeMember(m: MemberInfoMessage | undefined, path: string): Me
     confirmedThrough: safeInteger(info.confirmedThroughMillis, `${path}.confirmedThroughMillis`),
     ...(info.switches === undefined ? {} : { switches: decodeSwitches(info.switches, `${path}.switches`) }),
     ...(info.tables.length === 0 ? {} : { tables: decodeTables(info.tables, `${path}.tables`) }),
+    ...(info.connectionCount === undefined ? {} : { connectionCount: info.connectionCount }),
   };
 }

@@ -7,7 +7,8 @@
  * versions, tombstones, persistent instances and service metadata; 1.4 ignores unknown fields (Jackson with
  * FAIL_ON_UNKNOWN_PROPERTIES off) and drops it when it stores the datum, so the field only ever arrives
  * straight from the ts-nacos node that wrote it, and two ts-nacos nodes talking over HTTP replicate exactly
- * what they would over gRPC.
+ * what they would over gRPC. A 2.x client's instance carries its connection binding only there (`connection` of
+ * its entry): a 1.4 node sees an ordinary ephemeral instance.
  */
 import { nacos14Instances } from "../../../core/checksum.js";
 import { badRequest } from "../../../core/errors.js";
@@ -20,8 +21,10 @@ import {
   deleteTimeoutOf,
   identityOf,
   simpleInstanceId,
+  type ConnectionBinding,
   type Instance,
 } from "../../../core/instance.js";
+import { bindingProblem } from "../../../core/connection-binding.js";
 import { checkClusterSettings, healthCheckerFromJson, type ClusterMap, type ClusterSettings } from "../../../core/cluster-settings.js";
 import { checkClusterName, DEFAULT_CLUSTER, parseServiceKey } from "../../../core/naming.js";
 import {
@@ -76,12 +79,14 @@ interface VersionJson {
 /**
  * One instance entry of the versioned extension. A live ephemeral entry of a live service carries neither
  * `instance` nor `removed`: its instance is the one in `instanceList` with the same id, so lists are not sent twice.
+ * `connection` is the binding of a live instance a 2.x client registered over its connection.
  */
 interface EntryJson {
   readonly id: string;
   readonly version: VersionJson;
   readonly instance?: InstanceJson;
   readonly removed?: true;
+  readonly connection?: ConnectionBinding;
 }
 
 interface VersionedJson {
@@ -161,8 +166,19 @@ const versionJson = (v: Version): VersionJson => ({ counter: v.counter, writer: 
 function encodeEntry(datum: ServiceDatum, e: InstanceEntry, now: number): EntryJson {
   const version = versionJson(e.version);
   if (e.instance === undefined) return { id: e.id, version, removed: true };
-  if (!datum.deleted && e.instance.ephemeral) return { id: e.id, version };
-  return { id: e.id, version, instance: encodeInstance(e.instance, now) };
+  const { connection } = e.instance;
+  const bound = connection === undefined ? {} : { connection: { node: connection.node, connectionId: connection.connectionId } };
+  if (!datum.deleted && e.instance.ephemeral) return { id: e.id, version, ...bound };
+  return { id: e.id, version, instance: encodeInstance(e.instance, now), ...bound };
+}
+
+/** A binding as `encodeEntry` wrote it, well formed (connection-binding.ts), of a live ephemeral instance. */
+function decodeBinding(value: unknown, instance: Instance, where: string): ConnectionBinding {
+  const o = expectObject(value, where);
+  const binding = { node: expectString(o.node, `${where}.node`), connectionId: expectString(o.connectionId, `${where}.connectionId`) };
+  const problem = instance.ephemeral ? bindingProblem(binding) : "is set on a persistent instance";
+  if (problem !== undefined) throw badRequest(`${where}: ${problem}`);
+  return binding;
 }
 
 export function encodeDatum(datum: ServiceDatum, now: number): DatumJson {
@@ -246,11 +262,15 @@ function decodeVersioned(key: string, value: unknown, listed: readonly Instance[
     if (seen.has(id)) throw badRequest(`${at}.id '${id}' appears twice`);
     seen.add(id);
     const version = decodeVersion(e.version, `${at}.version`);
-    if (optionalBoolean(e, "removed", at, false)) return { id, version, instance: undefined };
+    if (optionalBoolean(e, "removed", at, false)) {
+      if (e.connection !== undefined) throw badRequest(`${at}.connection is set on a removed entry`);
+      return { id, version, instance: undefined };
+    }
     const instance = e.instance === undefined ? byId.get(id) : decodeInstance(e.instance, groupedName, `${at}.instance`, false);
     if (instance === undefined) throw badRequest(`${at}: no instance with id '${id}' in value.instanceList`);
     if (identityOf(instance) !== id) throw badRequest(`${at}.id '${id}' does not match its instance (${identityOf(instance)})`);
-    return { id, version, instance };
+    if (e.connection === undefined) return { id, version, instance };
+    return { id, version, instance: { ...instance, connection: decodeBinding(e.connection, instance, `${at}.connection`) } };
   });
   const unlisted = [...byId.keys()].find((id) => !seen.has(id));
   if (unlisted !== undefined) throw badRequest(`${where}.entries has no entry for listed instance '${unlisted}'`);

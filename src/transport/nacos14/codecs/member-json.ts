@@ -14,6 +14,7 @@ interface TsNacosMarker {
   readonly viewHash: string;
   readonly clock: number;
   readonly confirmedThrough: number;
+  readonly connectionCount?: number;
   readonly switches?: SwitchState;
   readonly tables?: ReadonlyArray<Omit<TableRow, "value"> & { readonly value: string | null }>;
 }
@@ -74,6 +75,7 @@ function marker(info: MemberInfo): TsNacosMarker {
     viewHash: info.viewHash,
     clock: info.clock ?? 0,
     confirmedThrough: info.confirmedThrough ?? 0,
+    ...(info.connectionCount === undefined ? {} : { connectionCount: info.connectionCount }),
   };
 }
 

@@ -36,6 +36,9 @@ export interface RestResult {
   readonly data: string | null;
 }
 
+/** What a uint32 holds, as the gRPC codec reads a connection count. */
+const MAX_COUNT = 0xffffffff;
+
 /** What we assume of a Nacos node that told us nothing more: it answers 1.4 peer calls and holds its data. */
 function nacosMemberInfo(address: string, version: string): MemberInfo {
   const abilities = { grpcPeer: false, httpPeer: true };
@@ -73,6 +76,7 @@ export function decodeMember(value: unknown): MemberInfo {
     confirmedThrough: optionalInteger(marker, "confirmedThrough", at),
     ...(marker.switches === undefined ? {} : { switches: decodeSwitches(marker.switches, `${at}.switches`) }),
     ...(marker.tables === undefined ? {} : { tables: decodeTables(marker.tables, `${at}.tables`) }),
+    ...(marker.connectionCount === undefined ? {} : { connectionCount: requiredInteger(marker, "connectionCount", at, 0, MAX_COUNT) }),
   };
 }
 
