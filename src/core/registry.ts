@@ -4,6 +4,7 @@
  */
 import { entryBytes, metaBytes } from "./datum-size.js";
 import { badRequest } from "./errors.js";
+import { sameBinding } from "./connection-binding.js";
 import { identityOf, isPersistentId, type Instance } from "./instance.js";
 import { Interner } from "./interner.js";
 import { getOrCreate } from "./memo.js";
@@ -167,7 +168,8 @@ export class Registry implements RegistryView {
   /**
    * Puts and removes instances of one service in one change. A new instance (or one over a tombstone) takes
    * the writer's clock; a change to a live one takes its own version plus one, so a change made from a stale
-   * copy orders before a removal it never saw; a removal leaves a tombstone at the writer's clock. Putting
+   * copy orders before a removal it never saw (unless it binds the instance to another connection: see
+   * entryPlan); a removal leaves a tombstone at the writer's clock. Putting
    * into a missing or deleted service creates it. O(instances named). Returns whether anything changed.
    */
   update(key: string, edit: { readonly put?: readonly Instance[]; readonly remove?: readonly string[] }, writer = this.writer): boolean {
@@ -231,11 +233,17 @@ export class Registry implements RegistryView {
     return { counter: Math.max(this.hlc + 1, Math.floor(this.clock())), writer };
   }
 
+  /**
+   * A change to a live instance takes its version plus one; a new instance, or one now bound to another
+   * connection (or to none), takes the writer's clock: a client that registered again over a new connection
+   * states something newer than anything said before, whatever copy its new holder had.
+   */
   private entryPlan(record: ServiceRecord | undefined, instance: Instance, version: Version): InstanceEntry | undefined {
     const id = identityOf(instance);
-    const old = record?.entry(id);
-    if (old?.instance !== undefined && sameInstance(old.instance, instance)) return undefined;
-    return { id, version: old?.instance !== undefined ? bump(old.version, version.writer) : version, instance };
+    const old = record?.entry(id)?.instance;
+    if (old !== undefined && sameInstance(old, instance)) return undefined;
+    const changed = old !== undefined && sameBinding(old.connection, instance.connection);
+    return { id, version: changed ? bump(record!.entry(id)!.version, version.writer) : version, instance };
   }
 
   private metaPlan(record: ServiceRecord | undefined, deleted: boolean, meta: ServiceMeta, version: Version): Plan["meta"] {

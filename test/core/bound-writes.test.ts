@@ -12,8 +12,9 @@ import { NamingService } from "../../src/core/naming-service.js";
 import { serviceKey, type ServiceRef } from "../../src/core/naming.js";
 import type { InstanceSpec } from "../../src/core/ops.js";
 import { Registry } from "../../src/core/registry.js";
+import { DEFAULT_SERVICE_META, makeDatum } from "../../src/core/service-datum.js";
 import { defaultSwitches } from "../../src/core/switches.js";
-import { testSpec } from "../support/fixtures.js";
+import { testInstance, testSpec } from "../support/fixtures.js";
 
 const SELF = "127.0.0.1:8848";
 const svc: ServiceRef = { namespaceId: "public", groupedName: "DEFAULT_GROUP@@orders" };
@@ -37,6 +38,7 @@ function setup() {
 }
 
 const spec = (ip: string, port = 8080, over: Partial<InstanceSpec> = {}) => testSpec(ip, port, over);
+const testInstanceOf = (s: InstanceSpec) => testInstance(s.ip, s.port, svc.groupedName);
 
 test("a connection's register binds the instance; registering again replaces the connection's instance of that service", () => {
   const { naming, hosts, registry } = setup();
@@ -162,4 +164,26 @@ test("a bound instance's object carries the shared binding; a 1.x instance has n
   assert.equal(a.connection, b.connection, "one binding object per connection");
   const plain = service.entry(identityOf(spec("192.0.2.9")))!.instance!;
   assert.equal(Object.hasOwn(plain, "connection"), false);
+});
+
+test("registering over a new connection takes the writer's clock, even on a stale copy: it outranks a removal made meanwhile", () => {
+  const { naming, registry, tick } = setup();
+  const peer = "127.0.0.2:8848";
+  const instance = { ...testInstanceOf(spec("192.0.2.1")), connection: { node: peer, connectionId: "old" } };
+  const id = identityOf(instance);
+  // This node's copy is old: the instance as the peer's connection registered it long ago.
+  const old = { counter: 1_000_000, writer: peer };
+  registry.apply({ ...makeDatum(key, false, DEFAULT_SERVICE_META, old, [{ id, version: old, instance }]), partial: true });
+  tick(60_000);
+  // Meanwhile (unseen here) the peer's connection closed and the peer removed it at its clock.
+  const removedAt = { counter: 1_050_000, writer: peer };
+  // The client reconnected here and registered again.
+  naming.execute({ type: "register", service: svc, instance: spec("192.0.2.1"), connection: c1 });
+  const mine = registry.liveService(key)!.entry(id)!.version;
+  assert.ok(mine.counter > removedAt.counter, `the new registration (${mine.counter}) is newer than the removal it never saw`);
+  registry.apply({
+    ...makeDatum(key, false, DEFAULT_SERVICE_META, removedAt, [{ id, version: removedAt, instance: undefined }]),
+    partial: true,
+  });
+  assert.deepEqual(registry.liveService(key)!.entry(id)!.instance?.connection, c1, "the late removal loses");
 });
