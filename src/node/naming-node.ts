@@ -14,7 +14,7 @@ import { LastBeats } from "../core/last-beats.js";
 import { NamingService } from "../core/naming-service.js";
 import type { ClientWrite, WriteResult } from "../core/ops.js";
 import { Registry, type RegistryView } from "../core/registry.js";
-import { every, type Scheduler, type TimerHandle } from "../core/scheduler.js";
+import type { Scheduler, TimerHandle } from "../core/scheduler.js";
 import type { ServiceDatum } from "../core/service-datum.js";
 import type { Switches } from "../core/switches.js";
 import type { Abilities, Member, MemberInfo, TableRow } from "./cluster/member.js";
@@ -294,12 +294,31 @@ export class NamingNode implements Nacos14Handler {
     this.grace.start();
     this.serverChecks?.start();
     this.compat14?.start();
-    this.purgeTimer = every(this.scheduler, this.config.purgeIntervalMs, () => this.purge());
+    this.purgeTimer = this.purgeOnTheClock();
     await this.distro?.start(true);
     this.log.info("node ready", { self: this.config.self, standalone: this.standalone });
     const listeners = this.completeListeners;
     this.completeListeners = [];
     for (const listener of listeners) listener();
+  }
+
+  /**
+   * Purges at every multiple of the purge interval on the clock, as every member does whenever it started: a
+   * tombstone that expires then leaves every registry at the same moment, so no verify round in between finds
+   * registries that differ only by it (each such round voids the owner's confirmations, and those hold back
+   * every member's purge in turn).
+   */
+  private purgeOnTheClock(): TimerHandle {
+    const interval = this.config.purgeIntervalMs;
+    let next: TimerHandle | undefined;
+    const schedule = (): void => {
+      next = this.scheduler.schedule(interval - (this.scheduler.now() % interval), () => {
+        this.purge();
+        schedule();
+      });
+    };
+    schedule();
+    return { cancel: () => next?.cancel() };
   }
 
   close(): void {

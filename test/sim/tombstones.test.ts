@@ -60,3 +60,25 @@ test("a member partitioned for longer than the tombstone TTL brings nothing remo
   for (const a of cluster.addresses) assert.equal(tombstonesOn(cluster, a), 0, `${a} purged the confirmed tombstone`);
   cluster.close();
 });
+
+test("every member purges at the same instants on the clock, whenever it started: a tombstone leaves all registries at once", async () => {
+  const cluster = new SimCluster({ size: 2, seed: 6, configure: (c) => ({ ...c, tombstoneTtlMs: TTL }) });
+  const [a, b] = cluster.addresses as [string, string];
+  cluster.start(a);
+  await cluster.advance(1_234); // b starts out of phase with a
+  cluster.start(b);
+  await cluster.advance(15_000);
+  const owner = cluster.node(a).ownerOf(S.groupedName);
+  assert.equal((await cluster.write(owner, register("192.0.2.60"))).ok, true);
+  await cluster.advance(2_000);
+  assert.equal((await cluster.write(owner, deregister("192.0.2.60"))).ok, true);
+  await cluster.advance(TTL - 5_000);
+  const purgedAt = new Map<string, number>();
+  for (let t = 0; t < 40_000 && purgedAt.size < 2; t += 100) {
+    await cluster.advance(100);
+    for (const address of [a, b]) if (!purgedAt.has(address) && tombstonesOn(cluster, address) === 0) purgedAt.set(address, t);
+    if (purgedAt.size === 1) assert.fail(`one member purged while the other kept the tombstone: ${[...purgedAt.keys()]}`);
+  }
+  assert.equal(purgedAt.size, 2, "both purged");
+  cluster.close();
+});
