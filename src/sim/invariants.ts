@@ -65,6 +65,27 @@ export function checkConverged(
 }
 
 /**
+ * Every instance a 2.x client registered over its connection is bound to a connection that is open, on a node
+ * that runs: none outlives its connection (its holder removes it on close, or the grace after a crash).
+ */
+export function checkBindings(nodes: readonly NamingNode[]): string[] {
+  const problems: string[] = [];
+  const byAddress = new Map(nodes.map((n) => [n.config.self, n]));
+  for (const node of nodes) {
+    for (const service of node.registry.services()) {
+      for (const i of service.instances()) {
+        const b = i.connection;
+        if (b === undefined || byAddress.get(b.node)?.connections.holds(b.connectionId) === true) continue;
+        problems.push(
+          `${node.config.self} holds ${i.ip}:${i.port} of ${service.key} bound to ${b.node}/${b.connectionId}, which is not open`,
+        );
+      }
+    }
+  }
+  return problems;
+}
+
+/**
  * Records, per node incarnation, instances that disappeared after their client died; one that reappears with a
  * version written after the death is a resurrection. A reappearance with an older version is late news (the
  * node learns the death later, and the final check proves it does), not a resurrection.

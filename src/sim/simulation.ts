@@ -1,13 +1,16 @@
 /**
  * The fault simulator: N real nodes (3–7) on a virtual clock and a lossy simulated network, a client
- * workload that registers, beats, deregisters, abandons and queries through random nodes, and faults —
- * crashes and restarts, symmetric and asymmetric partitions, drops, duplicates, reordering — and each node's
- * peer transport (gRPC, Nacos 1.4 HTTP, or per-peer auto), all drawn from one seed. After the fault phase the network heals, crashed nodes restart, and the invariants are checked.
+ * workload that registers, beats, deregisters, abandons and queries through random nodes, 2.x clients that
+ * hold a connection to one node and register over it (their connections drop, their node is killed under them,
+ * they reconnect to another node and register again, they die with or without their node noticing at once), and
+ * faults — crashes and restarts, symmetric and asymmetric partitions, drops, duplicates, reordering — and each
+ * node's peer transport (gRPC, Nacos 1.4 HTTP, or per-peer auto), all drawn from one seed. After the fault phase
+ * the network heals, crashed nodes restart, and the invariants are checked.
  */
 import { serviceKey, type ServiceRef } from "../core/naming.js";
-import type { ClientWrite } from "../core/ops.js";
+import type { ClientWrite, InstanceSpec } from "../core/ops.js";
 import type { NodeConfig } from "../node/naming-node.js";
-import { checkConverged, NoResurrection, VersionMonotonicity, type ExpectedInstance } from "./invariants.js";
+import { checkBindings, checkConverged, NoResurrection, VersionMonotonicity, type ExpectedInstance } from "./invariants.js";
 import { seededRandom } from "./virtual-scheduler.js";
 import type { PeerTransportMode } from "../node/ports.js";
 import { SimCluster } from "./sim-cluster.js";
@@ -20,6 +23,8 @@ export interface SimulationOptions {
   readonly faultPhaseMs?: number;
   readonly healPhaseMs?: number;
   readonly clients?: number;
+  /** 2.x clients (connection-bound); 16 unless given. */
+  readonly connectionClients?: number;
   /** Every node's `--peer-transport`, or `mixed` (default): each node's drawn from the seed. */
   readonly transports?: PeerTransportMode | "mixed";
 }
@@ -50,6 +55,23 @@ interface SimClient {
   ackedAt?: number;
 }
 
+/**
+ * A 2.x client: one connection to one node at a time, over which it registers its instances (one, or a batch);
+ * when the connection is lost it connects to another node and registers them again, as the SDKs' redo does.
+ */
+interface SimConnectionClient {
+  readonly id: number;
+  readonly service: ServiceRef;
+  readonly instances: readonly InstanceSpec[];
+  state: "new" | "alive" | "deregistered" | "dead";
+  /** The node and the connection it is connected by; undefined while (re)connecting. */
+  node?: string | undefined;
+  connectionId?: string | undefined;
+}
+
+/** How long a 2.x client waits before connecting again after losing its connection (the SDKs retry every ~3 s). */
+const RECONNECT_MS = 3_000;
+
 const TRACE_LINES = Number(process.env.SIM_TRACE ?? 80);
 /** Attempts, a second apart, a persistent instance's client makes: enough to outlast the fault phase. */
 const PERSISTENT_ATTEMPTS = 600;
@@ -63,9 +85,19 @@ class Simulation {
   private readonly cluster: SimCluster;
   private readonly trace: string[] = [];
   private readonly clients: SimClient[] = [];
+  private readonly connectionClients: SimConnectionClient[] = [];
+  private connections = 0;
   private readonly monotonic = new VersionMonotonicity();
   private readonly resurrection = new NoResurrection();
-  private readonly stats: Record<string, number> = { writes: 0, failedWrites: 0, crashes: 0, partitions: 0, queries: 0 };
+  private readonly stats: Record<string, number> = {
+    writes: 0,
+    failedWrites: 0,
+    crashes: 0,
+    partitions: 0,
+    queries: 0,
+    connects: 0,
+    connectionDrops: 0,
+  };
   private readonly size: number;
   private readonly faultPhaseMs: number;
   private readonly healPhaseMs: number;
@@ -89,7 +121,7 @@ class Simulation {
     this.cluster = new SimCluster({
       size: this.size,
       seed: options.seed,
-      configure: fastTombstones,
+      configure: fastTimers,
       transportOf: (address) => this.transports[address]!,
     });
     for (const address of this.cluster.addresses) {
@@ -152,6 +184,12 @@ class Simulation {
         state: "new",
       });
     }
+    for (let id = 0; id < (this.options.connectionClients ?? 16); id++) {
+      const ip = `198.51.100.${1 + (id % 250)}`;
+      const count = this.rand() < 0.3 ? 2 + Math.floor(this.rand() * 2) : 1;
+      const instances = Array.from({ length: count }, (_, n) => connectionSpec(ip, 9000 + id * 4 + n, id));
+      this.connectionClients.push({ id, service: this.pick(services), instances, state: "new" });
+    }
   }
 
   /** A client's request to a random running node, like an SDK that picks a server at random. */
@@ -203,6 +241,9 @@ class Simulation {
     for (const c of this.clients) {
       // Clients arrive during the first part of the fault phase.
       scheduler.schedule(Math.floor(this.rand() * this.faultPhaseMs * 0.5), () => void this.arrive(c));
+    }
+    for (const c of this.connectionClients) {
+      scheduler.schedule(Math.floor(this.rand() * this.faultPhaseMs * 0.5), () => this.arriveConnected(c));
     }
     const query = (): void => {
       const running = this.cluster.running();
@@ -270,6 +311,127 @@ class Simulation {
     }
   }
 
+  // ---- 2.x clients ----
+
+  private arriveConnected(c: SimConnectionClient): void {
+    c.state = "alive";
+    this.log(`2.x client ${c.id} starts with ${c.instances.map((i) => `${i.ip}:${i.port}`).join(",")} in ${serviceKey(c.service)}`);
+    this.connect(c);
+    const { scheduler } = this.cluster;
+    // Its connection drops now and then (a network glitch, a load balancer): it connects again and redoes.
+    const glitch = (): void => {
+      if (c.state !== "alive") return;
+      if (c.node !== undefined && this.faultsOn && this.rand() < 0.3) {
+        this.log(`2.x client ${c.id}'s connection ${c.connectionId} to ${c.node} drops`);
+        this.stats.connectionDrops!++;
+        this.closeConnection(c, "connection dropped");
+        scheduler.schedule(RECONNECT_MS, () => this.connect(c));
+      }
+      scheduler.schedule(5_000 + Math.floor(this.rand() * 15_000), glitch);
+    };
+    scheduler.schedule(5_000 + Math.floor(this.rand() * 15_000), glitch);
+    const fate = this.rand();
+    if (fate >= 0.55) return; // runs to the end
+    const at = 5_000 + Math.floor(this.rand() * this.faultPhaseMs * 0.6);
+    scheduler.schedule(at, () => {
+      if (fate < 0.2) this.deregisterConnected(c);
+      else if (fate < 0.4) this.kill(c, 0);
+      // A host that vanishes: its node notices only when the connection stops answering detection.
+      else this.kill(c, 3_000 + Math.floor(this.rand() * 15_000));
+    });
+  }
+
+  /** Connects to a running node (any; it may still be loading) and registers everything again. */
+  private connect(c: SimConnectionClient): void {
+    if (c.state !== "alive" || c.node !== undefined) return;
+    const running = this.cluster.running();
+    if (running.length === 0) {
+      this.cluster.scheduler.schedule(RECONNECT_MS, () => this.connect(c));
+      return;
+    }
+    const node = this.pick(running);
+    const id = `${1_700_000_000_000 + this.connections}_${c.instances[0]!.ip}_${50_000 + (this.connections % 10_000)}`;
+    this.connections++;
+    this.stats.connects!++;
+    node.connections.open({
+      id,
+      clientIp: c.instances[0]!.ip,
+      clientPort: 50_000,
+      clientVersion: "Nacos-Sim-Client:v2",
+      namespace: c.service.namespaceId,
+      appName: "",
+      labels: {},
+      connectedAt: this.cluster.scheduler.now(),
+    });
+    c.node = node.config.self;
+    c.connectionId = id;
+    const connection = { node: node.config.self, connectionId: id };
+    const op: ClientWrite =
+      c.instances.length === 1
+        ? { type: "register", service: c.service, instance: c.instances[0]!, connection }
+        : { type: "batchRegister", service: c.service, instances: c.instances, connection };
+    this.log(`2.x client ${c.id} connects to ${c.node} as ${id} and registers`);
+    this.stats.writes!++;
+    node.write(op).catch((err: unknown) => {
+      this.stats.failedWrites!++;
+      this.log(`2.x client ${c.id} register via ${connection.node} failed: ${String(err).slice(0, 80)}`);
+    });
+  }
+
+  /** The node closes the connection (the client is gone, or the link broke): its instances go with it. */
+  private closeConnection(c: SimConnectionClient, reason: string): void {
+    const { node, connectionId } = c;
+    c.node = undefined;
+    c.connectionId = undefined;
+    if (node !== undefined && connectionId !== undefined && this.cluster.isRunning(node)) {
+      this.cluster.node(node).connections.close(connectionId, reason);
+    }
+  }
+
+  /** The node a client was connected to crashed: the client notices and connects to another. */
+  private lostNode(address: string): void {
+    for (const c of this.connectionClients) {
+      if (c.node !== address) continue;
+      c.node = undefined;
+      c.connectionId = undefined;
+      if (c.state === "alive") this.cluster.scheduler.schedule(1_000 + Math.floor(this.rand() * RECONNECT_MS), () => this.connect(c));
+    }
+  }
+
+  private markDead(c: SimConnectionClient): void {
+    const now = this.cluster.scheduler.now();
+    for (const i of c.instances) this.resurrection.markDead({ key: serviceKey(c.service), ip: i.ip, port: i.port, ephemeral: true }, now);
+  }
+
+  /** Deregisters over its connection (if it has one), then shuts down. */
+  private deregisterConnected(c: SimConnectionClient): void {
+    c.state = "deregistered";
+    this.markDead(c);
+    this.log(`2.x client ${c.id} deregisters and stops`);
+    if (c.node !== undefined && c.connectionId !== undefined && this.cluster.isRunning(c.node)) {
+      const connection = { node: c.node, connectionId: c.connectionId };
+      const address = { ip: c.instances[0]!.ip, port: c.instances[0]!.port, clusterName: "DEFAULT" };
+      void this.cluster
+        .node(c.node)
+        .write({ type: "deregister", service: c.service, address, ephemeral: true, connection })
+        .catch(() => {});
+    }
+    this.closeConnection(c, "client stopped");
+  }
+
+  /** The client process dies; its node closes the connection after `noticedAfterMs` (0: at once, a reset). */
+  private kill(c: SimConnectionClient, noticedAfterMs: number): void {
+    c.state = "dead";
+    this.log(`2.x client ${c.id} dies${c.node === undefined ? " while disconnected" : ""}; noticed after ${noticedAfterMs} ms`);
+    const { node, connectionId } = c;
+    const close = (): void => {
+      this.markDead(c);
+      if (c.node === node && c.connectionId === connectionId) this.closeConnection(c, "client gone");
+    };
+    if (noticedAfterMs === 0 || node === undefined) close();
+    else this.cluster.scheduler.schedule(noticedAfterMs, close);
+  }
+
   private scheduleFaults(): void {
     const { scheduler } = this.cluster;
     const next = (): void => {
@@ -289,6 +451,7 @@ class Simulation {
       const victim = this.pick(addresses);
       if (!cluster.isRunning(victim) || cluster.running().length <= 1) return;
       cluster.crash(victim);
+      this.lostNode(victim);
       this.stats.crashes!++;
       this.log(`crash ${victim}`);
       const emptyDisk = this.rand() < 0.15;
@@ -344,10 +507,19 @@ class Simulation {
     // A write acknowledged by a node that then lost its disk before passing it on is lost, as with any
     // single copy: a persistent client whose last acknowledged write predates such a loss may be either way.
     const known = (c: SimClient): boolean => !c.persistent || this.wipes.every((at) => (c.ackedAt ?? 0) > at);
-    const alive = this.clients.filter((c) => c.state === "alive" && known(c)).map(expected);
-    const dead = this.clients.filter((c) => (c.state === "deregistered" || c.state === "abandoned") && known(c)).map(expected);
+    const connected = (c: SimConnectionClient): ExpectedInstance[] =>
+      c.instances.map((i) => ({ key: serviceKey(c.service), ip: i.ip, port: i.port, ephemeral: true }));
+    const alive = [
+      ...this.clients.filter((c) => c.state === "alive" && known(c)).map(expected),
+      ...this.connectionClients.filter((c) => c.state === "alive").flatMap(connected),
+    ];
+    const dead = [
+      ...this.clients.filter((c) => (c.state === "deregistered" || c.state === "abandoned") && known(c)).map(expected),
+      ...this.connectionClients.filter((c) => c.state === "deregistered" || c.state === "dead").flatMap(connected),
+    ];
     const problems = [
       ...checkConverged(this.cluster.running(), alive, dead),
+      ...checkBindings(this.cluster.running()),
       ...this.monotonic.violations,
       ...this.resurrection.violations,
     ];
@@ -364,6 +536,7 @@ class Simulation {
         dead: dead.length,
         persistent: this.clients.filter((c) => c.persistent).length,
         persistentUnknown: this.clients.filter((c) => !known(c)).length,
+        connectionClientsAlive: this.connectionClients.filter((c) => c.state === "alive").length,
         messages: this.cluster.network.messages,
         deltaFaults: this.cluster.network.deltaFaults,
       },
@@ -372,7 +545,15 @@ class Simulation {
   }
 }
 
-/** Tombstones expire within the run (yet outlive any partition), so purging is exercised too. */
-function fastTombstones(config: NodeConfig): NodeConfig {
-  return { ...config, tombstoneTtlMs: 90_000 };
+/**
+ * Tombstones expire within the run (yet outlive any partition), so purging is exercised too; the connection
+ * grace is shorter than most crashes and some partitions, so removals by peers and what undoes them are too.
+ */
+function fastTimers(config: NodeConfig): NodeConfig {
+  return { ...config, tombstoneTtlMs: 90_000, connections: { ...config.connections, graceMs: 10_000 } };
+}
+
+function connectionSpec(ip: string, port: number, client: number): InstanceSpec {
+  const metadata = { client: `2.x-${client}` };
+  return { ip, port, clusterName: "DEFAULT", weight: 1, healthy: true, enabled: true, ephemeral: true, metadata, app: "DEFAULT" };
 }
