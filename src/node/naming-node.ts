@@ -22,6 +22,7 @@ import { MemberManager, type MembershipConfig } from "./cluster/member-manager.j
 import type { MemberTable } from "./cluster/member-table.js";
 import { ClientConnections } from "./clients/client-connections.js";
 import { ConnectionGrace, type ConnectionGraceConfig } from "./clients/connection-grace.js";
+import { HolderBeats } from "./clients/holder-beats.js";
 import { ClientWriteRouter } from "./distro/client-write-router.js";
 import { Nacos14Compat, type Nacos14Config } from "./distro/compat14/nacos14-compat.js";
 import { DistroMapper } from "./distro/distro-mapper.js";
@@ -141,6 +142,8 @@ export class NamingNode implements Nacos14Handler {
   /** The 2.x client connections this node holds (the transport opens and closes them) and their instances. */
   readonly connections: ClientConnections;
   private readonly grace: ConnectionGrace;
+  /** Beats for this node's connections to Nacos 1.4 owners; only when the node speaks the 1.4 protocol. */
+  private readonly holderBeats: HolderBeats | undefined;
   private readonly mapper: DistroMapper;
   private readonly membership: MemberManager;
   private readonly distro: DistroProtocol | undefined;
@@ -218,6 +221,21 @@ export class NamingNode implements Nacos14Handler {
       },
       config.connections,
     );
+    this.holderBeats =
+      this.compat14 === undefined || peerTransport === undefined
+        ? undefined
+        : new HolderBeats({
+            self,
+            bound: this.bound,
+            registry: this.store,
+            members,
+            ownerOf: (name) => this.mapper.ownerOf(name),
+            holds: (id) => this.connections.holds(id),
+            transport: peerTransport,
+            periodMs: () => this.switches.clientBeatInterval,
+            scheduler,
+            log,
+          });
     this.checker = new HeartbeatChecker(
       this.store,
       this.naming,
@@ -292,6 +310,7 @@ export class NamingNode implements Nacos14Handler {
     this.membership.start();
     this.checker.start();
     this.grace.start();
+    this.holderBeats?.start();
     this.serverChecks?.start();
     this.compat14?.start();
     this.purgeTimer = this.purgeOnTheClock();
@@ -326,6 +345,7 @@ export class NamingNode implements Nacos14Handler {
     this.membership.close();
     this.checker.close();
     this.grace.close();
+    this.holderBeats?.close();
     this.serverChecks?.close();
     this.compat14?.close();
     this.distro?.close();
