@@ -3,7 +3,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { ConfigError, effectivePeerTransport, loadConfig, parseClusterConf } from "../../src/runtime/options.js";
+import { ConfigError, effectivePeerTransport, loadConfig, nodeConfigOf, parseClusterConf } from "../../src/runtime/options.js";
 
 test("cluster.conf: comments, several entries per line, default port, IPv6", () => {
   const text = ["#2026-11-22 header written by nacos", "127.0.0.1:8848  # first", "127.0.0.2, 127.0.0.3:9000", "", "[::1]:8850"].join("\n");
@@ -171,4 +171,13 @@ test("health-check targets: loopback allowed unless turned off, an allow list of
     () => loadConfig(["--health-check-allow", "metadata.internal"], {}, dir),
     (err: unknown) => err instanceof ConfigError && /--health-check-allow entries must be IP addresses or CIDR blocks/.test(err.message),
   );
+});
+
+test("--connection-grace-ms: 30 s unless given (flag or environment), at least a second, and what the node is configured with", () => {
+  const dir = mkdtempSync(join(tmpdir(), "cfg-"));
+  assert.equal(loadConfig([], {}, dir).connectionGraceMs, 30_000);
+  assert.equal(loadConfig(["--connection-grace-ms", "45000"], {}, dir).connectionGraceMs, 45_000);
+  assert.equal(loadConfig([], { NACOS_CONNECTION_GRACE_MS: "12000" }, dir).connectionGraceMs, 12_000);
+  assert.throws(() => loadConfig(["--connection-grace-ms", "10"], {}, dir), /--connection-grace-ms must be an integer/);
+  assert.equal(nodeConfigOf(loadConfig(["--connection-grace-ms", "45000"], {}, dir), "test").connections.graceMs, 45_000);
 });
