@@ -369,6 +369,7 @@ test("POST /core/cluster/report answers with our Member JSON; an illegal member 
       {
         grpcPeer: false,
         httpPeer: true,
+        connectionCount: 0,
         ...varying,
       },
     );
