@@ -86,50 +86,19 @@ test("refused without a change: a persistent instance over a connection, a malfo
   const { naming, registry } = setup();
   const refuses = (run: () => void, message: RegExp) =>
     assert.throws(run, (err: unknown) => err instanceof NacosError && err.status === 400 && message.test(err.message));
-  refuses(
+  const registerVia =
+    (connection: ConnectionBinding, service = svc) =>
     () =>
-      naming.execute({
-        type: "batchRegister",
-        service: svc,
-        instances: [spec("192.0.2.1"), spec("192.0.2.2", 80, { ephemeral: false })],
-        connection: c1,
-      }),
+      naming.execute({ type: "register", service, instance: spec("192.0.2.1"), connection });
+  const persistent = spec("192.0.2.2", 80, { ephemeral: false });
+  refuses(
+    () => naming.execute({ type: "batchRegister", service: svc, instances: [spec("192.0.2.1"), persistent], connection: c1 }),
     /persistent/,
   );
-  refuses(
-    () =>
-      naming.execute({
-        type: "register",
-        service: svc,
-        instance: spec("192.0.2.1"),
-        connection: { node: "not an address", connectionId: "x" },
-      }),
-    /member address/,
-  );
-  refuses(
-    () => naming.execute({ type: "register", service: svc, instance: spec("192.0.2.1"), connection: { node: SELF, connectionId: "a b" } }),
-    /visible ASCII/,
-  );
-  refuses(
-    () =>
-      naming.execute({
-        type: "register",
-        service: svc,
-        instance: spec("192.0.2.1"),
-        connection: { node: SELF, connectionId: "x".repeat(129) },
-      }),
-    /1\.\.128/,
-  );
-  refuses(
-    () =>
-      naming.execute({
-        type: "register",
-        service: { namespaceId: "public", groupedName: "nogroup" },
-        instance: spec("192.0.2.1"),
-        connection: c1,
-      }),
-    /serviceName/,
-  );
+  refuses(registerVia({ node: "not an address", connectionId: "x" }), /member address/);
+  refuses(registerVia({ node: SELF, connectionId: "a b" }), /visible ASCII/);
+  refuses(registerVia({ node: SELF, connectionId: "x".repeat(129) }), /1\.\.128/);
+  refuses(registerVia(c1, { namespaceId: "public", groupedName: "nogroup" }), /serviceName/);
   assert.equal(registry.size, 0, "nothing was created");
 });
 

@@ -19,6 +19,7 @@ import type { NamingService } from "../../core/naming-service.js";
 import type { BoundWrite, WriteResult } from "../../core/ops.js";
 import type { RegistryChange, RegistryView } from "../../core/registry.js";
 import type { Scheduler } from "../../core/scheduler.js";
+import type { MemberTable } from "../cluster/member-table.js";
 
 export interface ClientConnectionInfo {
   /** The connectionId the transport gave (unique per node process). */
@@ -33,6 +34,16 @@ export interface ClientConnectionInfo {
   readonly labels: Readonly<Record<string, string>>;
   /** Scheduler ms. */
   readonly connectedAt: number;
+}
+
+/** What the parts looking after a node's bound instances read: its address, the index, the members, its connections. */
+export interface HolderView {
+  /** This node's member address: the `node` of the bindings it makes. */
+  readonly self: string;
+  readonly bound: BoundInstances;
+  readonly members: MemberTable;
+  /** Whether a connection of this id is open on this node. */
+  readonly holds: (connectionId: string) => boolean;
 }
 
 export class ClientConnections {

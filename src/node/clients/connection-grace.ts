@@ -14,12 +14,12 @@
  * proves itself alive, so a partition costs one removal per grace at most, and the holder's word wins once the
  * partition heals.
  */
-import type { BoundIds, BoundInstances } from "../../core/bound-instances.js";
+import type { BoundIds } from "../../core/bound-instances.js";
 import type { Log } from "../../core/log.js";
 import type { NamingService } from "../../core/naming-service.js";
 import { parseServiceKey } from "../../core/naming.js";
 import { every, type Scheduler, type TimerHandle } from "../../core/scheduler.js";
-import type { MemberTable } from "../cluster/member-table.js";
+import type { HolderView } from "./client-connections.js";
 
 export interface ConnectionGraceConfig {
   /** `--connection-grace-ms`: how long a dead node's (or a previous life's) connections' instances stay. */
@@ -28,15 +28,10 @@ export interface ConnectionGraceConfig {
   readonly sweepMs: number;
 }
 
-export interface ConnectionGraceDeps {
-  readonly self: string;
-  readonly bound: BoundInstances;
+export interface ConnectionGraceDeps extends HolderView {
   readonly naming: NamingService;
-  readonly members: MemberTable;
   /** Whether this node is responsible for a grouped service name now. */
   readonly responsible: (groupedName: string) => boolean;
-  /** Whether a connection of this id is open on this node. */
-  readonly holds: (connectionId: string) => boolean;
   /** Nothing is removed while the node still loads what its peers hold: it would decide on a partial view. */
   readonly registryComplete: () => boolean;
   readonly scheduler: Scheduler;

@@ -6,27 +6,21 @@
  * a 1.4 member is responsible for, as a 1.x client would: a full beat, which also re-creates the instance there if
  * that node lost it. ts-nacos members need none: they never expire bound instances.
  */
-import type { BoundInstances } from "../../core/bound-instances.js";
 import type { Log } from "../../core/log.js";
 import { parseServiceKey } from "../../core/naming.js";
 import type { ClientWrite } from "../../core/ops.js";
 import type { RegistryView } from "../../core/registry.js";
 import type { Scheduler, TimerHandle } from "../../core/scheduler.js";
-import type { MemberTable } from "../cluster/member-table.js";
 import type { PeerTransport } from "../ports.js";
+import type { HolderView } from "./client-connections.js";
 
 /** Beats in flight at once: a round of many instances never opens more calls than this. */
 const IN_FLIGHT = 32;
 
-export interface HolderBeatsDeps {
-  readonly self: string;
-  readonly bound: BoundInstances;
+export interface HolderBeatsDeps extends HolderView {
   readonly registry: RegistryView;
-  readonly members: MemberTable;
   /** The member responsible for a grouped service name now. */
   readonly ownerOf: (groupedName: string) => string;
-  /** Whether a connection of this id is open on this node. */
-  readonly holds: (connectionId: string) => boolean;
   readonly transport: PeerTransport;
   /** The beat period (the `clientBeatInterval` switch, what 1.x clients are told). */
   readonly periodMs: () => number;
