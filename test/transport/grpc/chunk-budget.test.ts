@@ -10,14 +10,16 @@ import { estimateBytes } from "../../../src/core/datum-size.js";
 import { encodeDatum } from "../../../src/transport/grpc/codecs/datum.js";
 import { CLUSTERS } from "./fixtures.js";
 
-/** Every fourth is a 2.x client's, bound to its connection (ids up to the longest allowed). */
+/** Every fourth is a 2.x client's, bound to its connection (node names and ids up to the longest allowed). */
 const instance = (n: number, metadata: Record<string, string>): Instance =>
   testInstance(`198.51.100.${n % 250}`, 8000 + n, "DEFAULT_GROUP@@budget", {
     weight: 1.5,
     healthy: n % 3 !== 0,
     ephemeral: n % 2 === 0,
     metadata,
-    ...(n % 4 === 0 ? { connection: { node: `[2001:db8::${n}]:8848`, connectionId: `${n}_`.padEnd(n % 8 === 0 ? 128 : 30, "c") } } : {}),
+    ...(n % 4 === 0
+      ? { connection: { node: `${"n".repeat(240)}${n}.example:8848`, connectionId: `${n}_`.padEnd(n % 8 === 0 ? 128 : 30, "c") } }
+      : {}),
   });
 
 function datum(metadata: Record<string, string>, tombstones: number, clusters: ClusterMap = {}) {
@@ -36,6 +38,18 @@ function datum(metadata: Record<string, string>, tombstones: number, clusters: C
   );
 }
 
+/** Only 2.x clients' instances, each naming its node and connection at the longest a binding may. */
+function allBound() {
+  const writer = "127.0.0.1:8848";
+  const entries: InstanceEntry[] = [];
+  for (let n = 0; n < 200; n++) {
+    const connection = { node: `${"n".repeat(250)}.ex:8848`.slice(-262), connectionId: `${n}_`.padEnd(128, "c") };
+    const i = testInstance("192.0.2.1", n, "G@@b", { connection, instanceId: "" });
+    entries.push({ id: identityOf(i), version: { counter: 1, writer }, instance: i });
+  }
+  return makeDatum("p##G@@b", false, DEFAULT_SERVICE_META, { counter: 1, writer }, entries);
+}
+
 test("the snapshot size estimate never falls below the real protobuf encoding", () => {
   const cases = [
     datum({}, 0),
@@ -44,6 +58,7 @@ test("the snapshot size estimate never falls below the real protobuf encoding", 
     datum({}, 200),
     datum({ k: "v" }, 77),
     datum({}, 200, CLUSTERS),
+    allBound(),
   ];
   for (const d of cases) {
     const real = toBinary(ServiceDatumSchema, create(ServiceDatumSchema, encodeDatum(d))).length;
