@@ -14,6 +14,9 @@ import { checkBinding, sameBinding } from "./connection-binding.js";
 import { badRequest, NacosError } from "./errors.js";
 import {
   identityOf,
+  isPort,
+  isWeight,
+  MAX_PORT,
   PRESERVED_ID_GENERATOR,
   beatIntervalOf,
   simpleInstanceId,
@@ -23,7 +26,7 @@ import {
   type Metadata,
 } from "./instance.js";
 import type { LastBeats } from "./last-beats.js";
-import { checkGroupedName, serviceKey, type ServiceRef } from "./naming.js";
+import { checkClusterName, checkGroupedName, serviceKey, type ServiceRef } from "./naming.js";
 import {
   BEAT_NOT_FOUND,
   BEAT_OK,
@@ -178,6 +181,7 @@ export class NamingService {
     const service = this.registry.liveService(key);
     const put = new Map<string, Instance>();
     for (const spec of specs) {
+      checkReplicable(spec);
       if (!spec.ephemeral) {
         throw badRequest(`instance ${spec.ip}:${spec.port} is persistent: a client connection registers ephemeral instances only`);
       }
@@ -335,6 +339,18 @@ export class NamingService {
       else if (before?.instance?.ephemeral === true) this.lastBeats.forget(change.key, before.id);
     }
   }
+}
+
+/**
+ * What every peer's decoder refuses in an instance (the codecs of both peer protocols), refused here too: the
+ * transport of a connection parses its requests (as api/params.ts parses 1.x ones), and one instance that slipped
+ * through would get every sync batch carrying its service refused by the peers.
+ */
+function checkReplicable(spec: InstanceSpec): void {
+  if (spec.ip.trim() === "") throw badRequest("instance format invalid: Your IP address is spelled incorrectly");
+  if (!isPort(spec.port)) throw badRequest(`Param 'port' must be an integer in [0, ${MAX_PORT}], current: ${spec.port}`);
+  if (!isWeight(spec.weight)) throw badRequest("instance format invalid: The weights range from 0.0 to 10000.0");
+  checkClusterName(spec.clusterName);
 }
 
 /** Writes that read what the node holds before deciding (a beat reads it only for an unknown instance). */

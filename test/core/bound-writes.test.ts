@@ -99,6 +99,14 @@ test("refused without a change: a persistent instance over a connection, a malfo
   refuses(registerVia({ node: SELF, connectionId: "a b" }), /visible ASCII/);
   refuses(registerVia({ node: SELF, connectionId: "x".repeat(129) }), /1\.\.128/);
   refuses(registerVia(c1, { namespaceId: "public", groupedName: "nogroup" }), /serviceName/);
+  // What peers' decoders would refuse, so a connection's transport that let it through cannot stall replication.
+  const batch = (s: InstanceSpec) => () =>
+    naming.execute({ type: "batchRegister", service: svc, instances: [spec("192.0.2.1"), s], connection: c1 });
+  refuses(batch(spec("192.0.2.2", 70_000)), /port/);
+  refuses(batch(spec("192.0.2.2", 80, { weight: Number.NaN })), /weights/);
+  refuses(batch(spec("192.0.2.2", 80, { weight: 10_001 })), /weights/);
+  refuses(batch(spec(" ", 80)), /IP address/);
+  refuses(batch(spec("192.0.2.2", 80, { clusterName: "a b" })), /cluster name/);
   assert.equal(registry.size, 0, "nothing was created");
 });
 
