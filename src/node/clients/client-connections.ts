@@ -22,7 +22,11 @@ import type { Scheduler } from "../../core/scheduler.js";
 import type { MemberTable } from "../cluster/member-table.js";
 
 export interface ClientConnectionInfo {
-  /** The connectionId the transport gave (unique per node process). */
+  /**
+   * The connectionId the transport gave: unique per node process and never given again by this node after a
+   * restart either (Nacos's `{millis}_{clientIp}_{clientPort}` is), or a new connection would be taken for the holder
+   * of its previous life's namesake's instances.
+   */
   readonly id: string;
   readonly clientIp: string;
   readonly clientPort: number;
