@@ -89,6 +89,10 @@ export class NamingService {
       case "updateCluster":
         this.updateCluster(op.service, op.clusterName, op.settings);
         return OK;
+      // placeholder: owned by helper A (issue 17 design)
+      case "batchRegister":
+        for (const instance of op.instances) this.upsert(op.service, instance);
+        return OK;
     }
   }
 

@@ -4,7 +4,7 @@
  * why every write is plain data.
  */
 import type { ClusterSettings } from "./cluster-settings.js";
-import type { Metadata } from "./instance.js";
+import type { ConnectionBinding, Metadata } from "./instance.js";
 import type { ServiceRef } from "./naming.js";
 import type { Selector } from "./service-datum.js";
 
@@ -56,11 +56,24 @@ export interface ServiceSpec {
 }
 
 export type ClientWrite =
-  | { readonly type: "register"; readonly service: ServiceRef; readonly instance: InstanceSpec }
+  // placeholder: owned by helper A (issue 17 design) — `connection` on register and deregister, and batchRegister
+  | { readonly type: "register"; readonly service: ServiceRef; readonly instance: InstanceSpec; readonly connection?: ConnectionBinding }
+  | {
+      readonly type: "batchRegister";
+      readonly service: ServiceRef;
+      readonly instances: readonly InstanceSpec[];
+      readonly connection: ConnectionBinding;
+    }
   /** PUT /instance: `mustExist` for Nacos Java clients ≥ 1.0.0, an upsert for everyone else (as 1.4). */
   | { readonly type: "update"; readonly service: ServiceRef; readonly instance: InstanceSpec; readonly mustExist: boolean }
   | { readonly type: "patch"; readonly service: ServiceRef; readonly address: InstanceAddress; readonly patch: InstancePatch }
-  | { readonly type: "deregister"; readonly service: ServiceRef; readonly address: InstanceAddress; readonly ephemeral: boolean }
+  | {
+      readonly type: "deregister";
+      readonly service: ServiceRef;
+      readonly address: InstanceAddress;
+      readonly ephemeral: boolean;
+      readonly connection?: ConnectionBinding;
+    }
   | { readonly type: "beat"; readonly service: ServiceRef; readonly address: InstanceAddress; readonly beat: BeatInfo | undefined }
   | { readonly type: "setHealth"; readonly service: ServiceRef; readonly address: InstanceAddress; readonly healthy: boolean }
   | {

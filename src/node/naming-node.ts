@@ -11,6 +11,7 @@ import type { Log } from "../core/log.js";
 import { serviceKey } from "../core/naming.js";
 import { LastBeats } from "../core/last-beats.js";
 import { NamingService } from "../core/naming-service.js";
+import { ClientConnections } from "./clients/client-connections.js";
 import type { ClientWrite, WriteResult } from "../core/ops.js";
 import { Registry, type RegistryView } from "../core/registry.js";
 import { every, type Scheduler, type TimerHandle } from "../core/scheduler.js";
@@ -149,6 +150,8 @@ export class NamingNode implements Nacos14Handler {
   private stopping = false;
   /** Called once the registry is complete (whenRegistryComplete). */
   private completeListeners: Array<() => void> = [];
+  // placeholder: owned by helper A (issue 17 design)
+  readonly connections: ClientConnections;
 
   constructor(
     readonly config: NodeConfig,
@@ -174,6 +177,8 @@ export class NamingNode implements Nacos14Handler {
     this.persistence = ports.store === undefined ? undefined : new Persistence(ports.store, this.store, this.tables, log);
     this.lastBeats = new LastBeats(clock);
     this.naming = new NamingService(this.store, this.lastBeats, this.switches, () => this.registryComplete);
+    // placeholder: owned by helper A (issue 17 design)
+    this.connections = new ClientConnections(this.store, (key, ids) => this.naming.removeInstances(key, ids));
     this.mapper = new DistroMapper(self);
     this.membership = new MemberManager(members, () => this.selfInfo(), scheduler, peerTransport, config.membership, log);
     this.compat14 =
@@ -357,6 +362,8 @@ export class NamingNode implements Nacos14Handler {
    * (see `durably`).
    */
   write(op: ClientWrite, options?: { readonly forwarded?: boolean }): Promise<WriteResult> {
+    // placeholder: owned by helper A (issue 17 design)
+    this.connections.track(op);
     return this.durably(() => this.router.write(op, options), serviceKey(op.service));
   }
 
@@ -395,6 +402,11 @@ export class NamingNode implements Nacos14Handler {
 
   isResponsible(groupedName: string): boolean {
     return this.standalone || this.mapper.responsible(groupedName);
+  }
+
+  // placeholder: owned by helper A (issue 17 design)
+  get selfAddress(): string {
+    return this.config.self;
   }
 
   cluster(): ClusterView {

@@ -74,6 +74,9 @@ function encodeOp(w: ClientWrite): WriteOp {
       return { case: "deleteService", value: {} };
     case "updateCluster":
       return { case: "updateCluster", value: { clusterName: w.clusterName, settings: encodeCluster(w.settings) } };
+    // placeholder: owned by helper A (issue 17 design)
+    case "batchRegister":
+      throw new Error("a connection-bound write is executed where it arrives, never forwarded");
   }
 }
 

@@ -109,6 +109,9 @@ export function forwardRequestOf(write: ClientWrite): ForwardRequest {
       return { method: "DELETE", path: "/service", params: service };
     case "updateCluster":
       return { method: "PUT", path: "/cluster", params: { ...service, clusterName: write.clusterName, ...clusterParams(write.settings) } };
+    // placeholder: owned by helper A (issue 17 design)
+    case "batchRegister":
+      throw new Error("a connection-bound write is executed where it arrives, never forwarded");
   }
 }
 
