@@ -507,6 +507,7 @@ export const PUSH_CONFIG: PushConfig = Object.freeze({
   zombieTimeoutMs: undefined,
   sweepPeriodMs: 20_000,
   maxSubscriptionsPerClient: 4096,
+  maxSubscriptionsPerConnection: 4096,
   maxSubscriptionsPerService: 10_000,
   maxFailedPushes: 3,
   mutedForMs: 5 * 60_000,
