@@ -23,7 +23,10 @@ before(async () => {
   nodes = await Promise.all(ports.map((port) => start({ port, env: { NACOS_CLUSTER_SECRET: "s3cret" }, args: ["--members", members] })));
   for (const observer of nodes)
     await waitUntil(
-      async () => ((await nacos(observer.url, "GET", "/nacos/v1/core/cluster/nodes")).json().data as Array<{ state: string }>).every((m) => m.state === "UP"),
+      async () =>
+        ((await nacos(observer.url, "GET", "/nacos/v1/core/cluster/nodes")).json().data as Array<{ state: string }>).every(
+          (m) => m.state === "UP",
+        ),
       30_000,
       () => `every member UP as seen by ${observer.address}`,
     );
@@ -35,7 +38,12 @@ after(async () => {
 
 async function hostsOn(node: NodeProcess, serviceName: string): Promise<string[] | undefined> {
   const res = await nacos(node.url, "GET", "/nacos/v1/ns/instance/list", { serviceName }).catch(() => undefined);
-  return res?.status === 200 ? res.json().hosts.map((h: { ip: string }) => h.ip).sort() : undefined;
+  return res?.status === 200
+    ? res
+        .json()
+        .hosts.map((h: { ip: string }) => h.ip)
+        .sort()
+    : undefined;
 }
 
 /** The node whose client port holds a connection (the 2.x client picks one of its servers itself). */
@@ -61,22 +69,35 @@ test("a 2.x service and a 1.x service discover each other through different node
     () => "the 2.x client (on A) sees the 1.x service (registered on B)",
   );
   await waitUntil(
-    async () => ((await sdk.getAllInstances("mixed-2x", "DEFAULT_GROUP", "", false)) as Array<{ ip: string }>).map((h) => h.ip).join() === "192.0.2.70",
+    async () =>
+      ((await sdk.getAllInstances("mixed-2x", "DEFAULT_GROUP", "", false)) as Array<{ ip: string }>).map((h) => h.ip).join() ===
+      "192.0.2.70",
     10_000,
     () => "the 1.x client (on B) sees the 2.x service (registered on A)",
   );
   for (const n of nodes) assert.deepEqual(await hostsOn(n, "mixed-2x"), ["192.0.2.70"], `on ${n.address}`);
   // Well past the 1.x beat timeouts (15 s unhealthy, 30 s removal): a bound instance needs no beats.
   await new Promise((r) => setTimeout(r, 35_000));
-  for (const n of [a, b, c]) assert.deepEqual(await hostsOn(n, "mixed-2x"), ["192.0.2.70"], `still on ${n.address} after 35 s without beats`);
+  for (const n of [a, b, c])
+    assert.deepEqual(await hostsOn(n, "mixed-2x"), ["192.0.2.70"], `still on ${n.address} after 35 s without beats`);
 });
 
 test("a killed 2.x client's instance leaves every node within seconds", async () => {
   const rust = await Nacos2Client.start({ serverAddr: nodes[1]!.address, namespace: "" });
   await rust.registerInstance("cluster-doomed", "DEFAULT_GROUP", { ip: "192.0.2.80", port: 80 });
-  for (const n of nodes) await waitUntil(async () => (await hostsOn(n, "cluster-doomed"))?.length === 1, 10_000, () => `on ${n.address}`);
+  for (const n of nodes)
+    await waitUntil(
+      async () => (await hostsOn(n, "cluster-doomed"))?.length === 1,
+      10_000,
+      () => `on ${n.address}`,
+    );
   rust.kill();
-  for (const n of nodes) await waitUntil(async () => (await hostsOn(n, "cluster-doomed"))?.length === 0, 10_000, () => `gone from ${n.address}`);
+  for (const n of nodes)
+    await waitUntil(
+      async () => (await hostsOn(n, "cluster-doomed"))?.length === 0,
+      10_000,
+      () => `gone from ${n.address}`,
+    );
 });
 
 test("the client's node is SIGKILLed: the client reconnects to another and its instance is on every surviving node within seconds", async () => {
@@ -90,7 +111,11 @@ test("the client's node is SIGKILLed: the client reconnects to another and its i
   // The client redoes its registration on the other node (every ~3 s); whatever the grace on the dead node's
   // instances, the instance is never missing for long on a survivor.
   for (const n of survivors) {
-    await waitUntil(async () => (await hostsOn(n, "cluster-survivor"))?.join() === "192.0.2.90", 20_000, () => `back on ${n.address}`);
+    await waitUntil(
+      async () => (await hostsOn(n, "cluster-survivor"))?.join() === "192.0.2.90",
+      20_000,
+      () => `back on ${n.address}`,
+    );
   }
   const moved = await holderOf(survivors);
   assert.ok(moved !== undefined && moved !== holder, "the client's connection moved to a survivor");
