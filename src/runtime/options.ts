@@ -578,6 +578,7 @@ export function clientPortLimits(c: RuntimeConfig): ClientPortLimits {
     maxCallsPerConnection: 32,
     maxServerRequestsPerConnection: 16,
     serverRequestTimeoutMs: 5_000,
+    resetTimeoutMs: 1_000,
     idleMs: 20_000,
     detectionTimeoutMs: 5_000,
     sweepMs: 3_000,

@@ -8,25 +8,12 @@
 import { badRequest } from "../../core/errors.js";
 import type { InstanceSpec } from "../../core/ops.js";
 import { DEFAULT_CLUSTER, type ServiceRef } from "../../core/naming.js";
+import { INSTANCE } from "../instance-routes.js";
 import { bindJava, type Bound, type JavaClass } from "../java-json.js";
 import { namespaceOf, Params, parseClusterName, parseIp, parsePort, parseWeight, serviceOf } from "../params.js";
 
 /** AbstractNamingRequest: what every naming request names. */
 const NAMING_REQUEST = { namespace: "String", serviceName: "String", groupName: "String" } as const satisfies JavaClass;
-
-/** `com.alibaba.nacos.api.naming.pojo.Instance` as the clients send it (its other fields are derived or ignored). */
-const INSTANCE = {
-  instanceId: "String",
-  ip: "String",
-  port: "int",
-  weight: "double",
-  healthy: "boolean",
-  enabled: "boolean",
-  ephemeral: "boolean",
-  clusterName: "String",
-  serviceName: "String",
-  metadata: "Map<String,String>",
-} as const satisfies JavaClass;
 
 /** InstanceRequest / PersistentInstanceRequest's `type`; BatchInstanceRequest's is `batchRegisterInstance`. */
 export const REGISTER = "registerInstance";

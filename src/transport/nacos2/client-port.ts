@@ -42,6 +42,11 @@ export interface ClientPortLimits {
   readonly maxServerRequestsPerConnection: number;
   /** How long a server request waits for its answer. */
   readonly serverRequestTimeoutMs: number;
+  /**
+   * How long a reset waits for the client's answer before it closes the connection (the Java client answers at
+   * once; nacos-sdk-rust never answers, and simply reconnects when the connection closes).
+   */
+  readonly resetTimeoutMs: number;
   /** A connection silent this long is probed (Nacos's KEEP_ALIVE_TIME, 20 s); one not set up by then is closed. */
   readonly idleMs: number;
   /** How long the probe's answer may take (Nacos: 5 s). */
@@ -232,19 +237,19 @@ export class ClientPort {
 
   /**
    * Nacos's `loadSingle`: sends `ConnectResetRequest` (naming where to go, if anywhere), waits for the answer (at
-   * most the server-request timeout), then closes the connection; the client reconnects, to `redirect` if given.
+   * most `resetTimeoutMs`), then closes the connection; the client reconnects, to `redirect` if given.
    * False when there is no such connection.
    */
   async reset(connectionId: string, redirect?: Redirect): Promise<boolean> {
     const connection = this.byId.get(connectionId);
     if (connection === undefined) return false;
     const target = redirect === undefined ? {} : { serverIp: redirect.ip, serverPort: String(redirect.port) };
-    const { serverRequestTimeoutMs, maxServerRequestsPerConnection } = this.options.limits;
+    const { resetTimeoutMs, maxServerRequestsPerConnection } = this.options.limits;
     // One more than the push limit: a connection busy with pushes is still told.
     await connection.request(
       "ConnectResetRequest",
       { module: "internal", connectionId, ...target },
-      serverRequestTimeoutMs,
+      resetTimeoutMs,
       maxServerRequestsPerConnection + 1,
     );
     this.drop(connection, "reset");

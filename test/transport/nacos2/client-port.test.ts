@@ -23,6 +23,7 @@ const LIMITS: ClientPortLimits = {
   maxCallsPerConnection: 16,
   maxServerRequestsPerConnection: 4,
   serverRequestTimeoutMs: 2_000,
+  resetTimeoutMs: 1_000,
   idleMs: 60_000,
   detectionTimeoutMs: 1_000,
   sweepMs: 100,
