@@ -6,7 +6,6 @@
 import assert from "node:assert/strict";
 import { afterEach, test } from "node:test";
 import { createConnection } from "node:net";
-import { once } from "node:events";
 import { ClientPort, type ClientPortLimits } from "../../../src/transport/nacos2/client-port.js";
 import type { ClientConnectionMeta, ClientRequest, ClientRequestHandler } from "../../../src/transport/nacos2/client-handler.js";
 import { success } from "../../../src/transport/nacos2/responses.js";
@@ -149,7 +148,13 @@ test("connections beyond the per-IP limit are closed on arrival, before anything
   await b.ready();
   const socket = createConnection(port.port, "127.0.0.1");
   socket.on("error", () => {});
-  await once(socket, "close");
+  let closed = false;
+  socket.once("close", () => (closed = true));
+  await waitUntil(
+    () => closed,
+    5_000,
+    () => "the third connection from the IP is closed on arrival",
+  );
   assert.equal(port.stats().refusedConnections, 1);
   a.close();
   await waitUntil(
