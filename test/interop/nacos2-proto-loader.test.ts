@@ -82,6 +82,8 @@ test("out of order, unknown, malformed, oversized: Nacos's ErrorResponse with it
   );
   assert.deepEqual([big.type, big.body.errorCode], ["ErrorResponse", 400]);
   assert.match(big.body.message, /more than the 1048576 bytes allowed/);
+  const huge = c.callRaw("InstanceRequest", Buffer.alloc(2 * 1024 * 1024, 0x20));
+  await assert.rejects(huge, (err: { code?: number }) => err.code === 8, "beyond the body and its headers grpc refuses it unread");
   assert.deepEqual(await hostsOf(open, "interop-early"), []);
   assert.deepEqual(await hostsOf(open, "interop-big"), []);
   const fine = await c.call("InstanceRequest", register("interop-fine", instance("192.0.2.3")));

@@ -28,9 +28,12 @@ import { readPayload, writePayload, type ClientMessage } from "./payload.js";
 import { ErrorCode, errorResponse, success, SUCCESS, type ResponseBody, type TypedResponse } from "./responses.js";
 
 export interface ClientPortLimits {
-  /** Largest gRPC message either way (`--max-message-bytes`): grpc-js refuses a larger frame itself. */
+  /** Largest gRPC message sent (`--max-message-bytes`): a push of a large service must fit. */
   readonly maxMessageBytes: number;
-  /** Largest request JSON; a larger body is answered 400 before it is parsed. */
+  /**
+   * Largest request JSON; a larger body is answered 400 before it is parsed. A received message may be this
+   * plus `PAYLOAD_OVERHEAD_BYTES` for its metadata; grpc-js refuses a larger one itself, before buffering it.
+   */
   readonly maxRequestBytes: number;
   /** Client connections at once; more are closed on arrival. */
   readonly maxConnections: number;
@@ -84,6 +87,9 @@ export interface ClientPortStats {
   /** Requests answered, by `type` (an unknown type counts as `unknown`) and error code (0: success). */
   readonly requests: ReadonlyMap<string, ReadonlyMap<number, number>>;
 }
+
+/** Room in a received message beside its JSON body: the type, the client IP and the headers (a token or two). */
+export const PAYLOAD_OVERHEAD_BYTES = 64 * 1024;
 
 const SERVER_CHECK = "ServerCheckRequest";
 const HEALTH_CHECK = "HealthCheckRequest";
@@ -181,7 +187,7 @@ export class ClientPort {
   static async start(handler: ClientRequestHandler, options: ClientPortOptions): Promise<ClientPort> {
     const { limits } = options;
     const grpcServer = new grpc.Server({
-      "grpc.max_receive_message_length": limits.maxMessageBytes,
+      "grpc.max_receive_message_length": limits.maxRequestBytes + PAYLOAD_OVERHEAD_BYTES,
       "grpc.max_send_message_length": limits.maxMessageBytes,
       "grpc.max_concurrent_streams": limits.maxCallsPerConnection,
       "grpc.keepalive_time_ms": 30_000,
