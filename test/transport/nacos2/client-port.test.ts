@@ -5,7 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { afterEach, test } from "node:test";
+import { readFileSync } from "node:fs";
 import { createConnection } from "node:net";
+import * as grpc from "@grpc/grpc-js";
 import { ClientPort, type ClientPortLimits } from "../../../src/transport/nacos2/client-port.js";
 import type { ClientConnectionMeta, ClientRequest, ClientRequestHandler } from "../../../src/transport/nacos2/client-handler.js";
 import { success } from "../../../src/transport/nacos2/responses.js";
@@ -234,4 +236,25 @@ test("reset sends ConnectResetRequest naming where to go, then closes the connec
     "a stopping port tells its clients to move",
   );
   assert.equal(handler.closed_.length, 2);
+});
+
+test("with TLS the port speaks only TLS: a client trusting its CA is served, a plaintext one is not", async () => {
+  const tlsDir = new URL("../grpc/tls/", import.meta.url);
+  const read = (name: string): Buffer => readFileSync(new URL(name, tlsDir));
+  const handler = new RecordingHandler();
+  const port = await ClientPort.start(handler, {
+    host: "127.0.0.1",
+    port: 0,
+    tls: { cert: read("server.pem"), key: read("server.key") },
+    limits: LIMITS,
+    log: quietLog,
+  });
+  open.push({ close: () => port.close(200) });
+  const secure = new RawNacos2Client(`127.0.0.1:${port.port}`, grpc.credentials.createSsl(read("ca.pem")));
+  open.push(secure);
+  await secure.ready();
+  assert.equal(handler.opened_.length, 1);
+  const plain = new RawNacos2Client(`127.0.0.1:${port.port}`);
+  open.push(plain);
+  await assert.rejects(plain.call("ServerCheckRequest", {}), (err: { code?: number }) => err.code === grpc.status.UNAVAILABLE);
 });
