@@ -52,11 +52,15 @@ export interface Proc {
 
 const reserved = new Set<number>();
 
-/** A free HTTP port whose gRPC companion (port + 1001) is free too, never handed out twice in one run. */
+/**
+ * A free HTTP port, never handed out twice in one run, whose companions (gRPC peer port + 1001, 2.x client port
+ * + 1000) clash with no other handed-out port's.
+ */
 export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = await anyFreePort();
-    if (reserved.has(port) || reserved.has(port + 1001) || reserved.has(port - 1001)) continue;
+    const clashes = [0, 1000, 1001, -1000, -1001, 1, -1].some((d) => reserved.has(port + d));
+    if (clashes) continue;
     reserved.add(port);
     return port;
   }

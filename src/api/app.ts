@@ -24,6 +24,7 @@ import type { NodeContext } from "./context.js";
 import { healthRoutes } from "./health-routes.js";
 import { refuseIncompleteReads } from "./incomplete-view.js";
 import { instanceRoutes } from "./instance-routes.js";
+import { loaderRoutes } from "./loader-routes.js";
 import { namespaceRoutes } from "./namespace-routes.js";
 import { operatorRoutes } from "./operator-routes.js";
 import { CONTEXT_PATHS, isServerFailure, sendError, TEXT } from "../transport/http-common.js";
@@ -55,6 +56,7 @@ export interface HttpAppOptions {
 
 export const NAMING_PREFIXES = CONTEXT_PATHS.map((p) => `${p}/v1/ns`);
 const CLUSTER_PREFIXES = CONTEXT_PATHS.map((p) => `${p}/v1/core/cluster`);
+const LOADER_PREFIXES = CONTEXT_PATHS.map((p) => `${p}/v2/core/loader`);
 
 const pathOf = (url: string): string => url.split("?")[0] ?? url;
 const isNamingPath = (path: string): boolean => NAMING_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`));
@@ -149,6 +151,16 @@ export function createHttpApp(ctx: NodeContext, options: HttpAppOptions = {}): F
       async (scope) => {
         protect(scope, clusterAccess);
         clusterRoutes(scope, ctx);
+      },
+      { prefix },
+    );
+  }
+  for (const prefix of LOADER_PREFIXES) {
+    void app.register(
+      async (scope) => {
+        // Moving clients between members is the operator's.
+        protect(scope, () => "admin");
+        loaderRoutes(scope, ctx);
       },
       { prefix },
     );

@@ -6,8 +6,10 @@ import type { ClientWriter } from "../core/ops.js";
 import type { RegistryView } from "../core/registry.js";
 import type { Switches } from "../core/switches.js";
 import type { ClusterTables } from "../node/cluster-table.js";
+import type { ClientConnectionInfo } from "../node/clients/client-connections.js";
 import type { ClusterView, NamingNode, NodeStats } from "../node/naming-node.js";
 import type { PushSubscriptions } from "../push/subscriber.js";
+import type { ClientPortStats } from "../transport/nacos2/client-port.js";
 import type { AuthSettings } from "./auth/auth-settings.js";
 
 /** What the API reads of a node (the NamingNode facade is one). */
@@ -45,6 +47,16 @@ export interface ProcessStats {
   readonly peerTransports?: ReadonlyMap<string, "grpc" | "http">;
   /** The longest event-loop delay since the previous reading, and its 99th percentile. */
   readonly eventLoop?: { readonly maxMs: number; readonly p99Ms: number };
+  /** The 2.x client port's connections and requests; absent when it is off. */
+  readonly clientPort?: ClientPortStats;
+}
+
+/** The 2.x client port as the operator's `/v2/core/loader` endpoints see it. */
+export interface ClientPortControl {
+  /** The connections this node holds (the node's record of them). */
+  connections(): readonly ClientConnectionInfo[];
+  /** Sends the connection ConnectResetRequest (naming `redirect` if given) and closes it; false when unknown. */
+  reset(connectionId: string, redirect?: { readonly ip: string; readonly port: number }): Promise<boolean>;
 }
 
 export interface NodeContext {
@@ -58,6 +70,8 @@ export interface NodeContext {
   readonly processStats?: () => ProcessStats;
   /** Nacos 1.4's authentication and authorization (api/auth/); undefined: off, every client is let in. */
   readonly auth?: AuthSettings | undefined;
+  /** The 2.x client port; undefined when it is off (and in tests and the simulator). */
+  readonly clientPort?: ClientPortControl | undefined;
 }
 
 /** The API's view of a node, as the process and the simulator build it. */
@@ -69,6 +83,7 @@ export function apiContext(
     peerSecret: string | undefined;
     processStats?: () => ProcessStats;
     auth?: AuthSettings | undefined;
+    clientPort?: ClientPortControl | undefined;
   },
 ): NodeContext {
   return { node, writer: node, ...options };

@@ -69,8 +69,11 @@ const RS_INFO = {
   metadata: "Map<String,String>",
 } as const satisfies JavaClass;
 
-/** Nacos 1.4's naming Instance, as a metadata batch lists them in `instances`. */
-const INSTANCE = {
+/**
+ * Nacos's naming Instance (1.4's, and 2.x's `api.naming.pojo.Instance` with the same fields), as a metadata batch
+ * lists them in `instances` and the 2.x client protocol carries them.
+ */
+export const INSTANCE = {
   instanceId: "String",
   ip: "String",
   port: "int",

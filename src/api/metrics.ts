@@ -4,6 +4,7 @@
  */
 import type { NodeStats } from "../node/naming-node.js";
 import type { PushStats } from "../push/push-service.js";
+import type { ClientPortStats } from "../transport/nacos2/client-port.js";
 import type { ProcessStats } from "./context.js";
 
 type Labels = Readonly<Record<string, string>>;
@@ -70,6 +71,29 @@ function nacosMonitor(stats: NodeStats, process: ProcessStats): string {
   return gauge("nacos_monitor", "Nacos 1.4's naming monitor gauges, by name", samples);
 }
 
+/** The 2.x client port: connections, and requests answered by type and result (`ok` or Nacos's error code). */
+function clientPortGauges(stats: ClientPortStats): string {
+  const requests: Array<readonly [Labels, number]> = [];
+  for (const [type, byCode] of stats.requests) {
+    for (const [code, count] of byCode) requests.push([{ type, result: code === 0 ? "ok" : String(code) }, count]);
+  }
+  return [
+    gauge("nacos_client_connections", "2.x client connections open on the client port", stats.connections),
+    gauge("nacos_client_connections_set_up", "2.x client connections that sent ConnectionSetupRequest", stats.setUp),
+    gauge(
+      "nacos_client_connections_refused",
+      "2.x client connections closed on arrival (over a limit, or stopping)",
+      stats.refusedConnections,
+    ),
+    gauge(
+      "nacos_client_detection_drops",
+      "2.x client connections closed for not answering detection or never setting up",
+      stats.detectionDrops,
+    ),
+    gauge("nacos_client_requests", "2.x client requests answered, by type and result", requests),
+  ].join("");
+}
+
 const snake = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 export function prometheusText(stats: NodeStats, process: ProcessStats = {}): string {
@@ -83,8 +107,11 @@ export function prometheusText(stats: NodeStats, process: ProcessStats = {}): st
   ];
   const distro = stats.distro;
   if (distro !== undefined) for (const [field, name, help] of DISTRO) out.push(gauge(name, help, distro[field]));
-  for (const [field, value] of Object.entries(process.push ?? {}))
-    out.push(gauge(`nacos_push_${snake(field)}`, `UDP push: ${field}`, value));
+  for (const [field, value] of Object.entries(process.push ?? {})) {
+    const kind = /stream/i.test(field) ? "Push to 2.x client connections" : "UDP push";
+    out.push(gauge(`nacos_push_${snake(field)}`, `${kind}: ${field}`, value));
+  }
+  if (process.clientPort !== undefined) out.push(clientPortGauges(process.clientPort));
   if (process.eventLoop !== undefined) {
     out.push(gauge("nacos_event_loop_delay_max_ms", "Longest event-loop delay since the previous scrape", process.eventLoop.maxMs));
     out.push(

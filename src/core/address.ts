@@ -3,6 +3,8 @@ import { isPort } from "./instance.js";
 
 /** Nacos's convention: a member's cluster gRPC port is its HTTP port + 1001. */
 export const GRPC_PORT_OFFSET = 1001;
+/** ... and the port 2.x clients connect to is its HTTP port + 1000 (the clients assume it). */
+export const CLIENT_GRPC_PORT_OFFSET = 1000;
 
 /** `ip[:port]` → `ip:port`; IPv6 must be bracketed as in cluster.conf. Throws on anything else. */
 export function normalizeAddress(raw: string, defaultPort = 8848): string {

@@ -18,6 +18,8 @@ import { PushCosts } from "./push-costs.js";
 import { encodePushPacket } from "./push-packet.js";
 import type { PushSubscriptions, Subscriber } from "./subscriber.js";
 import { getOrCreate } from "../core/memo.js";
+import { ConnectionPushes, type ConnectionPushStats, type ConnectionSubscription } from "./connection-pushes.js";
+import type { StreamPushChannel } from "./stream-push-channel.js";
 
 export interface PushConfig {
   /**
@@ -46,7 +48,9 @@ export interface PushConfig {
   readonly sweepPeriodMs: number;
   /** Subscriptions one client address (IP) may hold across services; more are not pushed to (the client polls). */
   readonly maxSubscriptionsPerClient: number;
-  /** Subscribers one service may have on this node. */
+  /** Subscriptions one 2.x client connection may hold. */
+  readonly maxSubscriptionsPerConnection: number;
+  /** Subscribers one service may have on this node, UDP targets and connections together. */
   readonly maxSubscriptionsPerService: number;
   /** A target (ip:port) whose pushes failed this many times in a row, with no ack between, is dropped ... */
   readonly maxFailedPushes: number;
@@ -69,10 +73,10 @@ export interface PushSource {
   whenRegistryComplete(listener: () => void): void;
 }
 
-export interface PushStats {
+export interface PushStats extends ConnectionPushStats {
   /** Subscribers held, zombies not yet swept included. */
   readonly subscribers: number;
-  /** Pushes sent (first sends; resends are `retried`). */
+  /** UDP pushes sent (first sends; resends are `retried`); the `stream*` numbers are the connections'. */
   readonly sent: number;
   readonly acked: number;
   readonly retried: number;
@@ -102,6 +106,16 @@ export interface PushStats {
  * would lose digits in a JavaScript number and the ack would never match.)
  */
 const STAMPS_PER_MS = 1_000;
+
+const NO_CONNECTION_PUSHES: ConnectionPushStats = Object.freeze({
+  streamSubscribers: 0,
+  streamSent: 0,
+  streamAcked: 0,
+  streamRetried: 0,
+  streamFailed: 0,
+  maxStreamPushCostMs: -1,
+  avgStreamPushCostMs: -1,
+});
 
 interface Subscription {
   subscriber: Subscriber;
@@ -166,6 +180,8 @@ export class PushService implements PushSubscriptions {
   private superseded = 0;
   private sendErrors = 0;
   private readonly costs: PushCosts;
+  /** 2.x connections' subscriptions; none without a stream channel (the simulator, 1.x-only tests). */
+  private readonly connections: ConnectionPushes | undefined;
 
   constructor(
     private readonly scheduler: Scheduler,
@@ -173,13 +189,29 @@ export class PushService implements PushSubscriptions {
     private readonly channel: PushChannel,
     private readonly config: PushConfig,
     private readonly log: Log,
+    streamChannel?: StreamPushChannel,
   ) {
+    this.connections =
+      streamChannel === undefined
+        ? undefined
+        : new ConnectionPushes(
+            scheduler,
+            source.registry,
+            streamChannel,
+            {
+              maxSubscriptionsPerConnection: config.maxSubscriptionsPerConnection,
+              maxRetries: config.maxRetries,
+              retryDelayMs: config.coalesceWindowMs,
+            },
+            () => source.switches.defaultPushCacheMillis,
+            log,
+          );
     // Every change counts, whatever its origin: subscribers of this node must see replicated data too.
     // The sweep starts here so a service that never changes cannot keep its zombies; close() stops it.
     source.registry.onChange((change) => this.serviceChanged(change.key));
     // Changes while the registry was incomplete were held back: every subscribed service gets its complete view.
     source.whenRegistryComplete(() => {
-      for (const key of this.subscriptions.keys()) this.serviceChanged(key);
+      for (const key of new Set([...this.subscriptions.keys(), ...(this.connections?.keys() ?? [])])) this.serviceChanged(key);
     });
     channel.onAck(
       (ack) => this.acknowledge(ack),
@@ -234,6 +266,39 @@ export class PushService implements PushSubscriptions {
     return this.liveSubscriptions(serviceKey(service)).map((s) => s.subscriber);
   }
 
+  /**
+   * Subscribes a 2.x connection to a service (idempotent) and, when new, pushes it the current view at once.
+   * Refused when push is switched off, there is no stream channel, or the connection or the service holds as many
+   * subscriptions as allowed; the subscription then does not exist (the client's answer says so).
+   */
+  subscribeConnection(connectionId: string, service: ServiceRef, clusters: string): boolean {
+    const connections = this.connections;
+    if (this.closed || connections === undefined || !this.source.switches.pushEnabled) return false;
+    if (connections.has(connectionId, service, clusters)) return true;
+    const key = serviceKey(service);
+    const held = connections.count(key) + (this.subscriptions.get(key)?.size ?? 0);
+    if (held >= this.config.maxSubscriptionsPerService || !connections.subscribe(connectionId, service, clusters)) {
+      this.refusedSubscriptions++;
+      return false;
+    }
+    // The subscribe answer carries the view too; the push makes a change between the two reach the client.
+    if (this.source.registryComplete) this.scheduler.schedule(0, () => connections.pushOne(connectionId, service, clusters));
+    return true;
+  }
+
+  unsubscribeConnection(connectionId: string, service: ServiceRef, clusters: string): void {
+    this.connections?.unsubscribe(connectionId, service, clusters);
+  }
+
+  /** A connection closed: its subscriptions go. */
+  connectionClosed(connectionId: string): void {
+    this.connections?.dropConnection(connectionId);
+  }
+
+  subscriptionsOf(connectionId: string): ReadonlyArray<ConnectionSubscription> {
+    return this.connections?.subscriptionsOf(connectionId) ?? [];
+  }
+
   stats(): PushStats {
     let subscribers = 0;
     for (const subscriptions of this.subscriptions.values()) subscribers += subscriptions.size;
@@ -249,6 +314,7 @@ export class PushService implements PushSubscriptions {
       refusedSubscriptions: this.refusedSubscriptions,
       mutedTargets: this.mutedUntil.size,
       ...this.costSummary(),
+      ...(this.connections?.stats() ?? NO_CONNECTION_PUSHES),
     };
   }
 
@@ -269,10 +335,12 @@ export class PushService implements PushSubscriptions {
     this.awaitingFrom.clear();
     this.subscriptions.clear();
     this.perClient.clear();
+    this.connections?.close();
   }
 
   private serviceChanged(key: string): void {
-    if (this.closed || !this.source.registryComplete || !this.subscriptions.has(key) || this.scheduledPushes.has(key)) return;
+    if (this.closed || !this.source.registryComplete || this.scheduledPushes.has(key)) return;
+    if (!this.subscriptions.has(key) && (this.connections?.count(key) ?? 0) === 0) return;
     const last = this.lastPushedAt.get(key);
     const delay = last === undefined ? 0 : Math.max(0, last + this.windowOf(key) - this.scheduler.now());
     // Even "at once" waits for the end of this turn, so the changes of one burst leave as one push.
@@ -284,7 +352,8 @@ export class PushService implements PushSubscriptions {
 
   private windowOf(key: string): number {
     const { coalesceWindowMs, minCoalesceWindowMs, pushesPerServicePerSecond } = this.config;
-    const spread = (1000 * (this.subscriptions.get(key)?.size ?? 0)) / pushesPerServicePerSecond;
+    const subscribers = (this.subscriptions.get(key)?.size ?? 0) + (this.connections?.count(key) ?? 0);
+    const spread = (1000 * subscribers) / pushesPerServicePerSecond;
     return Math.min(coalesceWindowMs, Math.max(minCoalesceWindowMs, spread));
   }
 
@@ -304,6 +373,7 @@ export class PushService implements PushSubscriptions {
         getOrCreate(dataByQuery, queryKey, () => listAnswer(service, query)),
       );
     }
+    this.connections?.pushService(key);
   }
 
   /** The poll a subscriber made, answered now, with the push poll period (as 1.4 forces it). */

@@ -1,5 +1,6 @@
 /** A UDP push target: a 1.x client that polled `instance/list` with a `udpPort`. */
 import type { ServiceRef } from "../core/naming.js";
+import type { ConnectionSubscription } from "./connection-pushes.js";
 
 export interface Subscriber {
   readonly service: ServiceRef;
@@ -30,4 +31,6 @@ export interface PushSubscriptions {
   subscribe(subscriber: Subscriber): boolean;
   /** Current (non-zombie) subscribers of a service on this node. */
   subscribersOf(service: ServiceRef): Subscriber[];
+  /** What a 2.x client connection is subscribed to on this node (for the `/client/*` listings). */
+  subscriptionsOf(connectionId: string): ReadonlyArray<ConnectionSubscription>;
 }

@@ -12,10 +12,11 @@ import { parseArgs } from "node:util";
 import type { HttpLimits } from "../api/app.js";
 import type { AuthSettings } from "../api/auth/auth-settings.js";
 import { MIN_TOKEN_KEY_BYTES, tokenKeyOf } from "../api/auth/token.js";
-import { GRPC_PORT_OFFSET, joinAddress, normalizeAddress, splitAddress } from "../core/address.js";
+import { CLIENT_GRPC_PORT_OFFSET, GRPC_PORT_OFFSET, joinAddress, normalizeAddress, splitAddress } from "../core/address.js";
 import type { NodeConfig } from "../node/naming-node.js";
 import type { PeerTransportMode } from "../node/ports.js";
 import type { PushConfig } from "../push/push-service.js";
+import type { ClientPortLimits } from "../transport/nacos2/client-port.js";
 import { MESSAGE_OVERHEAD_BYTES } from "../transport/grpc/connection-settings.js";
 
 export class ConfigError extends Error {
@@ -104,6 +105,22 @@ function addresses(env: string, help: string): Option<string[]> {
   };
 }
 
+/** `--client-grpc-port`: a port, or `off` (also 0) for none; undefined when not given (HTTP port + 1000). */
+function portOrOff(env: string, help: string): Option<number | "off" | undefined> {
+  return {
+    env,
+    help,
+    shown: `port + ${CLIENT_GRPC_PORT_OFFSET}`,
+    parse(raw, name) {
+      if (raw === undefined || raw === "") return undefined;
+      if (raw === "off" || raw === "0") return "off";
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < 1 || n > 65535) throw new ConfigError(`--${name} must be a port in [1, 65535] or off, got '${raw}'`);
+      return n;
+    },
+  };
+}
+
 /** pino's levels. */
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -134,6 +151,12 @@ const OPTIONS = {
   "grpc-tls-cert": text("NACOS_GRPC_TLS_CERT", "PEM certificate of the gRPC peer port"),
   "grpc-tls-key": text("NACOS_GRPC_TLS_KEY", "PEM key of the gRPC peer port"),
   "grpc-tls-ca": text("NACOS_GRPC_TLS_CA", "PEM CA: mutual TLS on the gRPC peer port"),
+  "client-grpc-port": portOrOff("NACOS_CLIENT_GRPC_PORT", "port Nacos 2.x clients connect to (gRPC), or off"),
+  "client-grpc-tls-cert": text("NACOS_CLIENT_GRPC_TLS_CERT", "PEM certificate of the 2.x client port"),
+  "client-grpc-tls-key": text("NACOS_CLIENT_GRPC_TLS_KEY", "PEM key of the 2.x client port"),
+  "client-grpc-tls-ca": text("NACOS_CLIENT_GRPC_TLS_CA", "PEM CA: clients of the 2.x client port must present a certificate it signed"),
+  "client-max-connections": integer("NACOS_CLIENT_MAX_CONNECTIONS", 16_384, 1, 1_000_000, "2.x client connections at once"),
+  "client-max-connections-per-ip": integer("NACOS_CLIENT_MAX_CONNECTIONS_PER_IP", 1024, 1, 1_000_000, "2.x client connections from one IP"),
   "log-level": choice("NACOS_LOG_LEVEL", LOG_LEVELS, "info", "pino level"),
   "body-limit": integer("NACOS_BODY_LIMIT", 4 * MiB, 1024, 1 << 30, "largest HTTP body, client and 1.4 peer requests"),
   "max-message-bytes": integer("NACOS_MAX_MESSAGE_BYTES", 4 * MiB, MiB, 1 << 30, "largest gRPC message, both directions"),
@@ -188,6 +211,13 @@ ${Object.entries(OPTIONS)
   .map(([name, o]) => `  --${name.padEnd(28)} ${o.env.padEnd(34)} ${o.help} (default: ${o.shown})`)
   .join("\n")}`;
 
+/** PEM files of a TLS port; with a CA, callers must present a certificate it signed. */
+export interface TlsFiles {
+  readonly cert: string;
+  readonly key: string;
+  readonly ca: string | undefined;
+}
+
 export interface RuntimeConfig {
   /** Address to bind HTTP, gRPC and UDP sockets to. */
   readonly host: string;
@@ -206,7 +236,12 @@ export interface RuntimeConfig {
    * API (it would carry the secret in the clear), so it resolves to `grpc`; see `effectivePeerTransport`.
    */
   readonly peerTransport: PeerTransportMode;
-  readonly tls: { readonly cert: string; readonly key: string; readonly ca: string | undefined } | undefined;
+  readonly tls: TlsFiles | undefined;
+  /** The port Nacos 2.x clients connect to; undefined: none (`--client-grpc-port off`). */
+  readonly clientGrpcPort: number | undefined;
+  readonly clientTls: TlsFiles | undefined;
+  readonly clientMaxConnections: number;
+  readonly clientMaxConnectionsPerIp: number;
   readonly logLevel: string;
   readonly bodyLimitBytes: number;
   readonly maxMessageBytes: number;
@@ -425,6 +460,17 @@ function configOf(v: Values, argv: readonly string[], env: NodeJS.ProcessEnv, cw
       "--grpc-tls-* secures the gRPC peer port; --peer-transport http would send peer traffic and the secret in plaintext",
     );
   }
+  const clientCert = v["client-grpc-tls-cert"];
+  const clientKey = v["client-grpc-tls-key"];
+  if ((clientCert === undefined) !== (clientKey === undefined)) {
+    throw new ConfigError("--client-grpc-tls-cert and --client-grpc-tls-key go together");
+  }
+  const grpcPort = v["grpc-port"] === 0 ? port + GRPC_PORT_OFFSET : v["grpc-port"];
+  const clientOption = v["client-grpc-port"];
+  const clientGrpcPort = clientOption === "off" ? undefined : (clientOption ?? port + CLIENT_GRPC_PORT_OFFSET);
+  if (clientGrpcPort !== undefined && (clientGrpcPort === port || clientGrpcPort === grpcPort)) {
+    throw new ConfigError(`--client-grpc-port ${clientGrpcPort} is taken by the HTTP or the gRPC peer port`);
+  }
   const { secret, source: secretSource } = secretFrom(v, argv);
   const headersTimeoutMs = v["http-headers-timeout-ms"];
   const requestTimeoutMs = v["http-request-timeout-ms"];
@@ -438,13 +484,18 @@ function configOf(v: Values, argv: readonly string[], env: NodeJS.ProcessEnv, cw
     ip,
     port,
     // The gRPC port's default is computed, so its table entry's own default (0) means "not given".
-    grpcPort: v["grpc-port"] === 0 ? port + GRPC_PORT_OFFSET : v["grpc-port"],
+    grpcPort,
     members: standalone ? [self] : members,
     standalone,
     clusterSecret: secret,
     clusterSecretSource: secretSource,
     peerTransport: v["peer-transport"],
     tls: cert !== undefined && key !== undefined ? { cert, key, ca: v["grpc-tls-ca"] } : undefined,
+    clientGrpcPort,
+    clientTls:
+      clientCert !== undefined && clientKey !== undefined ? { cert: clientCert, key: clientKey, ca: v["client-grpc-tls-ca"] } : undefined,
+    clientMaxConnections: v["client-max-connections"],
+    clientMaxConnectionsPerIp: v["client-max-connections-per-ip"],
     logLevel: v["log-level"],
     bodyLimitBytes: v["body-limit"],
     maxMessageBytes,
@@ -519,10 +570,32 @@ export const PUSH_CONFIG: PushConfig = Object.freeze({
   zombieTimeoutMs: undefined,
   sweepPeriodMs: 20_000,
   maxSubscriptionsPerClient: 4096,
+  maxSubscriptionsPerConnection: 4096,
   maxSubscriptionsPerService: 10_000,
   maxFailedPushes: 3,
   mutedForMs: 5 * 60_000,
 });
+
+/**
+ * The 2.x client port's fixed bounds (what each means: ClientPortLimits); Nacos's detection timing. The limits an
+ * operator sizes (connections, message size) are options.
+ */
+export function clientPortLimits(c: RuntimeConfig): ClientPortLimits {
+  return {
+    maxMessageBytes: c.maxMessageBytes,
+    // A request is small: a batch of a few thousand instances fits.
+    maxRequestBytes: Math.min(c.maxMessageBytes, 1024 * 1024),
+    maxConnections: c.clientMaxConnections,
+    maxConnectionsPerIp: c.clientMaxConnectionsPerIp,
+    maxCallsPerConnection: 32,
+    maxServerRequestsPerConnection: 16,
+    serverRequestTimeoutMs: 5_000,
+    resetTimeoutMs: 1_000,
+    idleMs: 20_000,
+    detectionTimeoutMs: 5_000,
+    sweepMs: 3_000,
+  };
+}
 
 /** What one peer message may carry: one sync batch, one verify detail, one service. */
 export const messageBudget = (maxMessageBytes: number): number => maxMessageBytes - MESSAGE_OVERHEAD_BYTES;

@@ -1,24 +1,29 @@
 /**
  * One ts-nacos node as a process: the node (runtime/assemble.ts) on the real clock with its real adapters —
- * the fastify client API (and the 1.4 peer endpoints), the gRPC peer server and transport, UDP push.
+ * the fastify client API (and the 1.4 peer endpoints), the gRPC peer server and transport, UDP push, and the
+ * 2.x client port with push over its streams.
  */
 import { readFileSync } from "node:fs";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { createHttpApp } from "../api/app.js";
-import { apiContext } from "../api/context.js";
+import { authServicesOf } from "../api/auth/auth.js";
+import { apiContext, type NodeContext } from "../api/context.js";
+import { ClientRequests } from "../api/nacos2/client-requests.js";
 import type { Log } from "../core/log.js";
 import type { NamingNode } from "../node/naming-node.js";
 import { PushService } from "../push/push-service.js";
 import { UdpPushChannel } from "../push/udp-push-channel.js";
 import { GrpcPeerTransport } from "../transport/grpc/client.js";
 import { RecordLog } from "../store/record-log.js";
-import { GrpcPeerServer } from "../transport/grpc/server.js";
+import { GrpcPeerServer, type ServerTls } from "../transport/grpc/server.js";
+import { ClientPort } from "../transport/nacos2/client-port.js";
+import { ClientStreamPushChannel } from "../transport/nacos2/stream-push-channel.js";
 import { assemble } from "./assemble.js";
 import { finishInFlightOnClose } from "./http-drain.js";
 import { LoopDelay } from "./loop-delay.js";
 import { pinoLog } from "./logging.js";
-import { effectivePeerTransport, nodeConfigOf, PUSH_CONFIG, type RuntimeConfig } from "./options.js";
+import { clientPortLimits, effectivePeerTransport, nodeConfigOf, PUSH_CONFIG, type RuntimeConfig, type TlsFiles } from "./options.js";
 import { RealScheduler } from "./real-scheduler.js";
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string })
@@ -36,16 +41,37 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-function readTls(config: RuntimeConfig): { cert: Buffer; key: Buffer; ca: Buffer | undefined } | undefined {
-  const { tls } = config;
+function readTls(tls: TlsFiles | undefined): { cert: Buffer; key: Buffer; ca: Buffer | undefined } | undefined {
   if (tls === undefined) return undefined;
   return { cert: readFileSync(tls.cert), key: readFileSync(tls.key), ca: tls.ca === undefined ? undefined : readFileSync(tls.ca) };
+}
+
+/** The 2.x client port over the node's API context; none when `--client-grpc-port off`. */
+async function startClientPort(
+  config: RuntimeConfig,
+  context: NodeContext,
+  node: NamingNode,
+  push: PushService,
+  log: Log,
+): Promise<ClientPort | undefined> {
+  if (config.clientGrpcPort === undefined) return undefined;
+  const requests = new ClientRequests({
+    ctx: context,
+    self: node.selfAddress,
+    connections: node.connections,
+    subscriptions: push,
+    auth: authServicesOf(context, log),
+    log,
+  });
+  const files = readTls(config.clientTls);
+  const tls: ServerTls | undefined = files && { cert: files.cert, key: files.key, clientCa: files.ca };
+  return ClientPort.start(requests, { host: config.host, port: config.clientGrpcPort, tls, limits: clientPortLimits(config), log });
 }
 
 export async function startServer(config: RuntimeConfig, logger: Logger): Promise<RunningServer> {
   const log: Log = pinoLog(logger);
   const scheduler = new RealScheduler((err) => log.error("timer task failed", { error: String(err) }));
-  const tls = readTls(config);
+  const tls = readTls(config.tls);
   const mode = effectivePeerTransport(config);
   let grpc: GrpcPeerTransport | undefined;
   const nodeConfig = nodeConfigOf(config, VERSION);
@@ -75,19 +101,31 @@ export async function startServer(config: RuntimeConfig, logger: Logger): Promis
   });
   const { node } = assembled;
   const channel = await UdpPushChannel.open(log, { host: config.host });
-  const push = new PushService(scheduler, node, channel, PUSH_CONFIG, log);
+  const streams = new ClientStreamPushChannel();
+  const push = new PushService(scheduler, node, channel, PUSH_CONFIG, log, streams);
+  // However a connection ends (closed, silent, or its node's doing), its subscriptions go with it.
+  node.connections.onClosed((id) => push.connectionClosed(id));
   const loopDelay = new LoopDelay();
+  let clientPort: ClientPort | undefined;
   const context = apiContext(node, {
     push,
     version: VERSION,
     peerSecret: config.clusterSecret,
     auth: config.auth,
+    clientPort:
+      config.clientGrpcPort === undefined
+        ? undefined
+        : {
+            connections: () => node.connections.list(),
+            reset: async (id, redirect) => (await clientPort?.reset(id, redirect)) ?? false,
+          },
     processStats: () => {
       const transports = peerTransports(node, assembled.transportOf);
       return {
         push: { ...push.stats(), unsolicitedDatagrams: channel.unsolicited },
         eventLoop: loopDelay.take(),
         ...(transports === undefined ? {} : { peerTransports: transports }),
+        ...(clientPort === undefined ? {} : { clientPort: clientPort.stats() }),
       };
     },
   });
@@ -112,6 +150,8 @@ export async function startServer(config: RuntimeConfig, logger: Logger): Promis
           snapshotStallMs: config.snapshotStallMs,
           log,
         });
+  clientPort = await startClientPort(config, context, node, push, log);
+  if (clientPort !== undefined) streams.attach(clientPort);
   announce(config, log);
   void node.start().catch((err: unknown) => log.error("node failed to start", { error: String(err) }));
   return {
@@ -119,7 +159,9 @@ export async function startServer(config: RuntimeConfig, logger: Logger): Promis
     app,
     async close() {
       node.beginStop();
-      await Promise.all([app.close(), grpcServer?.close(config.shutdownTimeoutMs)]);
+      // 2.x clients are told to move (ConnectResetRequest) before their connections close; their instances' removal
+      // is then flushed to the peers with the rest.
+      await Promise.all([app.close(), grpcServer?.close(config.shutdownTimeoutMs), clientPort?.close(config.shutdownTimeoutMs)]);
       const flushed = await node.flush(config.shutdownTimeoutMs);
       if (!flushed)
         log.warn("stopping with replication still pending: some peers were unreachable", { timeoutMs: config.shutdownTimeoutMs });
@@ -145,7 +187,7 @@ function peerTransports(
 }
 
 function announce(config: RuntimeConfig, log: Log): void {
-  const { clusterSecret, tls, auth, ...shown } = config;
+  const { clusterSecret, tls, clientTls, auth, ...shown } = config;
   const mode = effectivePeerTransport(config);
   log.info("ts-nacos started", {
     ...shown,
@@ -153,6 +195,8 @@ function announce(config: RuntimeConfig, log: Log): void {
     // Never the token key or the admin password.
     auth: auth === undefined ? "off" : { tokenTtlSeconds: auth.tokenTtlSeconds },
     grpcTls: tls === undefined ? "off" : "on",
+    clientGrpcTls: clientTls === undefined ? "off" : "on",
+    clientGrpcPort: config.clientGrpcPort ?? "off",
     effectivePeerTransport: mode,
   });
   if (config.clusterSecretSource === "flag") {

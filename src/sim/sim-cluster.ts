@@ -26,7 +26,7 @@ import { SimNetwork } from "./sim-network.js";
 const SIM_VERSION = "sim";
 
 /** Simulated clients poll; nothing listens for UDP pushes. */
-const NO_PUSH: PushSubscriptions = { subscribe: () => false, subscribersOf: () => [] };
+const NO_PUSH: PushSubscriptions = { subscribe: () => false, subscribersOf: () => [], subscriptionsOf: () => [] };
 
 interface RunningSimNode {
   readonly assembled: AssembledNode;

@@ -15,6 +15,9 @@ export class RecordingPush implements PushSubscriptions {
     this.subscribed.push(subscriber);
     return true;
   }
+  subscriptionsOf(): [] {
+    return [];
+  }
   subscribersOf(service: ServiceRef): Subscriber[] {
     return this.subscribed.filter((s) => s.service.namespaceId === service.namespaceId && s.service.groupedName === service.groupedName);
   }

@@ -181,3 +181,21 @@ test("--connection-grace-ms: 30 s unless given (flag or environment), at least a
   assert.throws(() => loadConfig(["--connection-grace-ms", "10"], {}, dir), /--connection-grace-ms must be an integer/);
   assert.equal(nodeConfigOf(loadConfig(["--connection-grace-ms", "45000"], {}, dir), "test").connections.graceMs, 45_000);
 });
+
+test("the 2.x client port: HTTP port + 1000 by default, a port of its own, or off; never a port already taken; its TLS pair", () => {
+  assert.equal(loadConfig([], {}).clientGrpcPort, 9848);
+  assert.equal(loadConfig(["--port", "7201"], {}).clientGrpcPort, 8201);
+  assert.equal(loadConfig(["--client-grpc-port", "7400"], {}).clientGrpcPort, 7400);
+  assert.equal(loadConfig([], { NACOS_CLIENT_GRPC_PORT: "7401" }).clientGrpcPort, 7401);
+  assert.equal(loadConfig(["--client-grpc-port", "off"], {}).clientGrpcPort, undefined);
+  assert.equal(loadConfig(["--client-grpc-port", "0"], {}).clientGrpcPort, undefined);
+  assert.throws(() => loadConfig(["--client-grpc-port", "70000"], {}), /--client-grpc-port must be a port in \[1, 65535\] or off/);
+  assert.throws(() => loadConfig(["--client-grpc-port", "8848"], {}), /taken by the HTTP or the gRPC peer port/);
+  assert.throws(() => loadConfig(["--client-grpc-port", "9849"], {}), /taken by the HTTP or the gRPC peer port/);
+  assert.throws(() => loadConfig(["--client-grpc-tls-cert", "c.pem"], {}), /--client-grpc-tls-cert and --client-grpc-tls-key go together/);
+  const tls = loadConfig(["--client-grpc-tls-cert", "c.pem", "--client-grpc-tls-key", "k.pem"], {});
+  assert.deepEqual(tls.clientTls, { cert: "c.pem", key: "k.pem", ca: undefined });
+  assert.equal(tls.tls, undefined, "the peer port's TLS is its own");
+  const limits = loadConfig(["--client-max-connections", "100", "--client-max-connections-per-ip", "10"], {});
+  assert.deepEqual([limits.clientMaxConnections, limits.clientMaxConnectionsPerIp], [100, 10]);
+});

@@ -30,14 +30,14 @@ async function portIsFree(port: number): Promise<boolean> {
 }
 
 /**
- * A free HTTP port whose gRPC companion (port + 1001) is free too. Drawn below the kernel's ephemeral range
+ * A free HTTP port whose companions (gRPC peer port + 1001, 2.x client port + 1000) are free too. Drawn below the kernel's ephemeral range
  * (32768 and up), so no listener on port 0 and no outgoing connection of a concurrent test takes it between
  * this check and the node's bind, or while a test restarts a node on it.
  */
 export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = 10_000 + Math.floor(Math.random() * 21_000);
-    if ((await portIsFree(port)) && (await portIsFree(port + 1001))) return port;
+    if ((await portIsFree(port)) && (await portIsFree(port + 1001)) && (await portIsFree(port + 1000))) return port;
   }
   throw new Error("no free port pair found in 50 attempts");
 }

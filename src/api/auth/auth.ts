@@ -26,16 +26,36 @@ const logOf = (logger: FastifyBaseLogger): Log => ({
   error: (message, fields) => logger.error(fields ?? {}, message),
 });
 
-/** Serves `/v1/auth/*` and bootstraps the admin when auth is on; returns how to guard a scope (a no-op when off). */
-export function setUpAuth(app: FastifyInstance, ctx: NodeContext): Protect {
+/** Who may do what, shared by every way in (HTTP and the 2.x client port), so one back-off and one cache serve both. */
+export interface AuthServices {
+  readonly store: AuthStore;
+  readonly authenticator: Authenticator;
+}
+
+const servicesByContext = new WeakMap<NodeContext, AuthServices>();
+
+/** The node's auth services when auth is on (made once per context); undefined when off. */
+export function authServicesOf(ctx: NodeContext, log: Log): AuthServices | undefined {
   const settings = ctx.auth;
-  if (settings === undefined) return () => {};
-  const log = logOf(app.log);
+  if (settings === undefined) return undefined;
+  const made = servicesByContext.get(ctx);
+  if (made !== undefined) return made;
   // One hasher for every scrypt this server runs (users written and checked): its bound is on libuv's thread pool.
   const hasher = new PasswordHasher();
   const store = new AuthStore(ctx.node, hasher);
   const tokens = { key: settings.tokenKey, ttlSeconds: settings.tokenTtlSeconds };
-  const authenticator = new Authenticator(store, tokens, () => ctx.node.scheduler.now(), log, hasher);
+  const services = { store, authenticator: new Authenticator(store, tokens, () => ctx.node.scheduler.now(), log, hasher) };
+  servicesByContext.set(ctx, services);
+  return services;
+}
+
+/** Serves `/v1/auth/*` and bootstraps the admin when auth is on; returns how to guard a scope (a no-op when off). */
+export function setUpAuth(app: FastifyInstance, ctx: NodeContext): Protect {
+  const settings = ctx.auth;
+  const log = logOf(app.log);
+  const services = authServicesOf(ctx, log);
+  if (settings === undefined || services === undefined) return () => {};
+  const { store, authenticator } = services;
   const protect: Protect = (scope, rule) => scope.addHook("preHandler", guard({ authenticator, store, peerSecret: ctx.peerSecret }, rule));
   for (const prefix of AUTH_PREFIXES) {
     void app.register(
