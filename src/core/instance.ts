@@ -8,6 +8,13 @@ export function sameMetadata(a: Metadata, b: Metadata): boolean {
   return ak.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
 }
 
+// placeholder: owned by helper A (issue 17 design)
+/** The 2.x connection an ephemeral instance lives by: the member holding it and the id that member gave it. */
+export interface ConnectionBinding {
+  readonly node: string;
+  readonly connectionId: string;
+}
+
 /** Immutable: a change replaces the object, so a datum handed to a peer or a push never changes under it. */
 export interface Instance {
   readonly instanceId: string;
@@ -24,6 +31,8 @@ export interface Instance {
   readonly app: string;
   /** Legacy 1.x flag: health comes from the data only; never expired, never flipped by beats. */
   readonly marked: boolean;
+  // placeholder: owned by helper A (issue 17 design)
+  readonly connection?: ConnectionBinding;
 }
 
 export const PRESERVED_BEAT_INTERVAL = "preserved.heart.beat.interval";

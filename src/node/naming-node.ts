@@ -18,6 +18,7 @@ import type { ServiceDatum } from "../core/service-datum.js";
 import type { Switches } from "../core/switches.js";
 import type { Abilities, Member, MemberInfo, TableRow } from "./cluster/member.js";
 import { MemberManager, type MembershipConfig } from "./cluster/member-manager.js";
+import { ClientConnections } from "./clients/client-connections.js";
 import type { MemberTable } from "./cluster/member-table.js";
 import { ClientWriteRouter } from "./distro/client-write-router.js";
 import { Nacos14Compat, type Nacos14Config } from "./distro/compat14/nacos14-compat.js";
@@ -128,6 +129,8 @@ export class NamingNode implements Nacos14Handler {
   private readonly clusterSwitches: ClusterSwitches;
   /** Namespaces, users, roles, permissions: small tables every node holds (cluster-table.ts). */
   readonly tables: ClusterTables;
+  // placeholder: owned by helper A (issue 17 design)
+  readonly connections = new ClientConnections();
   readonly standalone: boolean;
   private readonly store: Registry;
   private readonly lastBeats: LastBeats;

@@ -234,6 +234,11 @@ export class PushService implements PushSubscriptions {
     return this.liveSubscriptions(serviceKey(service)).map((s) => s.subscriber);
   }
 
+  // placeholder: owned by helper B (issue 17 design)
+  subscriptionsOf(_connectionId: string): ReadonlyArray<{ service: ServiceRef; clusters: string }> {
+    return [];
+  }
+
   stats(): PushStats {
     let subscribers = 0;
     for (const subscriptions of this.subscriptions.values()) subscribers += subscriptions.size;

@@ -30,4 +30,6 @@ export interface PushSubscriptions {
   subscribe(subscriber: Subscriber): boolean;
   /** Current (non-zombie) subscribers of a service on this node. */
   subscribersOf(service: ServiceRef): Subscriber[];
+  // placeholder: owned by helper B (issue 17 design)
+  subscriptionsOf(connectionId: string): ReadonlyArray<{ service: ServiceRef; clusters: string }>;
 }

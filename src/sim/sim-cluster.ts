@@ -26,7 +26,8 @@ import { SimNetwork } from "./sim-network.js";
 const SIM_VERSION = "sim";
 
 /** Simulated clients poll; nothing listens for UDP pushes. */
-const NO_PUSH: PushSubscriptions = { subscribe: () => false, subscribersOf: () => [] };
+// placeholder (subscriptionsOf): owned by helper B (issue 17 design)
+const NO_PUSH: PushSubscriptions = { subscribe: () => false, subscribersOf: () => [], subscriptionsOf: () => [] };
 
 interface RunningSimNode {
   readonly assembled: AssembledNode;

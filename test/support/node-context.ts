@@ -15,7 +15,11 @@ export function standaloneNode(scheduler: Scheduler = new VirtualScheduler(1), s
 }
 
 export function nodeContext(node: NamingNode, overrides: Partial<NodeContext> = {}): NodeContext {
-  const base = apiContext(node, { push: { subscribe: () => false, subscribersOf: () => [] }, version: "test", peerSecret: undefined });
+  const base = apiContext(node, {
+    push: { subscribe: () => false, subscribersOf: () => [], subscriptionsOf: () => [] },
+    version: "test",
+    peerSecret: undefined,
+  });
   return { ...base, ...overrides };
 }
 

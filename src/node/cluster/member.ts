@@ -65,6 +65,8 @@ export interface MemberInfo {
   readonly switches?: SwitchState | undefined;
   /** Every row of the cluster tables as this member has them (cluster-table.ts); absent when it has none. */
   readonly tables?: readonly TableRow[] | undefined;
+  // placeholder: owned by helper A (issue 17 design)
+  readonly connectionCount?: number;
 }
 
 /** A row of the cluster tables (node/cluster-table.ts): the newest version of a (table, key) wins everywhere. */
