@@ -61,6 +61,8 @@ export class Interner {
       metadata: this.metadata(i.metadata),
       app: this.string(i.app),
       marked: i.marked,
+      // placeholder: owned by helper A (issue 17 design)
+      ...(i.connection === undefined ? {} : { connection: i.connection }),
     };
     return { id: e.id, version, instance };
   }
