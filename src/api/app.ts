@@ -29,6 +29,7 @@ import { operatorRoutes } from "./operator-routes.js";
 import { CONTEXT_PATHS, isServerFailure, sendError, TEXT } from "../transport/http-common.js";
 import { fromPeer } from "./request-info.js";
 import { serviceRoutes } from "./service-routes.js";
+import { v2NamingApi } from "./v2/naming-api.js";
 
 /** What the HTTP server allows a connection (slowloris and idle-connection bounds). */
 export interface HttpLimits {
@@ -153,6 +154,7 @@ export function createHttpApp(ctx: NodeContext, options: HttpAppOptions = {}): F
       { prefix },
     );
   }
+  v2NamingApi(app, ctx, protect);
   consoleRoutes(app, ctx);
   void app.register(async (scope) => {
     protect(scope, namespaceAccess);
