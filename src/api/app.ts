@@ -1,7 +1,8 @@
 /**
- * The client-facing HTTP server: Nacos 1.x's naming OpenAPI under `/nacos/v1/ns` and `/v1/ns`, the core
- * cluster endpoints, probes and metrics. Parsing and answers follow Nacos 1.4; every refusal is a NacosError
- * mapped here to its status and plain-text message, and nothing a request contains can crash the process.
+ * The client-facing HTTP server: Nacos 1.x's naming OpenAPI under `/nacos/v1/ns` and `/v1/ns`, 2.x's v2 naming
+ * OpenAPI (v2/, with its own envelope), the core cluster endpoints, probes and metrics. Parsing and answers follow
+ * Nacos 1.4; every refusal is a NacosError mapped here to its status and plain-text message, and nothing a
+ * request contains can crash the process.
  */
 import type { Server } from "node:http";
 import formbody from "@fastify/formbody";

@@ -49,10 +49,7 @@ test("instances registered over /nacos/v2/ns are discovered and pushed to a 1.x 
   await sdk.ready();
   const all = (await sdk.getAllInstances("v2-orders", "DEFAULT_GROUP", "", false)) as Host[];
   const first = all.find((h) => h.ip === "192.0.2.70");
-  assert.deepEqual(
-    [all.length, first?.weight, first?.metadata],
-    [2, 2, { zone: "a" }],
-  );
+  assert.deepEqual([all.length, first?.weight, first?.metadata], [2, 2, { zone: "a" }]);
 
   const seen: string[][] = [];
   sdk.subscribe("v2-orders", (hosts: Host[]) => seen.push(hosts.map((h) => h.ip).sort()));
