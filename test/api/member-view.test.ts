@@ -11,6 +11,7 @@ import { MemberTable } from "../../src/node/cluster/member-table.js";
 import { NamingNode } from "../../src/node/naming-node.js";
 import { defaultNodeConfig } from "../../src/runtime/options.js";
 import { VirtualScheduler } from "../../src/sim/virtual-scheduler.js";
+import { testConnection } from "../support/fixtures.js";
 import { nodeContext } from "../support/node-context.js";
 import { call } from "./support.js";
 
@@ -35,16 +36,7 @@ test("each member shows the 2.x connections it holds, or none when it does not s
     return Object.fromEntries(nodes.map((m) => [m.address, m.connectionCount]));
   };
   assert.deepEqual(await counts(), { [SELF]: 0, [PEER]: 3, [NACOS14]: undefined });
-  node.connections.open({
-    id: "1700000000000_127.0.0.1_50001",
-    clientIp: "127.0.0.1",
-    clientPort: 50001,
-    clientVersion: "Nacos-Rust-Client:v0.4.0",
-    namespace: "",
-    appName: "shop",
-    labels: {},
-    connectedAt: scheduler.now(),
-  });
+  node.connections.open(testConnection("1700000000000_127.0.0.1_50001", scheduler.now()));
   assert.deepEqual(await counts(), { [SELF]: 1, [PEER]: 3, [NACOS14]: undefined });
   assert.equal((await call(app, "GET", "/nacos/v1/core/cluster/self")).json().data.connectionCount, 1);
   node.close();

@@ -36,24 +36,6 @@ const NAMING: Readonly<Record<string, Access | Readonly<Record<string, Access>>>
   "/ops/metrics": "signed-in",
 };
 
-/**
- * 2.x's naming routes, below `/v2/ns`, on the same resources as their 1.x counterparts (2.x's `@Secured`);
- * `/client/*` is the administrator's (2.x: `nacos/admin`), and so are the switches, as under `/v1/ns`.
- */
-const NAMING_V2: Readonly<Record<string, Access | Readonly<Record<string, Access>>>> = {
-  "/instance": { GET: "r:service", POST: "w:service", PUT: "w:service", PATCH: "w:service", DELETE: "w:service" },
-  "/instance/list": "r:service",
-  "/instance/beat": "w:service",
-  "/instance/metadata/batch": "w:service",
-  "/service": { GET: "r:service", POST: "w:service", PUT: "w:service", DELETE: "w:service" },
-  "/service/list": "r:namespace",
-  "/health": "w:service",
-  "/health/instance": "w:service",
-  "/catalog/instances": "r:service",
-  "/operator/metrics": "signed-in",
-  "/ops/metrics": "signed-in",
-};
-
 /** Users, roles, permissions, below `/v1/auth`: logging in is open, changing one's own password needs a user. */
 const AUTH: Readonly<Record<string, Access | Readonly<Record<string, Access>>>> = {
   "/login": "open",
@@ -81,7 +63,11 @@ function ruleOf(marker: string, table: Readonly<Record<string, Access | Readonly
 }
 
 export const namingAccess: AccessRule = ruleOf("/v1/ns", NAMING);
-export const v2NamingAccess: AccessRule = ruleOf("/v2/ns", NAMING_V2);
+/**
+ * 2.x's naming routes, below `/v2/ns`: each on the same resource as its 1.x namesake (2.x's `@Secured` agree);
+ * `/client/*` (2.x: `nacos/admin`) and the switches, named nowhere, are the administrator's.
+ */
+export const v2NamingAccess: AccessRule = ruleOf("/v2/ns", NAMING);
 export const authAccess: AccessRule = ruleOf("/v1/auth", AUTH);
 export const clusterAccess: AccessRule = ruleOf("/v1/core/cluster", CLUSTER);
 export const namespaceAccess: AccessRule = ruleOf("/v1/console/namespaces", NAMESPACES);

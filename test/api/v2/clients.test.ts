@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { testInstance } from "../../support/fixtures.js";
+import { testConnection, testInstance } from "../../support/fixtures.js";
 import { storeOf } from "../../support/node-context.js";
 import { call, JAVA_CLIENT, testApp } from "../support.js";
 import { dataOf, refusalOf, v2 } from "./support.js";
@@ -25,16 +25,7 @@ async function withClients() {
   assert.equal(polled.status, 200);
   // 2.x: a connection this node holds, with an instance bound to it and a subscription; another node's
   // connection, known by the instance bound to it.
-  node.connections.open({
-    id: HELD,
-    clientIp: "127.0.0.1",
-    clientPort: 50001,
-    clientVersion: "Nacos-Rust-Client:v0.4.0",
-    namespace: "",
-    appName: "shop",
-    labels: {},
-    connectedAt: scheduler.now(),
-  });
+  node.connections.open(testConnection(HELD, scheduler.now()));
   const bound = (ip: string, connectionId: string, member: string) =>
     testInstance(ip, 9000, ORDERS.groupedName, { connection: { node: member, connectionId } });
   storeOf(node).update("public##DEFAULT_GROUP@@orders", {
