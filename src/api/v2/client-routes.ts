@@ -7,9 +7,8 @@
  */
 import type { FastifyInstance } from "fastify";
 import { splitGroupedName, type ServiceRef } from "../../core/naming.js";
-import type { NodeContext } from "../context.js";
 import { optionalBool, paramsOf, parseIp, parsePort, serviceOf, type Params } from "../params.js";
-import { type Client, ClientDirectory } from "./clients.js";
+import type { Client, ClientDirectory } from "./clients.js";
 import { ApiError, ErrorCode, success } from "./result.js";
 
 /** A service as 2.x's client listings name it. */
@@ -53,21 +52,20 @@ function listedServiceOf(p: Params): ServiceRef {
   return service;
 }
 
-export function clientRoutes(app: FastifyInstance, ctx: NodeContext): void {
-  const clients = new ClientDirectory(ctx);
-  const known = (p: Params): Client => {
+export function clientRoutes(app: FastifyInstance, clients: ClientDirectory): void {
+  const known = async (p: Params): Promise<Client> => {
     const id = p.required("clientId");
-    const client = clients.find(id);
+    const client = await clients.find(id);
     if (client === undefined) throw new ApiError(404, ErrorCode.RESOURCE_NOT_FOUND, `clientId [ ${id} ] not exist`);
     return client;
   };
 
-  app.get("/client/list", async () => success(clients.ids()));
+  app.get("/client/list", async () => success(await clients.ids()));
 
-  app.get("/client", async (req) => success(detailOf(known(paramsOf(req)))));
+  app.get("/client", async (req) => success(detailOf(await known(paramsOf(req)))));
 
   app.get("/client/publish/list", async (req) => {
-    const published = clients.publications(known(paramsOf(req)).id);
+    const published = await clients.publications((await known(paramsOf(req))).id);
     return success(
       published.map(({ service, instance: { ip, port, clusterName } }) => ({
         ...names(service),
@@ -77,7 +75,7 @@ export function clientRoutes(app: FastifyInstance, ctx: NodeContext): void {
   });
 
   app.get("/client/subscribe/list", async (req) => {
-    const subscribed = clients.subscriptions(known(paramsOf(req)).id);
+    const subscribed = clients.subscriptions((await known(paramsOf(req))).id);
     return success(subscribed.map(({ service, app, agent, addr }) => ({ ...names(service), subscriberInfo: { app, agent, addr } })));
   });
 

@@ -11,6 +11,10 @@
  *   per UDP push target of this node (of the services the registry knows).
  * 2.x keeps a 1.x client's last beat as its `lastUpdatedTime`; here only a service's responsible node knows
  * beats, so 1.x clients have none.
+ *
+ * Finding the clients the instances name reads every instance. That scan runs in slices, yielding to the event
+ * loop between them (beats keep flowing on a node of a million instances), and one scan serves every caller
+ * until the registry or the member view changes, so asking again and again costs nothing more.
  */
 import type { Instance } from "../../core/instance.js";
 import { parseServiceKey, serviceKey, type ServiceRef } from "../../core/naming.js";
@@ -43,14 +47,27 @@ export type Client =
   | { readonly kind: "ipPort"; readonly id: string; readonly ip: string; readonly port: number; readonly ephemeral: boolean };
 
 export interface ClientCounts {
-  readonly clients: number;
-  readonly connections: number;
-  readonly ephemeralIpPort: number;
-  readonly persistentIpPort: number;
+  clients: number;
+  connections: number;
+  ephemeralIpPort: number;
+  persistentIpPort: number;
   /** Held here, or (1.x) with an instance in a service this node is responsible for, or pushed to from here. */
-  readonly responsible: number;
-  readonly subscriptions: number;
+  responsible: number;
 }
+
+interface Known {
+  readonly kind: ClientKind;
+  responsible: boolean;
+}
+
+/** The clients the registry's instances name, and their counts. */
+interface Census {
+  readonly clients: ReadonlyMap<string, Known>;
+  readonly counts: Readonly<ClientCounts>;
+}
+
+/** Instances read between two yields to the event loop. */
+const SCAN_SLICE = 5_000;
 
 const ipPortId = (ip: string, port: number, ephemeral: boolean): string => `${ip}:${port}#${ephemeral}`;
 const IP_PORT_ID = /^(.+):(\d+)#(true|false)$/;
@@ -58,18 +75,28 @@ const IP_PORT_ID = /^(.+):(\d+)#(true|false)$/;
 /** Who registered an instance: the connection it is bound to, else its address. */
 const clientIdOf = (i: Instance): string => i.connection?.connectionId ?? ipPortId(i.ip, i.port, i.ephemeral);
 
-export class ClientDirectory {
-  constructor(private readonly ctx: NodeContext) {}
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-  /** Every client's id, sorted. */
-  ids(): string[] {
-    return [...this.census().keys()].sort();
+export class ClientDirectory {
+  /** Registry changes seen: a census made at an older count is out of date. */
+  private changes = 0;
+  private census: { readonly changes: number; readonly view: string; readonly result: Promise<Census> } | undefined;
+
+  constructor(private readonly ctx: NodeContext) {
+    ctx.node.registry.onChange(() => this.changes++);
   }
 
-  find(id: string): Client | undefined {
+  /** Every client's id, sorted. */
+  async ids(): Promise<string[]> {
+    const ids = new Set((await this.registered()).clients.keys());
+    for (const id of this.local().keys()) ids.add(id);
+    return [...ids].sort();
+  }
+
+  async find(id: string): Promise<Client | undefined> {
     const held = this.ctx.node.connections.get(id);
     if (held !== undefined) return { kind: "connection", id, held };
-    const kind = this.census().get(id)?.kind;
+    const kind = (await this.registered()).clients.get(id)?.kind ?? this.local().get(id);
     if (kind === undefined) return undefined;
     const ipPort = IP_PORT_ID.exec(id);
     if (kind === "connection" || ipPort === null) return { kind: "connection", id, held: undefined };
@@ -77,11 +104,11 @@ export class ClientDirectory {
   }
 
   /** The instances a client registered, in every service. */
-  publications(id: string): Publication[] {
+  async publications(id: string): Promise<Publication[]> {
     const out: Publication[] = [];
-    for (const [service, instances] of this.liveServices()) {
-      for (const instance of instances) if (clientIdOf(instance) === id) out.push({ service, instance });
-    }
+    await this.scan((service, _responsible, instance) => {
+      if (clientIdOf(instance) === id) out.push({ service, instance });
+    });
     return out;
   }
 
@@ -108,54 +135,92 @@ export class ClientDirectory {
     return [...this.ctx.push.subscribersOf(service).map(udpSubscription), ...byConnection];
   }
 
-  counts(): ClientCounts {
-    const census = this.census();
-    let connections = 0;
-    let ephemeralIpPort = 0;
-    let responsible = 0;
-    for (const [id, c] of census) {
-      if (c.kind === "connection") connections++;
-      else if (id.endsWith("#true")) ephemeralIpPort++;
-      if (c.responsible) responsible++;
-    }
+  /** How many subscriptions this node holds: its UDP push targets' and its connections'. */
+  subscriptionCount(): number {
     const byConnections = this.ctx.node.connections.list().reduce((n, c) => n + this.ctx.push.subscriptionsOf(c.id).length, 0);
-    return {
-      clients: census.size,
-      connections,
-      ephemeralIpPort,
-      persistentIpPort: census.size - connections - ephemeralIpPort,
-      responsible,
-      subscriptions: this.udpSubscriptions().length + byConnections,
-    };
+    return this.udpSubscriptions().length + byConnections;
   }
 
-  /** Every client by id, with its kind and whether this node is responsible for it. */
-  private census(): Map<string, { kind: ClientKind; responsible: boolean }> {
-    const census = new Map<string, { kind: ClientKind; responsible: boolean }>();
-    const add = (id: string, kind: ClientKind, responsible: boolean) => {
-      const known = census.get(id);
-      census.set(id, { kind, responsible: responsible || known?.responsible === true });
-    };
-    for (const c of this.ctx.node.connections.list()) add(c.id, "connection", true);
-    for (const [service, instances] of this.liveServices()) {
+  async counts(): Promise<ClientCounts> {
+    const census = await this.registered();
+    const counts = { ...census.counts };
+    // This node's own clients: all its responsibility, some already named by instances.
+    for (const [id, kind] of this.local()) {
+      const known = census.clients.get(id);
+      if (known === undefined) count(counts, id, kind, true);
+      else if (!known.responsible) counts.responsible++;
+    }
+    return counts;
+  }
+
+  /** This node's own clients (connections held, UDP push targets) by id, with their kind. */
+  private local(): Map<string, ClientKind> {
+    const local = new Map<string, ClientKind>();
+    for (const c of this.ctx.node.connections.list()) local.set(c.id, "connection");
+    for (const s of this.udpSubscriptions()) local.set(s.clientId, "ipPort");
+    return local;
+  }
+
+  /** The census of the registry's clients: the last one while neither the registry nor the member view changed. */
+  private registered(): Promise<Census> {
+    // Which services this node is responsible for follows the members' states.
+    const view = this.ctx.node
+      .cluster()
+      .members.map((m) => `${m.address}=${m.state}`)
+      .join();
+    if (this.census !== undefined && this.census.changes === this.changes && this.census.view === view) return this.census.result;
+    const result = this.take();
+    this.census = { changes: this.changes, view, result };
+    // A scan that failed is not kept: the next caller scans again.
+    result.catch(() => {
+      if (this.census?.result === result) this.census = undefined;
+    });
+    return result;
+  }
+
+  private async take(): Promise<Census> {
+    const clients = new Map<string, Known>();
+    await this.scan((_service, responsible, i) => {
+      const id = clientIdOf(i);
+      const known = clients.get(id);
+      // An instance bound to a connection is the responsibility of the node holding it (local(), there).
+      const mine = i.connection === undefined && responsible;
+      if (known === undefined) clients.set(id, { kind: i.connection === undefined ? "ipPort" : "connection", responsible: mine });
+      else known.responsible ||= mine;
+    });
+    const counts: ClientCounts = { clients: 0, connections: 0, ephemeralIpPort: 0, persistentIpPort: 0, responsible: 0 };
+    for (const [id, known] of clients) count(counts, id, known.kind, known.responsible);
+    return { clients, counts };
+  }
+
+  /** Visits every live instance, yielding to the event loop every SCAN_SLICE instances. */
+  private async scan(visit: (service: ServiceRef, responsible: boolean, instance: Instance) => void): Promise<void> {
+    let sinceYield = 0;
+    for (const s of this.ctx.node.registry.services()) {
+      if (s.deleted) continue;
+      const service = parseServiceKey(s.key);
       const responsible = this.ctx.node.isResponsible(service.groupedName);
-      for (const i of instances) {
-        if (i.connection === undefined) add(clientIdOf(i), "ipPort", responsible);
-        else add(i.connection.connectionId, "connection", false);
+      for (const instance of s.instances()) visit(service, responsible, instance);
+      sinceYield += s.size;
+      if (sinceYield >= SCAN_SLICE) {
+        sinceYield = 0;
+        await yieldToLoop();
       }
     }
-    for (const s of this.udpSubscriptions()) add(s.clientId, "ipPort", true);
-    return census;
-  }
-
-  private *liveServices(): Generator<readonly [ServiceRef, Iterable<Instance>]> {
-    for (const s of this.ctx.node.registry.services()) if (!s.deleted) yield [parseServiceKey(s.key), s.instances()];
   }
 
   /** This node's UDP push targets, of the services the registry knows (a deleted one's included). */
   private udpSubscriptions(): Subscription[] {
     return [...this.ctx.node.registry.keys()].flatMap((key) => this.ctx.push.subscribersOf(parseServiceKey(key)).map(udpSubscription));
   }
+}
+
+function count(counts: ClientCounts, id: string, kind: ClientKind, responsible: boolean): void {
+  counts.clients++;
+  if (kind === "connection") counts.connections++;
+  else if (id.endsWith("#true")) counts.ephemeralIpPort++;
+  else counts.persistentIpPort++;
+  if (responsible) counts.responsible++;
 }
 
 function udpSubscription(s: Subscriber): Subscription {

@@ -13,6 +13,7 @@ import type { NodeContext } from "../context.js";
 import { refuseIncompleteReads, type RegistryReads } from "../incomplete-view.js";
 import { catalogRoutes } from "./catalog-routes.js";
 import { clientRoutes } from "./client-routes.js";
+import { ClientDirectory } from "./clients.js";
 import { healthRoutes } from "./health-routes.js";
 import { instanceRoutes } from "./instance-routes.js";
 import { operatorRoutes } from "./operator-routes.js";
@@ -45,6 +46,7 @@ function onError(ctx: NodeContext, bodyLimit: number) {
 }
 
 export function v2NamingApi(app: FastifyInstance, ctx: NodeContext, protect: Protect): void {
+  const clients = new ClientDirectory(ctx);
   for (const prefix of V2_NAMING_PREFIXES) {
     void app.register(
       async (scope) => {
@@ -55,8 +57,8 @@ export function v2NamingApi(app: FastifyInstance, ctx: NodeContext, protect: Pro
         instanceRoutes(scope, ctx);
         serviceRoutes(scope, ctx);
         healthRoutes(scope, ctx);
-        clientRoutes(scope, ctx);
-        operatorRoutes(scope, ctx);
+        clientRoutes(scope, clients);
+        operatorRoutes(scope, ctx, clients);
         catalogRoutes(scope, ctx);
       },
       { prefix },

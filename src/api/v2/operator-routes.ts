@@ -6,19 +6,19 @@ import type { FastifyInstance } from "fastify";
 import type { NodeContext } from "../context.js";
 import { hostLoad, statusOf } from "../operator-routes.js";
 import { optionalBool, paramsOf } from "../params.js";
-import { ClientDirectory } from "./clients.js";
+import type { ClientDirectory } from "./clients.js";
 import { success } from "./result.js";
 
 /** 2.x's MetricsInfoVo: the status alone unless `onlyStatus=false`. */
-function metrics(ctx: NodeContext, clients: ClientDirectory, onlyStatus: boolean) {
+async function metrics(ctx: NodeContext, clients: ClientDirectory, onlyStatus: boolean) {
   const status = statusOf(ctx);
   if (onlyStatus) return { status };
-  const counts = clients.counts();
+  const counts = await clients.counts();
   return {
     status,
     serviceCount: ctx.node.registry.serviceCount,
     instanceCount: ctx.node.registry.instanceCount,
-    subscribeCount: counts.subscriptions,
+    subscribeCount: clients.subscriptionCount(),
     clientCount: counts.clients,
     connectionBasedClientCount: counts.connections,
     ephemeralIpPortClientCount: counts.ephemeralIpPort,
@@ -28,8 +28,7 @@ function metrics(ctx: NodeContext, clients: ClientDirectory, onlyStatus: boolean
   };
 }
 
-export function operatorRoutes(app: FastifyInstance, ctx: NodeContext): void {
-  const clients = new ClientDirectory(ctx);
+export function operatorRoutes(app: FastifyInstance, ctx: NodeContext, clients: ClientDirectory): void {
   for (const base of ["/operator", "/ops"]) {
     app.get(`${base}/switches`, async () => success(ctx.node.switches));
     app.put(`${base}/switches`, async (req) => {
@@ -37,6 +36,6 @@ export function operatorRoutes(app: FastifyInstance, ctx: NodeContext): void {
       await ctx.node.updateSwitch(p.required("entry"), p.required("value"));
       return success("ok");
     });
-    app.get(`${base}/metrics`, async (req) => success(metrics(ctx, clients, optionalBool(paramsOf(req), ["onlyStatus"], true))));
+    app.get(`${base}/metrics`, async (req) => success(await metrics(ctx, clients, optionalBool(paramsOf(req), ["onlyStatus"], true))));
   }
 }

@@ -5,8 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { createHttpApp } from "../../../src/api/app.js";
+import type { NamingNode } from "../../../src/node/naming-node.js";
 import { testConnection, testInstance } from "../../support/fixtures.js";
-import { storeOf } from "../../support/node-context.js";
+import { nodeContext, storeOf } from "../../support/node-context.js";
 import { call, JAVA_CLIENT, testApp } from "../support.js";
 import { dataOf, refusalOf, v2 } from "./support.js";
 
@@ -157,4 +159,56 @@ test("metrics count the clients of each kind", async () => {
     // All but the other node's connection.
     responsibleClientCount: 4,
   });
+});
+
+test("finding the clients of many instances yields to the event loop, and one scan serves every caller until something changes", async () => {
+  const { node } = await testApp();
+  const SERVICES = 100;
+  const PER_SERVICE = 500;
+  for (let s = 0; s < SERVICES; s++) {
+    const name = `DEFAULT_GROUP@@many-${s}`;
+    const instances = Array.from({ length: PER_SERVICE }, (_, i) => testInstance(`10.0.${s}.${i % 250}`, 8000 + Math.floor(i / 250), name));
+    storeOf(node).update(`public##${name}`, { put: instances });
+  }
+  // The same node, its registry counting the scans of every service.
+  let scans = 0;
+  const counted = Object.create(node.registry, {
+    services: {
+      value: () => {
+        scans++;
+        return node.registry.services();
+      },
+    },
+  }) as NamingNode["registry"];
+  const app = createHttpApp(nodeContext(Object.create(node, { registry: { value: counted } }) as NamingNode));
+  await app.ready();
+  const metrics = async () => {
+    // Event-loop turns taken while the request runs: a scan held in one turn would leave none to others.
+    let turns = 0;
+    let pending = true;
+    const spin = () => {
+      if (!pending) return;
+      turns++;
+      setImmediate(spin);
+    };
+    setImmediate(spin);
+    const data = dataOf(await v2(app, "GET", "/operator/metrics", { onlyStatus: "false" })) as { clientCount: number };
+    pending = false;
+    return { clients: data.clientCount, turns };
+  };
+  const first = await metrics();
+  assert.equal(first.clients, SERVICES * PER_SERVICE);
+  assert.ok(first.turns >= (SERVICES * PER_SERVICE) / 5_000, `the scan yielded ${first.turns} times`);
+  for (let i = 0; i < 5; i++) assert.equal((await metrics()).clients, SERVICES * PER_SERVICE);
+  assert.deepEqual(await dataOf(await v2(app, "GET", "/client", { clientId: "10.0.0.1:8000#true" })), {
+    clientId: "10.0.0.1:8000#true",
+    ephemeral: true,
+    clientType: "ipPort",
+    clientIp: "10.0.0.1",
+    clientPort: "8000",
+  });
+  assert.equal(scans, 1, "one scan for all of them");
+  dataOf(await v2(app, "POST", "/instance", { serviceName: "one-more", ip: "192.0.2.99", port: "80" }));
+  assert.equal((await metrics()).clients, SERVICES * PER_SERVICE + 1, "a change is seen");
+  assert.equal(scans, 2);
 });
