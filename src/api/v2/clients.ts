@@ -67,7 +67,7 @@ interface Census {
 }
 
 /** Instances read between two yields to the event loop. */
-const SCAN_SLICE = 5_000;
+const SCAN_SLICE = 1_000;
 
 const ipPortId = (ip: string, port: number, ephemeral: boolean): string => `${ip}:${port}#${ephemeral}`;
 const IP_PORT_ID = /^(.+):(\d+)#(true|false)$/;
@@ -180,16 +180,21 @@ export class ClientDirectory {
 
   private async take(): Promise<Census> {
     const clients = new Map<string, Known>();
+    const counts: ClientCounts = { clients: 0, connections: 0, ephemeralIpPort: 0, persistentIpPort: 0, responsible: 0 };
     await this.scan((_service, responsible, i) => {
       const id = clientIdOf(i);
       const known = clients.get(id);
       // An instance bound to a connection is the responsibility of the node holding it (local(), there).
       const mine = i.connection === undefined && responsible;
-      if (known === undefined) clients.set(id, { kind: i.connection === undefined ? "ipPort" : "connection", responsible: mine });
-      else known.responsible ||= mine;
+      if (known === undefined) {
+        const kind = i.connection === undefined ? "ipPort" : "connection";
+        clients.set(id, { kind, responsible: mine });
+        count(counts, id, kind, mine);
+      } else if (mine && !known.responsible) {
+        known.responsible = true;
+        counts.responsible++;
+      }
     });
-    const counts: ClientCounts = { clients: 0, connections: 0, ephemeralIpPort: 0, persistentIpPort: 0, responsible: 0 };
-    for (const [id, known] of clients) count(counts, id, known.kind, known.responsible);
     return { clients, counts };
   }
 

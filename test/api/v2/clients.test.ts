@@ -198,7 +198,7 @@ test("finding the clients of many instances yields to the event loop, and one sc
   };
   const first = await metrics();
   assert.equal(first.clients, SERVICES * PER_SERVICE);
-  assert.ok(first.turns >= (SERVICES * PER_SERVICE) / 5_000, `the scan yielded ${first.turns} times`);
+  assert.ok(first.turns >= (SERVICES * PER_SERVICE) / 1_000, `the scan yielded ${first.turns} times`);
   for (let i = 0; i < 5; i++) assert.equal((await metrics()).clients, SERVICES * PER_SERVICE);
   assert.deepEqual(await dataOf(await v2(app, "GET", "/client", { clientId: "10.0.0.1:8000#true" })), {
     clientId: "10.0.0.1:8000#true",
