@@ -285,6 +285,8 @@ function memberRow(member, selfAddress) {
     el("td", {}, member.address, self ? " (this node)" : ""),
     el("td", { class: member.state === "UP" ? "good" : "bad" }, member.state),
     el("td", { class: readiness === "joining" ? "bad" : "" }, readiness),
+    // 2.x client connections the member holds; a member that does not say (Nacos 1.4) shows none.
+    el("td", { class: "connections" }, member.connectionCount ?? "—"),
     el("td", {}, self ? "—" : (member.peerTransport ?? "—")),
     el("td", {}, ago(member.extendInfo?.lastRefreshTime)),
     el("td", {}, member.failAccessCnt),

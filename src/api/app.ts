@@ -1,7 +1,8 @@
 /**
- * The client-facing HTTP server: Nacos 1.x's naming OpenAPI under `/nacos/v1/ns` and `/v1/ns`, the core
- * cluster endpoints, probes and metrics. Parsing and answers follow Nacos 1.4; every refusal is a NacosError
- * mapped here to its status and plain-text message, and nothing a request contains can crash the process.
+ * The client-facing HTTP server: Nacos 1.x's naming OpenAPI under `/nacos/v1/ns` and `/v1/ns`, 2.x's v2 naming
+ * OpenAPI (v2/, with its own envelope), the core cluster endpoints, probes and metrics. Parsing and answers follow
+ * Nacos 1.4; every refusal is a NacosError mapped here to its status and plain-text message, and nothing a
+ * request contains can crash the process.
  */
 import type { Server } from "node:http";
 import formbody from "@fastify/formbody";
@@ -30,6 +31,7 @@ import { operatorRoutes } from "./operator-routes.js";
 import { CONTEXT_PATHS, isServerFailure, sendError, TEXT } from "../transport/http-common.js";
 import { fromPeer } from "./request-info.js";
 import { serviceRoutes } from "./service-routes.js";
+import { v2NamingApi } from "./v2/naming-api.js";
 
 /** What the HTTP server allows a connection (slowloris and idle-connection bounds). */
 export interface HttpLimits {
@@ -165,6 +167,7 @@ export function createHttpApp(ctx: NodeContext, options: HttpAppOptions = {}): F
       { prefix },
     );
   }
+  v2NamingApi(app, ctx, protect);
   consoleRoutes(app, ctx);
   void app.register(async (scope) => {
     protect(scope, namespaceAccess);

@@ -8,9 +8,10 @@
 import type { FastifyInstance } from "fastify";
 import { settingsOf, type ClusterSettings } from "../core/cluster-settings.js";
 import { notFound } from "../core/errors.js";
-import { beatIntervalOf, beatTimeoutOf, deleteTimeoutOf, PRESERVED_ID_GENERATOR, type Instance } from "../core/instance.js";
+import type { Instance } from "../core/instance.js";
 import { parseServiceKey, serviceKey, splitGroupedName } from "../core/naming.js";
 import { clusterNamesOf, type ServiceDatum } from "../core/service-datum.js";
+import { instanceInfo } from "../core/service-info.js";
 import type { ServiceState } from "../core/service-record.js";
 import { protectThresholdReached } from "../core/service-view.js";
 import type { NodeContext } from "./context.js";
@@ -101,27 +102,9 @@ function clusterJson(groupedName: string, name: string, s: ClusterSettings) {
   };
 }
 
-/** 1.4's naming Instance JSON (what `/catalog/instances` lists), without the owner-only `lastBeat`. */
+/** 1.4's naming Instance JSON (what `/catalog/instances` lists): 2.x's Instance plus 1.x's `marked` and `app`. */
 function instanceJson(i: Instance) {
-  const { instanceId, ip, port, weight, healthy, enabled, ephemeral, clusterName, serviceName, metadata, marked, app } = i;
-  return {
-    instanceId,
-    ip,
-    port,
-    weight,
-    healthy,
-    enabled,
-    ephemeral,
-    clusterName,
-    serviceName,
-    metadata,
-    marked,
-    app,
-    instanceHeartBeatInterval: beatIntervalOf(i),
-    instanceHeartBeatTimeOut: beatTimeoutOf(i),
-    ipDeleteTimeout: deleteTimeoutOf(i),
-    instanceIdGenerator: metadata[PRESERVED_ID_GENERATOR] ?? "simple",
-  };
+  return { ...instanceInfo(i), marked: i.marked, app: i.app };
 }
 
 function liveDatum(ctx: NodeContext, p: Params): ServiceDatum {

@@ -5,6 +5,7 @@
 import type { ClientWriter } from "../core/ops.js";
 import type { RegistryView } from "../core/registry.js";
 import type { Switches } from "../core/switches.js";
+import type { ClientConnections } from "../node/clients/client-connections.js";
 import type { ClusterTables } from "../node/cluster-table.js";
 import type { ClientConnectionInfo } from "../node/clients/client-connections.js";
 import type { ClusterView, NamingNode, NodeStats } from "../node/naming-node.js";
@@ -34,6 +35,8 @@ export interface NodeView {
   /** `UP` unless the `overriddenServerStatus` switch says otherwise. */
   readonly serverStatus: string;
   readonly scheduler: { now(): number };
+  /** The 2.x client connections this node holds (the v2 API's `/client/*` lists them). */
+  readonly connections: Pick<ClientConnections, "get" | "list" | "size">;
   ownerOf(groupedName: string): string;
   isResponsible(groupedName: string): boolean;
   cluster(): ClusterView;

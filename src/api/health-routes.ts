@@ -13,21 +13,11 @@ import {
 } from "../core/cluster-settings.js";
 import { badRequest } from "../core/errors.js";
 import { MAX_PORT } from "../core/instance.js";
-import { DEFAULT_CLUSTER } from "../core/naming.js";
 import type { ClientWrite } from "../core/ops.js";
 import { writeOk } from "./client-write.js";
 import type { NodeContext } from "./context.js";
-import {
-  paramsOf,
-  parseBool,
-  parseClusterName,
-  parseInteger,
-  parseIp,
-  parseMetadata,
-  parsePort,
-  serviceOf,
-  type Params,
-} from "./params.js";
+import { paramsOf, parseBool, parseClusterName, parseInteger, parseMetadata, serviceOf, type Params } from "./params.js";
+import { setHealthOf } from "./write-params.js";
 
 /** Far above any valid checker (its path and headers are bounded), so parsing never sees a huge text. */
 const MAX_CHECKER_JSON = 8192;
@@ -70,17 +60,6 @@ function updateClusterOf(p: Params): ClientWrite {
       metadata: parseMetadata(p.optional("metadata", "")),
     },
   };
-}
-
-function setHealthOf(p: Params): ClientWrite {
-  const name = p.has("healthy") ? "healthy" : p.has("valid") ? "valid" : "healthy";
-  const healthy = parseBool(name, p.required(name));
-  const address = {
-    ip: parseIp(p.required("ip")),
-    port: parsePort(p.required("port")),
-    clusterName: parseClusterName(p.either(["clusterName", "cluster"], DEFAULT_CLUSTER)),
-  };
-  return { type: "setHealth", service: serviceOf(p), address, healthy };
 }
 
 export function healthRoutes(app: FastifyInstance, ctx: NodeContext): void {

@@ -7,13 +7,16 @@
  * their cached answer when all fail), as Nacos 1.4 answers every client 503 while STARTING. Writes still pass
  * (versions decide), and so do peers.
  */
-import type { FastifyReply, FastifyRequest } from "fastify";
-import { TEXT } from "../transport/http-common.js";
+import type { FastifyRequest } from "fastify";
+import { NacosError } from "../core/errors.js";
 import type { NodeContext } from "./context.js";
 import { fromPeer } from "./request-info.js";
 
-/** The naming routes that answer from the registry, with the methods that read (undefined: every method). */
-const REGISTRY_READS: ReadonlyMap<string, readonly string[] | undefined> = new Map([
+/** Routes that answer from the registry, each with the methods that read (undefined: every method). */
+export type RegistryReads = ReadonlyMap<string, readonly string[] | undefined>;
+
+/** The 1.x naming routes that answer from the registry. */
+const REGISTRY_READS: RegistryReads = new Map([
   ["/instance", ["GET"]],
   ["/instance/list", undefined],
   ["/instance/statuses", undefined],
@@ -25,28 +28,27 @@ const REGISTRY_READS: ReadonlyMap<string, readonly string[] | undefined> = new M
   ["/catalog/instances", undefined],
 ]);
 
-function readsRegistry(path: string, method: string): boolean {
-  if (!REGISTRY_READS.has(path)) return false;
-  const methods = REGISTRY_READS.get(path);
+function readsRegistry(reads: RegistryReads, path: string, method: string): boolean {
+  if (!reads.has(path)) return false;
+  const methods = reads.get(path);
   return methods === undefined || methods.includes(method);
 }
 
 /**
- * An onRequest hook for the naming routes under `prefix`: 503 for client reads of the registry until the node's
- * registry is complete.
+ * An onRequest hook for the routes under `prefix` (`reads`: the 1.x naming routes unless told): a 503 NacosError
+ * for client reads of the registry until the node's registry is complete, answered by the scope's error handler
+ * (plain text under `/v1`, 2.x's envelope under `/v2`).
  */
-export function refuseIncompleteReads(ctx: NodeContext, prefix: string) {
-  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+export function refuseIncompleteReads(ctx: NodeContext, prefix: string, reads: RegistryReads = REGISTRY_READS) {
+  return async (req: FastifyRequest): Promise<void> => {
     if (ctx.node.registryComplete) return;
     const route = req.routeOptions.url ?? "";
-    if (!route.startsWith(prefix) || !readsRegistry(route.slice(prefix.length), req.method) || fromPeer(req, ctx.peerSecret)) return;
+    if (!route.startsWith(prefix) || !readsRegistry(reads, route.slice(prefix.length), req.method) || fromPeer(req, ctx.peerSecret)) return;
     const progress = ctx.node.loadProgress;
     const loaded = progress === undefined ? "" : ` (${progress.instancesDone} of ${progress.instancesTotal} instances so far)`;
-    await reply
-      .code(503)
-      .type(TEXT)
-      .send(
-        `server is STARTING now: it is still loading the registry its peers hold${loaded} and could answer with instances missing, please try again later or ask another server!`,
-      );
+    throw new NacosError(
+      503,
+      `server is STARTING now: it is still loading the registry its peers hold${loaded} and could answer with instances missing, please try again later or ask another server!`,
+    );
   };
 }

@@ -7,6 +7,16 @@ import type { NodeContext } from "./context.js";
 import { membersJson } from "./member-view.js";
 import { optionalBool, serviceOf, paramsOf } from "./params.js";
 
+/** What the SDKs' getServerStatus reads: a node refusing reads while it loads is not UP to them (1.4: STARTING). */
+export const statusOf = (ctx: NodeContext): string => (ctx.node.registryComplete ? ctx.node.serverStatus : "STARTING");
+
+/** The host's load as Nacos reports it: the 1-minute load per CPU, the load, the share of memory used. */
+export const hostLoad = (): { cpu: number; load: number; mem: number } => ({
+  cpu: loadavg()[0]! / Math.max(1, cpus().length),
+  load: loadavg()[0]!,
+  mem: 1 - freemem() / totalmem(),
+});
+
 function metrics(ctx: NodeContext): Record<string, unknown> {
   let responsibleServices = 0;
   let responsibleInstances = 0;
@@ -16,16 +26,13 @@ function metrics(ctx: NodeContext): Record<string, unknown> {
     responsibleInstances += s.size;
   }
   return {
-    // What the SDKs' getServerStatus reads: a node refusing reads while it loads is not UP to them (1.4: STARTING).
-    status: ctx.node.registryComplete ? ctx.node.serverStatus : "STARTING",
+    status: statusOf(ctx),
     serviceCount: ctx.node.registry.serviceCount,
     instanceCount: ctx.node.registry.instanceCount,
     raftNotifyTaskCount: 0,
     responsibleServiceCount: responsibleServices,
     responsibleInstanceCount: responsibleInstances,
-    cpu: loadavg()[0]! / Math.max(1, cpus().length),
-    load: loadavg()[0],
-    mem: 1 - freemem() / totalmem(),
+    ...hostLoad(),
   };
 }
 

@@ -3,21 +3,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { settingsOf, type ClusterSettings } from "../core/cluster-settings.js";
 import { notFound } from "../core/errors.js";
 import { DEFAULT_GROUP, serviceKey, splitGroupedName } from "../core/naming.js";
-import type { ClientWrite, ServiceSpec } from "../core/ops.js";
+import type { ClientWrite } from "../core/ops.js";
 import { clusterNamesOf } from "../core/service-datum.js";
 import type { NodeContext } from "./context.js";
 import { linearRegExp } from "./linear-regexp.js";
-import {
-  namedNamespaceOf,
-  namespaceOf,
-  optionalBool,
-  parseFloatParam,
-  parseMetadata,
-  parseSelector,
-  serviceOf,
-  paramsOf,
-  type Params,
-} from "./params.js";
+import { namedNamespaceOf, namespaceOf, optionalBool, serviceOf, paramsOf } from "./params.js";
+import { serviceSpecOf } from "./write-params.js";
 import { writeOk } from "./client-write.js";
 import { page, positive } from "./paging.js";
 
@@ -27,25 +18,17 @@ function clusterJson(name: string, s: ClusterSettings): Record<string, unknown> 
   return { name, healthChecker, metadata, checkPort, useInstancePort4Check };
 }
 
-function specOf(p: Params, threshold: string): ServiceSpec {
-  return {
-    protectThreshold: parseFloatParam(threshold),
-    metadata: parseMetadata(p.optional("metadata", "")),
-    selector: parseSelector(p.optional("selector", "")),
-  };
-}
-
 export function serviceRoutes(app: FastifyInstance, ctx: NodeContext): void {
   const write = (req: FastifyRequest, reply: FastifyReply, op: ClientWrite): Promise<FastifyReply> => writeOk(ctx, req, reply, op);
 
   app.post("/service", (req, reply) => {
     const p = paramsOf(req);
-    return write(req, reply, { type: "createService", service: serviceOf(p), spec: specOf(p, p.optional("protectThreshold", "0")) });
+    return write(req, reply, { type: "createService", service: serviceOf(p), spec: serviceSpecOf(p, p.optional("protectThreshold", "0")) });
   });
 
   app.put("/service", (req, reply) => {
     const p = paramsOf(req);
-    return write(req, reply, { type: "updateService", service: serviceOf(p), spec: specOf(p, p.required("protectThreshold")) });
+    return write(req, reply, { type: "updateService", service: serviceOf(p), spec: serviceSpecOf(p, p.required("protectThreshold")) });
   });
 
   app.delete("/service", (req, reply) => {

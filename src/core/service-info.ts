@@ -4,7 +4,7 @@
  * is the 1.x list view (service-view.ts: the same selection, protect threshold and ordering) in 2.x's shape:
  * the bare service name beside its group, hosts without 1.x's `valid`/`marked`.
  */
-import type { Instance } from "./instance.js";
+import { beatIntervalOf, beatTimeoutOf, deleteTimeoutOf, PRESERVED_ID_GENERATOR, type Instance } from "./instance.js";
 import { splitGroupedName } from "./naming.js";
 import type { ServiceDatum } from "./service-datum.js";
 import { buildListView, type ListedHost } from "./service-view.js";
@@ -51,24 +51,29 @@ export interface ServiceInfoQuery {
   readonly lastRefTime: number;
 }
 
-function instanceInfoOf(host: ListedHost, groupedName: string): InstanceInfo {
+/** 2.x's `Instance` of a registered instance as it stands (the v2 catalog lists them so, disabled ones too). */
+export function instanceInfo(i: Instance): InstanceInfo {
   return {
-    instanceId: host.instanceId,
-    ip: host.ip,
-    port: host.port,
-    weight: host.weight,
-    healthy: host.healthy,
-    enabled: host.enabled,
-    ephemeral: host.ephemeral,
-    clusterName: host.clusterName,
-    serviceName: groupedName,
-    metadata: host.metadata,
-    instanceHeartBeatInterval: host.instanceHeartBeatInterval,
-    instanceHeartBeatTimeOut: host.instanceHeartBeatTimeOut,
-    ipDeleteTimeout: host.ipDeleteTimeout,
-    instanceIdGenerator: host.instanceIdGenerator,
+    instanceId: i.instanceId,
+    ip: i.ip,
+    port: i.port,
+    weight: i.weight,
+    healthy: i.healthy,
+    enabled: i.enabled,
+    ephemeral: i.ephemeral,
+    clusterName: i.clusterName,
+    serviceName: i.serviceName,
+    metadata: i.metadata,
+    instanceHeartBeatInterval: beatIntervalOf(i),
+    instanceHeartBeatTimeOut: beatTimeoutOf(i),
+    ipDeleteTimeout: deleteTimeoutOf(i),
+    instanceIdGenerator: i.metadata[PRESERVED_ID_GENERATOR] ?? "simple",
   };
 }
+
+/** A listed host as 2.x's `Instance`: its health as listed (the protect threshold may have raised it). */
+const instanceInfoOf = (host: ListedHost, groupedName: string): InstanceInfo =>
+  instanceInfo({ ...host, serviceName: groupedName, app: "" });
 
 export function buildServiceInfo(datum: ServiceDatum | undefined, q: ServiceInfoQuery): ServiceInfo {
   const view = buildListView(datum, { ...q, env: "", groupedNamesForClient: true });

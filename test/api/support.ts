@@ -11,15 +11,17 @@ import { nodeContext, standaloneNode } from "../support/node-context.js";
 
 export class RecordingPush implements PushSubscriptions {
   readonly subscribed: Subscriber[] = [];
+  /** What each 2.x connection subscribed to (the stream push's record, set by tests). */
+  readonly byConnection = new Map<string, Array<{ service: ServiceRef; clusters: string }>>();
   subscribe(subscriber: Subscriber): boolean {
     this.subscribed.push(subscriber);
     return true;
   }
-  subscriptionsOf(): [] {
-    return [];
-  }
   subscribersOf(service: ServiceRef): Subscriber[] {
     return this.subscribed.filter((s) => s.service.namespaceId === service.namespaceId && s.service.groupedName === service.groupedName);
+  }
+  subscriptionsOf(connectionId: string): ReadonlyArray<{ service: ServiceRef; clusters: string }> {
+    return this.byConnection.get(connectionId) ?? [];
   }
 }
 

@@ -112,6 +112,20 @@ async function operate(page: Page, node: NodeProcess, client: Client, withLogin:
   assert.equal(detail.weight, 3.5);
 }
 
+/** The cluster view: each member's 2.x connections as the API reports them ("—" for a member that does not say). */
+async function clusterView(page: Page, node: NodeProcess, client: Client): Promise<void> {
+  await page.goto(`${node.url}/nacos/#/cluster`);
+  const members = (await client("GET", "/nacos/v1/core/cluster/nodes")).json().data as Array<{ address: string; connectionCount?: number }>;
+  assert.equal(members.length, 1);
+  for (const m of members) {
+    const cell = page.locator(`tr[data-member="${m.address}"] td.connections`);
+    await cell.waitFor();
+    assert.equal(await cell.textContent(), String(m.connectionCount ?? "—"), m.address);
+  }
+  assert.equal(members[0]!.connectionCount, 0, "a node holding no connection says so");
+  assert.equal(await page.locator("#cluster th", { hasText: "Connections" }).count(), 1);
+}
+
 /** Starts a node and a fresh headless Chromium, runs `body`, and stops both whatever happens. */
 async function withConsole(nodeArgs: readonly string[], body: (page: Page, node: NodeProcess) => Promise<void>): Promise<void> {
   const node = await startNode({ args: nodeArgs });
@@ -143,6 +157,7 @@ test("console: services, an instance disabled and its weight edited (auth off)",
     const client = clientOf(node, undefined);
     await register(client);
     await operate(page, node, client, false);
+    await clusterView(page, node, client);
   });
 });
 

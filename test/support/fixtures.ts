@@ -3,6 +3,7 @@ import { identityOf, simpleInstanceId, type Instance } from "../../src/core/inst
 import { DEFAULT_SERVICE_META, makeDatum, type ServiceDatum } from "../../src/core/service-datum.js";
 import type { Version } from "../../src/core/version.js";
 import type { InstanceSpec } from "../../src/core/ops.js";
+import type { ClientConnectionInfo } from "../../src/node/clients/client-connections.js";
 import type { PeerTransport } from "../../src/node/ports.js";
 
 /** A healthy, enabled, ephemeral instance of `groupedName` in cluster DEFAULT (unless overridden). */
@@ -65,4 +66,19 @@ export function testDatum(
 ): ServiceDatum {
   const entries = instances.map((i) => ({ id: identityOf(i), version, instance: i }));
   return makeDatum(key, false, DEFAULT_SERVICE_META, version, entries);
+}
+
+/** A 2.x client connection as the transport opens it: a Rust client on loopback (unless overridden). */
+export function testConnection(id: string, connectedAt: number, overrides: Partial<ClientConnectionInfo> = {}): ClientConnectionInfo {
+  return {
+    id,
+    clientIp: "127.0.0.1",
+    clientPort: 50001,
+    clientVersion: "Nacos-Rust-Client:v0.4.0",
+    namespace: "",
+    appName: "shop",
+    labels: {},
+    connectedAt,
+    ...overrides,
+  };
 }

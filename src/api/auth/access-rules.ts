@@ -63,6 +63,11 @@ function ruleOf(marker: string, table: Readonly<Record<string, Access | Readonly
 }
 
 export const namingAccess: AccessRule = ruleOf("/v1/ns", NAMING);
+/**
+ * 2.x's naming routes, below `/v2/ns`: each on the same resource as its 1.x namesake (2.x's `@Secured` agree);
+ * `/client/*` (2.x: `nacos/admin`) and the switches, named nowhere, are the administrator's.
+ */
+export const v2NamingAccess: AccessRule = ruleOf("/v2/ns", NAMING);
 export const authAccess: AccessRule = ruleOf("/v1/auth", AUTH);
 export const clusterAccess: AccessRule = ruleOf("/v1/core/cluster", CLUSTER);
 export const namespaceAccess: AccessRule = ruleOf("/v1/console/namespaces", NAMESPACES);

@@ -8,7 +8,7 @@
 import { badRequest } from "../../core/errors.js";
 import type { InstanceSpec } from "../../core/ops.js";
 import { DEFAULT_CLUSTER, type ServiceRef } from "../../core/naming.js";
-import { INSTANCE } from "../instance-routes.js";
+import { INSTANCE } from "../write-params.js";
 import { bindJava, type Bound, type JavaClass } from "../java-json.js";
 import { namespaceOf, Params, parseClusterName, parseIp, parsePort, parseWeight, serviceOf } from "../params.js";
 
