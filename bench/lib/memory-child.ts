@@ -1,7 +1,8 @@
 /**
  * One side of the `memory` figure, in its own process: holds `count` instances (10 per service) either in a
- * standalone node, registered through its write path, or in plain nested maps; prints heap bytes per instance
- * after full GCs. Run with --expose-gc.
+ * standalone node, registered through its write path, or in plain nested maps; prints heap bytes and resident
+ * bytes (what a container limit sees: heap, its free space, Buffers, code) per instance after full GCs. Run
+ * with --expose-gc.
  */
 import { silentLog } from "../../src/core/log.js";
 import type { ClientWrite } from "../../src/core/ops.js";
@@ -15,10 +16,11 @@ const count = Number(countText);
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error("run with --expose-gc");
 
-function heap(): number {
+function usage(): { heap: number; rss: number } {
   gc!();
   gc!();
-  return process.memoryUsage().heapUsed;
+  const m = process.memoryUsage();
+  return { heap: m.heapUsed, rss: m.rss };
 }
 
 /** The n-th instance, 10 per service (10.x addresses: nothing is ever sent to them). */
@@ -73,9 +75,10 @@ function holdInMaps(): unknown {
   return services;
 }
 
-const before = heap();
+const before = usage();
 const held = mode === "node" ? await holdInNode() : holdInMaps();
-const after = heap();
-process.stdout.write(JSON.stringify({ bytesPerInstance: Math.round((after - before) / count) }));
+const after = usage();
+const per = (bytes: number): number => Math.round(bytes / count);
+process.stdout.write(JSON.stringify({ bytesPerInstance: per(after.heap - before.heap), rssPerInstance: per(after.rss - before.rss) }));
 if (held === undefined) process.exitCode = 1;
 process.exit();

@@ -15,7 +15,10 @@ import { get } from "./http.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const THIS_ROOT = path.resolve(HERE, "..", "..");
-const REFERENCE = path.join(THIS_ROOT, "bench", "reference", "server.mjs");
+const REFERENCES = {
+  fastify: path.join(THIS_ROOT, "bench", "reference", "server.mjs"),
+  grpc: path.join(THIS_ROOT, "bench", "reference", "grpc-server.mjs"),
+};
 const OUTPUT_CAP = 256 * 1024;
 const READY = "/nacos/v1/console/health/readiness";
 
@@ -193,10 +196,13 @@ export class Scope {
     return Promise.all(ports.map((port, i) => this.node({ label: label(i), port, options, env: more.env ?? {} })));
   }
 
-  /** The fastify reference server (bench/reference/server.mjs), run with plain node. */
-  async reference(label = "reference"): Promise<Proc> {
+  /**
+   * A reference server run with plain node: the fastify one (bench/reference/server.mjs) or the grpc-js one
+   * (grpc-server.mjs, its client port at `port` + 1000 as a node's).
+   */
+  async reference(label = "reference", kind: keyof typeof REFERENCES = "fastify"): Promise<Proc> {
     const port = await freePort();
-    const proc = spawnTracked(label, port, [REFERENCE, "--port", String(port)], {});
+    const proc = spawnTracked(label, port, [REFERENCES[kind], "--port", String(port)], {});
     this.procs.push(proc);
     await waitReady(proc, 20_000);
     return proc;

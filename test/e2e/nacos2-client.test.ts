@@ -32,8 +32,9 @@ async function httpHosts(node: NodeProcess, serviceName: string, params: Record<
 
 test("register with weight and metadata, get and select, select one, deregister", async () => {
   const client = await clientOf(server);
+  const other = await clientOf(server);
   await client.registerInstance("rs-orders", "DEFAULT_GROUP", { ip: "192.0.2.10", port: 8080, weight: 2.5, metadata: { zone: "a" } });
-  await client.registerInstance("rs-orders", "DEFAULT_GROUP", { ip: "192.0.2.11", port: 8080, healthy: false });
+  await other.registerInstance("rs-orders", "DEFAULT_GROUP", { ip: "192.0.2.11", port: 8080, healthy: false });
   const all = await client.getAllInstances("rs-orders", "DEFAULT_GROUP");
   const byIp = new Map(all.map((h) => [h.ip, h]));
   assert.deepEqual([...byIp.keys()].sort(), ["192.0.2.10", "192.0.2.11"]);
@@ -47,8 +48,11 @@ test("register with weight and metadata, get and select, select one, deregister"
   );
   assert.equal((await client.selectOneHealthyInstance("rs-orders", "DEFAULT_GROUP")).ip, "192.0.2.10");
   assert.deepEqual(await httpHosts(server, "rs-orders"), ["192.0.2.10", "192.0.2.11"], "1.x clients see the 2.x client's instances");
-  await client.deregisterInstance("rs-orders", "DEFAULT_GROUP", { ip: "192.0.2.11", port: 8080 });
+  await other.deregisterInstance("rs-orders", "DEFAULT_GROUP", { ip: "192.0.2.11", port: 8080 });
   assert.deepEqual(await httpHosts(server, "rs-orders"), ["192.0.2.10"]);
+  // As in Nacos 2.x a connection publishes one instance per service: a second register replaces the first.
+  await client.registerInstance("rs-orders", "DEFAULT_GROUP", { ip: "192.0.2.12", port: 8080 });
+  assert.deepEqual(await httpHosts(server, "rs-orders"), ["192.0.2.12"]);
 });
 
 test("batch register: the connection's instances of the service are the batch", async () => {

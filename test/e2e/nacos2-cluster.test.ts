@@ -4,7 +4,9 @@
  * 2.x client's node is SIGKILLed, the client reconnects to another and its instance stays (or comes back) on
  * every surviving node within seconds; a killed client's instance leaves every node within seconds.
  *
- * Needs connection-bound instances in the node (helper A's part of issue 17) at run time.
+ * The nodes run with a 5 s `--connection-grace-ms`, and the 2.x instances ask for 1.x beat timeouts of 2 s / 4 s
+ * in their metadata (Nacos's preserved.* keys, which a 1.x instance's expiry honours), so waiting 8 s proves
+ * both that a bound instance needs no beats and that a survivor outlives the dead node's grace.
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -14,13 +16,21 @@ import { freePort, nacos, nodeStarter, waitUntil, type NodeProcess } from "../su
 
 const quiet = { ...console, info() {}, debug() {}, log() {}, warn() {}, error() {} } as typeof console;
 const start = nodeStarter();
+const GRACE_MS = 5_000;
+/** Beat timeouts a 1.x instance with this metadata would be marked unhealthy and removed after. */
+const SHORT_BEAT_TIMEOUTS = { "preserved.heart.beat.timeout": "2000", "preserved.ip.delete.timeout": "4000" };
+const PAST_BOTH_MS = 8_000;
 let nodes: NodeProcess[] = [];
 const sdkClients: Array<{ close(): Promise<void> }> = [];
 
 before(async () => {
   const ports = [await freePort(), await freePort(), await freePort()];
   const members = ports.map((p) => `127.0.0.1:${p}`).join(",");
-  nodes = await Promise.all(ports.map((port) => start({ port, env: { NACOS_CLUSTER_SECRET: "s3cret" }, args: ["--members", members] })));
+  nodes = await Promise.all(
+    ports.map((port) =>
+      start({ port, env: { NACOS_CLUSTER_SECRET: "s3cret" }, args: ["--members", members, "--connection-grace-ms", String(GRACE_MS)] }),
+    ),
+  );
   for (const observer of nodes)
     await waitUntil(
       async () =>
@@ -61,7 +71,7 @@ test("a 2.x service and a 1.x service discover each other through different node
   const sdk = new nacosNaming.NacosNamingClient({ logger: quiet, serverList: b.address, namespace: "public" });
   sdkClients.push(sdk as unknown as { close(): Promise<void> });
   await sdk.ready();
-  await rust.registerInstance("mixed-2x", "DEFAULT_GROUP", { ip: "192.0.2.70", port: 80 });
+  await rust.registerInstance("mixed-2x", "DEFAULT_GROUP", { ip: "192.0.2.70", port: 80, metadata: SHORT_BEAT_TIMEOUTS });
   await sdk.registerInstance("mixed-1x", { ip: "192.0.2.71", port: 80 } as never);
   await waitUntil(
     async () => (await rust.getAllInstances("mixed-1x", "DEFAULT_GROUP")).map((h) => h.ip).join() === "192.0.2.71",
@@ -76,10 +86,16 @@ test("a 2.x service and a 1.x service discover each other through different node
     () => "the 1.x client (on B) sees the 2.x service (registered on A)",
   );
   for (const n of nodes) assert.deepEqual(await hostsOn(n, "mixed-2x"), ["192.0.2.70"], `on ${n.address}`);
-  // Well past the 1.x beat timeouts (15 s unhealthy, 30 s removal): a bound instance needs no beats.
-  await new Promise((r) => setTimeout(r, 35_000));
-  for (const n of [a, b, c])
-    assert.deepEqual(await hostsOn(n, "mixed-2x"), ["192.0.2.70"], `still on ${n.address} after 35 s without beats`);
+  // Well past the beat timeouts its metadata asks for: a bound instance needs no beats.
+  await new Promise((r) => setTimeout(r, PAST_BOTH_MS));
+  for (const n of [a, b, c]) {
+    const hosts = (await nacos(n.url, "GET", "/nacos/v1/ns/instance/list", { serviceName: "mixed-2x" })).json().hosts;
+    assert.deepEqual(
+      hosts.map((h: { ip: string; healthy: boolean }) => [h.ip, h.healthy]),
+      [["192.0.2.70", true]],
+      `still on ${n.address}, healthy, ${PAST_BOTH_MS} ms without beats`,
+    );
+  }
 });
 
 test("a killed 2.x client's instance leaves every node within seconds", async () => {
@@ -103,7 +119,7 @@ test("a killed 2.x client's instance leaves every node within seconds", async ()
 test("the client's node is SIGKILLed: the client reconnects to another and its instance is on every surviving node within seconds", async () => {
   const [a, b] = nodes as [NodeProcess, NodeProcess, NodeProcess];
   const rust = await Nacos2Client.start({ serverAddr: `${a.address},${b.address}`, namespace: "" });
-  await rust.registerInstance("cluster-survivor", "DEFAULT_GROUP", { ip: "192.0.2.90", port: 80 });
+  await rust.registerInstance("cluster-survivor", "DEFAULT_GROUP", { ip: "192.0.2.90", port: 80, metadata: SHORT_BEAT_TIMEOUTS });
   const holder = await holderOf([a, b]);
   assert.ok(holder !== undefined, "one of the two holds the client's connection");
   await holder.stop("SIGKILL");
@@ -120,6 +136,15 @@ test("the client's node is SIGKILLed: the client reconnects to another and its i
   const moved = await holderOf(survivors);
   assert.ok(moved !== undefined && moved !== holder, "the client's connection moved to a survivor");
   // Past the grace after which the dead node's bound instances are removed: the re-bound one stays.
-  await new Promise((r) => setTimeout(r, 35_000));
+  for (const n of survivors)
+    await waitUntil(
+      async () =>
+        ((await nacos(n.url, "GET", "/nacos/v1/core/cluster/nodes")).json().data as Array<{ address: string; state: string }>).some(
+          (m) => m.address === holder.address && m.state === "DOWN",
+        ),
+      30_000,
+      () => `${n.address} sees the killed ${holder.address} DOWN`,
+    );
+  await new Promise((r) => setTimeout(r, GRACE_MS + 3_000));
   for (const n of survivors) assert.deepEqual(await hostsOn(n, "cluster-survivor"), ["192.0.2.90"], `still on ${n.address}`);
 });

@@ -40,6 +40,8 @@ export class RawNacos2Client {
   readonly received: Message[] = [];
   /** Whether server requests are answered (a dead client does not answer). */
   answering = true;
+  /** Called with every server request as it arrives (before it is answered). */
+  onMessage: ((message: Message) => void) | undefined;
   private nextId = 0;
 
   constructor(target: string, credentials = grpc.credentials.createInsecure(), options: grpc.ChannelOptions = {}) {
@@ -79,6 +81,7 @@ export class RawNacos2Client {
     stream.on("data", (payload: WirePayload) => {
       const message = toMessage(payload);
       this.received.push(message);
+      this.onMessage?.(message);
       if (this.answering) {
         const type = message.type.replace(/Request$/, "Response");
         this.send(type, { resultCode: 200, errorCode: 0, requestId: message.body.requestId, success: true });
