@@ -47,7 +47,7 @@ export class Nacos2Wire {
 
   private constructor(
     private readonly session: ClientHttp2Session,
-    private readonly stream: ClientHttp2Stream,
+    stream: ClientHttp2Stream,
   ) {
     readMessages(stream, (m) => {
       if (!m.type.endsWith("Request")) return;
