@@ -1,7 +1,8 @@
 /**
- * The reference of the `connection-memory` figure: the least a grpc-js server (the same grpc-js as ts-nacos) must
- * hold for a Nacos 2.x client connection: the vendored nacos_grpc_service.proto's two services, a unary call
- * answered with an empty payload and each bi-stream kept open, nothing else. A floor, not a rival. It answers
+ * The reference of the `connection-memory` and `nacos2-register` figures: the least a grpc-js server (the same
+ * grpc-js as ts-nacos) must do for a Nacos 2.x client connection: the vendored nacos_grpc_service.proto's two
+ * services, a unary call answered at once with a success of the matching response type (decoded and encoded as
+ * any grpc-js server would), each bi-stream kept open, nothing else. A floor, not a rival. It answers
  * GET /nacos/v1/console/health/readiness on `--port` (HTTP) once the gRPC port (`--port` + 1000) is bound.
  *
  *   node bench/reference/grpc-server.mjs --port 18848
@@ -20,7 +21,13 @@ const loaded = grpc.loadPackageDefinition(definition);
 const streams = new Set();
 
 const server = new grpc.Server();
-server.addService(loaded.Request.service, { request: (_call, callback) => callback(null, {}) });
+const OK = Buffer.from(JSON.stringify({ resultCode: 200, errorCode: 0, success: true }), "utf8");
+server.addService(loaded.Request.service, {
+  request: (call, callback) => {
+    const type = (call.request.metadata?.type ?? "").replace(/Request$/, "Response");
+    callback(null, { metadata: { type }, body: { value: OK } });
+  },
+});
 server.addService(loaded.BiRequestStream.service, {
   requestBiStream: (call) => {
     streams.add(call);
