@@ -8,7 +8,7 @@
  */
 import type { Log } from "../../core/log.js";
 import { parseServiceKey } from "../../core/naming.js";
-import type { ApplyOutcome, Registry } from "../../core/registry.js";
+import type { ApplyOutcome, Registry, RegistryChange } from "../../core/registry.js";
 import type { ServiceDatum } from "../../core/service-datum.js";
 import {
   type DigestEntry,
@@ -71,9 +71,15 @@ export class DistroVerify {
   ) {
     this.placements = new Placements(deps.registry, deps.mapper, config.bucketCount);
     // Learning from a peer something of a key this node owns (a tombstone it missed while restarting, say)
-    // voids what peers confirmed before: they confirmed holding what this node held, which lacked it.
+    // voids what peers confirmed since its version: they confirmed holding what this node held, which lacked
+    // it. What peers confirmed before that version still holds, so a fresh write learned from a peer (a 2.x
+    // client's instance written by the node holding its connection, every few seconds in a busy cluster)
+    // holds back no purge.
     deps.registry.onChange((change) => {
-      if (change.origin === "remote" && deps.mapper.responsible(parseServiceKey(change.key).groupedName)) this.confirmed.clear();
+      if (change.origin !== "remote" || !deps.mapper.responsible(parseServiceKey(change.key).groupedName)) return;
+      const learned = oldestLearned(change);
+      if (learned === undefined) return;
+      for (const [peer, through] of this.confirmed) if (through > learned) this.confirmed.set(peer, learned);
     });
   }
 
@@ -270,4 +276,11 @@ export class DistroVerify {
       }
     }
   }
+}
+
+/** The oldest version counter a change brought in (none when it only forgot something). */
+function oldestLearned(change: RegistryChange): number | undefined {
+  let oldest = change.metaChanged && change.service !== undefined ? change.service.metaVersion.counter : Number.POSITIVE_INFINITY;
+  for (const { after } of change.entries) if (after !== undefined) oldest = Math.min(oldest, after.version.counter);
+  return Number.isFinite(oldest) ? oldest : undefined;
 }

@@ -97,6 +97,28 @@ test("a peer is confirmed only by a round in which nothing differed, stamped wit
   assert.equal(verify.confirmedThrough([PEER, "127.0.0.3:8848"]), 0, "the least confirmed peer decides");
 });
 
+test("what a peer writes of an owned key voids only the confirmations made after its version: a fresh write keeps them", async () => {
+  const { scheduler, registry, verify, owned } = setup(() => ({ mismatchedBuckets: [] }));
+  const [key] = owned(1);
+  // A peer's copy of the key: the instance registered here was removed there long ago, and a 2.x client's
+  // instance is written there now (the node holding its connection writes it, not this owner).
+  const peer = new Registry(PEER, () => scheduler.now());
+  peer.apply(registry.get(key!)!);
+  peer.commit(key!, { deleted: false, meta: DEFAULT_SERVICE_META, instances: [] });
+  const removedAt = peer.get(key!)!.entries[0]!.version.counter;
+  await scheduler.advance(10_000);
+  const confirmedAt = scheduler.now();
+  await verify.round([PEER]);
+  assert.equal(verify.confirmedThrough([PEER]), confirmedAt);
+  await scheduler.advance(10_000);
+  const fresh = new Registry(PEER, () => scheduler.now());
+  fresh.commit(key!, { deleted: false, meta: DEFAULT_SERVICE_META, instances: [testInstance("198.51.100.1", 9000, "DEFAULT_GROUP@@s0")] });
+  assert.equal(registry.apply(fresh.get(key!)!), "applied");
+  assert.equal(verify.confirmedThrough([PEER]), confirmedAt, "written after the round: the round still vouches for what it covered");
+  assert.equal(registry.apply(peer.get(key!)!), "applied");
+  assert.equal(verify.confirmedThrough([PEER]), removedAt, "a removal this node lacked when the peer confirmed: vouched for only below it");
+});
+
 test("a node still loading its snapshot refuses digests; the owner's round against it confirms nothing", async () => {
   let loading = true;
   const owner = setup(() => ({ mismatchedBuckets: [] }));
