@@ -1,7 +1,8 @@
 /**
  * A simulated network between in-process nodes, driven by a (virtual) Scheduler: every request and answer
  * is a message with a random latency, and messages can be dropped, duplicated or blocked per direction
- * (asymmetric partitions). A node that is not attached refuses connections, like a crashed process.
+ * (asymmetric partitions). A node that is not attached refuses connections, like a crashed process, and never
+ * answers what it was running when it crashed.
  * All randomness comes from the scheduler, so a seed replays the same run.
  */
 import type { FastifyInstance } from "fastify";
@@ -166,11 +167,16 @@ export class SimNetwork {
         } catch (err) {
           answer = Promise.reject(err);
         }
+        // A node that crashed while it ran the request sends no answer (its caller hits the deadline), even
+        // if closing it settled what the request waited for; nor does a restarted node answer for the old one.
+        const answers = (deliverAnswer: () => void): void => {
+          if (this.endpoints.get(to) === endpoint) this.reply(to, from, deliverAnswer);
+        };
         answer.then(
-          (value) => this.reply(to, from, () => settle(() => resolve(value))),
+          (value) => answers(() => settle(() => resolve(value))),
           (err: unknown) => {
             const failure = err instanceof PeerError ? err : new PeerError("rejected", to, String(err));
-            this.reply(to, from, () => settle(() => reject(failure)));
+            answers(() => settle(() => reject(failure)));
           },
         );
       };

@@ -169,3 +169,25 @@ test("a persistent write is answered once every UP node holds it: the SDKs read 
   }
   cluster.close();
 });
+
+test("a node killed while a forwarded persistent write waits for its peers answers nothing: the client is not told it is held", async () => {
+  const cluster = await startedCluster(3, 17);
+  const [via] = cluster.addresses;
+  const service = [...Array(50).keys()].map((i) => svc(`killed${i}`)).find((s) => cluster.node(via!).ownerOf(s.groupedName) !== via)!;
+  const owner = cluster.node(via!).ownerOf(service.groupedName);
+  // Every message takes 200 ms: the owner holds the write (at 200 ms) long before its peers answer the sync (600 ms).
+  cluster.network.faults = { drop: 0, duplicate: 0, minLatencyMs: 200, maxLatencyMs: 200 };
+  const persistent: ClientWrite = { type: "register", service, instance: { ...spec("192.0.2.9"), ephemeral: false } };
+  let outcome: string | undefined;
+  const answer = cluster.node(via!).write(persistent);
+  answer.then(
+    () => (outcome = "acknowledged"),
+    (err: unknown) => (outcome = `failed: ${(err as Error).message}`),
+  );
+  await cluster.advance(300);
+  assert.equal(cluster.node(owner).registry.getLive(serviceKey(service))?.instances.length, 1, "the owner holds it, unreplicated");
+  cluster.crash(owner); // killed: its waits end as it closes, yet a killed process sends nothing
+  await cluster.advance(5_000);
+  assert.match(outcome ?? "pending", /^failed: /);
+  cluster.close();
+});
