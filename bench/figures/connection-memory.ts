@@ -10,8 +10,6 @@ import { metric, poll, sleep } from "../lib/http.js";
 import { idleConnections } from "../lib/nacos2-idle.js";
 import type { Proc } from "../lib/procs.js";
 
-const SETTLE_MS = 3_000;
-
 interface Measured {
   readonly open: number;
   readonly before: number;
@@ -20,12 +18,14 @@ interface Measured {
 }
 
 async function measure(ctx: FigureContext, server: Proc, count: number, counted: () => Promise<number>): Promise<Measured> {
-  await sleep(SETTLE_MS);
+  // RSS settles a moment after the last allocation (a smoke run only checks that the figure works)
+  const settleMs = ctx.pick({ smoke: 200, quick: 2_000, default: 3_000, full: 3_000 });
+  await sleep(settleMs);
   const before = rssBytes(server.pid);
   const held = await idleConnections(server.port + 1000, count);
   try {
     await poll(async () => (await counted()) >= held.open, 60_000, 250);
-    await sleep(SETTLE_MS);
+    await sleep(settleMs);
     const after = rssBytes(server.pid);
     ctx.log(`${server.label}: ${held.open} connections, RSS ${(before / 2 ** 20).toFixed(0)} → ${(after / 2 ** 20).toFixed(0)} MiB`);
     return { open: held.open, before, after, perConnection: (after - before) / Math.max(1, held.open) };
