@@ -7,9 +7,14 @@ import { alternate, type Measured, median, type Side, side, summarize, throughpu
 import type { Figure, Row } from "../lib/figure.js";
 import { instanceRequest } from "../lib/http.js";
 
-/** Median, min–max and the half-range as a share of the median of per-pair ratios. */
-function spreadRow(variant: string, ratios: readonly number[], a: number, b: number, unit: string): Row {
-  const mid = median(ratios);
+/**
+ * Median, min–max and the half-range as a share of the median of per-pair ratios. A pair in which one side
+ * answered nothing (a stalled machine, in a short run) has no ratio and is left out, and said so.
+ */
+function spreadRow(variant: string, all: readonly number[], a: number, b: number, unit: string): Row {
+  const ratios = all.filter((r) => Number.isFinite(r) && r > 0);
+  const dropped = all.length - ratios.length;
+  const mid = ratios.length === 0 ? Number.NaN : median(ratios);
   const lo = Math.min(...ratios);
   const hi = Math.max(...ratios);
   const half = ((hi - lo) / 2 / mid) * 100;
@@ -17,10 +22,12 @@ function spreadRow(variant: string, ratios: readonly number[], a: number, b: num
     variant,
     ours: a,
     reference: b,
-    ratio: mid,
+    ratio: ratios.length === 0 ? null : mid,
     unit,
     target: "1.00",
-    note: `${ratios.length} pairs: ${lo.toFixed(2)}–${hi.toFixed(2)} (±${half.toFixed(0)} %): ${ratios.map((r) => r.toFixed(2)).join(" ")}`,
+    note: `${ratios.length} pairs: ${lo.toFixed(2)}–${hi.toFixed(2)} (±${half.toFixed(0)} %): ${ratios.map((r) => r.toFixed(2)).join(" ")}${
+      dropped > 0 ? `; ${dropped} pair(s) left out: one side answered nothing` : ""
+    }`,
   };
 }
 
@@ -34,8 +41,11 @@ export const figure: Figure<Side[]> = {
     side("fastify B", await ctx.scope.reference("reference-B")),
   ],
   async run(ctx, sides) {
-    const pairs = ctx.pick({ smoke: 2, quick: 5, default: 5, full: 8 });
-    const { maxMs, warmupMs } = throughputPlan(ctx);
+    const pairs = ctx.pick({ smoke: 3, quick: 5, default: 5, full: 8 });
+    const plan = throughputPlan(ctx);
+    const { maxMs } = plan;
+    // a smoke run measures while every other figure's processes are still starting: a warm-up lets them settle
+    const warmupMs = ctx.mode === "smoke" ? 500 : plan.warmupMs;
     const runs = await alternate(
       sides,
       pairs,
