@@ -146,8 +146,12 @@ async function main(): Promise<number> {
   const planned = await Promise.all(selected.map(([name, load]) => plan(name, load, args, warnings)));
   const outcomes: FigureOutcome[] = [];
   try {
-    if (args.mode === "smoke")
+    if (args.mode === "smoke") {
       for (const p of planned) if (p.figure !== undefined && (p.figure.inProcess !== true || p.ctx.thisCheckout)) startSetup(p);
+      // Nothing is measured while processes are still starting: on a loaded machine their start-up starved the
+      // first figure's servers until a short run got no answer at all.
+      await Promise.allSettled(planned.map((p) => p.setup));
+    }
     for (const p of planned) outcomes.push(await runFigure(p));
   } finally {
     await Promise.all(planned.map((p) => p.ctx.scope.close()));

@@ -41,11 +41,8 @@ export const figure: Figure<Side[]> = {
     side("fastify B", await ctx.scope.reference("reference-B")),
   ],
   async run(ctx, sides) {
-    const pairs = ctx.pick({ smoke: 3, quick: 5, default: 5, full: 8 });
-    const plan = throughputPlan(ctx);
-    const { maxMs } = plan;
-    // a smoke run measures while every other figure's processes are still starting: a warm-up lets them settle
-    const warmupMs = ctx.mode === "smoke" ? 500 : plan.warmupMs;
+    const pairs = ctx.pick({ smoke: 2, quick: 5, default: 5, full: 8 });
+    const { maxMs, warmupMs } = throughputPlan(ctx);
     const runs = await alternate(
       sides,
       pairs,
