@@ -126,16 +126,16 @@ const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"
 
 /** The table. Order is the order of `--help`. */
 const OPTIONS = {
-  port: integer("NACOS_SERVER_PORT", 8848, 1, 65535, "HTTP port (client API, 1.4 peer API)"),
+  port: integer("NACOS_SERVER_PORT", 8848, 1, 65535, "HTTP port (client API, 1.4 peer API; also NACOS_APPLICATION_PORT)"),
   "grpc-port": { ...integer("NACOS_GRPC_PORT", 0, 1, 65535, "gRPC peer port"), shown: `port + ${GRPC_PORT_OFFSET}` },
   host: { ...text("NACOS_BIND_HOST", "address the HTTP, gRPC and UDP sockets bind to"), shown: "0.0.0.0" },
   ip: { ...text("NACOS_SERVER_IP", "this node's IP in the member list"), shown: "detected" },
-  members: text("NACOS_SERVERS", "comma-separated ip[:port] list of every member"),
+  members: text("NACOS_SERVERS", "ip[:port] list of every member, comma- or space-separated"),
   "cluster-conf": {
     ...text("NACOS_CLUSTER_CONF", "member file in Nacos 1.4 format"),
     shown: "$NACOS_HOME/conf/cluster.conf or ./conf/cluster.conf",
   },
-  standalone: flag("NACOS_STANDALONE", false, "run alone even if members are configured"),
+  standalone: flag("NACOS_STANDALONE", false, "run alone even if members are configured (also MODE=standalone)"),
   "data-dir": {
     ...text("NACOS_DATA_DIR", "directory for what outlives a restart (persistent instances, service settings, switches)"),
     shown: "$NACOS_HOME/data or ./data",
@@ -298,8 +298,8 @@ export function parseClusterConf(text: string): string[] {
 function membersFrom(v: Values, env: NodeJS.ProcessEnv, cwd: string): { members: string[]; source: string } {
   const list = (value: string): string[] =>
     value
-      .split(",")
-      .filter((s) => s.trim() !== "")
+      .split(/[,\s]+/)
+      .filter((s) => s !== "")
       .map((s) => normalizeAddress(s));
   if (v.members !== undefined) return { members: list(v.members), source: "--members" };
   const explicit = v["cluster-conf"];
@@ -407,8 +407,26 @@ function explicitBooleans(argv: readonly string[]): string[] {
   return out;
 }
 
-/** Every option's value: the flag, else the environment variable, else the default. */
-function values(argv: readonly string[], env: NodeJS.ProcessEnv): Values {
+/**
+ * The `nacos/nacos-server` image's variables, read where ours are not set: `MODE` (`standalone` or `cluster`)
+ * and `NACOS_APPLICATION_PORT` (Spring's `server.port`). Its `NACOS_SERVERS` is ours, space-separated there
+ * (both separators are taken). A `MODE` the image does not know is refused rather than guessed.
+ */
+function withImageVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const mode = env.MODE?.trim();
+  if (mode !== undefined && mode !== "" && mode !== "standalone" && mode !== "cluster") {
+    throw new ConfigError(`MODE must be standalone or cluster (the nacos-server image's values), got '${env.MODE}'`);
+  }
+  return {
+    ...(mode === "standalone" ? { NACOS_STANDALONE: "true" } : {}),
+    ...(env.NACOS_APPLICATION_PORT === undefined ? {} : { NACOS_SERVER_PORT: env.NACOS_APPLICATION_PORT }),
+    ...env,
+  };
+}
+
+/** Every option's value: the flag, else the environment variable (ours, else the image's), else the default. */
+function values(argv: readonly string[], given: NodeJS.ProcessEnv): Values {
+  const env = withImageVariables(given);
   const spec = Object.fromEntries(Object.keys(OPTIONS).map((name) => [name, { type: "string" }])) as Record<string, { type: "string" }>;
   let parsed: { values: Record<string, string | boolean | undefined> };
   try {

@@ -199,3 +199,27 @@ test("the 2.x client port: HTTP port + 1000 by default, a port of its own, or of
   const limits = loadConfig(["--client-max-connections", "100", "--client-max-connections-per-ip", "10"], {});
   assert.deepEqual([limits.clientMaxConnections, limits.clientMaxConnectionsPerIp], [100, 10]);
 });
+
+test("the nacos-server image's variables: MODE, NACOS_APPLICATION_PORT, a space-separated NACOS_SERVERS; ours win", () => {
+  const cwd = mkdtempSync(join(tmpdir(), "cfg-"));
+  const servers = "127.0.0.1:8880 127.0.0.1:8882  127.0.0.1:8884";
+  const cluster = loadConfig([], { NACOS_APPLICATION_PORT: "8884", NACOS_SERVERS: servers, MODE: "cluster" }, cwd);
+  assert.equal(cluster.port, 8884);
+  assert.equal(cluster.standalone, false);
+  assert.deepEqual(cluster.members, ["127.0.0.1:8880", "127.0.0.1:8882", "127.0.0.1:8884"]);
+  const alone = loadConfig([], { NACOS_APPLICATION_PORT: "8884", NACOS_SERVERS: servers, MODE: "standalone" }, cwd);
+  assert.equal(alone.standalone, true);
+  assert.deepEqual(alone.members, ["127.0.0.1:8884"]);
+  const ours = loadConfig(
+    [],
+    { NACOS_APPLICATION_PORT: "8884", NACOS_SERVER_PORT: "8880", NACOS_SERVERS: servers, MODE: "standalone", NACOS_STANDALONE: "false" },
+    cwd,
+  );
+  assert.deepEqual([ours.port, ours.standalone], [8880, false]);
+  const flags = loadConfig(["--port", "8882"], { NACOS_APPLICATION_PORT: "8884", NACOS_SERVERS: servers }, cwd);
+  assert.equal(flags.port, 8882);
+  assert.throws(
+    () => loadConfig([], { MODE: "standlone" }, cwd),
+    (err: Error) => err instanceof ConfigError && /MODE must be standalone or cluster/.test(err.message),
+  );
+});
