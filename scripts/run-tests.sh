@@ -8,10 +8,17 @@ files=$(find test -name '*.test.ts' | sort | tr '\n' ' ')
 # Three files at once on two cores: the end-to-end files spend most of their time waiting for timers (beats,
 # detection, graces), so a third keeps the cores busy (7 min instead of 9.5 here).
 if [ -z "$files" ]; then echo "no test files found" >&2; exit 1; fi
+# Where the concurrent test files claim the ports their nodes will bind (test/support/node-process.ts freePort).
+if [ -z "${TS_NACOS_PORT_DIR:-}" ]; then
+  TS_NACOS_PORT_DIR=$(mktemp -d)
+  export TS_NACOS_PORT_DIR
+  trap 'rm -rf "$TS_NACOS_PORT_DIR"' EXIT
+fi
 run="node --import tsx --test --test-reporter=tap --test-concurrency=${TEST_CONCURRENCY:-3} $files"
-if [ "${TS_NACOS_NETNS:-}" = "1" ]; then exec $run; fi
+# Not exec'd: the claims directory goes when the run ends (the exit status is the run's).
+if [ "${TS_NACOS_NETNS:-}" = "1" ]; then $run; exit; fi
 if ! unshare -n true 2>/dev/null; then
   echo "cannot create a network namespace (unshare -n needs root): the suite must run loopback-only" >&2
   exit 1
 fi
-exec unshare -n env TS_NACOS_NETNS=1 bash -c "ip link set lo up && exec $run"
+unshare -n env TS_NACOS_NETNS=1 bash -c "ip link set lo up && exec $run"

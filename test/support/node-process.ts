@@ -3,7 +3,7 @@
  * dist/src/main.js), on 127.0.0.1 with free ports, and stopped with a signal. Every wait is bounded.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { once } from "node:events";
@@ -30,13 +30,32 @@ async function portIsFree(port: number): Promise<boolean> {
 }
 
 /**
- * A free HTTP port whose companions (gRPC peer port + 1001, 2.x client port + 1000) are free too. Drawn below the kernel's ephemeral range
- * (32768 and up), so no listener on port 0 and no outgoing connection of a concurrent test takes it between
- * this check and the node's bind, or while a test restarts a node on it.
+ * Claims `port` for this process among the suite's concurrent test files (scripts/run-tests.sh names a directory
+ * in TS_NACOS_PORT_DIR; a claim is a file created there exclusively, never given back during the run): a file
+ * that merely found a port free could otherwise pick another file's node's not yet bound companion port.
+ */
+function claim(port: number): boolean {
+  const dir = process.env.TS_NACOS_PORT_DIR;
+  if (dir === undefined) return true;
+  try {
+    closeSync(openSync(join(dir, String(port)), "wx"));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A free HTTP port whose companions (gRPC peer port + 1001, 2.x client port + 1000) are free too, claimed with
+ * them against the other test files of the run. Drawn below the kernel's ephemeral range (32768 and up), so no
+ * listener on port 0 and no outgoing connection of a concurrent test takes it between this check and the node's
+ * bind, or while a test restarts a node on it.
  */
 export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = 10_000 + Math.floor(Math.random() * 21_000);
+    const trio = [port, port + 1000, port + 1001];
+    if (!trio.every(claim)) continue;
     if ((await portIsFree(port)) && (await portIsFree(port + 1001)) && (await portIsFree(port + 1000))) return port;
   }
   throw new Error("no free port pair found in 50 attempts");
