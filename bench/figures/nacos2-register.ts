@@ -8,11 +8,10 @@
  * before the measuring starts. As in Nacos 2.x a connection publishes one instance per service, so each 2.x
  * register replaces the connection's previous instance of its service (a removal and an addition).
  */
-import { type Measured, populate, throughputPlan, throughputRows } from "../lib/compare.js";
-import { cpuMs } from "../lib/cpu.js";
+import { type Measured, populate, throughputPlan, throughputRows, withCpu } from "../lib/compare.js";
 import type { Figure, Row } from "../lib/figure.js";
 import { instanceRequest } from "../lib/http.js";
-import { runLoad } from "../lib/load.js";
+import { type LoadResult, runLoad } from "../lib/load.js";
 import { nacos2Clients, nacos2Register, runNacos2Load } from "../lib/nacos2-load.js";
 import type { Proc } from "../lib/procs.js";
 
@@ -26,12 +25,9 @@ type Run = (ms: number) => Promise<Measured>;
 
 /** A run of `load` with the CPU `proc` spent during it. */
 const measuredOn =
-  (proc: Proc, load: (ms: number) => ReturnType<typeof runLoad>): Run =>
-  async (ms) => {
-    const before = cpuMs(proc.pid);
-    const result = await load(ms);
-    return { load: result, cpuMs: cpuMs(proc.pid) - before };
-  };
+  (proc: Proc, load: (ms: number) => Promise<LoadResult>): Run =>
+  (ms) =>
+    withCpu([proc], () => load(ms));
 
 /** 2.x registrations over `CONNECTIONS` set-up connections to `proc`'s client port, numbered on from the last run. */
 async function nacos2Side(ctx: Parameters<Figure["run"]>[0], proc: Proc): Promise<Run> {

@@ -26,11 +26,15 @@ export const side = (label: string, ...procs: Proc[]): Side => ({ label, procs }
 
 const totalCpu = (procs: readonly Proc[]): number => procs.reduce((sum, p) => sum + cpuMs(p.pid), 0);
 
-export async function measure(s: Side, spec: LoadSpec): Promise<Measured> {
-  const before = totalCpu(s.procs);
-  const load = await runLoad({ ...spec, ports: s.procs.map((p) => p.port) });
-  return { load, cpuMs: totalCpu(s.procs) - before };
+/** Runs `load` and reads the CPU `procs` spent meanwhile (any load: HTTP here, the 2.x client port elsewhere). */
+export async function withCpu(procs: readonly Proc[], load: () => Promise<LoadResult>): Promise<Measured> {
+  const before = totalCpu(procs);
+  const result = await load();
+  return { load: result, cpuMs: totalCpu(procs) - before };
 }
+
+export const measure = (s: Side, spec: LoadSpec): Promise<Measured> =>
+  withCpu(s.procs, () => runLoad({ ...spec, ports: s.procs.map((p) => p.port) }));
 
 export interface AlternateOptions {
   /** Before the rounds, each side runs the load this long unmeasured (JIT warm-up; 0: none). */
