@@ -1,23 +1,37 @@
-/** `npm start`: parse the configuration, start one node, stop gracefully on SIGINT/SIGTERM. */
-import { pino } from "pino";
+/**
+ * `npm start`: parse the configuration, start one node, stop gracefully on SIGINT/SIGTERM. A configuration the
+ * node cannot start with (a bad option, a port in use, an unwritable data directory) ends in one sentence on
+ * stderr naming the option to change, and exit code 2; anything unexpected is logged with its stack, exit 1.
+ */
 import { ConfigError, loadConfig, type RuntimeConfig } from "./runtime/options.js";
+import { processLogger } from "./runtime/logging.js";
 import { guardProcess } from "./runtime/process-guard.js";
-import { startServer } from "./runtime/server.js";
+import { startServer, VERSION } from "./runtime/server.js";
 
-function configOrExit(): RuntimeConfig {
+function exitWith(err: ConfigError): never {
+  process.stderr.write(`${err.message}\n`);
+  process.exit(2);
+}
+
+function configOrExit(argv: readonly string[]): RuntimeConfig {
   try {
-    return loadConfig(process.argv.slice(2), process.env);
+    return loadConfig(argv, process.env);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`${err.message}\n`);
-    process.exit(2);
+    exitWith(err);
   }
 }
 
-const config = configOrExit();
+const argv = process.argv.slice(2);
+if (argv.includes("--version")) {
+  process.stdout.write(`${VERSION}\n`);
+  process.exit(0);
+}
+const config = configOrExit(argv);
 
-const logger = pino({ level: config.logLevel, base: { node: `${config.ip}:${config.port}` } });
-const server = await startServer(config, logger).catch((err: unknown) => {
+const { logger, format } = processLogger({ logLevel: config.logLevel, logFormat: config.logFormat, node: `${config.ip}:${config.port}` });
+const server = await startServer(config, logger, format).catch((err: unknown) => {
+  if (err instanceof ConfigError) exitWith(err);
   logger.fatal({ err }, "failed to start");
   process.exit(1);
 });

@@ -18,6 +18,8 @@ import type { PeerTransportMode } from "../node/ports.js";
 import type { PushConfig } from "../push/push-service.js";
 import type { ClientPortLimits } from "../transport/nacos2/client-port.js";
 import { MESSAGE_OVERHEAD_BYTES } from "../transport/grpc/connection-settings.js";
+import { nearest } from "./did-you-mean.js";
+import { fileFailure } from "./start-errors.js";
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -123,6 +125,8 @@ function portOrOff(env: string, help: string): Option<number | "off" | undefined
 
 /** pino's levels. */
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+/** `auto`: pretty on a terminal, JSON otherwise (runtime/logging.ts). */
+export type LogFormat = "auto" | "json" | "pretty";
 
 /** The table. Order is the order of `--help`. */
 const OPTIONS = {
@@ -158,6 +162,7 @@ const OPTIONS = {
   "client-max-connections": integer("NACOS_CLIENT_MAX_CONNECTIONS", 16_384, 1, 1_000_000, "2.x client connections at once"),
   "client-max-connections-per-ip": integer("NACOS_CLIENT_MAX_CONNECTIONS_PER_IP", 1024, 1, 1_000_000, "2.x client connections from one IP"),
   "log-level": choice("NACOS_LOG_LEVEL", LOG_LEVELS, "info", "pino level"),
+  "log-format": choice<LogFormat>("NACOS_LOG_FORMAT", ["auto", "json", "pretty"], "auto", "json, pretty, or auto: pretty on a terminal"),
   "body-limit": integer("NACOS_BODY_LIMIT", 4 * MiB, 1024, 1 << 30, "largest HTTP body, client and 1.4 peer requests"),
   "max-message-bytes": integer("NACOS_MAX_MESSAGE_BYTES", 4 * MiB, MiB, 1 << 30, "largest gRPC message, both directions"),
   "peer-timeout-ms": integer("NACOS_PEER_TIMEOUT_MS", 3000, 100, 600_000, "deadline of every unary peer call"),
@@ -206,7 +211,7 @@ const OPTIONS = {
 type Table = typeof OPTIONS;
 type Values = { -readonly [K in keyof Table]: ReturnType<Table[K]["parse"]> };
 
-export const HELP = `Usage: npm start -- [options]   (every option also reads the environment variable shown)
+export const HELP = `Usage: npm start -- [options]   (every option also reads the environment variable shown; --version prints the version)
 ${Object.entries(OPTIONS)
   .map(([name, o]) => `  --${name.padEnd(28)} ${o.env.padEnd(34)} ${o.help} (default: ${o.shown})`)
   .join("\n")}`;
@@ -243,6 +248,7 @@ export interface RuntimeConfig {
   readonly clientMaxConnections: number;
   readonly clientMaxConnectionsPerIp: number;
   readonly logLevel: string;
+  readonly logFormat: LogFormat;
   readonly bodyLimitBytes: number;
   readonly maxMessageBytes: number;
   readonly peerTimeoutMs: number;
@@ -308,7 +314,7 @@ function membersFrom(v: Values, env: NodeJS.ProcessEnv, cwd: string): { members:
     try {
       return { members: parseClusterConf(readFileSync(confPath, "utf8")), source: confPath };
     } catch (err) {
-      throw new ConfigError(`cannot read cluster.conf at ${confPath}: ${(err as Error).message}`);
+      throw new ConfigError(fileFailure(err, confPath, optionNames("cluster-conf")));
     }
   }
   return { members: [], source: "none (standalone)" };
@@ -332,7 +338,7 @@ function secretFrom(v: Values, argv: readonly string[]): { secret: string | unde
     try {
       secret = readFileSync(file, "utf8").replace(/\r?\n$/, "");
     } catch (err) {
-      throw new ConfigError(`cannot read --cluster-secret-file ${file}: ${(err as Error).message}`);
+      throw new ConfigError(fileFailure(err, file, optionNames("cluster-secret-file")));
     }
     if (secret === "") throw new ConfigError(`--cluster-secret-file ${file} is empty`);
     return { secret, source: "file" };
@@ -424,6 +430,20 @@ function withImageVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   };
 }
 
+/** A flag of the table with its variable, as start-up errors name it: `--port / NACOS_SERVER_PORT`. */
+export const optionNames = (name: keyof Table): string => `--${name} / ${OPTIONS[name].env}`;
+
+/** A misspelt flag, answered with the nearest real one (`--version` and `--help` are main.ts's and the parser's). */
+function unknownOption(err: unknown): string | undefined {
+  if ((err as NodeJS.ErrnoException).code !== "ERR_PARSE_ARGS_UNKNOWN_OPTION") return undefined;
+  const given = /'(-[^']*)'/.exec((err as Error).message)?.[1];
+  if (given === undefined) return undefined;
+  const names = Object.keys(OPTIONS);
+  const flags = ["help", "version", ...names, ...names.filter(isBoolean).map((name) => `no-${name}`)].map((name) => `--${name}`);
+  const guess = nearest(given, flags);
+  return `unknown option ${given}${guess === undefined ? "" : `: did you mean ${guess}?`} (--help lists every option)`;
+}
+
 /** Every option's value: the flag, else the environment variable (ours, else the image's), else the default. */
 function values(argv: readonly string[], given: NodeJS.ProcessEnv): Values {
   const env = withImageVariables(given);
@@ -433,7 +453,7 @@ function values(argv: readonly string[], given: NodeJS.ProcessEnv): Values {
     const args = explicitBooleans(argv);
     parsed = parseArgs({ args, options: { ...spec, help: { type: "boolean" } }, strict: true, allowPositionals: false });
   } catch (err) {
-    throw new ConfigError(`${(err as Error).message}\n${HELP}`);
+    throw new ConfigError(unknownOption(err) ?? `${(err as Error).message}\n${HELP}`);
   }
   if (parsed.values.help === true) throw new ConfigError(HELP);
   const out: Record<string, unknown> = {};
@@ -515,6 +535,7 @@ function configOf(v: Values, argv: readonly string[], env: NodeJS.ProcessEnv, cw
     clientMaxConnections: v["client-max-connections"],
     clientMaxConnectionsPerIp: v["client-max-connections-per-ip"],
     logLevel: v["log-level"],
+    logFormat: v["log-format"],
     bodyLimitBytes: v["body-limit"],
     maxMessageBytes,
     peerTimeoutMs: v["peer-timeout-ms"],

@@ -15,7 +15,8 @@ import type { NamingNode } from "../node/naming-node.js";
 import { PushService } from "../push/push-service.js";
 import { UdpPushChannel } from "../push/udp-push-channel.js";
 import { GrpcPeerTransport } from "../transport/grpc/client.js";
-import { RecordLog } from "../store/record-log.js";
+import { DirLockError } from "../store/dir-lock.js";
+import { DataFileError, RecordLog } from "../store/record-log.js";
 import { GrpcPeerServer, type ServerTls } from "../transport/grpc/server.js";
 import { ClientPort } from "../transport/nacos2/client-port.js";
 import { ClientStreamPushChannel } from "../transport/nacos2/stream-push-channel.js";
@@ -23,8 +24,19 @@ import { assemble } from "./assemble.js";
 import { finishInFlightOnClose } from "./http-drain.js";
 import { LoopDelay } from "./loop-delay.js";
 import { pinoLog } from "./logging.js";
-import { clientPortLimits, effectivePeerTransport, nodeConfigOf, PUSH_CONFIG, type RuntimeConfig, type TlsFiles } from "./options.js";
+import {
+  ConfigError,
+  clientPortLimits,
+  effectivePeerTransport,
+  nodeConfigOf,
+  optionNames,
+  PUSH_CONFIG,
+  type RuntimeConfig,
+  type TlsFiles,
+} from "./options.js";
 import { RealScheduler } from "./real-scheduler.js";
+import { nodeUrls, summaryText } from "./start-summary.js";
+import { dataDirFailure, fileFailure, listenFailure } from "./start-errors.js";
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string })
   .version;
@@ -41,9 +53,35 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-function readTls(tls: TlsFiles | undefined): { cert: Buffer; key: Buffer; ca: Buffer | undefined } | undefined {
+/**
+ * A start-up step whose failure an option fixes: `explain` turns the failure into the sentence naming it, thrown as
+ * a ConfigError (main.ts prints it alone and exits 2); a failure it does not explain goes on as it is.
+ */
+async function step<T>(run: () => T | Promise<T>, explain: (err: unknown) => string | undefined): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    const sentence = explain(err);
+    throw sentence === undefined ? err : new ConfigError(sentence);
+  }
+}
+
+/** The PEM files of a TLS port; `flag` names its options (`grpc-tls` or `client-grpc-tls`). */
+async function readTls(
+  tls: TlsFiles | undefined,
+  flag: "grpc-tls" | "client-grpc-tls",
+): Promise<{ cert: Buffer; key: Buffer; ca: Buffer | undefined } | undefined> {
   if (tls === undefined) return undefined;
-  return { cert: readFileSync(tls.cert), key: readFileSync(tls.key), ca: tls.ca === undefined ? undefined : readFileSync(tls.ca) };
+  const read = (file: string, part: "cert" | "key" | "ca"): Promise<Buffer> =>
+    step(
+      () => readFileSync(file),
+      (err) => fileFailure(err, file, optionNames(`${flag}-${part}`)),
+    );
+  return {
+    cert: await read(tls.cert, "cert"),
+    key: await read(tls.key, "key"),
+    ca: tls.ca === undefined ? undefined : await read(tls.ca, "ca"),
+  };
 }
 
 /** The 2.x client port over the node's API context; none when `--client-grpc-port off`. */
@@ -63,19 +101,37 @@ async function startClientPort(
     auth: authServicesOf(context, log),
     log,
   });
-  const files = readTls(config.clientTls);
+  const files = await readTls(config.clientTls, "client-grpc-tls");
   const tls: ServerTls | undefined = files && { cert: files.cert, key: files.key, clientCa: files.ca };
-  return ClientPort.start(requests, { host: config.host, port: config.clientGrpcPort, tls, limits: clientPortLimits(config), log });
+  const port = config.clientGrpcPort;
+  return step(
+    () => ClientPort.start(requests, { host: config.host, port, tls, limits: clientPortLimits(config), log }),
+    (err) => listenFailure(err, "2.x client port", config.host, port, optionNames("client-grpc-port")),
+  );
 }
 
-export async function startServer(config: RuntimeConfig, logger: Logger): Promise<RunningServer> {
+/** Why the data directory could not be opened, when the operator can fix it. */
+function dataDirProblem(err: unknown, dir: string): string | undefined {
+  // Both already say what to do (another --data-dir, or move the file away).
+  if (err instanceof DirLockError || err instanceof DataFileError) return err.message;
+  return dataDirFailure(err, dir, optionNames("data-dir"));
+}
+
+/**
+ * Starts the node. `format` is the log's: on a terminal the start-up summary is a short block, in JSON one record
+ * with the effective configuration as fields.
+ */
+export async function startServer(config: RuntimeConfig, logger: Logger, format: "json" | "pretty"): Promise<RunningServer> {
   const log: Log = pinoLog(logger);
   const scheduler = new RealScheduler((err) => log.error("timer task failed", { error: String(err) }));
-  const tls = readTls(config.tls);
+  const tls = await readTls(config.tls, "grpc-tls");
   const mode = effectivePeerTransport(config);
   let grpc: GrpcPeerTransport | undefined;
   const nodeConfig = nodeConfigOf(config, VERSION);
-  const store = await RecordLog.open(config.dataDir, log);
+  const store = await step(
+    () => RecordLog.open(config.dataDir, log),
+    (err) => dataDirProblem(err, config.dataDir),
+  );
   const assembled = assemble({
     store,
     config: nodeConfig,
@@ -137,22 +193,29 @@ export async function startServer(config: RuntimeConfig, logger: Logger): Promis
   });
   await assembled.servePeerRoutes(app);
   finishInFlightOnClose(app, config.shutdownTimeoutMs);
-  await app.listen({ port: config.port, host: config.host });
+  await step(
+    () => app.listen({ port: config.port, host: config.host }),
+    (err) => listenFailure(err, "port", config.host, config.port, optionNames("port")),
+  );
   const grpcServer =
     grpc === undefined || mode === "http"
       ? undefined
-      : await GrpcPeerServer.start(node, {
-          host: config.host,
-          port: config.grpcPort,
-          secret: config.clusterSecret,
-          tls: tls && { cert: tls.cert, key: tls.key, clientCa: tls.ca },
-          connection: { maxMessageBytes: config.maxMessageBytes },
-          snapshotStallMs: config.snapshotStallMs,
-          log,
-        });
+      : await step(
+          () =>
+            GrpcPeerServer.start(node, {
+              host: config.host,
+              port: config.grpcPort,
+              secret: config.clusterSecret,
+              tls: tls && { cert: tls.cert, key: tls.key, clientCa: tls.ca },
+              connection: { maxMessageBytes: config.maxMessageBytes },
+              snapshotStallMs: config.snapshotStallMs,
+              log,
+            }),
+          (err) => listenFailure(err, "gRPC peer port", config.host, config.grpcPort, optionNames("grpc-port")),
+        );
   clientPort = await startClientPort(config, context, node, push, log);
   if (clientPort !== undefined) streams.attach(clientPort);
-  announce(config, log);
+  announce(config, log, format);
   void node.start().catch((err: unknown) => log.error("node failed to start", { error: String(err) }));
   return {
     node,
@@ -186,19 +249,27 @@ function peerTransports(
   return new Map(members.filter((m) => m.address !== selfAddress).map((m) => [m.address, transportOf(m.address)]));
 }
 
-function announce(config: RuntimeConfig, log: Log): void {
+/** The start-up summary (runtime/start-summary.ts), then the warnings a configuration deserves. */
+function announce(config: RuntimeConfig, log: Log, format: "json" | "pretty"): void {
   const { clusterSecret, tls, clientTls, auth, ...shown } = config;
   const mode = effectivePeerTransport(config);
-  log.info("ts-nacos started", {
-    ...shown,
-    clusterSecret: clusterSecret === undefined ? "none" : `set (${config.clusterSecretSource})`,
-    // Never the token key or the admin password.
-    auth: auth === undefined ? "off" : { tokenTtlSeconds: auth.tokenTtlSeconds },
-    grpcTls: tls === undefined ? "off" : "on",
-    clientGrpcTls: clientTls === undefined ? "off" : "on",
-    clientGrpcPort: config.clientGrpcPort ?? "off",
-    effectivePeerTransport: mode,
-  });
+  if (format === "pretty") {
+    log.info(summaryText(`ts-nacos ${VERSION} started`, config));
+  } else {
+    // The same facts, and the whole effective configuration, as fields a program reads.
+    log.info("ts-nacos started", {
+      version: VERSION,
+      ...nodeUrls(config),
+      ...shown,
+      clusterSecret: clusterSecret === undefined ? "none" : `set (${config.clusterSecretSource})`,
+      // Never the token key or the admin password.
+      auth: auth === undefined ? "off" : { tokenTtlSeconds: auth.tokenTtlSeconds },
+      grpcTls: tls === undefined ? "off" : "on",
+      clientGrpcTls: clientTls === undefined ? "off" : "on",
+      clientGrpcPort: config.clientGrpcPort ?? "off",
+      effectivePeerTransport: mode,
+    });
+  }
   if (config.clusterSecretSource === "flag") {
     log.warn(
       "the cluster secret was given as --cluster-secret: every local user can read it in the process list; prefer --cluster-secret-file or NACOS_CLUSTER_SECRET",

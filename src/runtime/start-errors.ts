@@ -1,0 +1,55 @@
+/**
+ * Why a node could not start, as one sentence naming the option that fixes it: `port 8848 is in use (--port /
+ * NACOS_SERVER_PORT)`. Each function answers undefined for a failure no option fixes; the caller then reports it
+ * as unexpected (with its stack).
+ */
+
+/** The errno code of a failure: Node's `code`, or the one grpc-js quotes in its message (`[listen EADDRINUSE: …]`). */
+function codeOf(err: unknown): string | undefined {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code === "string") return code;
+  return err instanceof Error ? /\b(E[A-Z]{3,}):/.exec(err.message)?.[1] : undefined;
+}
+
+/** What went wrong in words: Node's `ENOENT: no such file or directory, open '/x'` → `no such file or directory`. */
+export function reasonOf(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return /^E[A-Z]+: ([^,]+)/.exec(message)?.[1] ?? message;
+}
+
+/** A listener that could not bind `host:port`; `what` names it (`port`, `gRPC peer port`), `option` its flag and variable. */
+export function listenFailure(err: unknown, what: string, host: string, port: number, option: string): string | undefined {
+  switch (codeOf(err)) {
+    case "EADDRINUSE":
+      return `${what} ${port} is in use (${option})`;
+    case "EACCES":
+      return `${what} ${port} needs privileges this user lacks: choose a port above 1023 (${option})`;
+    case "EADDRNOTAVAIL":
+      return `cannot listen on ${host}: it is not an address of this machine (--host / NACOS_BIND_HOST)`;
+    default:
+      return undefined;
+  }
+}
+
+/** A data directory that could not be created, made private or written. */
+export function dataDirFailure(err: unknown, dir: string, option: string): string | undefined {
+  switch (codeOf(err)) {
+    case "EEXIST":
+      return `data directory ${dir} is a file, not a directory (${option})`;
+    case "ENOTDIR":
+      return `data directory ${dir} cannot be created: part of its path is a file (${option})`;
+    case "ENOENT": // what Node's recursive mkdir reports under a read-only parent
+      return `data directory ${dir} cannot be created (${option})`;
+    case "EACCES":
+    case "EPERM":
+    case "EROFS":
+      return `data directory ${dir} is not writable: ${reasonOf(err)} (${option})`;
+    default:
+      return undefined;
+  }
+}
+
+/** A file an option names that could not be read. */
+export function fileFailure(err: unknown, file: string, option: string): string {
+  return `cannot read ${file}: ${reasonOf(err)} (${option})`;
+}
