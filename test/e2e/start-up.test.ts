@@ -5,14 +5,14 @@
  * a start-up summary for a person.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, test } from "node:test";
-import { freePort, freshDataDir, nodeStarter } from "../support/node-process.js";
+import { freePort, freshDataDir, nodeStarter, waitUntil } from "../support/node-process.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const MAIN = `${ROOT}dist/src/main.js`;
@@ -187,4 +187,28 @@ test("NACOS_LOG_FORMAT picks the format too; a bad one exits 2 listing the allow
   const node = await start({ env: { NACOS_LOG_FORMAT: "pretty" } });
   assert.match(node.output(), /INFO {2}ts-nacos \S+ started/);
   assertRefused(run(["--log-format", "yaml"]), "--log-format must be auto, json or pretty, got 'yaml'");
+});
+
+test("on a terminal (a pseudo-terminal made by `script`), the default is the pretty log, coloured", async () => {
+  const args = [MAIN, ...local(await freePort())].map((a) => `'${a}'`).join(" ");
+  // Its own process group, so the node under `script` goes with it.
+  const terminal = spawn("script", ["-qec", `'${process.execPath}' ${args}`, "/dev/null"], {
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  terminal.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  try {
+    await waitUntil(
+      () => /ts-nacos \S+ started/.test(out),
+      30_000,
+      () => `the summary on the terminal:\n${out}`,
+    );
+    const line = out.split("\n").find((l) => /ts-nacos \S+ started/.test(l)) ?? "";
+    assert.match(line, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /);
+    assert.ok(line.includes("\x1b[32mINFO \x1b[0m ts-nacos "), `a green INFO: ${JSON.stringify(line)}`);
+    assert.doesNotMatch(out, /^\{"level"/m, "no JSON line");
+  } finally {
+    process.kill(-terminal.pid!, "SIGKILL");
+  }
 });
