@@ -36,7 +36,7 @@ import {
 } from "./options.js";
 import { RealScheduler } from "./real-scheduler.js";
 import { nodeUrls, summaryText } from "./start-summary.js";
-import { dataDirFailure, fileFailure, listenFailure } from "./start-errors.js";
+import { dataDirFailure, fileFailure, hostFailure, portFailure } from "./start-errors.js";
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string })
   .version;
@@ -65,6 +65,12 @@ async function step<T>(run: () => T | Promise<T>, explain: (err: unknown) => str
     throw sentence === undefined ? err : new ConfigError(sentence);
   }
 }
+
+/** Why a listener could not bind `--host` and its port (`option`), when the operator can fix it. */
+const bindProblem =
+  (config: RuntimeConfig, what: string, port: number, option: "port" | "grpc-port" | "client-grpc-port") =>
+  (err: unknown): string | undefined =>
+    portFailure(err, what, port, optionNames(option)) ?? hostFailure(err, config.host, optionNames("host"));
 
 /** The PEM files of a TLS port; `flag` names its options (`grpc-tls` or `client-grpc-tls`). */
 async function readTls(
@@ -106,7 +112,7 @@ async function startClientPort(
   const port = config.clientGrpcPort;
   return step(
     () => ClientPort.start(requests, { host: config.host, port, tls, limits: clientPortLimits(config), log }),
-    (err) => listenFailure(err, "2.x client port", config.host, port, optionNames("client-grpc-port")),
+    bindProblem(config, "2.x client port", port, "client-grpc-port"),
   );
 }
 
@@ -156,7 +162,11 @@ export async function startServer(config: RuntimeConfig, logger: Logger, format:
           })),
   });
   const { node } = assembled;
-  const channel = await UdpPushChannel.open(log, { host: config.host });
+  // The first socket bound to --host (on a port of the system's choosing).
+  const channel = await step(
+    () => UdpPushChannel.open(log, { host: config.host }),
+    (err) => hostFailure(err, config.host, optionNames("host")),
+  );
   const streams = new ClientStreamPushChannel();
   const push = new PushService(scheduler, node, channel, PUSH_CONFIG, log, streams);
   // However a connection ends (closed, silent, or its node's doing), its subscriptions go with it.
@@ -193,10 +203,7 @@ export async function startServer(config: RuntimeConfig, logger: Logger, format:
   });
   await assembled.servePeerRoutes(app);
   finishInFlightOnClose(app, config.shutdownTimeoutMs);
-  await step(
-    () => app.listen({ port: config.port, host: config.host }),
-    (err) => listenFailure(err, "port", config.host, config.port, optionNames("port")),
-  );
+  await step(() => app.listen({ port: config.port, host: config.host }), bindProblem(config, "port", config.port, "port"));
   const grpcServer =
     grpc === undefined || mode === "http"
       ? undefined
@@ -211,7 +218,7 @@ export async function startServer(config: RuntimeConfig, logger: Logger, format:
               snapshotStallMs: config.snapshotStallMs,
               log,
             }),
-          (err) => listenFailure(err, "gRPC peer port", config.host, config.grpcPort, optionNames("grpc-port")),
+          bindProblem(config, "gRPC peer port", config.grpcPort, "grpc-port"),
         );
   clientPort = await startClientPort(config, context, node, push, log);
   if (clientPort !== undefined) streams.attach(clientPort);

@@ -4,11 +4,14 @@
  * as unexpected (with its stack).
  */
 
-/** The errno code of a failure: Node's `code`, or the one grpc-js quotes in its message (`[listen EADDRINUSE: …]`). */
+/** The bind failures explained here, as grpc-js quotes them in its own error's message (`[listen EADDRINUSE: …]`). */
+const QUOTED = /\b(EADDRINUSE|EACCES|EADDRNOTAVAIL)\b/;
+
+/** The errno code of a failure: Node's `code`, or one grpc-js quotes. */
 function codeOf(err: unknown): string | undefined {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (typeof code === "string") return code;
-  return err instanceof Error ? /\b(E[A-Z]{3,}):/.exec(err.message)?.[1] : undefined;
+  return err instanceof Error ? QUOTED.exec(err.message)?.[1] : undefined;
 }
 
 /** What went wrong in words: Node's `ENOENT: no such file or directory, open '/x'` → `no such file or directory`. */
@@ -17,15 +20,26 @@ export function reasonOf(err: unknown): string {
   return /^E[A-Z]+: ([^,]+)/.exec(message)?.[1] ?? message;
 }
 
-/** A listener that could not bind `host:port`; `what` names it (`port`, `gRPC peer port`), `option` its flag and variable. */
-export function listenFailure(err: unknown, what: string, host: string, port: number, option: string): string | undefined {
+/** A listener that could not take its port; `what` names it (`port`, `gRPC peer port`), `option` its flag and variable. */
+export function portFailure(err: unknown, what: string, port: number, option: string): string | undefined {
   switch (codeOf(err)) {
     case "EADDRINUSE":
       return `${what} ${port} is in use (${option})`;
     case "EACCES":
       return `${what} ${port} needs privileges this user lacks: choose a port above 1023 (${option})`;
+    default:
+      return undefined;
+  }
+}
+
+/** A socket that could not bind to `host`: not an address of this machine, or a name that does not resolve. */
+export function hostFailure(err: unknown, host: string, option: string): string | undefined {
+  switch (codeOf(err)) {
     case "EADDRNOTAVAIL":
-      return `cannot listen on ${host}: it is not an address of this machine (--host / NACOS_BIND_HOST)`;
+      return `cannot listen on ${host}: it is not an address of this machine (${option})`;
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return `cannot listen on ${host}: the name does not resolve (${option})`;
     default:
       return undefined;
   }

@@ -72,6 +72,11 @@ test("a busy 2.x client port: exit 2 naming --client-grpc-port / NACOS_CLIENT_GR
   assertRefused(run(local(port)), `2.x client port ${port + 1000} is in use (--client-grpc-port / NACOS_CLIENT_GRPC_PORT)`);
 });
 
+test("--host that is not an address of this machine: exit 2 naming --host / NACOS_BIND_HOST", async () => {
+  const args = ["--port", String(await freePort()), "--host", "203.0.113.1", "--data-dir", freshDataDir()];
+  assertRefused(run(args), "cannot listen on 203.0.113.1: it is not an address of this machine (--host / NACOS_BIND_HOST)");
+});
+
 test("a data directory that is a file, or under one: exit 2 naming --data-dir / NACOS_DATA_DIR", async () => {
   const file = join(freshDataDir(), "not-a-directory");
   writeFileSync(file, "");
