@@ -139,3 +139,15 @@ test("every metric and label the Grafana dashboard queries is in the nodes' /nac
   }
   assert.deepEqual(missing, []);
 });
+
+test("every metric the console's cluster view reads (console/console.js) is in a cluster node's exposition", async () => {
+  const script = readFileSync(fileURLToPath(new URL("../../console/console.js", import.meta.url)), "utf8");
+  const read = new Set([...script.matchAll(/"(nacos_[a-z0-9_]+)"/g)].map((m) => m[1]!));
+  assert.ok(read.size >= 10, `${read.size} names`);
+  const families = await scrape(nodes[0]!);
+  assert.deepEqual(
+    [...read].filter((name) => families.get(name)?.samples.has("") !== true),
+    [],
+    "names the console reads as unlabelled samples",
+  );
+});
