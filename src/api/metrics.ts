@@ -6,10 +6,13 @@
  */
 import type { NodeStats } from "../node/naming-node.js";
 import type { ClientPortStats } from "../transport/nacos2/client-port.js";
+import type { DurationSummary } from "../transport/nacos2/duration-histogram.js";
 import type { ProcessStats, PushFigures } from "./context.js";
 
 type Labels = Readonly<Record<string, string>>;
-type Kind = "counter" | "gauge";
+/** The kinds one number per series makes. */
+type ScalarKind = "counter" | "gauge";
+type Kind = ScalarKind | "histogram";
 type Samples = number | ReadonlyArray<readonly [Labels, number]>;
 
 const escapeLabel = (value: string): string => value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
@@ -18,13 +21,29 @@ const labelText = (labels: Labels): string => {
   return pairs.length === 0 ? "" : `{${pairs.join(",")}}`;
 };
 
-/** One metric family: its HELP and TYPE lines, then one sample per label set (or one unlabelled value). */
-function family(kind: Kind, name: string, help: string, samples: Samples): string {
+/** A family's HELP and TYPE lines. */
+function header(kind: Kind, name: string, help: string): string[] {
   // A programming error, caught by the metrics tests: Prometheus's convention every dashboard relies on.
   if ((kind === "counter") !== name.endsWith("_total")) throw new Error(`${kind} ${name}: counters, and only they, end in _total`);
-  const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} ${kind}`];
+  return [`# HELP ${name} ${help}`, `# TYPE ${name} ${kind}`];
+}
+
+/** One metric family: its HELP and TYPE lines, then one sample per label set (or one unlabelled value). */
+function family(kind: ScalarKind, name: string, help: string, samples: Samples): string {
+  const lines = header(kind, name, help);
   if (typeof samples === "number") lines.push(`${name} ${samples}`);
   else for (const [labels, value] of samples) lines.push(`${name}${labelText(labels)} ${value}`);
+  return `${lines.join("\n")}\n`;
+}
+
+/** A histogram family: per label set its cumulative buckets (`le`), then `+Inf`, `_sum` and `_count`. */
+function histogram(name: string, help: string, series: ReadonlyArray<readonly [Labels, DurationSummary]>): string {
+  const lines = header("histogram", name, help);
+  for (const [labels, { buckets, sumSeconds, count }] of series) {
+    for (const [bound, below] of buckets) lines.push(`${name}_bucket${labelText({ ...labels, le: String(bound) })} ${below}`);
+    lines.push(`${name}_bucket${labelText({ ...labels, le: "+Inf" })} ${count}`);
+    lines.push(`${name}_sum${labelText(labels)} ${sumSeconds}`, `${name}_count${labelText(labels)} ${count}`);
+  }
   return `${lines.join("\n")}\n`;
 }
 
@@ -32,7 +51,7 @@ const gauge = (name: string, help: string, samples: Samples): string => family("
 const counter = (name: string, help: string, samples: Samples): string => family("counter", name, help, samples);
 
 /** How one field of a stats record is exposed. */
-type Exposure = readonly [Kind, string, string];
+type Exposure = readonly [ScalarKind, string, string];
 
 type DistroStats = NonNullable<NodeStats["distro"]>;
 
@@ -144,6 +163,11 @@ function clientPortFamilies(stats: ClientPortStats): string {
       stats.detectionDrops,
     ),
     counter("nacos_client_requests_total", "2.x client requests answered, by type and result", requests),
+    histogram(
+      "nacos_client_request_duration_seconds",
+      "Time to answer 2.x client requests, by type, in seconds",
+      [...stats.requestSeconds].map(([type, summary]): readonly [Labels, DurationSummary] => [{ type }, summary]),
+    ),
   ].join("");
 }
 

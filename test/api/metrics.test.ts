@@ -73,6 +73,19 @@ const CLIENT_PORT: ClientPortStats = {
   refusedConnections: 1,
   detectionDrops: 0,
   requests: new Map([["InstanceRequest", new Map([[0, 5]])]]),
+  requestSeconds: new Map([
+    [
+      "InstanceRequest",
+      {
+        buckets: [
+          [0.001, 3],
+          [0.01, 5],
+        ],
+        sumSeconds: 0.012,
+        count: 5,
+      },
+    ],
+  ]),
 };
 
 const EVERYTHING = (): string =>
@@ -116,6 +129,18 @@ test("counters are typed counter and end in _total, gauges neither; what only gr
   assert.equal(families.get("nacos_push_sent_total")?.samples.get(""), 9);
   assert.equal(families.get("nacos_push_stream_failed_total")?.samples.get(""), 1);
   assert.equal(families.get("nacos_client_requests_total")?.samples.get('{type="InstanceRequest",result="ok"}'), 5);
+});
+
+test("2.x client requests: a duration histogram by request type, cumulative buckets then +Inf, sum and count", () => {
+  const durations = parseExposition(EVERYTHING()).get("nacos_client_request_duration_seconds");
+  assert.equal(durations?.type, "histogram");
+  assert.deepEqual(Object.fromEntries(durations.samples), {
+    '_bucket{type="InstanceRequest",le="0.001"}': 3,
+    '_bucket{type="InstanceRequest",le="0.01"}': 5,
+    '_bucket{type="InstanceRequest",le="+Inf"}': 5,
+    '_sum{type="InstanceRequest"}': 0.012,
+    '_count{type="InstanceRequest"}': 5,
+  });
 });
 
 test("replication lag per peer, members by state", () => {

@@ -112,6 +112,9 @@ test("a node process's exposition parses, with Node's process metrics and typed 
     }
     assert.equal(families.get("nacos_members")?.samples.get('{state="UP"}'), 2, node.address);
   }
+  const answered = (await scrape(nodes[0]!)).get("nacos_client_request_duration_seconds");
+  assert.equal(answered?.type, "histogram");
+  assert.ok((answered.samples.get('_count{type="HealthCheckRequest"}') ?? 0) >= 1, "the 2.x client's requests, timed by type");
   // The register's owner (either node) sent it to the other.
   let sent = 0;
   for (const node of nodes) sent += (await scrape(node)).get("nacos_distro_datums_sent_total")?.samples.get("") ?? 0;
