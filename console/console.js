@@ -298,7 +298,7 @@ function memberRow(member, selfAddress) {
 function progress(values) {
   const get = (name) => values.get(name) ?? "—";
   const loaded = values.get("nacos_snapshot_keys_loaded") ?? 0;
-  const total = values.get("nacos_snapshot_keys_total") ?? 0;
+  const total = values.get("nacos_snapshot_keys_expected") ?? 0;
   const bar = el("progress", { max: Math.max(total, 1), value: total === 0 ? 0 : loaded });
   const readiness = ["Readiness", values.get("nacos_node_ready") === 1 ? "ready" : "joining (loading the snapshot)"];
   // A standalone node runs no Distro and so exports none of its numbers.
@@ -306,12 +306,12 @@ function progress(values) {
   return info([
     readiness,
     ["Snapshot keys", el("span", {}, bar, ` ${loaded} of ${total}`)],
-    ["Snapshot instances", `${get("nacos_snapshot_instances_loaded")} of ${get("nacos_snapshot_instances_total")}`],
-    ["Snapshot resumes", get("nacos_snapshot_resumes")],
+    ["Snapshot instances", `${get("nacos_snapshot_instances_loaded")} of ${get("nacos_snapshot_instances_expected")}`],
+    ["Snapshot resumes", get("nacos_snapshot_resumes_total")],
     ["Sync tasks pending", get("nacos_distro_sync_pending")],
-    ["Datums sent / received", `${get("nacos_distro_datums_sent")} / ${get("nacos_distro_datums_received")}`],
-    ["Failed sync batches", get("nacos_distro_sync_failed_batches")],
-    ["Verify: fetched / removed", `${get("nacos_distro_verify_fetched")} / ${get("nacos_distro_verify_removed")}`],
+    ["Datums sent / received", `${get("nacos_distro_datums_sent_total")} / ${get("nacos_distro_datums_received_total")}`],
+    ["Failed sync batches", get("nacos_distro_sync_failed_batches_total")],
+    ["Verify: fetched / removed", `${get("nacos_distro_verify_fetched_total")} / ${get("nacos_distro_verify_removed_total")}`],
   ]);
 }
 

@@ -23,7 +23,7 @@ const TARGET_SECONDS = 60;
 const TARGET_RSS_MB = 64;
 const COUNT = "nacos_naming_instance_count";
 /** What the joiner says about its snapshot load, for the raw numbers. */
-const SNAPSHOT_GAUGES = ["nacos_snapshot_instances_loaded", "nacos_snapshot_keys_loaded", "nacos_snapshot_resumes"];
+const SNAPSHOT_FIGURES = ["nacos_snapshot_instances_loaded", "nacos_snapshot_keys_loaded", "nacos_snapshot_resumes_total"];
 const MB = 1024 * 1024;
 
 interface Cluster {
@@ -83,7 +83,7 @@ async function timeJoin(
     if (!(await poll(complete, limitMs, 100)))
       throw new Error(`the joiner was not ready and complete within ${limitMs / 1000} s: ${joiner.output().slice(-500)}`);
     const seconds = (performance.now() - started) / 1000;
-    const snapshot = Object.fromEntries(await Promise.all(SNAPSHOT_GAUGES.map(async (g) => [g, await metric(joiner.url, g)] as const)));
+    const snapshot = Object.fromEntries(await Promise.all(SNAPSHOT_FIGURES.map(async (g) => [g, await metric(joiner.url, g)] as const)));
     return { seconds, growthMB: rss.growth(), snapshot };
   } finally {
     rss.stop();

@@ -28,6 +28,7 @@ import { instanceRoutes } from "./instance-routes.js";
 import { loaderRoutes } from "./loader-routes.js";
 import { namespaceRoutes } from "./namespace-routes.js";
 import { operatorRoutes } from "./operator-routes.js";
+import { instrumentHttp } from "./prom-client-metrics.js";
 import { CONTEXT_PATHS, isServerFailure, sendError, TEXT } from "../transport/http-common.js";
 import { fromPeer } from "./request-info.js";
 import { serviceRoutes } from "./service-routes.js";
@@ -125,6 +126,7 @@ export function createHttpApp(ctx: NodeContext, options: HttpAppOptions = {}): F
   void app.register(formbody);
   // Nacos clients send odd or absent content types; a body that is not a form is simply not parameters.
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, _body, done) => done(null, undefined));
+  const promClientText = instrumentHttp(app);
   app.setErrorHandler(onError(ctx, app));
   app.setNotFoundHandler((req, reply) => {
     const path = pathOf(req.url);
@@ -168,7 +170,7 @@ export function createHttpApp(ctx: NodeContext, options: HttpAppOptions = {}): F
     );
   }
   v2NamingApi(app, ctx, protect);
-  consoleRoutes(app, ctx);
+  consoleRoutes(app, ctx, promClientText);
   void app.register(async (scope) => {
     protect(scope, namespaceAccess);
     namespaceRoutes(scope, ctx);

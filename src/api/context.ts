@@ -9,6 +9,7 @@ import type { ClientConnections } from "../node/clients/client-connections.js";
 import type { ClusterTables } from "../node/cluster-table.js";
 import type { ClientConnectionInfo } from "../node/clients/client-connections.js";
 import type { ClusterView, NamingNode, NodeStats } from "../node/naming-node.js";
+import type { PushStats } from "../push/push-service.js";
 import type { PushSubscriptions } from "../push/subscriber.js";
 import type { ClientPortStats } from "../transport/nacos2/client-port.js";
 import type { AuthSettings } from "./auth/auth-settings.js";
@@ -43,10 +44,15 @@ export interface NodeView {
   stats(): NodeStats;
 }
 
+/** The push service's numbers and the datagrams the UDP socket dropped as unsolicited. */
+export interface PushFigures extends PushStats {
+  readonly unsolicitedDatagrams: number;
+}
+
 /** Numbers only the process has: UDP push and which transport reaches each peer. */
 export interface ProcessStats {
-  /** UDP push counters (PushStats, and what the socket dropped). */
-  readonly push?: Readonly<Record<string, number>>;
+  /** Push numbers (tests give only some). */
+  readonly push?: Partial<PushFigures>;
   readonly peerTransports?: ReadonlyMap<string, "grpc" | "http">;
   /** The longest event-loop delay since the previous reading, and its 99th percentile. */
   readonly eventLoop?: { readonly maxMs: number; readonly p99Ms: number };

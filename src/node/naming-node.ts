@@ -17,7 +17,7 @@ import { Registry, type RegistryView } from "../core/registry.js";
 import type { Scheduler, TimerHandle } from "../core/scheduler.js";
 import type { ServiceDatum } from "../core/service-datum.js";
 import type { Switches } from "../core/switches.js";
-import type { Abilities, Member, MemberInfo, TableRow } from "./cluster/member.js";
+import type { Abilities, Member, MemberInfo, MemberState, TableRow } from "./cluster/member.js";
 import { MemberManager, type MembershipConfig } from "./cluster/member-manager.js";
 import type { MemberTable } from "./cluster/member-table.js";
 import { ClientConnections } from "./clients/client-connections.js";
@@ -108,6 +108,8 @@ export interface NodeStats {
   readonly services: number;
   readonly instances: number;
   readonly membersHealthy: number;
+  /** Members, this node included, by state. */
+  readonly membersByState: Readonly<Record<MemberState, number>>;
   readonly heartbeatExpired: number;
   /** Server-side probes of persistent instances started since the process started, by checker. */
   readonly probesStarted: { readonly tcp: number; readonly http: number };
@@ -119,6 +121,8 @@ export interface NodeStats {
     readonly snapshotInstancesTotal: number;
     readonly snapshotResumes: number;
     readonly syncPending: number;
+    /** Per peer: services waiting to be sent to it, and its consecutive failed batches. */
+    readonly syncByPeer: ReadonlyMap<string, { readonly pending: number; readonly failures: number }>;
     readonly datumsSent: number;
     readonly syncFailedBatches: number;
     readonly datumsReceived: number;
@@ -502,11 +506,14 @@ export class NamingNode implements Nacos14Handler {
   }
 
   stats(): NodeStats {
+    const membersByState: Record<MemberState, number> = { STARTING: 0, UP: 0, SUSPICIOUS: 0, DOWN: 0 };
+    for (const member of this.members.all()) membersByState[member.state]++;
     const base = {
       ready: this.ready,
       services: this.store.serviceCount,
       instances: this.store.instanceCount,
       membersHealthy: this.members.healthy().length,
+      membersByState,
       heartbeatExpired: this.checker.expired,
       probesStarted: { ...(this.serverChecks?.started ?? { tcp: 0, http: 0 }) },
     };
@@ -522,6 +529,7 @@ export class NamingNode implements Nacos14Handler {
         snapshotInstancesTotal: p.instancesTotal,
         snapshotResumes: p.resumes,
         syncPending: d.sync.pendingTasks,
+        syncByPeer: d.sync.peerBacklogs(),
         datumsSent: d.sync.sentDatums,
         syncFailedBatches: d.sync.failedBatches,
         datumsReceived: d.received,

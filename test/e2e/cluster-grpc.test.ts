@@ -148,7 +148,7 @@ test("kill the owner: DOWN within the bound, another node checks heartbeats, the
       10_000,
       () => "both replicated",
     );
-  const expiredBefore = (await Promise.all(survivors.map((s) => metric(s, "nacos_heartbeat_expired")))).reduce((x, y) => x + y, 0);
+  const expiredBefore = (await Promise.all(survivors.map((s) => metric(s, "nacos_heartbeat_expired_total")))).reduce((x, y) => x + y, 0);
 
   const killedAt = Date.now();
   await owner.stop("SIGKILL");
@@ -182,7 +182,7 @@ test("kill the owner: DOWN within the bound, another node checks heartbeats, the
   }
   assert.ok(gone, "the abandoned instance expired on every survivor");
   await new Promise((r) => setTimeout(r, 3_000));
-  const expiredAfter = (await Promise.all(survivors.map((s) => metric(s, "nacos_heartbeat_expired")))).reduce((x, y) => x + y, 0);
+  const expiredAfter = (await Promise.all(survivors.map((s) => metric(s, "nacos_heartbeat_expired_total")))).reduce((x, y) => x + y, 0);
   assert.equal(expiredAfter - expiredBefore, 1, "expired exactly once across the cluster");
   for (const s of survivors) {
     const live = (await list(s, svc)).find((h) => h.ip === "192.0.2.60");

@@ -122,7 +122,7 @@ test("a version far in the future from a holder of the secret is refused over gR
     headers: { "content-type": "application/json", "x-nacos-cluster-secret": SECRET, "user-agent": "Nacos-Server:1.4.6" },
   });
   assert.equal(http.status, 200);
-  assert.equal(await metric(a!, "nacos_distro_refused_ahead"), 2);
+  assert.equal(await metric(a!, "nacos_distro_refused_ahead_total"), 2);
   for (const name of ["poison-grpc", "poison-http"]) assert.deepEqual(await hostsOf(a!, name), [], `${name} was not taken`);
 
   // A's clock did not jump: its own writes still replicate.

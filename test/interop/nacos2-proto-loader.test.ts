@@ -209,8 +209,8 @@ test("loader endpoints list this node's connections and reset one; /metrics coun
   assert.ok(cluster.total >= 1);
   const metrics = (await nacos(open.url, "GET", "/nacos/actuator/prometheus")).text;
   assert.match(metrics, /nacos_client_connections \d+/);
-  assert.match(metrics, /nacos_client_requests\{type="InstanceRequest",result="400"\} \d+/);
-  assert.match(metrics, /nacos_client_requests\{type="unknown",result="302"\} \d+/);
+  assert.match(metrics, /nacos_client_requests_total\{type="InstanceRequest",result="400"\} \d+/);
+  assert.match(metrics, /nacos_client_requests_total\{type="unknown",result="302"\} \d+/);
   const bad = await nacos(open.url, "GET", "/nacos/v2/core/loader/reloadClient", { connectionId, redirectAddress: "not an address" });
   assert.equal(bad.status, 400);
   const closed = c.streamClosed();

@@ -97,6 +97,19 @@ export class DistroSync {
   }
 
   /**
+   * Per peer, the services waiting to be sent to it and its consecutive failed batches (0 once one succeeds):
+   * how far each peer trails this node, for metrics.
+   */
+  peerBacklogs(): Map<string, { readonly pending: number; readonly failures: number }> {
+    const out = new Map<string, { pending: number; failures: number }>();
+    for (const peer of this.peers) {
+      const lane = this.lanes.get(peer);
+      out.set(peer, { pending: lane?.backlog ?? 0, failures: lane?.failures ?? 0 });
+    }
+    return out;
+  }
+
+  /**
    * Sends everything pending now, retrying at once what fails, until every lane towards a peer that
    * `waitFor` accepts is empty or `timeoutMs` has passed (a stopping node does not leave acknowledged writes
    * behind). Resolves whether everything was delivered.

@@ -24,6 +24,7 @@ import type { Log } from "../../core/log.js";
 import type { ServerTls } from "../grpc/server.js";
 import { ClientConnection } from "./client-connection.js";
 import type { ClientConnectionMeta, ClientRequestHandler } from "./client-handler.js";
+import { DurationHistogram, type DurationSummary } from "./duration-histogram.js";
 import { readPayload, writePayload, type ClientMessage } from "./payload.js";
 import { ErrorCode, errorResponse, success, SUCCESS, type ResponseBody, type TypedResponse } from "./responses.js";
 
@@ -86,6 +87,8 @@ export interface ClientPortStats {
   readonly detectionDrops: number;
   /** Requests answered, by `type` (an unknown type counts as `unknown`) and error code (0: success). */
   readonly requests: ReadonlyMap<string, ReadonlyMap<number, number>>;
+  /** How long requests took to answer, by the same `type`. */
+  readonly requestSeconds: ReadonlyMap<string, DurationSummary>;
 }
 
 /** Room in a received message beside its JSON body: the type, the client IP and the headers (a token or two). */
@@ -163,6 +166,7 @@ export class ClientPort {
   private readonly byId = new Map<string, ClientConnection>();
   private readonly perIp = new Map<string, number>();
   private readonly requestCounts = new Map<string, Map<number, number>>();
+  private readonly requestDurations = new Map<string, DurationHistogram>();
   private refusedConnections = 0;
   private detectionDrops = 0;
   private stopping = false;
@@ -228,6 +232,7 @@ export class ClientPort {
       refusedConnections: this.refusedConnections,
       detectionDrops: this.detectionDrops,
       requests: this.requestCounts,
+      requestSeconds: new Map([...this.requestDurations].map(([type, histogram]) => [type, histogram.summary()])),
     };
   }
 
@@ -303,9 +308,10 @@ export class ClientPort {
   }
 
   private unary(call: UnaryCall, callback: grpc.sendUnaryData<Buffer>): void {
+    const started = performance.now();
     this.answer(call).then(
       ({ request, response }) => {
-        this.count(request, response.body);
+        this.count(request, response.body, (performance.now() - started) / 1000);
         callback(null, writePayload(response.type, response.body));
       },
       (err: unknown) => {
@@ -349,11 +355,18 @@ export class ClientPort {
     return reply(response);
   }
 
-  private count(request: string, body: ResponseBody): void {
+  /** Counts an answered request by type and result, and how long it took (`request` is bounded: known types or `unknown`). */
+  private count(request: string, body: ResponseBody, seconds: number): void {
     const code = body.resultCode === SUCCESS ? 0 : typeof body.errorCode === "number" ? body.errorCode : ErrorCode.SERVER_ERROR;
     const byCode = this.requestCounts.get(request) ?? new Map<number, number>();
     this.requestCounts.set(request, byCode);
     byCode.set(code, (byCode.get(code) ?? 0) + 1);
+    let durations = this.requestDurations.get(request);
+    if (durations === undefined) {
+      durations = new DurationHistogram();
+      this.requestDurations.set(request, durations);
+    }
+    durations.observe(seconds);
   }
 
   private stream(call: StreamCall): void {

@@ -217,3 +217,24 @@ test("delivered waits for the chosen peers' answers to the batch carrying the ke
   assert.equal(s.now(), idle, "nothing of the key waiting: resolved at once");
   sync.close();
 });
+
+test("each peer's backlog: what waits for a peer that is down and its failed batches in a row; none for one keeping up", async () => {
+  const s = new VirtualScheduler(1, 0);
+  let downIsDown = true;
+  const { t } = fakeTransport(s, (peer) => (peer === "down" && downIsDown ? "fail" : "ok"));
+  const reg = registryWith(s, ["k1", "k2", "k3"]);
+  const sync = distroSync(s, t, reg, { maxKeys: 10 });
+  sync.setPeers(["up", "down", "quiet"]);
+  for (const k of ["k1", "k2", "k3"]) sync.syncToAll(k, []);
+  // Tries at 0, 3 s and 9 s (back-off 3 s, then 6 s).
+  await s.advance(10_000);
+  assert.deepEqual(Object.fromEntries(sync.peerBacklogs()), {
+    up: { pending: 0, failures: 0 },
+    down: { pending: 3, failures: 3 },
+    quiet: { pending: 0, failures: 0 },
+  });
+  downIsDown = false;
+  await s.advance(30_000);
+  assert.deepEqual(sync.peerBacklogs().get("down"), { pending: 0, failures: 0 }, "caught up once it answers");
+  sync.close();
+});
