@@ -61,6 +61,21 @@ export async function freePort(): Promise<number> {
   throw new Error("no free port pair found in 50 attempts");
 }
 
+/**
+ * `count` HTTP ports `step` apart, each with its companions free and claimed as `freePort` claims them: for a
+ * command that starts several nodes from one base port (`npm run cluster -- --base-port`).
+ */
+export async function freePortRun(count: number, step: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 10_000 + Math.floor(Math.random() * 21_000);
+    const ports = Array.from({ length: count }, (_, i) => base + i * step).flatMap((p) => [p, p + 1000, p + 1001]);
+    if (!ports.every(claim)) continue;
+    const free = await Promise.all(ports.map(portIsFree));
+    if (free.every(Boolean)) return base;
+  }
+  throw new Error(`no run of ${count} free ports found in 50 attempts`);
+}
+
 export interface NodeProcess {
   readonly port: number;
   readonly address: string;
