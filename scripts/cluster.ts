@@ -10,11 +10,11 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { CLIENT_GRPC_PORT_OFFSET, GRPC_PORT_OFFSET } from "../src/core/address.js";
+import { portIsFree } from "./lib/port-free.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const MAIN = join(ROOT, "dist/src/main.js");
@@ -62,20 +62,6 @@ function settingsOf(argv: readonly string[]): Settings {
     );
   }
   return { nodes, basePort, dir: resolve(String(values.dir ?? "cluster-data")) };
-}
-
-async function portIsFree(port: number): Promise<boolean> {
-  const server = createServer();
-  server.on("error", () => {});
-  try {
-    server.listen(port, HOST);
-    await once(server, "listening");
-    return true;
-  } catch {
-    return false;
-  } finally {
-    server.close();
-  }
 }
 
 interface Node {

@@ -7,27 +7,12 @@ import { closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { once } from "node:events";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { after } from "node:test";
+import { portIsFree } from "../../scripts/lib/port-free.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const MAIN = `${ROOT}dist/src/main.js`;
-
-async function portIsFree(port: number): Promise<boolean> {
-  const server = createServer();
-  server.unref();
-  server.on("error", () => {});
-  try {
-    server.listen(port, "127.0.0.1");
-    await once(server, "listening");
-    return true;
-  } catch {
-    return false;
-  } finally {
-    server.close();
-  }
-}
 
 /**
  * Claims `port` for this process among the suite's concurrent test files (scripts/run-tests.sh names a directory
