@@ -41,7 +41,8 @@ VOLUME ["/home/nacos/data"]
 # HTTP (clients, console, probes), Nacos 2.x clients (HTTP + 1000), gRPC peers (HTTP + 1001).
 EXPOSE 8848 9848 9849
 # Liveness: the process answers HTTP. Readiness (/nacos/v1/console/health/readiness) is for orchestrators that
-# route traffic; a node still loading its registry from peers is alive and must not be restarted.
+# route traffic; a node still loading its registry from peers is alive and must not be restarted. It asks the
+# port the variables name (a --port flag after the image name needs --health-cmd to match).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
     CMD ["node", "-e", "const p=process.env.NACOS_SERVER_PORT||process.env.NACOS_APPLICATION_PORT||8848;fetch(`http://127.0.0.1:${p}/nacos/v1/console/health/liveness`).then((r)=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # Exec form: node is PID 1 and gets the SIGTERM of `docker stop` itself; it stops gracefully (readiness 503, 2.x
