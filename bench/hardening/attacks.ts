@@ -30,6 +30,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { SnapshotRequestSchema, SyncRequestSchema } from "../../gen/nacos/cluster/v1/distro_pb.js";
 import { ReportRequestSchema } from "../../gen/nacos/cluster/v1/member_pb.js";
+import { portIsFree } from "../../scripts/lib/port-free.js";
 
 // ---------------------------------------------------------------------------------------------------------
 // arguments
@@ -103,21 +104,6 @@ function legacyInstance(ip: string, service: string): Record<string, unknown> {
 
 function assertLoopback(host: string): void {
   if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)) throw new Error(`refusing non-loopback target ${host}`);
-}
-
-async function portIsFree(port: number): Promise<boolean> {
-  const server = net.createServer();
-  server.unref();
-  server.on("error", () => {});
-  try {
-    server.listen(port, "127.0.0.1");
-    await once(server, "listening");
-    return true;
-  } catch {
-    return false;
-  } finally {
-    server.close();
-  }
 }
 
 const reserved = new Set<number>();

@@ -7,27 +7,12 @@ import { closeSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { once } from "node:events";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { after } from "node:test";
+import { portIsFree } from "../../scripts/lib/port-free.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const MAIN = `${ROOT}dist/src/main.js`;
-
-async function portIsFree(port: number): Promise<boolean> {
-  const server = createServer();
-  server.unref();
-  server.on("error", () => {});
-  try {
-    server.listen(port, "127.0.0.1");
-    await once(server, "listening");
-    return true;
-  } catch {
-    return false;
-  } finally {
-    server.close();
-  }
-}
 
 /**
  * Claims `port` for this process among the suite's concurrent test files (scripts/run-tests.sh names a directory
@@ -59,6 +44,21 @@ export async function freePort(): Promise<number> {
     if ((await portIsFree(port)) && (await portIsFree(port + 1001)) && (await portIsFree(port + 1000))) return port;
   }
   throw new Error("no free port pair found in 50 attempts");
+}
+
+/**
+ * `count` HTTP ports `step` apart, each with its companions free and claimed as `freePort` claims them: for a
+ * command that starts several nodes from one base port (`npm run cluster -- --base-port`).
+ */
+export async function freePortRun(count: number, step: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 10_000 + Math.floor(Math.random() * 21_000);
+    const ports = Array.from({ length: count }, (_, i) => base + i * step).flatMap((p) => [p, p + 1000, p + 1001]);
+    if (!ports.every(claim)) continue;
+    const free = await Promise.all(ports.map(portIsFree));
+    if (free.every(Boolean)) return base;
+  }
+  throw new Error(`no run of ${count} free ports found in 50 attempts`);
 }
 
 export interface NodeProcess {
