@@ -153,6 +153,11 @@ export async function startServer(config: RuntimeConfig, logger: Logger): Promis
   clientPort = await startClientPort(config, context, node, push, log);
   if (clientPort !== undefined) streams.attach(clientPort);
   announce(config, log);
+  if (config.ignoredImageVariables.length > 0) {
+    log.warn("the nacos-server image's variables set here mean nothing to ts-nacos and are ignored", {
+      variables: config.ignoredImageVariables,
+    });
+  }
   void node.start().catch((err: unknown) => log.error("node failed to start", { error: String(err) }));
   return {
     node,
