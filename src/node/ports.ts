@@ -183,12 +183,20 @@ export interface Nacos14Handler extends PeerHandler {
 }
 
 /** Where transports look peers up: who is a member and what each said about itself. */
+/** Resolves a member's host name to its addresses (node:dns in the process, a fake in tests). */
+export type NameResolver = (host: string) => Promise<string[]>;
+
 export interface PeerDirectory {
   isMember(address: string): boolean;
   /** The abilities in the peer's last self-description; undefined until it has been heard from. */
   abilitiesOf(peer: string): Abilities | undefined;
-  /** Where the peer serves gRPC (`host:port`): the port it advertised, else its HTTP port + 1001. */
+  /**
+   * Where the peer serves gRPC (`ip:port`, its host name resolved as of now): the port it advertised, else its
+   * HTTP port + 1001.
+   */
   grpcAddressOf(peer: string): string;
+  /** Where the peer's HTTP port is reached now (`ip:port`, its host name resolved as of now). */
+  httpAddressOf(peer: string): string;
 }
 
 /** The outbound calls only Nacos 1.4 peers need (ts-nacos peers get versioned datums and digests instead). */

@@ -87,6 +87,7 @@ export async function startServer(config: RuntimeConfig, logger: Logger): Promis
     bodyLimitBytes: config.bodyLimitBytes,
     snapshotStallMs: config.snapshotStallMs,
     healthCheck: config.healthCheck,
+    membersRefreshMs: config.membersRefreshMs,
     grpc: config.standalone
       ? undefined
       : (directory) =>
@@ -148,6 +149,7 @@ export async function startServer(config: RuntimeConfig, logger: Logger): Promis
           tls: tls && { cert: tls.cert, key: tls.key, clientCa: tls.ca },
           connection: { maxMessageBytes: config.maxMessageBytes },
           snapshotStallMs: config.snapshotStallMs,
+          identity: assembled.identity,
           log,
         });
   clientPort = await startClientPort(config, context, node, push, log);

@@ -5,6 +5,7 @@
  * whichever comes first, or at once when nothing listens at its address — so no peer stays SUSPICIOUS
  * forever (alibaba/nacos#4364, #8664). Peers start DOWN until first heard from (#4948).
  */
+import { splitAddress } from "../../core/address.js";
 import type { Log } from "../../core/log.js";
 import { every, type Scheduler, type TimerHandle } from "../../core/scheduler.js";
 import { PeerError, type PeerTransport } from "../ports.js";
@@ -29,6 +30,7 @@ export class MemberManager {
   private cursor = 0;
   private timer: TimerHandle | undefined;
   private healthyKey = "";
+  private closed = false;
 
   constructor(
     private readonly members: MemberTable,
@@ -48,12 +50,18 @@ export class MemberManager {
   /** Probes every peer once right away (so a starting node learns the cluster fast), then reports periodically. */
   start(): void {
     if (this.transport === undefined) return;
-    for (const peer of this.members.peers()) void this.probe(peer);
+    // The first probes wait for the names' first resolution (a name not yet resolved would be dialled as is).
+    const names = this.members.names?.start() ?? Promise.resolve();
+    void names.then(() => {
+      if (!this.closed) for (const peer of this.members.peers()) void this.probe(peer);
+    });
     this.timer = every(this.scheduler, this.config.reportIntervalMs, () => this.tick());
   }
 
   close(): void {
+    this.closed = true;
     this.timer?.cancel();
+    this.members.names?.close();
   }
 
   /**
@@ -127,6 +135,8 @@ export class MemberManager {
   private markFailure(address: string, err: unknown): void {
     const member = this.members.get(address);
     if (member === undefined) return;
+    // A member named by host name may have come back elsewhere (a pod restarted with a new IP).
+    void this.members.names?.refresh(splitAddress(address).host);
     const now = this.scheduler.now();
     member.failAccessCnt++;
     member.failingSince ??= now;

@@ -6,6 +6,7 @@
 import { GRPC_PORT_OFFSET, joinAddress, splitAddress } from "../../core/address.js";
 import type { PeerDirectory } from "../ports.js";
 import type { Abilities, Member } from "./member.js";
+import type { MemberNames } from "./member-names.js";
 
 const byAddress = (a: Member, b: Member): number => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0);
 
@@ -19,6 +20,8 @@ export class MemberTable implements PeerDirectory {
     readonly self: string,
     addresses: readonly string[],
     now: number,
+    /** Where members named by host name are now; none when every member is an IP. */
+    readonly names?: MemberNames | undefined,
   ) {
     for (const address of new Set([self, ...addresses])) {
       this.members.set(address, {
@@ -67,8 +70,12 @@ export class MemberTable implements PeerDirectory {
 
   /** A peer may have been started with --grpc-port; its member report says where it listens. */
   grpcAddressOf(peer: string): string {
-    const { host, port } = splitAddress(peer);
+    const { host, port } = splitAddress(this.httpAddressOf(peer));
     const advertised = this.members.get(peer)?.info?.grpcPort;
     return joinAddress(host, advertised === undefined || advertised === 0 ? port + GRPC_PORT_OFFSET : advertised);
+  }
+
+  httpAddressOf(peer: string): string {
+    return this.names?.connectAddressOf(peer) ?? peer;
   }
 }

@@ -19,6 +19,8 @@ export interface Nacos14HttpOptions {
   readonly secret?: string | undefined;
   /** The largest whole answer `call` reads; a longer one fails the call instead of filling memory. */
   readonly maxAnswerBytes: number;
+  /** Where a member is reached now (its host name resolved); the member address itself when not given. */
+  readonly addressOf?: ((peer: string) => string) | undefined;
 }
 
 export interface PeerCall {
@@ -140,7 +142,7 @@ export class Nacos14HttpClient implements Nacos14Http {
   }
 
   private start(peer: string, call: PeerCall, signal: AbortSignal): Promise<IncomingMessage> {
-    const { host, port } = splitAddress(peer);
+    const { host, port } = splitAddress(this.options.addressOf?.(peer) ?? peer);
     const headers = peerRequestHeaders(this.options, call);
     const search = new URLSearchParams(call.query).toString();
     const query = search === "" ? "" : `?${search}`;

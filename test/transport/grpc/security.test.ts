@@ -18,6 +18,10 @@ import { makeDatum, type ServiceDatum } from "../../../src/core/service-datum.js
 import { identityOf } from "../../../src/core/instance.js";
 import { callMetadata } from "../../../src/transport/grpc/metadata.js";
 import { PeerIdentity } from "../../../src/transport/peer-identity.js";
+import { MemberNames } from "../../../src/node/cluster/member-names.js";
+import { VirtualScheduler } from "../../../src/sim/virtual-scheduler.js";
+import { silentLog } from "../../../src/core/log.js";
+
 import { makeClientConstructor, unary } from "../../../src/transport/grpc/service-adapter.js";
 import { PeerError, type PeerErrorKind } from "../../../src/node/ports.js";
 import {
@@ -70,6 +74,9 @@ function bigDatum(bytes: number): ServiceDatum {
   const i = instance("192.0.2.1", 8080, { metadata: { blob: "x".repeat(bytes) } });
   return makeDatum(ORDERS.key, false, ORDERS.meta, ORDERS.metaVersion, [{ id: identityOf(i), version: ORDERS.version, instance: i }]);
 }
+
+/** How members named by host name are resolved again (their timings do not matter here). */
+const NAMES = { refreshMs: 5000, minRetryMs: 1000 };
 
 describe("a secured server", () => {
   const open: Loopback[] = [];
@@ -135,7 +142,9 @@ describe("a secured server", () => {
   });
 
   test("a member named by host name is admitted from an address the name resolves to, and only from there", async () => {
-    const identity = new PeerIdentity(async (host) => (host === "node-a.nacos" ? ["127.0.0.1"] : ["192.0.2.200"]));
+    const resolver = async (host: string) => (host === "node-a.nacos" ? ["127.0.0.1"] : ["192.0.2.200"]);
+    const names = new MemberNames(["node-a.nacos:8848", "node-b.nacos:8848"], resolver, new VirtualScheduler(), NAMES, silentLog);
+    const identity = new PeerIdentity(names);
     for (const [self, admitted] of [
       ["node-a.nacos:8848", true],
       ["node-b.nacos:8848", false],
