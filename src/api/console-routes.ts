@@ -7,7 +7,9 @@ export function consoleRoutes(app: FastifyInstance, ctx: NodeContext): void {
   const text = "text/plain; charset=utf-8";
   app.get("/nacos/v1/console/health/liveness", async (_req, reply) => reply.type(text).send("OK"));
   app.get("/nacos/v1/console/health/readiness", async (_req, reply) => {
-    if (ctx.node.ready) return reply.type(text).send("OK");
+    const mismatch = ctx.node.secretMismatch;
+    if (ctx.node.ready && mismatch === undefined) return reply.type(text).send("OK");
+    if (ctx.node.ready) return reply.code(503).type(text).send(`not ready: ${mismatch}`);
     const failure = ctx.node.dataFailure;
     const reason = ctx.node.isStopping
       ? "shutting down"

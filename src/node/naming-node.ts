@@ -359,6 +359,16 @@ export class NamingNode implements Nacos14Handler {
     return !this.stopping && this.dataFailure === undefined && (this.distro?.isReady ?? true);
   }
 
+  /** Why the cluster runs half-authenticated (members disagree with us about the secret), if it does. */
+  get secretMismatch(): string | undefined {
+    return this.membership.secrets.problem();
+  }
+
+  /** A call claiming member `member` (from its address) was refused for a missing or wrong secret. */
+  secretRefusedFrom(member: string): void {
+    this.membership.secrets.refusedFrom(member);
+  }
+
   /** Why the data directory takes no more writes (a failed sync), if it failed: fixed by a restart. */
   get dataFailure(): string | undefined {
     return this.persistence?.failure;

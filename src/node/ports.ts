@@ -26,8 +26,10 @@ export type PeerErrorKind =
   | "timeout"
   /** Any other failure to reach the peer or read its answer. */
   | "unavailable"
-  /** The peer answered and refused the call (bad secret, not a member, malformed request). */
-  | "rejected";
+  /** The peer answered and refused the call (not a member, malformed request). */
+  | "rejected"
+  /** The peer refused the call for a missing or wrong cluster secret. */
+  | "unauthenticated";
 
 export class PeerError extends Error {
   constructor(
@@ -180,6 +182,8 @@ export interface Nacos14Handler extends PeerHandler {
   onServiceStatus(source: string, report: ServiceChecksums): void;
   /** Every member but this node: a 1.4 sync names no sender, so it must come from the address of one of them. */
   peers(): readonly string[];
+  /** A call naming `member`, from its address, was refused for a missing or wrong secret (readiness reports it). */
+  secretRefusedFrom?(member: string): void;
 }
 
 /** Where transports look peers up: who is a member and what each said about itself. */

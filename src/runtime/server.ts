@@ -150,6 +150,7 @@ export async function startServer(config: RuntimeConfig, logger: Logger): Promis
           connection: { maxMessageBytes: config.maxMessageBytes },
           snapshotStallMs: config.snapshotStallMs,
           identity: assembled.identity,
+          onSecretRefused: (member) => node.secretRefusedFrom(member),
           log,
         });
   clientPort = await startClientPort(config, context, node, push, log);

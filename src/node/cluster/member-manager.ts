@@ -11,6 +11,7 @@ import { every, type Scheduler, type TimerHandle } from "../../core/scheduler.js
 import { PeerError, type PeerTransport } from "../ports.js";
 import type { Member, MemberInfo, MemberState, TableRow } from "./member.js";
 import type { MemberTable } from "./member-table.js";
+import { SecretMismatches } from "./secret-mismatches.js";
 
 export interface MembershipConfig {
   readonly reportIntervalMs: number;
@@ -31,6 +32,8 @@ export class MemberManager {
   private timer: TimerHandle | undefined;
   private healthyKey = "";
   private closed = false;
+  /** Members that refuse our secret, or whose we refuse (readiness reports them). */
+  readonly secrets: SecretMismatches;
 
   constructor(
     private readonly members: MemberTable,
@@ -41,6 +44,7 @@ export class MemberManager {
     private readonly log: Log,
   ) {
     this.healthyKey = members.healthy().join(",");
+    this.secrets = new SecretMismatches(() => scheduler.now(), config.suspicionTimeoutMs, log);
   }
 
   onChange(listener: MembershipListener): void {
@@ -91,6 +95,7 @@ export class MemberManager {
     this.probing.add(peer);
     try {
       const info = await this.transport.report(peer, this.selfInfo());
+      this.secrets.acceptedBy(peer);
       this.markUp(peer, info);
     } catch (err) {
       this.markFailure(peer, err);
@@ -137,6 +142,7 @@ export class MemberManager {
     if (member === undefined) return;
     // A member named by host name may have come back elsewhere (a pod restarted with a new IP).
     void this.members.names?.refresh(splitAddress(address).host);
+    if (err instanceof PeerError && err.kind === "unauthenticated") this.secrets.refusedBy(address);
     const now = this.scheduler.now();
     member.failAccessCnt++;
     member.failingSince ??= now;

@@ -106,6 +106,7 @@ function toPeerError(peer: string, err: unknown): PeerError {
     case grpc.status.DEADLINE_EXCEEDED:
       return new PeerError("timeout", peer, text);
     case grpc.status.UNAUTHENTICATED:
+      return new PeerError("unauthenticated", peer, text);
     case grpc.status.PERMISSION_DENIED:
     case grpc.status.INVALID_ARGUMENT:
       return new PeerError("rejected", peer, text);

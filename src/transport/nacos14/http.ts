@@ -157,7 +157,8 @@ export class Nacos14HttpClient implements Nacos14Http {
 
 /** An answer that is not a success: a 4xx is the peer refusing the call, anything else the peer failing. */
 export function statusError(peer: string, answer: PeerAnswer, what: string): PeerError {
-  const kind = answer.status >= 400 && answer.status < 500 ? "rejected" : "unavailable";
+  const secret = answer.status === 403 && answer.body.includes(CLUSTER_SECRET_HEADER);
+  const kind = secret ? "unauthenticated" : answer.status >= 400 && answer.status < 500 ? "rejected" : "unavailable";
   return new PeerError(kind, peer, `${what}: HTTP ${answer.status} ${answer.body.slice(0, 300)}`);
 }
 

@@ -105,7 +105,7 @@ describe("a secured server", () => {
   ] as const) {
     test(`refuses every call with ${name} secret as UNAUTHENTICATED, without calling the handler`, async () => {
       const net = await secured({ secret });
-      for (const [rpc, call] of everyCall(net)) await rejectsWith(call(), isPeerError("rejected", "UNAUTHENTICATED"), rpc);
+      for (const [rpc, call] of everyCall(net)) await rejectsWith(call(), isPeerError("unauthenticated", "UNAUTHENTICATED"), rpc);
       assert.deepEqual(net.handler.calls, []);
     });
   }
@@ -129,7 +129,7 @@ describe("a secured server", () => {
     );
     open.push(net);
     const big = bigDatum(2 * 1024 * 1024);
-    await rejectsWith(net.transport.sync(PEER, [big]), isPeerError("rejected", "UNAUTHENTICATED"), "unauthenticated 2 MiB sync");
+    await rejectsWith(net.transport.sync(PEER, [big]), isPeerError("unauthenticated", "UNAUTHENTICATED"), "unauthenticated 2 MiB sync");
     assert.deepEqual(net.handler.calls, []);
   });
 
