@@ -75,9 +75,10 @@ export function assemble(options: AssemblyOptions): AssembledNode {
   const { config, mode, scheduler, log } = options;
   // A member's host name is resolved again this soon at the earliest when a failure or a stranger asks.
   const namesConfig = { refreshMs: options.membersRefreshMs ?? DEFAULTS.membersRefreshMs, minRetryMs: 1000 };
-  const names = new MemberNames(config.members, options.resolver ?? dnsResolver, scheduler, namesConfig, log);
+  const resolver = options.resolver ?? dnsResolver;
+  const names = new MemberNames(config.members, resolver, scheduler, namesConfig, log);
   const members = new MemberTable(config.self, config.members, scheduler.now(), names.any ? names : undefined);
-  const identity = new PeerIdentity(names);
+  const identity = new PeerIdentity(names, config.membersDns !== undefined);
   const prober = options.prober ?? networkProber(probeTargets(config, options.healthCheck ?? DEFAULTS.healthCheck));
   if (options.grpc === undefined) {
     const node = new NamingNode(config, scheduler, members, { store: options.store, prober }, log);
@@ -100,7 +101,7 @@ export function assemble(options: AssemblyOptions): AssembledNode {
   const transport = new PerPeerTransport(mode, grpc, nacos14, members);
   const speaks14 = mode !== "grpc";
   const transportOf = (peer: string): "grpc" | "http" => transport.transportOf(peer);
-  const ports = { transport, nacos14: speaks14 ? nacos14 : undefined, transportOf, store: options.store, prober };
+  const ports = { transport, nacos14: speaks14 ? nacos14 : undefined, transportOf, store: options.store, prober, resolver };
   const node = new NamingNode(config, scheduler, members, ports, log);
   return {
     node,

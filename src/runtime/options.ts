@@ -132,6 +132,7 @@ const OPTIONS = {
   host: { ...text("NACOS_BIND_HOST", "address the HTTP, gRPC and UDP sockets bind to"), shown: "0.0.0.0" },
   ip: { ...text("NACOS_SERVER_IP", "this node's IP in the member list"), shown: "detected" },
   members: text("NACOS_SERVERS", "ip[:port] or host[:port] list of every member, comma- or space-separated"),
+  "members-dns": text("NACOS_MEMBERS_DNS", "name[:port] whose address records are the members (a headless Service)"),
   "members-refresh-ms": integer("NACOS_MEMBERS_REFRESH_MS", 5000, 100, HOUR_MS, "how often members named by host name are resolved again"),
   "cluster-conf": {
     ...text("NACOS_CLUSTER_CONF", "member file in Nacos 1.4 format"),
@@ -281,8 +282,10 @@ export interface RuntimeConfig {
   readonly membersSource: string;
   /** Client authentication and authorization; undefined when off (the default). */
   readonly auth: AuthSettings | undefined;
-  /** How often host-name members are resolved again (they are on a failure too). */
+  /** How often host-name members (and `membersDns`) are resolved again (a member's name on a failure too). */
   readonly membersRefreshMs: number;
+  /** The member list as a DNS name's address records, each member at `port`; undefined: the configured list. */
+  readonly membersDns: { readonly name: string; readonly port: number } | undefined;
   /** The image's variables that are set but mean nothing here (names only: their values may be passwords). */
   readonly ignoredImageVariables: readonly string[];
 }
@@ -318,6 +321,26 @@ function membersFrom(v: Values, env: NodeJS.ProcessEnv, cwd: string): { members:
     }
   }
   return { members: [], source: "none (standalone)" };
+}
+
+/** `--members-dns name[:port]` (the port is the HTTP port every member listens on, 8848 by default). */
+function membersDnsOf(v: Values): { name: string; port: number } | undefined {
+  const raw = v["members-dns"];
+  if (raw === undefined) return undefined;
+  let address: string;
+  try {
+    address = normalizeAddress(raw);
+  } catch {
+    throw new ConfigError(`--members-dns must be name[:port], got '${raw}'`);
+  }
+  const { host, port } = splitAddress(address);
+  return { name: host, port };
+}
+
+/** With --members-dns and no --ip: this host's first non-internal IPv4 address (a pod's own), else 127.0.0.1. */
+function interfaceIp(): string {
+  const all = Object.values(networkInterfaces()).flatMap((addresses) => addresses ?? []);
+  return all.find((a) => a.family === "IPv4" && !a.internal)?.address ?? "127.0.0.1";
 }
 
 /** Without --ip, this node is the member entry on our port whose IP belongs to this host (else 127.0.0.1). */
@@ -533,10 +556,14 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd 
 function configOf(v: Values, argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): RuntimeConfig {
   const port = v.port;
   const { members, source } = membersFrom(v, env, cwd);
-  const ip = v.ip ?? (preferHostname(env) ? hostname() : detectIp(members, port));
+  const membersDns = membersDnsOf(v);
+  if (membersDns !== undefined && (v.members !== undefined || v["cluster-conf"] !== undefined)) {
+    throw new ConfigError("--members-dns replaces --members and --cluster-conf: give one of them");
+  }
+  const ip = v.ip ?? (membersDns !== undefined ? interfaceIp() : preferHostname(env) ? hostname() : detectIp(members, port));
   const self = normalizeAddress(joinAddress(ip, port));
-  const standalone = v.standalone || members.every((m) => m === self);
-  if (!standalone && !members.includes(self)) {
+  const standalone = v.standalone || (membersDns === undefined && members.every((m) => m === self));
+  if (!standalone && membersDns === undefined && !members.includes(self)) {
     throw new ConfigError(`this node (${self}) is not in the member list [${members.join(", ")}]; set --ip/--port to match`);
   }
   const maxMessageBytes = v["max-message-bytes"];
@@ -580,7 +607,7 @@ function configOf(v: Values, argv: readonly string[], env: NodeJS.ProcessEnv, cw
     port,
     // The gRPC port's default is computed, so its table entry's own default (0) means "not given".
     grpcPort,
-    members: standalone ? [self] : members,
+    members: standalone || membersDns !== undefined ? [self] : members,
     standalone,
     clusterSecret: secret,
     clusterSecretSource: secretSource,
@@ -618,9 +645,15 @@ function configOf(v: Values, argv: readonly string[], env: NodeJS.ProcessEnv, cw
     },
     shutdownTimeoutMs: v["shutdown-timeout-ms"],
     dataDir: resolve(cwd, v["data-dir"] ?? join(env.NACOS_HOME ?? cwd, "data")),
-    membersSource: standalone && members.length === 0 ? "none (standalone)" : source,
+    membersSource:
+      membersDns !== undefined && !standalone
+        ? `DNS ${membersDns.name}:${membersDns.port}`
+        : standalone && members.length === 0
+          ? "none (standalone)"
+          : source,
     auth: authOf(v, standalone, secret),
     membersRefreshMs: v["members-refresh-ms"],
+    membersDns: standalone ? undefined : membersDns,
     ignoredImageVariables: ignoredImageVariables(env),
   };
 }
@@ -703,6 +736,7 @@ export function nodeConfigOf(c: RuntimeConfig, version: string): NodeConfig {
   return {
     self: joinAddress(c.ip, c.port),
     members: c.members,
+    membersDns: c.membersDns === undefined ? undefined : { ...c.membersDns, refreshMs: c.membersRefreshMs },
     version,
     grpcPort: c.grpcPort,
     abilities: { grpcPeer: mode !== "http", httpPeer: mode !== "grpc" },

@@ -3,10 +3,11 @@
  * the cluster, not which member one is: without this check any holder could report, sync or verify in
  * another member's name. A claim is accepted when the connection comes from the member's own address (its IP,
  * or one its host name resolves to now) and, under mutual TLS, when the client certificate names that host.
- * A member named by host name that resolves to a loopback address is on this host, and a call from any loopback
- * address may speak for it: every process here may send from any loopback address, so which one a call comes
- * from says nothing about which local process made it (the secret and, under mutual TLS, the certificates tell
- * them apart). Members given as IP literals keep the exact check, loopback ones included.
+ * A member whose address comes from a name (a host name, or a record of `--members-dns`) that resolves to a
+ * loopback address is on this host, and a call from any loopback address may speak for it: every process here
+ * may send from any loopback address, so which one a call comes from says nothing about which local process
+ * made it (the secret and, under mutual TLS, the certificates tell them apart). Members configured as IP
+ * literals keep the exact check, loopback ones included.
  */
 import { BlockList, isIP } from "node:net";
 import type { PeerCertificate } from "node:tls";
@@ -58,16 +59,20 @@ function certificateNames(cert: PeerCertificate): string[] {
 }
 
 export class PeerIdentity {
-  constructor(private readonly book: MemberAddressBook = literalOnly) {}
+  constructor(
+    private readonly book: MemberAddressBook = literalOnly,
+    /** The members are the records of a DNS name (`--members-dns`): every member's address came from a name. */
+    private readonly membersFromDns = false,
+  ) {}
 
   /** Why a connection from `remoteIp` may not speak for member `address`; undefined when it may. */
   async mismatch(address: string, remoteIp: string, certificate?: PeerCertificate): Promise<string | undefined> {
     const { host } = splitAddress(address);
-    const named = isIP(host) === 0;
+    const named = this.membersFromDns || isIP(host) === 0;
     const from = (addresses: readonly string[]): boolean => addresses.some((a) => (named ? sameHost(a, remoteIp) : sameIp(a, remoteIp)));
     let addresses = this.book.addressesOf(host);
     // The member may have moved since its name was last resolved (a pod back with a new IP): ask again.
-    if (!from(addresses) && named) addresses = await this.book.refresh(host);
+    if (!from(addresses) && isIP(host) === 0) addresses = await this.book.refresh(host);
     if (!from(addresses)) {
       return `member ${address} is at ${addresses.join(", ") || "no address"}, but the call came from ${plainIp(remoteIp)}`;
     }

@@ -40,16 +40,17 @@ function startNode(
   port: number,
   servers: string,
   dataDir: string,
+  extra: NodeJS.ProcessEnv = {},
 ): { child: ChildProcess; output: () => string } {
   const env = {
     PATH: process.env.PATH,
     MODE: "cluster",
-    NACOS_SERVERS: servers,
-    PREFER_HOST_MODE: "hostname",
+    ...(servers === "" ? {} : { NACOS_SERVERS: servers, PREFER_HOST_MODE: "hostname" }),
     NACOS_SERVER_IP: name,
     NACOS_APPLICATION_PORT: String(port),
     NACOS_BIND_HOST: ip,
     NACOS_DATA_DIR: dataDir,
+    ...extra,
   };
   const script = `mount --bind "$1" /etc/hosts && exec "$2" "$3"`;
   const child = spawn("unshare", ["-m", "sh", "-c", script, "sh", HOSTS, process.execPath, MAIN], {
@@ -154,4 +155,59 @@ test("MODE=standalone runs alone whatever NACOS_SERVERS says", { timeout: 60_000
   const reg = await nacos(`http://127.0.0.1:${port}`, "POST", "/nacos/v1/ns/instance", { serviceName: "s", ip: "192.0.2.10", port: "80" });
   assert.equal(reg.status, 200, reg.text);
   child.kill("SIGTERM");
+});
+
+test("--members-dns: the members are a name's records; a third record joins the cluster, a removed one leaves it", {
+  timeout: 240_000,
+}, async () => {
+  const port = await freePort();
+  const ips = ["127.0.0.41", "127.0.0.42", "127.0.0.43"] as const;
+  const hosts = (n: number) =>
+    writeFileSync(
+      HOSTS,
+      `127.0.0.1 localhost\n${ips
+        .slice(0, n)
+        .map((ip) => `${ip} nacos-hs`)
+        .join("\n")}\n`,
+    );
+  hosts(2);
+  const extra = { NACOS_MEMBERS_DNS: `nacos-hs:${port}`, NACOS_MEMBERS_REFRESH_MS: "1000" };
+  const url = (ip: string) => `http://${ip}:${port}`;
+  const nodes = ips.slice(0, 2).map((ip) => startNode(ip, ip, port, "", mkdtempSync(join(dir, "dns-")), extra));
+  const logs = () => nodes.map((p, i) => `--- ${ips[i]}\n${p.output().slice(-3000)}`).join("\n");
+  await waitUntil(async () => (await Promise.all(ips.slice(0, 2).map((ip) => ready(url(ip))))).every(Boolean), 90_000, logs);
+  const reg = await nacos(url(ips[0]), "POST", "/nacos/v1/ns/instance", { serviceName: "orders", ip: "192.0.2.10", port: "80" });
+  assert.equal(reg.status, 200, reg.text);
+  await waitUntil(
+    async () => (await hostsOf(url(ips[1]), "orders")).length === 1,
+    30_000,
+    () => `the second never got it\n${logs()}`,
+  );
+
+  // Scaled up: a third record, a third node; it loads what the others hold and its writes reach them.
+  hosts(3);
+  nodes.push(startNode(ips[2], ips[2], port, "", mkdtempSync(join(dir, "dns-")), extra));
+  await waitUntil(
+    async () => (await hostsOf(url(ips[2]), "orders")).length === 1,
+    90_000,
+    () => `the third never got it\n${logs()}`,
+  );
+  const reg2 = await nacos(url(ips[2]), "POST", "/nacos/v1/ns/instance", { serviceName: "payments", ip: "192.0.2.11", port: "80" });
+  assert.equal(reg2.status, 200, reg2.text);
+  for (const ip of ips.slice(0, 2)) {
+    await waitUntil(
+      async () => (await hostsOf(url(ip), "payments")).length === 1,
+      60_000,
+      () => `${ip} never got the third's write\n${logs()}`,
+    );
+  }
+
+  // Scaled down: the third stops and its record goes; the others forget it.
+  nodes[2]!.child.kill("SIGTERM");
+  await once(nodes[2]!.child, "exit");
+  hosts(2);
+  const forgot = (out: string) =>
+    out.split("\n").some((l) => l.includes("member list changed") && l.includes(`${ips[2]}:${port}`) && l.includes("removed"));
+  for (const node of nodes.slice(0, 2)) await waitUntil(() => forgot(node.output()), 30_000, logs);
+  for (const p of nodes) p.child.kill("SIGTERM");
 });

@@ -296,3 +296,18 @@ test("the image's variables that mean nothing here are listed by name (never val
   for (const name of ["MODE", "NACOS_SERVERS", "PREFER_HOST_MODE", "NACOS_AUTH_IDENTITY_KEY", "JVM_*", "MYSQL_*"])
     assert.ok(name in IMAGE_VARIABLES, name);
 });
+
+test("--members-dns: the members are a name's records (a cluster even before any resolved), excluding --members", () => {
+  const cwd = mkdtempSync(join(tmpdir(), "cfg-"));
+  const c = loadConfig(["--members-dns", "nacos-headless:8850", "--ip", "127.0.0.41", "--port", "8850"], {}, cwd);
+  assert.equal(c.standalone, false);
+  assert.deepEqual(c.membersDns, { name: "nacos-headless", port: 8850 });
+  assert.deepEqual(c.members, ["127.0.0.41:8850"]);
+  assert.equal(c.membersSource, "DNS nacos-headless:8850");
+  assert.deepEqual(nodeConfigOf(c, "x").membersDns, { name: "nacos-headless", port: 8850, refreshMs: 5000 });
+  const env = loadConfig([], { NACOS_MEMBERS_DNS: "nacos-headless", NACOS_MEMBERS_REFRESH_MS: "1000" }, cwd);
+  assert.deepEqual([env.membersDns?.port, env.membersRefreshMs], [8848, 1000]);
+  assert.equal(loadConfig([], { NACOS_MEMBERS_DNS: "nacos-headless", MODE: "standalone" }, cwd).membersDns, undefined);
+  assert.throws(() => loadConfig(["--members-dns", "a b"], {}, cwd), /--members-dns must be name\[:port\]/);
+  assert.throws(() => loadConfig(["--members-dns", "x", "--members", "127.0.0.1:8848"], {}, cwd), /--members-dns replaces --members/);
+});

@@ -53,7 +53,7 @@ export class MemberManager {
 
   /** Probes every peer once right away (so a starting node learns the cluster fast), then reports periodically. */
   start(): void {
-    if (this.transport === undefined) return;
+    if (this.transport === undefined || this.closed) return;
     // The first probes wait for the names' first resolution (a name not yet resolved would be dialled as is).
     const names = this.members.names?.start() ?? Promise.resolve();
     void names.then(() => {
@@ -80,6 +80,15 @@ export class MemberManager {
       else void this.probe(reporter.address);
     }
     return this.selfInfo();
+  }
+
+  /** The member list changed (discovered from DNS): new members are probed at once, the healthy set recomputed. */
+  setMembers(addresses: readonly string[]): void {
+    const { added, removed } = this.members.replace(addresses);
+    if (added.length === 0 && removed.length === 0) return;
+    this.log.info("member list changed", { added, removed });
+    if (this.timer !== undefined) for (const peer of added) void this.probe(peer);
+    this.changed(false, true);
   }
 
   private tick(): void {
@@ -164,9 +173,10 @@ export class MemberManager {
     this.changed(false);
   }
 
-  private changed(infoChanged: boolean): void {
+  /** `peersChanged`: the member list itself changed, so whoever replicates to the peers must hear of it too. */
+  private changed(infoChanged: boolean, peersChanged = false): void {
     const key = this.members.healthy().join(",");
-    if (key !== this.healthyKey) {
+    if (key !== this.healthyKey || peersChanged) {
       this.healthyKey = key;
       for (const l of this.listeners) l("healthy");
     }

@@ -122,3 +122,17 @@ test("a call claiming a named member from an address the name did not resolve to
   assert.equal(dns.lookups.get("b"), (lookups ?? 0) + 1);
   names.close();
 });
+
+test("loopback addresses are one host only for members whose address comes from a name", async () => {
+  const scheduler = new VirtualScheduler();
+  const names = new MemberNames(["b:8848", "127.0.0.3:8848"], fakeDns({ b: ["127.0.0.12"] }).resolve, scheduler, CONFIG, silentLog);
+  await names.start();
+  const identity = new PeerIdentity(names);
+  assert.equal(await identity.mismatch("b:8848", "127.0.0.1"), undefined, "a name resolving to loopback: any local sender");
+  assert.match((await identity.mismatch("b:8848", "192.0.2.1")) ?? "", /is at 127\.0\.0\.12/);
+  assert.match((await identity.mismatch("127.0.0.3:8848", "127.0.0.1")) ?? "", /is at 127\.0\.0\.3/, "an IP literal: exact");
+  const fromDns = new PeerIdentity(names, true);
+  assert.equal(await fromDns.mismatch("127.0.0.3:8848", "127.0.0.1"), undefined, "a --members-dns record came from a name");
+  assert.match((await fromDns.mismatch("192.0.2.3:8848", "127.0.0.1")) ?? "", /is at 192\.0\.2\.3/);
+  names.close();
+});
