@@ -12,6 +12,7 @@ import { MemberTable } from "../../../src/node/cluster/member-table.js";
 import type { MemberInfo } from "../../../src/node/cluster/member.js";
 import type { PeerTransport } from "../../../src/node/ports.js";
 import { VirtualScheduler } from "../../../src/sim/virtual-scheduler.js";
+import { TEST_MEMBERSHIP, testMemberInfo } from "../../support/fixtures.js";
 
 const NAME = { name: "nacos-headless.default.svc", port: 8848, refreshMs: 5000 };
 
@@ -62,17 +63,8 @@ test("a member table fed by discovery: new members are probed, gone ones forgott
       return { ...me, address: peer };
     },
   } as unknown as PeerTransport;
-  const selfInfo = (): MemberInfo => ({
-    address: self,
-    version: "x",
-    grpcPort: 9849,
-    abilities: { grpcPeer: true, httpPeer: true },
-    ready: true,
-    viewHash: "",
-    clock: undefined,
-    confirmedThrough: undefined,
-  });
-  const config = { reportIntervalMs: 2000, failThreshold: 3, suspicionTimeoutMs: 8000, maxClockSkewMs: 60_000 };
+  const selfInfo = (): MemberInfo => testMemberInfo(self);
+  const config = TEST_MEMBERSHIP;
   const manager = new MemberManager(table, selfInfo, scheduler, transport, config, silentLog);
   const changes: string[] = [];
   manager.onChange((reason) => changes.push(reason));

@@ -12,6 +12,7 @@ import { MemberTable } from "../../../src/node/cluster/member-table.js";
 import type { MemberInfo } from "../../../src/node/cluster/member.js";
 import { PeerError, type PeerTransport } from "../../../src/node/ports.js";
 import { VirtualScheduler } from "../../../src/sim/virtual-scheduler.js";
+import { TEST_MEMBERSHIP, testMemberInfo } from "../../support/fixtures.js";
 import { PeerIdentity } from "../../../src/transport/peer-identity.js";
 
 const CONFIG = { refreshMs: 5000, minRetryMs: 1000 };
@@ -75,17 +76,8 @@ test("a failing member's name is resolved again at once (at most once per minRet
       return { ...self, address: peer };
     },
   } as unknown as PeerTransport;
-  const selfInfo = (): MemberInfo => ({
-    address: "a:8848",
-    version: "x",
-    grpcPort: 9849,
-    abilities: { grpcPeer: true, httpPeer: true },
-    ready: true,
-    viewHash: "",
-    clock: undefined,
-    confirmedThrough: undefined,
-  });
-  const config = { reportIntervalMs: 2000, failThreshold: 3, suspicionTimeoutMs: 8000, maxClockSkewMs: 60_000 };
+  const selfInfo = (): MemberInfo => testMemberInfo("a:8848");
+  const config = TEST_MEMBERSHIP;
   const manager = new MemberManager(table, selfInfo, scheduler, transport, config, silentLog);
   manager.start();
   await scheduler.advance(10);
