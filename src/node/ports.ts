@@ -131,6 +131,8 @@ export interface PeerTransport {
   report(peer: string, self: MemberInfo): Promise<MemberInfo>;
   /** Executes a client write on the peer responsible for it. */
   forward(peer: string, write: ClientWrite): Promise<ForwardOutcome>;
+  /** The peer left the member list (`--members-dns`): release what was kept open for it. */
+  forget?(peer: string): void;
 }
 
 /** A node asked for what it can only give once its registry is complete (a snapshot while it loads one). */

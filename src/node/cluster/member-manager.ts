@@ -87,6 +87,7 @@ export class MemberManager {
     const { added, removed } = this.members.replace(addresses);
     if (added.length === 0 && removed.length === 0) return;
     this.log.info("member list changed", { added, removed });
+    for (const peer of removed) this.transport?.forget?.(peer);
     if (this.timer !== undefined) for (const peer of added) void this.probe(peer);
     this.changed(false, true);
   }

@@ -52,12 +52,14 @@ test("the members follow the name's records: growing, shrinking; failed or empty
   discovery.close();
 });
 
-test("a member table fed by discovery: new members are probed, gone ones forgotten, this node always kept", async () => {
+test("a member table fed by discovery: new members are probed, gone ones forgotten (their channels too), this node always kept", async () => {
   const scheduler = new VirtualScheduler();
   const self = "192.0.2.1:8848";
   const table = new MemberTable(self, [self], scheduler.now());
   const reported: string[] = [];
+  const forgotten: string[] = [];
   const transport = {
+    forget: (peer: string) => forgotten.push(peer),
     async report(peer: string, me: MemberInfo): Promise<MemberInfo> {
       reported.push(peer);
       return { ...me, address: peer };
@@ -82,6 +84,7 @@ test("a member table fed by discovery: new members are probed, gone ones forgott
     "192.0.2.2 left; this node stays though the records no longer list it",
   );
   assert.equal(table.isMember("192.0.2.2:8848"), false, "its calls are no longer accepted");
+  assert.deepEqual(forgotten, ["192.0.2.2:8848"], "its channels are released");
   reported.length = 0;
   await scheduler.advance(config.reportIntervalMs * 4);
   assert.deepEqual([...new Set(reported)], ["192.0.2.3:8848"]);
