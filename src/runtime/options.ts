@@ -560,7 +560,8 @@ function configOf(v: Values, argv: readonly string[], env: NodeJS.ProcessEnv, cw
   if (membersDns !== undefined && (v.members !== undefined || v["cluster-conf"] !== undefined)) {
     throw new ConfigError("--members-dns replaces --members and --cluster-conf: give one of them");
   }
-  const ip = v.ip ?? (membersDns !== undefined ? interfaceIp() : preferHostname(env) ? hostname() : detectIp(members, port));
+  const byHostname = preferHostname(env);
+  const ip = v.ip ?? (membersDns !== undefined ? interfaceIp() : byHostname ? hostname() : detectIp(members, port));
   const self = normalizeAddress(joinAddress(ip, port));
   const standalone = v.standalone || (membersDns === undefined && members.every((m) => m === self));
   if (!standalone && membersDns === undefined && !members.includes(self)) {
