@@ -97,6 +97,8 @@ function prefixLines(stream: NodeJS.ReadableStream, name: string, out: NodeJS.Wr
 function startNode(node: Node, members: string, dataDir: string, secretFile: string): ChildProcess {
   const args = [MAIN, "--host", HOST, "--ip", HOST, "--port", String(node.port), "--members", members];
   args.push("--data-dir", dataDir, "--cluster-secret-file", secretFile);
+  // The nodes write to a pipe, so they would log JSON; a person at a terminal gets the lines they can read.
+  if (process.stdout.isTTY) args.push("--log-format", "pretty");
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   prefixLines(child.stdout!, node.name, process.stdout);
   prefixLines(child.stderr!, node.name, process.stderr);

@@ -10,7 +10,7 @@ const ACTUATOR_JSON = "application/vnd.spring-boot.actuator.v3+json";
 
 /** Why the node is not ready (it answers clients only partly or not at all); undefined when it is. */
 function notReadyReason(ctx: NodeContext): string | undefined {
-  if (ctx.node.ready) return undefined;
+  if (ctx.node.ready) return ctx.node.secretMismatch;
   const failure = ctx.node.dataFailure;
   if (ctx.node.isStopping) return "shutting down";
   return failure !== undefined ? `the data directory failed: ${failure}` : "still loading the registry from peers";

@@ -31,6 +31,8 @@ export interface NodeView {
   /** Instances loaded of those the snapshot source announced; undefined standalone. */
   readonly loadProgress: { readonly instancesDone: number; readonly instancesTotal: number } | undefined;
   readonly isStopping: boolean;
+  /** Why the cluster runs half-authenticated, if members disagree with us about the secret (readiness says so). */
+  readonly secretMismatch: string | undefined;
   /** Why the data directory takes no more writes, if it failed (readiness says so). */
   readonly dataFailure: string | undefined;
   /** `UP` unless the `overriddenServerStatus` switch says otherwise. */

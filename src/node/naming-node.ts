@@ -18,6 +18,7 @@ import type { Scheduler, TimerHandle } from "../core/scheduler.js";
 import type { ServiceDatum } from "../core/service-datum.js";
 import type { Switches } from "../core/switches.js";
 import type { Abilities, Member, MemberInfo, MemberState, TableRow } from "./cluster/member.js";
+import { MemberDiscovery, type MemberDiscoveryConfig } from "./cluster/member-discovery.js";
 import { MemberManager, type MembershipConfig } from "./cluster/member-manager.js";
 import type { MemberTable } from "./cluster/member-table.js";
 import { ClientConnections } from "./clients/client-connections.js";
@@ -33,6 +34,7 @@ import type {
   DurableStore,
   ForwardOutcome,
   HealthProber,
+  NameResolver,
   Nacos14Peers,
   OwnerList,
   Nacos14Handler,
@@ -52,6 +54,8 @@ export interface NodeConfig {
   readonly self: string;
   /** Every member address including or excluding self; empty (or only self) means standalone. */
   readonly members: readonly string[];
+  /** The member list as a DNS name's address records (`--members-dns`), resolved again every `refreshMs`. */
+  readonly membersDns?: MemberDiscoveryConfig | undefined;
   readonly version: string;
   readonly grpcPort: number;
   readonly abilities: Abilities;
@@ -89,6 +93,8 @@ export interface NodePorts {
   readonly store?: DurableStore | undefined;
   /** How persistent instances are probed (TCP, HTTP); without one they keep the health clients give them. */
   readonly prober?: HealthProber | undefined;
+  /** Resolves the members' DNS name (`membersDns`); needed only with it. */
+  readonly resolver?: NameResolver | undefined;
 }
 
 /** The cluster as this node sees it, for the API's member lists and responsibility answers. */
@@ -150,6 +156,7 @@ export class NamingNode implements Nacos14Handler {
   private readonly holderBeats: HolderBeats | undefined;
   private readonly mapper: DistroMapper;
   private readonly membership: MemberManager;
+  private readonly discovery: MemberDiscovery | undefined;
   private readonly distro: DistroProtocol | undefined;
   private readonly compat14: Nacos14Compat | undefined;
   private readonly router: ClientWriteRouter;
@@ -179,7 +186,7 @@ export class NamingNode implements Nacos14Handler {
     this.tables = new ClusterTables(self, { maxBytes: config.maxTableBytes, maxAheadMs });
     const clock = (): number => scheduler.now();
     const transport = ports.transport;
-    this.standalone = transport === undefined || config.members.every((m) => m === self);
+    this.standalone = transport === undefined || (config.membersDns === undefined && config.members.every((m) => m === self));
     const peerTransport = this.standalone ? undefined : transport;
     const purgeHorizon = (): number => this.purgeHorizon();
     this.store = new Registry(self, clock, {
@@ -194,6 +201,10 @@ export class NamingNode implements Nacos14Handler {
     this.connections = new ClientConnections(self, this.store, this.naming, this.bound, scheduler, log);
     this.mapper = new DistroMapper(self);
     this.membership = new MemberManager(members, () => this.selfInfo(), scheduler, peerTransport, config.membership, log);
+    this.discovery =
+      this.standalone || config.membersDns === undefined || ports.resolver === undefined
+        ? undefined
+        : new MemberDiscovery(config.membersDns, ports.resolver, scheduler, (list) => this.membership.setMembers(list), log);
     this.compat14 =
       peerTransport === undefined || ports.nacos14 === undefined
         ? undefined
@@ -311,6 +322,8 @@ export class NamingNode implements Nacos14Handler {
 
   /** Starts every periodic task; resolves once the node is ready (its snapshot loaded). */
   async start(): Promise<void> {
+    // The members a DNS name lists are known before the first reports and the snapshot load look for peers.
+    await this.discovery?.start();
     this.membership.start();
     this.checker.start();
     this.grace.start();
@@ -346,6 +359,7 @@ export class NamingNode implements Nacos14Handler {
 
   close(): void {
     this.purgeTimer?.cancel();
+    this.discovery?.close();
     this.membership.close();
     this.checker.close();
     this.grace.close();
@@ -361,6 +375,16 @@ export class NamingNode implements Nacos14Handler {
    */
   get ready(): boolean {
     return !this.stopping && this.dataFailure === undefined && (this.distro?.isReady ?? true);
+  }
+
+  /** Why the cluster runs half-authenticated (members disagree with us about the secret), if it does. */
+  get secretMismatch(): string | undefined {
+    return this.membership.secrets.problem();
+  }
+
+  /** A call claiming member `member` (from its address) was refused for a missing or wrong secret. */
+  secretRefusedFrom(member: string): void {
+    this.membership.secrets.refusedFrom(member);
   }
 
   /** Why the data directory takes no more writes (a failed sync), if it failed: fixed by a restart. */

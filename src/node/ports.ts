@@ -26,8 +26,10 @@ export type PeerErrorKind =
   | "timeout"
   /** Any other failure to reach the peer or read its answer. */
   | "unavailable"
-  /** The peer answered and refused the call (bad secret, not a member, malformed request). */
-  | "rejected";
+  /** The peer answered and refused the call (not a member, malformed request). */
+  | "rejected"
+  /** The peer refused the call for a missing or wrong cluster secret. */
+  | "unauthenticated";
 
 export class PeerError extends Error {
   constructor(
@@ -129,6 +131,8 @@ export interface PeerTransport {
   report(peer: string, self: MemberInfo): Promise<MemberInfo>;
   /** Executes a client write on the peer responsible for it. */
   forward(peer: string, write: ClientWrite): Promise<ForwardOutcome>;
+  /** The peer left the member list (`--members-dns`): release what was kept open for it. */
+  forget?(peer: string): void;
 }
 
 /** A node asked for what it can only give once its registry is complete (a snapshot while it loads one). */
@@ -180,15 +184,25 @@ export interface Nacos14Handler extends PeerHandler {
   onServiceStatus(source: string, report: ServiceChecksums): void;
   /** Every member but this node: a 1.4 sync names no sender, so it must come from the address of one of them. */
   peers(): readonly string[];
+  /** A call naming `member`, from its address, was refused for a missing or wrong secret (readiness reports it). */
+  secretRefusedFrom?(member: string): void;
 }
 
 /** Where transports look peers up: who is a member and what each said about itself. */
+/** Resolves a member's host name to its addresses (node:dns in the process, a fake in tests). */
+export type NameResolver = (host: string) => Promise<string[]>;
+
 export interface PeerDirectory {
   isMember(address: string): boolean;
   /** The abilities in the peer's last self-description; undefined until it has been heard from. */
   abilitiesOf(peer: string): Abilities | undefined;
-  /** Where the peer serves gRPC (`host:port`): the port it advertised, else its HTTP port + 1001. */
+  /**
+   * Where the peer serves gRPC (`ip:port`, its host name resolved as of now): the port it advertised, else its
+   * HTTP port + 1001.
+   */
   grpcAddressOf(peer: string): string;
+  /** Where the peer's HTTP port is reached now (`ip:port`, its host name resolved as of now). */
+  httpAddressOf(peer: string): string;
 }
 
 /** The outbound calls only Nacos 1.4 peers need (ts-nacos peers get versioned datums and digests instead). */

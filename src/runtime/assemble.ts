@@ -7,17 +7,19 @@
 import type { FastifyInstance } from "fastify";
 import type { Log } from "../core/log.js";
 import type { Scheduler } from "../core/scheduler.js";
+import { MemberNames } from "../node/cluster/member-names.js";
 import { MemberTable } from "../node/cluster/member-table.js";
 import { NamingNode, type NodeConfig } from "../node/naming-node.js";
-import type { DurableStore, HealthProber, PeerDirectory, PeerTransport, PeerTransportMode } from "../node/ports.js";
+import type { DurableStore, HealthProber, NameResolver, PeerDirectory, PeerTransport, PeerTransportMode } from "../node/ports.js";
 import { Nacos14Transport } from "../transport/nacos14/client.js";
 import type { Nacos14Http } from "../transport/nacos14/http.js";
 import { nacos14PeerRoutes } from "../transport/nacos14/routes.js";
-import type { PeerIdentity } from "../transport/peer-identity.js";
+import { PeerIdentity } from "../transport/peer-identity.js";
 import { PerPeerTransport } from "../transport/per-peer-transport.js";
 import { isIP } from "node:net";
 import { networkInterfaces } from "node:os";
 import { splitAddress } from "../core/address.js";
+import { dnsResolver } from "./dns-resolver.js";
 import { networkProber } from "./health-prober.js";
 import { DEFAULTS, type RuntimeConfig } from "./options.js";
 import { ProbeTargets } from "./probe-targets.js";
@@ -37,8 +39,10 @@ export interface AssemblyOptions {
   readonly grpc?: ((directory: PeerDirectory) => PeerTransport) | undefined;
   /** The HTTP the 1.4 protocol runs over; the real client unless a simulated network carries it. */
   readonly http14?: Nacos14Http | undefined;
-  /** Checks callers of the 1.4 peer endpoints against the member they name (tests may resolve names their way). */
-  readonly identity?: PeerIdentity | undefined;
+  /** Resolves members' host names: node:dns unless a test or the simulator resolves them its way. */
+  readonly resolver?: NameResolver | undefined;
+  /** How often members' host names are resolved again (the options' default unless given). */
+  readonly membersRefreshMs?: number | undefined;
   /** The data directory's store (a simulated disk in the simulator); none: nothing outlives the process. */
   readonly store?: DurableStore | undefined;
   /** How persistent instances are probed: the real network unless the simulator fakes it. */
@@ -51,6 +55,8 @@ export interface AssembledNode {
   readonly node: NamingNode;
   /** The transport that reaches each peer now (for metrics); none standalone. */
   readonly transportOf: ((peer: string) => "grpc" | "http") | undefined;
+  /** Checks that a peer call comes from the member it names (where its host name resolves now). */
+  readonly identity: PeerIdentity;
   /** Serves the 1.4 peer endpoints on the node's HTTP app, when HTTP is one of its protocols. */
   servePeerRoutes(app: FastifyInstance): Promise<void>;
   /** Releases the transports' connections (after `node.close()`). */
@@ -67,11 +73,16 @@ function probeTargets(config: NodeConfig, rules: RuntimeConfig["healthCheck"]): 
 
 export function assemble(options: AssemblyOptions): AssembledNode {
   const { config, mode, scheduler, log } = options;
-  const members = new MemberTable(config.self, config.members, scheduler.now());
+  // A member's host name is resolved again this soon at the earliest when a failure or a stranger asks.
+  const namesConfig = { refreshMs: options.membersRefreshMs ?? DEFAULTS.membersRefreshMs, minRetryMs: 1000 };
+  const resolver = options.resolver ?? dnsResolver;
+  const names = new MemberNames(config.members, resolver, scheduler, namesConfig, log);
+  const members = new MemberTable(config.self, config.members, scheduler.now(), names.any ? names : undefined);
+  const identity = new PeerIdentity(names, config.membersDns !== undefined);
   const prober = options.prober ?? networkProber(probeTargets(config, options.healthCheck ?? DEFAULTS.healthCheck));
   if (options.grpc === undefined) {
     const node = new NamingNode(config, scheduler, members, { store: options.store, prober }, log);
-    return { node, transportOf: undefined, servePeerRoutes: async () => {}, closeTransports: () => {} };
+    return { node, transportOf: undefined, identity, servePeerRoutes: async () => {}, closeTransports: () => {} };
   }
   const nacos14 = new Nacos14Transport(
     {
@@ -82,6 +93,7 @@ export function assemble(options: AssemblyOptions): AssembledNode {
       snapshotChunkBytes: config.distro.snapshot.chunkBytes,
       maxBodyBytes: options.bodyLimitBytes,
       clock: () => scheduler.now(),
+      addressOf: (peer) => members.httpAddressOf(peer),
     },
     options.http14,
   );
@@ -89,11 +101,12 @@ export function assemble(options: AssemblyOptions): AssembledNode {
   const transport = new PerPeerTransport(mode, grpc, nacos14, members);
   const speaks14 = mode !== "grpc";
   const transportOf = (peer: string): "grpc" | "http" => transport.transportOf(peer);
-  const ports = { transport, nacos14: speaks14 ? nacos14 : undefined, transportOf, store: options.store, prober };
+  const ports = { transport, nacos14: speaks14 ? nacos14 : undefined, transportOf, store: options.store, prober, resolver };
   const node = new NamingNode(config, scheduler, members, ports, log);
   return {
     node,
     transportOf,
+    identity,
     async servePeerRoutes(app) {
       if (!speaks14) return;
       await app.register(nacos14PeerRoutes, {
@@ -102,7 +115,7 @@ export function assemble(options: AssemblyOptions): AssembledNode {
         log,
         secret: options.secret,
         bodyLimitBytes: options.bodyLimitBytes,
-        ...(options.identity === undefined ? {} : { identity: options.identity }),
+        identity,
         ...(options.snapshotStallMs === undefined ? {} : { snapshotStallMs: options.snapshotStallMs }),
       });
     },

@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { isIP } from "node:net";
-import { networkInterfaces } from "node:os";
+import { hostname, networkInterfaces } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { HttpLimits } from "../api/app.js";
@@ -18,6 +18,7 @@ import type { PeerTransportMode } from "../node/ports.js";
 import type { PushConfig } from "../push/push-service.js";
 import type { ClientPortLimits } from "../transport/nacos2/client-port.js";
 import { MESSAGE_OVERHEAD_BYTES } from "../transport/grpc/connection-settings.js";
+import { CLUSTER_SECRET_HEADER } from "../transport/peer-secret.js";
 import { nearest } from "./did-you-mean.js";
 import { fileFailure } from "./start-errors.js";
 
@@ -134,7 +135,9 @@ const OPTIONS = {
   "grpc-port": { ...integer("NACOS_GRPC_PORT", 0, 1, 65535, "gRPC peer port"), shown: `port + ${GRPC_PORT_OFFSET}` },
   host: { ...text("NACOS_BIND_HOST", "address the HTTP, gRPC and UDP sockets bind to"), shown: "0.0.0.0" },
   ip: { ...text("NACOS_SERVER_IP", "this node's IP in the member list"), shown: "detected" },
-  members: text("NACOS_SERVERS", "ip[:port] list of every member, comma- or space-separated"),
+  members: text("NACOS_SERVERS", "ip[:port] or host[:port] list of every member, comma- or space-separated"),
+  "members-dns": text("NACOS_MEMBERS_DNS", "name[:port] whose address records are the members (a headless Service)"),
+  "members-refresh-ms": integer("NACOS_MEMBERS_REFRESH_MS", 5000, 100, HOUR_MS, "how often members named by host name are resolved again"),
   "cluster-conf": {
     ...text("NACOS_CLUSTER_CONF", "member file in Nacos 1.4 format"),
     shown: "$NACOS_HOME/conf/cluster.conf or ./conf/cluster.conf",
@@ -285,6 +288,12 @@ export interface RuntimeConfig {
   readonly membersSource: string;
   /** Client authentication and authorization; undefined when off (the default). */
   readonly auth: AuthSettings | undefined;
+  /** How often host-name members (and `membersDns`) are resolved again (a member's name on a failure too). */
+  readonly membersRefreshMs: number;
+  /** The member list as a DNS name's address records, each member at `port`; undefined: the configured list. */
+  readonly membersDns: { readonly name: string; readonly port: number } | undefined;
+  /** The image's variables that are set but mean nothing here (names only: their values may be passwords). */
+  readonly ignoredImageVariables: readonly string[];
 }
 
 /**
@@ -320,6 +329,26 @@ function membersFrom(v: Values, env: NodeJS.ProcessEnv, cwd: string): { members:
   return { members: [], source: "none (standalone)" };
 }
 
+/** `--members-dns name[:port]` (the port is the HTTP port every member listens on, 8848 by default). */
+function membersDnsOf(v: Values): { name: string; port: number } | undefined {
+  const raw = v["members-dns"];
+  if (raw === undefined) return undefined;
+  let address: string;
+  try {
+    address = normalizeAddress(raw);
+  } catch {
+    throw new ConfigError(`--members-dns must be name[:port], got '${raw}'`);
+  }
+  const { host, port } = splitAddress(address);
+  return { name: host, port };
+}
+
+/** With --members-dns and no --ip: this host's first non-internal IPv4 address (a pod's own), else 127.0.0.1. */
+function interfaceIp(): string {
+  const all = Object.values(networkInterfaces()).flatMap((addresses) => addresses ?? []);
+  return all.find((a) => a.family === "IPv4" && !a.internal)?.address ?? "127.0.0.1";
+}
+
 /** Without --ip, this node is the member entry on our port whose IP belongs to this host (else 127.0.0.1). */
 function detectIp(members: readonly string[], port: number): string {
   const local = new Set(["127.0.0.1", "::1", "localhost"]);
@@ -329,7 +358,11 @@ function detectIp(members: readonly string[], port: number): string {
 }
 
 /** The cluster secret from a flag, the environment or a file (whose trailing newline is not part of it). */
-function secretFrom(v: Values, argv: readonly string[]): { secret: string | undefined; source: RuntimeConfig["clusterSecretSource"] } {
+function secretFrom(
+  v: Values,
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+): { secret: string | undefined; source: RuntimeConfig["clusterSecretSource"] } {
   const file = v["cluster-secret-file"];
   const inline = v["cluster-secret"];
   if (file !== undefined && inline !== undefined) throw new ConfigError("--cluster-secret and --cluster-secret-file exclude each other");
@@ -343,9 +376,23 @@ function secretFrom(v: Values, argv: readonly string[]): { secret: string | unde
     if (secret === "") throw new ConfigError(`--cluster-secret-file ${file} is empty`);
     return { secret, source: "file" };
   }
-  if (inline === undefined) return { secret: undefined, source: "none" };
+  if (inline === undefined) return identitySecret(env);
   const onCommandLine = argv.some((a) => a === "--cluster-secret" || a.startsWith("--cluster-secret="));
   return { secret: inline, source: onCommandLine ? "flag" : "environment" };
+}
+
+/**
+ * Nacos's server identity (`NACOS_AUTH_IDENTITY_KEY`/`_VALUE`, 1.4's `nacos.core.auth.server.identity.*`) as the
+ * cluster secret when none of ours is set: the value itself when the key is our secret header (what a Nacos 1.4
+ * node sends then, so one configuration serves a mixed cluster), else `key:value`, so nodes that differ in either
+ * refuse each other as Nacos's do.
+ */
+function identitySecret(env: NodeJS.ProcessEnv): { secret: string | undefined; source: RuntimeConfig["clusterSecretSource"] } {
+  const key = env.NACOS_AUTH_IDENTITY_KEY ?? "";
+  const value = env.NACOS_AUTH_IDENTITY_VALUE ?? "";
+  if (key === "" && value === "") return { secret: undefined, source: "none" };
+  if (key === "" || value === "") throw new ConfigError("NACOS_AUTH_IDENTITY_KEY and NACOS_AUTH_IDENTITY_VALUE go together");
+  return { secret: key.toLowerCase() === CLUSTER_SECRET_HEADER.toLowerCase() ? value : `${key}:${value}`, source: "environment" };
 }
 
 /**
@@ -414,6 +461,59 @@ function explicitBooleans(argv: readonly string[]): string[] {
 }
 
 /**
+ * Every variable of the `nacos/nacos-server` image (nacos-group/nacos-docker's documentation), and what it does
+ * here: the one list the README's table and the deployment test check against. A name ending in `*` stands for
+ * every variable with that prefix. Variables that mean nothing here are logged once at start, never silently.
+ */
+export const IMAGE_VARIABLES: Readonly<Record<string, { readonly here: string; readonly ignored?: true }>> = {
+  MODE: { here: "`standalone` runs alone whatever the members say (as `--standalone`); `cluster` (the default) uses them" },
+  NACOS_SERVERS: { here: "`--members`: `ip:port` or `host:port`, space- or comma-separated" },
+  NACOS_SERVER_PORT: { here: "`--port`" },
+  NACOS_APPLICATION_PORT: { here: "`--port` when NACOS_SERVER_PORT is not set" },
+  NACOS_SERVER_IP: { here: "`--ip`: this node's own entry in the member list (an IP, or its host name)" },
+  PREFER_HOST_MODE: {
+    here: "`hostname`: this node is known by its host name (`hostname`, or NACOS_SERVER_IP) instead of a detected IP; `ip` (the default) detects it",
+  },
+  NACOS_AUTH_ENABLE: { here: "`--auth-enabled`" },
+  NACOS_AUTH_TOKEN: { here: "`--auth-token-secret` (Nacos's published default keys are refused)" },
+  NACOS_AUTH_TOKEN_EXPIRE_SECONDS: { here: "`--auth-token-expire-seconds`" },
+  NACOS_AUTH_IDENTITY_KEY: { here: "with NACOS_AUTH_IDENTITY_VALUE, the cluster secret when none of ours is set (see below)" },
+  NACOS_AUTH_IDENTITY_VALUE: { here: "see NACOS_AUTH_IDENTITY_KEY" },
+  "JVM_*": { here: "ignored: there is no JVM", ignored: true },
+  "MYSQL_*": { here: "ignored: the registry is in memory, its durable part in the data directory", ignored: true },
+  SPRING_DATASOURCE_PLATFORM: { here: "ignored: no database", ignored: true },
+  EMBEDDED_STORAGE: { here: "ignored: no database", ignored: true },
+  DB_POOL_CONNECTION_TIMEOUT: { here: "ignored: no database", ignored: true },
+  NACOS_DEBUG: { here: "ignored: no JVM remote debugging", ignored: true },
+  TOMCAT_ACCESSLOG_ENABLED: { here: "ignored: no Tomcat", ignored: true },
+  NACOS_AUTH_SYSTEM_TYPE: { here: "ignored: only Nacos's own user store (`nacos`) exists", ignored: true },
+  NACOS_AUTH_CACHE_ENABLE: { here: "ignored: users and permissions are always held in memory", ignored: true },
+  MEMBER_LIST: { here: "ignored: use NACOS_SERVERS", ignored: true },
+  NACOS_CONSOLE_PORT: { here: "ignored: the console is served on the HTTP port", ignored: true },
+  NACOS_CONSOLE_CONTEXT_PATH: { here: "ignored: the console is served on the HTTP port", ignored: true },
+};
+
+const imageVariableMatches = (pattern: string, name: string): boolean =>
+  pattern.endsWith("*") ? name.startsWith(pattern.slice(0, -1)) : name === pattern;
+
+/** The image's variables set in `env` that mean nothing here, sorted (names only). */
+function ignoredImageVariables(env: NodeJS.ProcessEnv): string[] {
+  const ignored = Object.entries(IMAGE_VARIABLES).filter(([, v]) => v.ignored === true);
+  return Object.keys(env)
+    .filter((name) => env[name] !== undefined && ignored.some(([pattern]) => imageVariableMatches(pattern, name)))
+    .sort();
+}
+
+/** `PREFER_HOST_MODE=hostname`: this node's identity is a host name. Any value but the image's two is refused. */
+function preferHostname(env: NodeJS.ProcessEnv): boolean {
+  const mode = env.PREFER_HOST_MODE?.trim() ?? "";
+  if (mode !== "" && mode !== "ip" && mode !== "hostname") {
+    throw new ConfigError(`PREFER_HOST_MODE must be ip or hostname (the nacos-server image's values), got '${env.PREFER_HOST_MODE}'`);
+  }
+  return mode === "hostname";
+}
+
+/**
  * The `nacos/nacos-server` image's variables, read where ours are not set: `MODE` (`standalone` or `cluster`)
  * and `NACOS_APPLICATION_PORT` (Spring's `server.port`). Its `NACOS_SERVERS` is ours, space-separated there
  * (both separators are taken). A `MODE` the image does not know is refused rather than guessed.
@@ -476,10 +576,15 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd 
 function configOf(v: Values, argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): RuntimeConfig {
   const port = v.port;
   const { members, source } = membersFrom(v, env, cwd);
-  const ip = v.ip ?? detectIp(members, port);
+  const membersDns = membersDnsOf(v);
+  if (membersDns !== undefined && (v.members !== undefined || v["cluster-conf"] !== undefined)) {
+    throw new ConfigError("--members-dns replaces --members and --cluster-conf: give one of them");
+  }
+  const byHostname = preferHostname(env);
+  const ip = v.ip ?? (membersDns !== undefined ? interfaceIp() : byHostname ? hostname() : detectIp(members, port));
   const self = normalizeAddress(joinAddress(ip, port));
-  const standalone = v.standalone || members.every((m) => m === self);
-  if (!standalone && !members.includes(self)) {
+  const standalone = v.standalone || (membersDns === undefined && members.every((m) => m === self));
+  if (!standalone && membersDns === undefined && !members.includes(self)) {
     throw new ConfigError(`this node (${self}) is not in the member list [${members.join(", ")}]; set --ip/--port to match`);
   }
   const maxMessageBytes = v["max-message-bytes"];
@@ -509,7 +614,7 @@ function configOf(v: Values, argv: readonly string[], env: NodeJS.ProcessEnv, cw
   if (clientGrpcPort !== undefined && (clientGrpcPort === port || clientGrpcPort === grpcPort)) {
     throw new ConfigError(`--client-grpc-port ${clientGrpcPort} is taken by the HTTP or the gRPC peer port`);
   }
-  const { secret, source: secretSource } = secretFrom(v, argv);
+  const { secret, source: secretSource } = secretFrom(v, argv, env);
   const headersTimeoutMs = v["http-headers-timeout-ms"];
   const requestTimeoutMs = v["http-request-timeout-ms"];
   if (requestTimeoutMs < headersTimeoutMs) {
@@ -523,7 +628,7 @@ function configOf(v: Values, argv: readonly string[], env: NodeJS.ProcessEnv, cw
     port,
     // The gRPC port's default is computed, so its table entry's own default (0) means "not given".
     grpcPort,
-    members: standalone ? [self] : members,
+    members: standalone || membersDns !== undefined ? [self] : members,
     standalone,
     clusterSecret: secret,
     clusterSecretSource: secretSource,
@@ -562,8 +667,16 @@ function configOf(v: Values, argv: readonly string[], env: NodeJS.ProcessEnv, cw
     },
     shutdownTimeoutMs: v["shutdown-timeout-ms"],
     dataDir: resolve(cwd, v["data-dir"] ?? join(env.NACOS_HOME ?? cwd, "data")),
-    membersSource: standalone && members.length === 0 ? "none (standalone)" : source,
+    membersSource:
+      membersDns !== undefined && !standalone
+        ? `DNS ${membersDns.name}:${membersDns.port}`
+        : standalone && members.length === 0
+          ? "none (standalone)"
+          : source,
     auth: authOf(v, standalone, secret),
+    membersRefreshMs: v["members-refresh-ms"],
+    membersDns: standalone ? undefined : membersDns,
+    ignoredImageVariables: ignoredImageVariables(env),
   };
 }
 
@@ -645,6 +758,7 @@ export function nodeConfigOf(c: RuntimeConfig, version: string): NodeConfig {
   return {
     self: joinAddress(c.ip, c.port),
     members: c.members,
+    membersDns: c.membersDns === undefined ? undefined : { ...c.membersDns, refreshMs: c.membersRefreshMs },
     version,
     grpcPort: c.grpcPort,
     abilities: { grpcPeer: mode !== "http", httpPeer: mode !== "grpc" },

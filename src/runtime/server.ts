@@ -149,6 +149,7 @@ export async function startServer(config: RuntimeConfig, logger: Logger, format:
     bodyLimitBytes: config.bodyLimitBytes,
     snapshotStallMs: config.snapshotStallMs,
     healthCheck: config.healthCheck,
+    membersRefreshMs: config.membersRefreshMs,
     grpc: config.standalone
       ? undefined
       : (directory) =>
@@ -216,6 +217,8 @@ export async function startServer(config: RuntimeConfig, logger: Logger, format:
               tls: tls && { cert: tls.cert, key: tls.key, clientCa: tls.ca },
               connection: { maxMessageBytes: config.maxMessageBytes },
               snapshotStallMs: config.snapshotStallMs,
+              identity: assembled.identity,
+              onSecretRefused: (member) => node.secretRefusedFrom(member),
               log,
             }),
           bindProblem(config, "gRPC peer port", config.grpcPort, "grpc-port"),
@@ -223,6 +226,11 @@ export async function startServer(config: RuntimeConfig, logger: Logger, format:
   clientPort = await startClientPort(config, context, node, push, log);
   if (clientPort !== undefined) streams.attach(clientPort);
   announce(config, log, format);
+  if (config.ignoredImageVariables.length > 0) {
+    log.warn("the nacos-server image's variables set here mean nothing to ts-nacos and are ignored", {
+      variables: config.ignoredImageVariables,
+    });
+  }
   void node.start().catch((err: unknown) => log.error("node failed to start", { error: String(err) }));
   return {
     node,

@@ -40,7 +40,12 @@ export function summaryOf(config: RuntimeConfig): Array<readonly [string, string
   if (config.standalone) lines.push(["members", "standalone"]);
   else {
     lines.push(
-      ["members", `${config.members.join(", ")} (from ${config.membersSource})`],
+      [
+        "members",
+        config.membersDns === undefined
+          ? `${config.members.join(", ")} (from ${config.membersSource})`
+          : `the records of ${config.membersSource}, looked up every ${config.membersRefreshMs} ms`,
+      ],
       ["peer gRPC port", `${config.grpcPort} (${onOff(config.tls !== undefined)})`],
       ["peer transport", `${effectivePeerTransport(config)}, ${secret}`],
     );

@@ -76,6 +76,12 @@ export class PerPeerTransport implements PeerTransport {
     }
   }
 
+  forget(peer: string): void {
+    this.reportedVia.delete(peer);
+    this.grpc.forget?.(peer);
+    this.http.forget?.(peer);
+  }
+
   private async reportVia(kind: PeerTransportKind, peer: string, self: MemberInfo): Promise<MemberInfo> {
     const info = await this.transport(kind).report(peer, self);
     this.reportedVia.set(peer, kind);

@@ -3,7 +3,15 @@ import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { ConfigError, effectivePeerTransport, loadConfig, nodeConfigOf, parseClusterConf } from "../../src/runtime/options.js";
+import { hostname } from "node:os";
+import {
+  ConfigError,
+  effectivePeerTransport,
+  IMAGE_VARIABLES,
+  loadConfig,
+  nodeConfigOf,
+  parseClusterConf,
+} from "../../src/runtime/options.js";
 
 test("cluster.conf: comments, several entries per line, default port, IPv6", () => {
   const text = ["#2026-11-22 header written by nacos", "127.0.0.1:8848  # first", "127.0.0.2, 127.0.0.3:9000", "", "[::1]:8850"].join("\n");
@@ -228,4 +236,84 @@ test("the nacos-server image's variables: MODE, NACOS_APPLICATION_PORT, a space-
     () => loadConfig([], { MODE: "standlone" }, cwd),
     (err: Error) => err instanceof ConfigError && /MODE must be standalone or cluster/.test(err.message),
   );
+});
+
+test("the image's host-name mode: members by host name, this node known by NACOS_SERVER_IP or its host name", () => {
+  const cwd = mkdtempSync(join(tmpdir(), "cfg-"));
+  const servers = "nacos-0.nacos:8848 nacos-1.nacos:8848 nacos-2.nacos:8848";
+  const named = loadConfig(
+    [],
+    { MODE: "cluster", NACOS_SERVERS: servers, PREFER_HOST_MODE: "hostname", NACOS_SERVER_IP: "nacos-1.nacos" },
+    cwd,
+  );
+  assert.deepEqual(named.members, ["nacos-0.nacos:8848", "nacos-1.nacos:8848", "nacos-2.nacos:8848"]);
+  assert.equal(nodeConfigOf(named, "x").self, "nacos-1.nacos:8848");
+  const own = loadConfig([], { NACOS_SERVERS: `${hostname()}:8848 other:8848`, PREFER_HOST_MODE: "hostname" }, cwd);
+  assert.equal(own.ip, hostname(), "without NACOS_SERVER_IP the node is its host name, not a detected IP");
+  assert.equal(own.standalone, false);
+  assert.throws(
+    () => loadConfig(["--ip", "127.0.0.1"], { PREFER_HOST_MODE: "host" }, cwd),
+    (err: Error) => err instanceof ConfigError && /PREFER_HOST_MODE must be ip or hostname/.test(err.message),
+  );
+  assert.equal(loadConfig(["--members-refresh-ms", "250"], {}, cwd).membersRefreshMs, 250);
+});
+
+test("the image's auth variables: NACOS_AUTH_ENABLE/TOKEN/TOKEN_EXPIRE_SECONDS, the server identity as the cluster secret", () => {
+  const cwd = mkdtempSync(join(tmpdir(), "cfg-"));
+  const key = Buffer.alloc(32, 7).toString("base64");
+  const identity = { NACOS_AUTH_IDENTITY_KEY: "serverIdentity", NACOS_AUTH_IDENTITY_VALUE: "s3cret" };
+  const cluster = { NACOS_SERVERS: "127.0.0.1:8848 127.0.0.1:8850", NACOS_SERVER_IP: "127.0.0.1" };
+  const on = loadConfig(
+    [],
+    { ...cluster, ...identity, NACOS_AUTH_ENABLE: "true", NACOS_AUTH_TOKEN: key, NACOS_AUTH_TOKEN_EXPIRE_SECONDS: "60" },
+    cwd,
+  );
+  assert.equal(on.auth?.tokenTtlSeconds, 60);
+  assert.equal(on.clusterSecret, "serverIdentity:s3cret");
+  assert.equal(on.clusterSecretSource, "environment");
+  const mixed = loadConfig([], { ...cluster, NACOS_AUTH_IDENTITY_KEY: "X-Nacos-Cluster-Secret", NACOS_AUTH_IDENTITY_VALUE: "s3cret" }, cwd);
+  assert.equal(mixed.clusterSecret, "s3cret", "the header a 1.4 node sends then carries the value alone");
+  const ours = loadConfig([], { ...cluster, ...identity, NACOS_CLUSTER_SECRET: "mine" }, cwd);
+  assert.equal(ours.clusterSecret, "mine", "our own variable wins");
+  assert.throws(
+    () => loadConfig([], { NACOS_AUTH_IDENTITY_KEY: "k" }, cwd),
+    /NACOS_AUTH_IDENTITY_KEY and NACOS_AUTH_IDENTITY_VALUE go together/,
+  );
+  assert.throws(
+    () => loadConfig([], { NACOS_AUTH_ENABLE: "true", NACOS_AUTH_TOKEN: "VGhpc0lzTXlDdXN0b21TZWNyZXRLZXkwMTIzNDU2Nzg=" }, cwd),
+    /published in Nacos's own configuration/,
+    "the image quick-start's key is still refused",
+  );
+});
+
+test("the image's variables that mean nothing here are listed by name (never value) to be logged once", () => {
+  const cwd = mkdtempSync(join(tmpdir(), "cfg-"));
+  const env = {
+    JVM_XMS: "1g",
+    MYSQL_SERVICE_PASSWORD: "hunter2",
+    SPRING_DATASOURCE_PLATFORM: "mysql",
+    EMBEDDED_STORAGE: "embedded",
+    PATH: "/bin",
+  };
+  const c = loadConfig([], env, cwd);
+  assert.deepEqual(c.ignoredImageVariables, ["EMBEDDED_STORAGE", "JVM_XMS", "MYSQL_SERVICE_PASSWORD", "SPRING_DATASOURCE_PLATFORM"]);
+  assert.equal(JSON.stringify(c).includes("hunter2"), false);
+  assert.deepEqual(loadConfig([], {}, cwd).ignoredImageVariables, []);
+  for (const name of ["MODE", "NACOS_SERVERS", "PREFER_HOST_MODE", "NACOS_AUTH_IDENTITY_KEY", "JVM_*", "MYSQL_*"])
+    assert.ok(name in IMAGE_VARIABLES, name);
+});
+
+test("--members-dns: the members are a name's records (a cluster even before any resolved), excluding --members", () => {
+  const cwd = mkdtempSync(join(tmpdir(), "cfg-"));
+  const c = loadConfig(["--members-dns", "nacos-headless:8850", "--ip", "127.0.0.41", "--port", "8850"], {}, cwd);
+  assert.equal(c.standalone, false);
+  assert.deepEqual(c.membersDns, { name: "nacos-headless", port: 8850 });
+  assert.deepEqual(c.members, ["127.0.0.41:8850"]);
+  assert.equal(c.membersSource, "DNS nacos-headless:8850");
+  assert.deepEqual(nodeConfigOf(c, "x").membersDns, { name: "nacos-headless", port: 8850, refreshMs: 5000 });
+  const env = loadConfig([], { NACOS_MEMBERS_DNS: "nacos-headless", NACOS_MEMBERS_REFRESH_MS: "1000" }, cwd);
+  assert.deepEqual([env.membersDns?.port, env.membersRefreshMs], [8848, 1000]);
+  assert.equal(loadConfig([], { NACOS_MEMBERS_DNS: "nacos-headless", MODE: "standalone" }, cwd).membersDns, undefined);
+  assert.throws(() => loadConfig(["--members-dns", "a b"], {}, cwd), /--members-dns must be name\[:port\]/);
+  assert.throws(() => loadConfig(["--members-dns", "x", "--members", "127.0.0.1:8848"], {}, cwd), /--members-dns replaces --members/);
 });

@@ -4,6 +4,8 @@ import { DEFAULT_SERVICE_META, makeDatum, type ServiceDatum } from "../../src/co
 import type { Version } from "../../src/core/version.js";
 import type { InstanceSpec } from "../../src/core/ops.js";
 import type { ClientConnectionInfo } from "../../src/node/clients/client-connections.js";
+import type { MemberInfo } from "../../src/node/cluster/member.js";
+import type { MembershipConfig } from "../../src/node/cluster/member-manager.js";
 import type { PeerTransport } from "../../src/node/ports.js";
 
 /** A healthy, enabled, ephemeral instance of `groupedName` in cluster DEFAULT (unless overridden). */
@@ -82,3 +84,26 @@ export function testConnection(id: string, connectedAt: number, overrides: Parti
     ...overrides,
   };
 }
+
+/** A ready member's self-description speaking both peer protocols. */
+export function testMemberInfo(address: string, overrides: Partial<MemberInfo> = {}): MemberInfo {
+  return {
+    address,
+    version: "x",
+    grpcPort: 9849,
+    abilities: { grpcPeer: true, httpPeer: true },
+    ready: true,
+    viewHash: "",
+    clock: undefined,
+    confirmedThrough: undefined,
+    ...overrides,
+  };
+}
+
+/** Membership at Nacos's timings (2 s reports, DOWN after 3 more failures or 8 s). */
+export const TEST_MEMBERSHIP: MembershipConfig = {
+  reportIntervalMs: 2000,
+  failThreshold: 3,
+  suspicionTimeoutMs: 8000,
+  maxClockSkewMs: 60_000,
+};

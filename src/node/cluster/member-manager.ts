@@ -5,11 +5,13 @@
  * whichever comes first, or at once when nothing listens at its address — so no peer stays SUSPICIOUS
  * forever (alibaba/nacos#4364, #8664). Peers start DOWN until first heard from (#4948).
  */
+import { splitAddress } from "../../core/address.js";
 import type { Log } from "../../core/log.js";
 import { every, type Scheduler, type TimerHandle } from "../../core/scheduler.js";
 import { PeerError, type PeerTransport } from "../ports.js";
 import type { Member, MemberInfo, MemberState, TableRow } from "./member.js";
 import type { MemberTable } from "./member-table.js";
+import { SecretMismatches } from "./secret-mismatches.js";
 
 export interface MembershipConfig {
   readonly reportIntervalMs: number;
@@ -29,6 +31,9 @@ export class MemberManager {
   private cursor = 0;
   private timer: TimerHandle | undefined;
   private healthyKey = "";
+  private closed = false;
+  /** Members that refuse our secret, or whose we refuse (readiness reports them). */
+  readonly secrets: SecretMismatches;
 
   constructor(
     private readonly members: MemberTable,
@@ -39,6 +44,7 @@ export class MemberManager {
     private readonly log: Log,
   ) {
     this.healthyKey = members.healthy().join(",");
+    this.secrets = new SecretMismatches(() => scheduler.now(), config.suspicionTimeoutMs, log);
   }
 
   onChange(listener: MembershipListener): void {
@@ -47,13 +53,19 @@ export class MemberManager {
 
   /** Probes every peer once right away (so a starting node learns the cluster fast), then reports periodically. */
   start(): void {
-    if (this.transport === undefined) return;
-    for (const peer of this.members.peers()) void this.probe(peer);
+    if (this.transport === undefined || this.closed) return;
+    // The first probes wait for the names' first resolution (a name not yet resolved would be dialled as is).
+    const names = this.members.names?.start() ?? Promise.resolve();
+    void names.then(() => {
+      if (!this.closed) for (const peer of this.members.peers()) void this.probe(peer);
+    });
     this.timer = every(this.scheduler, this.config.reportIntervalMs, () => this.tick());
   }
 
   close(): void {
+    this.closed = true;
     this.timer?.cancel();
+    this.members.names?.close();
   }
 
   /**
@@ -70,6 +82,16 @@ export class MemberManager {
     return this.selfInfo();
   }
 
+  /** The member list changed (discovered from DNS): new members are probed at once, the healthy set recomputed. */
+  setMembers(addresses: readonly string[]): void {
+    const { added, removed } = this.members.replace(addresses);
+    if (added.length === 0 && removed.length === 0) return;
+    this.log.info("member list changed", { added, removed });
+    for (const peer of removed) this.transport?.forget?.(peer);
+    if (this.timer !== undefined) for (const peer of added) void this.probe(peer);
+    this.changed(false, true);
+  }
+
   private tick(): void {
     const peers = this.members.peers();
     if (peers.length === 0) return;
@@ -83,6 +105,7 @@ export class MemberManager {
     this.probing.add(peer);
     try {
       const info = await this.transport.report(peer, this.selfInfo());
+      this.secrets.acceptedBy(peer);
       this.markUp(peer, info);
     } catch (err) {
       this.markFailure(peer, err);
@@ -127,6 +150,9 @@ export class MemberManager {
   private markFailure(address: string, err: unknown): void {
     const member = this.members.get(address);
     if (member === undefined) return;
+    // A member named by host name may have come back elsewhere (a pod restarted with a new IP).
+    void this.members.names?.refresh(splitAddress(address).host);
+    if (err instanceof PeerError && err.kind === "unauthenticated") this.secrets.refusedBy(address);
     const now = this.scheduler.now();
     member.failAccessCnt++;
     member.failingSince ??= now;
@@ -148,9 +174,10 @@ export class MemberManager {
     this.changed(false);
   }
 
-  private changed(infoChanged: boolean): void {
+  /** `peersChanged`: the member list itself changed, so whoever replicates to the peers must hear of it too. */
+  private changed(infoChanged: boolean, peersChanged = false): void {
     const key = this.members.healthy().join(",");
-    if (key !== this.healthyKey) {
+    if (key !== this.healthyKey || peersChanged) {
       this.healthyKey = key;
       for (const l of this.listeners) l("healthy");
     }

@@ -7,7 +7,7 @@
 import * as grpc from "@grpc/grpc-js";
 import type { Log } from "../../core/log.js";
 import type { PeerIdentity } from "../peer-identity.js";
-import { admit, CallRefused } from "./metadata.js";
+import { admit, CallRefused, SOURCE_KEY } from "./metadata.js";
 
 export interface AdmissionPolicy {
   /** The cluster secret callers must present; without it every member is admitted (an open cluster). */
@@ -19,6 +19,8 @@ export interface AdmissionPolicy {
   readonly checkCertificate: boolean;
   /** Methods served without admission (reflection: the schema is public). */
   readonly isOpen: (path: string) => boolean;
+  /** A call from a member's address, naming it, was refused for a missing or wrong secret. */
+  readonly onSecretRefused?: ((member: string) => void) | undefined;
   readonly log?: Log | undefined;
 }
 
@@ -28,12 +30,28 @@ const admitted = new WeakMap<grpc.Metadata, string | undefined>();
 export const admittedSource = (metadata: grpc.Metadata): string | undefined => admitted.get(metadata);
 
 async function admitCall(policy: AdmissionPolicy, metadata: grpc.Metadata, call: grpc.ServerInterceptingCallInterface): Promise<string> {
-  const source = admit(metadata, policy.secret, policy.isMember);
   const remote = call.getConnectionInfo().remoteAddress ?? "";
+  let source: string;
+  try {
+    source = admit(metadata, policy.secret, policy.isMember);
+  } catch (err) {
+    if (err instanceof CallRefused && err.code === grpc.status.UNAUTHENTICATED) await noteSecretRefused(policy, metadata, remote);
+    throw err;
+  }
   const certificate = policy.checkCertificate ? call.getAuthContext().sslPeerCertificate : undefined;
   const mismatch = await policy.identity.mismatch(source, remote, certificate);
   if (mismatch !== undefined) throw new CallRefused(grpc.status.PERMISSION_DENIED, `x-nacos-source: ${mismatch}`);
   return source;
+}
+
+/**
+ * Tells the node of a member refused for its secret, once the call is known to come from that member's address:
+ * a stranger naming a member cannot make this node report a half-authenticated cluster.
+ */
+async function noteSecretRefused(policy: AdmissionPolicy, metadata: grpc.Metadata, remote: string): Promise<void> {
+  const [claimed] = metadata.get(SOURCE_KEY);
+  if (policy.onSecretRefused === undefined || typeof claimed !== "string" || !policy.isMember(claimed)) return;
+  if ((await policy.identity.mismatch(claimed, remote)) === undefined) policy.onSecretRefused(claimed);
 }
 
 function refusal(err: unknown): { code: grpc.status; details: string } {

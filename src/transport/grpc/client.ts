@@ -4,6 +4,7 @@
  */
 import { create, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
+import { splitAddress } from "../../core/address.js";
 import type { MemberInfo } from "../../node/cluster/member.js";
 import type { ClientWrite } from "../../core/ops.js";
 import type { ServiceDatum } from "../../core/service-datum.js";
@@ -86,6 +87,8 @@ const DistroClient = makeClientConstructor(DistroService);
 const MemberClient = makeClientConstructor(MemberService);
 
 interface PeerClients {
+  /** The `ip:port` the channel connects to: a member named by host name gets a new channel when it moves. */
+  readonly target: string;
   readonly channel: grpc.Channel;
   readonly distro: ServiceClient<typeof DistroService.method>;
   readonly member: ServiceClient<typeof MemberService.method>;
@@ -103,6 +106,7 @@ function toPeerError(peer: string, err: unknown): PeerError {
     case grpc.status.DEADLINE_EXCEEDED:
       return new PeerError("timeout", peer, text);
     case grpc.status.UNAUTHENTICATED:
+      return new PeerError("unauthenticated", peer, text);
     case grpc.status.PERMISSION_DENIED:
     case grpc.status.INVALID_ARGUMENT:
       return new PeerError("rejected", peer, text);
@@ -324,12 +328,20 @@ export class GrpcPeerTransport implements PeerTransport {
 
   private clientsFor(peer: string): PeerClients {
     if (this.closed) throw new PeerError("unavailable", peer, "transport closed");
+    const target = this.options.directory.grpcAddressOf(peer);
     let clients = this.clients.get(peer);
+    if (clients !== undefined && clients.target !== target) {
+      this.forget(peer);
+      clients = undefined;
+    }
     if (clients === undefined) {
-      const target = this.options.directory.grpcAddressOf(peer);
-      const channel = new grpc.Channel(target, this.credentials, this.channelOptions);
+      // Dialled at the address its name resolves to, a member named by host name is still that name to TLS.
+      const { host } = splitAddress(peer);
+      const named = host !== splitAddress(target).host ? { "grpc.ssl_target_name_override": host, "grpc.default_authority": host } : {};
+      const channel = new grpc.Channel(target, this.credentials, { ...this.channelOptions, ...named });
       const shared = { channelOverride: channel };
       clients = {
+        target,
         channel,
         distro: new DistroClient(target, this.credentials, shared),
         member: new MemberClient(target, this.credentials, shared),

@@ -74,6 +74,8 @@ export interface GrpcPeerServerOptions {
   readonly identity?: PeerIdentity;
   /** A snapshot stream whose reader takes no chunk for this long is cut (default 30 s). */
   readonly snapshotStallMs?: number;
+  /** A call from a member's address, naming it, was refused for a missing or wrong secret. */
+  readonly onSecretRefused?: (member: string) => void;
   readonly log?: Log;
 }
 
@@ -148,6 +150,7 @@ export class GrpcPeerServer {
       identity: options.identity ?? new PeerIdentity(),
       checkCertificate: options.tls?.clientCa !== undefined,
       isOpen: (path) => path.startsWith(REFLECTION_PREFIX),
+      onSecretRefused: options.onSecretRefused,
       log: options.log,
     });
     this.server = new grpc.Server({ ...channelOptions(this.settings), interceptors: [admission] });

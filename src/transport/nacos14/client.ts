@@ -57,6 +57,8 @@ export interface Nacos14TransportOptions {
   readonly maxBodyBytes: number;
   /** Time for the `lastBeat` and `lastRefreshTime` we send; the wall clock unless a test says otherwise. */
   readonly clock?: () => number;
+  /** Where a member is reached now (its host name resolved); the member address itself when not given. */
+  readonly addressOf?: ((peer: string) => string) | undefined;
 }
 
 const NS = "/nacos/v1/ns";
@@ -77,6 +79,7 @@ export class Nacos14Transport implements PeerTransport, Nacos14Peers {
       timeoutMs: options.timeoutMs,
       secret: options.secret,
       maxAnswerBytes: answerLimit(options.maxBodyBytes),
+      addressOf: options.addressOf,
     }),
   ) {
     this.clock = options.clock ?? Date.now;

@@ -19,6 +19,8 @@ export interface Nacos14HttpOptions {
   readonly secret?: string | undefined;
   /** The largest whole answer `call` reads; a longer one fails the call instead of filling memory. */
   readonly maxAnswerBytes: number;
+  /** Where a member is reached now (its host name resolved); the member address itself when not given. */
+  readonly addressOf?: ((peer: string) => string) | undefined;
 }
 
 export interface PeerCall {
@@ -140,7 +142,7 @@ export class Nacos14HttpClient implements Nacos14Http {
   }
 
   private start(peer: string, call: PeerCall, signal: AbortSignal): Promise<IncomingMessage> {
-    const { host, port } = splitAddress(peer);
+    const { host, port } = splitAddress(this.options.addressOf?.(peer) ?? peer);
     const headers = peerRequestHeaders(this.options, call);
     const search = new URLSearchParams(call.query).toString();
     const query = search === "" ? "" : `?${search}`;
@@ -155,7 +157,8 @@ export class Nacos14HttpClient implements Nacos14Http {
 
 /** An answer that is not a success: a 4xx is the peer refusing the call, anything else the peer failing. */
 export function statusError(peer: string, answer: PeerAnswer, what: string): PeerError {
-  const kind = answer.status >= 400 && answer.status < 500 ? "rejected" : "unavailable";
+  const secret = answer.status === 403 && answer.body.includes(CLUSTER_SECRET_HEADER);
+  const kind = secret ? "unauthenticated" : answer.status >= 400 && answer.status < 500 ? "rejected" : "unavailable";
   return new PeerError(kind, peer, `${what}: HTTP ${answer.status} ${answer.body.slice(0, 300)}`);
 }
 

@@ -152,6 +152,11 @@ export const nacos14PeerRoutes: FastifyPluginAsync<Nacos14RoutesOptions> = async
     app.addHook("onRequest", async (req, reply) => {
       if (secretMatches(req.headers[CLUSTER_SECRET_HEADER.toLowerCase()], secret)) return;
       log.warn("peer call without the cluster secret refused", { from: socketIp(req), url: req.url });
+      // Told to the node only when the call names a member and comes from its address (no stranger's say-so).
+      const named = param(req, "source");
+      if (named !== undefined && handler.isMember(named) && (await identity.mismatch(named, socketIp(req))) === undefined) {
+        handler.secretRefusedFrom?.(named);
+      }
       const message = `missing or wrong ${CLUSTER_SECRET_HEADER}: every member must share the cluster secret`;
       return reply.code(403).type(TEXT).send(message);
     });

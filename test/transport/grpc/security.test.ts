@@ -18,6 +18,10 @@ import { makeDatum, type ServiceDatum } from "../../../src/core/service-datum.js
 import { identityOf } from "../../../src/core/instance.js";
 import { callMetadata } from "../../../src/transport/grpc/metadata.js";
 import { PeerIdentity } from "../../../src/transport/peer-identity.js";
+import { MemberNames } from "../../../src/node/cluster/member-names.js";
+import { VirtualScheduler } from "../../../src/sim/virtual-scheduler.js";
+import { silentLog } from "../../../src/core/log.js";
+
 import { makeClientConstructor, unary } from "../../../src/transport/grpc/service-adapter.js";
 import { PeerError, type PeerErrorKind } from "../../../src/node/ports.js";
 import {
@@ -71,6 +75,9 @@ function bigDatum(bytes: number): ServiceDatum {
   return makeDatum(ORDERS.key, false, ORDERS.meta, ORDERS.metaVersion, [{ id: identityOf(i), version: ORDERS.version, instance: i }]);
 }
 
+/** How members named by host name are resolved again (their timings do not matter here). */
+const NAMES = { refreshMs: 5000, minRetryMs: 1000 };
+
 describe("a secured server", () => {
   const open: Loopback[] = [];
   const secured = async (transport: Parameters<typeof loopback>[1]) => {
@@ -98,7 +105,7 @@ describe("a secured server", () => {
   ] as const) {
     test(`refuses every call with ${name} secret as UNAUTHENTICATED, without calling the handler`, async () => {
       const net = await secured({ secret });
-      for (const [rpc, call] of everyCall(net)) await rejectsWith(call(), isPeerError("rejected", "UNAUTHENTICATED"), rpc);
+      for (const [rpc, call] of everyCall(net)) await rejectsWith(call(), isPeerError("unauthenticated", "UNAUTHENTICATED"), rpc);
       assert.deepEqual(net.handler.calls, []);
     });
   }
@@ -122,7 +129,7 @@ describe("a secured server", () => {
     );
     open.push(net);
     const big = bigDatum(2 * 1024 * 1024);
-    await rejectsWith(net.transport.sync(PEER, [big]), isPeerError("rejected", "UNAUTHENTICATED"), "unauthenticated 2 MiB sync");
+    await rejectsWith(net.transport.sync(PEER, [big]), isPeerError("unauthenticated", "UNAUTHENTICATED"), "unauthenticated 2 MiB sync");
     assert.deepEqual(net.handler.calls, []);
   });
 
@@ -135,7 +142,9 @@ describe("a secured server", () => {
   });
 
   test("a member named by host name is admitted from an address the name resolves to, and only from there", async () => {
-    const identity = new PeerIdentity(async (host) => (host === "node-a.nacos" ? ["127.0.0.1"] : ["192.0.2.200"]));
+    const resolver = async (host: string) => (host === "node-a.nacos" ? ["127.0.0.1"] : ["192.0.2.200"]);
+    const names = new MemberNames(["node-a.nacos:8848", "node-b.nacos:8848"], resolver, new VirtualScheduler(), NAMES, silentLog);
+    const identity = new PeerIdentity(names);
     for (const [self, admitted] of [
       ["node-a.nacos:8848", true],
       ["node-b.nacos:8848", false],

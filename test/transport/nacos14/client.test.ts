@@ -252,7 +252,7 @@ test("the cluster secret travels in X-Nacos-Cluster-Secret", async () => {
   assert.equal(peer.requests[0]!.headers["x-nacos-cluster-secret"], "s3cret");
 });
 
-test("failures map to PeerError kinds: refused, timeout, rejected, unavailable", async () => {
+test("failures map to PeerError kinds: refused, timeout, unauthenticated, rejected, unavailable", async () => {
   const kindOf = async (call: Promise<unknown>): Promise<string> => {
     try {
       await call;
@@ -291,7 +291,9 @@ test("failures map to PeerError kinds: refused, timeout, rejected, unavailable",
   assert.ok(Date.now() - stalledAt < 1500, "broken after one silent deadline, not later");
 
   const forbidden = await stub(() => ({ status: 403, body: "missing or wrong X-Nacos-Cluster-Secret" }));
-  assert.equal(await kindOf(transport().sync(forbidden.address, datums)), "rejected");
+  assert.equal(await kindOf(transport().sync(forbidden.address, datums)), "unauthenticated", "refused for the secret");
+  const notMember = await stub(() => ({ status: 403, body: "127.0.0.9:8848 is not a member of this cluster" }));
+  assert.equal(await kindOf(transport().sync(notMember.address, datums)), "rejected");
   const broken = await stub(() => ({ status: 500, body: "caused: boom;" }));
   assert.equal(await kindOf(transport().sync(broken.address, datums)), "unavailable");
   const garbage = await stub(() => ({ body: "not json" }));
