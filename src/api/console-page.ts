@@ -1,10 +1,10 @@
 /**
- * The web console at `/nacos/`: three static files from the package's `console/` folder (one page, one script,
- * one style sheet), read once and served from memory. The page itself calls the same HTTP API as Nacos 1.4's
- * console, so this module only delivers bytes; it knows nothing of services or members.
+ * The web console at `/nacos/`: the static files of the package's `console/` folder (one page, its script
+ * modules, one style sheet), read once and served from memory. The page itself calls the same HTTP API as Nacos
+ * 1.4's console, so this module only delivers bytes; it knows nothing of services or members.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
 
@@ -13,13 +13,12 @@ interface Asset {
   readonly body: Buffer;
 }
 
-/** URL path under `/nacos/` → file in `console/` and its content type. */
-const FILES: ReadonlyArray<readonly [string, string, string]> = [
-  ["", "index.html", "text/html; charset=utf-8"],
-  ["index.html", "index.html", "text/html; charset=utf-8"],
-  ["console.js", "console.js", "text/javascript; charset=utf-8"],
-  ["console.css", "console.css", "text/css; charset=utf-8"],
-];
+/** The kinds of file the console is made of; anything else in the folder is not served. */
+const TYPES: Readonly<Record<string, string>> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+};
 
 /**
  * Service names and metadata are user input: the script inserts them only as text, and this policy is the
@@ -54,7 +53,9 @@ let assets: ReadonlyMap<string, Asset> | undefined;
 function loadAssets(): ReadonlyMap<string, Asset> {
   if (assets === undefined) {
     const dir = consoleDir();
-    assets = new Map(FILES.map(([path, file, type]) => [path, { type, body: readFileSync(join(dir, file)) }]));
+    const files = readdirSync(dir).filter((file) => TYPES[extname(file)] !== undefined);
+    const read = (file: string): Asset => ({ type: TYPES[extname(file)] as string, body: readFileSync(join(dir, file)) });
+    assets = new Map([["", read("index.html")], ...files.map((file) => [file, read(file)] as const)]);
   }
   return assets;
 }

@@ -1,51 +1,21 @@
 /**
- * The web console in a real browser: Debian's Chromium (/usr/bin/chromium, installed by .ci/run), headless,
- * driven by playwright-core against a real node. An operator's round: log in when auth is on, find a service
- * by search, open it, disable an instance (the client list then hides it) and edit a weight. Every wait is
- * bounded and the browser is closed whatever happens.
+ * The web console in a real browser (test/support/console-browser.ts). An operator's round: log in when auth
+ * is on, find a service by search, open it, disable an instance (the client list then hides it) and edit a
+ * weight.
  *
  * `CONSOLE_SCREENSHOT=docs/console.png` also saves the services page as the README's screenshot.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { test } from "node:test";
-import { chromium, type Page } from "playwright-core";
-import { nacos, startNode, type NodeProcess } from "../support/node-process.js";
+import type { Page } from "playwright-core";
+import { ADMIN, AUTH_ARGS, type Client, clientOf, loginToken, withConsole } from "../support/console-browser.js";
+import type { NodeProcess } from "../support/node-process.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-/** Without the background-networking flags Chromium keeps dialling Google, which this closed network refuses. */
-const CHROMIUM_FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-const WAIT_MS = 10_000;
-const ADMIN = { username: "nacos", password: "console-test-Passw0rd" };
 const SERVICE = "orders-console";
 /** Metadata is user input: it must show as text, never run. */
 const HOSTILE = '<img src=x onerror="window.__xss=1">';
 const A = { ip: "192.0.2.10", port: 8080 };
 const B = { ip: "192.0.2.11", port: 8080 };
-
-/** Calls the node's API as a client, with the token when there is one. */
-type Client = (method: string, path: string, params?: Record<string, string>) => ReturnType<typeof nacos>;
-
-function clientOf(node: NodeProcess, token: string | undefined): Client {
-  return (method, path, params = {}) => nacos(node.url, method, path, token === undefined ? params : { ...params, accessToken: token });
-}
-
-async function loginToken(node: NodeProcess): Promise<string> {
-  const res = await nacos(node.url, "POST", "/nacos/v1/auth/users/login", ADMIN);
-  assert.equal(res.status, 200, res.text);
-  return res.json().accessToken as string;
-}
 
 /** A few services for the list (and the screenshot); ours has two instances, one with hostile metadata. */
 async function register(client: Client): Promise<void> {
@@ -126,32 +96,6 @@ async function clusterView(page: Page, node: NodeProcess, client: Client): Promi
   assert.equal(await page.locator("#cluster th", { hasText: "Connections" }).count(), 1);
 }
 
-/** Starts a node and a fresh headless Chromium, runs `body`, and stops both whatever happens. */
-async function withConsole(nodeArgs: readonly string[], body: (page: Page, node: NodeProcess) => Promise<void>): Promise<void> {
-  const node = await startNode({ args: nodeArgs });
-  const profile = mkdtempSync(join(tmpdir(), "ts-nacos-chromium-"));
-  try {
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: CHROMIUM_FLAGS,
-      headless: true,
-      timeout: WAIT_MS * 3,
-      viewport: { width: 1200, height: 400 },
-    });
-    try {
-      const page = browser.pages()[0] ?? (await browser.newPage());
-      page.setDefaultTimeout(WAIT_MS);
-      page.setDefaultNavigationTimeout(WAIT_MS);
-      await body(page, node);
-    } finally {
-      await browser.close();
-    }
-  } finally {
-    rmSync(profile, { recursive: true, force: true });
-    await node.stop();
-  }
-}
-
 test("console: services, an instance disabled and its weight edited (auth off)", { timeout: 90_000 }, async () => {
   await withConsole([], async (page, node) => {
     const client = clientOf(node, undefined);
@@ -162,14 +106,7 @@ test("console: services, an instance disabled and its weight edited (auth off)",
 });
 
 test("console: login, then the same round (auth on)", { timeout: 90_000 }, async () => {
-  const args = [
-    "--auth-enabled",
-    "--auth-token-secret",
-    Buffer.alloc(32, "console").toString("base64"),
-    "--admin-password",
-    ADMIN.password,
-  ];
-  await withConsole(args, async (page, node) => {
+  await withConsole(AUTH_ARGS, async (page, node) => {
     const client = clientOf(node, await loginToken(node));
     await register(client);
     await operate(page, node, client, true);
