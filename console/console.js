@@ -5,9 +5,27 @@
  * view the location names, logs in and out, and switches namespaces.
  */
 import { clusterView } from "./cluster.js";
+import { chooseLanguage, LANGUAGES, language, texts, translatePage } from "./i18n.js";
+import { TEXTS } from "./page-texts.js";
 import { $, el, getJson, NAMESPACE_KEY, namespaceId, report, setRouter, showError, state, TOKEN_KEY, Unauthorized, api } from "./lib.js";
 import { serviceView } from "./service.js";
 import { servicesView } from "./services.js";
+
+const t = texts(TEXTS);
+
+/** The language switch: the languages the console speaks, each in its own name; a choice repaints the page. */
+function languageSwitch() {
+  const current = language();
+  $("language").replaceChildren(
+    ...Object.entries(LANGUAGES).map(([lang, name]) => el("option", { value: lang, selected: lang === current }, name)),
+  );
+  $("language").addEventListener("change", (event) => {
+    chooseLanguage(event.target.value);
+    translatePage(t);
+    route();
+  });
+  translatePage(t);
+}
 
 /** The view the location's hash names: `#/services`, `#/service/<group>/<name>`, `#/cluster`. */
 function viewOf(hash) {
@@ -60,7 +78,7 @@ $("login-form").addEventListener("submit", (event) => {
     await start();
   };
   login().catch((err) => {
-    if (err instanceof Unauthorized) $("login-message").textContent = `Login failed: ${err.message}`;
+    if (err instanceof Unauthorized) $("login-message").textContent = t("loginFailed", err.message);
     else showError(err.message);
   });
 });
@@ -85,5 +103,6 @@ $("search-form").addEventListener("submit", (event) => {
 });
 
 setRouter(route);
+languageSwitch();
 window.addEventListener("hashchange", route);
 start();

@@ -3,6 +3,23 @@
  * node, and building the page. Service names, groups and metadata are user input, so every value from the
  * server enters the page as text: el() never parses markup.
  */
+import { texts } from "./i18n.js";
+
+export const TEXTS = {
+  en: {
+    previous: "‹ Previous",
+    next: "Next ›",
+    page: (page, pages, count) => `Page ${page} of ${pages} · ${count} in all`,
+    sessionEnded: (reason) => `Your session ended: ${reason}`,
+  },
+  zh: {
+    previous: "‹ 上一页",
+    next: "下一页 ›",
+    page: (page, pages, count) => `第 ${page} / ${pages} 页 · 共 ${count} 条`,
+    sessionEnded: (reason) => `会话已结束：${reason}`,
+  },
+};
+const t = texts(TEXTS);
 
 export const TOKEN_KEY = "ts-nacos.accessToken";
 export const NAMESPACE_KEY = "ts-nacos.namespace";
@@ -75,7 +92,7 @@ export function report(err) {
   sessionStorage.removeItem(TOKEN_KEY);
   $("logout").hidden = true;
   showError("");
-  $("login-message").textContent = sessionEnded ? `Your session ended: ${err.message}` : "";
+  $("login-message").textContent = sessionEnded ? t("sessionEnded", err.message) : "";
   show("login");
 }
 
@@ -102,9 +119,9 @@ export function metadataList(metadata) {
 export function pager(page, pageSize, count, go) {
   const pages = Math.max(1, Math.ceil(count / pageSize));
   return [
-    el("button", { type: "button", disabled: page <= 1, onclick: () => go(page - 1) }, "‹ Previous"),
-    el("span", {}, `Page ${page} of ${pages} · ${count} in all`),
-    el("button", { type: "button", disabled: page >= pages, onclick: () => go(page + 1) }, "Next ›"),
+    el("button", { type: "button", disabled: page <= 1, onclick: () => go(page - 1) }, t("previous")),
+    el("span", {}, t("page", page, pages, count)),
+    el("button", { type: "button", disabled: page >= pages, onclick: () => go(page + 1) }, t("next")),
   ];
 }
 
