@@ -74,7 +74,18 @@ export async function api(method, path, params = {}) {
   const res = await fetch(search === "" ? path : `${path}?${search}`, method === "GET" ? {} : { method, body: form });
   const text = await res.text();
   if (res.status === 401 || res.status === 403) throw new Unauthorized(text || `${res.status} from ${path}`);
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${reasonOf(text)}`);
+  return text;
+}
+
+/** The reason a refusal gives: 1.x answers it as text, 2.x in its Result's `data` (`message` names the code). */
+function reasonOf(text) {
+  try {
+    const { data } = JSON.parse(text);
+    if (typeof data === "string" && data !== "") return data;
+  } catch {
+    // Not JSON: 1.x's text is the reason.
+  }
   return text;
 }
 
