@@ -169,7 +169,11 @@ async function editInstances(page: Page, client: Client): Promise<void> {
   await noMarkup(page, page.locator("#service"));
   assert.equal(await eph.locator("td.kind").textContent(), "ephemeral");
   assert.equal(await per.locator("td.kind").textContent(), "persistent");
-  assert.equal(await eph.getByRole("button", { name: "Remove" }).count(), 0, "an ephemeral instance is its client's to remove");
+  assert.equal(
+    await eph.getByRole("button", { name: "Remove", exact: true }).count(),
+    0,
+    "an ephemeral instance is its client's to remove",
+  );
 
   await eph.getByRole("button", { name: "Disable" }).click();
   await eph.locator("td.enabled", { hasText: "disabled" }).waitFor();
@@ -287,12 +291,12 @@ async function staleLoad(page: Page, client: Client): Promise<void> {
 
 async function removePersistent(page: Page, client: Client): Promise<void> {
   const per = row(page, PERSISTENT);
-  await per.getByRole("button", { name: "Remove" }).click();
+  await per.getByRole("button", { name: "Remove", exact: true }).click();
   await per.getByText("Remove?").waitFor();
   await per.getByRole("button", { name: "No" }).click();
-  await per.getByRole("button", { name: "Remove" }).waitFor();
+  await per.getByRole("button", { name: "Remove", exact: true }).waitFor();
   assert.equal((await instances(client)).length, 2, "No removes nothing");
-  await per.getByRole("button", { name: "Remove" }).click();
+  await per.getByRole("button", { name: "Remove", exact: true }).click();
   await per.getByRole("button", { name: "Yes" }).click();
   await per.waitFor({ state: "detached" });
   assert.deepEqual(
