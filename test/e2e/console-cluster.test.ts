@@ -1,11 +1,12 @@
 /**
  * The console's cluster view and its languages in a real browser (test/support/console-browser.ts), over a real
  * two-node cluster with a 2.x client connected to the first: both members UP and ready, each one's connections as
- * the API counts them, this node's connection list (a hostile client's labels shown as text, never run), replication
- * in words, a peer's backlog while it is frozen and "in sync" once it is back; the page in the browser's
+ * the API counts them, this node's connection list (a hostile client's labels shown as text, never run; a notice in
+ * its place when the node refuses it), replication in words, a peer's backlog while it is frozen and "in sync" once it is back; the page in the browser's
  * language, and the header's switch changing it for good (kept across a reload).
  *
- * `CONSOLE_SCREENSHOTS=docs/` also saves docs/console-cluster.png and docs/console-cluster-zh.png.
+ * `CONSOLE_SCREENSHOTS=docs/` also saves docs/console-cluster.png, docs/console-cluster-zh.png and
+ * docs/console-cluster-backlog.png.
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -118,6 +119,14 @@ test("cluster view: both members UP and ready, connections as the API counts the
     } finally {
       hostile.close();
     }
+
+    // The connection list is an administrator's: a node refusing it gets a notice in its place, the rest stays.
+    await page.route("**/nacos/v2/core/loader/current*", (route) => route.fulfill({ status: 403, body: "authorization failed!" }));
+    await page.reload();
+    await page.locator("#connections-notice", { hasText: "Only an administrator may see this node's connections." }).waitFor();
+    await shows(cell(page, b, COL.state), "UP");
+    assert.equal(await page.locator("#connections-table").isHidden(), true);
+    assert.equal(await page.locator("#login").isHidden(), true, "no login asked for");
   });
 });
 
