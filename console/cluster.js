@@ -3,7 +3,7 @@
  * replication (its own metrics), each number said in words ("3 s ago", "in sync", "2 services waiting").
  */
 import { texts } from "./i18n.js";
-import { $, api, el, getJson, info, rerender, show, state, Unauthorized } from "./lib.js";
+import { $, api, el, getJson, info, metadataList, rerender, show, state, Unauthorized } from "./lib.js";
 
 export const TEXTS = {
   en: {
@@ -215,7 +215,6 @@ async function connectionsOf() {
 }
 
 function connectionRow(c) {
-  const labels = Object.entries(c.labels ?? {}).map(([k, v]) => el("li", {}, el("code", {}, k), " = ", v));
   return el(
     "tr",
     { "data-connection": c.connectionId },
@@ -225,7 +224,7 @@ function connectionRow(c) {
     el("td", { class: "app" }, c.appName || "—"),
     el("td", {}, c.namespaceId || t("publicNamespace")),
     el("td", {}, ago(c.createTime)),
-    el("td", {}, labels.length === 0 ? "—" : el("ul", { class: "metadata" }, ...labels)),
+    el("td", {}, metadataList(c.labels)),
   );
 }
 
