@@ -3,12 +3,12 @@
  * is on, find a service by search, open it, disable an instance (the client list then hides it) and edit a
  * weight.
  *
- * `CONSOLE_SCREENSHOT=docs/console.png` also saves the services page as the README's screenshot.
+ * `CONSOLE_SCREENSHOTS=docs/` also saves the services page as docs/console-services.png, the README's screenshot.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Page } from "playwright-core";
-import { ADMIN, AUTH_ARGS, type Client, clientOf, loginToken, withConsole } from "../support/console-browser.js";
+import { ADMIN, AUTH_ARGS, type Client, clientOf, loginToken, screenshot, withConsole } from "../support/console-browser.js";
 import type { NodeProcess } from "../support/node-process.js";
 
 const SERVICE = "orders-console";
@@ -50,8 +50,7 @@ async function operate(page: Page, node: NodeProcess, client: Client, withLogin:
   const services = page.locator("#service-rows");
   await services.getByRole("link", { name: "payments" }).waitFor();
   assert.equal(await page.locator("#login").isHidden(), true, "no login form once in");
-  const screenshot = process.env.CONSOLE_SCREENSHOT;
-  if (screenshot !== undefined) await page.screenshot({ path: screenshot });
+  await screenshot(page, "services");
 
   await page.getByLabel("Service name").fill(SERVICE);
   await page.getByRole("button", { name: "Search" }).click();

@@ -47,9 +47,13 @@ export async function loginToken(node: NodeProcess, user: { username: string; pa
   return res.json().accessToken as string;
 }
 
-/** Starts a node and a fresh headless Chromium, runs `body`, and stops both whatever happens. */
-export async function withConsole(nodeArgs: readonly string[], body: (page: Page, node: NodeProcess) => Promise<void>): Promise<void> {
-  const node = await startNode({ args: nodeArgs });
+/** How the browser presents itself: `locale` (e.g. "zh-CN") sets its preferred language, en-US when not given. */
+export interface BrowserOptions {
+  readonly locale?: string;
+}
+
+/** A fresh headless Chromium (its own profile) for `body`, closed and removed whatever happens. */
+export async function withBrowser(options: BrowserOptions, body: (page: Page) => Promise<void>): Promise<void> {
   const profile = mkdtempSync(join(tmpdir(), "ts-nacos-chromium-"));
   try {
     const browser = await chromium.launchPersistentContext(profile, {
@@ -58,17 +62,41 @@ export async function withConsole(nodeArgs: readonly string[], body: (page: Page
       headless: true,
       timeout: WAIT_MS * 3,
       viewport: { width: 1200, height: 400 },
+      locale: options.locale ?? "en-US",
     });
     try {
       const page = browser.pages()[0] ?? (await browser.newPage());
       page.setDefaultTimeout(WAIT_MS);
       page.setDefaultNavigationTimeout(WAIT_MS);
-      await body(page, node);
+      await body(page);
     } finally {
       await browser.close();
     }
   } finally {
     rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+/** Starts a node and a fresh headless Chromium, runs `body`, and stops both whatever happens. */
+export async function withConsole(
+  nodeArgs: readonly string[],
+  body: (page: Page, node: NodeProcess) => Promise<void>,
+  options: BrowserOptions = {},
+): Promise<void> {
+  const node = await startNode({ args: nodeArgs });
+  try {
+    await withBrowser(options, (page) => body(page, node));
+  } finally {
     await node.stop();
   }
+}
+
+/**
+ * With `CONSOLE_SCREENSHOTS=<dir>` (e.g. `docs/`), saves the whole page as `<dir>/console-<view>.png` for the
+ * README; without it, does nothing.
+ */
+export async function screenshot(page: Page, view: string): Promise<void> {
+  const dir = process.env.CONSOLE_SCREENSHOTS;
+  if (dir === undefined || dir === "") return;
+  await page.screenshot({ path: join(dir, `console-${view}.png`), fullPage: true });
 }
