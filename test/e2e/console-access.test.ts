@@ -140,6 +140,32 @@ async function accessAsAdmin(page: Page, node: NodeProcess, client: Client): Pro
   assert.deepEqual(left.pageItems, [{ username: ADMIN.username }], "deleted");
 }
 
+/** Ten users more make two pages of ten; deleting the only one on the second page goes back to the first. */
+async function usersPaged(page: Page, client: Client): Promise<void> {
+  const names = Array.from({ length: 10 }, (_, i) => `paged-${String(i).padStart(2, "0")}`);
+  for (const username of names) await ok(client, "POST", "/nacos/v1/auth/users", { username, password: "paged-Passw0rd" });
+  await nav(page, "services");
+  await nav(page, "users");
+  const pager = page.locator("#user-pager");
+  await pager.getByText("Page 1 of 2 · 11 in all").waitFor();
+  assert.equal(await page.locator("#user-rows tr").count(), 10);
+  await pager.getByRole("button", { name: "Next ›" }).click();
+  await pager.getByText("Page 2 of 2 · 11 in all").waitFor();
+  const last = page.locator("#user-rows tr");
+  assert.equal(await last.count(), 1);
+  const lastName = (await last.locator("td").first().textContent()) ?? "";
+  await last.getByRole("button", { name: "Delete" }).click();
+  await confirm(last);
+  await pager.getByText("Page 1 of 1 · 10 in all").waitFor();
+  const users = (await client("GET", "/nacos/v1/auth/users", { pageNo: "1", pageSize: "20" })).json();
+  assert.equal(users.totalCount, 10);
+  assert.equal(
+    users.pageItems.some((u: { username: string }) => u.username === lastName),
+    false,
+    `${lastName} deleted`,
+  );
+}
+
 /** A user who may read the namespace `team` and nothing else: notices in place, the session goes on. */
 async function readOnly(page: Page, client: Client): Promise<void> {
   await ok(client, "POST", NAMESPACES, { customNamespaceId: "team", namespaceName: "Team" });
@@ -206,6 +232,7 @@ test("console access (auth on): an administrator's namespaces, users, roles and 
 
     await namespacesAsAdmin(page, client);
     await accessAsAdmin(page, node, client);
+    await usersPaged(page, client);
     await readOnly(page, client);
   });
 });
