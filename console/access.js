@@ -5,7 +5,7 @@
  * else gets its refusal as a notice (lib.js report).
  */
 import { texts } from "./i18n.js";
-import { $, api, el, getJson, guarded, pager, rerender, show } from "./lib.js";
+import { $, api, confirmed, el, getJson, guarded, pager, rerender, show } from "./lib.js";
 
 export const TEXTS = {
   en: {
@@ -66,15 +66,17 @@ const USERS = "/nacos/v1/auth/users";
 const ROLES = "/nacos/v1/auth/roles";
 const PERMISSIONS = "/nacos/v1/auth/permissions";
 
-/** Each list's page, kept while the person moves between the pages of the console. */
+/** Each list's page and filter (the API's: roles of one user, permissions of one role), kept between pages. */
 const pages = { users: 1, roles: 1, permissions: 1 };
+const filters = { users: {}, roles: {}, permissions: {} };
 
 /** A page of a list (1.4's Page); after deletions emptied the last page, the page before it. */
 async function listPage(list, path) {
-  const answer = await getJson(path, { pageNo: pages[list], pageSize: PAGE_SIZE });
+  const fetchPage = () => getJson(path, { ...filters[list], pageNo: pages[list], pageSize: PAGE_SIZE });
+  const answer = await fetchPage();
   if (answer.pageItems.length > 0 || pages[list] === 1) return answer;
   pages[list] = Math.max(1, answer.pagesAvailable);
-  return getJson(path, { pageNo: pages[list], pageSize: PAGE_SIZE });
+  return fetchPage();
 }
 
 /** Paints a list's rows and pager and shows its section. */
@@ -90,20 +92,8 @@ function paintList(list, answer, row, columns) {
   show(list);
 }
 
-/** A button that asks once more in place before `act` (deleting is not undone). */
-function confirmed(label, what, act) {
-  const button = el("button", { type: "button" }, label);
-  button.addEventListener("click", () => {
-    const cell = button.parentElement;
-    const kept = [...cell.childNodes];
-    cell.replaceChildren(
-      el("span", {}, t("confirm", what), " "),
-      el("button", { type: "button", class: "danger", onclick: () => guarded(act, what) }, label),
-      el("button", { type: "button", onclick: () => cell.replaceChildren(...kept) }, t("cancel")),
-    );
-  });
-  return button;
-}
+/** A button that asks "Really <what>?" before `act`. */
+const ask = (label, what, act) => confirmed(label, t("confirm", what), what, act);
 
 /** The actions cell turned into a new-password form. */
 function changePassword(cell, username) {
@@ -134,7 +124,7 @@ function userRow({ username }) {
   const actions = el("td", { class: "actions" });
   actions.append(
     el("button", { type: "button", onclick: () => changePassword(actions, username) }, t("changePassword")),
-    confirmed(t("delete"), t("deleteUserWhat", username), async () => {
+    ask(t("delete"), t("deleteUserWhat", username), async () => {
       await api("DELETE", USERS, { username });
       rerender();
     }),
@@ -143,7 +133,7 @@ function userRow({ username }) {
 }
 
 function roleRow({ role, username }) {
-  const unbind = confirmed(t("unbind"), t("unbindWhat", role, username), async () => {
+  const unbind = ask(t("unbind"), t("unbindWhat", role, username), async () => {
     await api("DELETE", ROLES, { role, username });
     rerender();
   });
@@ -151,7 +141,7 @@ function roleRow({ role, username }) {
 }
 
 function permissionRow({ role, resource, action }) {
-  const revoke = confirmed(t("revoke"), t("revokeWhat", role, resource), async () => {
+  const revoke = ask(t("revoke"), t("revokeWhat", role, resource), async () => {
     await api("DELETE", PERMISSIONS, { role, resource, action });
     rerender();
   });
@@ -226,8 +216,20 @@ function userForm() {
   );
 }
 
-/** The bind and grant forms of index.html (console.js wires them once, when the page loads). */
+/** A list's search form: its fields become the list's filter, shown from the first page. */
+function onSearch(form, list) {
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    filters[list] = Object.fromEntries([...new FormData(form)].map(([name, value]) => [name, String(value).trim()]));
+    pages[list] = 1;
+    rerender();
+  });
+}
+
+/** The bind, grant and search forms of index.html (console.js wires them once, when the page loads). */
 export function wireAccessForms() {
+  onSearch($("role-search"), "roles");
+  onSearch($("permission-search"), "permissions");
   onSubmit(
     $("role-form"),
     ({ role, username }) => t("bindWhat", role, username),

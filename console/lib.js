@@ -13,6 +13,7 @@ export const TEXTS = {
     sessionEnded: (reason) => `Your session ended: ${reason}`,
     forbidden: (what, reason) => `You lack the permission to ${what} (${reason})`,
     doThis: "do this",
+    cancel: "Cancel",
   },
   zh: {
     previous: "‹ 上一页",
@@ -21,6 +22,7 @@ export const TEXTS = {
     sessionEnded: (reason) => `会话已结束：${reason}`,
     forbidden: (what, reason) => `您没有权限${what}（${reason}）`,
     doThis: "执行此操作",
+    cancel: "取消",
   },
 };
 const t = texts(TEXTS);
@@ -171,3 +173,30 @@ export function pager(page, pageSize, count, go) {
 
 /** Runs an action started by a click (`what` it does, for a refused permission); its failure is shown, not thrown into the void. */
 export const guarded = (action, what) => action().catch((err) => report(err, what));
+
+/**
+ * A button that asks once more in place before `act` (a deletion is not undone): the `question`, the button
+ * again and Cancel. A refused change puts the cell back as it was, the refusal (`what` was tried) shown above.
+ */
+export function confirmed(label, question, what, act) {
+  const button = el("button", { type: "button" }, label);
+  button.addEventListener("click", () => {
+    const cell = button.parentElement;
+    const kept = [...cell.childNodes];
+    const restore = () => cell.replaceChildren(...kept);
+    const attempt = async () => {
+      try {
+        await act();
+      } catch (err) {
+        restore();
+        throw err;
+      }
+    };
+    cell.replaceChildren(
+      el("span", {}, question, " "),
+      el("button", { type: "button", class: "danger", onclick: () => guarded(attempt, what) }, label),
+      el("button", { type: "button", onclick: restore }, t("cancel")),
+    );
+  });
+  return button;
+}

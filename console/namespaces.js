@@ -4,7 +4,7 @@
  * deleting public, a taken or malformed id, and the console shows its answer as it is.
  */
 import { texts } from "./i18n.js";
-import { $, api, el, Forbidden, getJson, guarded, NAMESPACE_KEY, namespaceId, rerender, show } from "./lib.js";
+import { $, api, confirmed, el, Forbidden, getJson, guarded, NAMESPACE_KEY, namespaceId, rerender, show } from "./lib.js";
 
 export const TEXTS = {
   en: {
@@ -109,22 +109,6 @@ async function editRow(row, ns) {
   name.focus();
 }
 
-function confirmDelete(cell, ns) {
-  const remove = () =>
-    guarded(
-      async () => {
-        await api("DELETE", PATH, { namespaceId: idOf(ns) });
-        await changed();
-      },
-      t("deleteWhat", ns.namespaceShowName),
-    );
-  cell.replaceChildren(
-    el("span", {}, t("confirmDelete", ns.namespaceShowName), " "),
-    el("button", { type: "button", class: "danger", onclick: remove }, t("delete")),
-    el("button", { type: "button", onclick: rerender }, t("cancel")),
-  );
-}
-
 function namespaceRow(ns, counts) {
   const actions = el("td", { class: "actions" });
   const row = el(
@@ -139,7 +123,10 @@ function namespaceRow(ns, counts) {
   );
   actions.append(
     el("button", { type: "button", onclick: () => guarded(() => editRow(row, ns)) }, t("edit")),
-    el("button", { type: "button", onclick: () => confirmDelete(actions, ns) }, t("delete")),
+    confirmed(t("delete"), t("confirmDelete", ns.namespaceShowName), t("deleteWhat", ns.namespaceShowName), async () => {
+      await api("DELETE", PATH, { namespaceId: idOf(ns) });
+      await changed();
+    }),
   );
   return row;
 }

@@ -70,6 +70,7 @@ async function namespacesAsAdmin(page: Page, client: Client): Promise<void> {
   await confirm(publicRow);
   await page.locator("#error", { hasText: "the public namespace cannot be deleted" }).waitFor();
   assert.deepEqual(await namespaceIds(client), ["", "dev"], "nothing changed");
+  await publicRow.getByRole("button", { name: "Edit" }).waitFor();
 
   await dev.getByRole("button", { name: "Delete" }).click();
   await confirm(dev);
@@ -108,6 +109,16 @@ async function accessAsAdmin(page: Page, node: NodeProcess, client: Client): Pro
   await noMarkup(page, roleRow);
   const roles = async () => (await client("GET", "/nacos/v1/auth/roles", { pageNo: "1", pageSize: "10", username: eve.username })).json();
   assert.deepEqual((await roles()).pageItems, [{ role, username: eve.username }]);
+  const searchRoles = async (username: string) => {
+    await page.locator("#role-search").getByRole("searchbox").fill(username);
+    await page.locator("#role-search").getByRole("button", { name: "Search" }).click();
+  };
+  await searchRoles(ADMIN.username);
+  await roleRow.waitFor({ state: "detached" });
+  await rowWith(page, "role-rows", "ROLE_ADMIN").waitFor();
+  await searchRoles(eve.username);
+  await roleRow.waitFor();
+  assert.equal(await page.locator("#role-rows tr").count(), 1, "only eve's role");
 
   await nav(page, "permissions");
   const grant = page.locator("#permission-form");
@@ -174,10 +185,13 @@ async function readOnly(page: Page, client: Client): Promise<void> {
   await ok(client, "POST", "/nacos/v1/auth/permissions", { role: "team-readers", resource: "team:*:*", action: "r" });
   await ok(client, "POST", "/nacos/v1/ns/instance", { namespaceId: "team", serviceName: "team-catalog", ip: "192.0.2.50", port: "8080" });
 
+  await nav(page, "services");
   await page.locator("#logout").click();
   await page.locator("#login-form").waitFor();
   assert.equal(await page.locator("#namespace-picker").isHidden(), true, "no selector before the login");
   await login(page, READER);
+  // The services of public, where the console opens, are not theirs to read: a notice, not a logout.
+  await page.locator("#denied-message", { hasText: "You lack the permission to open Services (authorization failed!)" }).waitFor();
   await page.locator("#namespace").selectOption("team");
   await page.locator("#service-rows").getByRole("link", { name: "team-catalog" }).waitFor();
 
