@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Locator, Page } from "playwright-core";
+import { issueToken, tokenKeyOf } from "../../src/api/auth/token.js";
 import { ADMIN, AUTH_ARGS, type Client, clientOf, loginToken, withConsole } from "../support/console-browser.js";
 import type { NodeProcess } from "../support/node-process.js";
 
@@ -223,6 +224,21 @@ async function readOnly(page: Page, client: Client): Promise<void> {
   await nav(page, "services");
   await page.locator("#service-rows").getByRole("link", { name: "team-catalog" }).waitFor();
   await stillIn("a following read");
+
+  // A token past its time (signed with the node's key): the session ends; logging in again starts another.
+  const expired = issueToken(
+    tokenKeyOf(AUTH_ARGS[AUTH_ARGS.indexOf("--auth-token-secret") + 1]!)!,
+    READER.username,
+    "v",
+    Date.now() - 3_600_000,
+    60,
+  );
+  await page.evaluate(`sessionStorage.setItem('ts-nacos.accessToken', ${JSON.stringify(expired)})`);
+  await nav(page, "namespaces");
+  await page.locator("#login-message", { hasText: "Your session ended: token expired!" }).waitFor();
+  assert.equal(await page.locator("#user").isHidden(), true, "nobody logged in");
+  await login(page, READER);
+  await page.locator('tr[data-namespace="team"]').waitFor();
 
   await page.evaluate("sessionStorage.setItem('ts-nacos.accessToken', 'not-a-token')");
   await nav(page, "cluster");
