@@ -59,9 +59,9 @@ export class Unauthorized extends Error {}
 export class Forbidden extends Error {}
 
 /**
- * Nacos 1.4's AuthFilter answers 403 to every refusal, so the message tells them apart: these four say who
- * the caller is was not established (src/api/auth/authenticator.ts); any other 403 refuses a permission.
- * This server never answers 401; a proxy in front may, and it means no login as well.
+ * Nacos 1.4's AuthFilter answers 403 to every refusal, so the message tells them apart: these four say the
+ * server could not tell who calls (src/api/auth/authenticator.ts); any other 403 (`authorization failed!`)
+ * refuses a permission. This server never answers 401; a proxy in front may, and it means no login as well.
  */
 const NOT_AUTHENTICATED = new Set(["token invalid!", "token expired!", "user not found!", "unknown user!"]);
 
