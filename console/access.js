@@ -192,8 +192,9 @@ function onSubmit(form, what, act) {
 }
 
 /**
- * The create-user form, made with the page rather than kept in index.html: its password field would otherwise
- * share the login form's label on every page.
+ * The create-user form, made when the users page shows rather than kept in index.html: every other page then
+ * holds one field labelled Password, the login's, for whatever finds fields by their label (a password
+ * manager, the browser tests).
  */
 function userForm() {
   return onSubmit(
