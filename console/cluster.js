@@ -3,7 +3,7 @@
  * replication (its own metrics), each number said in words ("3 s ago", "in sync", "2 services waiting").
  */
 import { texts } from "./i18n.js";
-import { $, api, el, getJson, info, metadataList, rerender, show, state, Unauthorized } from "./lib.js";
+import { $, api, el, Forbidden, getJson, info, metadataList, rerender, show, state, Unauthorized } from "./lib.js";
 
 export const TEXTS = {
   en: {
@@ -210,7 +210,8 @@ async function connectionsOf() {
   try {
     return { list: Object.values(JSON.parse(await api("GET", "/nacos/v2/core/loader/current"))).map((c) => c.metaInfo) };
   } catch (err) {
-    return { notice: err instanceof Unauthorized ? t("connectionsForAdmins") : t("connectionsFailed", err.message) };
+    if (err instanceof Unauthorized) throw err; // the session itself ended: the login, not a notice
+    return { notice: err instanceof Forbidden ? t("connectionsForAdmins") : t("connectionsFailed", err.message) };
   }
 }
 

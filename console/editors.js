@@ -1,7 +1,6 @@
 /**
- * The form parts the naming views share: a key/value metadata editor, the selector of a service, and the
- * inline "Sure? Yes / No" a destructive action asks before it runs (no window.confirm: it blocks the page and
- * a test cannot read it). Values enter inputs as attributes and text, never as markup.
+ * The form parts the naming views share: a key/value metadata editor and the selector of a service. Values
+ * enter inputs as attributes and text, never as markup.
  */
 import { el } from "./lib.js";
 import { texts } from "./i18n.js";
@@ -16,8 +15,6 @@ export const TEXTS = {
     selectorNone: "none",
     selectorLabel: "label",
     expression: "Expression",
-    yes: "Yes",
-    no: "No",
     save: "Save",
     cancel: "Cancel",
   },
@@ -30,8 +27,6 @@ export const TEXTS = {
     selectorNone: "none",
     selectorLabel: "label",
     expression: "表达式",
-    yes: "确认",
-    no: "取消",
     save: "确认",
     cancel: "取消",
   },
@@ -86,26 +81,6 @@ export function selectorEditor(selector = { type: "none" }) {
     element: el("span", { class: "selector-editor" }, type, " ", expressionLabel),
     value: () => JSON.stringify(type.value === "label" ? { type: "label", expression: expression.value } : { type: "none" }),
   };
-}
-
-/**
- * Puts "question Yes No" in place of `holder`'s children; Yes runs `action`, No (or the end of the action)
- * puts the children back.
- */
-export function confirmInline(holder, question, action) {
-  const before = [...holder.childNodes];
-  const restore = () => holder.replaceChildren(...before);
-  const yes = el("button", { type: "button", class: "danger" }, t("yes"));
-  yes.addEventListener("click", async () => {
-    yes.disabled = true;
-    try {
-      await action();
-    } finally {
-      if (holder.isConnected) restore();
-    }
-  });
-  holder.replaceChildren(el("span", { class: "confirm" }, question, " "), yes, el("button", { type: "button", onclick: restore }, t("no")));
-  yes.focus();
 }
 
 /** A form with the given fields and Save / Cancel buttons; Save calls `save` and keeps the button off meanwhile. */

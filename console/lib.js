@@ -11,17 +11,29 @@ export const TEXTS = {
     next: "Next ›",
     page: (page, pages, count) => `Page ${page} of ${pages} · ${count} in all`,
     sessionEnded: (reason) => `Your session ended: ${reason}`,
+    forbidden: (what, reason) => `You lack the permission to ${what} (${reason})`,
+    doThis: "do this",
+    cancel: "Cancel",
+    yes: "Yes",
+    no: "No",
   },
   zh: {
     previous: "‹ 上一页",
     next: "下一页 ›",
     page: (page, pages, count) => `第 ${page} / ${pages} 页 · 共 ${count} 条`,
     sessionEnded: (reason) => `会话已结束：${reason}`,
+    forbidden: (what, reason) => `您没有权限${what}（${reason}）`,
+    doThis: "执行此操作",
+    cancel: "取消",
+    yes: "确认",
+    no: "取消",
   },
 };
 const t = texts(TEXTS);
 
 export const TOKEN_KEY = "ts-nacos.accessToken";
+/** Who logged in (the login's answer), shown in the header. */
+export const USER_KEY = "ts-nacos.username";
 export const NAMESPACE_KEY = "ts-nacos.namespace";
 /** What outlives one view: the services search and page, and the navigation's bookkeeping. */
 export const state = {
@@ -41,8 +53,21 @@ export function setRouter(route) {
 
 export const rerender = () => router();
 
-/** A refusal by the auth layer (1.4 answers 403; 401 is accepted too): the page asks for a login. */
+/**
+ * The caller is nobody the server knows: no login, or a token it no longer takes (expired, invalid, its user
+ * deleted or its password changed). The session is over and the page asks for a login.
+ */
 export class Unauthorized extends Error {}
+
+/** The caller is known but may not do this (`authorization failed!`): a notice, and the session goes on. */
+export class Forbidden extends Error {}
+
+/**
+ * Nacos 1.4's AuthFilter answers 403 to every refusal, so the message tells them apart: these four say the
+ * server could not tell who calls (src/api/auth/authenticator.ts); any other 403 (`authorization failed!`)
+ * refuses a permission. This server never answers 401; a proxy in front may, and it means no login as well.
+ */
+const NOT_AUTHENTICATED = new Set(["token invalid!", "token expired!", "user not found!", "unknown user!"]);
 
 export const $ = (id) => document.getElementById(id);
 export const namespaceId = () => sessionStorage.getItem(NAMESPACE_KEY) ?? "";
@@ -73,7 +98,10 @@ export async function api(method, path, params = {}) {
   const search = query.toString();
   const res = await fetch(search === "" ? path : `${path}?${search}`, method === "GET" ? {} : { method, body: form });
   const text = await res.text();
-  if (res.status === 401 || res.status === 403) throw new Unauthorized(text || `${res.status} from ${path}`);
+  if (res.status === 401 || (res.status === 403 && NOT_AUTHENTICATED.has(text.trim()))) {
+    throw new Unauthorized(text || `${res.status} from ${path}`);
+  }
+  if (res.status === 403) throw new Forbidden(reasonOf(text) || `403 from ${path}`);
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${reasonOf(text)}`);
   return text;
 }
@@ -91,27 +119,49 @@ function reasonOf(text) {
 
 export const getJson = async (path, params) => JSON.parse(await api("GET", path, params));
 
-export function showError(message) {
+/** The banner under the header: a failure, or (`notice`) a permission the user lacks, which is no failure of the page. */
+export function showError(message, notice = false) {
   $("error").textContent = message;
   $("error").hidden = message === "";
+  $("error").classList.toggle("notice", notice);
 }
 
-/** Shows a failure; a refusal by the auth layer asks for a login instead (saying why when a session ended). */
-export function report(err) {
-  if (!(err instanceof Unauthorized)) return showError(err.message);
-  const sessionEnded = sessionStorage.getItem(TOKEN_KEY) !== null;
+/** The text of a refused permission: `what` the user tried ("delete namespace dev"), the server's reason. */
+export const forbiddenText = (err, what = t("doThis")) => t("forbidden", what, err.message);
+
+export const signedIn = () => sessionStorage.getItem(TOKEN_KEY) !== null;
+
+/**
+ * Forgets the login; the header's session controls follow (console.js shows them again after a login), and so
+ * does the namespace selector, which the next user's login fills anew.
+ */
+export function endSession() {
   sessionStorage.removeItem(TOKEN_KEY);
-  $("logout").hidden = true;
+  sessionStorage.removeItem(USER_KEY);
+  for (const node of document.querySelectorAll("[data-session]")) node.hidden = true;
+  $("namespace-picker").hidden = true;
+}
+
+/**
+ * Shows a failure of what the user tried (`what`, for a refused permission). A refused permission is a notice
+ * and the user stays logged in; only a refused login (Unauthorized) ends the session and asks for one, saying
+ * why when a session ended.
+ */
+export function report(err, what) {
+  if (err instanceof Forbidden) return showError(forbiddenText(err, what), true);
+  if (!(err instanceof Unauthorized)) return showError(err.message);
+  const sessionEnded = signedIn();
+  endSession();
   showError("");
   $("login-message").textContent = sessionEnded ? t("sessionEnded", err.message) : "";
   show("login");
 }
 
-/** Shows one section and marks its tab. */
-export function show(id) {
+/** Shows one section and marks its tab (`nav`, when the section is not the tab's own, as the refusal notice). */
+export function show(id, nav = id) {
   for (const section of document.querySelectorAll("main > section")) section.hidden = section.id !== id;
   for (const link of document.querySelectorAll("[data-nav]")) {
-    const current = link.dataset.nav === id || (id === "service" && link.dataset.nav === "services");
+    const current = link.dataset.nav === nav || (nav === "service" && link.dataset.nav === "services");
     if (current) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
@@ -136,5 +186,35 @@ export function pager(page, pageSize, count, go) {
   ];
 }
 
-/** Runs an action started by a click; its failure is shown, not thrown into the void. */
-export const guarded = (action) => action().catch(report);
+/** Runs an action started by a click (`what` it does, for a refused permission); its failure is shown, not thrown into the void. */
+export const guarded = (action, what) => action().catch((err) => report(err, what));
+
+/**
+ * Puts "question Yes No" in place of `holder`'s children (a deletion is not undone; window.confirm would block
+ * the page): Yes runs `action` with its button off, No or the end of the action puts the children back.
+ */
+export function confirmInline(holder, question, action, yesLabel = t("yes"), noLabel = t("no")) {
+  const before = [...holder.childNodes];
+  const restore = () => holder.replaceChildren(...before);
+  const yes = el("button", { type: "button", class: "danger" }, yesLabel);
+  yes.addEventListener("click", async () => {
+    yes.disabled = true;
+    try {
+      await action();
+    } finally {
+      if (holder.isConnected) restore();
+    }
+  });
+  holder.replaceChildren(el("span", { class: "confirm" }, question, " "), yes, el("button", { type: "button", onclick: restore }, noLabel));
+  yes.focus();
+}
+
+/**
+ * A button that asks once more in place before `act`: the `question`, the button again and Cancel. A refused
+ * change puts the cell back as it was, the refusal (`what` was tried) shown above.
+ */
+export function confirmed(label, question, what, act) {
+  const button = el("button", { type: "button" }, label);
+  button.addEventListener("click", () => confirmInline(button.parentElement, question, () => guarded(act, what), label, t("cancel")));
+  return button;
+}

@@ -6,9 +6,9 @@
  * Every write is followed by a reload of the whole view through the router, whose ticket drops any answer of an
  * older load: what is painted after an action is what the server holds once the write has been answered.
  */
-import { confirmInline, editForm, field, metadataEditor, selectorEditor } from "./editors.js";
+import { editForm, field, metadataEditor, selectorEditor } from "./editors.js";
 import { texts } from "./i18n.js";
-import { $, api, el, getJson, guarded, info, metadataList, namespaceId, pager, rerender, show } from "./lib.js";
+import { $, api, confirmInline, el, getJson, guarded, info, metadataList, namespaceId, pager, rerender, show } from "./lib.js";
 
 export const TEXTS = {
   en: {

@@ -3,9 +3,9 @@
  * (1.4's POST /v1/ns/service) or deleted. Deletion goes through 2.x's DELETE /v2/ns/service, which refuses a
  * service that still holds instances (1.4's, which the client API keeps, would drop them with it).
  */
-import { confirmInline, editForm, field, metadataEditor, selectorEditor } from "./editors.js";
+import { editForm, field, metadataEditor, selectorEditor } from "./editors.js";
 import { texts } from "./i18n.js";
-import { $, api, el, getJson, guarded, namespaceId, pager, rerender, show, state } from "./lib.js";
+import { $, api, confirmInline, el, getJson, guarded, namespaceId, pager, rerender, show, state } from "./lib.js";
 
 export const TEXTS = {
   en: {
