@@ -3,18 +3,13 @@
  * replication (its own metrics), each number said in words ("3 s ago", "in sync", "2 services waiting").
  */
 import { texts } from "./i18n.js";
-import { $, api, el, Forbidden, getJson, info, metadataList, rerender, show, state, Unauthorized } from "./lib.js";
+import { $, ago, api, el, Forbidden, getJson, info, metadataList, rerender, show, state, Unauthorized } from "./lib.js";
 
 export const TEXTS = {
   en: {
     thisNode: " (this node)",
     ready: "ready",
     joining: "joining",
-    never: "never",
-    justNow: "just now",
-    secondsAgo: (n) => `${n} s ago`,
-    minutesAgo: (n) => `${n} min ago`,
-    hoursAgo: (n) => `${n} h ago`,
     noFailedReports: "none",
     failedReports: (n) => `${n} failed ${n === 1 ? "report" : "reports"} in a row`,
     inSync: "in sync",
@@ -50,11 +45,6 @@ export const TEXTS = {
     thisNode: "（本节点）",
     ready: "就绪",
     joining: "加入中",
-    never: "从未",
-    justNow: "刚刚",
-    secondsAgo: (n) => `${n} 秒前`,
-    minutesAgo: (n) => `${n} 分钟前`,
-    hoursAgo: (n) => `${n} 小时前`,
     noFailedReports: "无",
     failedReports: (n) => `连续 ${n} 次上报失败`,
     inSync: "已同步",
@@ -121,21 +111,6 @@ export function parseMetrics(text) {
     byLabel: (name, label) =>
       new Map((samples.get(name) ?? []).filter((s) => s.labels.has(label)).map((s) => [s.labels.get(label), s.value])),
   };
-}
-
-/** How long ago a time was, in words; the time itself in the tooltip. */
-function ago(ms) {
-  if (!ms) return el("span", {}, t("never"));
-  const seconds = Math.max(0, Math.round((Date.now() - ms) / 1000));
-  const words =
-    seconds < 1
-      ? t("justNow")
-      : seconds < 60
-        ? t("secondsAgo", seconds)
-        : seconds < 3600
-          ? t("minutesAgo", Math.floor(seconds / 60))
-          : t("hoursAgo", Math.floor(seconds / 3600));
-  return el("span", { title: new Date(ms).toLocaleString() }, words);
 }
 
 /** What this node still has to send a peer, from its metrics; undefined when it replicates to none (standalone). */

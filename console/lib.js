@@ -14,6 +14,11 @@ export const TEXTS = {
     forbidden: (what, reason) => `You lack the permission to ${what} (${reason})`,
     doThis: "do this",
     cancel: "Cancel",
+    never: "never",
+    justNow: "just now",
+    secondsAgo: (n) => `${n} s ago`,
+    minutesAgo: (n) => `${n} min ago`,
+    hoursAgo: (n) => `${n} h ago`,
     yes: "Yes",
     no: "No",
   },
@@ -25,6 +30,11 @@ export const TEXTS = {
     forbidden: (what, reason) => `您没有权限${what}（${reason}）`,
     doThis: "执行此操作",
     cancel: "取消",
+    never: "从未",
+    justNow: "刚刚",
+    secondsAgo: (n) => `${n} 秒前`,
+    minutesAgo: (n) => `${n} 分钟前`,
+    hoursAgo: (n) => `${n} 小时前`,
     yes: "确认",
     no: "取消",
   },
@@ -217,4 +227,19 @@ export function confirmed(label, question, what, act) {
   const button = el("button", { type: "button" }, label);
   button.addEventListener("click", () => confirmInline(button.parentElement, question, () => guarded(act, what), label, t("cancel")));
   return button;
+}
+
+/** How long ago a time was, in words; the time itself in the tooltip. */
+export function ago(ms) {
+  if (!ms) return el("span", {}, t("never"));
+  const seconds = Math.max(0, Math.round((Date.now() - ms) / 1000));
+  const words =
+    seconds < 1
+      ? t("justNow")
+      : seconds < 60
+        ? t("secondsAgo", seconds)
+        : seconds < 3600
+          ? t("minutesAgo", Math.floor(seconds / 60))
+          : t("hoursAgo", Math.floor(seconds / 3600));
+  return el("span", { title: new Date(ms).toLocaleString() }, words);
 }

@@ -8,7 +8,7 @@
  */
 import { editForm, field, metadataEditor, selectorEditor } from "./editors.js";
 import { texts } from "./i18n.js";
-import { $, api, confirmInline, el, getJson, guarded, info, metadataList, namespaceId, pager, rerender, show } from "./lib.js";
+import { $, ago, api, confirmInline, el, getJson, guarded, info, metadataList, namespaceId, pager, rerender, show } from "./lib.js";
 
 export const TEXTS = {
   en: {
@@ -54,6 +54,8 @@ export const TEXTS = {
     colAddress: "Address",
     colAgent: "Client",
     colApp: "Application",
+    colLastSeen: "Last seen",
+    connected: "connected (2.x)",
   },
   zh: {
     group: "分组",
@@ -98,6 +100,8 @@ export const TEXTS = {
     colAddress: "地址",
     colAgent: "客户端版本",
     colApp: "应用名",
+    colLastSeen: "最近一次",
+    connected: "已连接 (2.x)",
   },
 };
 const t = texts(TEXTS);
@@ -371,7 +375,7 @@ function serviceSettings(service, detail) {
   paint();
 }
 
-/** The clients subscribed to the service (1.x's UDP push subscribers), a page at a time. */
+/** The clients subscribed to the service (1.x's UDP push subscribers and 2.x connections), a page at a time. */
 async function subscribersSection(service) {
   const shown = pagesOf(service);
   const { subscribers, count } = await getJson("/nacos/v1/ns/service/subscribers", {
@@ -383,7 +387,15 @@ async function subscribersSection(service) {
   });
   return () => {
     const rows = subscribers.map((s) =>
-      el("tr", { "data-subscriber": s.addrStr }, el("td", {}, s.addrStr), el("td", {}, s.agent), el("td", {}, s.app)),
+      el(
+        "tr",
+        { "data-subscriber": s.addrStr },
+        el("td", {}, s.addrStr),
+        el("td", {}, s.agent),
+        el("td", {}, s.app),
+        // A 1.x client is there while it polls; a 2.x client while its connection lasts.
+        el("td", { class: "last-seen" }, s.lastPollTime === undefined ? t("connected") : ago(s.lastPollTime)),
+      ),
     );
     const go = (p) => {
       shown.subscribers = p;
@@ -394,8 +406,8 @@ async function subscribersSection(service) {
       el(
         "table",
         {},
-        el("thead", {}, el("tr", {}, el("th", {}, t("colAddress")), el("th", {}, t("colAgent")), el("th", {}, t("colApp")))),
-        el("tbody", { id: "subscriber-rows" }, ...(rows.length > 0 ? rows : [el("tr", {}, el("td", { colspan: 3 }, t("noSubscribers")))])),
+        el("thead", {}, el("tr", {}, ...["colAddress", "colAgent", "colApp", "colLastSeen"].map((h) => el("th", {}, t(h))))),
+        el("tbody", { id: "subscriber-rows" }, ...(rows.length > 0 ? rows : [el("tr", {}, el("td", { colspan: 4 }, t("noSubscribers")))])),
       ),
       el("div", { class: "pager", id: "subscriber-pager" }, ...pager(shown.subscribers, SUBSCRIBER_PAGE_SIZE, count, go)),
     ];

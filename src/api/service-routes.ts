@@ -11,6 +11,7 @@ import { namedNamespaceOf, namespaceOf, optionalBool, serviceOf, paramsOf } from
 import { serviceSpecOf } from "./write-params.js";
 import { writeOk } from "./client-write.js";
 import { page, positive } from "./paging.js";
+import { serviceSubscribers } from "./v2/clients.js";
 
 /** A cluster as 1.4's service detail shows it (name, checker, metadata), with the ports it is checked on. */
 function clusterJson(name: string, s: ClusterSettings): Record<string, unknown> {
@@ -86,14 +87,16 @@ export function serviceRoutes(app: FastifyInstance, ctx: NodeContext): void {
     const service = serviceOf(p);
     const pageNo = positive(p, "pageNo", "1");
     const pageSize = positive(p, "pageSize", "1000");
-    const subscribers = ctx.push.subscribersOf(service).map((s) => ({
-      addrStr: `${s.ip}:${s.udpPort}`,
+    // 2.x's fields; `lastPollTime` (epoch ms, a 1.x poller's last poll) is ours: a connection is there while connected.
+    const subscribers = serviceSubscribers(ctx, service).map((s) => ({
+      addrStr: s.addr,
       agent: s.agent,
       app: s.app,
       ip: s.ip,
-      port: s.udpPort,
+      port: s.port,
       namespaceId: s.service.namespaceId,
       serviceName: s.service.groupedName,
+      ...(s.polledAt === undefined ? {} : { lastPollTime: s.polledAt }),
     }));
     return reply.send({ subscribers: page(subscribers, pageNo, pageSize), count: subscribers.length });
   });

@@ -16,7 +16,7 @@ import { acceptsUdpPush, wantsGroupedNames } from "./client-agent.js";
 import type { PushAck, PushChannel } from "./push-channel.js";
 import { PushCosts } from "./push-costs.js";
 import { encodePushPacket } from "./push-packet.js";
-import type { PushSubscriptions, Subscriber } from "./subscriber.js";
+import type { HeldSubscriber, PushSubscriptions, Subscriber } from "./subscriber.js";
 import { getOrCreate } from "../core/memo.js";
 import { ConnectionPushes, type ConnectionPushStats, type ConnectionSubscription } from "./connection-pushes.js";
 import type { StreamPushChannel } from "./stream-push-channel.js";
@@ -262,8 +262,8 @@ export class PushService implements PushSubscriptions {
     return (this.subscriptions.get(key)?.size ?? 0) < this.config.maxSubscriptionsPerService;
   }
 
-  subscribersOf(service: ServiceRef): Subscriber[] {
-    return this.liveSubscriptions(serviceKey(service)).map((s) => s.subscriber);
+  subscribersOf(service: ServiceRef): HeldSubscriber[] {
+    return this.liveSubscriptions(serviceKey(service)).map((s) => ({ ...s.subscriber, polledAt: s.refreshedAt }));
   }
 
   /**

@@ -19,6 +19,11 @@ export interface Subscriber {
   readonly healthyOnly: boolean;
 }
 
+/** A subscriber as the node holds it: when its last poll came (scheduler ms), for the listings. */
+export interface HeldSubscriber extends Subscriber {
+  readonly polledAt: number;
+}
+
 /** What the HTTP layer needs from the push machinery. */
 export interface PushSubscriptions {
   /**
@@ -30,7 +35,7 @@ export interface PushSubscriptions {
    */
   subscribe(subscriber: Subscriber): boolean;
   /** Current (non-zombie) subscribers of a service on this node. */
-  subscribersOf(service: ServiceRef): Subscriber[];
+  subscribersOf(service: ServiceRef): HeldSubscriber[];
   /** What a 2.x client connection is subscribed to on this node (for the `/client/*` listings). */
   subscriptionsOf(connectionId: string): ReadonlyArray<ConnectionSubscription>;
 }

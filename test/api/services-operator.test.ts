@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { testConnection } from "../support/fixtures.js";
 import { call, JAVA_CLIENT, testApp } from "./support.js";
 
 const NS = "/nacos/v1/ns";
@@ -64,20 +65,35 @@ test("a pattern that backtracks exponentially is matched in linear time: one req
   assert.deepEqual(hit.json().services, { public: [`DEFAULT_GROUP@@${long}`] });
 });
 
-test("subscribers of a service come from UDP push registrations", async () => {
-  const { app } = await testApp();
+test("subscribers of a service: 1.x UDP push registrations (with their last poll) and 2.x connections, as 2.x lists them", async () => {
+  const { app, node, push, scheduler } = await testApp();
   await call(app, "GET", `${NS}/instance/list`, { serviceName: "sub", udpPort: "41000", clientIP: "127.0.0.1", app: "shop" }, JAVA_CLIENT);
+  const connection = "1700000000000_127.0.0.1_50001";
+  node.connections.open(testConnection(connection, scheduler.now(), { appName: "web" }));
+  push.byConnection.set(connection, [{ service: { namespaceId: "public", groupedName: "DEFAULT_GROUP@@sub" }, clusters: "" }]);
   const res = (await call(app, "GET", `${NS}/service/subscribers`, { serviceName: "sub" })).json();
-  assert.equal(res.count, 1);
-  assert.deepEqual(res.subscribers[0], {
-    addrStr: "127.0.0.1:41000",
-    agent: "Nacos-Java-Client:v1.0.0",
-    app: "shop",
-    ip: "127.0.0.1",
-    port: 41000,
-    namespaceId: "public",
-    serviceName: "DEFAULT_GROUP@@sub",
-  });
+  assert.equal(res.count, 2);
+  assert.deepEqual(res.subscribers, [
+    {
+      addrStr: "127.0.0.1:41000",
+      agent: "Nacos-Java-Client:v1.0.0",
+      app: "shop",
+      ip: "127.0.0.1",
+      port: 41000,
+      namespaceId: "public",
+      serviceName: "DEFAULT_GROUP@@sub",
+      lastPollTime: 0,
+    },
+    {
+      addrStr: "127.0.0.1",
+      agent: "Nacos-Rust-Client:v0.4.0",
+      app: "web",
+      ip: "127.0.0.1",
+      port: 0,
+      namespaceId: "public",
+      serviceName: "DEFAULT_GROUP@@sub",
+    },
+  ]);
 });
 
 test("operator: metrics status, servers, switches round trip, responsible server, digest", async () => {

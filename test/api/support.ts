@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { createHttpApp } from "../../src/api/app.js";
 import type { ServiceRef } from "../../src/core/naming.js";
-import type { PushSubscriptions, Subscriber } from "../../src/push/subscriber.js";
+import type { HeldSubscriber, PushSubscriptions, Subscriber } from "../../src/push/subscriber.js";
 import type { NamingNode } from "../../src/node/naming-node.js";
 import { VirtualScheduler } from "../../src/sim/virtual-scheduler.js";
 import { nodeContext, standaloneNode } from "../support/node-context.js";
@@ -17,8 +17,11 @@ export class RecordingPush implements PushSubscriptions {
     this.subscribed.push(subscriber);
     return true;
   }
-  subscribersOf(service: ServiceRef): Subscriber[] {
-    return this.subscribed.filter((s) => s.service.namespaceId === service.namespaceId && s.service.groupedName === service.groupedName);
+  /** Every subscriber as if it polled at time 0. */
+  subscribersOf(service: ServiceRef): HeldSubscriber[] {
+    return this.subscribed
+      .filter((s) => s.service.namespaceId === service.namespaceId && s.service.groupedName === service.groupedName)
+      .map((s) => ({ ...s, polledAt: 0 }));
   }
   subscriptionsOf(connectionId: string): ReadonlyArray<{ service: ServiceRef; clusters: string }> {
     return this.byConnection.get(connectionId) ?? [];

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Locator, Page } from "playwright-core";
 import { ADMIN, AUTH_ARGS, type Client, clientOf, loginToken, WAIT_MS, withConsole } from "../support/console-browser.js";
+import { RawNacos2Client } from "../support/nacos2-raw-client.js";
 import { type NodeProcess, waitUntil } from "../support/node-process.js";
 
 const SERVICE = "naming-walk";
@@ -233,22 +234,33 @@ async function editCluster(page: Page, client: Client): Promise<void> {
   await noMarkup(page, cluster);
 }
 
-async function subscribers(page: Page, client: Client): Promise<void> {
-  const listed = (await client("GET", "/nacos/v1/ns/service/subscribers", { serviceName: SERVICE, pageNo: "1", pageSize: "100" })).json();
-  assert.equal(listed.count, SUBSCRIBERS);
-  const rows = page.locator("#subscriber-rows tr");
-  await page.locator("#subscriber-pager", { hasText: `Page 1 of 2 · ${SUBSCRIBERS} in all` }).waitFor();
-  assert.equal(await rows.count(), 10);
-  const first = listed.subscribers[0] as { addrStr: string; agent: string; app: string };
-  assert.deepEqual(await page.locator(`tr[data-subscriber="${first.addrStr}"] td`).allTextContents(), [
-    first.addrStr,
-    first.agent,
-    first.app,
-  ]);
-  assert.equal(first.agent, "Nacos-Java-Client:v1.4.1");
-  await page.locator("#subscriber-pager").getByRole("button", { name: "Next ›" }).click();
-  await page.locator("#subscriber-pager", { hasText: "Page 2 of 2" }).waitFor();
-  assert.equal(await rows.count(), 1);
+async function subscribers(page: Page, node: NodeProcess, client: Client, withLogin: boolean): Promise<void> {
+  // A 2.x client subscribes over its connection: listed beside the 1.x pollers, there while connected.
+  const nacos2 = new RawNacos2Client(`127.0.0.1:${node.port + 1000}`);
+  try {
+    await nacos2.ready();
+    const headers = withLogin ? { accessToken: await loginToken(node) } : {};
+    const body = { namespace: "public", serviceName: SERVICE, groupName: "DEFAULT_GROUP", clusters: "", subscribe: true };
+    assert.equal((await nacos2.call("SubscribeServiceRequest", body, headers)).body.resultCode, 200);
+    const listed = (await client("GET", "/nacos/v1/ns/service/subscribers", { serviceName: SERVICE, pageNo: "1", pageSize: "100" })).json();
+    assert.equal(listed.count, SUBSCRIBERS + 1);
+    await page.reload();
+    const rows = page.locator("#subscriber-rows tr");
+    await page.locator("#subscriber-pager", { hasText: `Page 1 of 2 · ${SUBSCRIBERS + 1} in all` }).waitFor();
+    assert.equal(await rows.count(), 10);
+    const first = listed.subscribers[0] as { addrStr: string; agent: string; app: string };
+    const cells = await page.locator(`tr[data-subscriber="${first.addrStr}"] td`).allTextContents();
+    assert.deepEqual(cells.slice(0, 3), [first.addrStr, first.agent, first.app]);
+    assert.match(cells[3] ?? "", /^(just now|\d+ s ago)$/, "a 1.x subscriber: when it last polled");
+    assert.equal(first.agent, "Nacos-Java-Client:v1.4.1");
+    await page.locator("#subscriber-pager").getByRole("button", { name: "Next ›" }).click();
+    await page.locator("#subscriber-pager", { hasText: "Page 2 of 2" }).waitFor();
+    assert.equal(await rows.count(), 2);
+    const connected = page.locator('tr[data-subscriber="127.0.0.1"] td');
+    assert.equal(await connected.last().textContent(), "connected (2.x)", "a 2.x subscriber: there while connected");
+  } finally {
+    nacos2.close();
+  }
 }
 
 /**
@@ -320,7 +332,7 @@ async function walk(page: Page, node: NodeProcess, client: Client, withLogin: bo
   await deleteServices(page, client);
   await editInstances(page, client);
   await editCluster(page, client);
-  await subscribers(page, client);
+  await subscribers(page, node, client, withLogin);
   await staleLoad(page, client);
   await removePersistent(page, client);
   await noMarkup(page, page.locator("body"));

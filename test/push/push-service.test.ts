@@ -179,6 +179,24 @@ test("an unacknowledged push is resent exactly once after the ack timeout, then 
   push.close();
 });
 
+test("a subscriber is listed with the time of its last poll", async () => {
+  const { scheduler, push } = setup();
+  const start = scheduler.now();
+  push.subscribe(subscriber(5001));
+  await scheduler.advance(7_000);
+  assert.deepEqual(
+    push.subscribersOf(SERVICE).map((s) => [s.udpPort, s.polledAt]),
+    [[5001, start]],
+  );
+  push.subscribe(subscriber(5001));
+  assert.deepEqual(
+    push.subscribersOf(SERVICE).map((s) => [s.udpPort, s.polledAt]),
+    [[5001, start + 7_000]],
+    "a poll refreshes it",
+  );
+  push.close();
+});
+
 test("a subscriber not refreshed for 3 poll periods (30 s) is dropped by the sweep and never pushed", async () => {
   const { scheduler, channel, push, write } = setup();
   push.subscribe(subscriber(5001));

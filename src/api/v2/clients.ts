@@ -19,7 +19,7 @@
 import type { Instance } from "../../core/instance.js";
 import { parseServiceKey, serviceKey, type ServiceRef } from "../../core/naming.js";
 import type { ClientConnectionInfo } from "../../node/clients/client-connections.js";
-import type { Subscriber } from "../../push/subscriber.js";
+import type { HeldSubscriber } from "../../push/subscriber.js";
 import type { NodeContext } from "../context.js";
 
 export type ClientKind = "connection" | "ipPort";
@@ -39,6 +39,21 @@ export interface Subscription {
   readonly agent: string;
   /** 2.x's `addrStr`: `ip:port` of a 1.x subscriber, the client's IP for a connection. */
   readonly addr: string;
+  /** When a 1.x subscriber last polled (scheduler ms); undefined for a connection, which is there while connected. */
+  readonly polledAt: number | undefined;
+}
+
+/**
+ * The clients subscribed to a service on this node, 1.x pollers and 2.x connections alike (what 2.x's
+ * `/v1/ns/service/subscribers` and `/v2/ns/client/service/subscriber/list` list).
+ */
+export function serviceSubscribers(ctx: NodeContext, service: ServiceRef): Subscription[] {
+  const same = (s: ServiceRef) => s.namespaceId === service.namespaceId && s.groupedName === service.groupedName;
+  const byConnection = ctx.node.connections
+    .list()
+    .filter((c) => ctx.push.subscriptionsOf(c.id).some((s) => same(s.service)))
+    .map((c) => connectionSubscription(service, c));
+  return [...ctx.push.subscribersOf(service).map(udpSubscription), ...byConnection];
 }
 
 /** A client as 2.x details it: a connection this node holds has its details, any other only its id and kind. */
@@ -125,14 +140,8 @@ export class ClientDirectory {
     return [...instances].map((instance) => ({ clientId: clientIdOf(instance), instance }));
   }
 
-  /** The clients subscribed to a service on this node. */
   subscribersOf(service: ServiceRef): Subscription[] {
-    const same = (s: ServiceRef) => s.namespaceId === service.namespaceId && s.groupedName === service.groupedName;
-    const byConnection = this.ctx.node.connections
-      .list()
-      .filter((c) => this.ctx.push.subscriptionsOf(c.id).some((s) => same(s.service)))
-      .map((c) => connectionSubscription(service, c));
-    return [...this.ctx.push.subscribersOf(service).map(udpSubscription), ...byConnection];
+    return serviceSubscribers(this.ctx, service);
   }
 
   /** How many subscriptions this node holds: its UDP push targets' and its connections'. */
@@ -228,11 +237,20 @@ function count(counts: ClientCounts, id: string, kind: ClientKind, responsible: 
   if (responsible) counts.responsible++;
 }
 
-function udpSubscription(s: Subscriber): Subscription {
-  const { service, ip, udpPort: port, app, agent } = s;
-  return { service, clientId: ipPortId(ip, port, true), ip, port, app, agent, addr: `${ip}:${port}` };
+function udpSubscription(s: HeldSubscriber): Subscription {
+  const { service, ip, udpPort: port, app, agent, polledAt } = s;
+  return { service, clientId: ipPortId(ip, port, true), ip, port, app, agent, addr: `${ip}:${port}`, polledAt };
 }
 
 function connectionSubscription(service: ServiceRef, c: ClientConnectionInfo): Subscription {
-  return { service, clientId: c.id, ip: c.clientIp, port: 0, app: c.appName, agent: c.clientVersion, addr: c.clientIp };
+  return {
+    service,
+    clientId: c.id,
+    ip: c.clientIp,
+    port: 0,
+    app: c.appName,
+    agent: c.clientVersion,
+    addr: c.clientIp,
+    polledAt: undefined,
+  };
 }
