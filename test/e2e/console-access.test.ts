@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Locator, Page } from "playwright-core";
 import { issueToken, tokenKeyOf } from "../../src/api/auth/token.js";
-import { ADMIN, AUTH_ARGS, type Client, clientOf, loginToken, withConsole } from "../support/console-browser.js";
+import { ADMIN, AUTH_ARGS, type Client, clientOf, loginToken, screenshot, withConsole } from "../support/console-browser.js";
 import type { NodeProcess } from "../support/node-process.js";
 
 const HOSTILE = '<img src=x onerror="window.__xss=1">';
@@ -62,6 +62,7 @@ async function namespacesAsAdmin(page: Page, client: Client): Promise<void> {
   await dev.getByLabel("Name").fill("Development");
   await dev.getByRole("button", { name: "Save" }).click();
   await dev.locator("td", { hasText: /^Development$/ }).waitFor();
+  await screenshot(page, "namespaces");
   const edited = (await client("GET", NAMESPACES, { show: "all", namespaceId: "dev" })).json();
   assert.deepEqual([edited.namespaceShowName, edited.namespaceDesc], ["Development", "for devs"]);
   assert.equal(await page.locator('#namespace option[value="dev"]').textContent(), "Development", "the selector follows");
@@ -99,6 +100,7 @@ async function accessAsAdmin(page: Page, node: NodeProcess, client: Client): Pro
   await eveRow.getByLabel("New password").fill("eve-Passw0rd-2");
   await eveRow.getByRole("button", { name: "Save" }).click();
   await eveRow.getByRole("status").waitFor();
+  await screenshot(page, "users");
   await loginToken(node, { ...eve, password: "eve-Passw0rd-2" });
 
   await nav(page, "roles");
@@ -120,6 +122,7 @@ async function accessAsAdmin(page: Page, node: NodeProcess, client: Client): Pro
   await searchRoles(eve.username);
   await roleRow.waitFor();
   assert.equal(await page.locator("#role-rows tr").count(), 1, "only eve's role");
+  await screenshot(page, "roles");
 
   await nav(page, "permissions");
   const grant = page.locator("#permission-form");
@@ -129,6 +132,7 @@ async function accessAsAdmin(page: Page, node: NodeProcess, client: Client): Pro
   await grant.getByRole("button", { name: "Grant" }).click();
   const permissionRow = rowWith(page, "permission-rows", "public:*:*");
   await permissionRow.locator("td", { hasText: "Read and write" }).waitFor();
+  await screenshot(page, "permissions");
   await noMarkup(page, permissionRow);
   const permissions = async () => (await client("GET", "/nacos/v1/auth/permissions", { pageNo: "1", pageSize: "10", role })).json();
   assert.deepEqual((await permissions()).pageItems, [{ role, resource: "public:*:*", action: "rw" }]);
@@ -193,6 +197,7 @@ async function readOnly(page: Page, client: Client): Promise<void> {
   await login(page, READER);
   // The services of public, where the console opens, are not theirs to read: a notice, not a logout.
   await page.locator("#denied-message", { hasText: "You lack the permission to open Services (authorization failed!)" }).waitFor();
+  await screenshot(page, "denied");
   await page.locator("#namespace").selectOption("team");
   await page.locator("#service-rows").getByRole("link", { name: "team-catalog" }).waitFor();
 

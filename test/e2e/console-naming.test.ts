@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Locator, Page } from "playwright-core";
-import { ADMIN, AUTH_ARGS, type Client, clientOf, loginToken, WAIT_MS, withConsole } from "../support/console-browser.js";
+import { ADMIN, AUTH_ARGS, type Client, clientOf, loginToken, screenshot, WAIT_MS, withConsole } from "../support/console-browser.js";
 import { RawNacos2Client } from "../support/nacos2-raw-client.js";
 import { type NodeProcess, waitUntil } from "../support/node-process.js";
 
@@ -332,6 +332,7 @@ async function walk(page: Page, node: NodeProcess, client: Client, withLogin: bo
   await deleteServices(page, client);
   await editInstances(page, client);
   await editCluster(page, client);
+  await screenshot(page, "service");
   await subscribers(page, node, client, withLogin);
   await staleLoad(page, client);
   await removePersistent(page, client);
