@@ -5,7 +5,8 @@
  * drift from the metrics.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { RawNacos2Client } from "../support/nacos2-raw-client.js";
@@ -143,14 +144,27 @@ test("every metric and label the Grafana dashboard queries is in the nodes' /nac
   assert.deepEqual(missing, []);
 });
 
-test("every metric the console's cluster view reads (console/console.js) is in a cluster node's exposition", async () => {
-  const script = readFileSync(fileURLToPath(new URL("../../console/console.js", import.meta.url)), "utf8");
-  const read = new Set([...script.matchAll(/"(nacos_[a-z0-9_]+)"/g)].map((m) => m[1]!));
-  assert.ok(read.size >= 10, `${read.size} names`);
+test("every metric the console reads (console/*.js) is in a cluster node's exposition, with the labels it reads", async () => {
+  const dir = fileURLToPath(new URL("../../console/", import.meta.url));
+  const script = readdirSync(dir)
+    .filter((file) => file.endsWith(".js"))
+    .map((file) => readFileSync(join(dir, file), "utf8"))
+    .join("\n");
+  // get()/has() read a family's unlabelled sample, byLabel() its samples by one label (console/cluster.js).
+  const plain = new Set([...script.matchAll(/(?:get|has)\("(nacos_[a-z0-9_]+)"\)/g)].map((m) => m[1]!));
+  const labelled = [...script.matchAll(/byLabel\("(nacos_[a-z0-9_]+)", "([a-z_]+)"\)/g)].map((m) => [m[1]!, m[2]!] as const);
+  assert.ok(plain.size >= 10 && labelled.length >= 2, `${plain.size} plain names, ${labelled.length} labelled`);
   const families = await scrape(nodes[0]!);
   assert.deepEqual(
-    [...read].filter((name) => families.get(name)?.samples.has("") !== true),
+    [...plain].filter((name) => families.get(name)?.samples.has("") !== true),
     [],
     "names the console reads as unlabelled samples",
+  );
+  const hasLabel = (name: string, label: string) =>
+    [...(families.get(name)?.samples.keys() ?? [])].some((key) => key.includes(`${label}="`));
+  assert.deepEqual(
+    labelled.filter(([name, label]) => !hasLabel(name, label)),
+    [],
+    "names the console reads by a label",
   );
 });
