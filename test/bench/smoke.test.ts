@@ -15,7 +15,11 @@ import { FIGURES } from "../../bench/figures/index.js";
 import type { RunReport } from "../../bench/lib/report.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const LIMIT_MS = 90_000;
+/**
+ * A bound, not a timing check: every figure starts its processes, and beside three other test files on two cores
+ * the whole run took 75 s (three files at once) to 88 s (four); one run at four passed the old 90 s bound.
+ */
+const LIMIT_MS = 240_000;
 
 /** Runs `bench/run.ts --smoke` in a child process; resolves with its exit code and output. */
 async function runSmoke(json: string): Promise<{ code: number | null; output: string }> {
