@@ -188,10 +188,10 @@ export interface Nacos14Handler extends PeerHandler {
   secretRefusedFrom?(member: string): void;
 }
 
-/** Where transports look peers up: who is a member and what each said about itself. */
 /** Resolves a member's host name to its addresses (node:dns in the process, a fake in tests). */
 export type NameResolver = (host: string) => Promise<string[]>;
 
+/** Where transports look peers up: who is a member and what each said about itself. */
 export interface PeerDirectory {
   isMember(address: string): boolean;
   /** The abilities in the peer's last self-description; undefined until it has been heard from. */

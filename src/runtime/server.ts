@@ -226,11 +226,6 @@ export async function startServer(config: RuntimeConfig, logger: Logger, format:
   clientPort = await startClientPort(config, context, node, push, log);
   if (clientPort !== undefined) streams.attach(clientPort);
   announce(config, log, format);
-  if (config.ignoredImageVariables.length > 0) {
-    log.warn("the nacos-server image's variables set here mean nothing to ts-nacos and are ignored", {
-      variables: config.ignoredImageVariables,
-    });
-  }
   void node.start().catch((err: unknown) => log.error("node failed to start", { error: String(err) }));
   return {
     node,
@@ -283,6 +278,11 @@ function announce(config: RuntimeConfig, log: Log, format: "json" | "pretty"): v
       clientGrpcTls: clientTls === undefined ? "off" : "on",
       clientGrpcPort: config.clientGrpcPort ?? "off",
       effectivePeerTransport: mode,
+    });
+  }
+  if (config.ignoredImageVariables.length > 0) {
+    log.warn("the nacos-server image's variables set here mean nothing to ts-nacos and are ignored", {
+      variables: config.ignoredImageVariables,
     });
   }
   if (config.clusterSecretSource === "flag") {

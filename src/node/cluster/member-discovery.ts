@@ -9,6 +9,7 @@ import { joinAddress } from "../../core/address.js";
 import type { Log } from "../../core/log.js";
 import { every, type Scheduler, type TimerHandle } from "../../core/scheduler.js";
 import type { NameResolver } from "../ports.js";
+import { distinctAddresses } from "./member-names.js";
 
 /** The most members a DNS answer may name: far above any Nacos cluster, far below what could hurt. */
 export const MAX_DISCOVERED_MEMBERS = 64;
@@ -56,15 +57,15 @@ export class MemberDiscovery {
       return;
     }
     this.failing = false;
-    const records = [...new Set(answer.slice(0, MAX_DISCOVERED_MEMBERS * 4))].sort();
-    if (records.length > MAX_DISCOVERED_MEMBERS) {
+    const { addresses, distinct } = distinctAddresses(answer, MAX_DISCOVERED_MEMBERS);
+    if (distinct > MAX_DISCOVERED_MEMBERS) {
       this.log.warn("the members' DNS name has more records than a cluster may have: the first ones are taken", {
         name,
-        records: records.length,
+        records: distinct,
         taken: MAX_DISCOVERED_MEMBERS,
       });
     }
-    const members = records.slice(0, MAX_DISCOVERED_MEMBERS).map((ip) => joinAddress(ip, port));
+    const members = addresses.map((ip) => joinAddress(ip, port));
     const key = members.join(",");
     if (members.length === 0 || key === this.known) return;
     this.known = key;

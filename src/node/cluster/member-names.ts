@@ -20,6 +20,16 @@ export interface MemberNamesConfig {
   readonly minRetryMs: number;
 }
 
+/**
+ * A name's answer as the member list uses it: distinct addresses, sorted (so equal answers compare equal), at
+ * most `cap` of them, and how many distinct ones were read. Only the first 4 × `cap` entries are read, so a huge
+ * or hostile answer costs no more than that.
+ */
+export function distinctAddresses(answer: readonly string[], cap: number): { readonly addresses: string[]; readonly distinct: number } {
+  const distinct = [...new Set(answer.slice(0, cap * 4))].sort();
+  return { addresses: distinct.slice(0, cap), distinct: distinct.length };
+}
+
 /** An IP literal (v4 dotted, or v6 with colons) needs no lookup; anything else is a host name. */
 export const isIpLiteral = (host: string): boolean => /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.includes(":");
 
@@ -111,7 +121,7 @@ export class MemberNames {
       return state.addresses;
     }
     state.failing = false;
-    const addresses = [...new Set(answer.slice(0, MAX_ADDRESSES_PER_NAME * 4))].sort().slice(0, MAX_ADDRESSES_PER_NAME);
+    const { addresses } = distinctAddresses(answer, MAX_ADDRESSES_PER_NAME);
     if (addresses.length === 0) return state.addresses;
     if (addresses.join(",") !== state.addresses.join(",")) {
       if (state.addresses.length > 0)
