@@ -4,6 +4,7 @@
  * action to a role, revoke), each list paged by the server. The server lets only administrators in; anyone
  * else gets its refusal as a notice (lib.js report).
  */
+import { editForm } from "./editors.js";
 import { texts } from "./i18n.js";
 import { $, api, confirmed, el, getJson, guarded, pager, rerender, show } from "./lib.js";
 
@@ -14,8 +15,6 @@ export const TEXTS = {
     createUser: "Create user",
     changePassword: "Change password",
     newPassword: "New password",
-    save: "Save",
-    cancel: "Cancel",
     delete: "Delete",
     unbind: "Unbind",
     revoke: "Revoke",
@@ -39,8 +38,6 @@ export const TEXTS = {
     createUser: "创建用户",
     changePassword: "修改密码",
     newPassword: "新密码",
-    save: "保存",
-    cancel: "取消",
     delete: "删除",
     unbind: "解绑",
     revoke: "撤销",
@@ -99,8 +96,7 @@ const ask = (label, what, act) => confirmed(label, t("confirm", what), what, act
 function changePassword(cell, username) {
   const kept = [...cell.childNodes];
   const input = el("input", { type: "password", autocomplete: "new-password", required: true, "aria-label": t("newPassword") });
-  const save = (event) => {
-    event.preventDefault();
+  const save = () =>
     guarded(
       async () => {
         await api("PUT", USERS, { username, newPassword: input.value });
@@ -108,15 +104,7 @@ function changePassword(cell, username) {
       },
       t("passwordWhat", username),
     );
-  };
-  const form = el(
-    "form",
-    { class: "inline", onsubmit: save },
-    input,
-    el("button", { type: "submit" }, t("save")),
-    el("button", { type: "button", onclick: () => cell.replaceChildren(...kept) }, t("cancel")),
-  );
-  cell.replaceChildren(form);
+  cell.replaceChildren(editForm("inline", [input], save, () => cell.replaceChildren(...kept)));
   input.focus();
 }
 

@@ -1,6 +1,6 @@
 /**
- * The form parts the naming views share: a key/value metadata editor and the selector of a service. Values
- * enter inputs as attributes and text, never as markup.
+ * The form parts the views share: a form of fields with Save and Cancel, a key/value metadata editor and the
+ * selector of a service. Values enter inputs as attributes and text, never as markup.
  */
 import { el } from "./lib.js";
 import { texts } from "./i18n.js";
@@ -27,7 +27,7 @@ export const TEXTS = {
     selectorNone: "none",
     selectorLabel: "label",
     expression: "表达式",
-    save: "确认",
+    save: "保存",
     cancel: "取消",
   },
 };

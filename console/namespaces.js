@@ -4,14 +4,13 @@
  * deleting public, a taken or malformed id, and the console shows its answer as it is.
  */
 import { texts } from "./i18n.js";
+import { editForm } from "./editors.js";
 import { $, api, confirmed, el, Forbidden, getJson, guarded, NAMESPACE_KEY, namespaceId, rerender, show } from "./lib.js";
 
 export const TEXTS = {
   en: {
     edit: "Edit",
     delete: "Delete",
-    save: "Save",
-    cancel: "Cancel",
     name: "Name",
     description: "Description",
     confirmDelete: (name) => `Delete namespace “${name}”? Its services stay.`,
@@ -24,8 +23,6 @@ export const TEXTS = {
   zh: {
     edit: "编辑",
     delete: "删除",
-    save: "保存",
-    cancel: "取消",
     name: "命名空间名",
     description: "描述",
     confirmDelete: (name) => `删除命名空间“${name}”？其中的服务保留。`,
@@ -87,8 +84,7 @@ async function editRow(row, ns) {
   const detail = await getJson(PATH, { show: "all", namespaceId: idOf(ns) });
   const name = el("input", { name: "name", value: detail.namespaceShowName, required: true, "aria-label": t("name") });
   const desc = el("input", { name: "desc", value: detail.namespaceDesc ?? "", "aria-label": t("description") });
-  const save = (event) => {
-    event.preventDefault();
+  const save = () =>
     guarded(
       async () => {
         await api("PUT", PATH, { namespace: idOf(ns), namespaceShowName: name.value, namespaceDesc: desc.value });
@@ -96,16 +92,7 @@ async function editRow(row, ns) {
       },
       t("editWhat", ns.namespaceShowName),
     );
-  };
-  const form = el(
-    "form",
-    { class: "inline", onsubmit: save },
-    name,
-    desc,
-    el("button", { type: "submit" }, t("save")),
-    el("button", { type: "button", onclick: rerender }, t("cancel")),
-  );
-  row.replaceChildren(el("td", { colspan: 6 }, form));
+  row.replaceChildren(el("td", { colspan: 6 }, editForm("inline", [name, desc], save, rerender)));
   name.focus();
 }
 
